@@ -1,0 +1,288 @@
+"""The hall bus MQTT client (paho-mqtt 2, MQTT 5).
+
+One `BusClient` per process: TCP_NODELAY on its socket, a retained birth and a last
+will sharing a session id (SPEC 3.1), reconnect with backoff and resubscribe, its own
+retained state republished after every reconnect, thread-safe publishing, and a clean
+shutdown that publishes `offline`. Handlers run on paho's network thread; an exception
+in a handler is logged and never stops the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from hallbus import __version__, schemas
+from hallbus.brokerurl import BrokerAddress
+from hallbus.topics import Topics, check_id
+
+log = logging.getLogger(__name__)
+
+class _PahoNoise(logging.Filter):
+    """paho 2.2 logs an ERROR from its loop after every clean disconnect; that is not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Client is not connected")
+
+
+_paho_log = logging.getLogger("hallbus.paho")
+_paho_log.addFilter(_PahoNoise())
+
+MessageHandler = Callable[[str, bytes, "Properties | None"], None]
+ConnectionListener = Callable[[bool], None]
+
+
+class BusClient:
+    """A node's connection to the hall bus."""
+
+    def __init__(
+        self,
+        *,
+        hall: str,
+        node: str,
+        role: str,
+        broker: BrokerAddress,
+        sw: str = __version__,
+        persistent_session: bool = False,
+        session_expiry_s: int = 300,
+        keepalive: int = 15,
+        reconnect_min_s: float = 0.1,
+        reconnect_max_s: float = 1.0,
+        client_id: str | None = None,
+    ) -> None:
+        self.topics = Topics(hall)
+        self.node = check_id(node, "node id")
+        self.role = role
+        self.broker = broker
+        self.sw = sw
+        self.session = str(uuid.uuid4())
+        self.keepalive = keepalive
+        self._persistent = persistent_session
+        self._session_expiry_s = session_expiry_s
+        self._lock = threading.RLock()
+        self._subscriptions: dict[str, tuple[MessageHandler, int]] = {}
+        self._retained: dict[str, bytes] = {}
+        self._listeners: list[ConnectionListener] = []
+        self._connected = threading.Event()
+        self._stopping = False
+        self._started = False
+        self.last_error: str | None = None
+        self.connect_count = 0
+
+        cid = client_id or (node if persistent_session else f"{node}-{self.session[:8]}")
+        self._mqtt = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=cid,
+            protocol=mqtt.MQTTv5,
+            reconnect_on_failure=True,
+        )
+        self._mqtt.enable_logger(_paho_log)
+        self._mqtt.max_queued_messages_set(10000)
+        self._mqtt.max_inflight_messages_set(1000)
+        self._mqtt.reconnect_delay_set(reconnect_min_s, reconnect_max_s)  # type: ignore[arg-type]
+        if broker.username:
+            self._mqtt.username_pw_set(broker.username, broker.password)
+        if broker.tls:
+            self._mqtt.tls_set(ca_certs=broker.ca_file, cert_reqs=ssl.CERT_REQUIRED)
+        will = schemas.NodeStatus(state="lost", role=role, session=self.session, sw=sw)
+        self._mqtt.will_set(self.topics.node_status(node), schemas.encode(will), qos=1, retain=True)
+        self._mqtt.on_socket_open = self._on_socket_open
+        self._mqtt.on_connect = self._on_connect
+        self._mqtt.on_disconnect = self._on_disconnect
+        self._mqtt.on_message = self._on_unmatched
+        self._mqtt.on_connect_fail = self._on_connect_fail
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def start(self, wait: float | None = None) -> bool:
+        """Connect in the background (retrying forever); optionally wait for the first connection."""
+        props = Properties(PacketTypes.CONNECT)
+        if self._persistent:
+            props.SessionExpiryInterval = self._session_expiry_s
+        self._started = True
+        self._mqtt.connect_async(
+            self.broker.host,
+            self.broker.port,
+            keepalive=self.keepalive,
+            clean_start=not self._persistent,
+            properties=props,
+        )
+        self._mqtt.loop_start()
+        if wait is not None:
+            return self._connected.wait(wait)
+        return self._connected.is_set()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Publish `offline`, disconnect cleanly (no will) and stop the network thread."""
+        if not self._started:
+            return
+        self._stopping = True
+        if self._connected.is_set():
+            status = schemas.NodeStatus(state="offline", role=self.role, session=self.session, sw=self.sw)
+            try:
+                info = self._mqtt.publish(
+                    self.topics.node_status(self.node), schemas.encode(status), qos=1, retain=True
+                )
+                info.wait_for_publish(timeout)
+            except (RuntimeError, ValueError) as err:
+                log.warning("could not publish offline status: %s", err)
+        self._mqtt.disconnect()
+        self._mqtt.loop_stop()
+        self._connected.clear()
+        self._started = False
+
+    @property
+    def connected(self) -> bool:
+        """True while connected to the broker."""
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout: float) -> bool:
+        """Block until connected or `timeout` seconds pass."""
+        return self._connected.wait(timeout)
+
+    def add_connection_listener(self, listener: ConnectionListener) -> None:
+        """Call `listener(True/False)` on every connect and disconnect (from the network thread)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    # --- subscribe and publish ------------------------------------------------------------
+
+    def subscribe(self, topic_filter: str, handler: MessageHandler, qos: int = 1) -> None:
+        """Route messages matching `topic_filter` to `handler(topic, payload, properties)`.
+
+        Kept across reconnects. One handler per filter; a later call replaces it.
+        """
+
+        def _cb(_c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+            props = getattr(msg, "properties", None)
+            try:
+                handler(msg.topic, msg.payload, props)
+            except Exception:  # a bad handler must never stop the network loop
+                log.exception("handler for %s failed on a message on %s", topic_filter, msg.topic)
+
+        with self._lock:
+            self._subscriptions[topic_filter] = (handler, qos)
+            self._mqtt.message_callback_add(topic_filter, _cb)
+            if self._connected.is_set():
+                self._mqtt.subscribe(topic_filter, qos)
+
+    def unsubscribe(self, topic_filter: str) -> None:
+        """Stop routing `topic_filter`."""
+        with self._lock:
+            self._subscriptions.pop(topic_filter, None)
+            self._mqtt.message_callback_remove(topic_filter)
+            if self._connected.is_set():
+                self._mqtt.unsubscribe(topic_filter)
+
+    def publish(
+        self,
+        topic: str,
+        payload: Any,
+        *,
+        qos: int = 1,
+        retain: bool = False,
+        properties: Properties | None = None,
+    ) -> mqtt.MQTTMessageInfo:
+        """Publish a Struct, dict or bytes; thread-safe. QoS 1 messages queue while offline."""
+        data = payload if isinstance(payload, bytes | bytearray) else schemas.encode(payload)
+        return self._mqtt.publish(topic, data, qos=qos, retain=retain, properties=properties)
+
+    def publish_state(self, topic: str, payload: Any, *, qos: int = 1) -> mqtt.MQTTMessageInfo:
+        """Publish retained state and remember it, so it is republished after a reconnect."""
+        data = payload if isinstance(payload, bytes | bytearray) else schemas.encode(payload)
+        with self._lock:
+            self._retained[topic] = bytes(data)
+        return self._mqtt.publish(topic, data, qos=qos, retain=True)
+
+    def clear_state(self, topic: str) -> None:
+        """Remove a retained topic (empty retained payload) and forget it."""
+        with self._lock:
+            self._retained.pop(topic, None)
+        self._mqtt.publish(topic, b"", qos=1, retain=True)
+
+    def publish_devices(self, devices: schemas.NodeDevices) -> None:
+        """Publish this node's device health (retained)."""
+        self.publish_state(self.topics.node_devices(self.node), devices)
+
+    # --- paho callbacks (network thread) ----------------------------------------------------
+
+    def _on_socket_open(self, _c: mqtt.Client, _u: Any, sock: Any) -> None:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (OSError, AttributeError):  # not a TCP socket (e.g. websockets wrapper)
+            pass
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, _flags: Any, rc: Any, _props: Any = None) -> None:
+        if rc.is_failure:
+            self.last_error = f"broker refused the connection: {rc}"
+            log.error("%s (%s)", self.last_error, self.broker.url)
+            return
+        self.connect_count += 1
+        self.last_error = None
+        with self._lock:
+            subs = list(self._subscriptions.items())
+            retained = list(self._retained.items())
+        if subs:
+            client.subscribe([(f, mqtt.SubscribeOptions(qos=q)) for f, (_h, q) in subs])
+        # Watch our own status: a late will of an older session must not leave us marked lost.
+        client.subscribe(self.topics.node_status(self.node), 1)
+        client.message_callback_add(self.topics.node_status(self.node), self._on_own_status)
+        birth = schemas.NodeStatus(state="online", role=self.role, session=self.session, sw=self.sw)
+        client.publish(self.topics.node_status(self.node), schemas.encode(birth), qos=1, retain=True)
+        for topic, data in retained:
+            client.publish(topic, data, qos=1, retain=True)
+        log.info("connected to %s as %s (session %s)", self.broker.url, self.node, self.session[:8])
+        self._connected.set()
+        self._notify(True)
+
+    def _on_own_status(self, client: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        if self._stopping or not self._connected.is_set():
+            return
+        try:
+            status = schemas.decode(msg.payload, schemas.NodeStatus)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            status = None
+        if status is not None and status.session == self.session:
+            return
+        if status is not None and status.state == "online":
+            log.warning("another process (session %s) also runs as node %s", status.session[:8], self.node)
+            return
+        # A will or an offline of an older session arrived after our birth: say we are here.
+        birth = schemas.NodeStatus(state="online", role=self.role, session=self.session, sw=self.sw)
+        client.publish(self.topics.node_status(self.node), schemas.encode(birth), qos=1, retain=True)
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _flags: Any, rc: Any, _props: Any = None) -> None:
+        was = self._connected.is_set()
+        self._connected.clear()
+        if not self._stopping:
+            self.last_error = f"connection to the broker lost: {rc}"
+            log.warning("%s; retrying", self.last_error)
+        if was:
+            self._notify(False)
+
+    def _on_connect_fail(self, _c: mqtt.Client, _u: Any) -> None:
+        self.last_error = f"cannot reach the broker at {self.broker.url}"
+        log.debug("%s; retrying", self.last_error)
+
+    def _on_unmatched(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        log.debug("message on %s matched no handler", msg.topic)
+
+    def _notify(self, up: bool) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(up)
+            except Exception:
+                log.exception("connection listener failed")

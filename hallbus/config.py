@@ -1,0 +1,375 @@
+"""The hall's one TOML config (`hall.toml`), loaded and validated at start (SPEC section 7).
+
+Errors name the file, the key and the line, and say what was expected, e.g.
+`hall.toml:42: services[2].daily_cap: Expected int, got str`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from hallbus.topics import ID_RE
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = REPO_ROOT / "assets" / "hall.example.toml"
+
+Role = Literal["terminal", "tablet", "counter", "window", "hall"]
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message names file, line and key."""
+
+    def __init__(self, path: Path | str, key: str, message: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.key = key
+        self.line = line
+        self.detail = message
+        where = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
+
+
+class Strict(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Config tables refuse unknown keys: a typo must not be silently ignored."""
+
+
+class HallSection(Strict, kw_only=True):
+    """[hall]: who this hall is."""
+
+    id: str
+    name: str
+    name_en: str = ""
+    timezone: str = "Asia/Shanghai"
+    rollover: str = "03:00"  # day roll-over, local time HH:MM
+    data_dir: str = "var/hall"
+    notice: str = ""
+    notice_en: str = ""
+    track_url: str = "https://hall.example.gov.cn/t/{ticket_id}"
+
+
+class BrokerSection(Strict, kw_only=True):
+    """[broker]: where the hall's Mosquitto is."""
+
+    host: str = "127.0.0.1"
+    port: int = 1883
+    tls: bool = False
+    ca_file: str | None = None
+    credentials_file: str | None = None
+    username: str | None = None
+    password: str | None = None
+    keepalive: int = 15
+
+
+class PrivacySection(Strict, kw_only=True):
+    """[privacy]: the hall key for HMAC of ID numbers."""
+
+    key_file: str = "var/hall/hall.key"
+
+
+class Slot(Strict, kw_only=True):
+    """A time-slot quota: at most `cap` tickets issued between `start` and `end`."""
+
+    start: str
+    end: str
+    cap: int
+
+
+class ServiceSection(Strict, kw_only=True):
+    """[[services]]: one business line (业务) with its ticket prefix."""
+
+    code: str
+    name: str
+    name_en: str = ""
+    department: str = ""
+    daily_cap: int = 300
+    slots: list[Slot] = msgspec.field(default_factory=list)
+    hours: list[str] = msgspec.field(default_factory=lambda: ["08:30-12:00", "13:30-17:30"])
+    real_name: bool = False
+    avg_service_s: int = 300
+    alert_waiting: int | None = None
+    alert_wait_s: int | None = None
+
+
+class WindowRule(Strict, kw_only=True):
+    """How a window picks the next ticket (see docs/queue.md)."""
+
+    mode: Literal["order", "weight"] = "order"
+    weights: dict[str, int] = msgspec.field(default_factory=dict)
+    ratio: str = ""  # "normal:priority", e.g. "2:1"; empty = priority first always
+    only_when_empty: dict[str, list[str]] = msgspec.field(default_factory=dict)
+
+
+class WindowSection(Strict, kw_only=True):
+    """[[windows]]: one counter window."""
+
+    id: str
+    name: str
+    name_en: str = ""
+    services: list[str]
+    department: str = ""
+    rule: WindowRule = msgspec.field(default_factory=WindowRule)
+
+
+class StaffSection(Strict, kw_only=True):
+    """[[staff]]: a member of window staff."""
+
+    id: str
+    name: str
+    title: str = ""
+    badge_uid: str | None = None
+    password_hash: str | None = None
+    photo: str | None = None
+    stars: float = 5.0
+    department: str = ""
+
+
+class DeviceSection(Strict, kw_only=True):
+    """Devices of one node: `"sim"`, a port URL, a camera source, or absent."""
+
+    idcard: str | None = None
+    printer: str | None = None
+    printer_width: int = 80
+    camera: str | None = None
+    scanner: str | None = None
+    pcsc: str | None = None
+    voice: str | None = None
+
+
+class NodeSection(Strict, kw_only=True):
+    """[[nodes]]: one screen or device host in the hall."""
+
+    id: str
+    role: Role
+    window: str | None = None
+    devices: DeviceSection = msgspec.field(default_factory=DeviceSection)
+    layout: str = ""
+
+
+class QueueSection(Strict, kw_only=True):
+    """[queue]: hall-wide queue rules."""
+
+    recall_limit: int = 3
+    person_daily_limit: int = 5
+    no_show_block_minutes: int = 0
+    est_window: int = 20
+
+
+class RatingsSection(Strict, kw_only=True):
+    """[ratings]: 好差评 rules."""
+
+    request_ttl_s: int = 120
+    followup_days: Literal[5, 7, 15] = 5
+    tablet_timeout_s: int = 60
+
+
+class CalendarSection(Strict, kw_only=True):
+    """[calendar]: local overrides of the PRC holiday schedule."""
+
+    holidays: list[str] = msgspec.field(default_factory=list)
+    workdays: list[str] = msgspec.field(default_factory=list)
+
+
+class KioskSection(Strict, kw_only=True):
+    """[kiosk]: screen behaviour."""
+
+    idle_s: int = 60
+    countdown_s: int = 10
+    language: Literal["zh_CN", "en"] = "zh_CN"
+    voice_enabled: bool = True
+    voice_volume: float = 0.8
+
+
+class HallConfig(Strict, kw_only=True):
+    """The whole hall.toml."""
+
+    hall: HallSection
+    broker: BrokerSection = msgspec.field(default_factory=BrokerSection)
+    privacy: PrivacySection = msgspec.field(default_factory=PrivacySection)
+    services: list[ServiceSection] = msgspec.field(default_factory=list)
+    windows: list[WindowSection] = msgspec.field(default_factory=list)
+    staff: list[StaffSection] = msgspec.field(default_factory=list)
+    nodes: list[NodeSection] = msgspec.field(default_factory=list)
+    devices: dict[str, DeviceSection] = msgspec.field(default_factory=dict)
+    queue: QueueSection = msgspec.field(default_factory=QueueSection)
+    ratings: RatingsSection = msgspec.field(default_factory=RatingsSection)
+    calendar: CalendarSection = msgspec.field(default_factory=CalendarSection)
+    kiosk: KioskSection = msgspec.field(default_factory=KioskSection)
+    path: str = ""
+
+    def service(self, code: str) -> ServiceSection | None:
+        """The service with this ticket prefix."""
+        return next((s for s in self.services if s.code == code), None)
+
+    def window(self, wid: str) -> WindowSection | None:
+        """The window with this id."""
+        return next((w for w in self.windows if w.id == wid), None)
+
+    def node(self, nid: str) -> NodeSection | None:
+        """The node with this id."""
+        return next((n for n in self.nodes if n.id == nid), None)
+
+    def staff_member(self, sid: str) -> StaffSection | None:
+        """The staff member with this id."""
+        return next((s for s in self.staff if s.id == sid), None)
+
+    def node_devices(self, nid: str) -> DeviceSection:
+        """A node's devices, `[devices.NODE]` taking precedence over the node's inline table."""
+        if nid in self.devices:
+            return self.devices[nid]
+        node = self.node(nid)
+        return node.devices if node else DeviceSection()
+
+    def resolve(self, p: str) -> Path:
+        """A path from the config, relative to the repository root when not absolute."""
+        path = Path(p)
+        return path if path.is_absolute() else REPO_ROOT / path
+
+
+_PATH_RE = re.compile(r"\$((?:\.[A-Za-z_][\w-]*|\[\d+\]|\[\.\.\.\])*)")
+_PART_RE = re.compile(r"\.([A-Za-z_][\w-]*)|\[(\d+)\]")
+
+
+def _parse_path(path: str) -> list[str | int]:
+    parts: list[str | int] = []
+    for name, index in _PART_RE.findall(path):
+        parts.append(name if name else int(index))
+    return parts
+
+
+def _key_text(parts: list[str | int]) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else p)
+    return out
+
+
+def locate(text: str, parts: list[str | int]) -> int | None:
+    """Best-effort line number (1-based) of the key at `parts` in TOML `text`.
+
+    Understands `[table]`, `[[array]]` headers (counting occurrences), dotted headers and
+    plain `key = value` lines; falls back to the nearest enclosing header.
+    """
+    lines = text.splitlines()
+    header_re = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+    key_re = re.compile(r"^\s*([A-Za-z0-9_\-\"]+)\s*=")
+    # Walk headers: compute the "logical path" of each line.
+    counts: dict[str, int] = {}
+    best: int | None = None
+    best_len = -1
+    current: list[str | int] = []
+    for i, line in enumerate(lines, start=1):
+        m = header_re.match(line)
+        if m:
+            name = m.group(2).replace('"', "")
+            segs: list[str | int] = list(name.split("."))
+            if m.group(1) == "[[":
+                counts[name] = counts.get(name, -1) + 1
+                segs = segs + [counts[name]]
+            current = segs
+            if current == parts[: len(current)] and len(current) > best_len:
+                best, best_len = i, len(current)
+            continue
+        k = key_re.match(line)
+        if k:
+            here = current + [k.group(1).strip('"')]
+            n = len(here)
+            if here == parts[:n] and n > best_len:
+                best, best_len = i, n
+    return best
+
+
+def _validate_semantics(cfg: HallConfig) -> list[tuple[list[str | int], str]]:
+    errs: list[tuple[list[str | int], str]] = []
+    if not ID_RE.match(cfg.hall.id):
+        errs.append((["hall", "id"], "must be lowercase letters, digits and '-'"))
+    codes: set[str] = set()
+    for i, s in enumerate(cfg.services):
+        if not re.fullmatch(r"[A-Z]", s.code):
+            errs.append((["services", i, "code"], f"must be one capital letter (the ticket prefix), got {s.code!r}"))
+        if s.code in codes:
+            errs.append((["services", i, "code"], f"service code {s.code!r} is used twice"))
+        codes.add(s.code)
+        if s.daily_cap < 1 or s.daily_cap > 999:
+            errs.append((["services", i, "daily_cap"], "must be between 1 and 999 (ticket numbers have 3 digits)"))
+        for j, h in enumerate(s.hours):
+            if not re.fullmatch(r"\d\d:\d\d-\d\d:\d\d", h):
+                errs.append((["services", i, "hours", j], f"must look like 08:30-12:00, got {h!r}"))
+    wids: set[str] = set()
+    for i, w in enumerate(cfg.windows):
+        if not ID_RE.match(w.id):
+            errs.append((["windows", i, "id"], "must be lowercase letters, digits and '-'"))
+        if w.id in wids:
+            errs.append((["windows", i, "id"], f"window id {w.id!r} is used twice"))
+        wids.add(w.id)
+        for j, code in enumerate(w.services):
+            if code not in codes:
+                errs.append((["windows", i, "services", j], f"unknown service {code!r}"))
+    sids: set[str] = set()
+    for i, st in enumerate(cfg.staff):
+        if st.id in sids:
+            errs.append((["staff", i, "id"], f"staff id {st.id!r} is used twice"))
+        sids.add(st.id)
+    nids: set[str] = set()
+    for i, n in enumerate(cfg.nodes):
+        if not ID_RE.match(n.id):
+            errs.append((["nodes", i, "id"], "must be lowercase letters, digits and '-'"))
+        if n.id in nids:
+            errs.append((["nodes", i, "id"], f"node id {n.id!r} is used twice"))
+        nids.add(n.id)
+        if n.role in ("tablet", "counter", "window") and n.window is None:
+            errs.append((["nodes", i, "window"], f"a {n.role} node needs the window it belongs to"))
+        if n.window is not None and n.window not in wids:
+            errs.append((["nodes", i, "window"], f"unknown window {n.window!r}"))
+    if not re.fullmatch(r"\d\d:\d\d", cfg.hall.rollover):
+        errs.append((["hall", "rollover"], f"must look like 03:00, got {cfg.hall.rollover!r}"))
+    return errs
+
+
+def parse_config(text: str, path: Path | str = "<config>") -> HallConfig:
+    """Parse and validate config text; raise ConfigError naming key and line."""
+    try:
+        raw: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        m = re.search(r"line (\d+)", str(err))
+        raise ConfigError(path, "", f"not valid TOML: {err}", int(m.group(1)) if m else None) from err
+    try:
+        cfg = msgspec.convert(raw, type=HallConfig)
+    except msgspec.ValidationError as err:
+        msg = str(err)
+        m = re.search(r" - at `(\$[^`]*)`", msg)
+        parts = _parse_path(m.group(1)) if m else []
+        detail = msg.split(" - at ")[0].replace("`", "")
+        if detail.startswith("Object contains unknown field"):
+            fm = re.search(r"unknown field (\S+)", detail)
+            if fm:
+                parts.append(fm.group(1).strip("`"))
+                detail = "unknown key (a typo?)"
+        if detail.startswith("Object missing required field"):
+            fm = re.search(r"required field (\S+)", detail)
+            if fm:
+                parts.append(fm.group(1).strip("`"))
+                detail = "this key is required"
+        raise ConfigError(path, _key_text(parts), detail, locate(text, parts)) from err
+    errs = _validate_semantics(cfg)
+    if errs:
+        parts, detail = errs[0]
+        extra = f" (and {len(errs) - 1} more problem(s))" if len(errs) > 1 else ""
+        raise ConfigError(path, _key_text(parts), detail + extra, locate(text, parts))
+    cfg.path = str(path)
+    return cfg
+
+
+def load_config(path: Path | str | None = None) -> HallConfig:
+    """Load `path` (default: the shipped sample) and validate it."""
+    p = Path(path) if path else DEFAULT_CONFIG
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise ConfigError(p, "", "file not found") from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(p, "", "file is not UTF-8 text") from err
+    return parse_config(text, p)

@@ -1,0 +1,351 @@
+"""Request/response over the hall bus (SPEC 3.2).
+
+Caller: `RpcClient.call(method, body)` publishes to `rpc/{method}` with an MQTT 5
+ResponseTopic (`reply/{node}/{session}`), CorrelationData and a Message Expiry Interval,
+and a `request_id` in the body so MQTT 3.1.1 tools and `mosquitto_rr` work too.
+
+Server: `RpcServer` takes requests off the network thread into a queue; a worker hands
+them to a `Dispatcher` in batches (so a store can commit a batch at once before any reply
+goes out) and publishes the replies. A malformed request gets an error reply when it has
+a reply topic and one log line otherwise; it never changes state or stops the server.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import logging
+import math
+import queue
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import msgspec
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from hallbus import schemas
+from hallbus.client import BusClient
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST_BYTES = 64 * 1024
+
+
+class RpcFault(Exception):
+    """An error reply: a snake_case code and a message in zh_CN and English."""
+
+    def __init__(self, code: str, message: str, message_en: str = "") -> None:
+        super().__init__(f"{code}: {message_en or message}")
+        self.code = code
+        self.message = message
+        self.message_en = message_en
+
+    def to_error(self) -> schemas.RpcError:
+        """As the `error` object of a reply."""
+        return schemas.RpcError(code=self.code, message=self.message, message_en=self.message_en)
+
+
+class RpcTimeout(RpcFault):
+    """No reply in time (the controller may be down or busy)."""
+
+    def __init__(self, method: str, timeout: float) -> None:
+        super().__init__(
+            "timeout",
+            f"服务暂时没有响应（{method}），请稍后再试或联系工作人员。",
+            f"No answer from the hall controller ({method}) within {timeout:g} s. Please try again.",
+        )
+
+
+class RpcUnavailable(RpcFault):
+    """The broker is not reachable right now."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "unavailable",
+            "与大厅服务器的连接已断开，暂时无法办理，请稍后再试或联系工作人员。",
+            "The connection to the hall server is lost; this cannot be done right now. Please try again later.",
+        )
+
+
+# --- caller -----------------------------------------------------------------------------
+
+
+class RpcClient:
+    """Calls RPC methods on the controller and matches replies by correlation."""
+
+    def __init__(self, bus: BusClient) -> None:
+        self.bus = bus
+        self.reply_topic = bus.topics.reply(bus.node, bus.session)
+        self._pending: dict[str, concurrent.futures.Future[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        bus.subscribe(self.reply_topic, self._on_reply)
+
+    def call_async(
+        self, method: str, body: Mapping[str, Any] | msgspec.Struct | None = None, *,
+        timeout: float = 5.0, request_id: str | None = None,
+    ) -> concurrent.futures.Future[dict[str, Any]]:
+        """Send a request; the future gives `data` or raises RpcFault / RpcTimeout / RpcUnavailable."""
+        fut: concurrent.futures.Future[dict[str, Any]] = concurrent.futures.Future()
+        if not self.bus.connected:
+            fut.set_exception(RpcUnavailable())
+            return fut
+        rid = request_id or str(uuid.uuid4())
+        payload = dict(schemas.to_builtins(body) if isinstance(body, msgspec.Struct) else (body or {}))
+        payload.setdefault("v", schemas.SCHEMA_VERSION)
+        payload["ts"] = schemas.now_iso()
+        payload["request_id"] = rid
+        payload["reply_to"] = self.reply_topic
+        props = Properties(PacketTypes.PUBLISH)
+        props.ResponseTopic = self.reply_topic
+        props.CorrelationData = rid.encode()
+        props.MessageExpiryInterval = max(1, math.ceil(timeout))
+        with self._lock:
+            self._pending[rid] = fut
+        timer = threading.Timer(timeout, self._expire, (rid, method, timeout))
+        timer.daemon = True
+        timer.start()
+        fut.add_done_callback(lambda _f: timer.cancel())
+        self.bus.publish(self.bus.topics.rpc(method), payload, qos=1, properties=props)
+        return fut
+
+    def call(
+        self, method: str, body: Mapping[str, Any] | msgspec.Struct | None = None, *,
+        timeout: float = 5.0, request_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Send a request and wait for its `data`; raise RpcFault on an error reply."""
+        return self.call_async(method, body, timeout=timeout, request_id=request_id).result(timeout + 1)
+
+    def _expire(self, rid: str, method: str, timeout: float) -> None:
+        with self._lock:
+            fut = self._pending.pop(rid, None)
+        if fut is not None and not fut.done():
+            fut.set_exception(RpcTimeout(method, timeout))
+
+    def _on_reply(self, _topic: str, payload: bytes, props: Properties | None) -> None:
+        try:
+            reply = schemas.decode(payload, schemas.RpcReply)
+        except (msgspec.DecodeError, msgspec.ValidationError) as err:
+            log.warning("dropped a malformed reply: %s", err)
+            return
+        rid = reply.request_id
+        corr = getattr(props, "CorrelationData", None) if props is not None else None
+        if corr and corr.decode(errors="replace") != rid:
+            log.warning("reply correlation %r does not match request_id %r", corr, rid)
+        with self._lock:
+            fut = self._pending.pop(rid, None)
+        if fut is None or fut.done():
+            return  # late reply after a timeout, or a duplicate
+        if reply.ok:
+            fut.set_result(reply.data or {})
+        else:
+            err = reply.error or schemas.RpcError(code="error", message="未知错误", message_en="unknown error")
+            fut.set_exception(RpcFault(err.code, err.message, err.message_en))
+
+
+# --- server -----------------------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    """One request as the dispatcher sees it."""
+
+    method: str
+    request_id: str
+    body: Any  # the validated request Struct of the method
+    raw: dict[str, Any]
+    reply_topic: str | None
+    correlation: bytes | None
+    caller: str | None  # node id from the reply topic, when it follows reply/{node}/...
+    reply: schemas.RpcReply | None = field(default=None)
+
+
+class Dispatcher(Protocol):
+    """Turns a batch of valid requests into replies (in the same order)."""
+
+    def handle_batch(self, requests: list[Request]) -> list[schemas.RpcReply]:
+        """Handle every request; never raise for one bad request."""
+        ...
+
+
+Handler = Callable[[Request], Mapping[str, Any]]
+
+
+def ok_reply(request_id: str, data: Mapping[str, Any]) -> schemas.RpcReply:
+    """A success reply envelope."""
+    return schemas.RpcReply(request_id=request_id, ok=True, data=dict(data))
+
+
+def error_reply(request_id: str, fault: RpcFault) -> schemas.RpcReply:
+    """An error reply envelope."""
+    return schemas.RpcReply(request_id=request_id, ok=False, error=fault.to_error())
+
+
+def internal_fault() -> RpcFault:
+    """What a caller hears when a handler had a bug."""
+    return RpcFault(
+        "internal_error",
+        "服务器内部错误，本次操作未完成，请联系工作人员。",
+        "Internal error in the hall controller; nothing was changed. Please ask staff for help.",
+    )
+
+
+def call_handler(handlers: Mapping[str, Handler], req: Request) -> schemas.RpcReply:
+    """Run one handler and wrap its result or fault in a reply envelope."""
+    handler = handlers.get(req.method)
+    if handler is None:
+        return error_reply(req.request_id, unknown_method(req.method))
+    try:
+        return ok_reply(req.request_id, handler(req))
+    except RpcFault as fault:
+        return error_reply(req.request_id, fault)
+    except Exception:
+        log.exception("handler for %s failed (request %s)", req.method, req.request_id)
+        return error_reply(req.request_id, internal_fault())
+
+
+def unknown_method(method: str) -> RpcFault:
+    """The fault for a method the server does not know."""
+    return RpcFault("unknown_method", f"不支持的请求：{method}。", f"Unknown method: {method}.")
+
+
+class SimpleDispatcher:
+    """Handlers by method, with an in-memory idempotency cache keyed by request_id."""
+
+    def __init__(self, handlers: Mapping[str, Handler], cache_size: int = 10000) -> None:
+        self.handlers = dict(handlers)
+        self._cache: collections.OrderedDict[str, schemas.RpcReply] = collections.OrderedDict()
+        self._cache_size = cache_size
+
+    def handle_batch(self, requests: list[Request]) -> list[schemas.RpcReply]:
+        """Handle each request in order; a repeated request_id gets its first answer."""
+        out = []
+        for req in requests:
+            cached = self._cache.get(req.request_id)
+            if cached is None:
+                cached = call_handler(self.handlers, req)
+                self._cache[req.request_id] = cached
+                if len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+            out.append(cached)
+        return out
+
+
+class RpcServer:
+    """Serves `rpc/+` on a bus client through a dispatcher, on a worker thread."""
+
+    def __init__(
+        self,
+        bus: BusClient,
+        dispatcher: Dispatcher,
+        *,
+        methods: Mapping[str, type[schemas.RpcRequest]] | None = None,
+        max_batch: int = 256,
+    ) -> None:
+        self.bus = bus
+        self.dispatcher = dispatcher
+        self.methods = dict(methods if methods is not None else {m: t for m, (t, _d, _x) in schemas.RPC_METHODS.items()})
+        self.max_batch = max_batch
+        self._queue: queue.Queue[Request | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self.malformed = 0
+        self.handled = 0
+
+    def start(self) -> None:
+        """Subscribe to requests and start the worker."""
+        self._thread = threading.Thread(target=self._run, name="rpc-server", daemon=True)
+        self._thread.start()
+        self.bus.subscribe(self.bus.topics.rpc_all, self._on_request, qos=1)
+
+    def stop(self) -> None:
+        """Stop taking requests and let the worker finish what it has."""
+        self.bus.unsubscribe(self.bus.topics.rpc_all)
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(10)
+            self._thread = None
+
+    # network thread: parse, validate, queue
+    def _on_request(self, topic: str, payload: bytes, props: Properties | None) -> None:
+        method = self.bus.topics.method_of(topic) or ""
+        reply_topic = getattr(props, "ResponseTopic", None) if props is not None else None
+        corr = getattr(props, "CorrelationData", None) if props is not None else None
+        raw: Any = None
+        rid = ""
+        try:
+            if len(payload) > MAX_REQUEST_BYTES:
+                raise RpcFault("too_large", "请求过大。", "The request is too large.")
+            try:
+                raw = msgspec.json.decode(payload)
+            except msgspec.DecodeError as err:
+                raise RpcFault("bad_json", "请求格式错误（不是有效的JSON）。", f"The request is not valid JSON: {err}") from err
+            if not isinstance(raw, dict):
+                raise RpcFault("bad_request", "请求格式错误（应为JSON对象）。", "The request must be a JSON object.")
+            rid_val = raw.get("request_id")
+            rid = rid_val if isinstance(rid_val, str) else ""
+            if not reply_topic and isinstance(raw.get("reply_to"), str):
+                reply_topic = raw["reply_to"]
+            if reply_topic and not reply_topic.startswith(self.bus.topics.reply_prefix()):
+                log.warning("request %s names a reply topic outside reply/: %r; ignored", rid, reply_topic)
+                reply_topic = None
+            if not rid or len(rid) > 100:
+                raise RpcFault("bad_request", "请求缺少request_id。", "The request has no request_id.")
+            req_type = self.methods.get(method)
+            if req_type is None:
+                raise unknown_method(method)
+            try:
+                body = msgspec.convert(raw, type=req_type)
+            except msgspec.ValidationError as err:
+                raise RpcFault("bad_request", f"请求内容有误：{err}", f"Invalid request: {err}") from err
+            if body.v != schemas.SCHEMA_VERSION:
+                raise RpcFault("bad_version", f"不支持的协议版本 {body.v}。", f"Unsupported payload version {body.v}.")
+        except RpcFault as fault:
+            self.malformed += 1
+            if reply_topic:
+                self._send(reply_topic, corr, error_reply(rid or "", fault))
+            else:
+                log.warning("dropped a malformed request on %s: %s", topic, fault.message_en)
+            return
+        caller = None
+        if reply_topic:
+            rest = reply_topic[len(self.bus.topics.reply_prefix()):]
+            caller = rest.split("/", 1)[0] or None
+        self._queue.put(Request(method, rid, body, raw, reply_topic, corr, caller))
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self.max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            try:
+                replies = self.dispatcher.handle_batch(batch)
+            except Exception:
+                log.exception("dispatcher failed on a batch of %d requests", len(batch))
+                replies = [error_reply(r.request_id, internal_fault()) for r in batch]
+            for req, reply in zip(batch, replies, strict=True):
+                self.handled += 1
+                if req.reply_topic:
+                    self._send(req.reply_topic, req.correlation, reply)
+            if stop:
+                return
+
+    def _send(self, topic: str, corr: bytes | None, reply: schemas.RpcReply) -> None:
+        props = None
+        if corr:
+            props = Properties(PacketTypes.PUBLISH)
+            props.CorrelationData = corr
+        self.bus.publish(topic, reply, qos=1, properties=props)

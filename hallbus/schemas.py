@@ -1,0 +1,494 @@
+"""Versioned payload schemas for every topic and RPC of the hall bus v1 (SPEC section 3).
+
+Every payload is a UTF-8 JSON object with `"v": 1` and an ISO-8601 `ts` with offset.
+Readers ignore unknown fields (msgspec's default), so fields may be added within v1.
+`docs/protocol.md` is generated from this module (`hallbus docs`), and a test keeps
+the two in step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal, TypeVar
+
+import msgspec
+
+T = TypeVar("T")
+
+SCHEMA_VERSION = 1
+
+_encoder = msgspec.json.Encoder()
+
+
+_tz: dt.tzinfo | None = None
+
+
+def set_timezone(name: str | None) -> None:
+    """Stamp payloads in the hall's timezone (from config) instead of the machine's."""
+    global _tz
+    if name is None:
+        _tz = None
+        return
+    from zoneinfo import ZoneInfo
+
+    _tz = ZoneInfo(name)
+
+
+def now() -> dt.datetime:
+    """Now, aware, in the hall's timezone."""
+    return dt.datetime.now(_tz).astimezone(_tz)
+
+
+def now_iso() -> str:
+    """Now as ISO-8601 with the hall's UTC offset, to the millisecond."""
+    return now().isoformat(timespec="milliseconds")
+
+
+class Payload(msgspec.Struct, kw_only=True, omit_defaults=False):
+    """Base of every bus payload: version and timestamp."""
+
+    v: int = SCHEMA_VERSION
+    ts: str = msgspec.field(default_factory=now_iso)
+
+
+def encode(obj: Any) -> bytes:
+    """Encode a payload (Struct or plain dict) as compact UTF-8 JSON."""
+    return _encoder.encode(obj)
+
+
+def decode(data: bytes | str, type_: type[T]) -> T:
+    """Decode and validate JSON into `type_`; raises msgspec.ValidationError / DecodeError."""
+    return msgspec.json.decode(data, type=type_)
+
+
+def to_builtins(obj: Any) -> Any:
+    """A Struct as plain dicts and lists."""
+    return msgspec.to_builtins(obj)
+
+
+def convert(obj: Any, type_: type[T]) -> T:
+    """Validate already-parsed JSON (dicts) into `type_`."""
+    return msgspec.convert(obj, type=type_)
+
+
+# --- 3.1 presence and device health -------------------------------------------------------
+
+NodeState = Literal["online", "offline", "lost"]
+Role = Literal["controller", "terminal", "tablet", "counter", "window", "hall"]
+
+
+class NodeStatus(Payload, kw_only=True):
+    """Retained presence of a node; the LWT carries `lost` with the same session."""
+
+    state: NodeState
+    role: str
+    session: str
+    sw: str = ""
+
+
+class DeviceHealth(msgspec.Struct, kw_only=True):
+    """Health of one device: `ok`, `absent`, `error`, and for printers `paper_low`/`paper_out`."""
+
+    state: str
+    detail: str | None = None
+
+
+class NodeDevices(Payload, kw_only=True):
+    """Retained health of a node's devices (only the devices it has)."""
+
+    idcard: DeviceHealth | None = None
+    printer: DeviceHealth | None = None
+    camera: DeviceHealth | None = None
+    pcsc: DeviceHealth | None = None
+    scanner: DeviceHealth | None = None
+
+
+# --- 3.5 ID card data on the bus ---------------------------------------------------------
+
+CardType = Literal["resident", "hmt", "foreign"]
+
+
+class IdCardRef(msgspec.Struct, kw_only=True):
+    """What a kiosk sends about an ID card: an HMAC of the number and masked forms, never the number."""
+
+    id_hash: str
+    name_masked: str | None = None
+    id_masked: str | None = None
+    card_type: CardType = "resident"
+
+
+# --- 3.2 RPC envelope ----------------------------------------------------------------------
+
+
+class RpcRequest(Payload, kw_only=True):
+    """Fields every request carries besides its method's own body fields."""
+
+    request_id: str
+    reply_to: str | None = None  # for MQTT 3.1.1 callers without a ResponseTopic
+
+
+class RpcError(msgspec.Struct, kw_only=True):
+    """The error of a failed request: a snake_case code and a message in zh_CN and English."""
+
+    code: str
+    message: str
+    message_en: str = ""
+
+
+class RpcReply(Payload, kw_only=True):
+    """Reply envelope: `ok` with `data`, or `error`."""
+
+    request_id: str
+    ok: bool
+    data: dict[str, Any] | None = None
+    error: RpcError | None = None
+
+
+# --- tickets, windows, queue -------------------------------------------------------------
+
+Channel = Literal["onsite", "appointment", "green"]
+TicketStatusName = Literal[
+    "waiting", "called", "serving", "held", "done", "no_show", "transferred", "expired", "cancelled"
+]
+
+
+class Ticket(msgspec.Struct, kw_only=True):
+    """A queue ticket (排队号)."""
+
+    number: str
+    service: str
+    ticket_id: str = ""
+    service_name: str = ""
+    channel: Channel = "onsite"
+    status: str = "waiting"
+    ahead: int = 0
+    est_wait_s: int = 0
+    issued_at: str = ""
+    track_url: str = ""
+    window: str | None = None
+    name_masked: str | None = None
+    called_at: str | None = None
+    attempt: int = 0
+
+
+class StaffCard(msgspec.Struct, kw_only=True):
+    """Who sits at a window, as shown to citizens."""
+
+    id: str
+    name: str
+    title: str = ""
+    photo_url: str = ""
+    stars: float = 0.0
+
+
+class RatingRequest(msgspec.Struct, kw_only=True):
+    """An open invitation to rate the handling just finished at a window."""
+
+    ticket: str | None
+    staff: str
+    expires_at: str
+    case_no: str | None = None
+    request_id: str = ""
+
+
+WindowStatusName = Literal["closed", "idle", "serving", "paused"]
+
+
+class WindowState(Payload, kw_only=True):
+    """Retained state of one window."""
+
+    window: str
+    name: str
+    status: WindowStatusName
+    ticket: Ticket | None = None
+    staff: StaffCard | None = None
+    services: list[str] = msgspec.field(default_factory=list)
+    rating_request: RatingRequest | None = None
+    since: str = ""
+    pause_reason: str | None = None
+    held: list[Ticket] = msgspec.field(default_factory=list)
+    next_numbers: list[str] = msgspec.field(default_factory=list)
+
+
+class ServiceQueue(msgspec.Struct, kw_only=True):
+    """Waiting figures of one service."""
+
+    code: str
+    name: str
+    waiting: int
+    est_wait_s: int
+    windows_open: int
+    name_en: str = ""
+
+
+class QueueState(Payload, kw_only=True):
+    """Retained queue state of the hall."""
+
+    services: list[ServiceQueue]
+    total_waiting: int
+
+
+class Call(Payload, kw_only=True):
+    """Event: a ticket called to a window (叫号)."""
+
+    ticket: str
+    window: str
+    window_name: str
+    text: str
+    text_en: str = ""
+    name_masked: str | None = None
+    attempt: int = 1
+    service: str = ""
+
+
+class CallsRecent(Payload, kw_only=True):
+    """Retained: the last 10 calls, newest first."""
+
+    calls: list[Call]
+
+
+class StatsToday(Payload, kw_only=True):
+    """Retained figures of the day (接待量, 办件量, 满意率, 按时办结率 ...)."""
+
+    visitors: int = 0
+    tickets_issued: int = 0
+    served: int = 0
+    no_show: int = 0
+    avg_wait_s: float = 0.0
+    avg_service_s: float = 0.0
+    ratings: int = 0
+    satisfaction_rate: float | None = None
+    cases_done: int = 0
+    on_time_rate: float | None = None
+    overdue_cases: int = 0
+    date: str = ""
+
+
+AlertKind = Literal["case_deadline", "device", "queue_threshold", "rating_followup"]
+AlertLevel = Literal["notice", "warn", "urgent", "overdue"]
+
+
+class Alert(Payload, kw_only=True):
+    """Event: something a person must look at."""
+
+    kind: AlertKind
+    level: AlertLevel
+    subject: str
+    detail: str = ""
+    to: list[str] = msgspec.field(default_factory=list)
+
+
+# --- cases and the guide (SPEC 4.3, 4.4) --------------------------------------------------
+
+
+class TimelineNode(msgspec.Struct, kw_only=True):
+    """One step in a case's handling."""
+
+    node: str
+    at: str
+    handler: str = ""
+    opinion: str = ""
+
+
+class CaseInfo(msgspec.Struct, kw_only=True):
+    """A case (办件) as a citizen may see it."""
+
+    case_no: str
+    item: str
+    applicant_masked: str
+    status: str
+    timeline: list[TimelineNode] = msgspec.field(default_factory=list)
+    accepted_at: str | None = None
+    promised_days: int | None = None
+    due_at: str | None = None
+    days_left: int | None = None
+    warning: Literal["none", "notice", "warn", "urgent", "overdue"] = "none"
+    result: str | None = None
+    pickup_window: str | None = None
+
+
+class GuideMaterial(msgspec.Struct, kw_only=True):
+    """One material of a service item: name, originals and copies, a sample."""
+
+    name: str
+    originals: int = 0
+    copies: int = 0
+    sample: str | None = None
+    note: str = ""
+
+
+class GuideItem(msgspec.Struct, kw_only=True):
+    """A service guide entry (办事指南)."""
+
+    item: str
+    name: str
+    department: str
+    category: str = ""
+    legal_basis: list[str] = msgspec.field(default_factory=list)
+    conditions: list[str] = msgspec.field(default_factory=list)
+    materials: list[GuideMaterial] = msgspec.field(default_factory=list)
+    steps: list[str] = msgspec.field(default_factory=list)
+    promised_days: int | None = None
+    legal_days: int | None = None
+    fees: str = "不收费"
+    window: str = ""
+    faq: list[dict[str, str]] = msgspec.field(default_factory=list)
+    mistakes: list[str] = msgspec.field(default_factory=list)
+    one_trip: bool = True
+    service: str | None = None
+
+
+# --- RPC bodies (request fields beside request_id) ----------------------------------------
+
+
+class TicketIssueReq(RpcRequest, kw_only=True):
+    """`ticket.issue`: take a queue ticket for a service."""
+
+    service: str
+    channel: Channel = "onsite"
+    id_card: IdCardRef | None = None
+    node: str | None = None
+
+
+class TicketStatusReq(RpcRequest, kw_only=True):
+    """`ticket.status`: where a ticket stands."""
+
+    number: str | None = None
+    ticket_id: str | None = None
+
+
+class AppointmentCheckinReq(RpcRequest, kw_only=True):
+    """`appointment.checkin`: check in an appointment by QR code or ID card."""
+
+    code: str | None = None
+    id_card: IdCardRef | None = None
+
+
+class CaseQueryReq(RpcRequest, kw_only=True):
+    """`case.query`: cases by ID card, by number + last 6 of the ID number, or by receipt QR."""
+
+    id_card: IdCardRef | None = None
+    case_no: str | None = None
+    verify: str | None = None
+    qr: str | None = None
+
+
+class GuideListReq(RpcRequest, kw_only=True):
+    """`guide.list`: search the service guide by text or pinyin initials."""
+
+    q: str = ""
+    category: str | None = None
+
+
+class GuideGetReq(RpcRequest, kw_only=True):
+    """`guide.get`: one guide entry."""
+
+    item: str
+
+
+class WindowReq(RpcRequest, kw_only=True):
+    """Counter actions that name only the window (call_next, recall, no_show, hold, finish, logout, resume)."""
+
+    window: str
+
+
+class WindowLoginReq(RpcRequest, kw_only=True):
+    """`window.login`: a staff member sits down at a window (badge UID, or id + password)."""
+
+    window: str
+    staff: str | None = None
+    password: str | None = None
+    badge_uid: str | None = None
+
+
+class WindowCallBackReq(RpcRequest, kw_only=True):
+    """`window.call_back`: call a held ticket back."""
+
+    window: str
+    ticket: str
+
+
+class WindowTransferReq(RpcRequest, kw_only=True):
+    """`window.transfer`: move the current ticket to a service or a window, front or end."""
+
+    window: str
+    to_service: str | None = None
+    to_window: str | None = None
+    position: Literal["front", "end"] = "end"
+
+
+class WindowPauseReq(RpcRequest, kw_only=True):
+    """`window.pause`: pause a window with a reason."""
+
+    window: str
+    reason: str = ""
+
+
+class RatingSubmitReq(RpcRequest, kw_only=True):
+    """`rating.submit`: a citizen's rating (好差评) of one handling."""
+
+    rating_id: str
+    level: int
+    window: str | None = None
+    ticket: str | None = None
+    case_no: str | None = None
+    staff: str | None = None
+    reasons: list[str] = msgspec.field(default_factory=list)
+    comment: str = ""
+
+
+class StatsTodayReq(RpcRequest, kw_only=True):
+    """`stats.today`: today's figures."""
+
+
+# method -> (request type, one-line description, what `data` holds)
+RPC_METHODS: dict[str, tuple[type[RpcRequest], str, str]] = {
+    "ticket.issue": (TicketIssueReq, "take a ticket", "`ticket`: Ticket"),
+    "ticket.status": (TicketStatusReq, "ticket position", "`ticket`: Ticket"),
+    "appointment.checkin": (AppointmentCheckinReq, "appointment check-in", "`ticket`: Ticket (channel appointment)"),
+    "case.query": (CaseQueryReq, "case status", "`cases`: list of CaseInfo"),
+    "guide.list": (GuideListReq, "search the guide", "`items`: list of GuideItem (summary)"),
+    "guide.get": (GuideGetReq, "one guide item", "`item`: GuideItem"),
+    "window.login": (WindowLoginReq, "staff login", "`window`: WindowState"),
+    "window.logout": (WindowReq, "staff logout", "`window`: WindowState"),
+    "window.call_next": (WindowReq, "call the next ticket", "`window`: WindowState, or error `queue_empty`"),
+    "window.recall": (WindowReq, "call the current ticket again", "`window`: WindowState"),
+    "window.no_show": (WindowReq, "the called person did not come", "`window`: WindowState"),
+    "window.hold": (WindowReq, "hold (挂起) the current ticket", "`window`: WindowState"),
+    "window.call_back": (WindowCallBackReq, "call back (回呼) a held ticket", "`window`: WindowState"),
+    "window.transfer": (WindowTransferReq, "transfer (转移) the current ticket", "`window`: WindowState"),
+    "window.finish": (WindowReq, "finish (办结); opens a rating request", "`window`: WindowState"),
+    "window.pause": (WindowPauseReq, "pause (暂停) the window", "`window`: WindowState"),
+    "window.resume": (WindowReq, "resume the window", "`window`: WindowState"),
+    "rating.submit": (RatingSubmitReq, "submit a rating", "`accepted`: true"),
+    "stats.today": (StatsTodayReq, "today's figures", "`stats`: StatsToday"),
+}
+
+# topic payload name -> type, for the catalogue in hallbus.topics
+PAYLOADS: dict[str, type[msgspec.Struct]] = {
+    "NodeStatus": NodeStatus,
+    "NodeDevices": NodeDevices,
+    "RpcRequest": RpcRequest,
+    "RpcReply": RpcReply,
+    "WindowState": WindowState,
+    "QueueState": QueueState,
+    "CallsRecent": CallsRecent,
+    "StatsToday": StatsToday,
+    "Call": Call,
+    "Alert": Alert,
+}
+
+# Nested types documented alongside the payloads.
+NESTED: dict[str, type[msgspec.Struct]] = {
+    "DeviceHealth": DeviceHealth,
+    "IdCardRef": IdCardRef,
+    "RpcError": RpcError,
+    "Ticket": Ticket,
+    "StaffCard": StaffCard,
+    "RatingRequest": RatingRequest,
+    "ServiceQueue": ServiceQueue,
+    "CaseInfo": CaseInfo,
+    "TimelineNode": TimelineNode,
+    "GuideItem": GuideItem,
+    "GuideMaterial": GuideMaterial,
+}
