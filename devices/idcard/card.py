@@ -8,11 +8,20 @@ residence permit, `I` = 2017 foreigner permanent residence card, `Y` = 2023 fore
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from devices.idcard.codes import NATION, NATION_CODE, SEX, SEX_CODE, id_number_valid, mask_id, mask_name
+from devices.idcard.codes import (
+    NATION,
+    NATION_CODE,
+    SEX,
+    SEX_CODE,
+    id_number_valid,
+    mask_id,
+    mask_name,
+)
 from devices.idcard.errors import CardDataError
 
 CardType = Literal["resident", "hmt", "foreign_2017", "foreign_2023"]
@@ -21,35 +30,78 @@ TEXT_LEN = 256
 TYPE_OFFSET = 248
 LONG_TERM = "长期"
 
-_TYPE_FLAG: dict[str, CardType] = {" ": "resident", "J": "hmt", "I": "foreign_2017", "Y": "foreign_2023"}
+_TYPE_FLAG: dict[str, CardType] = {
+    " ": "resident",
+    "J": "hmt",
+    "I": "foreign_2017",
+    "Y": "foreign_2023",
+}
 _FLAG_OF: dict[CardType, str] = {kind: flag for flag, kind in _TYPE_FLAG.items()}
 
 # (field, byte count) in block order. `_` fields are reserved; `card_type_flag` sits at byte 248.
 LAYOUTS: dict[CardType, tuple[tuple[str, int], ...]] = {
     "resident": (
-        ("name", 30), ("sex", 2), ("nation", 4), ("birth", 16), ("address", 70),
-        ("id_number", 36), ("issuer", 30), ("valid_from", 16), ("valid_to", 16), ("_", 36),
+        ("name", 30),
+        ("sex", 2),
+        ("nation", 4),
+        ("birth", 16),
+        ("address", 70),
+        ("id_number", 36),
+        ("issuer", 30),
+        ("valid_from", 16),
+        ("valid_to", 16),
+        ("_", 36),
     ),
     # 港澳台居民居住证: the resident layout plus the pass number and issue count (签发次数).
     "hmt": (
-        ("name", 30), ("sex", 2), ("_", 4), ("birth", 16), ("address", 70), ("id_number", 36),
-        ("issuer", 30), ("valid_from", 16), ("valid_to", 16), ("pass_number", 18),
-        ("sign_count", 4), ("_", 6), ("card_type_flag", 2), ("_", 6),
+        ("name", 30),
+        ("sex", 2),
+        ("_", 4),
+        ("birth", 16),
+        ("address", 70),
+        ("id_number", 36),
+        ("issuer", 30),
+        ("valid_from", 16),
+        ("valid_to", 16),
+        ("pass_number", 18),
+        ("sign_count", 4),
+        ("_", 6),
+        ("card_type_flag", 2),
+        ("_", 6),
     ),
     # 外国人永久居留身份证 (2017): English name first, nationality as an ISO 3166 alpha-3 code,
     # issuer as the 4-character code of the issuing authority.
     "foreign_2017": (
-        ("name_en", 120), ("sex", 2), ("id_number", 30), ("nationality", 6), ("name", 30),
-        ("valid_from", 16), ("valid_to", 16), ("birth", 16), ("version", 4), ("issuer", 8),
-        ("card_type_flag", 2), ("_", 6),
+        ("name_en", 120),
+        ("sex", 2),
+        ("id_number", 30),
+        ("nationality", 6),
+        ("name", 30),
+        ("valid_from", 16),
+        ("valid_to", 16),
+        ("birth", 16),
+        ("version", 4),
+        ("issuer", 8),
+        ("card_type_flag", 2),
+        ("_", 6),
     ),
     # 外国人永久居留身份证 (2023): 18-character number with a GB 11643 check character, the
     # English name split over two fields, nationality code near the end. This layout follows
     # vendor notes, not the standard's text: check it against a real card (docs/devices-idcard.md).
     "foreign_2023": (
-        ("name", 30), ("sex", 2), ("sign_count", 4), ("birth", 16), ("name_en", 70),
-        ("id_number", 36), ("valid_from", 16), ("valid_to", 16), ("name_en_2", 48),
-        ("nationality", 6), ("version", 4), ("card_type_flag", 2), ("_", 6),
+        ("name", 30),
+        ("sex", 2),
+        ("sign_count", 4),
+        ("birth", 16),
+        ("name_en", 70),
+        ("id_number", 36),
+        ("valid_from", 16),
+        ("valid_to", 16),
+        ("name_en_2", 48),
+        ("nationality", 6),
+        ("version", 4),
+        ("card_type_flag", 2),
+        ("_", 6),
     ),
 }
 for _kind, _layout in LAYOUTS.items():  # a layout that does not add up is a bug, caught at import
@@ -145,7 +197,10 @@ class CardData:
 def card_type_of(text: bytes) -> CardType:
     """The card kind from byte 248 of the text block."""
     if len(text) != TEXT_LEN:
-        raise CardDataError(f"证件文字信息长度为 {len(text)} 字节，应为 256 字节。", f"The card text block has {len(text)} bytes, not 256.")
+        raise CardDataError(
+            f"证件文字信息长度为 {len(text)} 字节，应为 256 字节。",
+            f"The card text block has {len(text)} bytes, not 256.",
+        )
     flag = chr(text[TYPE_OFFSET]) if text[TYPE_OFFSET + 1] == 0 else "?"
     kind = _TYPE_FLAG.get(flag)
     if kind is None:
@@ -168,9 +223,10 @@ def _date(value: str, label: str, warnings: list[str], *, allow_long_term: bool 
     if allow_long_term and value == LONG_TERM:
         return value
     if len(value) == 8 and value.isdigit():
-        y, m, d = int(value[:4]), int(value[4:6]), int(value[6:])
-        if 1 <= m <= 12 and 1 <= d <= 31:
-            return f"{value[:4]}-{value[4:6]}-{value[6:]}"
+        try:
+            return datetime.date(int(value[:4]), int(value[4:6]), int(value[6:])).isoformat()
+        except ValueError:
+            pass
     warnings.append(f"{label} 日期格式异常（{value!r}） / {label} date is malformed")
     return value
 

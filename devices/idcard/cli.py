@@ -30,9 +30,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub.required = True
     read = sub.add_parser("read", help="read one card / 读一张证件")
     _port_args(read)
-    read.add_argument("--show-full", action="store_true", help="show the full name and ID number (technicians only)")
+    read.add_argument(
+        "--show-full",
+        action="store_true",
+        help="show the full name and ID number (technicians only)",
+    )
     read.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    read.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for a card (default 5)")
+    read.add_argument(
+        "--timeout", type=float, default=5.0, help="seconds to wait for a card (default 5)"
+    )
     read.add_argument("--fingerprint", action="store_true", help="also read fingerprints (30 10)")
     read.set_defaults(func=cmd_read)
     samid = sub.add_parser("samid", help="show the SAM module id / 显示安全模块号")
@@ -47,14 +53,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _port_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--port", required=True, help="/dev/ttyUSB0, serial:///dev/ttyUSB0?baud=115200 or socket://host:port")
+    p.add_argument(
+        "--port",
+        required=True,
+        help="/dev/ttyUSB0, serial:///dev/ttyUSB0?baud=115200 or socket://host:port",
+    )
     p.add_argument("--baud", type=int, default=115200)
 
 
 def _fail(err: IdCardError, as_json: bool) -> int:
-    code = EXIT_NO_CARD if isinstance(err, NoCardError) else EXIT_PORT if isinstance(err, PortError) else EXIT_READER
+    code = (
+        EXIT_NO_CARD
+        if isinstance(err, NoCardError)
+        else EXIT_PORT
+        if isinstance(err, PortError)
+        else EXIT_READER
+    )
     if as_json:
-        print(json.dumps({"error": {"code": err.code, "message": err.message_zh, "message_en": err.message_en}}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "error": {
+                        "code": err.code,
+                        "message": err.message_zh,
+                        "message_en": err.message_en,
+                    }
+                },
+                ensure_ascii=False,
+            )
+        )
     print(f"错误 / error: {err}", file=sys.stderr)
     return code
 
@@ -124,9 +151,14 @@ def cmd_watch(args: argparse.Namespace) -> int:
         emit({"event": "card", "card": card.to_json()}, format_card(card) + "\n")
 
     def on_health(h: Health) -> None:
-        emit({"event": "health", "state": h.state, "detail": h.detail}, f"[状态 / health] {h.state} {h.detail}")
+        emit(
+            {"event": "health", "state": h.state, "detail": h.detail},
+            f"[状态 / health] {h.state} {h.detail}",
+        )
 
-    watcher = reader.watch(on_card, on_health, lambda: emit({"event": "removed"}, "[证件已移开 / card removed]"))
+    watcher = reader.watch(
+        on_card, on_health, lambda: emit({"event": "removed"}, "[证件已移开 / card removed]")
+    )
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -54,7 +54,9 @@ def check_reply(command: Command, reply: Reply) -> Reply:
         return reply
     if reply.sw3 != expect.ok_sw3:
         if reply.sw3 in (SW3_OK, SW3_FOUND):
-            raise _mismatch(expect.name, f"success code 0x{reply.sw3:02X} belongs to another command")
+            raise _mismatch(
+                expect.name, f"success code 0x{reply.sw3:02X} belongs to another command"
+            )
         raise sam_error(reply.sw3)
     if not expect.min_data <= len(reply.data) <= expect.max_data:
         raise _mismatch(expect.name, f"{len(reply.data)} data bytes")
@@ -84,8 +86,15 @@ def split_read_data(data: bytes, *, with_fingerprint: bool) -> RawCard:
         raise _mismatch("read", "too short for its length fields")
     text_len, photo_len = struct.unpack(">HH", data[:4])
     fp_len = struct.unpack(">H", data[4:6])[0] if with_fingerprint else 0
-    if text_len != TEXT_LEN or photo_len > PHOTO_LEN or fp_len > FP_LEN or n + text_len + photo_len + fp_len != len(data):
-        raise _mismatch("read", f"length fields {text_len}/{photo_len}/{fp_len} do not match {len(data)} bytes")
+    if (
+        text_len != TEXT_LEN
+        or photo_len > PHOTO_LEN
+        or fp_len > FP_LEN
+        or n + text_len + photo_len + fp_len != len(data)
+    ):
+        raise _mismatch(
+            "read", f"length fields {text_len}/{photo_len}/{fp_len} do not match {len(data)} bytes"
+        )
     text = data[n : n + text_len]
     photo = data[n + text_len : n + text_len + photo_len]
     fp = data[n + text_len + photo_len :]

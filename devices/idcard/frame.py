@@ -20,7 +20,7 @@ MAX_LEN = 4096
 MIN_LEN = 2  # at least one body byte and the checksum
 
 
-def xor(data: bytes) -> int:
+def xor(data: bytes | bytearray) -> int:
     """XOR of all bytes (the frame checksum)."""
     return reduce(lambda a, b: a ^ b, data, 0)
 
@@ -49,7 +49,10 @@ def parse_frame(frame: bytes) -> bytes:
 
 
 def _bad(what_zh: str, what_en: str) -> FrameError:
-    return FrameError(f"阅读器数据损坏：{what_zh}，请重试。", f"Damaged data from the reader: {what_en}; try again.")
+    return FrameError(
+        f"阅读器数据损坏：{what_zh}，请重试。",
+        f"Damaged data from the reader: {what_en}; try again.",
+    )
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,9 @@ class FrameParser:
         if not self.in_frame:
             return []
         del self._buf[0]
-        events: list[bytes | FrameError] = [_bad("帧不完整或长度字段错误", "frame truncated or its length field is wrong")]
+        events: list[bytes | FrameError] = [
+            _bad("帧不完整或长度字段错误", "frame truncated or its length field is wrong")
+        ]
         return events + self._drain()
 
     def _drain(self) -> list[bytes | FrameError]:

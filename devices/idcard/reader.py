@@ -8,6 +8,7 @@ reader unplugged) with backoff, and publishes health "ok" | "absent" | "error".
 from __future__ import annotations
 
 import logging
+import termios
 import threading
 import time
 from collections.abc import Callable
@@ -20,7 +21,14 @@ from devices.common.ports import open_port
 from devices.idcard import commands as c
 from devices.idcard.card import CardData, PhotoDecoder, PlaceholderPhotoDecoder, parse_text
 from devices.idcard.commands import RawCard
-from devices.idcard.errors import FrameError, IdCardError, NoCardError, PortError, ReaderNotAnswering, SamError
+from devices.idcard.errors import (
+    FrameError,
+    IdCardError,
+    NoCardError,
+    PortError,
+    ReaderNotAnswering,
+    SamError,
+)
 from devices.idcard.frame import Command, FrameParser, Reply
 
 log = logging.getLogger(__name__)
@@ -46,7 +54,9 @@ def _port_gone(err: BaseException) -> PortError:
 class SamLink:
     """One open serial link to a SAM module: send a command, wait for its reply (always with a timeout)."""
 
-    def __init__(self, port: serial.SerialBase, *, timeout: float = 2.0, idle_gap: float = 0.2) -> None:
+    def __init__(
+        self, port: serial.SerialBase, *, timeout: float = 2.0, idle_gap: float = 0.2
+    ) -> None:
         self.port = port
         self.timeout = timeout
         # A frame that stops arriving for this long is given up (truncated, or its length lied).
@@ -57,7 +67,7 @@ class SamLink:
         """Close the serial port."""
         try:
             self.port.close()
-        except (OSError, serial.SerialException):
+        except (OSError, serial.SerialException, termios.error):
             pass
 
     def exchange(self, command: Command, timeout: float | None = None) -> Reply:
@@ -70,7 +80,7 @@ class SamLink:
             self.port.write(command.frame())
             self.port.flush()
             return self._read_reply(time.monotonic() + limit)
-        except (OSError, serial.SerialException) as err:
+        except (OSError, serial.SerialException, termios.error) as err:
             raise _port_gone(err) from err
 
     def _read_reply(self, deadline: float) -> Reply:
@@ -207,7 +217,11 @@ class IdCardReader:
             if time.monotonic() + self.poll_interval > deadline:
                 if last is not None:
                     raise last
-                raise NoCardError(0x80, "等待超时，未检测到证件，请把身份证放在感应区。", "Timed out: no card found; place the ID card on the reader.")
+                raise NoCardError(
+                    0x80,
+                    "等待超时，未检测到证件，请把身份证放在感应区。",
+                    "Timed out: no card found; place the ID card on the reader.",
+                )
             time.sleep(self.poll_interval)
 
     def photo_image(self, card: CardData) -> bytes | None:
@@ -225,7 +239,12 @@ class IdCardReader:
     ) -> IdCardWatcher:
         """Start a background watcher; call `.stop()` on the result to end it."""
         watcher = IdCardWatcher(
-            self, on_card, on_health, on_removed, removal_misses=removal_misses, max_backoff=max_backoff
+            self,
+            on_card,
+            on_health,
+            on_removed,
+            removal_misses=removal_misses,
+            max_backoff=max_backoff,
         )
         watcher.start()
         return watcher
@@ -253,12 +272,16 @@ class IdCardWatcher:
         self.on_card = on_card
         self.on_health = on_health
         self.on_removed = on_removed
+        # Optional: told of each failed read of a present card (card moved, not flat), e.g. to say so on screen.
+        self.on_read_error: Callable[[IdCardError], None] | None = None
         self.removal_misses = removal_misses
         self.max_backoff = max_backoff
         self.health = Health("error", "not started")
         self.cards_reported = 0
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"idcard-watch {reader.port_url}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"idcard-watch {reader.port_url}", daemon=True
+        )
 
     def start(self) -> None:
         """Start polling."""
@@ -334,10 +357,19 @@ class IdCardWatcher:
             except (SamError, FrameError) as err:
                 # The card left mid-read, a damaged frame: the reader itself is fine.
                 log.info("idcard read attempt failed: %s", err.message_en)
+                if self.on_read_error is not None:
+                    self._callback(self.on_read_error, err)
             except IdCardError as err:
                 failures += 1
                 self._set_health("error", err.message_zh)
                 if failures >= 3:  # a reader that stopped answering: start afresh with the port
                     self.reader.close()
+            except Exception as err:  # never let the watcher die silently
+                log.exception("idcard watcher: unexpected error")
+                failures += 1
+                self.reader.close()
+                self._set_health("error", f"读卡器内部错误：{err}")
+                self._stop.wait(min(self.max_backoff, 0.2 * 2 ** min(failures, 10)))
+                continue
             self._stop.wait(self.reader.poll_interval)
         self.reader.close()

@@ -29,30 +29,60 @@ def sample_card(kind: CardType = "resident", *, seq: str = "002") -> CardData:
     if kind == "resident":
         number = make_id_number("110105", "19900101", seq)
         return CardData(
-            card_type="resident", name="张测试", sex="男", nation="汉", birth="1990-01-01",
-            address="北京市朝阳区测试路1号院2号楼3单元401室", id_number=number,
-            issuer="北京市公安局朝阳分局", valid_from="2015-06-01", valid_to="2035-06-01",
+            card_type="resident",
+            name="张测试",
+            sex="男",
+            nation="汉",
+            birth="1990-01-01",
+            address="北京市朝阳区测试路1号院2号楼3单元401室",
+            id_number=number,
+            issuer="北京市公安局朝阳分局",
+            valid_from="2015-06-01",
+            valid_to="2035-06-01",
             photo=fake_wlt(number),
         )
     if kind == "hmt":
         number = make_id_number("810000", "19850315", seq)
         return CardData(
-            card_type="hmt", name="陈示例", sex="女", birth="1985-03-15",
-            address="广东省深圳市福田区示例大道88号", id_number=number,
-            issuer="深圳市公安局", valid_from="2019-01-01", valid_to="2024-01-01",
-            pass_number="H12345678", sign_count="01", photo=fake_wlt(number),
+            card_type="hmt",
+            name="陈示例",
+            sex="女",
+            birth="1985-03-15",
+            address="广东省深圳市福田区示例大道88号",
+            id_number=number,
+            issuer="深圳市公安局",
+            valid_from="2019-01-01",
+            valid_to="2024-01-01",
+            pass_number="H12345678",
+            sign_count="01",
+            photo=fake_wlt(number),
         )
     if kind == "foreign_2017":
         number = f"USA110075120{seq}"
         return CardData(
-            card_type="foreign_2017", name="史密斯", name_en="SMITH, JOHN EXAMPLE", sex="男",
-            nationality="USA", birth="1975-12-01", id_number=number, issuer="1500",
-            valid_from="2017-06-15", valid_to="2027-06-15", photo=fake_wlt(number),
+            card_type="foreign_2017",
+            name="史密斯",
+            name_en="SMITH, JOHN EXAMPLE",
+            sex="男",
+            nationality="USA",
+            birth="1975-12-01",
+            id_number=number,
+            issuer="1500",
+            valid_from="2017-06-15",
+            valid_to="2027-06-15",
+            photo=fake_wlt(number),
         )
     number = make_id_number("911101", "19880520", seq)
     return CardData(
-        card_type="foreign_2023", name="玛丽亚", sex="女", sign_count="00",
-        name_en="GARCIA LOPEZ, MARIA DEL CARMEN ISABEL EXAMPLE", nationality="ESP",
-        birth="1988-05-20", id_number=number, valid_from="2023-12-01", valid_to="长期",
+        card_type="foreign_2023",
+        name="玛丽亚",
+        sex="女",
+        sign_count="00",
+        name_en="GARCIA LOPEZ, MARIA DEL CARMEN ISABEL EXAMPLE",
+        nationality="ESP",
+        birth="1988-05-20",
+        id_number=number,
+        valid_from="2023-12-01",
+        valid_to="长期",
         photo=fake_wlt(number),
     )

@@ -31,7 +31,12 @@ log = logging.getLogger(__name__)
 
 Fault = Literal["sw3", "checksum", "length", "truncate", "wrong_reply", "silent", "remove_mid_read"]
 # 05.01-20101215-0011364427-2253674683 when formatted (a made-up module id)
-SAM_ID = bytes([5, 0, 1, 0]) + (20101215).to_bytes(4, "little") + (11364427).to_bytes(4, "little") + (2253674683).to_bytes(4, "little")
+SAM_ID = (
+    bytes([5, 0, 1, 0])
+    + (20101215).to_bytes(4, "little")
+    + (11364427).to_bytes(4, "little")
+    + (2253674683).to_bytes(4, "little")
+)
 _NAMES = {(k.cmd, k.para): v.name for k, v in ((Command(*key), e) for key, e in c.EXPECT.items())}
 
 
@@ -209,7 +214,11 @@ class SamSimulator:
                 frame = frame[: max(8, len(frame) // 3)]
             elif fault.fault == "wrong_reply":
                 # A reply that belongs to another command: the select answer to anything else.
-                frame = (Reply(0, 0, c.SW3_FOUND, bytes(4)) if name != "find" else Reply(0, 0, c.SW3_OK, bytes(8))).frame()
+                frame = (
+                    Reply(0, 0, c.SW3_FOUND, bytes(4))
+                    if name != "find"
+                    else Reply(0, 0, c.SW3_OK, bytes(8))
+                ).frame()
             self._send(frame)
 
     def _reply(self, name: str) -> Reply:
@@ -235,7 +244,9 @@ class SamSimulator:
                 if card is None or not self._selected:
                     return Reply(0, 0, 0x41)
                 fp = name == "read_fp"
-                raw = RawCard(encode_text(card), card.photo, card.fingerprint or (bytes(1024) if fp else b""))
+                raw = RawCard(
+                    encode_text(card), card.photo, card.fingerprint or (bytes(1024) if fp else b"")
+                )
                 self._selected = self._found = False
                 self._halted = not self.sticky
                 self.reads += 1
@@ -245,9 +256,18 @@ class SamSimulator:
 
 def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `python -m devices sim idcard`."""
-    parser.add_argument("--link", required=True, help="path where the reader's end of the pty is linked")
-    parser.add_argument("--card", choices=[*CARD_TYPES, "none"], default="resident", help="card on the reader at start")
-    parser.add_argument("--sticky", action="store_true", help="the card stays findable after a read")
+    parser.add_argument(
+        "--link", required=True, help="path where the reader's end of the pty is linked"
+    )
+    parser.add_argument(
+        "--card",
+        choices=[*CARD_TYPES, "none"],
+        default="resident",
+        help="card on the reader at start",
+    )
+    parser.add_argument(
+        "--sticky", action="store_true", help="the card stays findable after a read"
+    )
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each reply")
 
 
@@ -268,7 +288,9 @@ def sim_main(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGUSR1, _toggle)
     sim.start()
-    log.info("ID card SAM simulator on %s (card: %s); SIGUSR1 toggles the card", sim.device, args.card)
+    log.info(
+        "ID card SAM simulator on %s (card: %s); SIGUSR1 toggles the card", sim.device, args.card
+    )
     print(f"idcard simulator ready at {sim.device}", flush=True)
     try:
         while not done.wait(0.5):

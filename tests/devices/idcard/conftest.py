@@ -1,0 +1,31 @@
+"""A SAM simulator on a real pty, linked in the test's temporary folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devices.idcard.reader import IdCardReader
+from devices.idcard.sim import SamSimulator
+
+
+@pytest.fixture
+def sam(tmp_path: Path) -> Iterator[SamSimulator]:
+    """A running simulator with a resident card on it; `sam.device` is the port to open."""
+    sim = SamSimulator(tmp_path / "ttyIDCARD", card="resident").start()
+    try:
+        yield sim
+    finally:
+        sim.stop()
+
+
+@pytest.fixture
+def reader(sam: SamSimulator) -> Iterator[IdCardReader]:
+    """A reader on the simulator's port, with short timeouts."""
+    r = IdCardReader(sam.device, poll_interval=0.05, timeout=0.5)
+    try:
+        yield r
+    finally:
+        r.close()
