@@ -1,0 +1,220 @@
+"""RPC over a real Mosquitto: replies, errors, timeouts, idempotency, malformed requests, mosquitto_rr."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from hallbus import schemas
+from hallbus.localbroker import LocalBroker
+from hallbus.rpc import (
+    Request,
+    RpcClient,
+    RpcFault,
+    RpcServer,
+    RpcTimeout,
+    RpcUnavailable,
+    SimpleDispatcher,
+)
+from tests.hallbus.helpers import HALL, Inbox
+
+
+class CountingHandlers:
+    """Handlers that record every call, so a test can see what really ran."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.lock = threading.Lock()
+
+    def stats(self, req: Request) -> dict:
+        with self.lock:
+            self.calls.append(req.request_id)
+        return {"stats": {"served": len(self.calls)}}
+
+    def issue(self, req: Request) -> dict:
+        body = req.body
+        assert isinstance(body, schemas.TicketIssueReq)
+        if body.service == "Z":
+            raise RpcFault("unknown_service", "没有这项业务。", "No such service.")
+        if body.service == "BUG":
+            raise ZeroDivisionError("a bug")
+        with self.lock:
+            self.calls.append(req.request_id)
+        return {"ticket": {"number": f"{body.service}{len(self.calls):03d}", "service": body.service}}
+
+    def table(self) -> dict:
+        return {"stats.today": self.stats, "ticket.issue": self.issue}
+
+
+@pytest.fixture
+def server(make_bus):
+    handlers = CountingHandlers()
+    bus = make_bus("controller", role="controller", persistent_session=True)
+    srv = RpcServer(bus, SimpleDispatcher(handlers.table()))
+    srv.start()
+    time.sleep(0.1)
+    yield handlers, srv
+    srv.stop()
+
+
+@pytest.fixture
+def rpc(make_bus) -> RpcClient:
+    client = RpcClient(make_bus("terminal-1"))
+    time.sleep(0.1)
+    return client
+
+
+def test_call_returns_data(server, rpc) -> None:
+    data = rpc.call("ticket.issue", {"service": "A"})
+    assert data["ticket"]["number"] == "A001"
+
+
+def test_error_reply_carries_code_and_both_languages(server, rpc) -> None:
+    with pytest.raises(RpcFault) as err:
+        rpc.call("ticket.issue", {"service": "Z"})
+    assert err.value.code == "unknown_service"
+    assert err.value.message == "没有这项业务。"
+    assert err.value.message_en == "No such service."
+
+
+def test_a_bug_in_a_handler_is_an_internal_error_not_a_dead_server(server, rpc) -> None:
+    with pytest.raises(RpcFault) as err:
+        rpc.call("ticket.issue", {"service": "BUG"})
+    assert err.value.code == "internal_error"
+    assert rpc.call("ticket.issue", {"service": "A"})["ticket"]["number"] == "A001"
+
+
+def test_wrong_field_type_is_bad_request(server, rpc) -> None:
+    with pytest.raises(RpcFault) as err:
+        rpc.call("ticket.issue", {"service": 7})
+    assert err.value.code == "bad_request"
+    assert "service" in err.value.message_en
+
+
+def test_unknown_method(server, rpc) -> None:
+    with pytest.raises(RpcFault) as err:
+        rpc.call("ticket.print_money", {})
+    assert err.value.code == "unknown_method"
+
+
+def test_timeout_when_no_controller_answers(rpc) -> None:
+    t0 = time.monotonic()
+    with pytest.raises(RpcTimeout):
+        rpc.call("stats.today", {}, timeout=0.5)
+    assert time.monotonic() - t0 < 1.5
+
+
+def test_unavailable_at_once_when_the_broker_is_gone(broker: LocalBroker, rpc) -> None:
+    broker.stop()
+    deadline = time.monotonic() + 5
+    while rpc.bus.connected and time.monotonic() < deadline:
+        time.sleep(0.01)
+    t0 = time.monotonic()
+    with pytest.raises(RpcUnavailable):
+        rpc.call("stats.today", {}, timeout=5)
+    assert time.monotonic() - t0 < 0.5
+
+
+def test_same_request_id_returns_the_first_answer_and_runs_once(server, rpc) -> None:
+    handlers, _srv = server
+    rid = str(uuid.uuid4())
+    first = rpc.call("ticket.issue", {"service": "A"}, request_id=rid)
+    second = rpc.call("ticket.issue", {"service": "A"}, request_id=rid)
+    assert first == second
+    assert handlers.calls.count(rid) == 1
+    third = rpc.call("ticket.issue", {"service": "A"})
+    assert third["ticket"]["number"] == "A002"
+
+
+def _raw_request(bus, topic: str, payload: bytes, reply_topic: str | None) -> None:
+    props = None
+    if reply_topic:
+        props = Properties(PacketTypes.PUBLISH)
+        props.ResponseTopic = reply_topic
+        props.CorrelationData = b"c"
+    bus.publish(topic, payload, properties=props)
+
+
+def test_malformed_requests_get_error_replies_or_are_dropped(server, make_bus, rpc) -> None:
+    handlers, srv = server
+    attacker = make_bus("fuzzer")
+    reply_topic = attacker.topics.reply("fuzzer", "s1")
+    inbox = Inbox()
+    attacker.subscribe(reply_topic, inbox)
+    time.sleep(0.1)
+    cases = [
+        b"not json",
+        b"[1,2,3]",
+        b'"text"',
+        b"{}",
+        b'{"request_id": 5}',
+        b'{"request_id": "x", "service": ["A"]}',
+        b'{"request_id": "y", "v": 2, "service": "A"}',
+        b"\xff\xfe\x00",
+        b"{" * 10000,
+        b'{"request_id":"z","service":"A","id_card":{"id_hash":3}}',
+    ]
+    for payload in cases:
+        _raw_request(attacker, attacker.topics.rpc("ticket.issue"), payload, reply_topic)
+    deadline = time.monotonic() + 5
+    while len(inbox.messages) < len(cases) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    replies = [json.loads(p) for _t, p in inbox.messages]
+    assert len(replies) == len(cases)
+    assert all(r["ok"] is False for r in replies)
+    assert {r["error"]["code"] for r in replies} <= {"bad_json", "bad_request", "bad_version"}
+    # Without a reply topic: dropped quietly; random garbage on every method.
+    rng = random.Random(7)
+    methods = list(schemas.RPC_METHODS) + ["nope", "", "a/b"]
+    sent_to_rpc_plus = 0
+    for _ in range(2000):
+        method = rng.choice(methods)
+        sent_to_rpc_plus += "/" not in method  # "a/b" does not match rpc/+
+        payload = rng.choice([os.urandom(rng.randrange(0, 200)), json.dumps({"request_id": rng.random()}).encode()])
+        _raw_request(attacker, attacker.topics.rpc(method), payload, None)
+    # The server is alive and nothing ran.
+    data = rpc.call("ticket.issue", {"service": "A"}, timeout=10)
+    assert data["ticket"]["number"] == "A001"
+    assert len(handlers.calls) == 1
+    deadline = time.monotonic() + 10
+    while srv.malformed < len(cases) + sent_to_rpc_plus and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.malformed == len(cases) + sent_to_rpc_plus
+
+
+def test_reply_topic_outside_reply_namespace_is_refused(server, make_bus) -> None:
+    attacker = make_bus("fuzzer")
+    watcher = make_bus("watcher")
+    inbox = Inbox()
+    target = watcher.topics.window_state("1")
+    watcher.subscribe(target, inbox)
+    time.sleep(0.1)
+    body = json.dumps({"v": 1, "request_id": "abc", "service": "A"}).encode()
+    _raw_request(attacker, attacker.topics.rpc("ticket.issue"), body, target)
+    time.sleep(0.5)
+    assert inbox.messages == []
+
+
+@pytest.mark.skipif(shutil.which("mosquitto_rr") is None, reason="mosquitto-clients not installed")
+def test_mosquitto_rr_a_client_we_did_not_write(server, broker: LocalBroker) -> None:
+    root = f"hall/v1/{HALL}/"
+    request = json.dumps({"v": 1, "request_id": str(uuid.uuid4()), "service": "B"})
+    out = subprocess.run(
+        ["mosquitto_rr", "-V", "5", "-h", "127.0.0.1", "-p", str(broker.port),
+         "-t", root + "rpc/ticket.issue", "-e", root + "reply/cli/1", "-m", request, "-W", "5"],
+        capture_output=True, text=True, timeout=10,
+    )
+    assert out.returncode == 0, out.stderr
+    reply = json.loads(out.stdout)
+    assert reply["ok"] is True and reply["data"]["ticket"]["number"] == "B001"
+    assert reply["v"] == 1 and reply["ts"]

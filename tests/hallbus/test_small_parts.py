@@ -1,0 +1,66 @@
+"""Broker URLs, topic ids, masks and hashes."""
+
+import pytest
+
+from hallbus.brokerurl import parse_broker_url
+from hallbus.passwords import hash_password, verify_password
+from hallbus.privacy import id_hash, mask_id, mask_name
+from hallbus.topics import Topics, check_id
+
+
+def test_broker_url_with_credentials() -> None:
+    b = parse_broker_url("mqtt://tablet-3:s3cr%40t@10.1.2.3:1884")
+    assert (b.host, b.port, b.username, b.password, b.tls) == ("10.1.2.3", 1884, "tablet-3", "s3cr@t", False)
+    assert "s3cr" not in b.url
+    assert parse_broker_url("mqtts://h").port == 8883
+
+
+@pytest.mark.parametrize("bad", ["http://x:1", "mqtt://", "mqtt://h:port"])
+def test_bad_broker_urls(bad: str) -> None:
+    with pytest.raises(ValueError):
+        parse_broker_url(bad)
+
+
+def test_broker_credentials_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HALL_MQTT_USERNAME", "counter-1")
+    monkeypatch.setenv("HALL_MQTT_PASSWORD", "pw")
+    b = parse_broker_url("mqtt://h:1").with_env_credentials()
+    assert (b.username, b.password) == ("counter-1", "pw")
+
+
+def test_ids_are_lowercase() -> None:
+    assert check_id("window-12") == "window-12"
+    for bad in ("Window", "a b", "a/b", "#", "+", ""):
+        with pytest.raises(ValueError):
+            check_id(bad)
+    with pytest.raises(ValueError):
+        Topics("Hall/1")
+
+
+def test_topics_round_trip() -> None:
+    t = Topics("demo")
+    assert t.window_of(t.window_state("7")) == "7"
+    assert t.method_of(t.rpc("ticket.issue")) == "ticket.issue"
+    assert t.node_of(t.node_status("tablet-1")) == "tablet-1"
+    assert t.window_of(t.queue_state) is None
+
+
+def test_masks() -> None:
+    assert mask_name("张三") == "张*"
+    assert mask_name("欧阳娜娜") == "欧***"
+    assert mask_name("John Smith") == "J***"
+    assert mask_id("11010519491231002x") == "110105********002X"
+
+
+def test_id_hash_is_keyed_and_normalised() -> None:
+    k1, k2 = b"k" * 32, b"j" * 32
+    assert id_hash(k1, "11010519491231002x") == id_hash(k1, " 11010519491231002X ")
+    assert id_hash(k1, "11010519491231002X") != id_hash(k2, "11010519491231002X")
+    assert "11010519491231002" not in id_hash(k1, "11010519491231002X")
+
+
+def test_password_hashes() -> None:
+    h = hash_password("hall001")
+    assert verify_password("hall001", h)
+    assert not verify_password("hall002", h)
+    assert not verify_password("x", "garbage")
