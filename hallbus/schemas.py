@@ -247,6 +247,16 @@ class CallsRecent(Payload, kw_only=True):
     calls: list[Call]
 
 
+class RatingFigures(msgspec.Struct, kw_only=True):
+    """Ratings (好差评) of one window or one staff member today."""
+
+    ratings: int = 0
+    satisfied: int = 0  # levels 3-5 (基本满意 and better)
+    bad: int = 0  # levels 1-2
+    satisfaction_rate: float | None = None
+    avg_level: float | None = None
+
+
 class StatsToday(Payload, kw_only=True):
     """Retained figures of the day (接待量, 办件量, 满意率, 按时办结率 ...)."""
 
@@ -262,6 +272,10 @@ class StatsToday(Payload, kw_only=True):
     on_time_rate: float | None = None
     overdue_cases: int = 0
     date: str = ""
+    ratings_by_window: dict[str, RatingFigures] = msgspec.field(default_factory=dict)
+    ratings_by_staff: dict[str, RatingFigures] = msgspec.field(default_factory=dict)
+    followups_open: int = 0  # bad-rating follow-up tasks (整改) not yet rectified or closed
+    followups_overdue: int = 0
 
 
 AlertKind = Literal["case_deadline", "device", "queue_threshold", "rating_followup"]
@@ -305,6 +319,8 @@ class CaseInfo(msgspec.Struct, kw_only=True):
     warning: Literal["none", "notice", "warn", "urgent", "overdue"] = "none"
     result: str | None = None
     pickup_window: str | None = None
+    finished_at: str | None = None
+    on_time: bool | None = None  # finished cases: finished by the deadline
 
 
 class GuideMaterial(msgspec.Struct, kw_only=True):
@@ -487,6 +503,7 @@ NESTED: dict[str, type[msgspec.Struct]] = {
     "StaffCard": StaffCard,
     "RatingRequest": RatingRequest,
     "ServiceQueue": ServiceQueue,
+    "RatingFigures": RatingFigures,
     "CaseInfo": CaseInfo,
     "TimelineNode": TimelineNode,
     "GuideItem": GuideItem,
