@@ -17,7 +17,6 @@ from smartcard import scard
 
 from devices.pcsc import emv
 from devices.pcsc.errors import (
-    CardAnswerError,
     CardRemovedError,
     NoCardError,
     NoReaderError,
@@ -132,10 +131,9 @@ class _Card:
         if hr != scard.SCARD_S_SUCCESS:
             raise self._error(hr)
         if len(resp) < 2:
-            raise CardAnswerError(
-                "卡片应答过短，请重新放置卡片。",
-                "The card's answer was too short; place the card again.",
-            )
+            # Every card answers at least SW1 SW2: nothing at all means the card left mid-exchange
+            # (vpcd says so this way; pcscd only notices at its next presence poll).
+            raise CardRemovedError(self.reader)
         return bytes(resp[:-2]), (resp[-2] << 8) | resp[-1]
 
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:

@@ -30,6 +30,10 @@ DEFAULT_PORT = 35963  # 0x8C7B, vpcd's default
 SW_OK = b"\x90\x00"
 
 
+class CardPulled(Exception):
+    """Raised by a personality to vanish mid-transaction: the connection closes without an answer."""
+
+
 class VirtualCard(Protocol):
     """A card personality: its ATR and how it answers one APDU."""
 
@@ -272,6 +276,12 @@ class VpcdCard:
                     self.apdus += 1
                     try:
                         reply = card.apdu(payload)
+                    except CardPulled:
+                        with self._lock:
+                            if self._sock is sock:
+                                self._sock, self.card = None, None
+                        sock.close()
+                        return
                     except Exception:
                         log.exception("virtual card failed on %s", payload.hex())
                         reply = b"\x6f\x00"
