@@ -14,21 +14,22 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import heapq
 import logging
 import math
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import msgspec
-from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from hallbus import schemas
-from hallbus.client import BusClient
+from hallbus.client import BusClient, PublishProperties
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,11 @@ class RpcClient:
         self.reply_topic = bus.topics.reply(bus.node, bus.session)
         self._pending: dict[str, concurrent.futures.Future[dict[str, Any]]] = {}
         self._lock = threading.Lock()
+        # One thread expires every pending call at its deadline (a Timer per call costs a thread).
+        self._deadlines: list[tuple[float, str, str, float]] = []
+        self._deadline_cond = threading.Condition(self._lock)
+        self._reaper = threading.Thread(target=self._reap, name="rpc-deadlines", daemon=True)
+        self._reaper.start()
         bus.subscribe(self.reply_topic, self._on_reply)
 
     def call_async(
@@ -99,16 +105,15 @@ class RpcClient:
         payload["ts"] = schemas.now_iso()
         payload["request_id"] = rid
         payload["reply_to"] = self.reply_topic
-        props = Properties(PacketTypes.PUBLISH)
-        props.ResponseTopic = self.reply_topic
-        props.CorrelationData = rid.encode()
-        props.MessageExpiryInterval = max(1, math.ceil(timeout))
+        props = PublishProperties(
+            response_topic=self.reply_topic, correlation=rid.encode(), expiry_s=max(1, math.ceil(timeout))
+        )
+        deadline = time.monotonic() + timeout
         with self._lock:
             self._pending[rid] = fut
-        timer = threading.Timer(timeout, self._expire, (rid, method, timeout))
-        timer.daemon = True
-        timer.start()
-        fut.add_done_callback(lambda _f: timer.cancel())
+            heapq.heappush(self._deadlines, (deadline, rid, method, timeout))
+            if self._deadlines[0][1] == rid:
+                self._deadline_cond.notify()
         self.bus.publish(self.bus.topics.rpc(method), payload, qos=1, properties=props)
         return fut
 
@@ -119,11 +124,23 @@ class RpcClient:
         """Send a request and wait for its `data`; raise RpcFault on an error reply."""
         return self.call_async(method, body, timeout=timeout, request_id=request_id).result(timeout + 1)
 
-    def _expire(self, rid: str, method: str, timeout: float) -> None:
-        with self._lock:
-            fut = self._pending.pop(rid, None)
-        if fut is not None and not fut.done():
-            fut.set_exception(RpcTimeout(method, timeout))
+    def _reap(self) -> None:
+        while True:
+            expired: list[tuple[concurrent.futures.Future[dict[str, Any]], str, float]] = []
+            with self._lock:
+                while not self._deadlines:
+                    self._deadline_cond.wait()
+                now = time.monotonic()
+                while self._deadlines and self._deadlines[0][0] <= now:
+                    _d, rid, method, timeout = heapq.heappop(self._deadlines)
+                    fut = self._pending.pop(rid, None)
+                    if fut is not None:
+                        expired.append((fut, method, timeout))
+                if self._deadlines and not expired:
+                    self._deadline_cond.wait(self._deadlines[0][0] - now)
+            for fut, method, timeout in expired:
+                if not fut.done():
+                    fut.set_exception(RpcTimeout(method, timeout))
 
     def _on_reply(self, _topic: str, payload: bytes, props: Properties | None) -> None:
         try:
@@ -244,20 +261,28 @@ class RpcServer:
         *,
         methods: Mapping[str, type[schemas.RpcRequest]] | None = None,
         max_batch: int = 256,
+        inline: bool = False,
     ) -> None:
+        """`inline=True` handles each request on the network thread, for dispatchers that never block.
+
+        The default hands requests to a worker that takes them in batches, so a dispatcher
+        that writes to disk can commit a whole batch before any reply goes out.
+        """
+        self.inline = inline
         self.bus = bus
         self.dispatcher = dispatcher
         self.methods = dict(methods if methods is not None else {m: t for m, (t, _d, _x) in schemas.RPC_METHODS.items()})
         self.max_batch = max_batch
-        self._queue: queue.Queue[Request | None] = queue.Queue()
+        self._queue: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self.malformed = 0
         self.handled = 0
 
     def start(self) -> None:
         """Subscribe to requests and start the worker."""
-        self._thread = threading.Thread(target=self._run, name="rpc-server", daemon=True)
-        self._thread.start()
+        if not self.inline:
+            self._thread = threading.Thread(target=self._run, name="rpc-server", daemon=True)
+            self._thread.start()
         self.bus.subscribe(self.bus.topics.rpc_all, self._on_request, qos=1)
 
     def stop(self) -> None:
@@ -313,7 +338,11 @@ class RpcServer:
         if reply_topic:
             rest = reply_topic[len(self.bus.topics.reply_prefix()):]
             caller = rest.split("/", 1)[0] or None
-        self._queue.put(Request(method, rid, body, raw, reply_topic, corr, caller))
+        req = Request(method, rid, body, raw, reply_topic, corr, caller)
+        if self.inline:
+            self._handle([req])
+        else:
+            self._queue.put(req)
 
     def _run(self) -> None:
         while True:
@@ -331,21 +360,21 @@ class RpcServer:
                     stop = True
                     break
                 batch.append(nxt)
-            try:
-                replies = self.dispatcher.handle_batch(batch)
-            except Exception:
-                log.exception("dispatcher failed on a batch of %d requests", len(batch))
-                replies = [error_reply(r.request_id, internal_fault()) for r in batch]
-            for req, reply in zip(batch, replies, strict=True):
-                self.handled += 1
-                if req.reply_topic:
-                    self._send(req.reply_topic, req.correlation, reply)
+            self._handle(batch)
             if stop:
                 return
 
+    def _handle(self, batch: list[Request]) -> None:
+        try:
+            replies = self.dispatcher.handle_batch(batch)
+        except Exception:
+            log.exception("dispatcher failed on a batch of %d requests", len(batch))
+            replies = [error_reply(r.request_id, internal_fault()) for r in batch]
+        for req, reply in zip(batch, replies, strict=True):
+            self.handled += 1
+            if req.reply_topic:
+                self._send(req.reply_topic, req.correlation, reply)
+
     def _send(self, topic: str, corr: bytes | None, reply: schemas.RpcReply) -> None:
-        props = None
-        if corr:
-            props = Properties(PacketTypes.PUBLISH)
-            props.CorrelationData = corr
+        props = PublishProperties(correlation=corr) if corr else None
         self.bus.publish(topic, reply, qos=1, properties=props)

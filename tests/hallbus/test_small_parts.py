@@ -64,3 +64,32 @@ def test_password_hashes() -> None:
     assert verify_password("hall001", h)
     assert not verify_password("hall002", h)
     assert not verify_password("x", "garbage")
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"response_topic": "hall/v1/x/reply/terminal-1/abc", "correlation": b"id-1", "expiry_s": 5},
+        {"correlation": b"x" * 300},
+        {"response_topic": "回复/主题"},
+        {},
+    ],
+)
+def test_fast_publish_properties_pack_like_paho(kw: dict) -> None:
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    from hallbus.client import PublishProperties
+
+    ref = Properties(PacketTypes.PUBLISH)
+    if "expiry_s" in kw:
+        ref.MessageExpiryInterval = kw["expiry_s"]
+    if "response_topic" in kw:
+        ref.ResponseTopic = kw["response_topic"]
+    if "correlation" in kw:
+        ref.CorrelationData = kw["correlation"]
+    fast = PublishProperties(**kw)
+    assert fast.pack() == ref.pack()
+    parsed = Properties(PacketTypes.PUBLISH)
+    parsed.unpack(fast.pack()[0:])
+    assert getattr(parsed, "CorrelationData", None) == kw.get("correlation")
