@@ -181,7 +181,10 @@ class Request:
 
 
 class Dispatcher(Protocol):
-    """Turns a batch of valid requests into replies (in the same order)."""
+    """Turns a batch of valid requests into replies (in the same order).
+
+    It may also define `after_replies()`, called after each batch's replies are sent.
+    """
 
     def handle_batch(self, requests: list[Request]) -> list[schemas.RpcReply]:
         """Handle every request; never raise for one bad request."""
@@ -374,6 +377,14 @@ class RpcServer:
             self.handled += 1
             if req.reply_topic:
                 self._send(req.reply_topic, req.correlation, reply)
+        # Optional hook: a dispatcher publishes what its batch changed once the replies
+        # are out, so a caller's answer is not delayed by state publishing.
+        after = getattr(self.dispatcher, "after_replies", None)
+        if after is not None:
+            try:
+                after()
+            except Exception:
+                log.exception("after_replies of the dispatcher failed")
 
     def _send(self, topic: str, corr: bytes | None, reply: schemas.RpcReply) -> None:
         props = PublishProperties(correlation=corr) if corr else None
