@@ -1,0 +1,186 @@
+"""`python -m devices idcard ...` and `python -m devices sim idcard` run as real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devices.idcard.samples import sample_card
+from devices.idcard.sim import SamSimulator
+
+REPO = Path(__file__).resolve().parents[3]
+SPEC_KEYS = {
+    "card_type",
+    "name",
+    "name_en",
+    "sex",
+    "nation",
+    "nationality",
+    "birth",
+    "address",
+    "id_number",
+    "issuer",
+    "valid_from",
+    "valid_to",
+    "pass_number",
+    "sign_count",
+    "photo_bytes",
+}
+
+
+def run(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "devices", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def sim_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+    link = tmp_path / "ttySIM"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "devices",
+            "sim",
+            "idcard",
+            "--link",
+            str(link),
+            "--card",
+            "foreign_2023",
+            "--sticky",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert "ready" in proc.stdout.readline()
+        yield proc, link
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(10)
+
+
+def test_sim_process_serves_and_cleans_up(sim_process: tuple[subprocess.Popen[str], Path]) -> None:
+    proc, link = sim_process
+    result = run("idcard", "read", "--port", str(link), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == SPEC_KEYS
+    expected = sample_card("foreign_2023")
+    assert data["card_type"] == "foreign_2023" and data["valid_to"] == "长期"
+    assert data["id_number"] == expected.masked().id_number
+    assert expected.id_number not in result.stdout + result.stderr
+    full = json.loads(run("idcard", "read", "--port", str(link), "--json", "--show-full").stdout)
+    assert full == expected.to_json(show_full=True)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 0
+    assert not link.exists()
+
+
+def test_sim_usr1_toggles_the_card(sim_process: tuple[subprocess.Popen[str], Path]) -> None:
+    proc, link = sim_process
+    proc.send_signal(signal.SIGUSR1)
+    time.sleep(0.3)
+    assert run("idcard", "read", "--port", str(link), "--timeout", "0.5").returncode == 1
+
+
+def test_read_text_output_is_chinese_and_masked(tmp_path: Path) -> None:
+    with SamSimulator(tmp_path / "tty", card="resident") as sim:
+        result = run("idcard", "read", "--port", sim.device)
+    card = sample_card("resident")
+    assert result.returncode == 0, result.stderr
+    assert "姓名：张*" in result.stdout
+    assert "居民身份证" in result.stdout and "民族：汉" in result.stdout
+    assert card.masked().id_number in result.stdout
+    assert card.id_number not in result.stdout
+    with SamSimulator(tmp_path / "tty", card="resident") as sim:
+        full = run("idcard", "read", "--port", sim.device, "--show-full")
+    assert card.id_number in full.stdout and card.name in full.stdout
+
+
+def test_bad_check_digit_is_shown(tmp_path: Path) -> None:
+    good = sample_card("resident")
+    bad_digit = "1" if good.id_number[-1] != "1" else "2"
+    import dataclasses
+
+    card = dataclasses.replace(good, id_number=good.id_number[:17] + bad_digit)
+    with SamSimulator(tmp_path / "tty", card=card) as sim:
+        result = run("idcard", "read", "--port", sim.device)
+    assert result.returncode == 0
+    assert "校验位错误" in result.stdout
+    assert "check digit" in result.stderr
+
+
+def test_no_card_bad_port_and_silent_reader(tmp_path: Path) -> None:
+    with SamSimulator(tmp_path / "tty", card=None) as sim:
+        none = run("idcard", "read", "--port", sim.device, "--timeout", "0.5", "--json")
+    assert none.returncode == 1
+    assert json.loads(none.stdout)["error"]["code"] == "no_card"
+    assert "请把身份证放在感应区" in none.stderr
+    bad = run("idcard", "read", "--port", str(tmp_path / "missing"))
+    assert bad.returncode == 2 and "无法打开" in bad.stderr
+    with SamSimulator(tmp_path / "tty", card="resident") as sim:
+        sim.fail("*", "silent", times=100)
+        silent = run("idcard", "read", "--port", sim.device, "--timeout", "1")
+    assert silent.returncode == 3 and "没有应答" in silent.stderr
+
+
+def test_samid(tmp_path: Path) -> None:
+    with SamSimulator(tmp_path / "tty") as sim:
+        result = run("idcard", "samid", "--port", sim.device, "--json")
+    assert json.loads(result.stdout) == {"sam_id": "05.01-20101215-0011364427-2253674683"}
+
+
+def test_watch_prints_one_card_per_placement(tmp_path: Path) -> None:
+    with SamSimulator(tmp_path / "tty", card="hmt") as sim:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "devices",
+                "idcard",
+                "watch",
+                "--port",
+                sim.device,
+                "--json",
+                "--interval",
+                "0.05",
+            ],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            assert proc.stdout is not None
+            events = []
+            while len([e for e in events if e["event"] == "card"]) < 1:
+                events.append(json.loads(proc.stdout.readline()))
+            time.sleep(0.5)
+            sim.place("resident")
+            while len([e for e in events if e["event"] == "card"]) < 2:
+                events.append(json.loads(proc.stdout.readline()))
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(10)
+    cards = [e["card"] for e in events if e["event"] == "card"]
+    assert [c["card_type"] for c in cards] == ["hmt", "resident"]
+    assert {"event": "health", "state": "ok", "detail": ""} in events
