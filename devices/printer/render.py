@@ -375,7 +375,9 @@ class EscPosInterpreter:
             if ch.strip():
                 natural = max(1, int(round(font.getlength(ch))))
                 glyph = Image.new("L", (natural, size), 255)
-                ImageDraw.Draw(glyph).text((natural / 2, size / 2), ch, font=font, fill=0, anchor="mm")
+                ImageDraw.Draw(glyph).text(
+                    (natural / 2, size / 2), ch, font=font, fill=0, anchor="mm"
+                )
                 width = min(span, max(1, round(natural * seg.width / seg.height)))
                 if width != natural:
                     glyph = glyph.resize((width, size))
