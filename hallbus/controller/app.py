@@ -1,0 +1,170 @@
+"""The controller's composition root: the one place that builds store, modules, bus and RPC server.
+
+`build_controller()` gives a `Controller` without a broker (engine tests, tools);
+`HallController` is the running service that `hallbus serve` starts (tests start it in
+process too). Feature modules beside the queue come from `feature_module_factories()`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+from pathlib import Path
+
+from hallbus import schemas
+from hallbus.brokerurl import BrokerAddress
+from hallbus.client import BusClient
+from hallbus.config import HallConfig
+from hallbus.controller.clock import system_clock
+from hallbus.controller.controller import Controller, Publisher
+from hallbus.controller.module import Clock, ModuleContext, ModuleFactory
+from hallbus.controller.queue import QueueModule
+from hallbus.controller.sdnotify import SdNotifier
+from hallbus.controller.store import Store, db_path
+from hallbus.privacy import load_hall_key
+from hallbus.rpc import RpcServer
+from hallbus.topics import Topics
+
+log = logging.getLogger(__name__)
+
+CONTROLLER_NODE = "controller"
+
+
+def feature_module_factories() -> list[ModuleFactory]:
+    """The modules beside the queue engine; empty until `hallbus.records` exists."""
+    factories: list[ModuleFactory] = []
+    # --- issue 4: hallbus.records registers its modules here ----------------------------
+    # Contract: `hallbus/records/modules.py` defines
+    #     def controller_modules() -> list[ModuleFactory]
+    # (cases, appointments, guide, ratings, follow-ups). Optional, so the controller
+    # runs before that package lands.
+    try:
+        records = importlib.import_module("hallbus.records.modules")
+    except ModuleNotFoundError as err:
+        if err.name not in ("hallbus.records", "hallbus.records.modules"):
+            raise
+    else:
+        factories.extend(records.controller_modules())
+    # --------------------------------------------------------------------------------------
+    return factories
+
+
+def hall_key_for(config: HallConfig) -> bytes:
+    """The hall key from `[privacy] key_file`, created on first start."""
+    return load_hall_key(config.resolve(config.privacy.key_file), create=True)
+
+
+def build_controller(
+    config: HallConfig,
+    data_dir: Path | str,
+    *,
+    clock: Clock | None = None,
+    hall_key: bytes | None = None,
+    publisher: Publisher | None = None,
+    factories: list[ModuleFactory] | None = None,
+    refresh_async: bool = True,
+) -> Controller:
+    """Open the store in `data_dir`, build the queue and feature modules, and the controller core."""
+    schemas.set_timezone(config.hall.timezone)
+    data = Path(data_dir)
+    clock = clock or system_clock(config.hall.timezone)
+    key = hall_key if hall_key is not None else hall_key_for(config)
+    store = Store(db_path(data))
+    try:
+        queue = QueueModule(config)
+        ctx = ModuleContext(
+            config=config, topics=Topics(config.hall.id), hall_key=key, data_dir=data, clock=clock, queue=queue
+        )
+        chosen = feature_module_factories() if factories is None else factories
+        modules = [queue, *(f(ctx) for f in chosen)]
+        return Controller(
+            config=config,
+            store=store,
+            queue_module=queue,
+            modules=modules,
+            hall_key=key,
+            clock=clock,
+            publisher=publisher,
+            refresh_async=refresh_async,
+        )
+    except BaseException:
+        store.close()
+        raise
+
+
+class HallController:
+    """The running hall controller: store, modules, a persistent bus session, the RPC server, the ticker."""
+
+    def __init__(
+        self,
+        config: HallConfig,
+        *,
+        data_dir: Path | str,
+        broker: BrokerAddress,
+        clock: Clock | None = None,
+        hall_key: bytes | None = None,
+        factories: list[ModuleFactory] | None = None,
+        tick_s: float = 1.0,
+        notifier: SdNotifier | None = None,
+    ) -> None:
+        self.config = config
+        self.data_dir = Path(data_dir)
+        self.broker = broker
+        self.tick_s = tick_s
+        self.notifier = notifier or SdNotifier({})
+        self.bus = BusClient(
+            hall=config.hall.id,
+            node=CONTROLLER_NODE,
+            role="controller",
+            broker=broker,
+            persistent_session=True,
+            keepalive=config.broker.keepalive,
+        )
+        self.controller = build_controller(
+            config, self.data_dir, clock=clock, hall_key=hall_key, publisher=self.bus, factories=factories
+        )
+        self.rpc = RpcServer(self.bus, self.controller)
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        self._started = False
+
+    def start(self, wait: float | None = 10.0) -> bool:
+        """Publish the state, take requests, connect (retrying forever); True once connected within `wait`."""
+        self.controller.publish_all()
+        self.rpc.start()  # subscribed before the first connect: a resumed session delivers at once
+        connected = self.bus.start(wait=wait)
+        self._ticker = threading.Thread(target=self._tick_loop, name="controller-tick", daemon=True)
+        self._ticker.start()
+        self._started = True
+        self.notifier.ready()
+        log.info("hall controller of %s serving (data %s)", self.config.hall.id, self.data_dir)
+        return connected
+
+    def _tick_loop(self) -> None:
+        wd = self.notifier.watchdog_s
+        wd_every = wd / 3 if wd else None
+        last_wd = 0.0
+        while not self._stop.wait(self.tick_s if wd_every is None else min(self.tick_s, wd_every)):
+            self.controller.tick()
+            # Pinged only after a tick went through the store, so a stuck writer stops the pings.
+            if wd_every is not None and time.monotonic() - last_wd >= wd_every:
+                self.notifier.watchdog()
+                last_wd = time.monotonic()
+
+    def stop(self) -> None:
+        """Stop taking requests, finish the queued ones, publish `offline`, close the store."""
+        if not self._started:
+            self.controller.close()
+            return
+        self._started = False
+        self.notifier.stopping()
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(10)
+        self.rpc.stop()
+        self.controller.flush(5)
+        self.bus.stop()
+        self.controller.close()
+        log.info("hall controller stopped")

@@ -1,0 +1,151 @@
+"""`hallbus tickets`, `hallbus stats`, `hallbus windows`: read the hall database (read-only, beside a running controller)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sqlite3
+import sys
+from typing import Any
+
+import msgspec
+
+from hallbus import schemas
+from hallbus.cli import Context
+from hallbus.controller.clock import business_day, system_clock
+from hallbus.controller.module import Tx
+from hallbus.controller.queue import QueueModule
+from hallbus.controller.store import StoreError, open_readonly
+from hallbus.topics import Topics
+
+STATUS_ZH = {
+    "waiting": "等候", "called": "已叫号", "held": "挂起", "done": "办结", "no_show": "过号", "expired": "过期",
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    """Options of the three read-only admin commands."""
+    if name in ("tickets", "stats"):
+        parser.add_argument("--date", default=None, help="hall day YYYY-MM-DD (default: today)")
+    parser.set_defaults(func={"tickets": cmd_tickets, "stats": cmd_stats, "windows": cmd_windows}[name])
+
+
+def _open(ctx: Context) -> sqlite3.Connection | None:
+    try:
+        return open_readonly(ctx.data_dir)
+    except (StoreError, sqlite3.Error) as err:
+        print(f"hallbus: {err}", file=sys.stderr)
+        return None
+
+
+def _day(ctx: Context, text: str | None) -> str | None:
+    if text is None:
+        return business_day(system_clock(ctx.config.hall.timezone)(), ctx.config.hall.rollover).isoformat()
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        print(f"hallbus: --date must look like 2026-03-03, got {text!r}", file=sys.stderr)
+        return None
+
+
+def _json(obj: Any) -> str:
+    return msgspec.json.encode(obj).decode()
+
+
+def cmd_tickets(args: argparse.Namespace, ctx: Context) -> int:
+    """The day's tickets; with --json one object per line (`number`, `service`, `status`, `issued_at`, ...)."""
+    day = _day(ctx, args.date)
+    conn = _open(ctx)
+    if day is None or conn is None:
+        return 2
+    with conn:
+        rows = conn.execute(
+            "SELECT number, service, status, issued_at, id, channel, COALESCE(window, target_window) "
+            "FROM tickets WHERE day = ? ORDER BY issued_ts, rowid",
+            (day,),
+        ).fetchall()
+    out = sys.stdout
+    if ctx.json:
+        for number, service, status, issued_at, tid, channel, window in rows:
+            out.write(_json({
+                "number": number, "service": service, "status": status, "issued_at": issued_at,
+                "ticket_id": tid, "channel": channel, "window": window,
+            }) + "\n")
+        return 0
+    out.write(f"{day}：共 {len(rows)} 个号 / {len(rows)} tickets\n")
+    for number, service, status, issued_at, _tid, channel, window in rows:
+        where = f"  {window}号窗口" if window else ""
+        out.write(f"{number:6} {service}  {STATUS_ZH.get(status, status):4} {issued_at[11:19]}  {channel}{where}\n")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, ctx: Context) -> int:
+    """The figures of today (computed) or of an archived day."""
+    day = _day(ctx, args.date)
+    conn = _open(ctx)
+    if day is None or conn is None:
+        return 2
+    with conn:
+        archived = conn.execute("SELECT figures FROM days WHERE day = ?", (day,)).fetchone()
+        if archived is not None:
+            stats: dict[str, Any] = dict(msgspec.json.decode(archived[0]))
+        else:
+            queue = QueueModule(ctx.config)
+            now = system_clock(ctx.config.hall.timezone)()
+            tx = Tx(conn, config=ctx.config, topics=Topics(ctx.config.hall.id), hall_key=b"", now=now)
+            stats = {"date": day}
+            queue.contribute_stats(tx, stats)
+            stats = schemas.to_builtins(msgspec.convert(stats, schemas.StatsToday)) | stats
+            stats.pop("ts", None)
+            stats.pop("v", None)
+    if ctx.json:
+        sys.stdout.write(_json(stats) + "\n")
+        return 0
+    labels = [
+        ("visitors", "接待人数 visitors"), ("tickets_issued", "取号 tickets"), ("served", "办结 served"),
+        ("no_show", "过号 no-show"), ("expired", "过期 expired"), ("avg_wait_s", "平均等候 avg wait (s)"),
+        ("avg_service_s", "平均办理 avg service (s)"), ("ratings", "评价 ratings"),
+        ("satisfaction_rate", "满意率 satisfaction"),
+    ]
+    sys.stdout.write(f"{stats.get('date', day)}\n")
+    for key, label in labels:
+        if key in stats:
+            sys.stdout.write(f"  {label}: {stats[key]}\n")
+    return 0
+
+
+def cmd_windows(args: argparse.Namespace, ctx: Context) -> int:
+    """Every window: status, who sits there, the current ticket."""
+    conn = _open(ctx)
+    if conn is None:
+        return 2
+    with conn:
+        rows = {
+            str(r[0]): r
+            for r in conn.execute(
+                "SELECT w.id, w.status, w.staff, w.pause_reason, w.since, t.number FROM windows w "
+                "LEFT JOIN tickets t ON t.id = w.ticket_id"
+            )
+        }
+    staff = {s.id: s for s in ctx.config.staff}
+    for win in ctx.config.windows:
+        r = rows.get(win.id)
+        status = str(r[1]) if r else "closed"
+        sid = r[2] if r else None
+        if sid is None:
+            status = "closed"
+        elif r is not None and r[5] is not None:
+            status = "serving"
+        item = {
+            "window": win.id, "name": win.name, "status": status, "services": win.services,
+            "staff": sid, "staff_name": staff[sid].name if sid in staff else None,
+            "ticket": r[5] if r else None, "pause_reason": r[3] if r and status == "paused" else None,
+            "since": r[4] if r else None,
+        }
+        if ctx.json:
+            sys.stdout.write(_json(item) + "\n")
+        else:
+            who = f"{item['staff_name']}({sid})" if sid else "-"
+            cur = item["ticket"] or ""
+            sys.stdout.write(f"{win.name:8} {status:8} {who:16} {cur:6} {','.join(win.services)}\n")
+    return 0

@@ -1,0 +1,400 @@
+"""The controller core: batches in one transaction, replies stored for idempotency, state after commit.
+
+`Controller` is the RPC server's dispatcher. For a batch it opens one write transaction,
+rolls the day over if the clock passed the roll-over hour, runs each request in its own
+savepoint, stores each reply under its `request_id`, and commits (one fsync for the
+batch) before any reply goes out. After the replies are sent (`after_replies`) it
+publishes the batch's events and asks the modules to refresh the retained state they
+marked, on a publisher thread with its own read connection, so the writer is free for
+the next batch at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from typing import Any, Protocol
+
+import msgspec
+
+from hallbus import schemas
+from hallbus.config import HallConfig
+from hallbus.controller.module import (
+    ALL,
+    Clock,
+    ControllerModule,
+    Outgoing,
+    QueueEvent,
+    Tx,
+    TxHandler,
+)
+from hallbus.controller.queue import QueueModule
+from hallbus.controller.store import Store
+from hallbus.rpc import Request, RpcFault, error_reply, internal_fault, ok_reply, unknown_method
+from hallbus.topics import Topics
+
+log = logging.getLogger(__name__)
+
+REPLY_KEEP_S = 3 * 24 * 3600  # how long a request_id is remembered
+PRUNE_EVERY_S = 600.0
+
+
+class Publisher(Protocol):
+    """Where the controller's messages go (a BusClient in production)."""
+
+    def publish(self, topic: str, payload: Any, *, qos: int = 1, retain: bool = False) -> Any:
+        """An event."""
+        ...
+
+    def publish_state(self, topic: str, payload: Any, *, qos: int = 1) -> Any:
+        """Retained state, remembered for reconnects."""
+        ...
+
+
+class Controller:
+    """One store, its modules, the batch dispatcher, the tick and the state publisher."""
+
+    def __init__(
+        self,
+        *,
+        config: HallConfig,
+        store: Store,
+        queue_module: QueueModule,
+        modules: Sequence[ControllerModule],
+        hall_key: bytes,
+        clock: Clock,
+        publisher: Publisher | None = None,
+        refresh_async: bool = True,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.queue = queue_module
+        self.modules = list(modules)
+        if self.queue not in self.modules:
+            self.modules.insert(0, self.queue)
+        self.hall_key = hall_key
+        self.clock = clock
+        self.topics = Topics(config.hall.id)
+        self.publisher = publisher
+        self.handlers: dict[str, TxHandler] = {"stats.today": self._rpc_stats}
+        for m in self.modules:
+            store.migrate(m.name, m.migrations)
+            for method, fn in m.handlers().items():
+                if method in self.handlers:
+                    raise ValueError(f"RPC method {method} is claimed by two modules (the second: {m.name})")
+                self.handlers[method] = fn
+        self._pending: list[Outgoing] = []
+        self._pending_lock = threading.Lock()
+        self._last_state: dict[str, Any] = {}
+        self._state_lock = threading.Lock()
+        self._last_prune = 0.0
+        self.duplicates = 0
+        self.batches = 0
+        self._refresher: _Refresher | None = None
+        with store.lock:
+            tx = self._begin()
+            self.queue.prepare(tx)
+            self.queue.ensure_day(tx, self._figures)
+            store.conn.execute("COMMIT")
+        if refresh_async:
+            self._refresher = _Refresher(self, store.reader())
+            self._refresher.start()
+
+    # --- transactions -------------------------------------------------------------------
+
+    def _tx(self, conn: sqlite3.Connection, now: Any, request: Request | None = None) -> Tx:
+        return Tx(
+            conn,
+            config=self.config,
+            topics=self.topics,
+            hall_key=self.hall_key,
+            now=now,
+            request=request,
+            event_sink=self._on_queue_event,
+        )
+
+    def _begin(self) -> Tx:
+        self.store.conn.execute("BEGIN IMMEDIATE")
+        return self._tx(self.store.conn, self.clock())
+
+    def _on_queue_event(self, tx: Tx, event: QueueEvent) -> None:
+        for m in self.modules:
+            m.on_queue_event(tx, event)
+
+    # --- the dispatcher -----------------------------------------------------------------
+
+    def handle_batch(self, requests: list[Request]) -> list[schemas.RpcReply]:
+        """Handle a batch in one transaction, committed before this returns (and so before any reply)."""
+        conn = self.store.conn
+        with self.store.lock:
+            out = Outgoing()
+            try:
+                base = self._begin()
+                self.queue.ensure_day(base, self._figures)
+                out.merge(base.out)
+                replies = [self._one(base, req, out) for req in requests]
+                conn.execute("COMMIT")
+            except Exception:
+                log.exception("a batch of %d requests failed; nothing of it was kept", len(requests))
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                return [error_reply(r.request_id, internal_fault()) for r in requests]
+            self.batches += 1
+        with self._pending_lock:
+            self._pending.append(out)
+        return replies
+
+    def _one(self, base: Tx, req: Request, out: Outgoing) -> schemas.RpcReply:
+        conn = base.conn
+        row = conn.execute("SELECT reply FROM rpc_replies WHERE request_id = ?", (req.request_id,)).fetchone()
+        if row is not None:
+            self.duplicates += 1
+            return schemas.decode(row[0], schemas.RpcReply)
+        handler = self.handlers.get(req.method)
+        if handler is None:
+            return error_reply(req.request_id, unknown_method(req.method))
+        tx = self._tx(conn, base.now, req)
+        conn.execute("SAVEPOINT request")
+        try:
+            reply = ok_reply(req.request_id, handler(req, tx))
+            conn.execute("RELEASE request")
+            out.merge(tx.out)
+        except RpcFault as fault:
+            conn.execute("ROLLBACK TO request")
+            conn.execute("RELEASE request")
+            reply = error_reply(req.request_id, fault)
+        except Exception:
+            log.exception("handler of %s failed (request %s); rolled back", req.method, req.request_id)
+            conn.execute("ROLLBACK TO request")
+            conn.execute("RELEASE request")
+            return error_reply(req.request_id, internal_fault())  # not stored: a retry may succeed
+        conn.execute(
+            "INSERT INTO rpc_replies(request_id, method, reply, at_ts) VALUES (?, ?, ?, ?)",
+            (req.request_id, req.method, schemas.encode(reply), base.now_ts),
+        )
+        return reply
+
+    def after_replies(self) -> None:
+        """Publish what committed batches produced: events now, retained state via the publisher thread."""
+        with self._pending_lock:
+            outs, self._pending = self._pending, []
+        marks: set[str] = set()
+        for o in outs:
+            if self.publisher is not None:
+                for topic, data in o.events:
+                    self.publisher.publish(topic, data, qos=1)
+            self._publish_states(o.states)
+            marks |= o.marks
+        if marks:
+            if self._refresher is not None:
+                self._refresher.request(marks)
+            else:
+                with self.store.lock:
+                    self._refresh_on(self.store.conn, marks)
+
+    # --- periodic work ------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Roll the day over when due and run every module's tick, each in its own savepoint."""
+        conn = self.store.conn
+        with self.store.lock:
+            out = Outgoing()
+            try:
+                base = self._begin()
+                self.queue.ensure_day(base, self._figures)
+                out.merge(base.out)
+                for m in self.modules:
+                    tx = self._tx(conn, base.now)
+                    conn.execute("SAVEPOINT tick")
+                    try:
+                        m.tick(tx)
+                        conn.execute("RELEASE tick")
+                        out.merge(tx.out)
+                    except Exception:
+                        log.exception("tick of module %s failed; its changes were rolled back", m.name)
+                        conn.execute("ROLLBACK TO tick")
+                        conn.execute("RELEASE tick")
+                if time.monotonic() - self._last_prune > PRUNE_EVERY_S:
+                    conn.execute("DELETE FROM rpc_replies WHERE at_ts < ?", (base.now_ts - REPLY_KEEP_S,))
+                    self._last_prune = time.monotonic()
+                conn.execute("COMMIT")
+            except Exception:
+                log.exception("tick failed")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                return
+        with self._pending_lock:
+            self._pending.append(out)
+        self.after_replies()
+
+    # --- retained state -----------------------------------------------------------------
+
+    def publish_all(self) -> None:
+        """Publish every retained state now (start-up), on the calling thread."""
+        with self.store.lock:
+            self._refresh_on(self.store.conn, {ALL})
+
+    def _refresh_on(self, conn: sqlite3.Connection, keys: AbstractSet[str]) -> None:
+        tx = self._tx(conn, self.clock())
+        conn.execute("BEGIN")
+        try:
+            for m in self.modules:
+                try:
+                    m.refresh(tx, keys)
+                except Exception:
+                    log.exception("refresh of module %s failed", m.name)
+            if ALL in keys or "stats" in keys:
+                tx.publish_state(self.topics.stats_today, self.stats_today(tx))
+        finally:
+            conn.execute("COMMIT")
+        if self.publisher is not None:
+            for topic, data in tx.out.events:
+                self.publisher.publish(topic, data, qos=1)
+        self._publish_states(tx.out.states)
+
+    def _publish_states(self, states: Mapping[str, bytes]) -> None:
+        """Publish retained state that changed (a new `ts` alone is no change)."""
+        if not states:
+            return
+        with self._state_lock:
+            for topic, data in states.items():
+                try:
+                    body = msgspec.json.decode(data)
+                except msgspec.DecodeError:
+                    body = data
+                if isinstance(body, dict):
+                    body.pop("ts", None)
+                if self._last_state.get(topic) == body:
+                    continue
+                self._last_state[topic] = body
+                if self.publisher is not None:
+                    self.publisher.publish_state(topic, data)
+
+    def last_state(self, topic: str) -> Any:
+        """The last retained payload published on `topic` (without `ts`), or None."""
+        with self._state_lock:
+            return self._last_state.get(topic)
+
+    # --- stats --------------------------------------------------------------------------
+
+    def _figures(self, tx: Tx, day: str) -> dict[str, Any]:
+        stats: dict[str, Any] = {"date": day}
+        for m in self.modules:
+            m.contribute_stats(tx, stats)
+        return stats
+
+    def stats_today(self, tx: Tx) -> schemas.StatsToday:
+        """Today's figures from every module."""
+        stats = self._figures(tx, self.queue.today(tx))
+        stats["ts"] = tx.now_iso
+        return msgspec.convert(stats, schemas.StatsToday)
+
+    def _rpc_stats(self, _req: Request, tx: Tx) -> Mapping[str, Any]:
+        return {"stats": schemas.to_builtins(self.stats_today(tx))}
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until the publisher thread has published everything asked of it so far."""
+        if self._refresher is None:
+            return True
+        return self._refresher.wait_idle(timeout)
+
+    def close(self) -> None:
+        """Stop the publisher thread and close the store."""
+        if self._refresher is not None:
+            self._refresher.stop()
+            self._refresher = None
+        self.store.close()
+
+    def run_tx(self, fn: Any) -> Any:
+        """Run `fn(tx)` in its own committed write transaction (tests, the demo, admin tools)."""
+        conn = self.store.conn
+        with self.store.lock:
+            tx = self._begin()
+            try:
+                result = fn(tx)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        with self._pending_lock:
+            self._pending.append(tx.out)
+        self.after_replies()
+        return result
+
+
+class _Refresher:
+    """The publisher thread: coalesces marks and publishes retained state from its own read connection."""
+
+    def __init__(self, controller: Controller, conn: sqlite3.Connection) -> None:
+        self.controller = controller
+        self.conn = conn
+        self._queue: queue.SimpleQueue[set[str] | None] = queue.SimpleQueue()
+        self._idle = threading.Condition()
+        self._asked = 0
+        self._done = 0
+        self._thread = threading.Thread(target=self._run, name="state-publisher", daemon=True)
+
+    def start(self) -> None:
+        """Start the thread."""
+        self._thread.start()
+
+    def request(self, keys: set[str]) -> None:
+        """Ask for a refresh of these keys."""
+        with self._idle:
+            self._asked += 1
+        self._queue.put(keys)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until every request so far is done."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            target = self._asked
+            while self._done < target:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+    def stop(self) -> None:
+        """Finish what is queued and stop."""
+        self._queue.put(None)
+        self._thread.join(10)
+        self.conn.close()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            keys = set(first)
+            n = 1
+            stop = False
+            while True:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                keys |= more
+                n += 1
+            try:
+                self.controller._refresh_on(self.conn, keys)
+            except Exception:
+                log.exception("publishing state failed")
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+            with self._idle:
+                self._done += n
+                self._idle.notify_all()
+            if stop:
+                return

@@ -1,0 +1,210 @@
+"""Every error the queue engine answers with: a specific code, plain zh_CN and English."""
+
+from __future__ import annotations
+
+from hallbus.rpc import RpcFault
+
+
+def unknown_service(code: str) -> RpcFault:
+    """No service with this ticket prefix."""
+    return RpcFault(
+        "unknown_service",
+        f"没有代码为“{code}”的业务，请重新选择业务。",
+        f"There is no service {code!r}. Please choose a service again.",
+    )
+
+
+def service_closed(name: str, name_en: str, hours: list[str]) -> RpcFault:
+    """Outside the service's opening hours."""
+    spans = "、".join(hours)
+    return RpcFault(
+        "service_closed",
+        f"“{name}”现在不在办理时间，办理时间为每天{spans}。请在办理时间内取号。",
+        f"{name_en or name} is closed now. Opening hours: {', '.join(hours)}. Please come back then.",
+    )
+
+
+def daily_cap_reached(name: str, name_en: str, cap: int) -> RpcFault:
+    """The day's tickets of a service are all given out."""
+    return RpcFault(
+        "daily_cap_reached",
+        f"“{name}”今天的号已经取完（每天{cap}个），请明天再来，或到网上办理。",
+        f"All {cap} tickets for {name_en or name} are taken today. Please come tomorrow or apply online.",
+    )
+
+
+def slot_full(name: str, name_en: str, start: str, end: str, cap: int) -> RpcFault:
+    """A time slot's quota is used up."""
+    return RpcFault(
+        "slot_full",
+        f"“{name}”{start}-{end}时段的{cap}个号已经取完，请在下一个时段再来取号。",
+        f"The {cap} tickets for {name_en or name} between {start} and {end} are taken. "
+        "Please take a ticket in the next time slot.",
+    )
+
+
+def id_card_required(name: str, name_en: str) -> RpcFault:
+    """A real-name service without an ID card."""
+    return RpcFault(
+        "id_card_required",
+        f"“{name}”需要实名取号，请先在读卡区刷身份证。",
+        f"{name_en or name} needs your ID card: please place it on the card reader first.",
+    )
+
+
+def already_in_queue(name: str, name_en: str, number: str) -> RpcFault:
+    """One open ticket per person per service."""
+    return RpcFault(
+        "already_in_queue",
+        f"您已经取了“{name}”的{number}号，请等候叫号，不用重复取号。",
+        f"You already have ticket {number} for {name_en or name}. Please wait to be called.",
+    )
+
+
+def person_daily_limit(limit: int) -> RpcFault:
+    """The daily limit per person across services."""
+    return RpcFault(
+        "person_daily_limit",
+        f"您今天已经取了{limit}个号，达到每天的上限，请明天再来或咨询工作人员。",
+        f"You have taken {limit} tickets today, the daily limit. Please come tomorrow or ask staff.",
+    )
+
+
+def no_show_blocked(minutes: int) -> RpcFault:
+    """Blocked for a while after a no-show (anti-scalping)."""
+    return RpcFault(
+        "no_show_blocked",
+        f"您的号刚才叫号未到（过号），请{minutes}分钟后再取号，或咨询工作人员。",
+        f"Your last ticket was called but you did not come. Please take a new one in {minutes} min or ask staff.",
+    )
+
+
+def unknown_window(window: str) -> RpcFault:
+    """No such window in the config."""
+    return RpcFault(
+        "unknown_window",
+        f"没有编号为“{window}”的窗口，请检查本终端的窗口设置。",
+        f"There is no window {window!r}. Please check this terminal's window setting.",
+    )
+
+
+def login_failed() -> RpcFault:
+    """Unknown staff, wrong password or unknown badge (the same answer for each, on purpose)."""
+    return RpcFault(
+        "login_failed",
+        "工号或密码不正确（或工牌未登记），请重新输入或联系管理员。",
+        "Wrong staff id or password (or the badge is not registered). Please try again or ask the manager.",
+    )
+
+
+def not_logged_in(window: str) -> RpcFault:
+    """A counter action at a window nobody is logged in at."""
+    return RpcFault(
+        "not_logged_in",
+        f"{window}号窗口尚未登录，请先用工牌或工号登录。",
+        f"Nobody is logged in at window {window}. Please log in with your badge or staff id first.",
+    )
+
+
+def window_paused(window: str) -> RpcFault:
+    """A call from a paused window."""
+    return RpcFault(
+        "window_paused",
+        f"{window}号窗口处于暂停状态，请先恢复办理再叫号。",
+        f"Window {window} is paused. Please resume before calling.",
+    )
+
+
+def queue_empty(window: str) -> RpcFault:
+    """Nobody waits for this window."""
+    return RpcFault(
+        "queue_empty",
+        f"{window}号窗口目前没有等候的号。",
+        f"Nobody is waiting for window {window}.",
+    )
+
+
+def no_current_ticket(window: str) -> RpcFault:
+    """An action on the current ticket when there is none."""
+    return RpcFault(
+        "no_current_ticket",
+        f"{window}号窗口当前没有正在办理的号，请先叫号。",
+        f"Window {window} has no current ticket. Please call one first.",
+    )
+
+
+def window_busy(window: str, number: str) -> RpcFault:
+    """An action that needs a free window while a ticket is open there."""
+    return RpcFault(
+        "window_busy",
+        f"{window}号窗口的{number}号还没有办结，请先办结、挂起、转移或标记过号。",
+        f"Ticket {number} at window {window} is still open. Please finish, hold, transfer it or mark it absent first.",
+    )
+
+
+def recall_limit(number: str, limit: int) -> RpcFault:
+    """Recalled too often."""
+    return RpcFault(
+        "recall_limit",
+        f"{number}号已经重呼{limit}次，不能再重呼，请标记过号或挂起。",
+        f"Ticket {number} has been recalled {limit} times. Please mark it absent or hold it.",
+    )
+
+
+def ticket_not_held(number: str, window: str) -> RpcFault:
+    """Call back of a ticket not held at this window."""
+    return RpcFault(
+        "ticket_not_held",
+        f"{number}号没有在{window}号窗口挂起，无法回呼。",
+        f"Ticket {number} is not on hold at window {window}, so it cannot be called back.",
+    )
+
+
+def unknown_ticket(ref: str) -> RpcFault:
+    """No such ticket today."""
+    return RpcFault(
+        "unknown_ticket",
+        f"没有找到号码“{ref}”，请核对后再试（只能查询当天的号）。",
+        f"Ticket {ref!r} was not found (only today's tickets can be looked up).",
+    )
+
+
+def transfer_target_required() -> RpcFault:
+    """Transfer without a destination, or with two."""
+    return RpcFault(
+        "transfer_target_required",
+        "转移时请选择一个目标：业务或窗口（只能选一个）。",
+        "A transfer needs exactly one destination: a service or a window.",
+    )
+
+
+def transfer_to_self(window: str) -> RpcFault:
+    """Transfer to the same window."""
+    return RpcFault(
+        "transfer_to_self",
+        f"不能转移到本窗口（{window}号窗口），请选择其他窗口或业务。",
+        f"A ticket cannot be transferred to its own window ({window}). Choose another window or service.",
+    )
+
+
+def staff_busy(staff: str, window: str) -> RpcFault:
+    """The staff member is still serving at another window."""
+    return RpcFault(
+        "staff_busy",
+        f"工号{staff}在{window}号窗口还有未办结的号，请先在该窗口办结后退出。",
+        f"Staff {staff} still has an open ticket at window {window}. Please finish it and log out there first.",
+    )
+
+
+def not_paused(window: str) -> RpcFault:
+    """Resume of a window that is not paused."""
+    return RpcFault(
+        "not_paused",
+        f"{window}号窗口没有暂停，无需恢复。",
+        f"Window {window} is not paused.",
+    )
+
+
+def bad_request(zh: str, en: str) -> RpcFault:
+    """A request whose fields do not make sense together."""
+    return RpcFault("bad_request", zh, en)

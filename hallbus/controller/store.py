@@ -1,0 +1,143 @@
+"""The controller's one SQLite database (`hall.db`): WAL, durable commits, per-module migrations.
+
+One connection writes, under `Store.lock`; readers (the state publisher, the admin CLI)
+use their own connections, which WAL lets run beside the writer.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "hall.db"
+
+CORE_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE rpc_replies (
+        request_id TEXT PRIMARY KEY,
+        method TEXT NOT NULL,
+        reply BLOB NOT NULL,
+        at_ts REAL NOT NULL
+    );
+    CREATE INDEX rpc_replies_at ON rpc_replies(at_ts);
+    """,
+)
+
+
+class StoreError(Exception):
+    """The database cannot be used (a person should look at the file or the disk)."""
+
+
+def db_path(data_dir: Path | str) -> Path:
+    """Where the hall's database lives in a data directory."""
+    return Path(data_dir) / DB_NAME
+
+
+def _pragmas(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+class Store:
+    """The writer's connection (WAL, synchronous=FULL) and the migrations of every module."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.lock = threading.RLock()
+        try:
+            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"cannot open the hall database {self.path}: {err}") from err
+        if str(mode).lower() != "wal":
+            raise StoreError(f"{self.path}: the database refused WAL mode ({mode})")
+        # FULL: a commit is on disk before the reply leaves, also across a power cut.
+        self.conn.execute("PRAGMA synchronous = FULL")
+        _pragmas(self.conn)
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+        )
+        self.migrate("core", CORE_MIGRATIONS)
+
+    def version(self, module: str) -> int:
+        """How many migrations of `module` are applied."""
+        row = self.conn.execute("SELECT version FROM schema_versions WHERE module = ?", (module,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def migrate(self, module: str, migrations: Sequence[str]) -> int:
+        """Apply the module's migrations not applied yet, each in its own transaction; return how many."""
+        applied = 0
+        with self.lock:
+            current = self.version(module)
+            if current > len(migrations):
+                raise StoreError(
+                    f"{self.path}: module {module!r} is at schema version {current}, "
+                    f"newer than this program knows ({len(migrations)}); use a newer hall kit"
+                )
+            for number, script in enumerate(migrations[current:], start=current + 1):
+                try:
+                    self.conn.execute("BEGIN IMMEDIATE")
+                    for statement in _statements(script):
+                        self.conn.execute(statement)
+                    self.conn.execute(
+                        "INSERT INTO schema_versions(module, version) VALUES (?, ?) "
+                        "ON CONFLICT(module) DO UPDATE SET version = excluded.version",
+                        (module, number),
+                    )
+                    self.conn.execute("COMMIT")
+                except sqlite3.Error as err:
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
+                    raise StoreError(f"migration {number} of module {module!r} failed: {err}") from err
+                log.info("applied migration %d of %s", number, module)
+                applied += 1
+        return applied
+
+    def reader(self) -> sqlite3.Connection:
+        """A new read-only connection to the same database (for another thread)."""
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        _pragmas(conn)
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    def close(self) -> None:
+        """Checkpoint the WAL and close."""
+        with self.lock:
+            try:
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as err:
+                log.warning("could not checkpoint %s: %s", self.path, err)
+            self.conn.close()
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (no `;` inside literals in our migrations)."""
+    out = []
+    buf = ""
+    for part in script.split(";"):
+        buf += part
+        if sqlite3.complete_statement(buf + ";"):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+        else:
+            buf += ";"
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
+def open_readonly(data_dir: Path | str) -> sqlite3.Connection:
+    """A read-only connection for the admin CLI; works while the controller runs."""
+    path = db_path(data_dir)
+    if not path.exists():
+        raise StoreError(f"no hall database at {path}: has `hallbus serve` run with this --data?")
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    return conn
