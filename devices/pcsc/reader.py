@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -188,6 +189,21 @@ def read_all() -> list[tuple[str, CardInfo | None]]:
             except NoCardError:
                 out.append((reader, None))
     return out
+
+
+def wait_for_card(reader: str, present: bool = True, timeout: float = 5.0) -> bool:
+    """Block until pcscd reports a card in `reader` (or none, with present=False); False on timeout."""
+    deadline = time.monotonic() + timeout
+    with context() as ctx:
+        while time.monotonic() < deadline:
+            hr, states = scard.SCardGetStatusChange(ctx, 100, [(reader, scard.SCARD_STATE_UNAWARE)])
+            if (
+                hr == scard.SCARD_S_SUCCESS
+                and bool(states[0][1] & scard.SCARD_STATE_PRESENT) == present
+            ):
+                return True
+            time.sleep(0.05)
+    return False
 
 
 # -- monitoring -----------------------------------------------------------------------------

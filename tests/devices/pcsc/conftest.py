@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -67,18 +66,8 @@ def slots(pcscd: PrivatePcscd) -> Iterator[tuple[VpcdCard, VpcdCard]]:
 
 def wait_card(name: str, present: bool = True, timeout: float = 5.0) -> None:
     """Wait until pcscd reports a card in reader `name` (or no card, with present=False)."""
-    from smartcard import scard
+    from devices.pcsc.reader import wait_for_card
 
-    from devices.pcsc.reader import context
-
-    deadline = time.monotonic() + timeout
-    with context() as ctx:
-        while time.monotonic() < deadline:
-            hr, states = scard.SCardGetStatusChange(ctx, 100, [(name, scard.SCARD_STATE_UNAWARE)])
-            if (
-                hr == scard.SCARD_S_SUCCESS
-                and bool(states[0][1] & scard.SCARD_STATE_PRESENT) == present
-            ):
-                return
-            time.sleep(0.05)
-    raise AssertionError(f"card in {name} never became {'present' if present else 'absent'}")
+    assert wait_for_card(name, present, timeout), (
+        f"card in {name} never became {'present' if present else 'absent'}"
+    )

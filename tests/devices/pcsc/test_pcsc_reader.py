@@ -14,14 +14,13 @@ import pytest
 from devices.pcsc import errors, reader
 from devices.pcsc.privatepcscd import SOCKET_ENV, PrivatePcscd
 from devices.pcsc.vcard import CardPulled, MuteCard, SocialSecurityCard, StaffBadge, VpcdCard
-from tests.devices.pcsc.conftest import wait_card
 
 pytestmark = pytest.mark.pcsc
 REPO = Path(__file__).resolve().parents[3]
 
 
 def _wait_present(name: str) -> None:
-    wait_card(name, present=True)
+    assert reader.wait_for_card(name, present=True), f"no card in {name}"
 
 
 def test_private_daemon_is_isolated(pcscd: PrivatePcscd) -> None:
