@@ -792,6 +792,19 @@ class QueueModule(ControllerModule):
             ).fetchone()
         return float(row[0]) - 1.0 if row[0] is not None else tx.now_ts
 
+    def _end_key(self, tx: Tx, *, service: str | None = None, window: str | None = None) -> float:
+        if window is not None:
+            row = tx.execute(
+                "SELECT MAX(sort_key) FROM tickets WHERE status = 'waiting' AND target_window = ?", (window,)
+            ).fetchone()
+        else:
+            row = tx.execute(
+                "SELECT MAX(sort_key) FROM tickets WHERE status = 'waiting' AND service = ? "
+                "AND target_window IS NULL",
+                (service,),
+            ).fetchone()
+        return max(tx.now_ts, float(row[0]) + 0.001) if row[0] is not None else tx.now_ts
+
     def transfer(
         self,
         tx: Tx,
@@ -815,7 +828,7 @@ class QueueModule(ControllerModule):
         if position == "front":
             key = self._front_key(tx, service=to_service, window=to_window)
         else:
-            key = tx.now_ts
+            key = self._end_key(tx, service=to_service, window=to_window)
         tx.execute(
             "UPDATE tickets SET status = 'waiting', window = NULL, attempt = 0, sort_key = ?, "
             "service = ?, target_window = ?, transfers = transfers + 1 WHERE id = ?",

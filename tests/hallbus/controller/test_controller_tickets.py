@@ -1,0 +1,240 @@
+"""Tickets without a broker: numbering, caps, slots, hours, real-name rules, position, idempotency."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from hallbus.config import Slot
+from hallbus.controller.app import build_controller
+from hallbus.controller.clock import ManualClock
+from hallbus.controller.controller import Controller
+from hallbus.rpc import RpcFault
+from tests.hallbus.controller.helpers import (
+    T0,
+    TZ,
+    RecordingPublisher,
+    call,
+    id_card,
+    issue,
+    login,
+    make_config,
+    request,
+    window_call,
+)
+
+
+def fault(fn: object, *args: object, **kw: object) -> RpcFault:
+    with pytest.raises(RpcFault) as info:
+        fn(*args, **kw)  # type: ignore[operator]
+    return info.value
+
+
+def count_tickets(ctl: Controller) -> int:
+    return int(ctl.store.conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0])
+
+
+def test_numbers_count_up_per_service(ctl: Controller) -> None:
+    numbers = [issue(ctl, s)["number"] for s in "AAKAEA"]
+    assert numbers == ["A001", "A002", "K001", "A003", "E001", "A004"]
+
+
+def test_ticket_carries_track_url_and_service_name(ctl: Controller) -> None:
+    t = issue(ctl, "A")
+    assert t["track_url"] == f"https://zwfw.example.gov.cn/t/{t['ticket_id']}"
+    assert t["ticket_id"].startswith("20260303-a001-")
+    assert t["service_name"] == "综合受理"
+    assert t["issued_at"].startswith("2026-03-03T09:00:00") and t["issued_at"].endswith("+08:00")
+
+
+def test_unknown_service(ctl: Controller) -> None:
+    f = fault(issue, ctl, "Z")
+    assert f.code == "unknown_service" and "Z" in f.message and f.message_en
+
+
+def test_ahead_and_estimated_wait(ctl: Controller, clock: ManualClock) -> None:
+    for _ in range(3):
+        issue(ctl, "A")
+    t = issue(ctl, "A")
+    assert t["ahead"] == 3
+    # no window open, no service history: configured 360 s per person, one window assumed
+    assert t["est_wait_s"] == 3 * 360
+    login(ctl, "1", "s001")
+    login(ctl, "2", "s002")
+    assert call(ctl, "ticket.status", {"number": t["number"]})["ticket"]["est_wait_s"] == 3 * 360 // 2
+    # recent service times replace the configured average
+    window_call(ctl, "call_next", "1")
+    clock.advance(100)
+    window_call(ctl, "finish", "1")
+    st = call(ctl, "ticket.status", {"number": t["number"]})["ticket"]
+    assert st["ahead"] == 2
+    assert st["est_wait_s"] == 2 * 100 // 2
+
+
+def test_priority_ticket_is_ahead_of_normal_ones(ctl: Controller) -> None:
+    issue(ctl, "A")
+    issue(ctl, "A")
+    green = issue(ctl, "A", channel="green")
+    assert green["ahead"] == 0
+    late = issue(ctl, "A")
+    assert late["ahead"] == 3
+
+
+def test_daily_cap_stops_walk_ins_but_not_appointments(ctl: Controller, config: object) -> None:
+    svc = ctl.queue.services["E"]
+    svc.daily_cap = 2
+    issue(ctl, "E")
+    issue(ctl, "E")
+    f = fault(issue, ctl, "E")
+    assert f.code == "daily_cap_reached" and "2" in f.message
+    assert issue(ctl, "E", channel="appointment")["number"] == "E003"
+
+
+def test_time_slot_quota(tmp_path: Path) -> None:
+    cfg = make_config(tmp_path)
+    svc = next(s for s in cfg.services if s.code == "B")
+    svc.hours = ["08:30-12:00", "13:30-17:30"]
+    svc.slots = [Slot(start="08:30", end="12:00", cap=2), Slot(start="13:30", end="17:30", cap=1)]
+    clock = ManualClock(T0)
+    ctl = build_controller(cfg, tmp_path / "d", clock=clock, hall_key=b"k" * 32, factories=[], refresh_async=False)
+    try:
+        issue(ctl, "B", id_card=id_card("1"))
+        issue(ctl, "B", id_card=id_card("2"))
+        f = fault(issue, ctl, "B", id_card=id_card("3"))
+        assert f.code == "slot_full" and "08:30-12:00" in f.message
+        clock.set(T0.replace(hour=14))
+        assert issue(ctl, "B", id_card=id_card("3"))["number"] == "B003"
+        assert fault(issue, ctl, "B", id_card=id_card("4")).code == "slot_full"
+    finally:
+        ctl.close()
+
+
+def test_opening_hours(tmp_path: Path) -> None:
+    cfg = make_config(tmp_path, all_day=False)
+    clock = ManualClock(T0.replace(hour=12, minute=30))
+    ctl = build_controller(cfg, tmp_path / "d", clock=clock, hall_key=b"k" * 32, factories=[], refresh_async=False)
+    try:
+        f = fault(issue, ctl, "A")
+        assert f.code == "service_closed"
+        assert "08:30-12:00" in f.message and "13:30-17:30" in f.message and "13:30-17:30" in f.message_en
+        clock.set(T0.replace(hour=13, minute=30))
+        assert issue(ctl, "A")["number"] == "A001"
+        clock.set(T0.replace(hour=17, minute=15))
+        assert fault(issue, ctl, "G", id_card=id_card("1")).code == "service_closed"  # G closes at 17:00
+        assert issue(ctl, "C", id_card=id_card("1"))["number"] == "C001"
+    finally:
+        ctl.close()
+
+
+def test_real_name_service_needs_a_card(ctl: Controller) -> None:
+    f = fault(issue, ctl, "C")
+    assert f.code == "id_card_required"
+
+
+def test_one_open_ticket_per_person_per_service(ctl: Controller) -> None:
+    first = issue(ctl, "C", id_card=id_card("1"))
+    f = fault(issue, ctl, "C", id_card=id_card("1"))
+    assert f.code == "already_in_queue" and first["number"] in f.message
+    assert issue(ctl, "D", id_card=id_card("1"))["number"] == "D001"  # another service is fine
+    assert issue(ctl, "C", id_card=id_card("2"))["number"] == "C002"  # another person is fine
+    login(ctl, "5", "s005")
+    window_call(ctl, "call_next", "5")
+    window_call(ctl, "finish", "5")
+    assert issue(ctl, "C", id_card=id_card("1"))["number"] == "C003"  # once served, again
+
+
+def test_daily_limit_per_person_across_services(ctl: Controller) -> None:
+    for s in "BCDFG":
+        issue(ctl, s, id_card=id_card("7"))
+    f = fault(issue, ctl, "H", id_card=id_card("7"))
+    assert f.code == "person_daily_limit" and "5" in f.message
+
+
+def test_no_show_blocks_the_person_for_a_while(ctl: Controller, clock: ManualClock) -> None:
+    issue(ctl, "C", id_card=id_card("9"))
+    login(ctl, "5", "s005")
+    window_call(ctl, "call_next", "5")
+    window_call(ctl, "no_show", "5")
+    clock.advance(10 * 60)
+    f = fault(issue, ctl, "C", id_card=id_card("9"))
+    assert f.code == "no_show_blocked" and "20" in f.message
+    clock.advance(20 * 60 + 1)
+    assert issue(ctl, "C", id_card=id_card("9"))["number"] == "C002"
+
+
+def test_ticket_status_by_number_and_id(ctl: Controller) -> None:
+    a = issue(ctl, "A")
+    b = issue(ctl, "A")
+    by_number = call(ctl, "ticket.status", {"number": "a002"})["ticket"]
+    assert by_number["ticket_id"] == b["ticket_id"] and by_number["ahead"] == 1
+    by_id = call(ctl, "ticket.status", {"ticket_id": a["ticket_id"]})["ticket"]
+    assert by_id["number"] == "A001" and by_id["status"] == "waiting"
+    assert fault(call, ctl, "ticket.status", {"number": "A999"}).code == "unknown_ticket"
+    assert fault(call, ctl, "ticket.status", {}).code == "bad_request"
+
+
+def test_a_repeated_request_id_gets_the_first_answer_and_changes_nothing(ctl: Controller) -> None:
+    first = call(ctl, "ticket.issue", {"service": "A"}, request_id="r-1")
+    again = call(ctl, "ticket.issue", {"service": "A"}, request_id="r-1")
+    assert again == first
+    assert count_tickets(ctl) == 1
+    # also within one batch
+    replies = ctl.handle_batch([request("ticket.issue", {"service": "A"}, request_id="r-2")] * 3)
+    assert len({msgspec.json.encode(r.data) for r in replies}) == 1
+    assert count_tickets(ctl) == 2
+
+
+def test_an_error_answer_is_remembered_too(ctl: Controller) -> None:
+    assert fault(call, ctl, "ticket.issue", {"service": "C"}, request_id="r-9").code == "id_card_required"
+    assert fault(call, ctl, "ticket.issue", {"service": "C"}, request_id="r-9").code == "id_card_required"
+
+
+def test_one_failing_request_does_not_undo_its_batch(ctl: Controller) -> None:
+    batch = [
+        request("ticket.issue", {"service": "A"}),
+        request("ticket.issue", {"service": "C"}),  # fails: real name
+        request("ticket.issue", {"service": "A"}),
+        request("window.call_next", {"window": "1"}),  # fails: not logged in
+    ]
+    replies = ctl.handle_batch(batch)
+    assert [r.ok for r in replies] == [True, False, True, False]
+    assert replies[1].error is not None and replies[1].error.code == "id_card_required"
+    assert replies[3].error is not None and replies[3].error.code == "not_logged_in"
+    assert count_tickets(ctl) == 2
+    assert replies[2].data is not None and replies[2].data["ticket"]["number"] == "A002"
+
+
+def test_a_bug_in_a_handler_rolls_back_only_that_request(ctl: Controller) -> None:
+    def broken(_req: object, tx: object) -> dict[str, object]:
+        ctl.queue.issue(tx, service="A")  # type: ignore[arg-type]
+        raise ZeroDivisionError
+
+    ctl.handlers["ticket.status"] = broken  # type: ignore[assignment]
+    replies = ctl.handle_batch([request("ticket.status", {"number": "A001"}), request("ticket.issue", {"service": "A"})])
+    assert replies[0].error is not None and replies[0].error.code == "internal_error"
+    assert replies[1].ok and replies[1].data is not None and replies[1].data["ticket"]["number"] == "A001"
+    assert count_tickets(ctl) == 1
+
+
+def test_numbers_are_durable_across_a_reopen(tmp_path: Path) -> None:
+    cfg = make_config(tmp_path)
+    clock = ManualClock(T0)
+    ctl = build_controller(cfg, tmp_path / "d", clock=clock, hall_key=b"k" * 32, factories=[], refresh_async=False)
+    issue(ctl, "A")
+    first = call(ctl, "ticket.issue", {"service": "A"}, request_id="same")
+    ctl.close()
+    pub = RecordingPublisher()
+    ctl = build_controller(cfg, tmp_path / "d", clock=clock, publisher=pub, hall_key=b"k" * 32, factories=[], refresh_async=False)
+    try:
+        assert call(ctl, "ticket.issue", {"service": "A"}, request_id="same") == first
+        assert issue(ctl, "A")["number"] == "A003"
+    finally:
+        ctl.close()
+
+
+def test_business_day_before_the_rollover_hour_is_yesterday(ctl: Controller) -> None:
+    assert ctl.queue.business_day(dt.datetime(2026, 3, 4, 2, 59, tzinfo=TZ)) == dt.date(2026, 3, 3)
+    assert ctl.queue.business_day(dt.datetime(2026, 3, 4, 3, 0, tzinfo=TZ)) == dt.date(2026, 3, 4)
