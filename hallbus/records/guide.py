@@ -35,13 +35,13 @@ class GuideError(Exception):
 
 def initials(text: str) -> str:
     """Pinyin initials of the Chinese characters in `text` (letters and digits kept, the rest dropped)."""
-    parts = lazy_pinyin(text, style=Style.FIRST_LETTER, errors=lambda s: list(s))
+    parts = lazy_pinyin(text, style=Style.FIRST_LETTER, errors=lambda s: s)
     return "".join(p for p in "".join(parts).lower() if p.isalnum())
 
 
 def full_pinyin(text: str) -> str:
     """Full toneless pinyin of `text`, without separators."""
-    parts = lazy_pinyin(text, errors=lambda s: list(s))
+    parts = lazy_pinyin(text, errors=lambda s: s)
     return "".join(p for p in "".join(parts).lower() if p.isalnum())
 
 

@@ -1,0 +1,366 @@
+"""Cases (办件): look-up for citizens, deadline warnings for staff, and the day's case figures.
+
+`case.query` finds cases by the ID card's HMAC, by case number + last 6 of the ID number
+(checked against a stored HMAC, with a limit on failed attempts per caller and per case
+number), or by the receipt QR text. Deadline warnings (7/5/3 working days left, overdue)
+go out on `alerts` once per level, escalating from the handler to the department to
+the leadership.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+import logging
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hallbus import schemas
+from hallbus.controller.module import ControllerModule, ModuleContext, Tx, TxHandler
+from hallbus.privacy import verify_hash
+from hallbus.records import receipt
+from hallbus.records.store import CASES_SQL, Clock
+from hallbus.records.workdays import Warning_, WorkCalendar, level_rank
+from hallbus.rpc import Request, RpcFault
+from hallbus.schemas import AlertLevel
+
+log = logging.getLogger(__name__)
+
+OPEN_STATUSES = ("submitted", "accepted", "reviewing", "correction_needed")
+FINISHED_STATUSES = ("decided", "done", "delivered", "rejected")
+STATUSES = OPEN_STATUSES + FINISHED_STATUSES
+PAUSED_STATUSES = ("correction_needed",)  # the clock waits on the applicant (补正): no warnings
+
+LEADERSHIP = "leadership"
+MAX_CASES = 50
+SCAN_EVERY_S = 30.0
+VERIFY_RE = re.compile(r"^[0-9X]{6}$")
+
+CASE_COLUMNS = (
+    "case_no, item, applicant_masked, status, accepted_ts, promised_days, due_ts, finished_ts, "
+    "result, pickup_window, timeline, open"
+)
+
+
+def recipients(level: str, handler: str, department: str) -> list[str]:
+    """Whom a deadline warning is for, the primary addressee first (escalating with the level)."""
+    h = f"handler:{handler}" if handler else None
+    d = f"department:{department}" if department else None
+    chain: list[str | None]
+    if level == "notice":
+        chain = [h]
+    elif level == "warn":
+        chain = [d, h]
+    else:  # urgent, overdue
+        chain = [LEADERSHIP, d, h]
+    return [x for x in chain if x]
+
+
+class AttemptLimiter:
+    """Failed look-ups per key (caller, case number): after `limit` in `window_s`, refuse for `lock_s`."""
+
+    def __init__(self, limit: int = 5, window_s: float = 600.0, lock_s: float = 600.0) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self.lock_s = lock_s
+        self._fails: dict[str, list[float]] = {}
+        self._locked: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def locked_for(self, key: str, now: float) -> float:
+        """Seconds until `key` may try again (0 when it may)."""
+        with self._lock:
+            until = self._locked.get(key, 0.0)
+            if until <= now:
+                self._locked.pop(key, None)
+                return 0.0
+            return until - now
+
+    def fail(self, key: str, now: float) -> None:
+        """Count one failed attempt."""
+        with self._lock:
+            recent = [t for t in self._fails.get(key, []) if now - t < self.window_s]
+            recent.append(now)
+            if len(recent) >= self.limit:
+                self._locked[key] = now + self.lock_s
+                recent = []
+            self._fails[key] = recent
+            if len(self._fails) > 10000:  # forget the oldest keys; a bounded memory
+                for k in list(self._fails)[:1000]:
+                    self._fails.pop(k, None)
+
+    def success(self, key: str) -> None:
+        """A correct attempt clears the count."""
+        with self._lock:
+            self._fails.pop(key, None)
+
+
+@dataclass
+class CaseBook:
+    """Turns stored case rows into the case objects citizens see (SPEC 4.3)."""
+
+    calendar: WorkCalendar
+    clock: Clock
+
+    def info(self, row: sqlite3.Row | tuple[Any, ...], now: dt.datetime) -> schemas.CaseInfo:
+        """One row (CASE_COLUMNS) as a CaseInfo with days left and warning at `now`."""
+        (case_no, item, applicant, status, accepted_ts, promised, due_ts, finished_ts,
+         result, pickup, timeline, is_open) = tuple(row)
+        nodes = [schemas.TimelineNode(**n) for n in json.loads(timeline or "[]")]
+        days_left: int | None = None
+        warning: Warning_ = "none"
+        on_time: bool | None = None
+        if due_ts is not None:
+            due = self.clock.at(due_ts)
+            assert due is not None
+            if is_open:
+                days_left = self.calendar.days_left(now, due)
+                if status not in PAUSED_STATUSES:
+                    warning = self.calendar.warning(now, due)
+            elif finished_ts is not None:
+                on_time = finished_ts <= due_ts
+        return schemas.CaseInfo(
+            case_no=case_no,
+            item=item,
+            applicant_masked=applicant,
+            status=status,
+            timeline=nodes,
+            accepted_at=self.clock.iso(accepted_ts),
+            promised_days=promised,
+            due_at=self.clock.iso(due_ts),
+            days_left=days_left,
+            warning=warning,
+            result=result,
+            pickup_window=pickup,
+            finished_at=self.clock.iso(finished_ts),
+            on_time=on_time,
+        )
+
+    def by_id_hash(self, conn: sqlite3.Connection, id_hash: str, now: dt.datetime) -> list[schemas.CaseInfo]:
+        """The applicant's cases, newest first (at most MAX_CASES)."""
+        rows = conn.execute(
+            f"SELECT {CASE_COLUMNS} FROM rec_cases WHERE id_hash = ? ORDER BY accepted_ts DESC LIMIT ?",
+            (id_hash, MAX_CASES),
+        ).fetchall()
+        return [self.info(r, now) for r in rows]
+
+    def by_case_no(self, conn: sqlite3.Connection, case_no: str, now: dt.datetime) -> schemas.CaseInfo | None:
+        """One case by number."""
+        row = conn.execute(f"SELECT {CASE_COLUMNS} FROM rec_cases WHERE case_no = ?", (case_no,)).fetchone()
+        return None if row is None else self.info(row, now)
+
+    def overdue(self, conn: sqlite3.Connection, now: dt.datetime) -> list[dict[str, Any]]:
+        """Open cases past their deadline, most overdue first, with handler and department."""
+        rows = conn.execute(
+            f"SELECT {CASE_COLUMNS}, handler, department FROM rec_cases "
+            "WHERE open = 1 AND due_ts IS NOT NULL AND due_ts < ? "
+            "AND status NOT IN ('correction_needed') ORDER BY due_ts",
+            (now.timestamp(),),
+        ).fetchall()
+        out = []
+        for r in rows:
+            info = schemas.to_builtins(self.info(r[:-2], now))
+            info.pop("timeline", None)
+            info["handler"], info["department"] = r[-2], r[-1]
+            out.append(info)
+        return out
+
+
+def _not_found(case_no: str) -> RpcFault:
+    return RpcFault(
+        "case_not_found",
+        f"没有找到办件编号为 {case_no} 的办件，请核对受理回执上的编号，或刷身份证查询。",
+        f"No case numbered {case_no}. Check the number on your receipt, or look up by ID card.",
+    )
+
+
+def _too_many(wait_s: float) -> RpcFault:
+    minutes = max(1, int(wait_s + 59) // 60)
+    return RpcFault(
+        "too_many_attempts",
+        f"查询验证失败次数过多，请 {minutes} 分钟后再试，或刷身份证查询、到咨询台求助。",
+        f"Too many failed look-ups. Try again in {minutes} min, use your ID card, or ask at the help desk.",
+    )
+
+
+class CasesModule(ControllerModule):
+    """`case.query`, deadline alerts and the case figures of the day."""
+
+    name = "records.cases"
+    migrations = (CASES_SQL,)
+
+    def __init__(self, ctx: ModuleContext, calendar: WorkCalendar | None = None) -> None:
+        self.ctx = ctx
+        self.clock = Clock(ctx.config)
+        self.calendar = calendar or WorkCalendar.from_config(ctx.config.calendar)
+        self.book = CaseBook(self.calendar, self.clock)
+        self.limiter = AttemptLimiter()
+        self._next_scan = 0.0
+
+    def handlers(self) -> Mapping[str, TxHandler]:
+        """`case.query`."""
+        return {"case.query": self.query}
+
+    # --- case.query -----------------------------------------------------------------
+
+    def query(self, req: Request, tx: Tx) -> Mapping[str, Any]:
+        """Cases by ID card hash, by case number + verify digits, or by receipt QR."""
+        body = req.body
+        assert isinstance(body, schemas.CaseQueryReq)
+        now = tx.now
+        if body.id_card is not None:
+            cases = self.book.by_id_hash(tx.conn, body.id_card.id_hash, now)
+            return {"cases": [schemas.to_builtins(c) for c in cases]}
+        caller = f"caller:{req.caller or '?'}"
+        if body.qr is not None:
+            return self._by_qr(body.qr, caller, tx)
+        if body.case_no is not None:
+            return self._by_number(body.case_no.strip(), (body.verify or "").strip().upper(), caller, tx)
+        raise RpcFault(
+            "bad_request",
+            "请刷身份证，或输入办件编号和身份证号码后6位，或扫描受理回执上的二维码。",
+            "Give an ID card, a case number with the last 6 characters of the ID number, or the receipt QR.",
+        )
+
+    def _guard(self, keys: list[str], now: float) -> None:
+        wait = max(self.limiter.locked_for(k, now) for k in keys)
+        if wait > 0:
+            raise _too_many(wait)
+
+    def _by_number(self, case_no: str, verify: str, caller: str, tx: Tx) -> Mapping[str, Any]:
+        now = tx.now_ts
+        keys = [caller, f"case:{case_no}"]
+        self._guard(keys, now)
+        if not VERIFY_RE.match(verify):
+            raise RpcFault(
+                "bad_verify",
+                "请输入身份证号码的后6位（数字，最后一位可能是X）。",
+                "Enter the last 6 characters of the ID number (digits, the last may be X).",
+            )
+        row = tx.execute("SELECT verify_hash FROM rec_cases WHERE case_no = ?", (case_no,)).fetchone()
+        if row is None:
+            for k in keys:
+                self.limiter.fail(k, now)
+            raise _not_found(case_no)
+        expected = row[0] or ""
+        if not expected or not hmac.compare_digest(expected, verify_hash(tx.hall_key, case_no, verify)):
+            for k in keys:
+                self.limiter.fail(k, now)
+            raise RpcFault(
+                "verify_mismatch",
+                "办件编号与身份证号码后6位不匹配，请核对后重试。",
+                "The case number and the last 6 characters of the ID number do not match. Please check and retry.",
+            )
+        self.limiter.success(caller)
+        info = self.book.by_case_no(tx.conn, case_no, tx.now)
+        assert info is not None
+        return {"cases": [schemas.to_builtins(info)]}
+
+    def _by_qr(self, text: str, caller: str, tx: Tx) -> Mapping[str, Any]:
+        now = tx.now_ts
+        self._guard([caller], now)
+        parsed = receipt.parse_receipt_qr(text)
+        if parsed is None:
+            raise RpcFault(
+                "bad_qr",
+                "这不是受理回执上的二维码，请扫描回执右上角的二维码，或输入办件编号查询。",
+                "This is not a receipt QR code. Scan the code on your acceptance receipt or enter the case number.",
+            )
+        case_no, token = parsed
+        if not receipt.check_receipt(tx.hall_key, case_no, token):
+            self.limiter.fail(caller, now)
+            raise RpcFault(
+                "bad_qr",
+                "回执二维码无法验证，请输入办件编号和身份证号码后6位查询。",
+                "The receipt QR code does not verify. Enter the case number and the last 6 of the ID number.",
+            )
+        info = self.book.by_case_no(tx.conn, case_no, tx.now)
+        if info is None:
+            raise _not_found(case_no)
+        return {"cases": [schemas.to_builtins(info)]}
+
+    # --- deadline warnings ------------------------------------------------------------
+
+    def tick(self, tx: Tx) -> None:
+        """Every SCAN_EVERY_S: send each open case's new warning level once."""
+        mono = time.monotonic()
+        if mono < self._next_scan:
+            return
+        self._next_scan = mono + SCAN_EVERY_S
+        self.scan_deadlines(tx)
+
+    def scan_deadlines(self, tx: Tx) -> int:
+        """Send the deadline alerts that are due now; returns how many went out."""
+        now = tx.now
+        # 7 working days never span more than about 3 weeks, even over Spring Festival.
+        horizon = (now + dt.timedelta(days=30)).timestamp()
+        rows = tx.execute(
+            "SELECT case_no, item, handler, department, due_ts, warned FROM rec_cases "
+            "WHERE open = 1 AND due_ts IS NOT NULL AND due_ts <= ? AND warned != 'overdue' "
+            "AND status NOT IN ('correction_needed')",
+            (horizon,),
+        ).fetchall()
+        sent = 0
+        for case_no, item, handler, department, due_ts, warned in rows:
+            due = self.clock.at(due_ts)
+            assert due is not None
+            level = self.calendar.warning(now, due)
+            if level_rank(level) <= level_rank(warned):
+                continue
+            left = self.calendar.days_left(now, due)
+            tx.execute("UPDATE rec_cases SET warned = ? WHERE case_no = ?", (level, case_no))
+            assert level != "none"
+            tx.emit(tx.topics.alerts, self._alert(level, case_no, item, handler, department, due, left))
+            sent += 1
+        if sent:
+            tx.mark("stats")
+        return sent
+
+    def _alert(
+        self, level: AlertLevel, case_no: str, item: str, handler: str, department: str, due: dt.datetime, left: int
+    ) -> schemas.Alert:
+        due_text = due.strftime("%Y-%m-%d %H:%M")
+        if level == "overdue":
+            detail = f"办件 {case_no}（{item}）已超过办理时限（{due_text}），请立即处理并说明原因。"
+        else:
+            detail = f"办件 {case_no}（{item}）剩余 {left} 个工作日到期（{due_text}），请抓紧办理。"
+        return schemas.Alert(
+            kind="case_deadline",
+            level=level,
+            subject=case_no,
+            detail=detail,
+            to=recipients(level, handler, department),
+        )
+
+    # --- figures ----------------------------------------------------------------------
+
+    def contribute_stats(self, tx: Tx, stats: dict[str, Any]) -> None:
+        """cases_done, on_time_rate, overdue_cases."""
+        stats.update(case_figures(tx.conn, self.clock, tx.now))
+
+
+def case_figures(conn: sqlite3.Connection, clock: Clock, now: dt.datetime) -> dict[str, Any]:
+    """Cases finished today, the share of them on time, and open cases past their deadline."""
+    start, end = clock.day_bounds(clock.business_day(now))
+    done, on_time = conn.execute(
+        "SELECT COUNT(*), COALESCE(SUM(due_ts IS NULL OR finished_ts <= due_ts), 0) FROM rec_cases "
+        "WHERE finished_ts >= ? AND finished_ts < ? AND open = 0",
+        (start, end),
+    ).fetchone()
+    (overdue,) = conn.execute(
+        "SELECT COUNT(*) FROM rec_cases WHERE open = 1 AND due_ts IS NOT NULL AND due_ts < ? "
+        "AND status NOT IN ('correction_needed')",
+        (now.timestamp(),),
+    ).fetchone()
+    return {
+        "cases_done": int(done),
+        "on_time_rate": round(on_time / done, 4) if done else None,
+        "overdue_cases": int(overdue),
+    }
+

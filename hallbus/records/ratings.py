@@ -1,0 +1,452 @@
+"""Ratings (政务服务"好差评") and follow-up tasks (整改) for bad ones (SPEC 4.2).
+
+- One rating per handling (一次一评): a window's handling is keyed by its ticket and the
+  staff member, a terminal rating of a case (一事一评) by the case number and the staff.
+  A `rating_id` seen before gets its first answer again; another rating of a handling
+  already rated is refused with `already_rated`.
+- A window's handling may be rated only while its rating request is open. A rating made
+  on the tablet while it was open (its `ts`) and delivered late, because the tablet
+  kept it and retried, is still accepted within RETRY_GRACE_S; nothing else after expiry.
+- Levels 1-2 (不满意, 非常不满意) need at least one reason code; `other` needs a comment.
+  Each opens a follow-up task with a deadline of `[ratings] followup_days` working days:
+  open -> verified -> rectified -> closed, and appealed (from open or verified), after
+  which the appeal is upheld (closed) or rejected (open again).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from hallbus import schemas
+from hallbus.controller.module import ControllerModule, ModuleContext, QueueEvent, Tx, TxHandler
+from hallbus.records.store import RATINGS_SQL, Clock
+from hallbus.records.workdays import WorkCalendar, level_rank
+from hallbus.rpc import Request, RpcFault
+
+LEVELS: dict[int, tuple[str, str]] = {
+    5: ("非常满意", "very satisfied"),
+    4: ("满意", "satisfied"),
+    3: ("基本满意", "fairly satisfied"),
+    2: ("不满意", "dissatisfied"),
+    1: ("非常不满意", "very dissatisfied"),
+}
+REASONS: dict[str, tuple[str, str]] = {
+    "attitude": ("服务态度不好", "attitude"),
+    "efficiency": ("办事效率低", "slow handling"),
+    "overdue": ("超时办理", "not done in time"),
+    "competence": ("业务不熟练", "lack of competence"),
+    "not_told_once": ("没有一次性告知", "not told everything at once"),
+    "asked_again": ("让我多跑腿", "asked to come again"),
+    "unreasonable_materials": ("要求提供不合理材料", "unreasonable material demands"),
+    "integrity": ("廉洁问题（吃拿卡要）", "integrity"),
+    "other": ("其他", "other"),
+}
+STATES = ("open", "verified", "rectified", "closed", "appealed")
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "open": ("verified", "appealed"),
+    "verified": ("rectified", "appealed"),
+    "rectified": ("closed",),
+    "appealed": ("open", "closed"),
+    "closed": (),
+}
+STATE_NAMES = {"open": "待核实", "verified": "已核实", "rectified": "已整改", "closed": "已办结", "appealed": "申诉中"}
+ACTIVE = ("open", "verified")  # deadlines run (an appeal stops the clock until it is decided)
+RETRY_GRACE_S = 24 * 3600
+SCAN_EVERY_S = 60.0
+
+
+class FollowupError(Exception):
+    """A follow-up that cannot be moved: unknown id or a move its state does not allow."""
+
+    def __init__(self, code: str, message: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.code = code
+        self.message = message
+        self.message_en = message_en
+
+
+def _fault(code: str, zh: str, en: str) -> RpcFault:
+    return RpcFault(code, zh, en)
+
+
+def check_level_and_reasons(level: int, reasons: list[str], comment: str) -> list[str]:
+    """The reason codes, checked; raises RpcFault for a bad level, unknown or missing reasons."""
+    if level not in LEVELS:
+        raise _fault("bad_level", "评价等级应为1到5。", "The level must be 1 to 5.")
+    unknown = [r for r in reasons if r not in REASONS]
+    if unknown:
+        raise _fault(
+            "bad_reason",
+            f"不认识的评价原因：{'、'.join(unknown)}。",
+            f"Unknown reason code(s): {', '.join(unknown)}; expected {', '.join(REASONS)}.",
+        )
+    clean = list(dict.fromkeys(reasons))
+    if level <= 2 and not clean:
+        raise _fault(
+            "reasons_required",
+            "请至少选择一项不满意的原因，以便我们整改。",
+            "Please choose at least one reason for a bad rating so it can be followed up.",
+        )
+    if "other" in clean and not comment.strip():
+        raise _fault("comment_required", "选择“其他”时请填写具体意见。", "Please write a comment when choosing 'other'.")
+    return clean
+
+
+class RatingsModule(ControllerModule):
+    """`rating.submit`, rating requests from the queue engine, follow-up deadlines and rating figures."""
+
+    name = "records.ratings"
+    migrations = (RATINGS_SQL,)
+
+    def __init__(self, ctx: ModuleContext, calendar: WorkCalendar | None = None) -> None:
+        self.ctx = ctx
+        self.clock = Clock(ctx.config)
+        self.calendar = calendar or WorkCalendar.from_config(ctx.config.calendar)
+        self._next_scan = 0.0
+
+    def handlers(self) -> Mapping[str, TxHandler]:
+        """`rating.submit`."""
+        return {"rating.submit": self.submit}
+
+    # --- rating requests from the window ----------------------------------------------
+
+    def on_queue_event(self, tx: Tx, event: QueueEvent) -> None:
+        """Remember every rating request a finish opens (the window state only shows the latest)."""
+        rr = event.rating_request
+        if event.kind != "finished" or rr is None or event.window is None:
+            return
+        expires = self.clock.parse(rr.expires_at)
+        tx.execute(
+            "INSERT OR REPLACE INTO rec_rating_requests(request_id, window, ticket, ticket_id, case_no, staff, "
+            "opened_ts, expires_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (rr.request_id or event.ticket.ticket_id, event.window, rr.ticket, event.ticket.ticket_id,
+             rr.case_no, rr.staff or event.staff or "", tx.now_ts, expires.timestamp()),
+        )
+
+    # --- rating.submit ------------------------------------------------------------------
+
+    def submit(self, req: Request, tx: Tx) -> Mapping[str, Any]:
+        """Record one rating (see the module rules); returns `{"accepted": true, ...}`."""
+        b = req.body
+        assert isinstance(b, schemas.RatingSubmitReq)
+        if not b.rating_id or len(b.rating_id) > 64:
+            raise _fault("bad_request", "评价缺少编号（rating_id）。", "The rating has no rating_id.")
+        row = tx.execute("SELECT answer FROM rec_ratings WHERE rating_id = ?", (b.rating_id,)).fetchone()
+        if row is not None:
+            return dict(json.loads(row[0]))
+        reasons = check_level_and_reasons(b.level, b.reasons, b.comment)
+        if len(b.comment) > 500:
+            raise _fault("comment_too_long", "意见请不要超过500字。", "Please keep the comment under 500 characters.")
+        if b.window:
+            handling, window, ticket, case_no, staff = self._window_handling(req, b, tx)
+        elif b.case_no:
+            handling, window, ticket, case_no, staff = self._case_handling(b, tx)
+        else:
+            raise _fault(
+                "bad_request",
+                "请说明评价的是哪个窗口的服务，或哪一个办件。",
+                "Say which window's service or which case is rated.",
+            )
+        if tx.execute("SELECT 1 FROM rec_ratings WHERE handling = ?", (handling,)).fetchone():
+            raise _fault(
+                "already_rated",
+                "这次办理已经评价过了，感谢您的参与。每次办理只能评价一次。",
+                "This handling has already been rated; each handling can be rated once.",
+            )
+        followup = None
+        if b.level <= 2:
+            followup = self._open_followup(tx, b.rating_id, b.level, reasons, b.comment, window, staff, ticket, case_no)
+        answer = {"accepted": True, "rating_id": b.rating_id, "followup": followup}
+        made = _client_ts(b.ts)
+        tx.execute(
+            "INSERT INTO rec_ratings(rating_id, handling, window, ticket, case_no, staff, level, reasons, comment, "
+            "caller, made_ts, at_ts, day, answer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (b.rating_id, handling, window, ticket, case_no, staff, b.level, json.dumps(reasons), b.comment,
+             req.caller, made, tx.now_ts, self.ctx.queue.business_day(tx.now).isoformat(), json.dumps(answer)),
+        )
+        tx.mark("stats")
+        return answer
+
+    def _window_handling(
+        self, req: Request, b: schemas.RatingSubmitReq, tx: Tx
+    ) -> tuple[str, str | None, str | None, str | None, str]:
+        assert b.window is not None
+        node = self.ctx.config.node(req.caller) if req.caller else None
+        if node is not None and node.role == "tablet" and node.window != b.window:
+            raise _fault(
+                "wrong_window",
+                "这台评价器只能评价它所在窗口的服务。",
+                f"This tablet belongs to window {node.window} and cannot rate window {b.window}.",
+            )
+        sql = (
+            "SELECT request_id, ticket, ticket_id, case_no, staff, opened_ts, expires_ts FROM rec_rating_requests "
+            "WHERE window = ?"
+        )
+        params: list[Any] = [b.window]
+        if b.ticket:
+            sql += " AND ticket = ?"
+            params.append(b.ticket.strip().upper())
+        rr = tx.execute(sql + " ORDER BY opened_ts DESC LIMIT 1", params).fetchone()
+        if rr is None:
+            raise _fault(
+                "no_rating_request",
+                "这个窗口现在没有待评价的办理。",
+                "There is no handling waiting for a rating at this window.",
+            )
+        request_id, ticket, ticket_id, case_no, staff, opened_ts, expires_ts = tuple(rr)
+        now = tx.now_ts
+        made = _client_ts(b.ts)
+        late_but_kept = (
+            made is not None and opened_ts - 5 <= made <= expires_ts and now - expires_ts <= RETRY_GRACE_S
+        )
+        if now > expires_ts and not late_but_kept:
+            raise _fault(
+                "rating_expired",
+                "评价时间已过，本次评价未记录。如有意见，可在自助终端凭办件编号评价或拨打12345。",
+                "The time to rate this handling has passed; nothing was recorded.",
+            )
+        if b.staff and staff and b.staff != staff:
+            raise _fault(
+                "staff_mismatch",
+                "评价的工作人员与办理人员不一致，本次评价未记录。",
+                f"The rating names staff {b.staff}, but the handling was by {staff}; nothing was recorded.",
+            )
+        if now <= expires_ts:
+            self.ctx.queue.clear_rating_request(tx, b.window, request_id=request_id)
+        return f"ticket:{ticket_id or ticket}:{staff}", b.window, ticket, b.case_no or case_no, staff
+
+    def _case_handling(self, b: schemas.RatingSubmitReq, tx: Tx) -> tuple[str, None, None, str, str]:
+        assert b.case_no is not None
+        case_no = b.case_no.strip()
+        row = tx.execute("SELECT open, handler FROM rec_cases WHERE case_no = ?", (case_no,)).fetchone()
+        if row is None:
+            raise _fault(
+                "case_not_found",
+                f"没有找到办件 {case_no}，请核对受理回执上的编号。",
+                f"No case numbered {case_no}.",
+            )
+        if row[0]:
+            raise _fault(
+                "case_not_finished",
+                "该办件尚未办结，办结后才能评价。",
+                "This case is not finished yet; it can be rated once it is.",
+            )
+        staff = b.staff or row[1] or ""
+        return f"case:{case_no}:{staff}", None, None, case_no, staff
+
+    def _open_followup(
+        self, tx: Tx, rating_id: str, level: int, reasons: list[str], comment: str,
+        window: str | None, staff: str, ticket: str | None, case_no: str | None,
+    ) -> int:
+        due = self.calendar.add_workdays(tx.now, self.ctx.config.ratings.followup_days)
+        history = [{"state": "open", "at": tx.now_iso, "note": "差评自动生成整改任务", "by": "system"}]
+        cur = tx.execute(
+            "INSERT INTO rec_followups(rating_id, state, level, reasons, comment, window, staff, ticket, case_no, "
+            "opened_ts, due_ts, history, updated_ts) VALUES (?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (rating_id, level, json.dumps(reasons), comment, window, staff, ticket, case_no, tx.now_ts,
+             due.timestamp(), json.dumps(history, ensure_ascii=False), tx.now_ts),
+        )
+        fid = int(cur.lastrowid or 0)
+        tx.emit(tx.topics.alerts, schemas.Alert(
+            kind="rating_followup", level="notice", subject=f"followup-{fid}",
+            detail=f"收到差评（{LEVELS[level][0]}：{'、'.join(REASONS[r][0] for r in reasons)}），"
+                   f"已生成整改任务 {fid}，请于 {due:%Y-%m-%d %H:%M} 前核实整改。",
+            to=self._recipients("notice", window, staff),
+        ))
+        return fid
+
+    def _recipients(self, level: str, window: str | None, staff: str) -> list[str]:
+        dept = ""
+        w = self.ctx.config.window(window) if window else None
+        if w is not None:
+            dept = w.department
+        elif staff:
+            s = self.ctx.config.staff_member(staff)
+            dept = s.department if s else ""
+        out = [f"staff:{staff}"] if staff else []
+        if dept:
+            out.insert(0, f"department:{dept}")
+        if level == "overdue":
+            out.insert(0, "leadership")
+        return out
+
+    # --- follow-up deadlines ------------------------------------------------------------
+
+    def tick(self, tx: Tx) -> None:
+        """Every SCAN_EVERY_S: alert due (≤1 working day left) and overdue follow-ups, once each."""
+        mono = time.monotonic()
+        if mono < self._next_scan:
+            return
+        self._next_scan = mono + SCAN_EVERY_S
+        self.scan_followups(tx)
+        tx.execute("DELETE FROM rec_rating_requests WHERE expires_ts < ?", (tx.now_ts - 7 * 86400,))
+
+    def scan_followups(self, tx: Tx) -> int:
+        """Send the follow-up alerts due now; returns how many."""
+        sent = 0
+        horizon = (tx.now + dt.timedelta(days=20)).timestamp()
+        rows = tx.execute(
+            "SELECT id, due_ts, alerted, window, staff FROM rec_followups "
+            "WHERE state IN ('open', 'verified') AND due_ts <= ? AND alerted != 'overdue'",
+            (horizon,),
+        ).fetchall()
+        for fid, due_ts, alerted, window, staff in rows:
+            due = self.clock.at(due_ts)
+            assert due is not None
+            if tx.now > due:
+                new = "overdue"
+            elif self.calendar.days_left(tx.now, due) <= 1:
+                new = "warn"
+            else:
+                continue
+            if level_rank(new) <= level_rank(alerted):
+                continue
+            tx.execute("UPDATE rec_followups SET alerted = ? WHERE id = ?", (new, fid))
+            detail = (
+                f"差评整改任务 {fid} 已超过整改期限（{due:%Y-%m-%d %H:%M}），请立即处理。"
+                if new == "overdue"
+                else f"差评整改任务 {fid} 将于 {due:%Y-%m-%d %H:%M} 到期，请抓紧核实整改。"
+            )
+            tx.emit(tx.topics.alerts, schemas.Alert(
+                kind="rating_followup", level="overdue" if new == "overdue" else "warn",
+                subject=f"followup-{fid}", detail=detail, to=self._recipients(new, window, staff or ""),
+            ))
+            sent += 1
+        if sent:
+            tx.mark("stats")
+        return sent
+
+    # --- figures ----------------------------------------------------------------------
+
+    def contribute_stats(self, tx: Tx, stats: dict[str, Any]) -> None:
+        """ratings, satisfaction_rate, per window and per staff, open and overdue follow-ups."""
+        stats.update(rating_figures(tx.conn, str(stats.get("date") or ""), tx.now_ts))
+
+
+def _client_ts(ts: str) -> float | None:
+    try:
+        return dt.datetime.fromisoformat(ts).timestamp()
+    except (ValueError, TypeError):
+        return None
+
+
+def _figures(total: int, satisfied: int, level_sum: int) -> dict[str, Any]:
+    return {
+        "ratings": total,
+        "satisfied": satisfied,
+        "bad": total - satisfied,
+        "satisfaction_rate": round(satisfied / total, 4) if total else None,
+        "avg_level": round(level_sum / total, 2) if total else None,
+    }
+
+
+def rating_figures(conn: sqlite3.Connection, day: str, now_ts: float) -> dict[str, Any]:
+    """The rating figures of a hall day (satisfied = levels 3-5, the 好评 of 好差评)."""
+    by_window: dict[str, Any] = {}
+    by_staff: dict[str, Any] = {}
+    total = satisfied = level_sum = 0
+    for window, staff, n, good, lsum in conn.execute(
+        "SELECT COALESCE(window, ''), staff, COUNT(*), SUM(level >= 3), SUM(level) FROM rec_ratings "
+        "WHERE day = ? GROUP BY 1, 2",
+        (day,),
+    ):
+        total, satisfied, level_sum = total + n, satisfied + good, level_sum + lsum
+        for key, bucket in ((window, by_window), (staff, by_staff)):
+            if key:
+                t, g, s = bucket.get(key, (0, 0, 0))
+                bucket[key] = (t + n, g + good, s + lsum)
+    open_n, overdue_n = conn.execute(
+        "SELECT COUNT(*), COALESCE(SUM(due_ts < ?), 0) FROM rec_followups WHERE state IN ('open', 'verified', 'appealed')",
+        (now_ts,),
+    ).fetchone()
+    return {
+        "ratings": total,
+        "satisfaction_rate": round(satisfied / total, 4) if total else None,
+        "ratings_by_window": {k: _figures(*v) for k, v in sorted(by_window.items())},
+        "ratings_by_staff": {k: _figures(*v) for k, v in sorted(by_staff.items())},
+        "followups_open": int(open_n),
+        "followups_overdue": int(overdue_n),
+    }
+
+
+# --- follow-ups from the command line (direct on the database) ---------------------------
+
+
+def list_followups(conn: sqlite3.Connection, clock: Clock, state: str | None = None) -> list[dict[str, Any]]:
+    """Follow-up tasks, newest first (optionally in one state)."""
+    sql = f"SELECT {_F_COLS} FROM rec_followups"
+    params: tuple[Any, ...] = ()
+    if state:
+        sql += " WHERE state = ?"
+        params = (state,)
+    return [_followup(r, clock) for r in conn.execute(sql + " ORDER BY id DESC", params)]
+
+
+def get_followup(conn: sqlite3.Connection, clock: Clock, fid: int) -> dict[str, Any]:
+    """One follow-up with its history; raises FollowupError when unknown."""
+    row = conn.execute(f"SELECT {_F_COLS} FROM rec_followups WHERE id = ?", (fid,)).fetchone()
+    if row is None:
+        raise FollowupError("followup_not_found", f"没有编号为 {fid} 的整改任务。", f"No follow-up task {fid}.")
+    return _followup(row, clock)
+
+
+def move_followup(
+    conn: sqlite3.Connection, clock: Clock, fid: int, state: str, note: str, now: dt.datetime, by: str = "cli"
+) -> dict[str, Any]:
+    """Move a follow-up to a new state with a note (one transaction); raises FollowupError."""
+    if state not in STATES:
+        raise FollowupError(
+            "bad_state", f"状态应为：{'、'.join(STATES)}。", f"The state must be one of {', '.join(STATES)}."
+        )
+    if not note.strip():
+        raise FollowupError("note_required", "请用 --note 写明处理情况。", "Say what was done with --note.")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = get_followup(conn, clock, fid)
+        allowed = TRANSITIONS[current["state"]]
+        if state not in allowed:
+            nxt = "、".join(allowed) or "（无，任务已办结）"
+            raise FollowupError(
+                "bad_transition",
+                f"整改任务 {fid} 当前为“{STATE_NAMES[current['state']]}”，不能改为“{STATE_NAMES[state]}”；可改为：{nxt}。",
+                f"Follow-up {fid} is {current['state']}; it can move to: {', '.join(allowed) or 'nothing (closed)'}.",
+            )
+        history = current["history"] + [{"state": state, "at": now.isoformat(timespec="seconds"), "note": note, "by": by}]
+        conn.execute(
+            "UPDATE rec_followups SET state = ?, history = ?, updated_ts = ? WHERE id = ?",
+            (state, json.dumps(history, ensure_ascii=False), now.timestamp(), fid),
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return get_followup(conn, clock, fid)
+
+
+_F_COLS = "id, rating_id, state, level, reasons, comment, window, staff, ticket, case_no, opened_ts, due_ts, history"
+
+
+def _followup(row: tuple[Any, ...], clock: Clock) -> dict[str, Any]:
+    fid, rating_id, state, level, reasons, comment, window, staff, ticket, case_no, opened, due, history = row
+    return {
+        "id": fid,
+        "rating_id": rating_id,
+        "state": state,
+        "state_name": STATE_NAMES.get(state, state),
+        "level": level,
+        "level_name": LEVELS[level][0],
+        "reasons": json.loads(reasons),
+        "comment": comment,
+        "window": window,
+        "staff": staff,
+        "ticket": ticket,
+        "case_no": case_no,
+        "opened_at": clock.iso(opened),
+        "due_at": clock.iso(due),
+        "history": json.loads(history),
+    }
