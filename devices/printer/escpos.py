@@ -194,6 +194,11 @@ class EscPos:
         return self.raw(bytes([GS, 0x56, 66, max(0, min(feed_dots, 255))]))
 
     @staticmethod
+    def clear_buffers() -> bytes:
+        """DLE DC4 8: real-time "clear buffers", so half a ticket left by a fault is thrown away."""
+        return bytes([DLE, 0x14, 0x08, 0x01, 0x03, 0x14, 0x01, 0x06, 0x02, 0x08])
+
+    @staticmethod
     def paper_status_request() -> bytes:
         """DLE EOT 4: transmit paper sensor status (answered with one byte)."""
         return bytes([DLE, EOT, 4])

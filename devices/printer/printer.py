@@ -85,6 +85,7 @@ class TicketPrinter:
         self.status_timeout = status_timeout
         self._lock = threading.RLock()
         self._open = False
+        self._recover = False  # the last link failed mid-stream: clear the printer's buffers first
         self._health = PrinterHealth("error", "尚未连接 / not connected yet")
         self._on_health: Callable[[PrinterHealth], None] | None = None
         self._poll_stop = threading.Event()
@@ -102,6 +103,12 @@ class TicketPrinter:
                     f"无法连接打印机 {self.transport.url}，请检查电源和线缆。 / Cannot reach printer {self.transport.url}; check power and cable. ({err})",
                 ) from err
             self._open = True
+            if self._recover:
+                try:
+                    self.transport.write(EscPos.clear_buffers())
+                    self._recover = False
+                except TransportError:
+                    pass
 
     def close(self) -> None:
         """Stop polling and close the link."""
@@ -122,6 +129,7 @@ class TicketPrinter:
         if self._open and code != "paper_out":
             self.transport.close()
             self._open = False
+            self._recover = True
         self._set_health(PrinterHealth("error", message))
         return PrinterError(code, message)
 

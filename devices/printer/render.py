@@ -38,6 +38,8 @@ FONT_DIRS = [
 ]
 BASE_HEIGHT = 24  # font A: 12x24 dots; a hanzi is 24x24
 LINE_SPACING = 6  # default 1/6 inch line pitch at 203 dpi ~ 30 dots
+# DLE DC4 8: clear the receive and print buffers (Epson real-time command, fn 8).
+CLEAR_BUFFERS = bytes([DLE, 0x14, 0x08, 0x01, 0x03, 0x14, 0x01, 0x06, 0x02, 0x08])
 _ECC_BY_BYTE: dict[int, QrErrorLevel] = {48: "L", 49: "M", 50: "Q", 51: "H"}
 
 
@@ -144,6 +146,7 @@ class EscPosInterpreter:
         self.page = Page(width_dots)
         self.unknown_commands = 0
         self._buffer = bytearray()
+        self._tail = b""
         self._line: list[_Segment] = []
         self._pending = bytearray()
         self._fonts = _Fonts()
@@ -151,9 +154,28 @@ class EscPosInterpreter:
     # -- parsing --------------------------------------------------------------------------------
 
     def feed(self, data: bytes) -> bytes:
-        """Consume bytes; return the bytes the printer sends back (status replies)."""
-        self._buffer += data
+        """Consume bytes; return the bytes the printer sends back (status replies).
+
+        Real-time commands act on arrival, as on a real printer, even inside an unfinished
+        command: `DLE EOT n` is answered at once (and skipped later by the parser), and
+        `DLE DC4 8` (clear buffers) drops everything received before it.
+        """
         replies = bytearray()
+        scan = self._tail + data
+        start = 0
+        while (at := scan.find(b"\x10\x04", start)) != -1 and at + 2 < len(scan):
+            if at + 2 >= len(self._tail):
+                replies.append(self._status(scan[at + 2]))
+            start = at + 1
+        self._tail = scan[-(len(CLEAR_BUFFERS) - 1) :]
+        combined = self._buffer + data
+        cleared = combined.rfind(CLEAR_BUFFERS)
+        if cleared != -1:
+            self._buffer = bytearray(combined[cleared + len(CLEAR_BUFFERS) :])
+            self._line, self._pending = [], bytearray()
+            self.page = Page(self.width_dots)
+        else:
+            self._buffer = combined
         i = 0
         buf = self._buffer
         while i < len(buf):
@@ -181,8 +203,10 @@ class EscPosInterpreter:
             if not need(3):
                 return 0
             if buf[i + 1] == 0x04:
-                replies.append(self._status(buf[i + 2]))
-                return 3
+                return 3  # answered on arrival (see feed)
+            if buf[i + 1] == 0x14:  # DLE DC4 fn ...: other real-time requests
+                size = len(CLEAR_BUFFERS) if buf[i + 2] == 8 else 5
+                return size if n >= size else 0
             self.unknown_commands += 1
             return 2
         if b == ESC:

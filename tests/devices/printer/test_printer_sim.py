@@ -17,7 +17,7 @@ import cv2
 import pytest
 from PIL import Image
 
-from devices.printer.escpos import PaperState
+from devices.printer.escpos import EscPos, PaperState
 from devices.printer.layout import MaterialsNotice, Ticket, layout_ticket
 from devices.printer.printer import PaperOut, PrinterError, PrinterHealth, TicketPrinter
 from devices.printer.render import EscPosInterpreter
@@ -56,7 +56,8 @@ def test_ticket_png_is_paper_wide_and_its_qr_reads_back(
         assert printer.print_ticket(ticket()) == PaperState.OK
         assert s.wait_for_tickets(1)
         png = s.tickets[0]
-        assert Image.open(png).size[0] == {58: 384, 80: 576}[width]
+        with Image.open(png) as image:
+            assert image.size[0] == {58: 384, 80: 576}[width]
         assert decode_png(png) == ["https://hall.example.cn/t/A012?h=demo"]
         assert printer.health.state == "ok"
         assert s.interpreter.unknown_commands == 0
@@ -180,7 +181,7 @@ def _start_sim(link: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
             *extra,
         ],
         cwd=REPO,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
     )
     deadline = time.monotonic() + 10
@@ -241,3 +242,17 @@ def test_cli_printer_test_paper_out_exits_non_zero(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "缺纸 / paper out" in result.stderr
     assert not list(out.glob("*.png"))
+
+
+def test_real_time_status_is_answered_inside_an_unfinished_command_and_clear_recovers() -> None:
+    pages: list[Image.Image] = []
+    interp = EscPosInterpreter(384, pages.append)
+    half_raster = (
+        b"\x1dv0\x00\x30\x00\x64\x00" + b"\x00" * 100
+    )  # 48 x 100 bytes announced, 100 sent
+    assert interp.feed(half_raster) == b""
+    assert interp.feed(b"\x10\x04") == b""
+    assert interp.feed(b"\x04") == b"\x12"  # answered on arrival, split across reads
+    interp.feed(EscPos.clear_buffers() + b"\x1b@hello\n\x1dVB\x00")
+    assert len(pages) == 1
+    assert interp.unknown_commands == 0

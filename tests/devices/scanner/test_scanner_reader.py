@@ -130,7 +130,7 @@ def test_cli_watch_against_the_simulator_process(tmp_path: Path) -> None:
             "请到3号窗口",
         ],
         cwd=REPO,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
     )
     try:
