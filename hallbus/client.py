@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
@@ -77,6 +76,12 @@ class PublishProperties(Properties):
         object.__setattr__(self, "ResponseTopic", response_topic)
         object.__setattr__(self, "CorrelationData", correlation)
         object.__setattr__(self, "MessageExpiryInterval", expiry_s)
+
+    def __repr__(self) -> str:
+        return (f"PublishProperties(response_topic={self.ResponseTopic!r}, "
+                f"correlation={self.CorrelationData!r}, expiry_s={self.MessageExpiryInterval!r})")
+
+    __str__ = __repr__
 
     def pack(self) -> bytes:
         """The encoded properties, length prefix included."""
@@ -303,7 +308,7 @@ class BusClient:
             return
         try:
             status = schemas.decode(payload, schemas.NodeStatus)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except ValueError:  # msgspec errors, and UnicodeDecodeError for bad UTF-8 in a string
             status = None
         if status is not None and status.session == self.session:
             return

@@ -68,6 +68,7 @@ class PrivacySection(Strict, kw_only=True):
     """[privacy]: the hall key for HMAC of ID numbers."""
 
     key_file: str = "var/hall/hall.key"
+    node_keys_file: str | None = None  # controller only: node keys from `hallbus broker-config`
 
 
 class Slot(Strict, kw_only=True):

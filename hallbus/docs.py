@@ -74,7 +74,7 @@ def generate() -> str:
             f"[{t.payload}](#{t.payload.lower()}) | {t.purpose} |"
         )
     out += ["", "## RPC methods", "", "Every request also carries the fields of "
-            "[RpcRequest](#rpcrequest) (`v`, `ts`, `request_id`, optional `reply_to`).", ""]
+            "[RpcRequest](#rpcrequest) (`v`, `ts`, `request_id`, optional `reply_to`, `node`, `sig`).", ""]
     out += ["| method | request | purpose | reply `data` |", "|---|---|---|---|"]
     for method, (req, purpose, data) in schemas.RPC_METHODS.items():
         out.append(f"| `{method}` | [{req.__name__}](#{req.__name__.lower()}) | {purpose} | {data} |")
@@ -83,9 +83,9 @@ def generate() -> str:
         out += [f"### {name}", "", (cls.__doc__ or "").strip().splitlines()[0], ""]
         out += struct_table(cls)
         out.append("")
-    out += ["## Request bodies", "", "Besides `v`, `ts`, `request_id` and `reply_to`.", ""]
+    out += ["## Request bodies", "", "Besides `v`, `ts`, `request_id`, `reply_to`, `node` and `sig`.", ""]
     seen: set[str] = set()
-    base = frozenset({"v", "ts", "request_id", "reply_to"})
+    base = frozenset({"v", "ts", "request_id", "reply_to", "node", "sig"})
     for req, _p, _d in schemas.RPC_METHODS.values():
         if req.__name__ in seen:
             continue

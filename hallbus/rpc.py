@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import heapq
+import itertools
 import logging
 import math
 import queue
@@ -72,15 +73,20 @@ class RpcUnavailable(RpcFault):
         )
 
 
+_caller_numbers = itertools.count()
+
 # --- caller -----------------------------------------------------------------------------
 
 
 class RpcClient:
     """Calls RPC methods on the controller and matches replies by correlation."""
 
-    def __init__(self, bus: BusClient) -> None:
+    def __init__(self, bus: BusClient, node_key: bytes | None = None) -> None:
+        """`node_key` (from the node's credentials) signs the node id on every request."""
         self.bus = bus
-        self.reply_topic = bus.topics.reply(bus.node, bus.session)
+        self.node_key = node_key
+        # Each caller on a bus gets its own reply topic, so several callers never steal replies.
+        self.reply_topic = bus.topics.reply(bus.node, bus.session, next(_caller_numbers))
         self._pending: dict[str, concurrent.futures.Future[dict[str, Any]]] = {}
         self._lock = threading.Lock()
         # One thread expires every pending call at its deadline (a Timer per call costs a thread).
@@ -105,6 +111,11 @@ class RpcClient:
         payload["ts"] = schemas.now_iso()
         payload["request_id"] = rid
         payload["reply_to"] = self.reply_topic
+        if self.node_key is not None:
+            from hallbus.nodeauth import sign
+
+            payload["node"] = self.bus.node
+            payload["sig"] = sign(self.node_key, self.bus.node, method, rid)
         props = PublishProperties(
             response_topic=self.reply_topic, correlation=rid.encode(), expiry_s=max(1, math.ceil(timeout))
         )
@@ -145,7 +156,7 @@ class RpcClient:
     def _on_reply(self, _topic: str, payload: bytes, props: Properties | None) -> None:
         try:
             reply = schemas.decode(payload, schemas.RpcReply)
-        except (msgspec.DecodeError, msgspec.ValidationError) as err:
+        except ValueError as err:  # msgspec errors and UnicodeDecodeError
             log.warning("dropped a malformed reply: %s", err)
             return
         rid = reply.request_id
@@ -308,7 +319,7 @@ class RpcServer:
                 raise RpcFault("too_large", "请求过大。", "The request is too large.")
             try:
                 raw = msgspec.json.decode(payload)
-            except msgspec.DecodeError as err:
+            except ValueError as err:  # msgspec.DecodeError, or UnicodeDecodeError inside a string
                 raise RpcFault("bad_json", "请求格式错误（不是有效的JSON）。", f"The request is not valid JSON: {err}") from err
             if not isinstance(raw, dict):
                 raise RpcFault("bad_request", "请求格式错误（应为JSON对象）。", "The request must be a JSON object.")

@@ -125,6 +125,8 @@ class RpcRequest(Payload, kw_only=True):
 
     request_id: str
     reply_to: str | None = None  # for MQTT 3.1.1 callers without a ResponseTopic
+    node: str | None = None  # the calling node's id
+    sig: str | None = None  # HMAC of node|method|request_id with the node's key (hallbus.nodeauth)
 
 
 class RpcError(msgspec.Struct, kw_only=True):
@@ -363,7 +365,6 @@ class TicketIssueReq(RpcRequest, kw_only=True):
     service: str
     channel: Channel = "onsite"
     id_card: IdCardRef | None = None
-    node: str | None = None
 
 
 class TicketStatusReq(RpcRequest, kw_only=True):

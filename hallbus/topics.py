@@ -39,8 +39,8 @@ CATALOGUE: tuple[TopicSpec, ...] = (
               "health of the node's devices"),
     TopicSpec("rpc", "rpc/{method}", False, 1, "RpcRequest",
               "request to the controller; MQTT 5 ResponseTopic + CorrelationData, `request_id` in the body"),
-    TopicSpec("reply", "reply/{node}/{session}", False, 1, "RpcReply",
-              "replies to one client session (its ResponseTopic)"),
+    TopicSpec("reply", "reply/{node}/{session}/{n}", False, 1, "RpcReply",
+              "replies to one RPC caller (its ResponseTopic): node, process session, caller number"),
     TopicSpec("window_state", "window/{window}/state", True, 1, "WindowState",
               "one window: status, current ticket, staff, rating request"),
     TopicSpec("queue_state", "queue/state", True, 1, "QueueState",
@@ -93,9 +93,9 @@ class Topics:
         prefix = f"{self.root}rpc/"
         return topic[len(prefix):] if topic.startswith(prefix) else None
 
-    def reply(self, node: str, session: str) -> str:
-        """Reply topic for one client session."""
-        return f"{self.root}reply/{node}/{session}"
+    def reply(self, node: str, session: str, n: int = 0) -> str:
+        """Reply topic for RPC caller number `n` of one client session."""
+        return f"{self.root}reply/{node}/{session}/{n}"
 
     def reply_prefix(self) -> str:
         """Every reply topic starts with this."""

@@ -163,6 +163,8 @@ def test_malformed_requests_get_error_replies_or_are_dropped(server, make_bus, r
         b"\xff\xfe\x00",
         b"{" * 10000,
         b'{"request_id":"z","service":"A","id_card":{"id_hash":3}}',
+        b'{"request_id":"\xff\xfe","service":"A"}',  # invalid UTF-8 inside a string
+        b'{"request_id":"u","service":"\xc3"}',
     ]
     for payload in cases:
         _raw_request(attacker, attacker.topics.rpc("ticket.issue"), payload, reply_topic)

@@ -1,0 +1,1 @@
+"""Deployment: broker configuration, per-node credentials and ACLs, the city bridge."""

@@ -1,0 +1,51 @@
+"""`hallbus broker-config --out DIR`: Mosquitto config, passwords, ACL, node credentials, city bridge."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from hallbus.deploy import brokerconf
+
+
+def add_arguments(parser: argparse.ArgumentParser, _name: str) -> None:
+    """Options of `hallbus broker-config`."""
+    parser.add_argument("--out", type=Path, required=True, help="folder to write into (e.g. /etc/mosquitto/hallkit)")
+    parser.add_argument("--listen", default="0.0.0.0", help="listener address (default 0.0.0.0)")
+    parser.add_argument("--port", type=int, default=None, help="listener port (default from [broker] port)")
+    parser.add_argument("--persistence-dir", default="/var/lib/mosquitto/")
+    parser.add_argument("--run-as", default=None, help="the user Mosquitto runs as (default: its own)")
+    parser.add_argument("--tls-cert", default=None)
+    parser.add_argument("--tls-key", default=None)
+    parser.add_argument("--tls-ca", default=None)
+    parser.add_argument("--tls-port", type=int, default=8883)
+    parser.add_argument("--city", default=None, help="HOST:PORT of a city-level broker to bridge state and alerts to")
+    parser.add_argument("--city-user", default=None)
+    parser.add_argument("--city-password", default=None)
+    parser.add_argument("--city-ca", default=None)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, ctx: object) -> int:
+    """Write the files and say what was written."""
+    cfg = ctx.config  # type: ignore[attr-defined]
+    city = None
+    if args.city:
+        city = {"address": args.city, "username": args.city_user or "", "password": args.city_password or "",
+                "cafile": args.city_ca or ""}
+    files = brokerconf.build(
+        cfg, out_dir=args.out, listen=args.listen, port=args.port, persistence_dir=args.persistence_dir,
+        run_as=args.run_as, tls_cert=args.tls_cert, tls_key=args.tls_key, tls_ca=args.tls_ca,
+        tls_port=args.tls_port, city=city,
+    )
+    written = brokerconf.write(files, args.out)
+    if ctx.json:  # type: ignore[attr-defined]
+        print(json.dumps({"written": [str(p) for p in written], "nodes": sorted(files.credentials)}))
+    else:
+        print(f"wrote {len(written)} files to {args.out}:", file=sys.stderr)
+        print(f"  {args.out / 'mosquitto.conf'}  (mosquitto -c this file)", file=sys.stderr)
+        print(f"  passwd, acl, node-keys.json (controller only), credentials/NODE.json for "
+              f"{len(files.credentials)} nodes: copy each to its node", file=sys.stderr)
+    return 0

@@ -1,0 +1,111 @@
+"""Signed node ids: the controller's own check of who may act for a window.
+
+A topic ACL can say that only counters publish `rpc/window.*`, but not which window a
+request names. So each node signs `node|method|request_id` with its node key (made by
+`hallbus broker-config`, installed with its credentials) and the controller, which holds
+every node key, refuses `window.*` from anyone but that window's counter and
+`rating.submit` from a tablet of another window. A misconfigured ACL is then not the
+only guard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+from hallbus import schemas
+from hallbus.config import HallConfig
+from hallbus.rpc import Dispatcher, Request, RpcFault, error_reply
+
+log = logging.getLogger(__name__)
+
+GUARDED_PREFIXES = ("window.",)
+GUARDED_METHODS = ("rating.submit",)
+
+
+def sign(node_key: bytes, node: str, method: str, request_id: str) -> str:
+    """The signature a node puts in `sig`."""
+    return hmac.new(node_key, f"{node}|{method}|{request_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def load_node_keys(path: Path | str) -> dict[str, bytes]:
+    """Read `node-keys.json` ({node: hex key}) written by `hallbus broker-config`."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return {node: bytes.fromhex(key) for node, key in data.items()}
+
+
+def node_key_from_credentials(path: Path | str) -> bytes | None:
+    """The node key in a node's credentials file, if any."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    key = data.get("node_key")
+    return bytes.fromhex(key) if key else None
+
+
+def _forbidden(zh: str, en: str) -> RpcFault:
+    return RpcFault("forbidden", zh, en)
+
+
+class NodeGuard:
+    """A dispatcher in front of the controller that checks signed node ids on guarded methods."""
+
+    def __init__(self, inner: Dispatcher, config: HallConfig, node_keys: Mapping[str, bytes]) -> None:
+        self.inner = inner
+        self.config = config
+        self.node_keys = dict(node_keys)
+        self.refused = 0
+
+    def guarded(self, method: str) -> bool:
+        """True for methods that act for one window."""
+        return method.startswith(GUARDED_PREFIXES) or method in GUARDED_METHODS
+
+    def check(self, req: Request) -> RpcFault | None:
+        """None when `req` may go on; otherwise the fault to answer with."""
+        if not self.guarded(req.method):
+            return None
+        body = req.body
+        node = getattr(body, "node", None)
+        sig = getattr(body, "sig", None)
+        key = self.node_keys.get(node or "")
+        if not node or not sig or key is None:
+            return _forbidden("本终端未获授权执行此操作。", "This node is not authorised for this action (unsigned request).")
+        if not hmac.compare_digest(sign(key, node, req.method, req.request_id), sig):
+            return _forbidden("本终端的签名无效。", "The node signature is not valid.")
+        if req.caller is not None and req.caller != node:
+            return _forbidden("请求来源与终端不符。", "The reply topic does not belong to the signing node.")
+        cfg_node = self.config.node(node)
+        window = getattr(body, "window", None)
+        if req.method.startswith("window."):
+            if cfg_node is None or cfg_node.role != "counter" or cfg_node.window != window:
+                return _forbidden(
+                    f"只有{window}号窗口的叫号终端可以操作该窗口。",
+                    f"Only the counter terminal of window {window} may act for it.",
+                )
+        elif req.method == "rating.submit":
+            if cfg_node is None or cfg_node.role not in ("tablet", "terminal"):
+                return _forbidden("只有评价终端可以提交评价。", "Only rating tablets and terminals may submit ratings.")
+            if cfg_node.role == "tablet" and window is not None and cfg_node.window != window:
+                return _forbidden(
+                    "评价平板只能评价本窗口的服务。", "A rating tablet may only rate its own window."
+                )
+        return None
+
+    def handle_batch(self, requests: list[Request]) -> list[schemas.RpcReply]:
+        """Answer refused requests here; hand the rest to the controller in one batch."""
+        replies: list[schemas.RpcReply | None] = [None] * len(requests)
+        passed: list[tuple[int, Request]] = []
+        for i, req in enumerate(requests):
+            fault = self.check(req)
+            if fault is None:
+                passed.append((i, req))
+            else:
+                self.refused += 1
+                log.warning("refused %s from %s (%s): %s", req.method, req.caller, req.request_id[:8], fault.message_en)
+                replies[i] = error_reply(req.request_id, fault)
+        if passed:
+            for (i, _req), reply in zip(passed, self.inner.handle_batch([r for _i, r in passed]), strict=True):
+                replies[i] = reply
+        return [r for r in replies if r is not None]
