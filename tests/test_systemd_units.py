@@ -1,0 +1,27 @@
+"""The systemd units parse cleanly (systemd-analyze verify), apart from binaries not installed here."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+UNITS = Path(__file__).resolve().parent.parent / "systemd"
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
+@pytest.mark.parametrize("unit", ["hallbus.service", "kiosk@.service", "kiosk-eglfs@.service"])
+def test_unit_verifies(unit: str) -> None:
+    out = subprocess.run(["systemd-analyze", "verify", str(UNITS / unit)], capture_output=True, text=True, timeout=60)
+    problems = [
+        line for line in (out.stdout + out.stderr).splitlines()
+        if line.strip() and "is not executable" not in line and "No such file or directory" not in line
+    ]
+    assert problems == [], problems
+
+
+def test_controller_unit_is_hardened_and_watched() -> None:
+    text = (UNITS / "hallbus.service").read_text()
+    for line in ("Type=notify", "WatchdogSec=", "Restart=on-failure", "User=hallkit", "ProtectSystem=strict",
+                 "StateDirectory=hallkit", "NoNewPrivileges=true"):
+        assert line in text
