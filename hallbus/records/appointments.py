@@ -21,7 +21,10 @@ from hallbus.rpc import Request, RpcFault
 EARLY_MIN = 30
 LATE_MIN = 15
 
-_COLS = "code, service, item, slot_start, slot_end, early_min, late_min, status, ticket_number, ticket_id"
+_COLS = (
+    "code, service, item, slot_start, slot_end, early_min, late_min, status, ticket_number, ticket_id, "
+    "id_hash, name_masked, id_masked"
+)
 
 
 def _hm(clock: Clock, ts: float, now: float | None = None) -> str:
@@ -107,7 +110,7 @@ class AppointmentsModule(ControllerModule):
     def _check_in(
         self, tx: Tx, row: sqlite3.Row | tuple[Any, ...], card: schemas.IdCardRef | None
     ) -> Mapping[str, Any]:
-        code, service, _item, slot_start, _slot_end, _e, _l, status, number, _tid = tuple(row)
+        code, service, _item, slot_start, _slot_end, _e, _l, status, number, _tid, hashed, name_m, id_m = tuple(row)
         if status == "checked_in":
             raise RpcFault(
                 "already_checked_in",
@@ -131,6 +134,9 @@ class AppointmentsModule(ControllerModule):
                 f"The check-in time for your {_hm(self.clock, slot_start)} appointment ended at "
                 f"{_hm(self.clock, closes)}. Take a walk-in ticket or book again.",
             )
+        if card is None and hashed:
+            # the booking was real-name: the ticket is too, without asking for the card again
+            card = schemas.IdCardRef(id_hash=hashed, name_masked=name_m, id_masked=id_m)
         ticket = self.ctx.queue.issue(tx, service=service, channel="appointment", id_card=card)
         tx.execute(
             "UPDATE rec_appointments SET status = 'checked_in', checked_in_ts = ?, ticket_number = ?, ticket_id = ?, "

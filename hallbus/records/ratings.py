@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -107,7 +106,7 @@ class RatingsModule(ControllerModule):
         self.ctx = ctx
         self.clock = Clock(ctx.config)
         self.calendar = calendar or WorkCalendar.from_config(ctx.config.calendar)
-        self._next_scan = 0.0
+        self._last_scan = 0.0
 
     def handlers(self) -> Mapping[str, TxHandler]:
         """`rating.submit`."""
@@ -279,10 +278,10 @@ class RatingsModule(ControllerModule):
 
     def tick(self, tx: Tx) -> None:
         """Every SCAN_EVERY_S: alert due (≤1 working day left) and overdue follow-ups, once each."""
-        mono = time.monotonic()
-        if mono < self._next_scan:
+        # gated on the hall clock (not the wall clock), so a test or demo clock drives it too
+        if 0.0 < tx.now_ts - self._last_scan < SCAN_EVERY_S:
             return
-        self._next_scan = mono + SCAN_EVERY_S
+        self._last_scan = tx.now_ts
         self.scan_followups(tx)
         tx.execute("DELETE FROM rec_rating_requests WHERE expires_ts < ?", (tx.now_ts - 7 * 86400,))
 

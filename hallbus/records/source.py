@@ -25,8 +25,15 @@ MAX_PAGES = 1000
 class RecordSource(Protocol):
     """Numbered records in the import format."""
 
-    name: str
-    where: str  # "line" or "record": what the numbers count
+    @property
+    def name(self) -> str:
+        """What the report calls the source."""
+        ...
+
+    @property
+    def where(self) -> str:
+        """What the record numbers count: "line" (CSV) or "record" (JSON)."""
+        ...
 
     def records(self) -> list[tuple[int, dict[str, Any]]]:
         """Fetch every record (raises ImportFault when the source cannot be read at all)."""
@@ -79,12 +86,16 @@ class HttpSource:
     headers: dict[str, str] = field(default_factory=dict)
     timeout: float = 10.0
     kind: str | None = None
-    where: str = "record"
 
     @property
     def name(self) -> str:
         """The URL, for the report."""
         return self.url
+
+    @property
+    def where(self) -> str:
+        """Upstream records are counted by record."""
+        return "record"
 
     @classmethod
     def from_file(cls, path: Path, url: str | None = None) -> HttpSource:

@@ -1,0 +1,335 @@
+"""Cases, appointments, guide and ratings over the real broker and the real controller."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import sqlite3
+import uuid
+from typing import Any
+
+import msgspec
+import pytest
+
+from hallbus.privacy import id_hash
+from hallbus.records import receipt
+from hallbus.records.samples import Person, make_person
+from hallbus.records.workdays import WorkCalendar
+from hallbus.rpc import RpcClient, RpcFault
+from tests.hallbus.records.conftest import KEY, T0, TZ, Hall
+
+CAL = WorkCalendar()
+RNG = random.Random(4)
+P, Q, R = make_person(RNG), make_person(RNG), make_person(RNG)
+PEOPLE = [P, Q, R]
+
+
+def card(p: Person) -> dict[str, Any]:
+    """What a kiosk sends for a card: the HMAC and masked forms only."""
+    return {"id_hash": id_hash(KEY, p.id_number), "name_masked": p.name[0] + "*", "card_type": "resident"}
+
+
+def case(no: str, p: Person, **kw: Any) -> dict[str, Any]:
+    rec = {
+        "case_no": no, "item": "个体工商户设立登记", "item_code": "scjg-gtgsh-sl", "applicant_name": p.name,
+        "id_number": p.id_number, "status": "reviewing", "accepted_at": T0.isoformat(), "promised_days": 10,
+        "handler": "李明", "department": "县市场监督管理局", "pickup_window": "3号窗口",
+    }
+    rec.update(kw)
+    return rec
+
+
+def fault(fn: Any, *a: Any, **kw: Any) -> RpcFault:
+    with pytest.raises(RpcFault) as info:
+        fn(*a, **kw)
+    return info.value
+
+
+def test_case_query_by_id_card_by_number_and_by_receipt_qr(hall: Hall) -> None:
+    report = hall.import_records([
+        case("ZW2026030300001", P),
+        case("ZW2026030300002", P, status="done", finished_at=(T0 + dt.timedelta(days=1)).isoformat()),
+        case("ZW2026030300003", Q),
+    ])
+    assert report.errors == [] and report.cases_added == 3
+    term = hall.client("terminal-1")
+
+    got = term.call("case.query", {"id_card": card(P)})["cases"]
+    assert sorted(c["case_no"] for c in got) == ["ZW2026030300001", "ZW2026030300002"]
+    open_case = next(c for c in got if c["case_no"] == "ZW2026030300001")
+    assert open_case["applicant_masked"] == P.name[0] + "*" * (len(P.name) - 1)
+    assert open_case["days_left"] == 10 and open_case["warning"] == "none"
+    assert open_case["due_at"] == CAL.add_workdays(T0, 10).isoformat(timespec="seconds")
+    assert open_case["timeline"][0]["node"] == "受理"
+    done = next(c for c in got if c["case_no"] == "ZW2026030300002")
+    assert done["on_time"] is True and done["days_left"] is None
+
+    by_no = term.call("case.query", {"case_no": "ZW2026030300003", "verify": Q.id_number[-6:]})["cases"]
+    assert [c["case_no"] for c in by_no] == ["ZW2026030300003"]
+    qr = receipt.receipt_qr(KEY, "ZW2026030300003")
+    assert term.call("case.query", {"qr": qr})["cases"][0]["case_no"] == "ZW2026030300003"
+    url = f"https://zwfw.example.gov.cn/case?no=ZW2026030300003&t={receipt.receipt_token(KEY, 'ZW2026030300003')}"
+    assert term.call("case.query", {"qr": url})["cases"][0]["case_no"] == "ZW2026030300003"
+
+    assert fault(term.call, "case.query", {"case_no": "ZW2026030300003", "verify": P.id_number[-6:]}).code == "verify_mismatch"
+    assert fault(term.call, "case.query", {"case_no": "ZW2099010100001", "verify": "123456"}).code == "case_not_found"
+    assert fault(term.call, "case.query", {"case_no": "ZW2026030300003", "verify": "12"}).code == "bad_verify"
+    assert fault(term.call, "case.query", {"qr": "hello"}).code == "bad_qr"
+    forged = "ZWFW:CASE:ZW2026030300003:0123456789abcdef"
+    assert fault(term.call, "case.query", {"qr": forged}).code == "bad_qr"
+    err = fault(term.call, "case.query", {})
+    assert err.code == "bad_request" and err.message and err.message_en
+    assert term.call("case.query", {"id_card": card(R)})["cases"] == []
+
+
+def test_failed_look_ups_are_limited_per_caller_and_per_case(hall: Hall) -> None:
+    hall.import_records([case("ZW2026030300011", P), case("ZW2026030300012", Q)])
+    t1, t2 = hall.client("terminal-1"), hall.client("terminal-2")
+    for _ in range(5):
+        assert fault(t1.call, "case.query", {"case_no": "ZW2026030300011", "verify": "000000"}).code == "verify_mismatch"
+    # locked now: even the right digits are refused, from this caller and for this case
+    err = fault(t1.call, "case.query", {"case_no": "ZW2026030300012", "verify": Q.id_number[-6:]})
+    assert err.code == "too_many_attempts" and "分钟" in err.message
+    assert fault(t2.call, "case.query", {"case_no": "ZW2026030300011", "verify": P.id_number[-6:]}).code == "too_many_attempts"
+    # another terminal, another case: fine
+    assert t2.call("case.query", {"case_no": "ZW2026030300012", "verify": Q.id_number[-6:]})["cases"]
+
+
+def _levels(alerts: list[dict[str, Any]], subject: str) -> list[str]:
+    return [a["level"] for a in alerts if a["kind"] == "case_deadline" and a["subject"] == subject]
+
+
+def test_deadline_warnings_fire_once_per_level_and_escalate(hall: Hall) -> None:
+    no = "ZW2026030300021"
+    hall.import_records([case(no, P, promised_days=10)])
+    due = CAL.add_workdays(T0, 10)
+    hall.advance(60)
+    term = hall.client("terminal-1")
+    assert term.call("stats.today")["stats"]["overdue_cases"] == 0
+    expected: list[str] = []
+    for days_before, level in ((8, None), (7, "notice"), (6, None), (5, "warn"), (3, "urgent")):
+        day = due.date()
+        for _ in range(days_before):
+            day -= dt.timedelta(days=1)
+            while not CAL.is_workday(day):
+                day -= dt.timedelta(days=1)
+        hall.set(dt.datetime.combine(day, due.time(), TZ) - dt.timedelta(minutes=1))
+        if level:
+            expected.append(level)
+        hall.alerts.wait_until(lambda got: _levels(got, no) == expected)
+        hall.advance(120)  # another scan at the same level: nothing new
+        hall.set(hall.clock() + dt.timedelta(seconds=1))
+    hall.set(due + dt.timedelta(hours=1))  # over by one hour is over
+    got = hall.alerts.wait_until(lambda got: _levels(got, no) == [*expected, "overdue"])
+    alerts = [a for a in got if a["subject"] == no]
+    assert alerts[0]["to"] == ["handler:李明"]
+    assert alerts[1]["to"][0] == "department:县市场监督管理局"
+    assert alerts[2]["to"][0] == "leadership"
+    assert "leadership" in alerts[3]["to"]
+    stats = term.call("stats.today")["stats"]
+    assert stats["overdue_cases"] == 1
+    hall.advance(120)
+    hall.advance(120)
+    assert _levels(hall.alerts.decoded(), no) == [*expected, "overdue"]
+
+
+def test_case_figures_in_stats_today(hall: Hall) -> None:
+    t = T0 - dt.timedelta(days=20)
+    hall.import_records([
+        case("ZW2026021000031", P, accepted_at=t.isoformat(), promised_days=5, status="done",
+             finished_at=(T0 - dt.timedelta(minutes=30)).isoformat()),  # late: due long ago
+        case("ZW2026030300032", Q, promised_days=5, status="delivered", finished_at=(T0 + dt.timedelta(minutes=5)).isoformat()),
+        case("ZW2026030300033", R, promised_days=5),
+    ])
+    stats = hall.client("terminal-1").call("stats.today")["stats"]
+    assert stats["cases_done"] == 2
+    assert stats["on_time_rate"] == 0.5
+    assert stats["overdue_cases"] == 0
+
+
+def test_appointment_check_in_window(hall: Hall) -> None:
+    def appt(code: str, start: dt.datetime, p: Person, service: str = "C") -> dict[str, Any]:
+        return {"kind": "appointment", "code": code, "service": service, "item": "社会保障卡申领",
+                "applicant_name": p.name, "id_number": p.id_number, "slot_start": start.isoformat()}
+
+    hall.import_records([
+        appt("YY0001", T0 + dt.timedelta(minutes=20), P),
+        appt("YY0002", T0 + dt.timedelta(hours=2), Q),
+        appt("YY0003", T0 - dt.timedelta(hours=1), R),
+        appt("YY0004", T0 + dt.timedelta(minutes=10), Q, service="G"),
+    ])
+    term = hall.client("terminal-1")
+    got = term.call("appointment.checkin", {"code": receipt.appointment_qr("YY0001")})
+    assert got["ticket"]["channel"] == "appointment" and got["ticket"]["service"] == "C"
+    err = fault(term.call, "appointment.checkin", {"code": "YY0001"})
+    assert err.code == "already_checked_in" and got["ticket"]["number"] in err.message
+    err = fault(term.call, "appointment.checkin", {"code": "YY0002"})
+    assert err.code == "too_early" and "10:30" in err.message and "10:30" in err.message_en
+    assert fault(term.call, "appointment.checkin", {"code": "YY0003"}).code == "too_late"
+    assert fault(term.call, "appointment.checkin", {"code": "YY9999"}).code == "not_found"
+    assert fault(term.call, "appointment.checkin", {"code": "??"}).code == "bad_qr"
+    by_card = term.call("appointment.checkin", {"id_card": card(Q)})  # YY0004 is open now, YY0002 not yet
+    assert by_card["appointment"] == "YY0004" and by_card["ticket"]["service"] == "G"
+    assert fault(term.call, "appointment.checkin", {"id_card": card(make_person(RNG))}).code == "not_found"
+    hall.set(T0 + dt.timedelta(hours=1, minutes=45))
+    assert term.call("appointment.checkin", {"id_card": card(Q)})["appointment"] == "YY0002"
+
+
+def _serve(counter: RpcClient, window: str, staff: str, service: str, term: RpcClient) -> dict[str, Any]:
+    """Take a ticket, call it and finish it at the window; returns the window state after finish."""
+    term.call("ticket.issue", {"service": service})
+    counter.call("window.call_next", {"window": window})
+    return counter.call("window.finish", {"window": window})["window"]
+
+
+def _db(hall: Hall) -> sqlite3.Connection:
+    return sqlite3.connect(hall.data_dir / "hall.db")
+
+
+def test_rating_rules_over_the_bus(hall: Hall) -> None:
+    term, counter, tablet = hall.client("terminal-1"), hall.client("counter-1", "counter"), hall.client("tablet-1", "tablet")
+    counter.call("window.login", {"window": "1", "staff": "s001", "password": "hall001"})
+    state = _serve(counter, "1", "s001", "A", term)
+    rr = state["rating_request"]
+    assert rr and rr["staff"] == "s001"
+
+    rid = str(uuid.uuid4())
+    body = {"rating_id": rid, "window": "1", "ticket": rr["ticket"], "staff": "s001", "level": 5}
+    first = tablet.call("rating.submit", body)
+    assert first["accepted"] is True and first["followup"] is None
+    assert tablet.call("rating.submit", body) == first  # the tablet retried: same answer, once
+    err = fault(tablet.call, "rating.submit", {**body, "rating_id": str(uuid.uuid4()), "level": 1, "reasons": ["attitude"]})
+    assert err.code == "already_rated"
+
+    # a bad rating needs a reason; without one nothing is recorded
+    state = _serve(counter, "1", "s001", "A", term)
+    bad = {"rating_id": str(uuid.uuid4()), "window": "1", "ticket": state["rating_request"]["ticket"], "level": 2}
+    assert fault(tablet.call, "rating.submit", bad).code == "reasons_required"
+    assert fault(tablet.call, "rating.submit", {**bad, "reasons": ["nonsense"]}).code == "bad_reason"
+    assert fault(tablet.call, "rating.submit", {**bad, "reasons": ["other"]}).code == "comment_required"
+    assert fault(tablet.call, "rating.submit", {**bad, "level": 7}).code == "bad_level"
+    assert fault(hall.client("tablet-2", "tablet").call, "rating.submit", {**bad, "reasons": ["attitude"]}).code == "wrong_window"
+    got = tablet.call("rating.submit", {**bad, "reasons": ["not_told_once", "asked_again"], "comment": "材料清单没说全"})
+    assert isinstance(got["followup"], int)
+    alert = hall.alerts.wait_until(lambda a: any(x["kind"] == "rating_followup" for x in a))
+    assert [x for x in alert if x["kind"] == "rating_followup"][0]["subject"] == f"followup-{got['followup']}"
+
+    # expiry: after the request's time to live nothing is recorded, never a default
+    state = _serve(counter, "1", "s001", "A", term)
+    ticket = state["rating_request"]["ticket"]
+    hall.advance(hall.config.ratings.request_ttl_s + 1)
+    late = {"rating_id": str(uuid.uuid4()), "window": "1", "ticket": ticket, "level": 4}
+    assert fault(tablet.call, "rating.submit", late).code == "rating_expired"
+    with _db(hall) as db:
+        assert db.execute("SELECT COUNT(*) FROM rec_ratings WHERE ticket = ?", (ticket,)).fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM rec_ratings").fetchone()[0] == 2
+
+    stats = term.call("stats.today")["stats"]
+    assert stats["ratings"] == 2 and stats["satisfaction_rate"] == 0.5
+    assert stats["ratings_by_window"]["1"]["ratings"] == 2
+    assert stats["ratings_by_staff"]["s001"]["bad"] == 1
+    assert stats["followups_open"] == 1
+
+
+def test_a_rating_kept_on_the_tablet_is_accepted_after_expiry(hall: Hall) -> None:
+    """The tablet stores a rating made in time and retries; its own `ts` proves when it was made."""
+    term, counter = hall.client("terminal-1"), hall.client("counter-1", "counter")
+    counter.call("window.login", {"window": "1", "staff": "s001", "password": "hall001"})
+    ticket = _serve(counter, "1", "s001", "A", term)["rating_request"]["ticket"]
+    made = hall.clock().isoformat()
+    hall.advance(600)  # the controller was unreachable for a while
+    tablet = hall.client("tablet-1", "tablet")
+    bus = tablet.bus
+    inbox: list[dict[str, Any]] = []
+    reply_topic = bus.topics.reply("tablet-1", "manual")
+    import threading
+
+    got = threading.Event()
+    bus.subscribe(reply_topic, lambda _t, p, _pr: (inbox.append(msgspec.json.decode(p)), got.set()))
+    rid = str(uuid.uuid4())
+    bus.publish(bus.topics.rpc("rating.submit"), {
+        "v": 1, "ts": made, "request_id": rid, "reply_to": reply_topic,
+        "rating_id": rid, "window": "1", "ticket": ticket, "level": 4,
+    }, qos=1)
+    assert got.wait(5)
+    assert inbox[0]["ok"] is True, inbox
+
+
+def test_terminal_rating_of_a_finished_case(hall: Hall) -> None:
+    hall.import_records([
+        case("ZW2026030300041", P, status="done", finished_at=T0.isoformat()),
+        case("ZW2026030300042", Q),
+    ])
+    term = hall.client("terminal-1")
+    body = {"rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300041", "level": 4}
+    assert term.call("rating.submit", body)["accepted"] is True
+    assert fault(term.call, "rating.submit", {**body, "rating_id": str(uuid.uuid4())}).code == "already_rated"
+    assert fault(term.call, "rating.submit", {**body, "rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300042"}).code == "case_not_finished"
+    assert fault(term.call, "rating.submit", {**body, "rating_id": str(uuid.uuid4()), "case_no": "ZW0000"}).code == "case_not_found"
+    stats = term.call("stats.today")["stats"]
+    assert stats["ratings_by_staff"]["李明"]["ratings"] == 1
+
+
+def test_followup_deadline_alerts(hall: Hall) -> None:
+    hall.import_records([case("ZW2026030300051", P, status="done", finished_at=T0.isoformat())])
+    term = hall.client("terminal-1")
+    got = term.call("rating.submit", {"rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300051", "level": 1,
+                                      "reasons": ["overdue"]})
+    fid = got["followup"]
+    due = CAL.add_workdays(T0, hall.config.ratings.followup_days)
+    with _db(hall) as db:
+        assert db.execute("SELECT due_ts FROM rec_followups WHERE id = ?", (fid,)).fetchone()[0] == due.timestamp()
+    hall.set(due - dt.timedelta(hours=2))
+    hall.alerts.wait_until(lambda a: any(x["subject"] == f"followup-{fid}" and x["level"] == "warn" for x in a))
+    hall.set(due + dt.timedelta(minutes=1))
+    got_alerts = hall.alerts.wait_until(lambda a: any(x["subject"] == f"followup-{fid}" and x["level"] == "overdue" for x in a))
+    levels = [x["level"] for x in got_alerts if x["subject"] == f"followup-{fid}"]
+    assert levels == ["notice", "warn", "overdue"]
+    assert term.call("stats.today")["stats"]["followups_overdue"] == 1
+
+
+def test_guide_over_the_bus(hall: Hall) -> None:
+    term = hall.client("terminal-1")
+    got = term.call("guide.list", {"q": "gtgsh"})
+    assert got["items"][0]["name"] == "个体工商户设立登记"
+    assert all("个体工商户" in i["name"] for i in got["items"])
+    full = term.call("guide.list", {})
+    assert full["total"] >= 30 and full["categories"]
+    item = term.call("guide.get", {"item": got["items"][0]["item"]})["item"]
+    assert item["materials"] and item["steps"] and item["legal_basis"]
+    assert fault(term.call, "guide.get", {"item": "no-such-item"}).code == "guide_item_not_found"
+
+
+def test_no_full_id_number_in_database_logs_or_payloads(hall: Hall, caplog: pytest.LogCaptureFixture) -> None:
+    """A full run of look-ups, check-ins and ratings; then grep everything for the ID numbers used."""
+    hall.import_records([
+        case("ZW2026030300061", P, promised_days=1),
+        case("ZW2026030300062", Q, status="done", finished_at=T0.isoformat()),
+        {"kind": "appointment", "code": "YY0061", "service": "C", "applicant_name": R.name,
+         "id_number": R.id_number, "slot_start": T0.isoformat()},
+    ])
+    term = hall.client("terminal-1")
+    term.call("case.query", {"id_card": card(P)})
+    term.call("case.query", {"case_no": "ZW2026030300062", "verify": Q.id_number[-6:]})
+    fault(term.call, "case.query", {"case_no": "ZW2026030300062", "verify": P.id_number[-6:]})
+    term.call("appointment.checkin", {"id_card": card(R)})
+    term.call("rating.submit", {"rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300062", "level": 2,
+                                "reasons": ["attitude"]})
+    hall.set(CAL.add_workdays(T0, 1) + dt.timedelta(hours=1))
+    hall.alerts.wait_until(lambda a: any(x.get("subject") == "ZW2026030300061" and x["level"] == "overdue" for x in a))
+    hall.controller.controller.flush(5)
+
+    db_bytes = b"".join(p.read_bytes() for p in hall.data_dir.glob("hall.db*"))
+    with _db(hall) as db:
+        assert db.execute("SELECT COUNT(*) FROM rec_cases WHERE id_hash = ?", (id_hash(KEY, P.id_number),)).fetchone()[0] == 1
+    wire = b"\n".join(p for _t, p in hall.wire.messages)
+    assert b"ZW2026030300061" in wire  # the payloads were captured
+    logs = "\n".join(r.getMessage() for r in caplog.records)
+    assert logs
+    for p in PEOPLE:
+        for form in (p.id_number, p.id_number.lower()):
+            assert form.encode() not in db_bytes
+            assert form.encode() not in wire
+            assert form not in logs
+            assert json.dumps(form)[1:-1] not in logs
