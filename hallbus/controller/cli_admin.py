@@ -95,6 +95,12 @@ def cmd_stats(args: argparse.Namespace, ctx: Context) -> int:
             tx = Tx(conn, config=ctx.config, topics=Topics(ctx.config.hall.id), hall_key=b"", now=now)
             stats = {"date": day}
             queue.contribute_stats(tx, stats)
+            try:  # issue 4's figures: cases, ratings, follow-ups
+                from hallbus.records.modules import contribute_stats as records_stats
+            except ModuleNotFoundError:
+                pass
+            else:
+                records_stats(ctx.config, tx, stats)
             stats = schemas.to_builtins(msgspec.convert(stats, schemas.StatsToday)) | stats
             stats.pop("ts", None)
             stats.pop("v", None)
@@ -105,7 +111,9 @@ def cmd_stats(args: argparse.Namespace, ctx: Context) -> int:
         ("visitors", "接待人数 visitors"), ("tickets_issued", "取号 tickets"), ("served", "办结 served"),
         ("no_show", "过号 no-show"), ("expired", "过期 expired"), ("avg_wait_s", "平均等候 avg wait (s)"),
         ("avg_service_s", "平均办理 avg service (s)"), ("ratings", "评价 ratings"),
-        ("satisfaction_rate", "满意率 satisfaction"),
+        ("satisfaction_rate", "满意率 satisfaction"), ("cases_done", "办结办件 cases done"),
+        ("on_time_rate", "按时办结率 on-time rate"), ("overdue_cases", "超期办件 overdue cases"),
+        ("followups_open", "差评整改未结 follow-ups open"),
     ]
     sys.stdout.write(f"{stats.get('date', day)}\n")
     for key, label in labels:
