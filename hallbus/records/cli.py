@@ -66,6 +66,8 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         _common(p)
         p.set_defaults(func=cmd_receipt)
     else:
+        sub.required = False  # plain `hallbus ratings` lists the follow-ups
+        parser.set_defaults(func=cmd_ratings_list)
         p = sub.add_parser("list", help="follow-up tasks of bad ratings", argument_default=argparse.SUPPRESS)
         p.add_argument("--state", choices=STATES)
         _common(p)
