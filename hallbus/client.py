@@ -21,6 +21,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from hallbus import __version__, schemas
 from hallbus.brokerurl import BrokerAddress
@@ -56,6 +57,11 @@ class PublishProperties(Properties):
     Message Expiry Interval (0x02), Response Topic (0x08), Correlation Data (0x09).
     """
 
+    ResponseTopic: str | None
+    CorrelationData: bytes | None
+    MessageExpiryInterval: int | None
+    _packed: bytes
+
     def __init__(  # noqa: D107 - deliberately not calling Properties.__init__ (that is the slow part)
         self,
         *,
@@ -85,7 +91,7 @@ class PublishProperties(Properties):
 
     def pack(self) -> bytes:
         """The encoded properties, length prefix included."""
-        return self._packed  # type: ignore[no-any-return]
+        return self._packed
 
 
 MessageHandler = Callable[[str, bytes, "Properties | None"], None]
@@ -159,7 +165,7 @@ class BusClient:
 
     def start(self, wait: float | None = None) -> bool:
         """Connect in the background (retrying forever); optionally wait for the first connection."""
-        props = Properties(PacketTypes.CONNECT)
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         if self._persistent:
             props.SessionExpiryInterval = self._session_expiry_s
         self._started = True
@@ -291,7 +297,7 @@ class BusClient:
             subs = list(self._subscriptions.items())
             retained = list(self._retained.items())
         if subs:
-            client.subscribe([(f, mqtt.SubscribeOptions(qos=q)) for f, (_h, q) in subs])
+            client.subscribe([(f, SubscribeOptions(qos=q)) for f, (_h, q) in subs])
         # Watch our own status: a late will of an older session must not leave us marked lost.
         client.subscribe(self.topics.node_status(self.node), 1)
         birth = schemas.NodeStatus(state="online", role=self.role, session=self.session, sw=self.sw)
@@ -344,7 +350,7 @@ class BusClient:
         props = getattr(msg, "properties", None)
         for handler in handlers:
             try:
-                handler(topic, msg.payload, props)
+                handler(topic, bytes(msg.payload), props)
             except Exception:  # a bad handler must never stop the network loop
                 log.exception("a handler failed on a message on %s", topic)
 

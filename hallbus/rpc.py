@@ -170,8 +170,8 @@ class RpcClient:
         if reply.ok:
             fut.set_result(reply.data or {})
         else:
-            err = reply.error or schemas.RpcError(code="error", message="未知错误", message_en="unknown error")
-            fut.set_exception(RpcFault(err.code, err.message, err.message_en))
+            error = reply.error or schemas.RpcError(code="error", message="未知错误", message_en="unknown error")
+            fut.set_exception(RpcFault(error.code, error.message, error.message_en))
 
 
 # --- server -----------------------------------------------------------------------------
