@@ -30,6 +30,8 @@ from hallbus.topics import Topics
 log = logging.getLogger(__name__)
 
 CONTROLLER_NODE = "controller"
+REFRESH_INTERVAL_S = 0.02  # retained state at most 50 times a second (events are never held back)
+STATS_INTERVAL_S = 1.0  # stats/today at most once a second
 
 
 def feature_module_factories() -> list[ModuleFactory]:
@@ -65,6 +67,8 @@ def build_controller(
     publisher: Publisher | None = None,
     factories: list[ModuleFactory] | None = None,
     refresh_async: bool = True,
+    refresh_interval_s: float = 0.0,
+    stats_interval_s: float = 0.0,
 ) -> Controller:
     """Open the store in `data_dir`, build the queue and feature modules, and the controller core."""
     schemas.set_timezone(config.hall.timezone)
@@ -88,6 +92,8 @@ def build_controller(
             clock=clock,
             publisher=publisher,
             refresh_async=refresh_async,
+            refresh_interval_s=refresh_interval_s,
+            stats_interval_s=stats_interval_s,
         )
     except BaseException:
         store.close()
@@ -123,7 +129,8 @@ class HallController:
             keepalive=config.broker.keepalive,
         )
         self.controller = build_controller(
-            config, self.data_dir, clock=clock, hall_key=hall_key, publisher=self.bus, factories=factories
+            config, self.data_dir, clock=clock, hall_key=hall_key, publisher=self.bus, factories=factories,
+            refresh_interval_s=REFRESH_INTERVAL_S, stats_interval_s=STATS_INTERVAL_S,
         )
         self.rpc = RpcServer(self.bus, self.controller)
         self._stop = threading.Event()
@@ -148,6 +155,10 @@ class HallController:
         last_wd = 0.0
         while not self._stop.wait(self.tick_s if wd_every is None else min(self.tick_s, wd_every)):
             self.controller.tick()
+            try:
+                self.controller.store.checkpoint()
+            except Exception:
+                log.exception("WAL checkpoint failed")
             # Pinged only after a tick went through the store, so a stuck writer stops the pings.
             if wd_every is not None and time.monotonic() - last_wd >= wd_every:
                 self.notifier.watchdog()

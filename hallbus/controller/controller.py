@@ -70,6 +70,8 @@ class Controller:
         clock: Clock,
         publisher: Publisher | None = None,
         refresh_async: bool = True,
+        refresh_interval_s: float = 0.0,
+        stats_interval_s: float = 0.0,
     ) -> None:
         self.config = config
         self.store = store
@@ -96,13 +98,18 @@ class Controller:
         self.duplicates = 0
         self.batches = 0
         self._refresher: _Refresher | None = None
+        # stats/today scans the day's tickets: under load it is published at most this often
+        # (the tick publishes what was held back), other state as soon as the publisher can.
+        self.stats_interval_s = stats_interval_s
+        self._last_stats = -1e9
+        self._stats_held = False
         with store.lock:
             tx = self._begin()
             self.queue.prepare(tx)
             self.queue.ensure_day(tx, self._figures)
             store.conn.execute("COMMIT")
         if refresh_async:
-            self._refresher = _Refresher(self, store.reader())
+            self._refresher = _Refresher(self, store.reader(), refresh_interval_s)
             self._refresher.start()
 
     # --- transactions -------------------------------------------------------------------
@@ -228,6 +235,8 @@ class Controller:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 return
+        if self._stats_held:
+            out.marks.add("stats")
         with self._pending_lock:
             self._pending.append(out)
         self.after_replies()
@@ -249,7 +258,13 @@ class Controller:
                 except Exception:
                     log.exception("refresh of module %s failed", m.name)
             if ALL in keys or "stats" in keys:
-                tx.publish_state(self.topics.stats_today, self.stats_today(tx))
+                mono = time.monotonic()
+                if ALL in keys or mono - self._last_stats >= self.stats_interval_s:
+                    self._last_stats = mono
+                    self._stats_held = False
+                    tx.publish_state(self.topics.stats_today, self.stats_today(tx))
+                else:
+                    self._stats_held = True
         finally:
             conn.execute("COMMIT")
         if self.publisher is not None:
@@ -332,9 +347,10 @@ class Controller:
 class _Refresher:
     """The publisher thread: coalesces marks and publishes retained state from its own read connection."""
 
-    def __init__(self, controller: Controller, conn: sqlite3.Connection) -> None:
+    def __init__(self, controller: Controller, conn: sqlite3.Connection, min_interval_s: float = 0.0) -> None:
         self.controller = controller
         self.conn = conn
+        self.min_interval_s = min_interval_s
         self._queue: queue.SimpleQueue[set[str] | None] = queue.SimpleQueue()
         self._idle = threading.Condition()
         self._asked = 0
@@ -370,10 +386,16 @@ class _Refresher:
         self.conn.close()
 
     def _run(self) -> None:
+        last = -1e9
         while True:
             first = self._queue.get()
             if first is None:
                 return
+            # Coalesce: at most one refresh per interval, so a burst of requests costs one
+            # state computation and the writer keeps the CPU.
+            wait = last + self.min_interval_s - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
             keys = set(first)
             n = 1
             stop = False
@@ -387,6 +409,7 @@ class _Refresher:
                     break
                 keys |= more
                 n += 1
+            last = time.monotonic()
             try:
                 self.controller._refresh_on(self.conn, keys)
             except Exception:

@@ -59,7 +59,11 @@ class Store:
             raise StoreError(f"{self.path}: the database refused WAL mode ({mode})")
         # FULL: a commit is on disk before the reply leaves, also across a power cut.
         self.conn.execute("PRAGMA synchronous = FULL")
+        # The writer never checkpoints inside a commit (that would stall a reply behind a
+        # copy of the WAL into the database); `checkpoint()` does it beside the writer.
+        self.conn.execute("PRAGMA wal_autocheckpoint = 0")
         _pragmas(self.conn)
+        self._checkpointer: sqlite3.Connection | None = None
         self.conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)"
         )
@@ -106,8 +110,32 @@ class Store:
         conn.execute("PRAGMA query_only = ON")
         return conn
 
+    def checkpoint(self, min_pages: int = 1000) -> int:
+        """Copy the WAL into the database (PASSIVE: never waits for the writer); returns WAL pages seen.
+
+        Runs on its own connection, outside the writer's lock, when the WAL holds at least
+        `min_pages` pages. A passive checkpoint cannot shrink the WAL while readers hold
+        old snapshots; the next one catches up.
+        """
+        if self._checkpointer is None:
+            self._checkpointer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            _pragmas(self._checkpointer)
+            self._checkpointer.execute("PRAGMA wal_autocheckpoint = 0")
+        wal = self.path.with_name(self.path.name + "-wal")
+        try:
+            pages = wal.stat().st_size // 4096
+        except FileNotFoundError:
+            return 0
+        if pages < min_pages:
+            return pages
+        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        return int(pages)
+
     def close(self) -> None:
         """Checkpoint the WAL and close."""
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
         with self.lock:
             try:
                 self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -1,0 +1,118 @@
+"""A bench hall: a private Mosquitto and a real `hallbus serve` process on a config made for load."""
+
+from __future__ import annotations
+
+import os
+import signal
+import string
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from hallbus.brokerurl import parse_broker_url
+from hallbus.client import BusClient
+from hallbus.localbroker import LocalBroker
+
+REPO = Path(__file__).resolve().parent.parent
+HALL = "bench-hall"
+SERVICES = string.ascii_uppercase  # 26 services x 999 numbers a day
+
+
+def bench_config(tmp: Path, windows_per_service: int = 1) -> Path:
+    """26 walk-in services open all day (so any hour works), a window or more each, one staff per window."""
+    lines = [
+        "[hall]", f'id = "{HALL}"', 'name = "压测大厅"', 'timezone = "Asia/Shanghai"', 'rollover = "03:00"',
+        f'data_dir = "{tmp / "data"}"', "", "[privacy]", f'key_file = "{tmp / "hall.key"}"', "",
+    ]
+    for code in SERVICES:
+        lines += ["[[services]]", f'code = "{code}"', f'name = "业务{code}"', "daily_cap = 999",
+                  'hours = ["00:00-24:00"]', "avg_service_s = 300", ""]
+    n = 0
+    for code in SERVICES:
+        for _ in range(windows_per_service):
+            n += 1
+            lines += ["[[windows]]", f'id = "{n}"', f'name = "{n}号窗口"', f'services = ["{code}"]', ""]
+            # "hall" + last three digits, as in the sample (pbkdf2 of "hall001" ...)
+            from hallbus.passwords import hash_password
+
+            lines += ["[[staff]]", f'id = "s{n:03d}"', f'name = "员工{n}"',
+                      f'password_hash = "{hash_password(f"hall{n:03d}", iterations=1000)}"', ""]
+    path = tmp / "hall.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+class BenchHall:
+    """Broker + controller process; `bus(node)` gives connected clients."""
+
+    def __init__(self, tmp: Path, windows_per_service: int = 1, broker_conf: str = "") -> None:
+        self.tmp = tmp
+        self.config = bench_config(tmp, windows_per_service)
+        self.broker = LocalBroker(tmp / "broker", extra_conf=broker_conf)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.buses: list[BusClient] = []
+
+    def start(self) -> None:
+        self.broker.start()
+        log = open(self.tmp / "serve.log", "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hallbus", "serve", "--config", str(self.config), "--broker", self.broker.url],
+            cwd=REPO, stdout=log, stderr=log,
+        )
+        log.close()
+        watcher = self.bus("bench-watch")
+        online = threading.Event()
+
+        def on_status(_t: str, payload: bytes, _p: Any) -> None:
+            if payload and msgspec.json.decode(payload).get("state") == "online":
+                online.set()
+
+        watcher.subscribe(watcher.topics.node_status("controller"), on_status)
+        if not online.wait(15):
+            raise RuntimeError(f"controller did not start; see {self.tmp / 'serve.log'}")
+
+    def bus(self, node: str, role: str = "terminal") -> BusClient:
+        b = BusClient(hall=HALL, node=node, role=role, broker=parse_broker_url(self.broker.url))
+        if not b.start(wait=5):
+            raise RuntimeError("cannot connect to the bench broker")
+        self.buses.append(b)
+        return b
+
+    def stop(self) -> None:
+        for b in self.buses:
+            b.stop()
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        self.broker.stop()
+
+    def __enter__(self) -> BenchHall:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def disk_note(path: Path) -> str:
+    """Which file system the data lives on (fsync cost depends on it)."""
+    try:
+        out = subprocess.run(["df", "-T", str(path)], capture_output=True, text=True, timeout=5).stdout.splitlines()
+        parts = out[-1].split()
+        return f"{parts[1]} on {parts[0]}"
+    except (OSError, IndexError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def now_ms() -> float:
+    """A clock shared by every process on the machine (CLOCK_MONOTONIC), in ms."""
+    return time.monotonic() * 1000

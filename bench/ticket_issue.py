@@ -1,0 +1,96 @@
+"""`ticket.issue` round trip through loopback Mosquitto vs a bare paho echo, interleaved.
+
+    .venv/bin/python bench/ticket_issue.py [--n 2000]
+
+The controller is a real `hallbus serve` process with its SQLite store on disk (WAL,
+synchronous=FULL: every answered ticket is fsynced before its reply). The echo is the
+floor: one plain paho client publishes, another plain paho client answers, TCP_NODELAY
+on both. Requests alternate one by one, so machine noise hits both alike.
+Targets: ticket.issue p50 within 2x and p99 within 3x of the echo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import bare_client, emit, summary_ms  # noqa: E402
+from bench._hall import SERVICES, BenchHall, disk_note  # noqa: E402
+from hallbus.rpc import RpcClient  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=2000, help="requests of each kind")
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--dir", type=Path, default=None, help="where the bench hall's data lives (default: a temp dir)")
+    args = ap.parse_args()
+    if args.n + args.warmup > 26 * 999:
+        ap.error("at most 25974 tickets a day in the bench hall")
+
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp_s, BenchHall(Path(tmp_s)) as hall:
+        host, port = hall.broker.host, hall.broker.port
+        echo_srv = bare_client("echo-server", host, port)
+        echo_srv.on_message = lambda c, _u, msg: c.publish("bench/echo/resp", msg.payload, qos=1)
+        echo_srv.subscribe("bench/echo/req", qos=1)
+        echo_cli = bare_client("echo-client", host, port)
+        got = threading.Event()
+        echo_cli.on_message = lambda _c, _u, _m: got.set()
+        echo_cli.subscribe("bench/echo/resp", qos=1)
+        rpc = RpcClient(hall.bus("terminal-1"))
+        time.sleep(0.3)
+        payload = b'{"v":1,"ts":"2026-01-01T00:00:00+08:00","request_id":"x","service":"A"}'
+        count = [0]
+
+        def echo_once() -> float:
+            got.clear()
+            t0 = time.perf_counter()
+            echo_cli.publish("bench/echo/req", payload, qos=1)
+            if not got.wait(5):
+                raise RuntimeError("echo timed out")
+            return time.perf_counter() - t0
+
+        def issue_once() -> float:
+            service = SERVICES[count[0] % len(SERVICES)]
+            count[0] += 1
+            t0 = time.perf_counter()
+            rpc.call("ticket.issue", {"service": service}, timeout=5)
+            return time.perf_counter() - t0
+
+        for _ in range(args.warmup):
+            echo_once()
+            issue_once()
+        echo_t: list[float] = []
+        issue_t: list[float] = []
+        for i in range(args.n):
+            if i % 2:
+                echo_t.append(echo_once())
+                issue_t.append(issue_once())
+            else:
+                issue_t.append(issue_once())
+                echo_t.append(echo_once())
+        note = disk_note(Path(tmp_s))
+        for c in (echo_cli, echo_srv):
+            c.disconnect()
+            c.loop_stop()
+
+    e, r = summary_ms(echo_t), summary_ms(issue_t)
+    ratio50 = r["p50_ms"] / e["p50_ms"]
+    ratio99 = r["p99_ms"] / e["p99_ms"]
+    print(f"bare paho echo : p50 {e['p50_ms']:.3f} ms  p99 {e['p99_ms']:.3f} ms  (n={e['n']})")
+    print(f"ticket.issue   : p50 {r['p50_ms']:.3f} ms  p99 {r['p99_ms']:.3f} ms  (n={r['n']}, durable, store on {note})")
+    print(f"ratio          : p50 {ratio50:.2f}x  p99 {ratio99:.2f}x  (targets: p50 <= 2x, p99 <= 3x)")
+    emit({"bench": "ticket_issue", "echo": e, "ticket_issue": r, "ratio_p50": round(ratio50, 3),
+          "ratio_p99": round(ratio99, 3), "store": note,
+          "ok": ratio50 <= 2.0 and ratio99 <= 3.0})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
