@@ -452,6 +452,7 @@ class RatingSubmitReq(RpcRequest, kw_only=True):
     staff: str | None = None
     reasons: list[str] = msgspec.field(default_factory=list)
     comment: str = ""
+    made_at: str | None = None  # when the citizen rated, set once on the tablet (the envelope `ts` is per send)
 
 
 class StatsTodayReq(RpcRequest, kw_only=True):

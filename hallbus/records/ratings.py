@@ -6,7 +6,8 @@
   already rated is refused with `already_rated`.
 - A window's handling may be rated only while its rating request is open. A rating made
   on the tablet while it was open (its `ts`) and delivered late, because the tablet
-  kept it and retried, is still accepted within RETRY_GRACE_S; nothing else after expiry.
+  kept it and retried, is still accepted within RETRY_GRACE_S (the moment is `made_at`,
+  set once on the tablet, else the envelope `ts`); nothing else after expiry.
 - Levels 1-2 (不满意, 非常不满意) need at least one reason code; `other` needs a comment.
   Each opens a follow-up task with a deadline of `[ratings] followup_days` working days:
   open -> verified -> rectified -> closed, and appealed (from open or verified), after
@@ -161,7 +162,7 @@ class RatingsModule(ControllerModule):
         if b.level <= 2:
             followup = self._open_followup(tx, b.rating_id, b.level, reasons, b.comment, window, staff, ticket, case_no)
         answer = {"accepted": True, "rating_id": b.rating_id, "followup": followup}
-        made = _client_ts(b.ts)
+        made = _client_ts(b.made_at or b.ts)
         tx.execute(
             "INSERT INTO rec_ratings(rating_id, handling, window, ticket, case_no, staff, level, reasons, comment, "
             "caller, made_ts, at_ts, day, answer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -199,7 +200,7 @@ class RatingsModule(ControllerModule):
             )
         request_id, ticket, ticket_id, case_no, staff, opened_ts, expires_ts = tuple(rr)
         now = tx.now_ts
-        made = _client_ts(b.ts)
+        made = _client_ts(b.made_at or b.ts)
         late_but_kept = (
             made is not None and opened_ts - 5 <= made <= expires_ts and now - expires_ts <= RETRY_GRACE_S
         )
@@ -327,7 +328,9 @@ class RatingsModule(ControllerModule):
         stats.update(rating_figures(tx.conn, str(stats.get("date") or ""), tx.now_ts))
 
 
-def _client_ts(ts: str) -> float | None:
+def _client_ts(ts: str | None) -> float | None:
+    if not ts:
+        return None
     try:
         return dt.datetime.fromisoformat(ts).timestamp()
     except (ValueError, TypeError):
