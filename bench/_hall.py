@@ -17,6 +17,7 @@ import msgspec
 from hallbus.brokerurl import parse_broker_url
 from hallbus.client import BusClient
 from hallbus.localbroker import LocalBroker
+from hallbus.passwords import hash_password
 
 REPO = Path(__file__).resolve().parent.parent
 HALL = "bench-hall"
@@ -37,9 +38,7 @@ def bench_config(tmp: Path, windows_per_service: int = 1) -> Path:
         for _ in range(windows_per_service):
             n += 1
             lines += ["[[windows]]", f'id = "{n}"', f'name = "{n}号窗口"', f'services = ["{code}"]', ""]
-            # "hall" + last three digits, as in the sample (pbkdf2 of "hall001" ...)
-            from hallbus.passwords import hash_password
-
+            # password "hall" + last three digits, as in the sample (fewer rounds: a bench, not a hall)
             lines += ["[[staff]]", f'id = "s{n:03d}"', f'name = "员工{n}"',
                       f'password_hash = "{hash_password(f"hall{n:03d}", iterations=1000)}"', ""]
     path = tmp / "hall.toml"
