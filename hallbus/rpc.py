@@ -74,6 +74,7 @@ class RpcUnavailable(RpcFault):
 
 
 _caller_numbers = itertools.count()
+_reply_decoder = msgspec.json.Decoder(schemas.RpcReply)
 
 # --- caller -----------------------------------------------------------------------------
 
@@ -155,7 +156,7 @@ class RpcClient:
 
     def _on_reply(self, _topic: str, payload: bytes, props: Properties | None) -> None:
         try:
-            reply = schemas.decode(payload, schemas.RpcReply)
+            reply = _reply_decoder.decode(payload)
         except ValueError as err:  # msgspec errors and UnicodeDecodeError
             log.warning("dropped a malformed reply: %s", err)
             return
@@ -184,7 +185,7 @@ class Request:
     method: str
     request_id: str
     body: Any  # the validated request Struct of the method
-    raw: dict[str, Any]
+    raw: dict[str, Any] | None  # the parsed JSON; None when it was decoded straight into `body`
     reply_topic: str | None
     correlation: bytes | None
     caller: str | None  # node id from the reply topic, when it follows reply/{node}/...
@@ -265,6 +266,16 @@ class SimpleDispatcher:
         return out
 
 
+class _Malformed(Exception):
+    """A request that cannot be served, with what is known of where to answer."""
+
+    def __init__(self, fault: RpcFault, request_id: str, reply_topic: str | None) -> None:
+        super().__init__(fault.message_en)
+        self.fault = fault
+        self.request_id = request_id
+        self.reply_topic = reply_topic
+
+
 class RpcServer:
     """Serves `rpc/+` on a bus client through a dispatcher, on a worker thread."""
 
@@ -291,6 +302,7 @@ class RpcServer:
         self._thread: threading.Thread | None = None
         self.malformed = 0
         self.handled = 0
+        self._decoders = {m: msgspec.json.Decoder(t) for m, t in self.methods.items()}
 
     def start(self) -> None:
         """Subscribe to requests and start the worker."""
@@ -312,7 +324,45 @@ class RpcServer:
         method = self.bus.topics.method_of(topic) or ""
         reply_topic = getattr(props, "ResponseTopic", None) if props is not None else None
         corr = getattr(props, "CorrelationData", None) if props is not None else None
-        raw: Any = None
+        # Fast path: a well-formed request decodes straight into its schema in one pass.
+        decoder = self._decoders.get(method)
+        body: Any = None
+        if decoder is not None and len(payload) <= MAX_REQUEST_BYTES:
+            try:
+                body = decoder.decode(payload)
+            except ValueError:
+                body = None
+        if body is not None and 0 < len(body.request_id) <= 100 and body.v == schemas.SCHEMA_VERSION:
+            rid, raw = body.request_id, None
+            reply_topic = reply_topic or body.reply_to
+            if reply_topic and not reply_topic.startswith(self.bus.topics.reply_prefix()):
+                log.warning("request %s names a reply topic outside reply/: %r; ignored", rid, reply_topic)
+                reply_topic = None
+        else:
+            # Slow path: say precisely what is wrong.
+            try:
+                rid, raw, body, reply_topic = self._diagnose(method, payload, reply_topic)
+            except _Malformed as bad:
+                self.malformed += 1
+                if bad.reply_topic:
+                    self._send(bad.reply_topic, corr, error_reply(bad.request_id, bad.fault))
+                else:
+                    log.warning("dropped a malformed request on %s: %s", topic, bad.fault.message_en)
+                return
+        caller = None
+        if reply_topic:
+            rest = reply_topic[len(self.bus.topics.reply_prefix()):]
+            caller = rest.split("/", 1)[0] or None
+        req = Request(method, rid, body, raw, reply_topic, corr, caller)
+        if self.inline:
+            self._handle([req])
+        else:
+            self._queue.put(req)
+
+    def _diagnose(
+        self, method: str, payload: bytes, reply_topic: str | None
+    ) -> tuple[str, dict[str, Any], Any, str | None]:
+        """Parse a request the fast path refused; raise _Malformed saying exactly what is wrong."""
         rid = ""
         try:
             if len(payload) > MAX_REQUEST_BYTES:
@@ -342,21 +392,8 @@ class RpcServer:
             if body.v != schemas.SCHEMA_VERSION:
                 raise RpcFault("bad_version", f"不支持的协议版本 {body.v}。", f"Unsupported payload version {body.v}.")
         except RpcFault as fault:
-            self.malformed += 1
-            if reply_topic:
-                self._send(reply_topic, corr, error_reply(rid or "", fault))
-            else:
-                log.warning("dropped a malformed request on %s: %s", topic, fault.message_en)
-            return
-        caller = None
-        if reply_topic:
-            rest = reply_topic[len(self.bus.topics.reply_prefix()):]
-            caller = rest.split("/", 1)[0] or None
-        req = Request(method, rid, body, raw, reply_topic, corr, caller)
-        if self.inline:
-            self._handle([req])
-        else:
-            self._queue.put(req)
+            raise _Malformed(fault, rid, reply_topic) from None
+        return rid, raw, body, reply_topic
 
     def _run(self) -> None:
         while True:
