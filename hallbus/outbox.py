@@ -86,6 +86,7 @@ class Outbox:
         rid = request_id or str(uuid.uuid4())
         data = dict(schemas.to_builtins(body) if isinstance(body, msgspec.Struct) else body)
         data["request_id"] = rid
+        data.setdefault("ts", schemas.now_iso())  # when it was made, not when it finally got through
         with self._lock:
             self._db.execute(
                 "INSERT OR IGNORE INTO outbox(method, request_id, body, created) VALUES (?,?,?,?)",

@@ -109,7 +109,7 @@ class RpcClient:
         rid = request_id or str(uuid.uuid4())
         payload = dict(schemas.to_builtins(body) if isinstance(body, msgspec.Struct) else (body or {}))
         payload.setdefault("v", schemas.SCHEMA_VERSION)
-        payload["ts"] = schemas.now_iso()
+        payload.setdefault("ts", schemas.now_iso())  # an outbox keeps the moment it was made
         payload["request_id"] = rid
         payload["reply_to"] = self.reply_topic
         if self.node_key is not None:
