@@ -371,17 +371,22 @@ class QueueModule(ControllerModule):
         if not in_hours(now, svc.hours):
             raise errors.service_closed(svc.name, svc.name_en, svc.hours)
         day = self.today(tx)
-        row = tx.execute(
-            "SELECT COALESCE(MAX(seq), 0), COUNT(*) FILTER (WHERE channel = 'onsite') "
-            "FROM tickets WHERE day = ? AND prefix = ?",
-            (day, svc.code),
-        ).fetchone()
-        last_seq, onsite_count = int(row[0]), int(row[1])
+        last_seq = int(
+            tx.execute(
+                "SELECT COALESCE(MAX(seq), 0) FROM tickets WHERE day = ? AND prefix = ?", (day, svc.code)
+            ).fetchone()[0]
+        )
         priority = channel in PRIORITY_CHANNELS
         # Caps and slots limit walk-in tickets; appointments and the green channel are
         # never turned away by them, only by the three-digit number space.
-        if last_seq >= MAX_SEQ or (not priority and onsite_count >= svc.daily_cap):
+        if last_seq >= MAX_SEQ:
             raise errors.daily_cap_reached(svc.name, svc.name_en, min(svc.daily_cap, MAX_SEQ))
+        if not priority and last_seq >= svc.daily_cap:  # else the walk-ins cannot have reached it
+            onsite_count = tx.execute(
+                "SELECT COUNT(*) FROM tickets WHERE day = ? AND prefix = ? AND channel = 'onsite'", (day, svc.code)
+            ).fetchone()[0]
+            if onsite_count >= svc.daily_cap:
+                raise errors.daily_cap_reached(svc.name, svc.name_en, svc.daily_cap)
         if not priority:
             for slot in svc.slots:
                 if within(now, f"{slot.start}-{slot.end}"):
@@ -399,18 +404,24 @@ class QueueModule(ControllerModule):
         seq = last_seq + 1
         number = f"{svc.code}{seq:03d}"
         ticket_id = f"{day.replace('-', '')}-{number.lower()}-{secrets.token_hex(4)}"
-        tx.execute(
+        id_hash = id_card.id_hash if id_card else None
+        name_masked = id_card.name_masked if id_card else None
+        cur = tx.execute(
             "INSERT INTO tickets(id, day, prefix, seq, number, service, channel, priority, status, sort_key, "
             "issued_at, issued_ts, issued_min, node, id_hash, name_masked, case_no) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 ticket_id, day, svc.code, seq, number, svc.code, channel, int(priority), tx.now_ts,
-                tx.now_iso, tx.now_ts, minute_of_day(now), node,
-                id_card.id_hash if id_card else None, id_card.name_masked if id_card else None, case_no,
+                tx.now_iso, tx.now_ts, minute_of_day(now), node, id_hash, name_masked, case_no,
             ),
         )
         self._touch_service(tx, svc.code)
-        ticket = self._ticket(tx, self._reload(tx, ticket_id))
+        row = TicketRow(
+            ticket_id, day, svc.code, seq, number, svc.code, channel, int(priority), "waiting", tx.now_ts,
+            tx.now_iso, tx.now_ts, id_hash, name_masked, case_no, None, None, None, 0, None, None, None, None,
+            int(cur.lastrowid or 0),
+        )
+        ticket = self._ticket(tx, row)
         tx.queue_event(QueueEvent("issued", ticket))
         return ticket
 
@@ -516,11 +527,19 @@ class QueueModule(ControllerModule):
         }
         return {code: sum(1 for w in wins if w in open_ids) for code, wins in self.windows_of.items()}
 
+    def _open_count(self, tx: Tx, service: str) -> int:
+        wins = self.windows_of.get(service, [])
+        if not wins:
+            return 0
+        marks = ", ".join("?" * len(wins))
+        q = f"SELECT COUNT(*) FROM windows WHERE status IN ('idle', 'serving') AND id IN ({marks})"
+        return int(tx.execute(q, wins).fetchone()[0])
+
     def _estimate(self, tx: Tx, service: str, ahead: int, open_count: int | None = None) -> int:
         if ahead <= 0:
             return 0
         if open_count is None:
-            open_count = self.open_windows(tx).get(service, 0)
+            open_count = self._open_count(tx, service)
         return math.ceil(ahead * self.avg_service_s(tx, service) / max(1, open_count))
 
     # --- windows -------------------------------------------------------------------------
