@@ -25,6 +25,25 @@ from bench._hall import SERVICES, BenchHall, disk_note  # noqa: E402
 from hallbus.rpc import RpcClient  # noqa: E402
 
 
+def commit_cost(where: Path, n: int = 300) -> list[float]:
+    """Durations of one-row SQLite commits (WAL, synchronous=FULL) on the same disk: the fsync floor."""
+    import sqlite3
+
+    conn = sqlite3.connect(where / "floor.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("CREATE TABLE t (a INTEGER)")
+    out = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO t VALUES (?)", (i,))
+        conn.execute("COMMIT")
+        out.append(time.perf_counter() - t0)
+    conn.close()
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=2000, help="requests of each kind")
@@ -76,6 +95,7 @@ def main() -> int:
                 issue_t.append(issue_once())
                 echo_t.append(echo_once())
         note = disk_note(Path(tmp_s))
+        floor = summary_ms(commit_cost(Path(tmp_s)))
         for c in (echo_cli, echo_srv):
             c.disconnect()
             c.loop_stop()
@@ -85,9 +105,10 @@ def main() -> int:
     ratio99 = r["p99_ms"] / e["p99_ms"]
     print(f"bare paho echo : p50 {e['p50_ms']:.3f} ms  p99 {e['p99_ms']:.3f} ms  (n={e['n']})")
     print(f"ticket.issue   : p50 {r['p50_ms']:.3f} ms  p99 {r['p99_ms']:.3f} ms  (n={r['n']}, durable, store on {note})")
+    print(f"durable commit : p50 {floor['p50_ms']:.3f} ms  p99 {floor['p99_ms']:.3f} ms  (one fsync on that disk, alone)")
     print(f"ratio          : p50 {ratio50:.2f}x  p99 {ratio99:.2f}x  (targets: p50 <= 2x, p99 <= 3x)")
     emit({"bench": "ticket_issue", "echo": e, "ticket_issue": r, "ratio_p50": round(ratio50, 3),
-          "ratio_p99": round(ratio99, 3), "store": note,
+          "ratio_p99": round(ratio99, 3), "store": note, "durable_commit": floor,
           "ok": ratio50 <= 2.0 and ratio99 <= 3.0})
     return 0
 
