@@ -1,0 +1,45 @@
+"""The reliability suite (bench/reliability.py) with real processes, asserted on its figures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _run(*args: str) -> dict:
+    out = subprocess.run([sys.executable, str(REPO / "bench" / "reliability.py"), *args],
+                         cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_broker_restart_under_load() -> None:
+    r = _run("--phase", "restart")["broker_restart"]
+    assert r["nodes_back"] == r["nodes"] == 39
+    assert r["back_max_s"] <= 2.0
+    assert r["retained_missing_after_2s"] == []
+    assert r["nodes_online_after"] == 39
+    assert r["tickets_acked"] > 0 and r["tickets_duplicated"] == 0
+
+
+@pytest.mark.slow
+def test_controller_kill_9_under_load_loses_nothing_acknowledged() -> None:
+    r = _run("--phase", "kill")["controller_kill9"]
+    assert r["tickets_acked_before_kill"] > 0 and r["ratings_acked_before_kill"] > 0
+    assert r["tickets_acked"] > r["tickets_acked_before_kill"], "no ticket was issued after the restart"
+    assert r["tickets_missing"] == 0 and r["numbers_issued_twice"] == 0
+    assert r["ratings_missing"] == 0 and r["ratings_duplicated"] == 0
+
+
+@pytest.mark.slow
+def test_garbage_on_every_subscribed_topic() -> None:
+    r = _run("--phase", "garbage", "--per-topic", "2000")["garbage"]
+    assert r["controller_alive"] and r["correct_answer_after"]
+    assert r["nodes_connected_after"] == r["nodes"]
