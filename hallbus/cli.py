@@ -55,6 +55,20 @@ def broker_from_config(cfg: HallConfig, override: str | None = None) -> BrokerAd
     return BrokerAddress(b.host, b.port, user, password, b.tls, b.ca_file).with_env_credentials()
 
 
+def node_key_from_config(cfg: HallConfig) -> bytes | None:
+    """This node's signing key: `HALL_NODE_KEY` (hex), else `node_key` in `[broker] credentials_file`."""
+    import os
+
+    env = os.environ.get("HALL_NODE_KEY")
+    if env:
+        return bytes.fromhex(env)
+    if cfg.broker.credentials_file:
+        from hallbus.nodeauth import node_key_from_credentials
+
+        return node_key_from_credentials(cfg.resolve(cfg.broker.credentials_file))
+    return None
+
+
 def add_common(parser: argparse.ArgumentParser) -> None:
     """The options every process takes."""
     parser.add_argument("--config", type=Path, default=None, help="hall.toml (default: the shipped sample)")

@@ -12,7 +12,7 @@ import pytest
 # Qt must never look for a real screen in tests, and our own config must not leak in.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_QUICK_BACKEND", "software")
-for _var in ("HALL_MQTT_USERNAME", "HALL_MQTT_PASSWORD", "HALL_CONFIG"):
+for _var in ("HALL_MQTT_USERNAME", "HALL_MQTT_PASSWORD", "HALL_CONFIG", "HALL_NODE_KEY"):
     os.environ.pop(_var, None)
 
 from hallbus.localbroker import LocalBroker  # noqa: E402
