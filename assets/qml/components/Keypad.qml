@@ -1,0 +1,45 @@
+import QtQuick
+
+// An on-screen keypad: rows of keys; `back` and `clear` are named keys. Emits `key(name)`.
+Column {
+    id: pad
+    property QtObject theme
+    property var rows: [["1", "2", "3"], ["4", "5", "6"], ["7", "8", "9"], ["X", "0", "back"]]
+    property string backText: "⌫"
+    property real keyWidth: theme.touch * 1.25
+    property string prefix: "key_"
+    signal key(string name)
+    spacing: theme.gap * 0.6
+
+    Repeater {
+        model: pad.rows
+        Row {
+            spacing: theme.gap * 0.6
+            anchors.horizontalCenter: parent.horizontalCenter
+            Repeater {
+                model: modelData
+                Rectangle {
+                    objectName: pad.prefix + modelData
+                    width: modelData === "back" || modelData === "clear" ? pad.keyWidth * 1.5 : pad.keyWidth
+                    height: theme.touch
+                    radius: theme.radius * 0.6
+                    color: keyArea.pressed ? "#c9d6e8" : theme.surface
+                    border.width: theme.border
+                    border.color: theme.line
+                    Text {
+                        anchors.centerIn: parent
+                        text: modelData === "back" ? pad.backText : modelData
+                        font.pixelSize: theme.title
+                        font.bold: true
+                        color: theme.text
+                    }
+                    MouseArea {
+                        id: keyArea
+                        anchors.fill: parent
+                        onClicked: pad.key(modelData)
+                    }
+                }
+            }
+        }
+    }
+}

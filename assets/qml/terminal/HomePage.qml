@@ -1,0 +1,139 @@
+import QtQuick
+import "../components"
+
+// Home: five large tiles, the hall's notice scrolling along the bottom.
+Item {
+    id: home
+    required property Item term
+    readonly property QtObject theme: term ? term.theme : null
+    readonly property var s: term ? term.s : ({})
+    readonly property var tiles: [
+        { key: "ticket", glyph: "号", color: "#0b57b0" },
+        { key: "cases", glyph: "查", color: "#00796b" },
+        { key: "checkin", glyph: "约", color: "#6a3fb5" },
+        { key: "guide", glyph: "指", color: "#b35c00" },
+        { key: "rate", glyph: "评", color: "#c62828" }
+    ]
+
+    Column {
+        id: welcome
+        anchors { left: parent.left; right: parent.right; top: parent.top }
+        spacing: theme.gap * 0.5
+        Text {
+            width: parent.width
+            text: home.s.home_hint
+            font.pixelSize: theme.large
+            color: theme.muted
+            horizontalAlignment: Text.AlignHCenter
+        }
+        Text {
+            objectName: "home_person"
+            width: parent.width
+            visible: home.term.vm.person.present
+            text: home.s.card_on_file.arg(home.term.vm.person.name + "  " + home.term.vm.person.id)
+            font.pixelSize: theme.body
+            color: theme.primary
+            horizontalAlignment: Text.AlignHCenter
+        }
+    }
+
+    Grid {
+        id: grid
+        anchors { top: welcome.bottom; topMargin: theme.pad; horizontalCenter: parent.horizontalCenter }
+        columns: theme.elderly ? 3 : 5
+        spacing: theme.pad
+        readonly property real cellW: (home.width - spacing * (columns - 1)) / columns
+        readonly property int rowsN: Math.ceil(home.tiles.length / columns)
+        readonly property real cellH: Math.min(cellW * 1.1, (home.height - welcome.height - notice.height - theme.pad * 3 - spacing * (rowsN - 1)) / rowsN)
+        Repeater {
+            model: home.tiles
+            Rectangle {
+                objectName: "tile_" + modelData.key
+                width: grid.cellW
+                height: grid.cellH
+                radius: theme.radius
+                color: tileArea.pressed ? Qt.darker(modelData.color, 1.2) : modelData.color
+                Column {
+                    anchors.centerIn: parent
+                    width: parent.width - theme.pad
+                    spacing: theme.gap
+                    Rectangle {
+                        anchors.horizontalCenter: parent.horizontalCenter
+                        width: Math.min(grid.cellH * 0.42, grid.cellW * 0.5)
+                        height: width
+                        radius: width / 2
+                        color: "#ffffff"
+                        opacity: 0.95
+                        Text {
+                            anchors.centerIn: parent
+                            text: modelData.glyph
+                            font.pixelSize: parent.width * 0.55
+                            font.bold: true
+                            color: modelData.color
+                        }
+                    }
+                    Text {
+                        width: parent.width
+                        text: home.s["tile_" + modelData.key]
+                        font.pixelSize: theme.title
+                        font.bold: true
+                        color: "white"
+                        horizontalAlignment: Text.AlignHCenter
+                        wrapMode: Text.WordWrap
+                    }
+                    Text {
+                        width: parent.width
+                        text: home.s["tile_" + modelData.key + "_sub"]
+                        font.pixelSize: theme.body
+                        color: "#f0f4fa"
+                        horizontalAlignment: Text.AlignHCenter
+                        wrapMode: Text.WordWrap
+                    }
+                }
+                MouseArea {
+                    id: tileArea
+                    anchors.fill: parent
+                    onClicked: home.term.vm.go(modelData.key)
+                }
+            }
+        }
+    }
+
+    // The hall's notice, wrapped rather than scrolled: a moving ticker would redraw the screen
+    // all day long (idle CPU), and a still text is easier to read for everyone.
+    Rectangle {
+        id: notice
+        objectName: "notice"
+        anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
+        height: Math.max(theme.touch * 0.8, noticeText.implicitHeight + theme.gap)
+        radius: theme.radius * 0.5
+        color: theme.surface
+        border.color: theme.line
+        border.width: theme.border
+        Rectangle {
+            id: noticeLabel
+            anchors { left: parent.left; top: parent.top; bottom: parent.bottom }
+            width: labelText.implicitWidth + theme.pad
+            color: theme.accent
+            radius: theme.radius * 0.5
+            Text {
+                id: labelText
+                anchors.centerIn: parent
+                text: home.s.notice_label
+                color: "white"
+                font.pixelSize: theme.body
+                font.bold: true
+            }
+        }
+        Text {
+            id: noticeText
+            anchors { left: noticeLabel.right; right: parent.right; verticalCenter: parent.verticalCenter; leftMargin: theme.gap; rightMargin: theme.gap }
+            text: home.term.shell.notice
+            font.pixelSize: theme.body
+            color: theme.text
+            wrapMode: Text.WordWrap
+            maximumLineCount: 3
+            elide: Text.ElideRight
+        }
+    }
+}

@@ -1,0 +1,196 @@
+import QtQuick
+import "../components"
+
+// Take a ticket: services by department (waiting, estimated wait), ID card when real-name, confirm, result.
+Item {
+    id: page
+    required property Item term
+    readonly property QtObject theme: term ? term.theme : null
+    readonly property var s: term ? term.s : ({})
+    readonly property var flow: term.vm.ticket
+    property int pageNo: 0
+
+    // services flattened in department order, each knowing its department
+    readonly property var services: {
+        var out = []
+        var groups = term.vm.services
+        for (var g = 0; g < groups.length; g++)
+            for (var i = 0; i < groups[g].services.length; i++) {
+                var svc = groups[g].services[i]
+                out.push({ svc: svc, department: groups[g].department })
+            }
+        return out
+    }
+    readonly property int pages: Math.max(1, Math.ceil(services.length / theme.pageSize))
+    readonly property var shown: services.slice(Math.min(pageNo, pages - 1) * theme.pageSize, Math.min(pageNo, pages - 1) * theme.pageSize + theme.pageSize)
+
+    // 1. choose a service
+    Item {
+        anchors.fill: parent
+        visible: page.flow.step === "choose"
+        Text {
+            id: chooseTitle
+            text: page.s.ticket_choose
+            font.pixelSize: theme.title
+            font.bold: true
+            color: theme.text
+        }
+        Grid {
+            id: grid
+            anchors { top: chooseTitle.bottom; topMargin: theme.gap; left: parent.left; right: parent.right; bottom: pager.top; bottomMargin: theme.gap }
+            columns: theme.columns
+            spacing: theme.gap
+            readonly property int rowsN: Math.ceil(theme.pageSize / columns)
+            readonly property real cellW: (width - spacing * (columns - 1)) / columns
+            readonly property real cellH: (height - spacing * (rowsN - 1)) / rowsN
+            Repeater {
+                model: page.shown
+                Rectangle {
+                    objectName: "service_" + modelData.svc.code
+                    width: grid.cellW
+                    height: grid.cellH
+                    radius: theme.radius
+                    color: svcArea.pressed ? "#dbe7f6" : theme.surface
+                    border.color: theme.line
+                    border.width: theme.border
+                    Rectangle {
+                        id: letter
+                        anchors { left: parent.left; leftMargin: theme.gap; verticalCenter: parent.verticalCenter }
+                        width: Math.min(parent.height * 0.6, theme.touch * 1.1)
+                        height: width
+                        radius: theme.radius * 0.6
+                        color: theme.primary
+                        Text {
+                            anchors.centerIn: parent
+                            text: modelData.svc.code
+                            color: "white"
+                            font.pixelSize: parent.width * 0.55
+                            font.bold: true
+                        }
+                    }
+                    Column {
+                        anchors { left: letter.right; leftMargin: theme.gap; right: parent.right; rightMargin: theme.gap; verticalCenter: parent.verticalCenter }
+                        spacing: 2
+                        Text {
+                            width: parent.width
+                            text: page.term.tr(modelData.department)
+                            font.pixelSize: theme.small
+                            color: theme.muted
+                            elide: Text.ElideRight
+                        }
+                        Text {
+                            width: parent.width
+                            text: page.term.tr(modelData.svc.name)
+                            font.pixelSize: theme.large
+                            font.bold: true
+                            color: theme.text
+                            wrapMode: Text.WordWrap
+                            maximumLineCount: 2
+                            elide: Text.ElideRight
+                        }
+                        Text {
+                            objectName: "waiting_" + modelData.svc.code
+                            width: parent.width
+                            text: modelData.svc.waiting < 0 ? page.s.ticket_no_queue
+                                : page.s.ticket_waiting.arg(modelData.svc.waiting) + " · " + page.term.tr(modelData.svc.waitText)
+                            font.pixelSize: theme.body
+                            color: theme.primary
+                            elide: Text.ElideRight
+                        }
+                        Text {
+                            visible: modelData.svc.realName
+                            text: "▣ " + page.s.ticket_real_name
+                            font.pixelSize: theme.small
+                            color: theme.warn
+                        }
+                    }
+                    MouseArea {
+                        id: svcArea
+                        anchors.fill: parent
+                        onClicked: page.term.vm.chooseService(modelData.svc.code)
+                    }
+                }
+            }
+        }
+        Row {
+            id: pager
+            visible: page.pages > 1
+            anchors { bottom: parent.bottom; horizontalCenter: parent.horizontalCenter }
+            spacing: theme.pad
+            height: visible ? theme.touch : 0
+            BigButton { objectName: "page_prev"; theme: page.theme; text: "‹"; active: page.pageNo > 0; onClicked: page.pageNo-- }
+            Text { anchors.verticalCenter: parent.verticalCenter; text: (page.pageNo + 1) + " / " + page.pages; font.pixelSize: theme.large; color: theme.text }
+            BigButton { objectName: "page_next"; theme: page.theme; text: "›"; active: page.pageNo < page.pages - 1; onClicked: page.pageNo++ }
+        }
+    }
+
+    // 2. swipe the ID card (real-name service)
+    Column {
+        anchors.centerIn: parent
+        width: parent.width * 0.8
+        visible: page.flow.step === "card"
+        spacing: theme.pad
+        Text {
+            width: parent.width
+            text: page.s.ticket_card_title
+            font.pixelSize: theme.title
+            font.bold: true
+            color: theme.text
+            horizontalAlignment: Text.AlignHCenter
+        }
+        CardPicture { theme: page.theme; anchors.horizontalCenter: parent.horizontalCenter }
+        Text {
+            width: parent.width
+            text: page.s.ticket_card_body.arg(page.term.tr(page.flow.serviceName))
+            font.pixelSize: theme.large
+            color: theme.text
+            wrapMode: Text.WordWrap
+            horizontalAlignment: Text.AlignHCenter
+        }
+        MessageBand { theme: page.theme; width: parent.width; text: page.term.tr(page.flow.error) }
+    }
+
+    // 3. confirm
+    Column {
+        anchors.centerIn: parent
+        width: Math.min(parent.width * 0.7, theme.touch * 10)
+        visible: page.flow.step === "confirm" || page.flow.step === "issuing"
+        spacing: theme.pad
+        Text {
+            text: page.s.ticket_confirm_title
+            font.pixelSize: theme.title
+            font.bold: true
+            color: theme.text
+        }
+        Grid {
+            columns: 2
+            columnSpacing: theme.pad
+            rowSpacing: theme.gap
+            Text { text: page.s.ticket_confirm_service; font.pixelSize: theme.large; color: theme.muted }
+            Text { objectName: "confirm_service"; text: page.term.tr(page.flow.serviceName); font.pixelSize: theme.large; font.bold: true; color: theme.text }
+            Text { visible: page.term.vm.person.present; text: page.s.ticket_confirm_person; font.pixelSize: theme.large; color: theme.muted }
+            Text { objectName: "confirm_person"; visible: page.term.vm.person.present; text: page.term.vm.person.name + "  " + page.term.vm.person.id; font.pixelSize: theme.large; font.bold: true; color: theme.text }
+        }
+        MessageBand { objectName: "ticket_error"; theme: page.theme; width: parent.width; text: page.term.tr(page.flow.error) }
+        BigButton {
+            objectName: "confirm_ticket"
+            theme: page.theme
+            primary: true
+            width: parent.width
+            active: page.flow.step === "confirm"
+            text: page.flow.step === "issuing" ? page.s.ticket_issuing : page.s.ticket_confirm_button
+            onClicked: page.term.vm.confirmTicket()
+        }
+    }
+
+    // 4. the ticket
+    TicketResult {
+        anchors.fill: parent
+        visible: page.flow.step === "done"
+        term: page.term
+        ticket: page.flow.result
+        printed: page.flow.printed
+        printNote: page.flow.printNote
+        printing: page.flow.printing
+    }
+}

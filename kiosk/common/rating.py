@@ -1,0 +1,33 @@
+"""The five levels and the reason codes of 政务服务"好差评" (SPEC 4.2), shared by terminal and tablet."""
+
+from __future__ import annotations
+
+# level -> catalogue key; 5 非常满意 ... 1 非常不满意. Shown in this order, never pre-selected.
+LEVELS: tuple[int, ...] = (5, 4, 3, 2, 1)
+BAD_LEVELS = frozenset({1, 2})
+# reason codes for levels 1-2 (at least one is required)
+REASONS: tuple[str, ...] = (
+    "attitude",
+    "efficiency",
+    "competence",
+    "not_told_once",
+    "come_again",
+    "material_demands",
+    "integrity",
+    "other",
+)
+
+
+def level_key(level: int) -> str:
+    """Catalogue key of a level's words."""
+    return f"rating_level_{level}"
+
+
+def reason_key(code: str) -> str:
+    """Catalogue key of a reason's words."""
+    return f"rating_reason_{code}"
+
+
+def needs_reasons(level: int) -> bool:
+    """Bad ratings (1-2) need at least one reason."""
+    return level in BAD_LEVELS
