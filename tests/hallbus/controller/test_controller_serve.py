@@ -191,7 +191,7 @@ def test_kill_9_under_load_loses_no_acknowledged_ticket(
     # What the dead process had taken off the wire unanswered is asked again with the same
     # request id, as a terminal's outbox does: committed ones answer as before, others now.
     retried = {
-        rid: terminal.call("ticket.issue", {"service": service_of[rid]}, request_id=rid)["ticket"]["number"]
+        rid: terminal.call("ticket.issue", {"service": service_of[rid]}, request_id=rid, timeout=15)["ticket"]["number"]
         for rid in lost
     }
     lines = admin(config_file, tmp_path / "data", "tickets", "--json", "--date", today(config_file)).splitlines()
