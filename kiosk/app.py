@@ -112,7 +112,7 @@ def build_devices(cfg: HallConfig, node: str, data_dir: Path, board: HealthBoard
 
         url = spec.printer
         if url == "sim":
-            sim = _printer_simulator(sim_path("printer"), data_dir / "printed" / node)
+            sim = _printer_simulator(sim_path("printer"), data_dir / "printed" / node, spec.printer_width)
             if sim is not None:
                 devs.simulators["printer"] = sim
                 url = sim_path("printer")
@@ -135,7 +135,7 @@ def build_devices(cfg: HallConfig, node: str, data_dir: Path, board: HealthBoard
     return devs
 
 
-def _printer_simulator(link: str, out_dir: Path) -> Any:
+def _printer_simulator(link: str, out_dir: Path, width: int) -> Any:
     """The ESC/POS printer simulator on a pty (renders PNGs into `out_dir`), if that module is installed."""
     try:
         from devices.printer.sim import PrinterSimulator
@@ -143,7 +143,7 @@ def _printer_simulator(link: str, out_dir: Path) -> Any:
         log.warning("no printer simulator available; the terminal runs without a printer")
         return None
     out_dir.mkdir(parents=True, exist_ok=True)
-    sim = PrinterSimulator(link, out_dir=out_dir)
+    sim = PrinterSimulator(link, out_dir, width=width)
     start = getattr(sim, "start", None)
     if start is not None:
         start()

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 SCREENS = ("home", "ticket", "cases", "checkin", "guide", "rate")
 SECTIONS = ("screen", "person", "message", "services", "ticket", "cases", "checkin", "guide", "rate")
-CASE_NO_CHARS = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ-"
+CASE_NO_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-"
 VERIFY_CHARS = "0123456789X"
 # Controller error codes we explain in our own words (with what to do next); others keep theirs.
 KNOWN_FAULTS = {
@@ -499,7 +499,7 @@ class TerminalState:
     def pickup_ticket(self, case_no: str) -> None:
         """One touch: a ticket for the window where this case's result is collected."""
         case = next((c for c in self.cases.items if c["caseNo"] == case_no), None)
-        window = self.cfg.window(case["pickupWindow"]) if case and case["pickupWindow"] else None
+        window = views.find_window(self.cfg, case["pickupWindow"]) if case else None
         if window is None or not window.services:
             return
         self.screen = "ticket"

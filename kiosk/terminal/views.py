@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from hallbus.config import HallConfig, ServiceSection
+from hallbus.config import HallConfig, ServiceSection, WindowSection
 from hallbus.schemas import ServiceQueue
 from kiosk.common.i18n import Catalogue, Text, both
 
@@ -111,11 +111,19 @@ def deadline_text(cat: Catalogue, case: Mapping[str, Any]) -> Text:
     return cat.text("case_days_left", n=int(left), due=date_of(case.get("due_at")))
 
 
+def find_window(cfg: HallConfig, ref: Any) -> WindowSection | None:
+    """A window by its id ("3") or by its name as records give it ("3号窗口")."""
+    if not ref:
+        return None
+    ref = str(ref)
+    return cfg.window(ref) or next((w for w in cfg.windows if ref in (w.name, w.name_en)), None)
+
+
 def case_view(cfg: HallConfig, cat: Catalogue, case: Mapping[str, Any]) -> dict[str, Any]:
     """A case with its timeline, deadline words, how to collect, and the pickup window."""
     status = str(case.get("status", ""))
-    window_id = case.get("pickup_window")
-    window = cfg.window(str(window_id)) if window_id else None
+    window = find_window(cfg, case.get("pickup_window"))
+    window_id = window.id if window else ""
     ready = status in ("done", "decided") and window is not None
     timeline = [
         {
@@ -138,7 +146,7 @@ def case_view(cfg: HallConfig, cat: Catalogue, case: Mapping[str, Any]) -> dict[
         "dueAt": date_of(case.get("due_at")),
         "timeline": timeline,
         "result": str(case.get("result") or ""),
-        "pickupWindow": str(window_id or ""),
+        "pickupWindow": window_id,
         "pickupWindowName": both(window.name, window.name_en or window.name) if window else both("", ""),
         "canTakeTicket": ready and bool(window and window.services),
     }

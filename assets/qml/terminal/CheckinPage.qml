@@ -1,2 +1,60 @@
 import QtQuick
-Item { property Item term }
+import "../components"
+
+// Appointment check-in: scan the appointment QR or swipe the ID card; a priority ticket or a reason.
+Item {
+    id: page
+    required property Item term
+    readonly property QtObject theme: term.theme
+    readonly property var s: term.s
+    readonly property var flow: term.vm.checkin
+
+    Column {
+        anchors.centerIn: parent
+        width: parent.width * 0.8
+        visible: page.flow.step !== "done"
+        spacing: theme.pad
+        Text {
+            width: parent.width
+            text: page.flow.step === "loading" ? page.s.loading : page.s.checkin_wait_title
+            font.pixelSize: theme.title
+            font.bold: true
+            color: theme.text
+            horizontalAlignment: Text.AlignHCenter
+            wrapMode: Text.WordWrap
+        }
+        Row {
+            anchors.horizontalCenter: parent.horizontalCenter
+            spacing: theme.pad * 2
+            CardPicture { theme: page.theme }
+            Rectangle {
+                width: theme.touch * 2.3
+                height: width
+                radius: theme.radius
+                color: theme.surface
+                border.color: theme.primary
+                border.width: theme.border + 1
+                Text { anchors.centerIn: parent; text: "码"; font.pixelSize: parent.width * 0.5; font.bold: true; color: theme.primary }
+            }
+        }
+        Text {
+            width: parent.width
+            text: page.s.checkin_wait_body
+            font.pixelSize: theme.large
+            color: theme.text
+            wrapMode: Text.WordWrap
+            horizontalAlignment: Text.AlignHCenter
+        }
+        MessageBand { objectName: "checkin_error"; theme: page.theme; width: parent.width; text: page.term.tr(page.flow.error) }
+    }
+
+    TicketResult {
+        anchors.fill: parent
+        visible: page.flow.step === "done"
+        term: page.term
+        titleKey: "checkin_done_title"
+        ticket: page.flow.result
+        printed: page.flow.printed
+        printNote: page.flow.printNote
+    }
+}

@@ -1,2 +1,184 @@
 import QtQuick
-Item { property Item term }
+import "../components"
+
+// Service guide: pinyin initials keyboard and categories on the left, results on the right;
+// an item in full (materials, steps, time limits, fees, window, FAQ) with a print button.
+Item {
+    id: page
+    required property Item term
+    readonly property QtObject theme: term.theme
+    readonly property var s: term.s
+    readonly property var flow: term.vm.guide
+    readonly property bool detail: flow.item && flow.item.item !== undefined
+
+    // search
+    Item {
+        anchors.fill: parent
+        visible: !page.detail
+        Column {
+            id: left
+            anchors { left: parent.left; top: parent.top; bottom: parent.bottom }
+            width: parent.width * 0.5
+            spacing: theme.gap
+            Rectangle {
+                objectName: "guide_query"
+                width: parent.width
+                height: theme.touch
+                radius: theme.radius * 0.6
+                color: theme.surface
+                border.color: theme.primary
+                border.width: theme.border + 1
+                Text {
+                    anchors { left: parent.left; leftMargin: theme.gap; verticalCenter: parent.verticalCenter; right: parent.right }
+                    text: page.flow.query !== "" ? page.flow.query + "▏" : page.s.guide_search_hint
+                    font.pixelSize: page.flow.query !== "" ? theme.title : theme.body
+                    color: page.flow.query !== "" ? theme.text : theme.muted
+                    elide: Text.ElideRight
+                }
+            }
+            Keypad {
+                objectName: "guide_keypad"
+                theme: page.theme
+                keyWidth: Math.min(theme.touch, (left.width - spacing * 10) / 10.6)
+                prefix: "gkey_"
+                rows: [["Q","W","E","R","T","Y","U","I","O","P"], ["A","S","D","F","G","H","J","K","L"], ["Z","X","C","V","B","N","M","back","clear"]]
+                backText: "⌫"
+                onKey: (name) => page.term.vm.guideKey(name)
+            }
+            Text { text: page.s.guide_department; font.pixelSize: theme.body; color: theme.muted; visible: false }
+            Flow {
+                width: parent.width
+                spacing: theme.gap * 0.6
+                Repeater {
+                    model: [""].concat(page.flow.categories.slice(0, theme.elderly ? 5 : 11))
+                    Rectangle {
+                        objectName: "category_" + modelData
+                        height: theme.touch * 0.8
+                        width: catText.implicitWidth + theme.pad
+                        radius: height / 2
+                        color: page.flow.category === modelData ? theme.primary : theme.surface
+                        border.color: theme.line
+                        border.width: theme.border
+                        Text {
+                            id: catText
+                            anchors.centerIn: parent
+                            text: modelData === "" ? page.s.guide_all : modelData
+                            font.pixelSize: theme.body
+                            color: page.flow.category === modelData ? "white" : theme.text
+                        }
+                        MouseArea { anchors.fill: parent; onClicked: page.term.vm.guideCategory(modelData) }
+                    }
+                }
+            }
+        }
+        Item {
+            anchors { left: left.right; leftMargin: theme.pad; right: parent.right; top: parent.top; bottom: parent.bottom }
+            Text {
+                id: count
+                objectName: "guide_count"
+                text: page.flow.loading ? page.s.loading : page.s.guide_results.arg(page.flow.items.length)
+                font.pixelSize: theme.body
+                color: theme.muted
+            }
+            MessageBand {
+                id: guideError
+                theme: page.theme
+                anchors { top: count.bottom; topMargin: theme.gap; left: parent.left; right: parent.right }
+                text: page.term.tr(page.flow.error)
+            }
+            ListView {
+                objectName: "guide_results"
+                anchors { top: guideError.visible ? guideError.bottom : count.bottom; topMargin: theme.gap; left: parent.left; right: parent.right; bottom: parent.bottom }
+                clip: true
+                spacing: theme.gap * 0.6
+                boundsBehavior: Flickable.StopAtBounds
+                model: page.flow.items
+                delegate: Rectangle {
+                    objectName: "guide_item_" + modelData.item
+                    width: ListView.view.width
+                    height: Math.max(theme.touch, itemCol.implicitHeight + theme.gap)
+                    radius: theme.radius * 0.6
+                    color: itemArea.pressed ? "#dbe7f6" : theme.surface
+                    border.color: theme.line
+                    border.width: theme.border
+                    Column {
+                        id: itemCol
+                        anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter; margins: theme.gap }
+                        Text { width: parent.width; text: modelData.name; font.pixelSize: theme.large; font.bold: true; color: theme.text; wrapMode: Text.WordWrap }
+                        Text {
+                            width: parent.width
+                            text: modelData.department + (modelData.oneTrip ? "  ·  " + page.s.guide_one_trip : "")
+                            font.pixelSize: theme.small
+                            color: theme.muted
+                            elide: Text.ElideRight
+                        }
+                    }
+                    MouseArea { id: itemArea; anchors.fill: parent; onClicked: page.term.vm.guideOpen(modelData.item) }
+                }
+            }
+        }
+    }
+
+    // one item in full
+    Item {
+        anchors.fill: parent
+        visible: page.detail
+        Flickable {
+            id: flick
+            anchors { left: parent.left; right: parent.right; top: parent.top; bottom: actions.top; bottomMargin: theme.gap }
+            contentHeight: detailCol.implicitHeight
+            clip: true
+            boundsBehavior: Flickable.StopAtBounds
+            Column {
+                id: detailCol
+                width: flick.width
+                spacing: theme.gap
+                readonly property var it: page.flow.item || ({})
+                Text { objectName: "guide_title"; width: parent.width; text: detailCol.it.name || ""; font.pixelSize: theme.title; font.bold: true; color: theme.text; wrapMode: Text.WordWrap }
+                Text {
+                    width: parent.width
+                    text: (detailCol.it.department || "") + (detailCol.it.oneTrip ? "   ·   " + page.s.guide_one_trip : "")
+                    font.pixelSize: theme.body; color: theme.primary; wrapMode: Text.WordWrap
+                }
+                GuideSection { theme: page.theme; title: page.s.guide_materials; visible: (detailCol.it.materials || []).length > 0
+                    lines: (detailCol.it.materials || []).map(function (m, i) {
+                        var counts = []
+                        if (m.originals) counts.push(page.s.guide_originals.arg(m.originals))
+                        if (m.copies) counts.push(page.s.guide_copies.arg(m.copies))
+                        return (i + 1) + ". " + m.name + (counts.length ? "（" + counts.join("，") + "）" : "") + (m.note ? " — " + m.note : "")
+                    }) }
+                GuideSection { theme: page.theme; title: page.s.guide_conditions; lines: detailCol.it.conditions || []; visible: lines.length > 0 }
+                GuideSection { theme: page.theme; title: page.s.guide_steps; visible: lines.length > 0
+                    lines: (detailCol.it.steps || []).map(function (st, i) { return (i + 1) + ". " + st }) }
+                GuideSection { theme: page.theme; title: page.s.guide_time
+                    lines: [ (detailCol.it.promisedDays === 0 ? page.s.guide_immediate : (detailCol.it.promisedDays !== undefined && detailCol.it.promisedDays !== null ? page.s.guide_promised.arg(detailCol.it.promisedDays) : "—"))
+                             + (detailCol.it.legalDays ? "；" + page.s.guide_legal.arg(detailCol.it.legalDays) : "") ] }
+                GuideSection { theme: page.theme; title: page.s.guide_fees; lines: [detailCol.it.fees || "—"] }
+                GuideSection { theme: page.theme; title: page.s.guide_window; lines: [detailCol.it.window || "—"] }
+                GuideSection { theme: page.theme; title: page.s.guide_faq; visible: lines.length > 0
+                    lines: (detailCol.it.faq || []).map(function (f) { return "问：" + f.q + "\n答：" + f.a }) }
+                GuideSection { theme: page.theme; title: page.s.guide_mistakes; lines: detailCol.it.mistakes || []; visible: lines.length > 0 }
+            }
+        }
+        Row {
+            id: actions
+            anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
+            spacing: theme.gap
+            BigButton {
+                objectName: "guide_print"
+                theme: page.theme
+                primary: true
+                text: page.s.print_notice_button
+                onClicked: page.term.vm.guidePrint()
+            }
+            MessageBand {
+                objectName: "guide_print_note"
+                theme: page.theme
+                anchors.verticalCenter: parent.verticalCenter
+                width: parent.width - theme.touch * 5
+                error: false
+                text: page.term.tr(page.flow.printNote)
+            }
+        }
+    }
+}

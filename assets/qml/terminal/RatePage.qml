@@ -1,2 +1,124 @@
 import QtQuick
-Item { property Item term }
+import "../components"
+
+// Rate a finished matter (一事一评): find the case, five levels (none pre-selected), reasons for a bad one, thanks.
+Item {
+    id: page
+    required property Item term
+    readonly property QtObject theme: term.theme
+    readonly property var s: term.s
+    readonly property var flow: term.vm.rate
+
+    Item {
+        anchors.fill: parent
+        visible: page.flow.step === "case"
+        Text { id: caseTitle; text: page.s.rate_case_title; font.pixelSize: theme.title; font.bold: true; color: theme.text }
+        Text { id: caseBody; anchors.top: caseTitle.bottom; text: page.s.rate_case_body; font.pixelSize: theme.body; color: theme.muted }
+        CaseEntry {
+            anchors { top: caseBody.bottom; topMargin: theme.pad; left: parent.left; right: parent.right; bottom: parent.bottom }
+            term: page.term
+            flow: page.flow
+            submitText: page.s.rate_find
+            onFocusField: (name) => page.term.vm.rateField(name)
+            onKey: (name) => page.term.vm.rateKey(name)
+            onSubmit: page.term.vm.rateSubmitCase()
+        }
+    }
+
+    Item {
+        anchors.fill: parent
+        visible: page.flow.step === "pick"
+        Text { id: pickTitle; text: page.s.rate_pick_title; font.pixelSize: theme.title; font.bold: true; color: theme.text }
+        ListView {
+            anchors { top: pickTitle.bottom; topMargin: theme.gap; left: parent.left; right: parent.right; bottom: parent.bottom }
+            clip: true
+            spacing: theme.gap
+            model: page.flow.cases
+            delegate: Item {
+                width: ListView.view.width
+                height: cc.height
+                CaseCard { id: cc; term: page.term; c: modelData; showPickup: false; width: parent.width }
+                MouseArea { objectName: "rate_pick_" + modelData.caseNo; anchors.fill: parent; onClicked: page.term.vm.ratePick(modelData.caseNo) }
+            }
+        }
+    }
+
+    Column {
+        anchors.centerIn: parent
+        width: parent.width
+        visible: page.flow.step === "level"
+        spacing: theme.pad
+        Text { width: parent.width; text: page.s.rate_level_title; font.pixelSize: theme.title; font.bold: true; color: theme.text; horizontalAlignment: Text.AlignHCenter }
+        Text { width: parent.width; text: (page.flow.chosen.item || "") + "  " + (page.flow.chosen.caseNo || ""); font.pixelSize: theme.large; color: theme.muted; horizontalAlignment: Text.AlignHCenter }
+        Grid {
+            anchors.horizontalCenter: parent.horizontalCenter
+            columns: theme.elderly ? 3 : 5
+            spacing: theme.gap
+            Repeater {
+                model: page.flow.levels
+                Rectangle {
+                    objectName: "rate_level_" + modelData.level
+                    width: Math.min(theme.touch * 3, (page.width - theme.gap * 4) / 5)
+                    height: theme.touch * 2.2
+                    radius: theme.radius
+                    color: levelArea.pressed ? "#dbe7f6" : theme.surface
+                    border.color: theme.line
+                    border.width: theme.border
+                    Column {
+                        anchors.centerIn: parent
+                        spacing: theme.gap * 0.5
+                        Text { anchors.horizontalCenter: parent.horizontalCenter; text: "★".repeat(modelData.level); font.pixelSize: theme.large; color: "#d89b00" }
+                        Text { anchors.horizontalCenter: parent.horizontalCenter; text: page.term.tr(modelData.text); font.pixelSize: theme.large; font.bold: true; color: theme.text }
+                    }
+                    MouseArea { id: levelArea; anchors.fill: parent; onClicked: page.term.vm.rateLevel(modelData.level) }
+                }
+            }
+        }
+    }
+
+    Column {
+        anchors.fill: parent
+        visible: page.flow.step === "reasons"
+        spacing: theme.pad
+        Text { text: page.s.rate_reasons_title; font.pixelSize: theme.title; font.bold: true; color: theme.text }
+        Grid {
+            columns: theme.elderly ? 2 : 4
+            spacing: theme.gap
+            Repeater {
+                model: page.flow.reasonList
+                Rectangle {
+                    readonly property bool on: page.flow.reasons.indexOf(modelData.code) >= 0
+                    objectName: "rate_reason_" + modelData.code
+                    width: (page.width - theme.gap * (theme.elderly ? 1 : 3)) / (theme.elderly ? 2 : 4)
+                    height: theme.touch * 1.1
+                    radius: theme.radius
+                    color: on ? theme.primary : theme.surface
+                    border.color: theme.line
+                    border.width: theme.border
+                    Text {
+                        anchors.centerIn: parent
+                        width: parent.width - theme.gap
+                        text: (parent.on ? "✓ " : "") + page.term.tr(modelData.text)
+                        font.pixelSize: theme.large
+                        color: parent.on ? "white" : theme.text
+                        horizontalAlignment: Text.AlignHCenter
+                        wrapMode: Text.WordWrap
+                    }
+                    MouseArea { anchors.fill: parent; onClicked: page.term.vm.rateReason(modelData.code) }
+                }
+            }
+        }
+        MessageBand { theme: page.theme; width: parent.width; text: page.term.tr(page.flow.error) }
+        BigButton { objectName: "rate_send"; theme: page.theme; primary: true; width: theme.touch * 4; text: page.s.rate_send; onClicked: page.term.vm.rateSend() }
+    }
+
+    Column {
+        anchors.centerIn: parent
+        width: parent.width * 0.7
+        visible: page.flow.step === "thanks"
+        spacing: theme.pad
+        Text { objectName: "rate_thanks"; width: parent.width; text: page.s.rate_thanks_title; font.pixelSize: theme.title; font.bold: true; color: theme.ok; horizontalAlignment: Text.AlignHCenter }
+        Text { width: parent.width; text: page.s.rate_thanks_body; font.pixelSize: theme.large; color: theme.text; horizontalAlignment: Text.AlignHCenter; wrapMode: Text.WordWrap }
+        BigButton { anchors.horizontalCenter: parent.horizontalCenter; theme: page.theme; primary: true; width: theme.touch * 4; text: page.s.ticket_done_button; onClicked: page.term.vm.reset() }
+    }
+}

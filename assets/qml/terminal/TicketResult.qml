@@ -5,7 +5,7 @@ import "../components"
 // Shown after every ticket, and the only ticket the person gets when the printer fails.
 Rectangle {
     id: result
-    property Item term
+    required property Item term
     property var ticket: ({})
     property string printed: ""       // "", "yes", "no"
     property var printNote: ({})
