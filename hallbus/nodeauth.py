@@ -93,6 +93,12 @@ class NodeGuard:
                 )
         return None
 
+    def after_replies(self) -> None:
+        """Let the controller publish state once the replies are out."""
+        after = getattr(self.inner, "after_replies", None)
+        if after is not None:
+            after()
+
     def handle_batch(self, requests: list[Request]) -> list[schemas.RpcReply]:
         """Answer refused requests here; hand the rest to the controller in one batch."""
         replies: list[schemas.RpcReply | None] = [None] * len(requests)

@@ -23,8 +23,9 @@ from hallbus.controller.module import Clock, ModuleContext, ModuleFactory
 from hallbus.controller.queue import QueueModule
 from hallbus.controller.sdnotify import SdNotifier
 from hallbus.controller.store import Store, db_path
+from hallbus.nodeauth import NodeGuard, load_node_keys
 from hallbus.privacy import load_hall_key
-from hallbus.rpc import RpcServer
+from hallbus.rpc import Dispatcher, RpcServer
 from hallbus.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -132,10 +133,20 @@ class HallController:
             config, self.data_dir, clock=clock, hall_key=hall_key, publisher=self.bus, factories=factories,
             refresh_interval_s=REFRESH_INTERVAL_S, stats_interval_s=STATS_INTERVAL_S,
         )
-        self.rpc = RpcServer(self.bus, self.controller)
+        self.rpc = RpcServer(self.bus, self._guarded(self.controller))
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
         self._started = False
+
+    def _guarded(self, controller: Controller) -> Dispatcher:
+        """The controller behind the signed-node-id check when the hall has node keys."""
+        keys_file = self.config.privacy.node_keys_file
+        if not keys_file:
+            log.warning("no [privacy] node_keys_file: window actions are guarded by the broker ACL only")
+            return controller
+        keys = load_node_keys(self.config.resolve(keys_file))
+        log.info("window actions and ratings checked against %d node keys", len(keys))
+        return NodeGuard(controller, self.config, keys)
 
     def start(self, wait: float | None = 10.0) -> bool:
         """Publish the state, take requests, connect (retrying forever); True once connected within `wait`."""

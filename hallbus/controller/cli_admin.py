@@ -32,7 +32,14 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 
 def _open(ctx: Context) -> sqlite3.Connection | None:
     try:
-        return open_readonly(ctx.data_dir)
+        conn = open_readonly(ctx.data_dir)
+        # A database made by `hallbus cases import` alone has no queue tables yet.
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'days'").fetchone() is None:
+            conn.close()
+            print(f"hallbus: the hall database in {ctx.data_dir} has no queue yet: "
+                  "start `hallbus serve` with this --data once", file=sys.stderr)
+            return None
+        return conn
     except (StoreError, sqlite3.Error) as err:
         print(f"hallbus: {err}", file=sys.stderr)
         return None

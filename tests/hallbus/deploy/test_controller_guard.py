@@ -1,0 +1,57 @@
+"""The real controller with node keys refuses window actions from any but that window's counter."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from pathlib import Path
+
+import pytest
+
+from hallbus.brokerurl import parse_broker_url
+from hallbus.client import BusClient
+from hallbus.controller.app import HallController
+from hallbus.localbroker import LocalBroker
+from hallbus.rpc import RpcClient, RpcFault
+from hallbus.sample import open_all_day
+
+
+def test_controller_checks_signed_node_ids(broker: LocalBroker, tmp_path: Path) -> None:
+    keys = {"counter-3": secrets.token_hex(32), "counter-4": secrets.token_hex(32), "tablet-3": secrets.token_hex(32)}
+    (tmp_path / "node-keys.json").write_text(json.dumps(keys))
+    _path, cfg = open_all_day(tmp_path, extra="")
+    text = _path.read_text().replace(
+        f'key_file = "{tmp_path / "hall.key"}"',
+        f'key_file = "{tmp_path / "hall.key"}"\nnode_keys_file = "{tmp_path / "node-keys.json"}"',
+    )
+    _path, cfg = open_all_day(tmp_path, text=text)
+    assert cfg.privacy.node_keys_file
+    app = HallController(cfg, data_dir=tmp_path / "data", broker=parse_broker_url(broker.url), tick_s=0.2)
+    assert app.start(wait=5)
+    buses = []
+    try:
+        def rpc(node: str, key: str | None) -> RpcClient:
+            bus = BusClient(hall=cfg.hall.id, node=node, role="counter", broker=parse_broker_url(broker.url))
+            assert bus.start(wait=5)
+            buses.append(bus)
+            return RpcClient(bus, node_key=bytes.fromhex(key) if key else None)
+
+        c3 = rpc("counter-3", keys["counter-3"])
+        c4 = rpc("counter-4", keys["counter-4"])
+        stranger = rpc("counter-5", None)
+        time.sleep(0.2)
+        state = c3.call("window.login", {"window": "3", "staff": "s003", "password": "hall003"})["window"]
+        assert state["status"] == "idle" and state["staff"]["id"] == "s003"
+        for client in (c4, stranger):
+            with pytest.raises(RpcFault) as err:
+                client.call("window.pause", {"window": "3", "reason": "午休"})
+            assert err.value.code == "forbidden"
+        # Citizen methods are not guarded: any terminal may take a ticket.
+        assert stranger.call("ticket.issue", {"service": "A"})["ticket"]["number"] == "A001"
+        state = c3.call("window.call_next", {"window": "3"})["window"]
+        assert state["ticket"]["number"] == "A001"
+    finally:
+        for b in buses:
+            b.stop()
+        app.stop()
