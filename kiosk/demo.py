@@ -1,0 +1,370 @@
+"""`./hall demo`: the whole hall on one machine.
+
+A private Mosquitto and `hallbus serve` run as child processes; sample cases,
+appointments and the service guide are loaded; then every role runs in this process,
+each with its own bus connection, as its own window: the self-service terminal
+(terminal-1, with simulated SAM ID card reader, ESC/POS printer and QR scanner on
+ptys), the counter, the evaluation tablet and the window display of window 3, and the
+hall screen. With a display the windows are tiled on screen and stay up until Ctrl-C;
+without one (or with `--headless`) everything is drawn off-screen.
+
+Either way a scripted scenario plays once: a citizen swipes an ID card and takes a
+ticket, the counter calls it, the window display flashes, the hall screen announces
+it, the counter finishes, the tablet takes the rating, and the citizen's case list
+shows a deadline warning. After every step a screenshot of every window is written to
+`<out>/screens/`. Ctrl-C (or the end of a headless run) stops every process started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hallbus.config import REPO_ROOT, HallConfig
+from hallbus.localbroker import LocalBroker
+from hallbus.sample import open_all_day
+
+log = logging.getLogger("kiosk.demo")
+
+# (role, node, window size when tiled)
+SCREENS: list[tuple[str, str, tuple[int, int]]] = [
+    ("terminal", "terminal-1", (1280, 800)),
+    ("counter", "counter-3", (1280, 800)),
+    ("tablet", "tablet-3", (1280, 800)),
+    ("window", "window-3", (1366, 768)),
+    ("hall", "hall-1", (1920, 1080)),
+]
+CITIZEN_CASE = "ZW2026DEMO00001"
+
+
+class Demo:
+    """Everything the demo started, so it can all be stopped."""
+
+    def __init__(self, out: Path, *, headless: bool, step_pause_s: float) -> None:
+        self.out = out
+        self.headless = headless
+        self.step_pause_s = step_pause_s
+        self.broker: LocalBroker | None = None
+        self.serve: subprocess.Popen[bytes] | None = None
+        self.kiosks: dict[str, Any] = {}
+        self.cfg: HallConfig | None = None
+        self.cfg_path: Path | None = None
+        self.shots: list[Path] = []
+        self.step = 0
+        self.card: Any = None
+
+    # --- the parts ------------------------------------------------------------------------
+
+    def start_back_end(self) -> None:
+        """Broker, config, sample records and the controller."""
+        extra = (
+            "\n[devices.terminal-1]\nidcard = \"sim\"\nprinter = \"sim\"\nprinter_width = 80\nscanner = \"sim\"\n"
+            "\n[devices.counter-3]\n"  # staff log in by password in the demo (no PC/SC daemon needed)
+        )
+        self.cfg_path, self.cfg = open_all_day(self.out, extra=extra)
+        self.broker = LocalBroker(self.out / "broker")
+        self.broker.start()
+        print(f"demo: broker      {self.broker.url} (pid {self.broker.proc.pid if self.broker.proc else '?'})")
+        data = self.out / "data"
+        self._records(data)
+        log_file = open(self.out / "controller.log", "ab")
+        self.serve = subprocess.Popen(
+            [sys.executable, "-m", "hallbus", "serve", "--config", str(self.cfg_path), "--broker", self.broker.url,
+             "--data", str(data), "--tick", "0.5"],
+            cwd=REPO_ROOT, stdout=log_file, stderr=log_file,
+        )
+        log_file.close()
+        print(f"demo: controller  hallbus serve (pid {self.serve.pid}), state in {data}, log {self.out / 'controller.log'}")
+
+    def _records(self, data: Path) -> None:
+        """Sample cases and appointments for today, plus a case of the demo citizen near its deadline."""
+        from devices.idcard.samples import sample_card
+
+        self.card = sample_card("resident")
+        samples = self.out / "samples"
+        now = dt.datetime.now().astimezone()
+        self._run([sys.executable, "-m", "hallbus.records.samples", "--out", str(samples), "--now", now.isoformat()])
+        accepted = now - dt.timedelta(days=14)
+        mine = [{
+            "case_no": CITIZEN_CASE, "item": "个体工商户设立登记", "item_code": "scjg-gtgsh-sl",
+            "applicant_name": self.card.name, "id_number": self.card.id_number, "status": "reviewing",
+            "accepted_at": accepted.isoformat(), "promised_days": 15, "handler": "李明",
+            "department": "县市场监督管理局", "pickup_window": "3号窗口", "result": "窗口领取",
+        }]
+        (samples / "citizen.json").write_text(json.dumps(mine, ensure_ascii=False), encoding="utf-8")
+        assert self.cfg_path is not None
+        for name in ("records.json", "citizen.json"):
+            path = samples / name
+            if path.exists():
+                self._run([sys.executable, "-m", "hallbus", "cases", "import", str(path),
+                           "--config", str(self.cfg_path), "--data", str(data)])
+        # The import files stand for an upstream export with full ID numbers: gone once imported.
+        for path in samples.iterdir():
+            path.unlink()
+        samples.rmdir()
+
+    def _run(self, cmd: list[str]) -> None:
+        done = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd[:5])} failed:\n{done.stderr[-2000:]}")
+
+    def start_screens(self) -> None:
+        """One Kiosk per role in this process, tiled on a screen when there is one."""
+        from kiosk.app import Kiosk, Options
+        from kiosk.roles import ROLES
+
+        assert self.cfg is not None and self.broker is not None
+        x = y = 0
+        row_h = 0
+        for role, node, size in SCREENS:
+            if role not in ROLES:
+                print(f"demo: the {role} role is not built yet; skipped")
+                continue
+            k = Kiosk(Options(role=role, node=node, broker=self.broker.url, data=self.out / "kiosk" / node,
+                              size=size if self.headless else (size[0] // 2, size[1] // 2)), self.cfg)
+            window = k.start()
+            if not self.headless:
+                w, h = size[0] // 2, size[1] // 2
+                if x + w > 2560:
+                    x, y, row_h = 0, y + row_h + 30, 0
+                window.setPosition(x, y)
+                x += w + 10
+                row_h = max(row_h, h)
+            self.kiosks[role] = k
+            print(f"demo: screen      kiosk --role {role} --node {node}")
+
+    def stop(self) -> None:
+        """Stop every screen, the controller and the broker: nothing is left running."""
+        for k in self.kiosks.values():
+            try:
+                k.stop()
+            except Exception:
+                log.exception("a screen did not stop cleanly")
+        self.kiosks.clear()
+        if self.serve is not None and self.serve.poll() is None:
+            self.serve.send_signal(signal.SIGTERM)
+            try:
+                self.serve.wait(15)
+            except subprocess.TimeoutExpired:
+                self.serve.kill()
+                self.serve.wait(5)
+        self.serve = None
+        if self.broker is not None:
+            self.broker.stop()
+            self.broker = None
+
+    # --- the scenario ---------------------------------------------------------------------
+
+    def shoot(self, name: str) -> None:
+        """A screenshot of every window, named after the step."""
+        from kiosk.qt.drive import pump
+
+        pump(0.6)  # let the last change be drawn
+        self.step += 1
+        for role, k in self.kiosks.items():
+            path = self.out / "screens" / f"{self.step:02d}-{name}-{role}.png"
+            try:
+                k.grab(path)
+                self.shots.append(path)
+            except OSError as err:
+                log.error("screenshot failed: %s", err)
+        print(f"demo: step {self.step:2d}  {name}")
+        pump(self.step_pause_s)
+
+    def scenario(self) -> list[str]:
+        """Play the scripted day in the hall; return what did not happen as expected."""
+        from kiosk.qt.drive import pump, wait_until
+
+        problems: list[str] = []
+
+        def expect(ok: bool, what: str) -> None:
+            if not ok:
+                problems.append(what)
+                print(f"demo: !! {what}")
+
+        for role, k in self.kiosks.items():
+            expect(wait_until(lambda k=k: k.shell.connected, 15), f"{role} did not connect to the broker")
+        pump(1.0)
+        self.shoot("start")
+        steps: list[tuple[str, Callable[[], None]]] = [
+            ("card-swiped", lambda: self._take_ticket_part1(expect)),
+            ("ticket-taken", lambda: self._take_ticket_part2(expect)),
+            ("called", lambda: self._call(expect)),
+            ("finished", lambda: self._finish(expect)),
+            ("rated", lambda: self._rate(expect)),
+            ("case-deadline", lambda: self._cases(expect)),
+        ]
+        for name, act in steps:
+            try:
+                act()
+            except Exception as err:  # a broken step must not leave processes behind
+                log.exception("step %s failed", name)
+                expect(False, f"step {name} raised {err!r}")
+            self.shoot(name)
+        return problems
+
+    # Terminal: the citizen swipes a card and takes a real-name ticket for 企业开办 (B).
+    def _take_ticket_part1(self, expect: Callable[[bool, str], None]) -> None:
+        from kiosk.qt.drive import text, touch, wait_until
+
+        k = self.kiosks.get("terminal")
+        if k is None:
+            return
+        w = k.window
+        expect(touch(w, "tile_ticket"), "terminal: no 取号 tile")
+        expect(touch(w, "service_B"), "terminal: no 企业开办 service")
+        k.devices.simulators["idcard"].place(self.card)
+        expect(wait_until(lambda: text(w, "person_name").startswith("张"), 10), "terminal: the card was not read")
+
+    def _take_ticket_part2(self, expect: Callable[[bool, str], None]) -> None:
+        from kiosk.qt.drive import text, touch, wait_until
+
+        k = self.kiosks.get("terminal")
+        if k is None:
+            return
+        w = k.window
+        expect(touch(w, "confirm_ticket"), "terminal: no confirm button")
+        expect(wait_until(lambda: text(w, "ticket_number").startswith("B"), 10), "terminal: no ticket number")
+        self.ticket = text(w, "ticket_number")
+        printer = k.devices.simulators.get("printer")
+        if printer is not None:
+            expect(printer.wait_for_tickets(1, timeout=10), "terminal: nothing was printed")
+        k.devices.simulators["idcard"].remove()
+
+    def _counter(self) -> Any:
+        return self.kiosks.get("counter")
+
+    def _call(self, expect: Callable[[bool, str], None]) -> None:
+        """Window 3's staff logs in and calls the next ticket (the citizen's)."""
+        drive_counter_call(self, expect)
+
+    def _finish(self, expect: Callable[[bool, str], None]) -> None:
+        drive_counter_finish(self, expect)
+
+    def _rate(self, expect: Callable[[bool, str], None]) -> None:
+        drive_tablet_rate(self, expect)
+
+    def _cases(self, expect: Callable[[bool, str], None]) -> None:
+        """Back at the terminal, the citizen checks the case: a deadline warning shows."""
+        from kiosk.qt.drive import find, touch, wait_until
+
+        k = self.kiosks.get("terminal")
+        if k is None:
+            return
+        w = k.window
+        k.role.reset()
+        expect(touch(w, "tile_cases"), "terminal: no 办件查询 tile")
+        wait_until(lambda: find(w, "case_method_card") is not None, 5)
+        k.devices.simulators["idcard"].place(self.card)
+        expect(wait_until(lambda: find(w, f"case_deadline_{CITIZEN_CASE}") is not None, 10),
+               "terminal: the citizen's case did not show")
+        k.devices.simulators["idcard"].remove()
+
+
+# The counter and tablet steps drive those roles' own pages; they live apart so each role's
+# object names are in one place.
+def drive_counter_call(demo: Demo, expect: Callable[[bool, str], None]) -> None:
+    """Log in at window 3 with a staff password and call the next ticket."""
+    from kiosk.qt.drive import touch, wait_until
+
+    k = demo.kiosks.get("counter")
+    if k is None:
+        return
+    w = k.window
+    for name, value in (("login_staff", "s003"), ("login_password", "hall003")):
+        touch(w, name)
+        for ch in value:
+            touch(w, f"key_{ch}")
+    touch(w, "login_submit")
+    expect(wait_until(lambda: k.role.keep[0].logged_in, 10), "counter: staff login failed")
+    expect(touch(w, "action_call_next"), "counter: no 叫号 button")
+    expect(wait_until(lambda: bool(k.role.keep[0].current), 10), "counter: nothing was called")
+
+
+def drive_counter_finish(demo: Demo, expect: Callable[[bool, str], None]) -> None:
+    """The matter is done: 办结."""
+    from kiosk.qt.drive import touch
+
+    k = demo.kiosks.get("counter")
+    if k is None:
+        return
+    expect(touch(k.window, "action_finish"), "counter: no 办结 button")
+
+
+def drive_tablet_rate(demo: Demo, expect: Callable[[bool, str], None]) -> None:
+    """The citizen taps 满意 on the tablet."""
+    from kiosk.qt.drive import touch, wait_until
+
+    k = demo.kiosks.get("tablet")
+    if k is None:
+        return
+    w = k.window
+    expect(touch(w, "face_4", timeout=10), "tablet: the faces did not show")
+    expect(wait_until(lambda: k.role.keep[0].step == "thanks", 10), "tablet: the rating was not taken")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `./hall demo` (`python -m kiosk.demo`)."""
+    ap = argparse.ArgumentParser(prog="./hall demo", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, default=None, help="folder for screenshots, logs and state")
+    ap.add_argument("--headless", action="store_true", help="draw off-screen even when there is a display")
+    ap.add_argument("--keep", action="store_true", help="with a display: keep running after the scenario")
+    ap.add_argument("--pause", type=float, default=None, help="seconds to linger after each step")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    headless = args.headless or not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if headless:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        os.environ.setdefault("QT_QUICK_BACKEND", "software")
+    out = (args.out or REPO_ROOT / "demo-out" / time.strftime("%Y%m%d-%H%M%S")).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"demo: everything goes to {out}")
+
+    from PySide6.QtGui import QFont, QGuiApplication
+
+    from kiosk.app import FONT_FAMILY, _quit_on_signals
+
+    app = QGuiApplication.instance() or QGuiApplication([])
+    assert isinstance(app, QGuiApplication)
+    app.setFont(QFont(FONT_FAMILY))
+    demo = Demo(out, headless=headless, step_pause_s=args.pause if args.pause is not None else (0.0 if headless else 2.0))
+    notifier = _quit_on_signals(app)
+    interrupted = {"flag": False}
+    signal.signal(signal.SIGINT, lambda *_: interrupted.__setitem__("flag", True))
+    code = 0
+    try:
+        demo.start_back_end()
+        demo.start_screens()
+        problems = demo.scenario()
+        print(f"demo: {len(demo.shots)} screenshots in {out / 'screens'}")
+        printed = sorted((out / "kiosk").glob("*/printed/**/*.png"))
+        if printed:
+            print(f"demo: printed tickets rendered to {printed[0].parent}")
+        if problems:
+            print(f"demo: {len(problems)} step(s) did not go as expected (see above)")
+            code = 1
+        if not headless and args.keep and not interrupted["flag"]:
+            print("demo: the hall is running; press Ctrl-C to stop everything")
+            app.exec()
+    except KeyboardInterrupt:
+        code = 130
+    finally:
+        demo.stop()
+        del notifier
+        print("demo: stopped; no process left running")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

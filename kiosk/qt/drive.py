@@ -1,0 +1,64 @@
+"""Drive the real QML as a finger would, outside pytest (the demo's scripted citizen and staff)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QCoreApplication, QEventLoop, QPoint, QPointF, Qt
+from PySide6.QtQuick import QQuickItem, QQuickWindow
+from PySide6.QtTest import QTest
+
+
+def pump(seconds: float) -> None:
+    """Run the event loop for a while (timers, bus signals and rendering go on)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        time.sleep(0.005)
+
+
+def wait_until(pred: Callable[[], bool], timeout: float = 10.0, what: str = "") -> bool:
+    """Run the event loop until `pred()` holds; False (never an exception) after `timeout`."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            if pred():
+                return True
+        except Exception:  # the item may not exist yet
+            pass
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        time.sleep(0.005)
+    return False
+
+
+def find(window: QQuickWindow, name: str) -> QQuickItem | None:
+    """The last visible item called `name` in the window, or None."""
+    found: list[QQuickItem] = []
+    stack = [window.contentItem()]
+    while stack:
+        node = stack.pop()
+        if not node.isVisible():
+            continue
+        if node.objectName() == name:
+            found.append(node)
+        stack.extend(node.childItems())
+    return found[-1] if found else None
+
+
+def touch(window: QQuickWindow, name: str, timeout: float = 10.0) -> bool:
+    """Tap the middle of the visible item called `name`; False if it never appeared."""
+    if not wait_until(lambda: (i := find(window, name)) is not None and i.width() > 0, timeout):
+        return False
+    target = find(window, name)
+    assert target is not None
+    centre = target.mapToScene(QPointF(target.width() / 2, target.height() / 2))
+    QTest.mouseClick(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     QPoint(int(centre.x()), int(centre.y())))
+    return True
+
+
+def text(window: QQuickWindow, name: str) -> str:
+    """The `text` of the visible item called `name` ("" when absent)."""
+    item = find(window, name)
+    return str(item.property("text")) if item is not None else ""

@@ -1,0 +1,52 @@
+"""`./hall demo --headless`: the scripted scenario runs, every screen is captured, nothing is left running."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmd:
+            found.append(f"{pid}: {cmd}")
+    return found
+
+
+@pytest.mark.slow
+def test_headless_demo_plays_the_scenario_and_stops_everything(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("DISPLAY", None)
+    done = subprocess.run([sys.executable, "-m", "kiosk.demo", "--headless", "--out", str(out)],
+                          cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    from kiosk.roles import ROLES
+
+    shots = sorted((out / "screens").glob("*.png"))
+    roles_shot = {p.stem.split("-")[-1] for p in shots}
+    assert roles_shot == {r for r in ("terminal", "counter", "tablet", "window", "hall") if r in ROLES}
+    assert any("ticket-taken" in p.name for p in shots)
+    assert list((out / "kiosk").glob("*/printed/**/*.png")), "the simulated printer rendered no ticket"
+    assert _processes_mentioning(str(out)) == [], "the demo left processes running"
+    # Privacy: the demo citizen's full ID number appears in no log, database or state file.
+    from devices.idcard.samples import sample_card
+
+    number = sample_card("resident").id_number.encode()
+    leaks = [p for p in out.rglob("*") if p.is_file() and p.suffix != ".png"
+             and number in p.read_bytes()]
+    assert leaks == [], f"full ID number found in {leaks}"
+    assert number.decode() not in done.stdout + done.stderr
