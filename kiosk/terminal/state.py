@@ -478,8 +478,8 @@ class TerminalState:
         self._changed("cases")
 
     def _query_cases(self, body: dict[str, Any], via: str) -> None:
-        keep = (self.cases.case_no, self.cases.verify) if via == "number" else ("", "")
-        self.cases = CaseFlow(step="loading", via=via, case_no=keep[0], verify=keep[1])
+        keep = (self.cases.case_no, self.cases.verify, self.cases.focus) if via == "number" else ("", "", "caseNo")
+        self.cases = CaseFlow(step="loading", via=via, case_no=keep[0], verify=keep[1], focus=keep[2])
         self._changed("cases")
 
         def ok(data: dict[str, Any]) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from devices.idcard.samples import sample_card
 from devices.printer.escpos import PaperState
-from tests.kiosk.conftest import Hall, Sims
+from tests.kiosk.conftest import T0, Hall, Sims
 from tests.kiosk.helpers import item, text_of, touch
 
 
@@ -49,3 +50,166 @@ def test_paper_out_shows_the_ticket_on_screen_and_tells_staff(kiosk: Any, hall: 
     assert item(qtbot, window, "ticket_qr").property("text").startswith("https://")
     assert kiosk.board.get("printer").state == "paper_out"
     assert sims.printer.tickets == []
+
+
+def _case(no: str, id_number: str, **kw: Any) -> dict[str, Any]:
+    rec = {
+        "case_no": no, "item": "个体工商户设立登记", "item_code": "scjg-gtgsh-sl", "applicant_name": "张测试",
+        "id_number": id_number, "status": "reviewing", "accepted_at": T0.isoformat(), "promised_days": 10,
+        "handler": "李明", "department": "县市场监督管理局", "pickup_window": "3号窗口", "result": "窗口领取",
+    }
+    rec.update(kw)
+    return rec
+
+
+def test_cases_by_card_show_progress_and_take_a_pickup_ticket_in_one_touch(kiosk: Any, hall: Hall, sims: Sims, qtbot: Any) -> None:
+    card = sample_card("resident")
+    hall.import_records([
+        _case("ZW2026030300001", card.id_number),
+        _case("ZW2026030300002", card.id_number, status="done", finished_at=(T0 + dt.timedelta(hours=2)).isoformat()),
+        _case("ZW2026030300003", sample_card("resident", seq="003").id_number),
+    ])
+    window = kiosk.window
+    touch(qtbot, window, "tile_cases")
+    item(qtbot, window, "case_method_card")
+    sims.idcard.place(card)
+    count = item(qtbot, window, "cases_count")
+    qtbot.waitUntil(lambda: text_of(count) == "查询到 2 件办件", timeout=5000)
+    deadline = item(qtbot, window, "case_deadline_ZW2026030300001")
+    assert "10 个工作日" in text_of(deadline)
+    assert "已办结" in text_of(item(qtbot, window, "case_deadline_ZW2026030300002"))
+    assert "张**" in kiosk.role.keep[0].cases.items[0]["applicant"]
+
+    cases_list = item(qtbot, window, "cases_list")  # the second case is below the fold: scroll, as a finger would
+    cases_list.setProperty("contentY", cases_list.property("contentHeight") - cases_list.height())
+    touch(qtbot, window, "pickup_ZW2026030300002")  # done: collect at 3号窗口, whose first service is B
+    number = item(qtbot, window, "ticket_number")
+    qtbot.waitUntil(lambda: text_of(number).startswith("B"), timeout=5000)
+    assert sims.printer.wait_for_tickets(1, timeout=10)
+
+
+def test_cases_by_number_and_last_six_on_the_keypad(kiosk: Any, hall: Hall, qtbot: Any) -> None:
+    other = sample_card("resident", seq="007")
+    hall.import_records([_case("ZW2026030300009", other.id_number, status="correction_needed")])
+    window = kiosk.window
+    touch(qtbot, window, "tile_cases")
+    touch(qtbot, window, "case_method_number")
+    for ch in "ZW2026030300009":
+        touch(qtbot, window, f"key_{ch}")
+    touch(qtbot, window, "field_verify")
+    for ch in "123456":  # wrong
+        touch(qtbot, window, f"vkey_{ch}")
+    touch(qtbot, window, "entry_submit")
+    state = kiosk.role.keep[0]
+    qtbot.waitUntil(lambda: state.cases.step == "keypad" and state.cases.error is not None, timeout=5000)
+    for _ in range(6):
+        touch(qtbot, window, "vkey_back")
+    for ch in other.id_number[-6:]:
+        touch(qtbot, window, f"vkey_{ch}")
+    touch(qtbot, window, "entry_submit")
+    chip = item(qtbot, window, "case_status_ZW2026030300009")
+    assert "补正" in text_of(chip.childItems()[0])
+
+
+def test_checkin_by_appointment_qr_gives_a_priority_ticket(kiosk: Any, hall: Hall, sims: Sims, qtbot: Any) -> None:
+    person = sample_card("resident", seq="011")
+    hall.import_records([{
+        "kind": "appointment", "code": "YY202603030001", "service": "C", "item": "灵活就业人员参保登记",
+        "applicant_name": "李预约", "id_number": person.id_number,
+        "slot_start": (T0 + dt.timedelta(minutes=10)).isoformat(), "slot_end": (T0 + dt.timedelta(minutes=40)).isoformat(),
+        "status": "booked",
+    }])
+    window = kiosk.window
+    touch(qtbot, window, "tile_checkin")
+    sims.scanner.scan("not an appointment")
+    error = item(qtbot, window, "checkin_error")
+    qtbot.waitUntil(lambda: "预约" in str(error.property("text")), timeout=5000)
+    sims.scanner.scan("ZWFW:APPT:YY202603030001")
+    number = item(qtbot, window, "ticket_number")
+    qtbot.waitUntil(lambda: text_of(number).startswith("C"), timeout=5000)
+    assert kiosk.role.keep[0].checkin.result["channel"] == "appointment"
+
+
+def test_guide_search_by_pinyin_initials_and_print_the_notice(kiosk: Any, sims: Sims, qtbot: Any) -> None:
+    window = kiosk.window
+    touch(qtbot, window, "tile_guide")
+    state = kiosk.role.keep[0]
+    qtbot.waitUntil(lambda: len(state.guide.items) >= 20 and not state.guide.loading, timeout=5000)
+    for ch in "GTGSH":
+        touch(qtbot, window, f"gkey_{ch}")
+    qtbot.waitUntil(lambda: not state.guide.loading and state.guide.query == "GTGSH", timeout=5000)
+    names = [i["name"] for i in state.guide.items]
+    assert names and all("个体工商户" in n for n in names), names
+    touch(qtbot, window, f"guide_item_{state.guide.items[0]['item']}")
+    title = item(qtbot, window, "guide_title")
+    qtbot.waitUntil(lambda: "个体工商户" in text_of(title), timeout=5000)
+    assert state.guide.item["materials"]
+    touch(qtbot, window, "guide_print")
+    assert sims.printer.wait_for_tickets(1, timeout=10)
+    qtbot.waitUntil(lambda: state.guide.printed is True, timeout=5000)
+
+
+def test_idle_countdown_then_everything_about_the_person_is_gone(kiosk: Any, hall: Hall, sims: Sims, qtbot: Any) -> None:
+    kiosk.shell.idle.idle_s, kiosk.shell.idle.countdown_s = 1.0, 1.5
+    window = kiosk.window
+    state = kiosk.role.keep[0]
+    touch(qtbot, window, "tile_ticket")
+    sims.idcard.place(sample_card("resident"))
+    qtbot.waitUntil(lambda: state.person is not None, timeout=5000)
+    touch(qtbot, window, "service_A")
+    touch(qtbot, window, "confirm_ticket")
+    qtbot.waitUntil(lambda: state.ticket.step == "done", timeout=5000)
+    kiosk.shell.setLanguage("en")
+    kiosk.shell.touched()
+    overlay = item(qtbot, window, "idle_overlay", timeout=4000)
+    assert overlay.isVisible()
+    qtbot.waitUntil(lambda: state.screen == "home" and kiosk.shell.idleLeft == 0, timeout=5000)
+    assert state.is_empty()
+    vm = kiosk.role.properties["vm"]
+    assert vm.property("person")["present"] is False
+    assert vm.property("ticket")["result"] == {}
+    assert vm.property("cases")["items"] == []
+    assert kiosk.shell.language == "zh_CN"
+    assert item(qtbot, window, "tile_ticket").isVisible()
+
+
+def test_broker_gone_shows_the_banner_keeps_state_and_refuses_clearly(kiosk: Any, hall: Hall, qtbot: Any) -> None:
+    window = kiosk.window
+    touch(qtbot, window, "tile_ticket")
+    waiting = item(qtbot, window, "waiting_A")
+    before = text_of(waiting)
+    hall.broker.stop()
+    banner = item(qtbot, window, "banner_offline", timeout=8000)
+    assert banner.isVisible()
+    assert text_of(waiting) == before  # the last state stays on screen
+    touch(qtbot, window, "service_A")
+    touch(qtbot, window, "confirm_ticket")
+    state = kiosk.role.keep[0]
+    qtbot.waitUntil(lambda: state.ticket.error is not None, timeout=5000)
+    assert "连接不上大厅服务器" in state.ticket.error["zh_CN"]
+    hall.broker.start()
+    qtbot.waitUntil(lambda: not banner.isVisible(), timeout=10000)
+
+
+def test_language_and_large_print_switches(kiosk: Any, qtbot: Any) -> None:
+    window = kiosk.window
+    tile = item(qtbot, window, "tile_ticket")
+    size_before = tile.height()
+    touch(qtbot, window, "lang_switch")
+    qtbot.waitUntil(lambda: kiosk.shell.language == "en", timeout=2000)
+    assert text_of(item(qtbot, window, "lang_switch").childItems()[0].childItems()[0]) == "中文"
+    assert any(text_of(i) == "Take a ticket" for i in _texts(window))
+    touch(qtbot, window, "elderly_switch")
+    qtbot.waitUntil(lambda: kiosk.shell.elderly, timeout=2000)
+    theme_big = [i for i in _texts(window) if text_of(i) == "Take a ticket"][0].property("font").pixelSize()
+    touch(qtbot, window, "elderly_switch")
+    qtbot.waitUntil(lambda: not kiosk.shell.elderly, timeout=2000)
+    theme_std = [i for i in _texts(window) if text_of(i) == "Take a ticket"][0].property("font").pixelSize()
+    assert theme_big > theme_std
+    assert size_before > 0
+
+
+def _texts(window: Any) -> list[Any]:
+    from tests.kiosk.helpers import visible_items
+
+    return [i for i in visible_items(window.contentItem()) if i.property("text") is not None and isinstance(i.property("text"), str)]

@@ -116,7 +116,11 @@ Item {
             spacing: theme.gap
             model: page.flow.items
             boundsBehavior: Flickable.StopAtBounds
-            delegate: CaseCard { term: page.term; c: modelData; width: ListView.view.width }
+            delegate: Item {
+                width: ListView.view.width
+                height: caseCard.height
+                CaseCard { id: caseCard; term: page.term; c: modelData; width: parent.width }
+            }
         }
     }
 }
