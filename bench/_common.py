@@ -39,3 +39,53 @@ def bare_client(client_id: str, host: str, port: int) -> mqtt.Client:
 def emit(result: dict[str, Any]) -> None:
     """The final line of every benchmark: one JSON object."""
     print(json.dumps(result, ensure_ascii=False))
+
+
+class BareEcho:
+    """The floor of a request/response on this broker: one plain paho client asks, another answers."""
+
+    def __init__(self, host: str, port: int, payload: bytes) -> None:
+        import threading
+
+        self.payload = payload
+        self.server = bare_client("echo-server", host, port)
+        self.server.on_message = lambda c, _u, msg: c.publish("bench/echo/resp", msg.payload, qos=1)
+        self.server.subscribe("bench/echo/req", qos=1)
+        self.client = bare_client("echo-client", host, port)
+        self._got = threading.Event()
+        self.client.on_message = lambda _c, _u, _m: self._got.set()
+        self.client.subscribe("bench/echo/resp", qos=1)
+
+    def once(self) -> float:
+        """One round trip, in seconds."""
+        import time
+
+        self._got.clear()
+        t0 = time.perf_counter()
+        self.client.publish("bench/echo/req", self.payload, qos=1)
+        if not self._got.wait(5):
+            raise RuntimeError("echo timed out")
+        return time.perf_counter() - t0
+
+    def close(self) -> None:
+        """Disconnect both clients."""
+        for c in (self.client, self.server):
+            c.disconnect()
+            c.loop_stop()
+
+
+def interleaved(a: Any, b: Any, n: int, warmup: int) -> tuple[list[float], list[float]]:
+    """Time `a()` and `b()` n times each, alternating which goes first, after a warm-up."""
+    for _ in range(warmup):
+        a()
+        b()
+    ta: list[float] = []
+    tb: list[float] = []
+    for i in range(n):
+        if i % 2:
+            ta.append(a())
+            tb.append(b())
+        else:
+            tb.append(b())
+            ta.append(a())
+    return ta, tb

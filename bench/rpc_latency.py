@@ -15,13 +15,12 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import bare_client, emit, summary_ms  # noqa: E402
+from bench._common import BareEcho, emit, interleaved, summary_ms  # noqa: E402
 from hallbus.brokerurl import parse_broker_url  # noqa: E402
 from hallbus.client import BusClient  # noqa: E402
 from hallbus.localbroker import LocalBroker  # noqa: E402
@@ -38,14 +37,8 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp, LocalBroker(Path(tmp)) as broker:
         addr = parse_broker_url(broker.url)
-        # bare echo
-        echo_srv = bare_client("echo-server", broker.host, broker.port)
-        echo_srv.on_message = lambda c, _u, msg: c.publish("bench/echo/resp", msg.payload, qos=1)
-        echo_srv.subscribe("bench/echo/req", qos=1)
-        echo_cli = bare_client("echo-client", broker.host, broker.port)
-        got = threading.Event()
-        echo_cli.on_message = lambda _c, _u, _m: got.set()
-        echo_cli.subscribe("bench/echo/resp", qos=1)
+        payload = b'{"v":1,"ts":"2026-01-01T00:00:00+08:00","request_id":"x"}'
+        echo = BareEcho(broker.host, broker.port, payload)
         # hallbus rpc
         srv_bus = BusClient(hall="bench", node="controller", role="controller", broker=addr, persistent_session=True)
         srv_bus.start(wait=5)
@@ -56,39 +49,17 @@ def main() -> int:
         cli_bus.start(wait=5)
         rpc = RpcClient(cli_bus)
         time.sleep(0.3)
-        payload = b'{"v":1,"ts":"2026-01-01T00:00:00+08:00","request_id":"x"}'
-
-        def echo_once() -> float:
-            got.clear()
-            t0 = time.perf_counter()
-            echo_cli.publish("bench/echo/req", payload, qos=1)
-            if not got.wait(5):
-                raise RuntimeError("echo timed out")
-            return time.perf_counter() - t0
 
         def rpc_once() -> float:
             t0 = time.perf_counter()
             rpc.call("stats.today", {}, timeout=5)
             return time.perf_counter() - t0
 
-        for _ in range(args.warmup):
-            echo_once()
-            rpc_once()
-        echo_t: list[float] = []
-        rpc_t: list[float] = []
-        for i in range(args.n):
-            if i % 2:
-                echo_t.append(echo_once())
-                rpc_t.append(rpc_once())
-            else:
-                rpc_t.append(rpc_once())
-                echo_t.append(echo_once())
+        echo_t, rpc_t = interleaved(echo.once, rpc_once, args.n, args.warmup)
         server.stop()
         cli_bus.stop()
         srv_bus.stop()
-        for c in (echo_cli, echo_srv):
-            c.disconnect()
-            c.loop_stop()
+        echo.close()
 
     e, r = summary_ms(echo_t), summary_ms(rpc_t)
     ratio50 = r["p50_ms"] / e["p50_ms"]

@@ -14,13 +14,12 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import bare_client, emit, summary_ms  # noqa: E402
+from bench._common import BareEcho, emit, interleaved, summary_ms  # noqa: E402
 from bench._hall import SERVICES, BenchHall, disk_note  # noqa: E402
 from hallbus.rpc import RpcClient  # noqa: E402
 
@@ -55,25 +54,10 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp_s, BenchHall(Path(tmp_s)) as hall:
         host, port = hall.broker.host, hall.broker.port
-        echo_srv = bare_client("echo-server", host, port)
-        echo_srv.on_message = lambda c, _u, msg: c.publish("bench/echo/resp", msg.payload, qos=1)
-        echo_srv.subscribe("bench/echo/req", qos=1)
-        echo_cli = bare_client("echo-client", host, port)
-        got = threading.Event()
-        echo_cli.on_message = lambda _c, _u, _m: got.set()
-        echo_cli.subscribe("bench/echo/resp", qos=1)
+        echo = BareEcho(host, port, b'{"v":1,"ts":"2026-01-01T00:00:00+08:00","request_id":"x","service":"A"}')
         rpc = RpcClient(hall.bus("terminal-1"))
         time.sleep(0.3)
-        payload = b'{"v":1,"ts":"2026-01-01T00:00:00+08:00","request_id":"x","service":"A"}'
         count = [0]
-
-        def echo_once() -> float:
-            got.clear()
-            t0 = time.perf_counter()
-            echo_cli.publish("bench/echo/req", payload, qos=1)
-            if not got.wait(5):
-                raise RuntimeError("echo timed out")
-            return time.perf_counter() - t0
 
         def issue_once() -> float:
             service = SERVICES[count[0] % len(SERVICES)]
@@ -82,23 +66,10 @@ def main() -> int:
             rpc.call("ticket.issue", {"service": service}, timeout=5)
             return time.perf_counter() - t0
 
-        for _ in range(args.warmup):
-            echo_once()
-            issue_once()
-        echo_t: list[float] = []
-        issue_t: list[float] = []
-        for i in range(args.n):
-            if i % 2:
-                echo_t.append(echo_once())
-                issue_t.append(issue_once())
-            else:
-                issue_t.append(issue_once())
-                echo_t.append(echo_once())
+        echo_t, issue_t = interleaved(echo.once, issue_once, args.n, args.warmup)
         note = disk_note(Path(tmp_s))
         floor = summary_ms(commit_cost(Path(tmp_s)))
-        for c in (echo_cli, echo_srv):
-            c.disconnect()
-            c.loop_stop()
+        echo.close()
 
     e, r = summary_ms(echo_t), summary_ms(issue_t)
     ratio50 = r["p50_ms"] / e["p50_ms"]
