@@ -1,0 +1,167 @@
+"""The terminal's Qt-free state against the real controller (through `InlinePort`), and its small parts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devices.idcard.samples import sample_card
+from hallbus.brokerurl import parse_broker_url
+from hallbus.client import BusClient
+from hallbus.outbox import Outbox
+from hallbus.privacy import id_hash
+from hallbus.rpc import RpcClient
+from kiosk.common import keypad
+from kiosk.common.i18n import Catalogue
+from kiosk.common.idle import IdleTimer
+from kiosk.common.person import is_expired, person_from_card
+from kiosk.common.port import InlinePort
+from kiosk.terminal.state import TerminalState
+from tests.kiosk.conftest import KEY, NODE, T0, Hall
+
+
+@pytest.fixture
+def state(hall: Hall, tmp_path: Path) -> Iterator[TerminalState]:
+    """A terminal state talking to the real controller (answers delivered inline), ratings through a real outbox."""
+    bus = BusClient(hall=hall.config.hall.id, node=NODE, role="terminal", broker=parse_broker_url(hall.broker.url))
+    assert bus.start(wait=5)
+    rpc = RpcClient(bus)
+    outbox = Outbox(tmp_path / "outbox.sqlite", rpc)
+    outbox.start()
+    try:
+        yield TerminalState(hall.config, Catalogue(), InlinePort(rpc), node=NODE, hall_key=KEY,
+                            ratings=outbox, today=lambda: T0.date())
+    finally:
+        outbox.close()
+        bus.stop()
+
+
+def test_card_is_hashed_and_masked_and_never_kept() -> None:
+    card = sample_card("resident")
+    person = person_from_card(card, KEY, dt.date(2026, 3, 3))
+    assert person.ref.id_hash == id_hash(KEY, card.id_number)
+    assert person.name_masked == "张**" and person.id_masked == card.id_number[:6] + "********" + card.id_number[-4:]
+    assert card.id_number not in repr(person) and card.id_number not in str(person.view())
+    assert person.card_type == "resident" and not person.expired
+    assert person_from_card(sample_card("hmt"), KEY, dt.date(2026, 3, 3)).expired  # valid to 2024-01-01
+    assert person_from_card(sample_card("foreign_2017"), KEY, dt.date(2026, 3, 3)).card_type == "foreign"
+    assert not is_expired("长期", dt.date(2099, 1, 1)) and is_expired("2026-03-02", dt.date(2026, 3, 3))
+
+
+def test_real_name_ticket_needs_the_card_then_the_controller_issues_it(state: TerminalState) -> None:
+    state.go("ticket")
+    state.choose_service("B")
+    assert state.ticket.step == "card"
+    state.on_card(sample_card("resident"))
+    assert state.ticket.step == "confirm" and state.view("person")["name"] == "张**"
+    state.confirm_ticket()
+    assert state.ticket.step == "done", state.ticket.error
+    assert state.ticket.result is not None and state.ticket.result["number"] == "B001"
+    assert state.ticket.printed is False  # no printer on this state: the ticket is on screen only
+    assert "打印机" in state.ticket.print_note["zh_CN"]
+    # one open ticket per person per service: the controller says so, in words
+    state.go("ticket")
+    state.choose_service("B")
+    state.confirm_ticket()
+    assert state.ticket.step == "confirm" and state.ticket.error and state.ticket.error["zh_CN"]
+
+
+def test_expired_card_is_refused_with_a_reason(state: TerminalState) -> None:
+    state.go("ticket")
+    state.choose_service("C")
+    state.on_card(sample_card("hmt"))
+    assert state.ticket.step == "card"
+    assert "过期" in state.ticket.error["zh_CN"] and "2024-01-01" in state.ticket.error["en"]
+
+
+def test_rating_goes_to_the_outbox_with_reasons_for_a_bad_level(state: TerminalState, hall: Hall) -> None:
+    card = sample_card("resident", seq="021")
+    hall.import_records([{
+        "case_no": "ZW2026030300021", "item": "个体工商户设立登记", "item_code": "scjg-gtgsh-sl",
+        "applicant_name": "张测试", "id_number": card.id_number, "status": "done",
+        "accepted_at": T0.isoformat(), "finished_at": (T0 + dt.timedelta(hours=1)).isoformat(),
+        "promised_days": 3, "handler": "李明", "department": "县市场监督管理局",
+    }])
+    state.go("rate")
+    for ch in "ZW2026030300021":
+        state.rate_key(ch)
+    state.rate_field("verify")
+    for ch in card.id_number[-6:]:
+        state.rate_key(ch)
+    state.rate_submit_case()
+    assert state.rate.step == "level", state.rate.error
+    state.rate_level(2)
+    assert state.rate.step == "reasons"
+    state.rate_send()
+    assert state.rate.error is not None and state.rate.step == "reasons"  # a reason is required
+    outbox = state.ratings
+    assert isinstance(outbox, Outbox)
+    answered: list[Any] = []
+    done = threading.Event()
+    outbox.add_listener(lambda item, data, fault: (answered.append((item, data, fault)), done.set()))
+    state.rate_reason("efficiency")
+    state.rate_send()
+    assert state.rate.step == "thanks"
+    assert done.wait(5), "the controller never answered the rating"
+    item, data, fault = answered[0]
+    assert fault is None and data is not None and data["accepted"] is True and data["followup"]  # a bad rating opens a follow-up
+    assert item.method == "rating.submit" and item.body["level"] == 2 and item.body["reasons"] == ["efficiency"]
+    assert item.body["case_no"] == "ZW2026030300021" and outbox.pending() == []
+
+
+def test_reset_forgets_everything_and_drops_late_answers(state: TerminalState) -> None:
+    state.go("ticket")
+    state.on_card(sample_card("resident"))
+    state.choose_service("A")
+    answers: list[Any] = []
+    real_port = state.port
+
+    class Late:
+        """Holds the answer until after the reset, as a slow controller would."""
+
+        def call(self, method: str, body: dict[str, Any], on_ok: Any, on_error: Any, *, timeout: float = 5.0) -> None:
+            answers.append((method, body, on_ok, on_error))
+
+        def run(self, work: Any, on_ok: Any, on_error: Any) -> None:
+            real_port.run(work, on_ok, on_error)
+
+    state.port = Late()
+    state.confirm_ticket()
+    assert not state.is_empty()
+    state.reset()
+    assert state.is_empty()
+    _method, body, on_ok, _on_error = answers[0]
+    real_port.call("ticket.issue", body, on_ok, lambda err: None)  # the real answer arrives late
+    assert state.is_empty() and state.view("ticket")["result"] == {}
+
+
+def test_idle_timer_warns_then_expires_only_with_a_session() -> None:
+    now = [0.0]
+    timer = IdleTimer(60, 10, clock=lambda: now[0])
+    now[0] = 100
+    assert timer.phase() == ("active", 0)  # nothing to forget: no countdown on the home screen
+    timer.arm(True)
+    now[0] = 159
+    assert timer.phase() == ("active", 0)
+    now[0] = 161
+    assert timer.phase() == ("countdown", 9)
+    timer.touch()
+    assert timer.phase() == ("active", 0)
+    now[0] = 161 + 71
+    assert timer.phase() == ("expired", 0)
+
+
+def test_keypad_and_catalogues() -> None:
+    assert keypad.press("ZW1", "back", max_len=5, allowed="ZW0123456789") == "ZW"
+    assert keypad.press("12345", "6", max_len=5, allowed="0123456789") == "12345"
+    assert keypad.press("1", "x", max_len=6, allowed="0123456789X") == "1X"
+    assert keypad.press("1", "?", max_len=6, allowed="0123456789X") == "1"
+    cat = Catalogue()
+    assert cat.missing() == {}
+    assert cat.get("en", "wait_minutes", n=5) == "about 5 min"
+    assert cat.text("case_overdue", n=2)["zh_CN"].startswith("已超过承诺时限 2 个工作日")
