@@ -259,6 +259,13 @@ class RatingFigures(msgspec.Struct, kw_only=True):
     avg_level: float | None = None
 
 
+class WindowFigures(msgspec.Struct, kw_only=True):
+    """What one window did today: tickets finished (办结) and their average handling time."""
+
+    served: int = 0
+    avg_service_s: float = 0.0
+
+
 class StatsToday(Payload, kw_only=True):
     """Retained figures of the day (接待量, 办件量, 满意率, 按时办结率 ...)."""
 
@@ -276,6 +283,7 @@ class StatsToday(Payload, kw_only=True):
     date: str = ""
     ratings_by_window: dict[str, RatingFigures] = msgspec.field(default_factory=dict)
     ratings_by_staff: dict[str, RatingFigures] = msgspec.field(default_factory=dict)
+    served_by_window: dict[str, WindowFigures] = msgspec.field(default_factory=dict)  # the counter's own figures
     followups_open: int = 0  # bad-rating follow-up tasks (整改) not yet rectified or closed
     followups_overdue: int = 0
 
@@ -506,6 +514,7 @@ NESTED: dict[str, type[msgspec.Struct]] = {
     "RatingRequest": RatingRequest,
     "ServiceQueue": ServiceQueue,
     "RatingFigures": RatingFigures,
+    "WindowFigures": WindowFigures,
     "CaseInfo": CaseInfo,
     "TimelineNode": TimelineNode,
     "GuideItem": GuideItem,

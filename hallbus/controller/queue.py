@@ -1012,6 +1012,14 @@ class QueueModule(ControllerModule):
             avg_wait_s=round(float(row[4] or 0.0), 1),
             avg_service_s=round(float(row[5] or 0.0), 1),
         )
+        stats["served_by_window"] = {
+            str(r[0]): {"served": int(r[1]), "avg_service_s": round(float(r[2] or 0.0), 1)}
+            for r in tx.execute(
+                "SELECT window, COUNT(*), AVG(service_s) FROM tickets WHERE day = ? AND status = 'done' "
+                "AND window IS NOT NULL GROUP BY window",
+                (stats["date"],),
+            )
+        }
 
     # --- periodic ------------------------------------------------------------------------
 
