@@ -213,6 +213,7 @@ class Kiosk:
             "shell": self.shell,
             "rolePage": QUrl.fromLocalFile(str(QML_DIR / self.role.qml)),
             "roleProps": self.role.properties,
+            "chrome": self.role.chrome,
             "windowed": self.options.size is not None,
         }
         if self.options.size:

@@ -62,6 +62,7 @@ class RoleParts:
     settled: SignalInstance | None = None  # emitted once the first state arrived (screenshots)
     stop: Callable[[], None] = lambda: None
     keep: list[Any] = field(default_factory=list)  # objects that must live as long as the page
+    chrome: bool = True  # False: the page fills the screen (display roles draw their own connection mark)
 
 
 def load_role(name: str) -> Callable[[RoleContext], RoleParts]:

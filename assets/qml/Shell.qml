@@ -10,6 +10,7 @@ Window {
     required property url rolePage
     required property var roleProps
     property bool windowed: false
+    property bool chrome: true  // false: a display role draws the whole screen (no top bar, no banner)
     readonly property var s: shell.strings
 
     width: 1920
@@ -30,7 +31,8 @@ Window {
         id: topBar
         objectName: "top_bar"
         anchors { left: parent.left; right: parent.right; top: parent.top }
-        height: theme.touch + theme.gap
+        visible: root.chrome
+        height: visible ? theme.touch + theme.gap : 0
         color: theme.bar
 
         Text {
@@ -87,7 +89,7 @@ Window {
         id: banner
         objectName: "banner_offline"
         anchors { left: parent.left; right: parent.right; top: topBar.bottom }
-        visible: root.shell.offline
+        visible: root.chrome && root.shell.offline
         height: visible ? bannerText.implicitHeight + theme.gap * 1.5 : 0
         color: "#fff3cd"
         border.color: "#b35c00"
