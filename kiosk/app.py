@@ -128,6 +128,10 @@ def build_devices(cfg: HallConfig, node: str, data_dir: Path, board: HealthBoard
             url = sim_path("scanner")
             devs.simulators["scanner"] = ScannerSimulator(url)
         devs.owners["scanner"] = QrOwner("scanner", url, board)
+    if spec.pcsc:
+        from kiosk.devices.badge import BadgeOwner
+
+        devs.owners["pcsc"] = BadgeOwner(spec.pcsc, board)  # staff badges at a counter
     if spec.camera and spec.camera != "sim":
         from kiosk.devices.qr import QrOwner
 

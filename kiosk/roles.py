@@ -27,6 +27,10 @@ from kiosk.qt.worker import OnGui, QtPort
 # role name -> "module:function" building it; add a line here for a new role.
 ROLES: dict[str, str] = {
     "terminal": "kiosk.terminal.role:build",
+    "counter": "kiosk.counter.role:build",
+    "tablet": "kiosk.tablet.role:build",
+    "window": "kiosk.display.role:build",
+    "hall": "kiosk.hallscreen.role:build",
 }
 
 

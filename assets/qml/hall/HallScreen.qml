@@ -1,0 +1,476 @@
+import QtQuick
+
+// The hall screen (大厅屏): the newest call large (flashing briefly), the last 10 calls, waiting
+// per service with estimated wait, the window grid (up to 60 windows without scrolling), today's
+// figures with a chart of waiting through the day, and a scrolling notice. Broker gone: a
+// small mark, the last state stays. Nothing animates while nothing changes, except one pass
+// of the notice now and then.
+Rectangle {
+    id: root
+    required property QtObject shell
+    required property QtObject theme
+    required property QtObject vm
+    readonly property var s: shell ? shell.strings : ({})
+    function tr(t) { return t && shell ? (t[shell.language] || t["zh_CN"] || "") : "" }
+    readonly property bool ready: shell !== null && vm !== null
+    readonly property real u: Math.min(width / 1920, height / 1080)
+    readonly property color bg: "#071631"
+    readonly property color panel: "#0e2650"
+    readonly property color ink: "#ffffff"
+    readonly property color dim: "#9fb3d1"
+    readonly property color amber: "#ffc400"
+    readonly property bool flashing: flash.running
+    color: bg
+
+    function statusColor(st) {
+        return st === "serving" ? "#1b7f3b" : st === "paused" ? "#b35c00" : st === "idle" ? "#2d5da8" : "#3a4658"
+    }
+
+    // --- flash the newest call for a few seconds --------------------------------------------
+    property int seenSeq: -1
+    Connections {
+        target: root.vm
+        function onCallsChanged() {
+            if (root.vm.calls.flashSeq !== root.seenSeq) {
+                var first = root.seenSeq < 0
+                root.seenSeq = root.vm.calls.flashSeq
+                if (!first || root.vm.calls.flashSeq > 0) flash.restart()
+            }
+        }
+    }
+    Component.onCompleted: if (ready) seenSeq = vm.calls.flashSeq
+    SequentialAnimation {
+        id: flash
+        loops: 5
+        ColorAnimation { target: newest; property: "color"; to: "#b71c1c"; duration: 300 }
+        ColorAnimation { target: newest; property: "color"; to: "#8a1010"; duration: 300 }
+        onStopped: newest.color = "#8a1010"
+    }
+
+    // --- header -------------------------------------------------------------------------------
+    Rectangle {
+        id: header
+        anchors { left: parent.left; right: parent.right; top: parent.top }
+        height: 90 * root.u
+        color: "#0b3f80"
+        Text {
+            anchors { left: parent.left; leftMargin: 30 * root.u; verticalCenter: parent.verticalCenter }
+            text: root.ready ? root.shell.hallName : ""
+            color: root.ink
+            font.pixelSize: 52 * root.u
+            font.bold: true
+        }
+        Row {
+            anchors { right: parent.right; rightMargin: 30 * root.u; verticalCenter: parent.verticalCenter }
+            spacing: 24 * root.u
+            Rectangle {
+                objectName: "hall_offline"
+                visible: root.ready && root.shell.offline
+                anchors.verticalCenter: parent.verticalCenter
+                width: offText.implicitWidth + 24 * root.u
+                height: offText.implicitHeight + 8 * root.u
+                radius: height / 2
+                color: "#33000000"
+                Text {
+                    id: offText
+                    anchors.centerIn: parent
+                    text: "● " + root.s.hall_offline
+                    color: "#ffb74d"
+                    font.pixelSize: 24 * root.u
+                }
+            }
+            Text {
+                anchors.verticalCenter: parent.verticalCenter
+                text: root.ready ? root.shell.date : ""
+                color: root.dim
+                font.pixelSize: 30 * root.u
+            }
+            Text {
+                anchors.verticalCenter: parent.verticalCenter
+                text: root.ready ? root.shell.clock : ""
+                color: root.ink
+                font.pixelSize: 52 * root.u
+                font.bold: true
+            }
+        }
+    }
+
+    // --- notice (bottom) ----------------------------------------------------------------------
+    Rectangle {
+        id: noticeBar
+        anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
+        height: root.ready && root.shell.notice !== "" ? 64 * root.u : 0
+        visible: height > 0
+        color: "#0b3f80"
+        Rectangle {
+            id: noticeLabel
+            anchors { left: parent.left; top: parent.top; bottom: parent.bottom }
+            width: noticeLabelText.implicitWidth + 40 * root.u
+            color: "#c62828"
+            Text { id: noticeLabelText; anchors.centerIn: parent; text: root.s.hall_notice; color: "white"; font.pixelSize: 32 * root.u; font.bold: true }
+        }
+        Item {
+            id: track
+            anchors { left: noticeLabel.right; right: parent.right; top: parent.top; bottom: parent.bottom; leftMargin: 20 * root.u }
+            clip: true
+            Text {
+                id: noticeText
+                objectName: "hall_notice"
+                anchors.verticalCenter: parent.verticalCenter
+                text: root.ready ? root.shell.notice : ""
+                color: root.ink
+                font.pixelSize: 34 * root.u
+                readonly property bool scrolls: implicitWidth > track.width
+                x: 0
+            }
+            // One pass across, then still for a while: a notice that fits never moves.
+            NumberAnimation {
+                id: pass
+                target: noticeText
+                property: "x"
+                from: track.width
+                to: -noticeText.implicitWidth
+                duration: Math.max(1, (track.width + noticeText.implicitWidth) / (110 * root.u) * 1000)
+                onStopped: noticeText.x = 0
+            }
+            Timer {
+                interval: 30000
+                repeat: true
+                running: noticeText.scrolls
+                triggeredOnStart: false
+                onTriggered: pass.restart()
+            }
+        }
+    }
+
+    // --- left: calls ------------------------------------------------------------------------------
+    Item {
+        id: left
+        anchors { left: parent.left; top: header.bottom; bottom: noticeBar.top; margins: 24 * root.u }
+        width: parent.width * 0.36
+        Rectangle {
+            id: newest
+            objectName: "hall_newest"
+            anchors { left: parent.left; right: parent.right; top: parent.top }
+            height: parent.height * 0.42
+            radius: 18 * root.u
+            color: "#8a1010"
+            Text {
+                anchors { left: parent.left; top: parent.top; margins: 16 * root.u }
+                text: root.s.hall_calling
+                color: "#ffcdd2"
+                font.pixelSize: 30 * root.u
+                font.bold: true
+            }
+            Column {
+                anchors.centerIn: parent
+                anchors.verticalCenterOffset: 16 * root.u
+                width: parent.width * 0.92
+                visible: root.ready && root.vm.calls.has
+                Text {
+                    objectName: "hall_newest_ticket"
+                    width: parent.width
+                    height: newest.height * 0.46
+                    verticalAlignment: Text.AlignVCenter
+                    fontSizeMode: Text.Fit
+                    horizontalAlignment: Text.AlignHCenter
+                    text: root.ready && root.vm.calls.has ? root.vm.calls.newest.ticket : ""
+                    color: root.amber
+                    font.pixelSize: 220 * root.u
+                    font.bold: true
+                    minimumPixelSize: 40
+                }
+                Text {
+                    objectName: "hall_newest_window"
+                    width: parent.width
+                    height: newest.height * 0.22
+                    verticalAlignment: Text.AlignVCenter
+                    horizontalAlignment: Text.AlignHCenter
+                    text: root.ready && root.vm.calls.has ? "→ " + root.tr(root.vm.calls.newest.windowName) : ""
+                    color: root.ink
+                    font.pixelSize: 80 * root.u
+                    font.bold: true
+                    fontSizeMode: Text.Fit
+                    minimumPixelSize: 24
+                }
+                Text {
+                    width: parent.width
+                    horizontalAlignment: Text.AlignHCenter
+                    visible: text !== ""
+                    text: root.ready && root.vm.calls.has ? root.vm.calls.newest.name : ""
+                    color: "#ffcdd2"
+                    font.pixelSize: 40 * root.u
+                }
+            }
+            Text {
+                anchors.centerIn: parent
+                visible: root.ready && !root.vm.calls.has
+                text: root.s.hall_no_calls
+                color: root.dim
+                font.pixelSize: 60 * root.u
+            }
+        }
+        Rectangle {
+            anchors { left: parent.left; right: parent.right; top: newest.bottom; bottom: parent.bottom; topMargin: 20 * root.u }
+            radius: 18 * root.u
+            color: root.panel
+            Text {
+                id: recentTitle
+                anchors { left: parent.left; top: parent.top; margins: 16 * root.u }
+                text: root.s.hall_recent
+                color: root.dim
+                font.pixelSize: 30 * root.u
+                font.bold: true
+            }
+            Grid {
+                id: recentGrid
+                anchors { left: parent.left; right: parent.right; top: recentTitle.bottom; bottom: parent.bottom; margins: 16 * root.u }
+                columns: 2
+                columnSpacing: 16 * root.u
+                readonly property real cellH: height / 5
+                Repeater {
+                    model: root.ready ? root.vm.calls.recent : []
+                    Item {
+                        objectName: "hall_recent_" + index
+                        width: (recentGrid.width - recentGrid.columnSpacing) / 2
+                        height: recentGrid.cellH
+                        Text {
+                            id: rt
+                            objectName: "hall_recent_ticket_" + index
+                            anchors { left: parent.left; verticalCenter: parent.verticalCenter }
+                            text: modelData.ticket
+                            color: root.ink
+                            font.pixelSize: Math.min(56 * root.u, parent.height * 0.6)
+                            font.bold: true
+                        }
+                        Text {
+                            anchors { left: rt.right; leftMargin: 12 * root.u; right: parent.right; verticalCenter: parent.verticalCenter }
+                            text: "→ " + root.tr(modelData.windowName)
+                            color: root.dim
+                            font.pixelSize: Math.min(40 * root.u, parent.height * 0.45)
+                            elide: Text.ElideRight
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // --- right: windows grid, waiting, figures -------------------------------------------------
+    Item {
+        id: right
+        anchors { left: left.right; right: parent.right; top: header.bottom; bottom: noticeBar.top; margins: 24 * root.u }
+        Rectangle {
+            id: gridPanel
+            anchors { left: parent.left; right: parent.right; top: parent.top }
+            height: parent.height * 0.5
+            radius: 18 * root.u
+            color: root.panel
+            Text {
+                id: gridTitle
+                anchors { left: parent.left; top: parent.top; margins: 12 * root.u }
+                text: root.s.hall_windows
+                color: root.dim
+                font.pixelSize: 26 * root.u
+                font.bold: true
+            }
+            Item {
+                id: gridArea
+                objectName: "hall_grid"
+                anchors { left: parent.left; right: parent.right; top: gridTitle.bottom; bottom: parent.bottom; margins: 12 * root.u }
+                readonly property int n: root.ready ? root.vm.windows.length : 0
+                // the column count that gives the largest cells of about 1.6:1
+                readonly property int cols: {
+                    var best = 1, bestSize = 0
+                    for (var c = 1; c <= Math.max(1, n); c++) {
+                        var rows = Math.ceil(n / c)
+                        var size = Math.min(width / c / 1.6, height / rows)
+                        if (size > bestSize) { bestSize = size; best = c }
+                    }
+                    return best
+                }
+                readonly property int rows: Math.max(1, Math.ceil(n / cols))
+                readonly property real gap: 8 * root.u
+                readonly property real cellW: (width - gap * (cols - 1)) / cols
+                readonly property real cellH: (height - gap * (rows - 1)) / rows
+                Repeater {
+                    model: root.ready ? root.vm.windows : []
+                    Rectangle {
+                        objectName: "hall_window_" + modelData.id
+                        x: (index % gridArea.cols) * (gridArea.cellW + gridArea.gap)
+                        y: Math.floor(index / gridArea.cols) * (gridArea.cellH + gridArea.gap)
+                        width: gridArea.cellW
+                        height: gridArea.cellH
+                        radius: 8 * root.u
+                        color: root.statusColor(modelData.status)
+                        Text {
+                            id: wname
+                            anchors { left: parent.left; right: parent.right; top: parent.top; margins: 4 }
+                            height: parent.height * 0.42
+                            horizontalAlignment: Text.AlignHCenter
+                            verticalAlignment: Text.AlignVCenter
+                            text: root.tr(modelData.name)
+                            color: root.ink
+                            font.pixelSize: 200
+                            fontSizeMode: Text.Fit
+                            minimumPixelSize: 8
+                        }
+                        Text {
+                            objectName: "hall_window_ticket_" + modelData.id
+                            anchors { left: parent.left; right: parent.right; top: wname.bottom; bottom: parent.bottom; margins: 4 }
+                            horizontalAlignment: Text.AlignHCenter
+                            verticalAlignment: Text.AlignVCenter
+                            text: modelData.ticket !== "" ? modelData.ticket : root.tr(modelData.statusText)
+                            color: modelData.ticket !== "" ? root.amber : "#dbe6f5"
+                            font.bold: modelData.ticket !== ""
+                            font.pixelSize: 200
+                            fontSizeMode: Text.Fit
+                            minimumPixelSize: 8
+                        }
+                    }
+                }
+            }
+        }
+        Rectangle {
+            id: waitPanel
+            anchors { left: parent.left; top: gridPanel.bottom; bottom: parent.bottom; topMargin: 20 * root.u }
+            width: parent.width * 0.5 - 10 * root.u
+            radius: 18 * root.u
+            color: root.panel
+            Text {
+                id: waitTitle
+                anchors { left: parent.left; top: parent.top; margins: 12 * root.u }
+                text: root.s.hall_waiting
+                color: root.dim
+                font.pixelSize: 26 * root.u
+                font.bold: true
+            }
+            Column {
+                id: waitCol
+                anchors { left: parent.left; right: parent.right; top: waitTitle.bottom; bottom: parent.bottom; margins: 12 * root.u }
+                readonly property int n: root.ready ? Math.max(1, root.vm.queue.services.length) : 1
+                readonly property real rowH: height / n
+                Repeater {
+                    model: root.ready ? root.vm.queue.services : []
+                    Item {
+                        objectName: "hall_wait_" + modelData.code
+                        width: waitCol.width
+                        height: waitCol.rowH
+                        readonly property real fs: Math.min(30 * root.u, height * 0.7)
+                        Text {
+                            anchors { left: parent.left; verticalCenter: parent.verticalCenter }
+                            width: parent.width * 0.5
+                            text: modelData.code + " " + root.tr(modelData.name)
+                            color: root.ink
+                            font.pixelSize: parent.fs
+                            elide: Text.ElideRight
+                        }
+                        Text {
+                            objectName: "hall_wait_count_" + modelData.code
+                            anchors { right: parent.right; rightMargin: parent.width * 0.25; verticalCenter: parent.verticalCenter }
+                            text: modelData.waiting
+                            color: root.amber
+                            font.pixelSize: parent.fs
+                            font.bold: true
+                        }
+                        Text {
+                            anchors { right: parent.right; verticalCenter: parent.verticalCenter }
+                            text: root.s.hall_minutes.arg(modelData.estMinutes)
+                            color: root.dim
+                            font.pixelSize: parent.fs * 0.9
+                        }
+                    }
+                }
+            }
+        }
+        Rectangle {
+            id: statsPanel
+            anchors { right: parent.right; top: gridPanel.bottom; bottom: parent.bottom; topMargin: 20 * root.u }
+            width: parent.width * 0.5 - 10 * root.u
+            radius: 18 * root.u
+            color: root.panel
+            Text {
+                id: statsTitle
+                anchors { left: parent.left; top: parent.top; margins: 12 * root.u }
+                text: root.s.hall_today
+                color: root.dim
+                font.pixelSize: 26 * root.u
+                font.bold: true
+            }
+            Row {
+                id: figures
+                anchors { left: parent.left; right: parent.right; top: statsTitle.bottom; margins: 12 * root.u }
+                height: parent.height * 0.36
+                Repeater {
+                    model: root.ready ? [
+                        { key: "hall_tickets", value: String(root.vm.stats.tickets), name: "tickets" },
+                        { key: "hall_served", value: String(root.vm.stats.served), name: "served" },
+                        { key: "hall_avg_wait", value: root.s.hall_minutes.arg(root.vm.stats.avgWaitMin), name: "avg_wait" },
+                        { key: "hall_satisfaction", value: root.vm.stats.satisfaction, name: "satisfaction" },
+                        { key: "hall_on_time", value: root.vm.stats.onTime, name: "on_time" }
+                    ] : []
+                    Column {
+                        width: figures.width / 5
+                        Text {
+                            objectName: "hall_figure_" + modelData.name
+                            width: parent.width
+                            horizontalAlignment: Text.AlignHCenter
+                            text: modelData.value
+                            color: root.ink
+                            font.pixelSize: 44 * root.u
+                            font.bold: true
+                            fontSizeMode: Text.HorizontalFit
+                            minimumPixelSize: 12
+                        }
+                        Text {
+                            width: parent.width
+                            horizontalAlignment: Text.AlignHCenter
+                            text: root.s[modelData.key]
+                            color: root.dim
+                            font.pixelSize: 22 * root.u
+                            fontSizeMode: Text.HorizontalFit
+                            minimumPixelSize: 10
+                        }
+                    }
+                }
+            }
+            // waiting through the day: one bar per half hour, drawn only when a sample changes
+            Item {
+                id: chart
+                objectName: "hall_chart"
+                anchors { left: parent.left; right: parent.right; top: figures.bottom; bottom: parent.bottom; margins: 12 * root.u }
+                Text {
+                    id: chartTitle
+                    text: root.s.hall_chart
+                    color: root.dim
+                    font.pixelSize: 20 * root.u
+                }
+                Row {
+                    id: bars
+                    anchors { left: parent.left; right: parent.right; top: chartTitle.bottom; bottom: parent.bottom; bottomMargin: 22 * root.u; topMargin: 4 }
+                    spacing: 3 * root.u
+                    readonly property var c: root.ready ? root.vm.chart : ({ values: [], max: 1, labels: [], now: -1 })
+                    Repeater {
+                        model: bars.c.values.length
+                        Item {
+                            width: (bars.width - bars.spacing * (bars.c.values.length - 1)) / bars.c.values.length
+                            height: bars.height
+                            Rectangle {
+                                anchors.bottom: parent.bottom
+                                width: parent.width
+                                height: Math.max(2, parent.height * bars.c.values[index] / bars.c.max)
+                                color: index === bars.c.now ? root.amber : "#4f83cc"
+                            }
+                            Text {
+                                anchors { top: parent.bottom; horizontalCenter: parent.left }
+                                text: bars.c.labels[index]
+                                color: root.dim
+                                font.pixelSize: 16 * root.u
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,282 @@
+import QtQuick
+
+// The window display (窗口屏) above one window, read from 5 m: window name, the ticket called
+// now (flashing for a few seconds on a new call or recall, then still), status, next numbers,
+// staff. Two layouts: full (16:9, 1920x1080 or 1366x768) and a one-line strip (e.g. 1920x360).
+// Nothing animates while nothing changes.
+Rectangle {
+    id: root
+    required property QtObject shell
+    required property QtObject theme
+    required property QtObject vm
+    readonly property var s: shell ? shell.strings : ({})
+    function tr(t) { return t && shell ? (t[shell.language] || t["zh_CN"] || "") : "" }
+    readonly property bool ready: shell !== null && vm !== null
+
+    readonly property bool strip: ready && (vm.window.layout === "strip" || (vm.window.layout !== "full" && width / Math.max(1, height) >= 3))
+    readonly property color bg: "#08162e"
+    readonly property color ink: "#ffffff"
+    readonly property color amber: "#ffc400"
+    readonly property color dim: "#9fb3d1"
+    readonly property string status: ready ? vm.window.status : "unknown"
+    readonly property bool hasTicket: ready && vm.call.number !== "" && status === "serving"
+    readonly property bool flashing: flash.running
+    color: bg
+
+    // --- flash on a new call: a few seconds, then the animation stops -------------------------
+    property int seenSeq: -1
+    Connections {
+        target: root.vm
+        function onCallChanged() {
+            if (root.vm.call.flashSeq !== root.seenSeq) {
+                var first = root.seenSeq < 0
+                root.seenSeq = root.vm.call.flashSeq
+                if (!first || root.vm.call.flashSeq > 0) flash.restart()
+            }
+        }
+    }
+    Component.onCompleted: if (ready) seenSeq = vm.call.flashSeq
+    SequentialAnimation {
+        id: flash
+        loops: 5
+        ColorAnimation { target: ticketBox; property: "color"; to: root.amber; duration: 300 }
+        ColorAnimation { target: ticketBox; property: "color"; to: "#12315f"; duration: 300 }
+        onStopped: ticketBox.color = "#12315f"
+    }
+
+    Item {
+        id: full
+        visible: root.ready && !root.strip
+        anchors.fill: parent
+        anchors.margins: Math.round(root.height * 0.03)
+        readonly property real u: Math.min(width / 1860, height / 1020)
+
+        // window name and staff
+        Item {
+            id: head
+            anchors { left: parent.left; right: parent.right; top: parent.top }
+            height: parent.height * 0.22
+            Text {
+                objectName: "display_window_name"
+                anchors { left: parent.left; top: parent.top; bottom: parent.bottom; right: staffCol.left; rightMargin: 20 }
+                text: root.ready ? root.tr(root.vm.window.name) : ""
+                color: root.ink
+                font.bold: true
+                font.pixelSize: 200 * full.u
+                fontSizeMode: Text.Fit
+                minimumPixelSize: 40
+                verticalAlignment: Text.AlignVCenter
+            }
+            Column {
+                id: staffCol
+                anchors { right: parent.right; verticalCenter: parent.verticalCenter }
+                width: parent.width * 0.36
+                spacing: 6
+                Text {
+                    objectName: "display_staff"
+                    width: parent.width
+                    horizontalAlignment: Text.AlignRight
+                    visible: root.ready && root.vm.window.staffName !== ""
+                    text: root.ready ? root.s.display_staff + "：" + root.vm.window.staffName : ""
+                    color: root.ink
+                    font.pixelSize: 64 * full.u
+                    fontSizeMode: Text.HorizontalFit
+                    minimumPixelSize: 24
+                }
+                Text {
+                    width: parent.width
+                    horizontalAlignment: Text.AlignRight
+                    visible: text !== ""
+                    text: root.ready ? root.vm.window.staffTitle : ""
+                    color: root.dim
+                    font.pixelSize: 44 * full.u
+                }
+            }
+        }
+
+        // the ticket called now, or the window's status
+        Rectangle {
+            id: ticketBox
+            objectName: "display_ticket_box"
+            anchors { left: parent.left; right: parent.right; top: head.bottom; topMargin: parent.height * 0.02 }
+            height: parent.height * 0.56
+            radius: 24 * full.u
+            color: "#12315f"
+            border.color: root.status === "paused" ? "#ff8f00" : "#2d5da8"
+            border.width: 6 * full.u
+            Column {
+                anchors.centerIn: parent
+                width: parent.width * 0.94
+                visible: root.hasTicket
+                Text {
+                    width: parent.width
+                    horizontalAlignment: Text.AlignHCenter
+                    text: root.s.display_please
+                    color: root.ink
+                    font.pixelSize: 70 * full.u
+                    font.bold: true
+                }
+                Text {
+                    objectName: "display_ticket"
+                    width: parent.width
+                    height: ticketBox.height * 0.6
+                    horizontalAlignment: Text.AlignHCenter
+                    verticalAlignment: Text.AlignVCenter
+                    text: root.ready ? root.vm.call.number : ""
+                    color: root.flashing && ticketBox.color == root.amber ? root.bg : root.amber
+                    font.pixelSize: 420 * full.u
+                    fontSizeMode: Text.Fit
+                    minimumPixelSize: 60
+                    font.bold: true
+                }
+                Text {
+                    width: parent.width
+                    horizontalAlignment: Text.AlignHCenter
+                    text: root.ready ? root.s.display_come.arg(root.tr(root.vm.call.serviceName)) : ""
+                    color: root.ink
+                    font.pixelSize: 64 * full.u
+                    font.bold: true
+                    fontSizeMode: Text.HorizontalFit
+                    minimumPixelSize: 24
+                }
+            }
+            Column {
+                anchors.centerIn: parent
+                width: parent.width * 0.94
+                visible: !root.hasTicket
+                spacing: 10
+                Text {
+                    objectName: "display_status"
+                    width: parent.width
+                    horizontalAlignment: Text.AlignHCenter
+                    text: root.ready ? root.tr(root.vm.window.statusText) : ""
+                    color: root.status === "paused" ? "#ffb74d" : root.ink
+                    font.pixelSize: 200 * full.u
+                    fontSizeMode: Text.HorizontalFit
+                    minimumPixelSize: 40
+                    font.bold: true
+                }
+                Text {
+                    objectName: "display_pause_reason"
+                    width: parent.width
+                    horizontalAlignment: Text.AlignHCenter
+                    visible: root.status === "paused" && text !== ""
+                    text: root.ready ? root.vm.window.pauseReason : ""
+                    color: root.ink
+                    font.pixelSize: 90 * full.u
+                    fontSizeMode: Text.HorizontalFit
+                    minimumPixelSize: 24
+                }
+            }
+        }
+
+        // next numbers
+        Row {
+            anchors { left: parent.left; right: parent.right; top: ticketBox.bottom; topMargin: parent.height * 0.03; bottom: parent.bottom }
+            spacing: 30 * full.u
+            visible: root.ready && root.vm.window.next.length > 0
+            Text {
+                anchors.verticalCenter: parent.verticalCenter
+                text: root.s.display_next
+                color: root.dim
+                font.pixelSize: 72 * full.u
+                font.bold: true
+            }
+            Text {
+                objectName: "display_next"
+                anchors.verticalCenter: parent.verticalCenter
+                text: root.ready ? root.vm.window.next.join("   ") : ""
+                color: root.ink
+                font.pixelSize: 96 * full.u
+                font.bold: true
+            }
+        }
+    }
+
+    // --- strip: one line, for an LED-like bar ---------------------------------------------------
+    Row {
+        id: stripRow
+        visible: root.ready && root.strip
+        anchors.fill: parent
+        anchors.margins: height * 0.06
+        spacing: width * 0.02
+        Text {
+            objectName: "strip_window_name"
+            width: parent.width * 0.3
+            height: parent.height
+            text: root.ready ? root.tr(root.vm.window.name) : ""
+            color: root.ink
+            font.bold: true
+            font.pixelSize: parent.height * 0.6
+            fontSizeMode: Text.Fit
+            minimumPixelSize: 16
+            verticalAlignment: Text.AlignVCenter
+        }
+        Rectangle {
+            width: parent.width * 0.36
+            height: parent.height
+            radius: height * 0.08
+            color: ticketBox.color
+            border.color: "#2d5da8"
+            border.width: 3
+            Text {
+                objectName: "strip_ticket"
+                anchors.fill: parent
+                anchors.margins: parent.height * 0.06
+                horizontalAlignment: Text.AlignHCenter
+                verticalAlignment: Text.AlignVCenter
+                text: root.hasTicket ? root.vm.call.number : (root.ready ? root.tr(root.vm.window.statusText) : "")
+                color: root.hasTicket ? (root.flashing && ticketBox.color == root.amber ? root.bg : root.amber)
+                                      : (root.status === "paused" ? "#ffb74d" : root.ink)
+                font.bold: true
+                font.pixelSize: parent.height * 0.8
+                fontSizeMode: Text.Fit
+                minimumPixelSize: 16
+            }
+        }
+        Column {
+            width: parent.width * 0.3
+            height: parent.height
+            Text {
+                width: parent.width
+                height: parent.height * 0.5
+                text: !root.ready ? "" : root.hasTicket ? root.s.display_come.arg(root.tr(root.vm.call.serviceName))
+                      : root.status === "paused" ? root.vm.window.pauseReason : ""
+                color: root.ink
+                font.pixelSize: parent.height * 0.3
+                fontSizeMode: Text.Fit
+                minimumPixelSize: 12
+                verticalAlignment: Text.AlignVCenter
+            }
+            Text {
+                width: parent.width
+                height: parent.height * 0.5
+                visible: root.ready && root.vm.window.next.length > 0
+                text: root.ready ? root.s.display_next + " " + root.vm.window.next.slice(0, 3).join(" ") : ""
+                color: root.dim
+                font.pixelSize: parent.height * 0.26
+                fontSizeMode: Text.Fit
+                minimumPixelSize: 12
+                verticalAlignment: Text.AlignVCenter
+            }
+        }
+    }
+
+    // connection lost: small and quiet, the last state stays on screen
+    Rectangle {
+        objectName: "display_offline"
+        visible: root.ready && root.shell.offline
+        anchors { right: parent.right; bottom: parent.bottom; margins: 8 }
+        width: offlineText.implicitWidth + 20
+        height: offlineText.implicitHeight + 8
+        radius: height / 2
+        color: "#66000000"
+        Text {
+            id: offlineText
+            anchors.centerIn: parent
+            text: "● " + root.s.display_offline
+            color: "#ffb74d"
+            font.pixelSize: Math.max(14, Math.min(root.width, root.height * 1.8) * 0.018)
+        }
+    }
+}

@@ -1,0 +1,77 @@
+"""Builds the hall screen role (大厅屏): retained state and call events in, voice calls out."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from hallbus import schemas
+from kiosk.common.sections import decode_or_none
+from kiosk.hallscreen.state import HallScreenState
+from kiosk.hallscreen.viewmodel import HallScreenViewModel
+from kiosk.hallscreen.voice import CallVoice
+from kiosk.roles import RoleContext, RoleParts
+
+log = logging.getLogger(__name__)
+
+
+def build_voice(ctx: RoleContext) -> CallVoice | None:
+    """The announcer behind a call queue, or None when `[kiosk] voice_enabled = false`.
+
+    The node's `voice` device picks the player: `"null"` plays nothing (timed), `"command"` uses
+    aplay/paplay, anything else (`"default"`, absent) plays through QtMultimedia at `voice_volume`.
+    """
+    if not ctx.cfg.kiosk.voice_enabled:
+        return None
+    from devices.voice.announcer import Announcer
+    from devices.voice.player import CommandPlayer, NullPlayer, Player
+
+    spec = ctx.cfg.node_devices(ctx.node).voice or "default"
+    player: Player
+    if spec == "null":
+        player = NullPlayer()
+    elif spec == "command":
+        player = CommandPlayer()
+    else:
+        from kiosk.hallscreen.qtplayer import QtPlayer
+
+        player = QtPlayer(ctx.cfg.kiosk.voice_volume)
+    skip = bool(getattr(ctx.cfg.kiosk, "voice_skip_to_newest", False))
+    return CallVoice(Announcer(player), skip_to_newest=skip)
+
+
+def build(ctx: RoleContext) -> RoleParts:
+    """The hall screen's parts."""
+    voice = build_voice(ctx)
+    state = HallScreenState(ctx.cfg, ctx.catalogue, voice=voice)
+    vm = HallScreenViewModel(state)
+    t = ctx.bus.topics
+    routes: dict[str, Any] = {
+        t.calls: (schemas.Call, state.on_call),
+        t.calls_recent: (schemas.CallsRecent, state.on_calls_recent),
+        t.queue_state: (schemas.QueueState, state.on_queue_state),
+        t.stats_today: (schemas.StatsToday, state.on_stats),
+    }
+    window_prefix = t.root + "window/"
+
+    def on_message(topic: str, payload: object) -> None:
+        route = routes.get(topic)
+        if route is None and topic.startswith(window_prefix):
+            route = (schemas.WindowState, state.on_window_state)
+        if route is not None:
+            decoded = decode_or_none(payload, route[0], topic.rsplit("/", 1)[-1])
+            if decoded is not None:
+                route[1](decoded)
+
+    ctx.bridge.message.connect(on_message)
+    ctx.bridge.connection.connect(state.on_connection)
+    for topic in routes:
+        ctx.bridge.subscribe(topic)
+    ctx.bridge.subscribe(t.window_state_all)
+
+    def stop() -> None:
+        if voice is not None:
+            voice.close()
+
+    keep: list[Any] = [state, voice] if voice is not None else [state]
+    return RoleParts(qml="hall/HallScreen.qml", properties={"vm": vm}, settled=vm.settled, stop=stop, keep=keep, chrome=False)
