@@ -1,0 +1,1 @@
+"""The counter terminal role (窗口叫号终端)."""

@@ -1,0 +1,1 @@
+"""The window display role (窗口屏)."""

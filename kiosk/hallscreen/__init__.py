@@ -1,0 +1,1 @@
+"""The hall screen role (大厅屏) with voice calls."""

@@ -1,0 +1,1 @@
+"""The evaluation tablet role (窗口服务评价平板)."""
