@@ -6,13 +6,14 @@ from __future__ import annotations
 LEVELS: tuple[int, ...] = (5, 4, 3, 2, 1)
 BAD_LEVELS = frozenset({1, 2})
 # reason codes for levels 1-2 (at least one is required)
-REASONS: tuple[str, ...] = (
+REASONS: tuple[str, ...] = (  # the controller's codes (hallbus.records.ratings.REASONS); a test keeps them equal
     "attitude",
     "efficiency",
+    "overdue",
     "competence",
     "not_told_once",
-    "come_again",
-    "material_demands",
+    "asked_again",
+    "unreasonable_materials",
     "integrity",
     "other",
 )
