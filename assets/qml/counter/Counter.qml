@@ -379,17 +379,18 @@ Item {
                 columns: 4
                 spacing: theme.gap
                 Repeater {
-                    model: root.vm.actions
+                    model: 8  // fixed buttons, bound to the view-model: they are never rebuilt under a finger
                     BigButton {
-                        objectName: "action_" + modelData.id
+                        readonly property var a: root.vm.actions[index]
+                        objectName: "action_" + a.id
                         theme: root.theme
                         width: (actions.width - actions.spacing * 3) / 4
                         height: Math.max(theme.touch, (deskItem.height - head.height) * 0.16)
-                        primary: modelData.id === "call_next" || modelData.id === "finish"
-                        active: modelData.enabled
-                        text: modelData.busy ? "…" : root.tr(modelData.text)
-                        sub: modelData.shortcut
-                        onClicked: root.vm.act(modelData.id)
+                        primary: a.id === "call_next" || a.id === "finish"
+                        active: a.enabled
+                        text: a.busy ? "…" : root.tr(a.text)
+                        sub: a.shortcut
+                        onClicked: root.vm.act(a.id)
                     }
                 }
             }
