@@ -36,13 +36,17 @@ class RoleHall:
     controller: HallController
     broker: LocalBroker
     buses: list[BusClient] = field(default_factory=list)
+    clients: dict[str, RpcClient] = field(default_factory=dict)
 
     def rpc(self, node: str = "terminal-1", role: str = "terminal") -> RpcClient:
-        """An RPC client on the bus as `node` (a terminal issuing tickets, a counter calling)."""
+        """An RPC client on the bus as `node` (a terminal issuing tickets, a counter calling); one per node."""
+        if node in self.clients:
+            return self.clients[node]
         bus = BusClient(hall=self.config.hall.id, node=node, role=role, broker=parse_broker_url(self.broker.url))
         assert bus.start(wait=5), "test client did not connect"
         self.buses.append(bus)
-        return RpcClient(bus)
+        self.clients[node] = RpcClient(bus)
+        return self.clients[node]
 
     def db(self) -> sqlite3.Connection:
         """A read connection to the controller's database."""
