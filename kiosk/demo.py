@@ -241,8 +241,11 @@ class Demo:
             expect(printer.wait_for_tickets(1, timeout=10), "terminal: nothing was printed")
         k.devices.simulators["idcard"].remove()
 
-    def _counter(self) -> Any:
-        return self.kiosks.get("counter")
+    def pump_short(self) -> None:
+        """Let animations and bus traffic settle a moment."""
+        from kiosk.qt.drive import pump
+
+        pump(0.3)
 
     def _call(self, expect: Callable[[bool, str], None]) -> None:
         """Window 3's staff logs in and calls the next ticket (the citizen's)."""
@@ -274,43 +277,62 @@ class Demo:
 # The counter and tablet steps drive those roles' own pages; they live apart so each role's
 # object names are in one place.
 def drive_counter_call(demo: Demo, expect: Callable[[bool, str], None]) -> None:
-    """Log in at window 3 with a staff password and call the next ticket."""
-    from kiosk.qt.drive import touch, wait_until
+    """Window 3's staff member logs in on the on-screen keyboard and calls the next ticket."""
+    from kiosk.qt.drive import text, touch, wait_until
 
     k = demo.kiosks.get("counter")
     if k is None:
         return
-    w = k.window
-    for name, value in (("login_staff", "s003"), ("login_password", "hall003")):
-        touch(w, name)
+    w, state = k.window, k.role.keep[0]
+    for field, value in (("staff", "s003"), ("password", "hall003")):
+        touch(w, f"login_field_{field}")
         for ch in value:
-            touch(w, f"key_{ch}")
+            touch(w, f"login_key_{ch}")
     touch(w, "login_submit")
-    expect(wait_until(lambda: k.role.keep[0].logged_in, 10), "counter: staff login failed")
+    expect(wait_until(lambda: state.logged_in, 10), "counter: staff login failed")
+    expect(wait_until(lambda: state.enabled("call_next"), 10), "counter: 叫号 stayed disabled")
     expect(touch(w, "action_call_next"), "counter: no 叫号 button")
-    expect(wait_until(lambda: bool(k.role.keep[0].current), 10), "counter: nothing was called")
+    expect(wait_until(lambda: text(w, "counter_ticket_number").startswith("B"), 10), "counter: nothing was called")
+    display = demo.kiosks.get("window")
+    if display is not None:
+        expect(wait_until(lambda: text(display.window, "display_ticket").startswith("B")
+                          or demo.ticket in _all_text(display.window), 10), "window display: the call did not show")
+    demo.pump_short()
+
+
+def _all_text(window: Any) -> str:
+    """Every visible text in a window, joined (for a loose check on a screen)."""
+    from kiosk.qt.drive import visible_items
+
+    return " ".join(str(i.property("text")) for i in visible_items(window) if i.property("text") is not None)
 
 
 def drive_counter_finish(demo: Demo, expect: Callable[[bool, str], None]) -> None:
-    """The matter is done: 办结."""
-    from kiosk.qt.drive import touch
+    """The matter is done: 办结, which opens the rating on the tablet."""
+    from kiosk.qt.drive import touch, wait_until
 
     k = demo.kiosks.get("counter")
     if k is None:
         return
     expect(touch(k.window, "action_finish"), "counter: no 办结 button")
+    tablet = demo.kiosks.get("tablet")
+    if tablet is not None:
+        expect(wait_until(lambda: tablet.role.keep[0].screen == "faces", 10), "tablet: the faces did not show")
 
 
 def drive_tablet_rate(demo: Demo, expect: Callable[[bool, str], None]) -> None:
-    """The citizen taps 满意 on the tablet."""
+    """The citizen was kept waiting: 不满意 (2) with a reason, then sends it."""
     from kiosk.qt.drive import touch, wait_until
 
     k = demo.kiosks.get("tablet")
     if k is None:
         return
-    w = k.window
-    expect(touch(w, "face_4", timeout=10), "tablet: the faces did not show")
-    expect(wait_until(lambda: k.role.keep[0].step == "thanks", 10), "tablet: the rating was not taken")
+    w, state = k.window, k.role.keep[0]
+    expect(touch(w, "face_2", timeout=10), "tablet: no 不满意 face")
+    expect(wait_until(lambda: state.screen == "reasons", 5), "tablet: no reasons asked for a bad rating")
+    expect(touch(w, "reason_overdue"), "tablet: no 办理超时 reason")
+    expect(touch(w, "tablet_send"), "tablet: no send button")
+    expect(wait_until(lambda: state.screen == "thanks", 10), "tablet: the rating was not taken")
 
 
 def main(argv: list[str] | None = None) -> int:

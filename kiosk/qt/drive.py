@@ -32,17 +32,21 @@ def wait_until(pred: Callable[[], bool], timeout: float = 10.0, what: str = "") 
     return False
 
 
-def find(window: QQuickWindow, name: str) -> QQuickItem | None:
-    """The last visible item called `name` in the window, or None."""
-    found: list[QQuickItem] = []
+def visible_items(window: QQuickWindow) -> list[QQuickItem]:
+    """Every visible item in the window, walking the visual tree."""
+    out: list[QQuickItem] = []
     stack = [window.contentItem()]
     while stack:
         node = stack.pop()
-        if not node.isVisible():
-            continue
-        if node.objectName() == name:
-            found.append(node)
-        stack.extend(node.childItems())
+        if node.isVisible():
+            out.append(node)
+            stack.extend(node.childItems())
+    return out
+
+
+def find(window: QQuickWindow, name: str) -> QQuickItem | None:
+    """The last visible item called `name` in the window, or None."""
+    found = [i for i in visible_items(window) if i.objectName() == name]
     return found[-1] if found else None
 
 
