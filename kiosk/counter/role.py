@@ -27,10 +27,16 @@ def build(ctx: RoleContext) -> RoleParts:
     topics = ctx.bus.topics
     window_topic = topics.window_state(ctx.window)
     routes: dict[str, Any] = {
-        window_topic: lambda p: _apply(p, schemas.WindowState, "window state", state.on_window_state),
-        topics.queue_state: lambda p: _apply(p, schemas.QueueState, "queue state", state.on_queue_state),
+        window_topic: lambda p: _apply(
+            p, schemas.WindowState, "window state", state.on_window_state
+        ),
+        topics.queue_state: lambda p: _apply(
+            p, schemas.QueueState, "queue state", state.on_queue_state
+        ),
         topics.stats_today: lambda p: _apply(p, schemas.StatsToday, "stats", state.on_stats),
-        topics.node_status(CONTROLLER_NODE): lambda p: _apply(p, schemas.NodeStatus, "controller status", state.on_controller),
+        topics.node_status(CONTROLLER_NODE): lambda p: _apply(
+            p, schemas.NodeStatus, "controller status", state.on_controller
+        ),
     }
 
     def on_message(topic: str, payload: object) -> None:
@@ -42,7 +48,9 @@ def build(ctx: RoleContext) -> RoleParts:
     ctx.bridge.connection.connect(state.on_connection)
     for topic in routes:
         ctx.bridge.subscribe(topic)
-    return RoleParts(qml="counter/Counter.qml", properties={"vm": vm}, settled=vm.settled, keep=[state])
+    return RoleParts(
+        qml="counter/Counter.qml", properties={"vm": vm}, settled=vm.settled, keep=[state]
+    )
 
 
 def _apply(payload: object, type_: type[Any], what: str, handler: Any) -> None:

@@ -91,7 +91,17 @@ class Dialog:
 class CounterState(Sectioned):
     """The counter of one window; Qt-free."""
 
-    SECTIONS = ("login", "window", "ticket", "actions", "queue", "figures", "dialog", "message", "link")
+    SECTIONS = (
+        "login",
+        "window",
+        "ticket",
+        "actions",
+        "queue",
+        "figures",
+        "dialog",
+        "message",
+        "link",
+    )
 
     def __init__(
         self,
@@ -105,7 +115,9 @@ class CounterState(Sectioned):
         super().__init__()
         win = cfg.window(window)
         if win is None:
-            raise ValueError(f"window {window!r} is not in the config; start the counter with --window")
+            raise ValueError(
+                f"window {window!r} is not in the config; start the counter with --window"
+            )
         self.cfg = cfg
         self.cat = catalogue
         self.port = port
@@ -128,7 +140,11 @@ class CounterState(Sectioned):
     @property
     def logged_in(self) -> bool:
         """A staff member sits at this window (per the controller)."""
-        return self.state is not None and self.state.staff is not None and self.state.status != "closed"
+        return (
+            self.state is not None
+            and self.state.staff is not None
+            and self.state.status != "closed"
+        )
 
     @property
     def connected(self) -> bool:
@@ -156,7 +172,11 @@ class CounterState(Sectioned):
         if action == "call_next":
             return not has_ticket and not paused and self._waiting_here() > 0
         if action == "recall":
-            return has_ticket and st.ticket is not None and st.ticket.attempt - 1 < self.cfg.queue.recall_limit
+            return (
+                has_ticket
+                and st.ticket is not None
+                and st.ticket.attempt - 1 < self.cfg.queue.recall_limit
+            )
         if action in ("no_show", "hold", "transfer", "finish"):
             return has_ticket
         if action == "call_back":
@@ -256,7 +276,11 @@ class CounterState(Sectioned):
             self.login.error = self.cat.text("counter_login_incomplete")
             self._changed("login")
             return
-        body = {"window": self.window_id, "staff": self.login.staff, "password": self.login.password}
+        body = {
+            "window": self.window_id,
+            "staff": self.login.staff,
+            "password": self.login.password,
+        }
         self._send("login", "window.login", body)
 
     def logout(self) -> None:
@@ -348,7 +372,12 @@ class CounterState(Sectioned):
         self.sent += 1
         self.message = None
         self._changed("actions", "message", "login")
-        self.port.call(method, body, lambda data: self._answered(action, data), lambda err: self._failed(action, err))
+        self.port.call(
+            method,
+            body,
+            lambda data: self._answered(action, data),
+            lambda err: self._failed(action, err),
+        )
 
     def _answered(self, action: str, data: Any) -> None:
         self.pending = None
@@ -360,8 +389,12 @@ class CounterState(Sectioned):
                 log.exception("a reply's window state did not decode")
         if action == "login":
             self.login = LoginForm()
-        note = {"no_show": "counter_done_no_show", "hold": "counter_done_hold", "transfer": "counter_done_transfer",
-                "finish": "counter_done_finish"}.get(action)
+        note = {
+            "no_show": "counter_done_no_show",
+            "hold": "counter_done_hold",
+            "transfer": "counter_done_transfer",
+            "finish": "counter_done_finish",
+        }.get(action)
         if note:
             self._say(note, "info")
         self._changed("actions", "login", "message")
@@ -373,7 +406,11 @@ class CounterState(Sectioned):
             self.login.error = text
             self.login.password = ""
         else:
-            self.message = {"text": text, "level": "error", "link": getattr(err, "code", "") in LINK_FAULTS}
+            self.message = {
+                "text": text,
+                "level": "error",
+                "link": getattr(err, "code", "") in LINK_FAULTS,
+            }
         self._changed("actions", "login", "message")
 
     def _fault_text(self, err: BaseException) -> Text:
@@ -409,7 +446,9 @@ class CounterState(Sectioned):
             "id": self.window_id,
             "name": both(self.win.name, self.win.name_en or self.win.name),
             "status": st.status if st is not None else "unknown",
-            "statusText": self.cat.text(f"window_status_{st.status if st is not None else 'unknown'}"),
+            "statusText": self.cat.text(
+                f"window_status_{st.status if st is not None else 'unknown'}"
+            ),
             "pauseReason": (st.pause_reason or "") if st is not None else "",
             "staffId": staff.id if staff else "",
             "staffName": staff.name if staff else "",
@@ -423,7 +462,9 @@ class CounterState(Sectioned):
         svc = self.cfg.service(t.service)
         return {
             "number": t.number,
-            "serviceName": both(svc.name, svc.name_en or svc.name) if svc else both(t.service, t.service),
+            "serviceName": both(svc.name, svc.name_en or svc.name)
+            if svc
+            else both(t.service, t.service),
             "name": t.name_masked or "",
         }
 
@@ -437,7 +478,9 @@ class CounterState(Sectioned):
             "present": True,
             "number": t.number,
             "service": t.service,
-            "serviceName": both(svc.name, svc.name_en or svc.name) if svc else both(t.service_name, t.service_name),
+            "serviceName": both(svc.name, svc.name_en or svc.name)
+            if svc
+            else both(t.service_name, t.service_name),
             "channel": t.channel,
             "channelText": self.cat.text(f"counter_channel_{t.channel}"),
             "priority": t.channel != "onsite",
@@ -446,7 +489,9 @@ class CounterState(Sectioned):
             "waitedText": self.cat.text("counter_waited", n=waited if waited is not None else 0),
             "calledAt": (parse_ts(t.called_at).strftime("%H:%M") if parse_ts(t.called_at) else ""),  # type: ignore[union-attr]
             "attempt": t.attempt,
-            "attemptText": self.cat.text("counter_attempt", n=t.attempt) if t.attempt > 1 else both("", ""),
+            "attemptText": self.cat.text("counter_attempt", n=t.attempt)
+            if t.attempt > 1
+            else both("", ""),
         }
 
     def _view_actions(self) -> list[dict[str, Any]]:
@@ -454,13 +499,16 @@ class CounterState(Sectioned):
         paused = self.state is not None and self.state.status == "paused"
         for action, key, shortcut in ACTIONS:
             label = "counter_resume" if action == "pause" and paused else key
-            out.append({
-                "id": action,
-                "text": self.cat.text(label),
-                "shortcut": shortcut,
-                "enabled": self.enabled(action),
-                "busy": self.pending == action or (action == "pause" and self.pending == "resume"),
-            })
+            out.append(
+                {
+                    "id": action,
+                    "text": self.cat.text(label),
+                    "shortcut": shortcut,
+                    "enabled": self.enabled(action),
+                    "busy": self.pending == action
+                    or (action == "pause" and self.pending == "resume"),
+                }
+            )
         return out
 
     def _view_queue(self) -> list[dict[str, Any]]:
@@ -468,12 +516,14 @@ class CounterState(Sectioned):
         for code in self.win.services:
             svc = self.cfg.service(code)
             q = self.queue.get(code)
-            out.append({
-                "code": code,
-                "name": both(svc.name, svc.name_en or svc.name) if svc else both(code, code),
-                "waiting": q.waiting if q else -1,
-                "estMinutes": (q.est_wait_s + 59) // 60 if q else -1,
-            })
+            out.append(
+                {
+                    "code": code,
+                    "name": both(svc.name, svc.name_en or svc.name) if svc else both(code, code),
+                    "waiting": q.waiting if q else -1,
+                    "estMinutes": (q.est_wait_s + 59) // 60 if q else -1,
+                }
+            )
         return out
 
     def _view_figures(self) -> dict[str, Any]:
@@ -497,7 +547,9 @@ class CounterState(Sectioned):
             for s in self.cfg.services
         ]
         windows = [
-            {"id": w.id, "text": both(w.name, w.name_en or w.name)} for w in self.cfg.windows if w.id != self.window_id
+            {"id": w.id, "text": both(w.name, w.name_en or w.name)}
+            for w in self.cfg.windows
+            if w.id != self.window_id
         ]
         return {
             "name": d.name,
@@ -506,8 +558,12 @@ class CounterState(Sectioned):
             "position": d.transfer.position,
             "targets": services if d.transfer.kind == "service" else windows,
             "reason": d.reason,
-            "reasons": [{"id": r, "text": self.cat.text(f"counter_pause_{r}")} for r in PAUSE_REASONS],
-            "held": [self._held_view(t) for t in (self.state.held if self.state is not None else [])],
+            "reasons": [
+                {"id": r, "text": self.cat.text(f"counter_pause_{r}")} for r in PAUSE_REASONS
+            ],
+            "held": [
+                self._held_view(t) for t in (self.state.held if self.state is not None else [])
+            ],
         }
 
     def _view_message(self) -> dict[str, Any]:

@@ -52,4 +52,8 @@ class BadgeOwner:
             self.on_unreadable(str(error) if error else "no uid")
 
     def _health(self, health: object) -> None:
-        self.board.set("pcsc", str(getattr(health, "state", "error")), str(getattr(health, "detail", "")) or None)
+        self.board.set(
+            "pcsc",
+            str(getattr(health, "state", "error")),
+            str(getattr(health, "detail", "")) or None,
+        )

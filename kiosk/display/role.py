@@ -12,9 +12,13 @@ from kiosk.roles import RoleContext, RoleParts
 def build(ctx: RoleContext) -> RoleParts:
     """The window display's parts; the layout comes from the node's `layout` (or the screen's shape)."""
     if ctx.window is None:
-        raise ValueError("a window display belongs to a window: give --window or set `window` on its node")
+        raise ValueError(
+            "a window display belongs to a window: give --window or set `window` on its node"
+        )
     node = ctx.cfg.node(ctx.node)
-    layout = choose_layout(node.layout if node else "", None)  # "" = decided by the screen's shape in QML
+    layout = choose_layout(
+        node.layout if node else "", None
+    )  # "" = decided by the screen's shape in QML
     state = WindowDisplayState(ctx.cfg, ctx.catalogue, window=ctx.window, layout=layout)
     vm = WindowDisplayViewModel(state)
     topics = ctx.bus.topics
@@ -34,4 +38,10 @@ def build(ctx: RoleContext) -> RoleParts:
     ctx.bridge.connection.connect(state.on_connection)
     ctx.bridge.subscribe(window_topic)
     ctx.bridge.subscribe(calls_topic)
-    return RoleParts(qml="window/WindowDisplay.qml", properties={"vm": vm}, settled=vm.settled, keep=[state], chrome=False)
+    return RoleParts(
+        qml="window/WindowDisplay.qml",
+        properties={"vm": vm},
+        settled=vm.settled,
+        keep=[state],
+        chrome=False,
+    )

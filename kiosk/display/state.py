@@ -37,11 +37,15 @@ class WindowDisplayState(Sectioned):
 
     SECTIONS = ("window", "call", "link")
 
-    def __init__(self, cfg: HallConfig, catalogue: Catalogue, *, window: str, layout: str = "full") -> None:
+    def __init__(
+        self, cfg: HallConfig, catalogue: Catalogue, *, window: str, layout: str = "full"
+    ) -> None:
         super().__init__()
         win = cfg.window(window)
         if win is None:
-            raise ValueError(f"window {window!r} is not in the config; start the display with --window")
+            raise ValueError(
+                f"window {window!r} is not in the config; start the display with --window"
+            )
         self.cfg = cfg
         self.cat = catalogue
         self.window_id = window
@@ -52,7 +56,9 @@ class WindowDisplayState(Sectioned):
         self.number = ""  # the ticket called to this window now
         self.service = ""
         self.flash_seq = 0
-        self._flashed: set[tuple[str, str]] = set()  # (ticket, called_at) already flashed
+        self._flashed: set[tuple[str, str, int]] = (
+            set()
+        )  # (ticket, called_at, attempt) already flashed
         self.updates = 0
 
     # --- bus --------------------------------------------------------------------------------
@@ -67,7 +73,7 @@ class WindowDisplayState(Sectioned):
         t = state.ticket
         sections = {"window"}
         if t is not None:
-            key = (t.number, t.called_at or "")
+            key = (t.number, t.called_at or "", t.attempt)
             if (t.number, self.service) != (self.number, t.service):
                 self.number, self.service = t.number, t.service
                 sections.add("call")
@@ -86,7 +92,7 @@ class WindowDisplayState(Sectioned):
         if call.window != self.window_id:
             return
         self.updates += 1
-        key = (call.ticket, call.ts)
+        key = (call.ticket, call.ts, call.attempt)
         self.number = call.ticket
         self.service = call.service or self.service
         if key not in self._flashed:
@@ -116,7 +122,9 @@ class WindowDisplayState(Sectioned):
             "staffName": staff.name if staff else "",
             "staffTitle": staff.title if staff else "",
             "staffId": staff.id if staff else "",
-            "next": list(st.next_numbers[:NEXT_SHOWN]) if st is not None and status != "paused" else [],
+            "next": list(st.next_numbers[:NEXT_SHOWN])
+            if st is not None and status != "paused"
+            else [],
             "layout": self.layout,
         }
 
@@ -130,4 +138,3 @@ class WindowDisplayState(Sectioned):
 
     def _view_link(self) -> dict[str, Any]:
         return {"connected": self.connected}
-

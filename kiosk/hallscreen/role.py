@@ -74,4 +74,11 @@ def build(ctx: RoleContext) -> RoleParts:
             voice.close()
 
     keep: list[Any] = [state, voice] if voice is not None else [state]
-    return RoleParts(qml="hall/HallScreen.qml", properties={"vm": vm}, settled=vm.settled, stop=stop, keep=keep, chrome=False)
+    return RoleParts(
+        qml="hall/HallScreen.qml",
+        properties={"vm": vm},
+        settled=vm.settled,
+        stop=stop,
+        keep=keep,
+        chrome=False,
+    )

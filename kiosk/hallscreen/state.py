@@ -64,7 +64,9 @@ class HallScreenState(Sectioned):
         self.voice = voice
         self.now = now
         self.calls: list[schemas.Call] = []  # newest first, at most RECENT + 1
-        self._seen: set[tuple[str, str, str]] = set()
+        self._seen: set[tuple[str, str, str, int]] = set()
+        self._order: dict[tuple[str, str, str, int], int] = {}
+        self._seq = 0
         self.flash_seq = 0
         self.queue: schemas.QueueState | None = None
         self.windows: dict[str, schemas.WindowState] = {}
@@ -93,14 +95,27 @@ class HallScreenState(Sectioned):
             self.voice.call(call.ticket, call.window)
 
     def _merge(self, calls: list[schemas.Call]) -> bool:
-        """Add calls not seen yet; keep the newest RECENT + 1. True when something was added."""
-        new = [c for c in calls if _key(c) not in self._seen]
+        """Add calls not seen yet (`calls` newest first); keep the newest RECENT + 1. True when something was added.
+
+        Calls are ordered by their time, and calls with the same time by arrival (an older
+        retained list counts as arriving oldest-last), so a burst within one millisecond
+        still shows the last call first.
+        """
+        new = [c for c in reversed(calls) if _key(c) not in self._seen]
         if not new:
             return False
-        self.calls = sorted([*self.calls, *new], key=lambda c: _moment(c.ts), reverse=True)[: RECENT + 1]
+        for c in new:
+            self._seq += 1
+            self._order[_key(c)] = self._seq
+        self.calls = sorted(
+            [*self.calls, *new],
+            key=lambda c: (_moment(c.ts), self._order.get(_key(c), 0)),
+            reverse=True,
+        )[: RECENT + 1]
         self._seen.update(_key(c) for c in new)
         if len(self._seen) > 500:  # only keys that can still arrive again matter
             self._seen = {_key(c) for c in self.calls}
+            self._order = {k: v for k, v in self._order.items() if k in self._seen}
         return True
 
     def on_queue_state(self, state: schemas.QueueState) -> None:
@@ -144,7 +159,9 @@ class HallScreenState(Sectioned):
         return {
             "ticket": c.ticket,
             "window": c.window,
-            "windowName": both(c.window_name, (win.name_en if win and win.name_en else c.window_name)),
+            "windowName": both(
+                c.window_name, (win.name_en if win and win.name_en else c.window_name)
+            ),
             "name": c.name_masked or "",
             "attempt": c.attempt,
             "text": both(c.text, c.text_en or c.text),
@@ -178,18 +195,22 @@ class HallScreenState(Sectioned):
 
     def _view_windows(self) -> list[dict[str, Any]]:
         out = []
-        known = [w.id for w in self.cfg.windows] + sorted(set(self.windows) - {w.id for w in self.cfg.windows})
+        known = [w.id for w in self.cfg.windows] + sorted(
+            set(self.windows) - {w.id for w in self.cfg.windows}
+        )
         for wid in known:
             st = self.windows.get(wid)
             win = self.cfg.window(wid)
             status = st.status if st is not None else "unknown"
-            out.append({
-                "id": wid,
-                "name": both(win.name, win.name_en or win.name) if win else both(wid, wid),
-                "status": status,
-                "ticket": st.ticket.number if st is not None and st.ticket is not None else "",
-                "statusText": self.cat.text(f"hall_status_{status}"),
-            })
+            out.append(
+                {
+                    "id": wid,
+                    "name": both(win.name, win.name_en or win.name) if win else both(wid, wid),
+                    "status": status,
+                    "ticket": st.ticket.number if st is not None and st.ticket is not None else "",
+                    "statusText": self.cat.text(f"hall_status_{status}"),
+                }
+            )
         return out
 
     def _view_stats(self) -> dict[str, Any]:
@@ -209,14 +230,19 @@ class HallScreenState(Sectioned):
         for i in range(len(self.chart)):
             minutes = CHART_START_H * 60 + i * CHART_STEP_MIN
             labels.append(f"{minutes // 60}" if minutes % 120 == 0 else "")
-        return {"values": values, "max": max([1, *values]), "labels": labels, "now": self._chart_index(self.now()) or -1}
+        return {
+            "values": values,
+            "max": max([1, *values]),
+            "labels": labels,
+            "now": self._chart_index(self.now()) or -1,
+        }
 
     def _view_link(self) -> dict[str, Any]:
         return {"connected": self.connected}
 
 
-def _key(c: schemas.Call) -> tuple[str, str, str]:
-    return (c.ticket, c.window, c.ts)
+def _key(c: schemas.Call) -> tuple[str, str, str, int]:
+    return (c.ticket, c.window, c.ts, c.attempt)
 
 
 def _moment(ts: str) -> dt.datetime:

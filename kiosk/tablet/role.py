@@ -35,4 +35,10 @@ def build(ctx: RoleContext) -> RoleParts:
         vm.stop()
         outbox.close()
 
-    return RoleParts(qml="tablet/Tablet.qml", properties={"vm": vm}, settled=vm.settled, stop=stop, keep=[state, outbox])
+    return RoleParts(
+        qml="tablet/Tablet.qml",
+        properties={"vm": vm},
+        settled=vm.settled,
+        stop=stop,
+        keep=[state, outbox],
+    )

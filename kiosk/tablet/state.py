@@ -73,7 +73,9 @@ class TabletState(Sectioned):
         super().__init__()
         win = cfg.window(window)
         if win is None:
-            raise ValueError(f"window {window!r} is not in the config; start the tablet with --window")
+            raise ValueError(
+                f"window {window!r} is not in the config; start the tablet with --window"
+            )
         self.cfg = cfg
         self.cat = catalogue
         self.ratings = ratings
@@ -113,7 +115,10 @@ class TabletState(Sectioned):
         if self.screen in ("faces", "reasons"):
             assert self.request is not None
             if rr is None or request_key(rr) != request_key(self.request):
-                log.info("rating request %s expired or was cleared; back to idle", request_key(self.request)[:8])
+                log.info(
+                    "rating request %s expired or was cleared; back to idle",
+                    request_key(self.request)[:8],
+                )
                 self._reset_rating()
                 sections |= {"screen", "rating"}
         if rr is not None and self.screen == "idle" and request_key(rr) not in self.answered:

@@ -42,7 +42,9 @@ class RoleHall:
         """An RPC client on the bus as `node` (a terminal issuing tickets, a counter calling); one per node."""
         if node in self.clients:
             return self.clients[node]
-        bus = BusClient(hall=self.config.hall.id, node=node, role=role, broker=parse_broker_url(self.broker.url))
+        bus = BusClient(
+            hall=self.config.hall.id, node=node, role=role, broker=parse_broker_url(self.broker.url)
+        )
         assert bus.start(wait=5), "test client did not connect"
         self.buses.append(bus)
         self.clients[node] = RpcClient(bus)
@@ -66,7 +68,14 @@ def make_hall(broker: LocalBroker, tmp_path: Path, extra: str = "") -> RoleHall:
     config = kiosk_config(tmp_path, extra=extra)
     clock = ManualClock(T0)
     data = tmp_path / "data"
-    ctl = HallController(config, data_dir=data, broker=parse_broker_url(broker.url), clock=clock, hall_key=KEY, tick_s=0.1)
+    ctl = HallController(
+        config,
+        data_dir=data,
+        broker=parse_broker_url(broker.url),
+        clock=clock,
+        hall_key=KEY,
+        tick_s=0.1,
+    )
     assert ctl.start(wait=5), "controller did not connect"
     return RoleHall(config, data, clock, ctl, broker)
 
@@ -99,11 +108,23 @@ def start_kiosk(role_hall: RoleHall, qtbot: Any, tmp_path: Path) -> Iterator[Sta
 
     started: list[Any] = []
 
-    def start(role: str, node: str, size: tuple[int, int] = (1280, 800), window: str | None = None,
-              data: Path | None = None, connected: bool = True) -> Any:
+    def start(
+        role: str,
+        node: str,
+        size: tuple[int, int] = (1280, 800),
+        window: str | None = None,
+        data: Path | None = None,
+        connected: bool = True,
+    ) -> Any:
         k = Kiosk(
-            Options(role=role, node=node, broker=role_hall.broker.url, data=data or tmp_path / f"kiosk-{node}",
-                    size=size, window=window),
+            Options(
+                role=role,
+                node=node,
+                broker=role_hall.broker.url,
+                data=data or tmp_path / f"kiosk-{node}",
+                size=size,
+                window=window,
+            ),
             role_hall.config,
         )
         w = k.start()
@@ -128,7 +149,9 @@ def state_of(kiosk: Any) -> Any:
 
 def login(rpc: RpcClient, window: str, staff: str) -> dict[str, Any]:
     """Log a staff member in with their demo password (hall + last three digits of the id)."""
-    return rpc.call("window.login", {"window": window, "staff": staff, "password": "hall" + staff[-3:]})
+    return rpc.call(
+        "window.login", {"window": window, "staff": staff, "password": "hall" + staff[-3:]}
+    )
 
 
 def issue(rpc: RpcClient, service: str, **body: Any) -> str:

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
 from tests.kiosk.helpers import find, item, text_of, touch
-from tests.kiosk.rolefixtures import RoleHall, issue, login, state_of
+from tests.kiosk.rolefixtures import RoleHall, issue, state_of
 
 
 def _type(window: Any, text: str) -> None:
@@ -39,7 +39,9 @@ def _enabled(counter: Any, action: str) -> bool:
     return bool(state_of(counter).enabled(action))
 
 
-def test_full_service_cycle_to_a_bad_rating_with_a_followup(role_hall: RoleHall, start_kiosk: Any, qtbot: Any) -> None:
+def test_full_service_cycle_to_a_bad_rating_with_a_followup(
+    role_hall: RoleHall, start_kiosk: Any, qtbot: Any
+) -> None:
     terminal = role_hall.rpc("terminal-1", "terminal")
     counter = start_kiosk("counter", "counter-3", size=(1920, 1080))
     display = start_kiosk("window", "window-3", size=(1366, 768))
@@ -48,11 +50,18 @@ def test_full_service_cycle_to_a_bad_rating_with_a_followup(role_hall: RoleHall,
     _login_by_keyboard(qtbot, counter, "s003", "hall003")
     staff = item(qtbot, counter.window, "counter_staff")
     assert "张伟" in text_of(staff) and "s003" in text_of(staff)
-    qtbot.waitUntil(lambda: state_of(tablet).state is not None and state_of(tablet).state.staff is not None, timeout=5000)
+    qtbot.waitUntil(
+        lambda: state_of(tablet).state is not None and state_of(tablet).state.staff is not None,
+        timeout=5000,
+    )
     assert text_of(item(qtbot, tablet.window, "tablet_staff_name")) == "张伟"
 
-    number = issue(terminal, "B", id_card={"id_hash": "ab" * 32, "name_masked": "张*", "card_type": "resident"},
-                   channel="appointment")
+    number = issue(
+        terminal,
+        "B",
+        id_card={"id_hash": "ab" * 32, "name_masked": "张*", "card_type": "resident"},
+        channel="appointment",
+    )
     qtbot.waitUntil(lambda: _enabled(counter, "call_next"), timeout=5000)
     assert not _enabled(counter, "finish") and not _enabled(counter, "recall")
     _activate(qtbot, counter.window)
@@ -66,7 +75,9 @@ def test_full_service_cycle_to_a_bad_rating_with_a_followup(role_hall: RoleHall,
 
     big = item(qtbot, display.window, "display_ticket")
     qtbot.waitUntil(lambda: text_of(big) == number, timeout=5000)
-    qtbot.waitUntil(lambda: bool(item_of_role(display).property("flashing")), timeout=3000)  # a new call flashes
+    qtbot.waitUntil(
+        lambda: bool(item_of_role(display).property("flashing")), timeout=3000
+    )  # a new call flashes
 
     touch(qtbot, counter.window, "action_finish")  # 办结
     qtbot.waitUntil(lambda: state_of(counter).ticket is None, timeout=5000)
@@ -102,7 +113,9 @@ def item_of_role(kiosk: Any) -> Any:
     return page.childItems()[0]
 
 
-def test_hold_call_back_and_transfer_from_the_counter(role_hall: RoleHall, start_kiosk: Any, qtbot: Any) -> None:
+def test_hold_call_back_and_transfer_from_the_counter(
+    role_hall: RoleHall, start_kiosk: Any, qtbot: Any
+) -> None:
     terminal = role_hall.rpc("terminal-1", "terminal")
     counter = start_kiosk("counter", "counter-1", size=(1920, 1080))
     window = counter.window
@@ -114,7 +127,9 @@ def test_hold_call_back_and_transfer_from_the_counter(role_hall: RoleHall, start
     touch(qtbot, window, "action_call_next")
     qtbot.waitUntil(lambda: st.ticket is not None and st.ticket.number == a1, timeout=5000)
     touch(qtbot, window, "action_hold")  # 挂起: the person fetches a document
-    qtbot.waitUntil(lambda: st.state is not None and [t.number for t in st.state.held] == [a1], timeout=5000)
+    qtbot.waitUntil(
+        lambda: st.state is not None and [t.number for t in st.state.held] == [a1], timeout=5000
+    )
     assert a1 in text_of(item(qtbot, window, "counter_held"))
     assert _enabled(counter, "call_back")
 
@@ -189,7 +204,10 @@ def test_a_double_click_sends_once_and_an_outage_disables_the_buttons(
     role_hall.broker.stop()  # the hall server's broker goes away
     qtbot.waitUntil(lambda: not st.connected, timeout=10000)
     qtbot.waitUntil(lambda: find(window, "counter_offline") is not None, timeout=5000)
-    assert not any(_enabled(counter, a) for a in ("recall", "finish", "hold", "no_show", "transfer", "call_next"))
+    assert not any(
+        _enabled(counter, a)
+        for a in ("recall", "finish", "hold", "no_show", "transfer", "call_next")
+    )
     assert not item(qtbot, window, "action_finish").property("active")
     touch(qtbot, window, "action_finish")  # refused without sending
     QTest.keyClick(window, Qt.Key.Key_F7)

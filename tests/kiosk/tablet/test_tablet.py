@@ -30,7 +30,9 @@ def test_a_rating_survives_a_broker_outage_and_a_restart_and_arrives_once(
     role_hall.broker.stop()  # between the tap and the acknowledgement
     qtbot.waitUntil(lambda: not tablet.bus.connected, timeout=5000)
     touch(qtbot, tablet.window, "face_4")  # 满意: no reasons needed
-    item(qtbot, tablet.window, "tablet_thanks")  # thanks at once: the rating is stored on the tablet
+    item(
+        qtbot, tablet.window, "tablet_thanks"
+    )  # thanks at once: the rating is stored on the tablet
     outbox = tablet.role.keep[1]
     assert [i.body["level"] for i in outbox.pending()] == [4]
     touch(qtbot, tablet.window, "tablet_thanks")  # a second tap does nothing
@@ -43,7 +45,10 @@ def test_a_rating_survives_a_broker_outage_and_a_restart_and_arrives_once(
     rows = role_hall.query("SELECT level, window, ticket, staff FROM rec_ratings")
     assert rows == [(4, "1", number, "s001")]
     # the request is answered: the restarted tablet does not offer the faces again
-    qtbot.waitUntil(lambda: state_of(again).state is not None and state_of(again).state.rating_request is None, timeout=5000)
+    qtbot.waitUntil(
+        lambda: state_of(again).state is not None and state_of(again).state.rating_request is None,
+        timeout=5000,
+    )
     assert state_of(again).screen == "idle"
     assert role_hall.query("SELECT COUNT(*) FROM rec_ratings") == [(1,)]
 
@@ -64,11 +69,15 @@ def test_a_rating_not_given_times_out_or_expires_and_records_nothing(
     qtbot.waitUntil(lambda: st.screen == "faces", timeout=5000)
     role_hall.clock.advance(role_hall.config.ratings.request_ttl_s + 1)
     qtbot.waitUntil(lambda: st.screen == "idle", timeout=5000)
-    assert role_hall.query("SELECT COUNT(*) FROM rec_ratings") == [(0,)]  # never a default "satisfied"
+    assert role_hall.query("SELECT COUNT(*) FROM rec_ratings") == [
+        (0,)
+    ]  # never a default "satisfied"
     assert st.submitted == 0
 
 
-def test_idle_shows_who_serves_and_a_paused_window(role_hall: RoleHall, start_kiosk: Any, qtbot: Any) -> None:
+def test_idle_shows_who_serves_and_a_paused_window(
+    role_hall: RoleHall, start_kiosk: Any, qtbot: Any
+) -> None:
     counter = role_hall.rpc("counter-4", "counter")
     tablet = start_kiosk("tablet", "tablet-4")
     login(counter, "4", "s004")
