@@ -210,6 +210,9 @@ class Kiosk:
     def start(self) -> QQuickWindow:
         """Show the window, then connect to the bus and start devices."""
         self._t0 = time.perf_counter()
+        app = QGuiApplication.instance()
+        if isinstance(app, QGuiApplication):
+            app.setFont(QFont(FONT_FAMILY))  # CJK and Latin from one family, the same on every screen
         engine = QQmlApplicationEngine()
         engine.addImageProvider("qr", QrImageProvider())
         engine.addImportPath(str(QML_DIR))
@@ -275,7 +278,6 @@ def run(options: Options) -> int:
     """Run a kiosk until the process is told to stop; with `screenshot`, settle, write the PNG and exit."""
     app = QGuiApplication.instance() or QGuiApplication([])
     assert isinstance(app, QGuiApplication)
-    app.setFont(QFont(FONT_FAMILY))
     app.setApplicationName(f"hallkit-kiosk-{options.role}")
     kiosk = Kiosk(options)
     kiosk.start()

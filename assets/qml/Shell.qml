@@ -43,6 +43,8 @@ Window {
             color: "white"
             font.pixelSize: theme.title
             font.bold: true
+            fontSizeMode: Text.HorizontalFit
+            minimumPixelSize: theme.body
             elide: Text.ElideRight
         }
         Row {

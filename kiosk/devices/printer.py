@@ -80,7 +80,7 @@ class PrinterOwner:
             if m.get("copies"):
                 counts.append(f"复印件{m['copies']}份")
             lines.append(f"{i}. {m.get('name', '')}" + (f"（{'，'.join(counts)}）" if counts else ""))
-        if item.get("promisedDays") is not None:
+        if isinstance(item.get("promisedDays"), int) and item["promisedDays"] >= 0:
             lines.append(f"承诺时限：{item['promisedDays']}个工作日")
         if item.get("fees"):
             lines.append(f"收费：{item['fees']}")

@@ -22,7 +22,9 @@ class QtPort(QObject):
     counts what has not answered yet (tests wait for it to reach zero).
     """
 
-    _done = Signal(object, object, object)  # (on_ok, on_error), result, error
+    # One tuple (on_ok, on_error, result, error): never a bare None through a queued signal,
+    # which PySide has been seen to mis-count (a crash at exit).
+    _done = Signal(object)
     busyChanged = Signal()
 
     def __init__(self, rpc: RpcClient | None, *, workers: int = 2, parent: QObject | None = None) -> None:
@@ -46,14 +48,14 @@ class QtPort(QObject):
 
         def done(f: concurrent.futures.Future[Any]) -> None:
             err = f.exception()
-            self._done.emit((on_ok, on_error), None if err else f.result(), err)
+            self._done.emit((on_ok, on_error, None if err else f.result(), err))
 
         fut.add_done_callback(done)
 
-    @Slot(object, object, object)
-    def _deliver(self, callbacks: tuple[OnOk, OnError], result: Any, error: BaseException | None) -> None:
+    @Slot(object)
+    def _deliver(self, answer: tuple[OnOk, OnError, Any, BaseException | None]) -> None:
         self.pending -= 1
-        on_ok, on_error = callbacks
+        on_ok, on_error, result, error = answer
         try:
             if error is not None:
                 on_error(error)
@@ -70,7 +72,7 @@ class QtPort(QObject):
 class OnGui(QObject):
     """Makes callables that, called from any thread (a device's, paho's), run on the GUI thread."""
 
-    _call = Signal(object, object)
+    _call = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -78,10 +80,11 @@ class OnGui(QObject):
 
     def wrap(self, fn: Callable[..., Any]) -> Callable[..., None]:
         """`fn` hopped to the GUI thread; the caller never waits."""
-        return lambda *args: self._call.emit(fn, args)
+        return lambda *args: self._call.emit((fn, args))
 
-    @Slot(object, object)
-    def _run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    @Slot(object)
+    def _run(self, call: tuple[Callable[..., Any], tuple[Any, ...]]) -> None:
+        fn, args = call
         try:
             fn(*args)
         except Exception:

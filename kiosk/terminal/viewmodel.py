@@ -9,6 +9,18 @@ from PySide6.QtCore import Property, QObject, Signal, Slot
 from kiosk.terminal.state import TerminalState
 
 
+def qml_value(value: Any) -> Any:
+    """Plain data for QML with every None replaced by "": PySide's QVariant conversion of None
+    inside maps and lists has been seen to corrupt None's reference count (a crash at exit)."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return {k: qml_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [qml_value(v) for v in value]
+    return value
+
+
 class TerminalViewModel(QObject):
     """One notify signal per section; the state says which sections changed."""
 
@@ -40,7 +52,7 @@ class TerminalViewModel(QObject):
 
     def _get(self, section: str) -> Any:
         if section not in self._cache:
-            self._cache[section] = self.state.view(section)
+            self._cache[section] = qml_value(self.state.view(section))
         return self._cache[section]
 
     screen = Property(str, lambda self: self._get("screen"), notify=screenChanged)

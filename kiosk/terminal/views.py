@@ -152,6 +152,11 @@ def case_view(cfg: HallConfig, cat: Catalogue, case: Mapping[str, Any]) -> dict[
     }
 
 
+def _days(value: Any) -> int:
+    """A number of days for QML, -1 when there is none (QML gets no None: see viewmodel.qml_value)."""
+    return int(value) if isinstance(value, int | float) else -1
+
+
 def guide_summary(item: Mapping[str, Any]) -> dict[str, Any]:
     """One line of a guide search result."""
     return {
@@ -159,7 +164,7 @@ def guide_summary(item: Mapping[str, Any]) -> dict[str, Any]:
         "name": str(item.get("name", "")),
         "department": str(item.get("department", "")),
         "category": str(item.get("category", "")),
-        "promisedDays": item.get("promised_days"),
+        "promisedDays": _days(item.get("promised_days")),
         "oneTrip": bool(item.get("one_trip", True)),
     }
 
@@ -181,7 +186,7 @@ def guide_detail(item: Mapping[str, Any]) -> dict[str, Any]:
         "conditions": [str(c) for c in item.get("conditions") or []],
         "materials": materials,
         "steps": [str(s) for s in item.get("steps") or []],
-        "legalDays": item.get("legal_days"),
+        "legalDays": _days(item.get("legal_days")),
         "fees": str(item.get("fees") or ""),
         "window": str(item.get("window") or ""),
         "faq": faq,

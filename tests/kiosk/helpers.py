@@ -37,10 +37,17 @@ def item(qtbot: Any, window: QQuickWindow, name: str, timeout: int = 5000) -> QQ
 
 
 def touch(qtbot: Any, window: QQuickWindow, name: str, timeout: int = 5000) -> None:
-    """Tap the middle of the visible item called `name`, as a finger would."""
+    """Tap the middle of the visible item called `name`, as a finger would, once it has settled."""
     target = item(qtbot, window, name, timeout)
     qtbot.waitUntil(lambda: target.width() > 0 and target.height() > 0, timeout=timeout)
-    centre = target.mapToScene(QPointF(target.width() / 2, target.height() / 2))
+    # A new page is laid out over a few frames (Grid, Flow): wait until the item stops moving.
+    last = None
+    for _ in range(50):
+        centre = target.mapToScene(QPointF(target.width() / 2, target.height() / 2))
+        if centre == last:
+            break
+        last = centre
+        qtbot.wait(20)
     QTest.mouseClick(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(int(centre.x()), int(centre.y())))
 
 

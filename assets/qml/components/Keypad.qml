@@ -6,7 +6,9 @@ Column {
     property QtObject theme
     property var rows: [["1", "2", "3"], ["4", "5", "6"], ["7", "8", "9"], ["X", "0", "back"]]
     property string backText: "⌫"
+    property string clearText: "C"
     property real keyWidth: theme.touch * 1.25
+    property real keyHeight: theme.touch
     property string prefix: "key_"
     signal key(string name)
     spacing: theme.gap * 0.6
@@ -21,14 +23,14 @@ Column {
                 Rectangle {
                     objectName: pad.prefix + modelData
                     width: modelData === "back" || modelData === "clear" ? pad.keyWidth * 1.5 : pad.keyWidth
-                    height: theme.touch
+                    height: pad.keyHeight
                     radius: theme.radius * 0.6
                     color: keyArea.pressed ? "#c9d6e8" : theme.surface
                     border.width: theme.border
                     border.color: theme.line
                     Text {
                         anchors.centerIn: parent
-                        text: modelData === "back" ? pad.backText : modelData
+                        text: modelData === "back" ? pad.backText : modelData === "clear" ? pad.clearText : modelData
                         font.pixelSize: theme.title
                         font.bold: true
                         color: theme.text

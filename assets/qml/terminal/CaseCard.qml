@@ -69,7 +69,7 @@ Rectangle {
                 model: card.c.timeline
                 Item {
                     width: card.c.timeline.length ? (col.width / Math.max(card.c.timeline.length, 3)) : 0
-                    height: stepCol.implicitHeight
+                    height: dot.height + 4 + stepCol.implicitHeight
                     Rectangle {
                         visible: index > 0
                         anchors { right: dot.left; verticalCenter: dot.verticalCenter }

@@ -19,7 +19,7 @@ Item {
         id: fields
         anchors { left: parent.left; top: parent.top }
         width: parent.width * 0.38
-        spacing: theme.gap
+        spacing: theme.gap * 0.6
         Repeater {
             model: [
                 { name: "caseNo", label: "cases_case_no", value: entry.flow.caseNo },
@@ -28,11 +28,11 @@ Item {
             Column {
                 width: fields.width
                 spacing: 4
-                Text { text: entry.s[modelData.label]; font.pixelSize: theme.body; color: theme.muted }
+                Text { text: entry.s[modelData.label]; font.pixelSize: theme.small; color: theme.muted }
                 Rectangle {
                     objectName: "field_" + modelData.name
                     width: parent.width
-                    height: theme.touch
+                    height: theme.touch * 0.85
                     radius: theme.radius * 0.6
                     color: theme.surface
                     border.width: entry.flow.field === modelData.name ? theme.border + 2 : theme.border
@@ -66,6 +66,7 @@ Item {
         anchors { right: parent.right; top: parent.top }
         visible: entry.onCase
         keyWidth: Math.min(theme.touch * 1.05, (entry.width * 0.58 - spacing * 10) / 10.5)
+        keyHeight: Math.min(theme.touch, (entry.height - spacing * 3) / 4)
         rows: [["1","2","3","4","5","6","7","8","9","0"], ["Q","W","E","R","T","Y","U","I","O","P"], ["A","S","D","F","G","H","J","K","L"], ["Z","X","C","V","B","N","M","-","back"]]
         onKey: (name) => entry.key(name)
     }
@@ -75,6 +76,7 @@ Item {
         anchors { right: parent.right; rightMargin: entry.width * 0.1; top: parent.top }
         visible: !entry.onCase
         keyWidth: theme.touch * 1.5
+        keyHeight: Math.min(theme.touch, (entry.height - spacing * 3) / 4)
         prefix: "vkey_"
         rows: [["1","2","3"], ["4","5","6"], ["7","8","9"], ["X","0","back"]]
         onKey: (name) => entry.key(name)

@@ -43,31 +43,34 @@ Item {
                 prefix: "gkey_"
                 rows: [["Q","W","E","R","T","Y","U","I","O","P"], ["A","S","D","F","G","H","J","K","L"], ["Z","X","C","V","B","N","M","back","clear"]]
                 backText: "⌫"
+                clearText: page.s.clear
                 onKey: (name) => page.term.vm.guideKey(name)
             }
-            Text { text: page.s.guide_department; font.pixelSize: theme.body; color: theme.muted; visible: false }
-            Flow {
+            ListView {
+                objectName: "guide_categories"
                 width: parent.width
+                height: theme.touch * 0.8
+                orientation: ListView.Horizontal
                 spacing: theme.gap * 0.6
-                Repeater {
-                    model: [""].concat(page.flow.categories.slice(0, theme.elderly ? 5 : 11))
-                    Rectangle {
-                        objectName: "category_" + modelData
-                        height: theme.touch * 0.8
-                        width: catText.implicitWidth + theme.pad
-                        radius: height / 2
-                        color: page.flow.category === modelData ? theme.primary : theme.surface
-                        border.color: theme.line
-                        border.width: theme.border
-                        Text {
-                            id: catText
-                            anchors.centerIn: parent
-                            text: modelData === "" ? page.s.guide_all : modelData
-                            font.pixelSize: theme.body
-                            color: page.flow.category === modelData ? "white" : theme.text
-                        }
-                        MouseArea { anchors.fill: parent; onClicked: page.term.vm.guideCategory(modelData) }
+                clip: true
+                boundsBehavior: Flickable.StopAtBounds
+                model: [""].concat(page.flow.categories)
+                delegate: Rectangle {
+                    objectName: "category_" + modelData
+                    height: theme.touch * 0.8
+                    width: catText.implicitWidth + theme.pad
+                    radius: height / 2
+                    color: page.flow.category === modelData ? theme.primary : theme.surface
+                    border.color: theme.line
+                    border.width: theme.border
+                    Text {
+                        id: catText
+                        anchors.centerIn: parent
+                        text: modelData === "" ? page.s.guide_all : modelData
+                        font.pixelSize: theme.body
+                        color: page.flow.category === modelData ? "white" : theme.text
                     }
+                    MouseArea { anchors.fill: parent; onClicked: page.term.vm.guideCategory(modelData) }
                 }
             }
         }
@@ -151,8 +154,8 @@ Item {
                 GuideSection { theme: page.theme; title: page.s.guide_steps; visible: lines.length > 0
                     lines: (detailCol.it.steps || []).map(function (st, i) { return (i + 1) + ". " + st }) }
                 GuideSection { theme: page.theme; title: page.s.guide_time
-                    lines: [ (detailCol.it.promisedDays === 0 ? page.s.guide_immediate : (detailCol.it.promisedDays !== undefined && detailCol.it.promisedDays !== null ? page.s.guide_promised.arg(detailCol.it.promisedDays) : "—"))
-                             + (detailCol.it.legalDays ? "；" + page.s.guide_legal.arg(detailCol.it.legalDays) : "") ] }
+                    lines: [ (detailCol.it.promisedDays === 0 ? page.s.guide_immediate : (detailCol.it.promisedDays > 0 ? page.s.guide_promised.arg(detailCol.it.promisedDays) : "—"))
+                             + (detailCol.it.legalDays > 0 ? "；" + page.s.guide_legal.arg(detailCol.it.legalDays) : "") ] }
                 GuideSection { theme: page.theme; title: page.s.guide_fees; lines: [detailCol.it.fees || "—"] }
                 GuideSection { theme: page.theme; title: page.s.guide_window; lines: [detailCol.it.window || "—"] }
                 GuideSection { theme: page.theme; title: page.s.guide_faq; visible: lines.length > 0

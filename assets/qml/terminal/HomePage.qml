@@ -44,7 +44,7 @@ Item {
         spacing: theme.pad
         readonly property real cellW: (home.width - spacing * (columns - 1)) / columns
         readonly property int rowsN: Math.ceil(home.tiles.length / columns)
-        readonly property real cellH: Math.min(cellW * 1.1, (home.height - welcome.height - notice.height - theme.pad * 3 - spacing * (rowsN - 1)) / rowsN)
+        readonly property real cellH: Math.min(cellW * 1.5, (home.height - welcome.height - notice.height - theme.pad * 3 - spacing * (rowsN - 1)) / rowsN)
         Repeater {
             model: home.tiles
             Rectangle {
@@ -56,10 +56,10 @@ Item {
                 Column {
                     anchors.centerIn: parent
                     width: parent.width - theme.pad
-                    spacing: theme.gap
+                    spacing: theme.gap * 0.6
                     Rectangle {
                         anchors.horizontalCenter: parent.horizontalCenter
-                        width: Math.min(grid.cellH * 0.42, grid.cellW * 0.5)
+                        width: Math.min(grid.cellH * 0.36, grid.cellW * 0.45)
                         height: width
                         radius: width / 2
                         color: "#ffffff"
@@ -76,6 +76,8 @@ Item {
                         width: parent.width
                         text: home.s["tile_" + modelData.key]
                         font.pixelSize: theme.title
+                        fontSizeMode: Text.HorizontalFit  // long English words shrink rather than overflow
+                        minimumPixelSize: theme.body
                         font.bold: true
                         color: "white"
                         horizontalAlignment: Text.AlignHCenter
@@ -83,8 +85,11 @@ Item {
                     }
                     Text {
                         width: parent.width
+                        visible: grid.cellH > theme.touch * 2.6  // only when there is room for it
                         text: home.s["tile_" + modelData.key + "_sub"]
                         font.pixelSize: theme.body
+                        maximumLineCount: 2
+                        elide: Text.ElideRight
                         color: "#f0f4fa"
                         horizontalAlignment: Text.AlignHCenter
                         wrapMode: Text.WordWrap

@@ -59,7 +59,7 @@ Item {
                 Rectangle {
                     objectName: "rate_level_" + modelData.level
                     width: Math.min(theme.touch * 3, (page.width - theme.gap * 4) / 5)
-                    height: theme.touch * 2.2
+                    height: Math.min(theme.touch * 2.2, (page.height - theme.title * 4) / (theme.elderly ? 2 : 1) - theme.gap)
                     radius: theme.radius
                     color: levelArea.pressed ? "#dbe7f6" : theme.surface
                     border.color: theme.line
@@ -76,21 +76,47 @@ Item {
         }
     }
 
-    Column {
+    Item {
         anchors.fill: parent
         visible: page.flow.step === "reasons"
-        spacing: theme.pad
-        Text { text: page.s.rate_reasons_title; font.pixelSize: theme.title; font.bold: true; color: theme.text }
+        Text {
+            id: reasonsTitle
+            anchors { left: parent.left; right: sendButton.left; rightMargin: theme.gap; verticalCenter: sendButton.verticalCenter }
+            text: page.s.rate_reasons_title
+            font.pixelSize: theme.title
+            font.bold: true
+            color: theme.text
+            wrapMode: Text.WordWrap
+        }
+        BigButton {
+            id: sendButton
+            objectName: "rate_send"
+            anchors { right: parent.right; top: parent.top }
+            theme: page.theme
+            primary: true
+            width: theme.touch * 3
+            text: page.s.rate_send
+            onClicked: page.term.vm.rateSend()
+        }
+        MessageBand {
+            id: reasonsError
+            theme: page.theme
+            anchors { left: parent.left; right: parent.right; top: sendButton.bottom; topMargin: theme.gap }
+            text: page.term.tr(page.flow.error)
+        }
         Grid {
+            id: reasonsGrid
+            anchors { left: parent.left; right: parent.right; top: reasonsError.visible ? reasonsError.bottom : sendButton.bottom; topMargin: theme.gap; bottom: parent.bottom }
             columns: theme.elderly ? 2 : 4
             spacing: theme.gap
+            readonly property int rowsN: Math.ceil(page.flow.reasonList.length / columns)
             Repeater {
                 model: page.flow.reasonList
                 Rectangle {
                     readonly property bool on: page.flow.reasons.indexOf(modelData.code) >= 0
                     objectName: "rate_reason_" + modelData.code
-                    width: (page.width - theme.gap * (theme.elderly ? 1 : 3)) / (theme.elderly ? 2 : 4)
-                    height: theme.touch * 1.1
+                    width: (reasonsGrid.width - reasonsGrid.spacing * (reasonsGrid.columns - 1)) / reasonsGrid.columns
+                    height: Math.min(theme.touch * 1.4, (reasonsGrid.height - reasonsGrid.spacing * (reasonsGrid.rowsN - 1)) / reasonsGrid.rowsN)
                     radius: theme.radius
                     color: on ? theme.primary : theme.surface
                     border.color: theme.line
@@ -108,8 +134,6 @@ Item {
                 }
             }
         }
-        MessageBand { theme: page.theme; width: parent.width; text: page.term.tr(page.flow.error) }
-        BigButton { objectName: "rate_send"; theme: page.theme; primary: true; width: theme.touch * 4; text: page.s.rate_send; onClicked: page.term.vm.rateSend() }
     }
 
     Column {

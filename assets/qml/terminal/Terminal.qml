@@ -32,6 +32,7 @@ Item {
                 border.color: theme.line
                 border.width: 1
                 BigButton {
+                    id: backButton
                     objectName: "back"
                     theme: root.theme
                     anchors { left: parent.left; leftMargin: theme.pad; verticalCenter: parent.verticalCenter }
@@ -40,13 +41,15 @@ Item {
                 }
                 Text {
                     objectName: "screen_title"
-                    anchors.centerIn: parent
+                    anchors { left: backButton.right; leftMargin: theme.pad; right: headerRight.left; rightMargin: theme.gap; verticalCenter: parent.verticalCenter }
                     text: root.s[root.titles[root.vm.screen] || "home"] || ""
                     font.pixelSize: theme.title
                     font.bold: true
                     color: theme.text
+                    elide: Text.ElideRight
                 }
                 Row {
+                    id: headerRight
                     anchors { right: parent.right; rightMargin: theme.pad; verticalCenter: parent.verticalCenter }
                     spacing: theme.gap
                     Rectangle {

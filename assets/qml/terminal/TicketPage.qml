@@ -73,6 +73,7 @@ Item {
                         spacing: 2
                         Text {
                             width: parent.width
+                            visible: !theme.elderly  // large print: fewer lines per card
                             text: page.term.tr(modelData.department)
                             font.pixelSize: theme.small
                             color: theme.muted

@@ -18,92 +18,86 @@ Rectangle {
     border.color: theme.line
     border.width: theme.border
 
-    Row {
-        id: main
-        anchors { top: parent.top; horizontalCenter: parent.horizontalCenter; topMargin: theme.pad }
-        spacing: theme.pad * 2
-        height: parent.height - bottom.height - theme.pad * 3
-        Column {
-            anchors.verticalCenter: parent.verticalCenter
-            spacing: theme.gap * 0.6
-            width: Math.min(result.width * 0.5, theme.touch * 7)
-            Text {
-                text: result.s[result.titleKey]
-                font.pixelSize: theme.title
-                font.bold: true
-                color: theme.ok
-            }
-            Text {
-                text: result.s.ticket_number
-                font.pixelSize: theme.body
-                color: theme.muted
-            }
-            Text {
-                objectName: "ticket_number"
-                text: result.ticket.number || ""
-                font.pixelSize: theme.huge
-                font.bold: true
-                color: theme.primary
-            }
-            Text {
-                objectName: "ticket_service"
-                width: parent.width
-                text: result.term.tr(result.ticket.serviceName)
-                font.pixelSize: theme.large
-                font.bold: true
-                color: theme.text
-                wrapMode: Text.WordWrap
-            }
-            Text {
-                objectName: "ticket_ahead"
-                text: result.s.ticket_ahead.arg(result.ticket.ahead !== undefined ? result.ticket.ahead : 0)
-                font.pixelSize: theme.large
-                color: theme.text
-            }
-            Text {
-                text: result.s.ticket_est_wait.arg(result.term.tr(result.ticket.waitText))
-                font.pixelSize: theme.body
-                color: theme.text
-            }
-            Text {
-                width: parent.width
-                visible: result.term.tr(result.ticket.windows) !== ""
-                text: result.s.ticket_windows.arg(result.term.tr(result.ticket.windows))
-                font.pixelSize: theme.body
-                color: theme.text
-                wrapMode: Text.WordWrap
-            }
-            Text {
-                text: result.s.ticket_issued_at.arg((result.ticket.issuedDate || "") + " " + (result.ticket.issuedAt || ""))
-                font.pixelSize: theme.small
-                color: theme.muted
-            }
+    Column {
+        id: left
+        anchors { left: parent.left; top: parent.top; bottom: parent.bottom; margins: theme.pad }
+        width: parent.width * 0.5 - theme.pad * 1.5
+        spacing: theme.gap * 0.4
+        Text {
+            text: result.s[result.titleKey]
+            font.pixelSize: theme.title
+            font.bold: true
+            color: theme.ok
         }
-        Column {
-            anchors.verticalCenter: parent.verticalCenter
-            spacing: theme.gap
-            QrCode {
-                objectName: "ticket_qr"
-                text: result.ticket.trackUrl || ""
-                size: Math.min(main.height * 0.8, theme.touch * 3.6)
-                anchors.horizontalCenter: parent.horizontalCenter
-            }
-            Text {
-                width: theme.touch * 3.6
-                text: result.s.ticket_scan_hint
-                font.pixelSize: theme.small
-                color: theme.muted
-                horizontalAlignment: Text.AlignHCenter
-                wrapMode: Text.WordWrap
-            }
+        Text {
+            text: result.s.ticket_number
+            font.pixelSize: theme.body
+            color: theme.muted
+        }
+        Text {
+            objectName: "ticket_number"
+            text: result.ticket.number || ""
+            font.pixelSize: Math.min(theme.huge, result.height * 0.24)
+            font.bold: true
+            color: theme.primary
+        }
+        Text {
+            objectName: "ticket_service"
+            width: parent.width
+            text: result.term.tr(result.ticket.serviceName)
+            font.pixelSize: theme.large
+            font.bold: true
+            color: theme.text
+            wrapMode: Text.WordWrap
+        }
+        Text {
+            objectName: "ticket_ahead"
+            width: parent.width
+            text: result.s.ticket_ahead.arg(result.ticket.ahead !== undefined ? result.ticket.ahead : 0)
+                  + "  ·  " + result.term.tr(result.ticket.waitText)
+            font.pixelSize: theme.large
+            color: theme.text
+            wrapMode: Text.WordWrap
+        }
+        Text {
+            width: parent.width
+            visible: result.term.tr(result.ticket.windows) !== ""
+            text: result.s.ticket_windows.arg(result.term.tr(result.ticket.windows))
+            font.pixelSize: theme.body
+            color: theme.text
+            wrapMode: Text.WordWrap
+            maximumLineCount: 2
+            elide: Text.ElideRight
+        }
+        Text {
+            text: result.s.ticket_issued_at.arg((result.ticket.issuedDate || "") + " " + (result.ticket.issuedAt || ""))
+            font.pixelSize: theme.small
+            color: theme.muted
         }
     }
 
     Column {
-        id: bottom
-        anchors { left: parent.left; right: parent.right; bottom: parent.bottom; margins: theme.pad }
-        spacing: theme.gap
+        id: right
+        anchors { right: parent.right; top: parent.top; margins: theme.pad }
+        width: parent.width * 0.5 - theme.pad * 1.5
+        spacing: theme.gap * 0.6
+        QrCode {
+            objectName: "ticket_qr"
+            anchors.horizontalCenter: parent.horizontalCenter
+            text: result.ticket.trackUrl || ""
+            size: Math.max(160, Math.min(right.width * 0.6, result.height - theme.pad * 2 - hint.height - note.height - done.height - right.spacing * 3))
+        }
+        Text {
+            id: hint
+            width: parent.width
+            text: result.s.ticket_scan_hint
+            font.pixelSize: theme.small
+            color: theme.muted
+            horizontalAlignment: Text.AlignHCenter
+            wrapMode: Text.WordWrap
+        }
         MessageBand {
+            id: note
             objectName: "print_note"
             theme: result.theme
             width: parent.width
@@ -113,11 +107,11 @@ Rectangle {
                 : result.term.tr(result.printNote)
         }
         BigButton {
+            id: done
             objectName: "ticket_done"
             theme: result.theme
             primary: true
-            anchors.horizontalCenter: parent.horizontalCenter
-            width: theme.touch * 4
+            width: parent.width
             text: result.s.ticket_done_button
             onClicked: result.term.vm.reset()
         }
