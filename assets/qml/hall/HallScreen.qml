@@ -123,22 +123,26 @@ Rectangle {
                 readonly property bool scrolls: implicitWidth > track.width
                 x: 0
             }
-            // One pass across, then still for a while: a notice that fits never moves.
-            NumberAnimation {
-                id: pass
-                target: noticeText
-                property: "x"
-                from: track.width
-                to: -noticeText.implicitWidth
-                duration: Math.max(1, (track.width + noticeText.implicitWidth) / (110 * root.u) * 1000)
-                onStopped: noticeText.x = 0
+            // One pass across, then still for a minute; a notice that fits never moves. The pass
+            // steps at 25 frames a second (plenty for text moving 110 px/s, and a third of the
+            // drawing a 60 Hz animation would cost on a software-rendered screen).
+            property bool passing: false
+            Timer {
+                id: rest
+                interval: 60000
+                repeat: true
+                running: noticeText.scrolls && !track.passing
+                onTriggered: { noticeText.x = track.width; track.passing = true }
             }
             Timer {
-                interval: 30000
+                objectName: "hall_notice_step"
+                interval: 40
                 repeat: true
-                running: noticeText.scrolls
-                triggeredOnStart: false
-                onTriggered: pass.restart()
+                running: track.passing
+                onTriggered: {
+                    noticeText.x -= 110 * root.u * interval / 1000
+                    if (noticeText.x < -noticeText.implicitWidth) { noticeText.x = 0; track.passing = false }
+                }
             }
         }
     }
