@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from hallbus.client import BusClient
+from kiosk.qt.compat import emit
 
 
 class BusBridge(QObject):
@@ -25,16 +26,16 @@ class BusBridge(QObject):
         self.bus = bus
         self._incoming.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._link.connect(self._deliver_link, Qt.ConnectionType.QueuedConnection)
-        bus.add_connection_listener(lambda up: self._link.emit(up))
+        bus.add_connection_listener(lambda up: emit(self._link, up))
 
     def subscribe(self, topic_filter: str) -> None:
         """Route messages of `topic_filter` to `message` (GUI thread)."""
-        self.bus.subscribe(topic_filter, lambda topic, payload, _props: self._incoming.emit(topic, bytes(payload)))
+        self.bus.subscribe(topic_filter, lambda topic, payload, _props: emit(self._incoming, topic, bytes(payload)))
 
     @Slot(str, object)
     def _deliver(self, topic: str, payload: object) -> None:
-        self.message.emit(topic, payload)
+        emit(self.message, topic, payload)
 
     @Slot(bool)
     def _deliver_link(self, up: bool) -> None:
-        self.connection.emit(up)
+        emit(self.connection, up)

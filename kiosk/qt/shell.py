@@ -12,6 +12,7 @@ from hallbus.config import HallConfig
 from hallbus.schemas import now
 from kiosk.common.i18n import LANGUAGES, Catalogue
 from kiosk.common.idle import IdleTimer
+from kiosk.qt.compat import emit
 
 _WEEKDAYS_ZH = "一二三四五六日"
 
@@ -90,7 +91,7 @@ class ShellViewModel(QObject):
         self._language = lang
         self._strings = self.cat.table(lang)
         self._update_clock()
-        self.languageChanged.emit()
+        emit(self.languageChanged)
 
     language = Property(str, _get_language, _set_language, notify=languageChanged)
 
@@ -121,7 +122,7 @@ class ShellViewModel(QObject):
     def _set_elderly(self, on: bool) -> None:
         if on != self._elderly:
             self._elderly = on
-            self.elderlyChanged.emit()
+            emit(self.elderlyChanged)
 
     elderly = Property(bool, _get_elderly, _set_elderly, notify=elderlyChanged)
 
@@ -139,12 +140,12 @@ class ShellViewModel(QObject):
         if up:
             self._grace.stop()
         self._offline = not up and not self._grace.isActive()
-        self.connectionChanged.emit()
+        emit(self.connectionChanged)
 
     def _grace_over(self) -> None:
         if not self._connected:
             self._offline = True
-            self.connectionChanged.emit()
+            emit(self.connectionChanged)
 
     def _get_connected(self) -> bool:
         return self._connected
@@ -192,7 +193,7 @@ class ShellViewModel(QObject):
         clock, date = t.strftime("%H:%M"), date_text(self._language, t)
         if (clock, date) != (self._clock, self._date):
             self._clock, self._date = clock, date
-            self.clockChanged.emit()
+            emit(self.clockChanged)
 
     # --- idle -----------------------------------------------------------------------------
 
@@ -207,7 +208,7 @@ class ShellViewModel(QObject):
         self.idle.touch()
         if self._idle_left:
             self._idle_left = 0
-            self.idleChanged.emit()
+            emit(self.idleChanged)
 
     @Slot()
     def tick(self) -> None:
@@ -220,14 +221,14 @@ class ShellViewModel(QObject):
             return
         if left != self._idle_left:
             self._idle_left = left
-            self.idleChanged.emit()
+            emit(self.idleChanged)
 
     @Slot()
     def resetNow(self) -> None:  # noqa: N802
         """Forget the last person: the role resets, the language and print size go back to default."""
         self._idle_left = 0
-        self.idleChanged.emit()
+        emit(self.idleChanged)
         self._set_language(self._default_language)
         self._set_elderly(self._default_elderly)
         self.idle.touch()
-        self.resetRequested.emit()
+        emit(self.resetRequested)

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from hallbus.rpc import RpcClient
 from kiosk.common.port import OnError, OnOk
+from kiosk.qt.compat import emit
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class QtPort(QObject):
 
         def done(f: concurrent.futures.Future[Any]) -> None:
             err = f.exception()
-            self._done.emit((on_ok, on_error, None if err else f.result(), err))
+            emit(self._done, (on_ok, on_error, None if err else f.result(), err))
 
         fut.add_done_callback(done)
 
@@ -80,7 +81,7 @@ class OnGui(QObject):
 
     def wrap(self, fn: Callable[..., Any]) -> Callable[..., None]:
         """`fn` hopped to the GUI thread; the caller never waits."""
-        return lambda *args: self._call.emit((fn, args))
+        return lambda *args: emit(self._call, (fn, args))
 
     @Slot(object)
     def _run(self, call: tuple[Callable[..., Any], tuple[Any, ...]]) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import Property, QObject, Signal, Slot
 
+from kiosk.qt.compat import emit
 from kiosk.terminal.state import TerminalState
 
 
@@ -45,10 +46,10 @@ class TerminalViewModel(QObject):
     def _on_change(self, sections: set[str]) -> None:
         for section in sections:
             self._cache.pop(section, None)
-            getattr(self, f"{section}Changed").emit()
+            emit(getattr(self, f"{section}Changed"))
         if "services" in sections and not self._settled and self.state.queue:
             self._settled = True
-            self.settled.emit()
+            emit(self.settled)
 
     def _get(self, section: str) -> Any:
         if section not in self._cache:
