@@ -44,7 +44,7 @@ Item {
     // Controller or broker gone: a clear band; the buttons are disabled by the view-model.
     Rectangle {
         objectName: "counter_offline"
-        visible: root.ready && !root.vm.link.connected
+        visible: root.ready && !root.vm.link.connected && !root.shell.offline  // broker loss: the shell's banner says it
         anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
         height: visible ? offlineText.implicitHeight + theme.gap * 1.5 : 0
         color: "#fff3cd"
@@ -408,7 +408,7 @@ Item {
             Column {
                 anchors { right: parent.right; top: head.bottom; margins: theme.pad }
                 width: parent.width - deskItem.leftW - theme.pad
-                spacing: theme.gap
+                spacing: theme.gap * 0.6
                 Panel {
                     title: root.s.counter_waiting_title
                     Repeater {
@@ -485,7 +485,7 @@ Item {
                                 Text {
                                     objectName: "figure_" + modelData.name
                                     text: modelData.value
-                                    font.pixelSize: theme.title
+                                    font.pixelSize: theme.large
                                     font.bold: true
                                     color: theme.text
                                 }

@@ -267,7 +267,7 @@ Rectangle {
         Rectangle {
             id: gridPanel
             anchors { left: parent.left; right: parent.right; top: parent.top }
-            height: parent.height * 0.5
+            height: parent.height * (gridArea.n > 24 ? 0.56 : 0.5)  // a big hall gets more of the screen
             radius: 18 * root.u
             color: root.panel
             Text {
@@ -283,12 +283,14 @@ Rectangle {
                 objectName: "hall_grid"
                 anchors { left: parent.left; right: parent.right; top: gridTitle.bottom; bottom: parent.bottom; margins: 12 * root.u }
                 readonly property int n: root.ready ? root.vm.windows.length : 0
-                // the column count that gives the largest cells of about 1.6:1
+                // the column count that gives the largest cells of about 1.6:1 (2.2:1 for a big hall,
+                // whose cells put the number and the ticket side by side)
+                readonly property real aspect: n > 24 ? 2.2 : 1.6
                 readonly property int cols: {
                     var best = 1, bestSize = 0
                     for (var c = 1; c <= Math.max(1, n); c++) {
                         var rows = Math.ceil(n / c)
-                        var size = Math.min(width / c / 1.6, height / rows)
+                        var size = Math.min(width / c / aspect, height / rows)
                         if (size > bestSize) { bestSize = size; best = c }
                     }
                     return best
@@ -307,27 +309,33 @@ Rectangle {
                         height: gridArea.cellH
                         radius: 8 * root.u
                         color: root.statusColor(modelData.status)
+                        // tall cells: name over ticket; flat cells (many windows): number and ticket side by side
+                        readonly property bool flat: gridArea.cellH < 100 * root.u
                         Text {
                             id: wname
-                            anchors { left: parent.left; right: parent.right; top: parent.top; margins: 4 }
-                            height: parent.height * 0.42
-                            horizontalAlignment: Text.AlignHCenter
+                            anchors { left: parent.left; top: parent.top; margins: 4 }
+                            width: parent.flat ? parent.width * 0.42 - 8 : parent.width - 8
+                            height: parent.flat ? parent.height - 8 : parent.height * 0.42
+                            horizontalAlignment: parent.flat ? Text.AlignLeft : Text.AlignHCenter
                             verticalAlignment: Text.AlignVCenter
-                            text: root.tr(modelData.name)
+                            text: parent.flat ? modelData.id : root.tr(modelData.name)
                             color: root.ink
+                            font.bold: parent.flat
                             font.pixelSize: 200
                             fontSizeMode: Text.Fit
                             minimumPixelSize: 8
                         }
                         Text {
                             objectName: "hall_window_ticket_" + modelData.id
-                            anchors { left: parent.left; right: parent.right; top: wname.bottom; bottom: parent.bottom; margins: 4 }
-                            horizontalAlignment: Text.AlignHCenter
+                            anchors { right: parent.right; bottom: parent.bottom; margins: 4 }
+                            width: parent.flat ? parent.width * 0.58 - 4 : parent.width - 8
+                            height: parent.flat ? parent.height - 8 : parent.height * 0.58 - 8
+                            horizontalAlignment: parent.flat ? Text.AlignRight : Text.AlignHCenter
                             verticalAlignment: Text.AlignVCenter
                             text: modelData.ticket !== "" ? modelData.ticket : root.tr(modelData.statusText)
                             color: modelData.ticket !== "" ? root.amber : "#dbe6f5"
                             font.bold: modelData.ticket !== ""
-                            font.pixelSize: 200
+                            font.pixelSize: parent.flat && modelData.ticket === "" ? parent.height * 0.36 : 200
                             fontSizeMode: Text.Fit
                             minimumPixelSize: 8
                         }

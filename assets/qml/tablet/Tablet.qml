@@ -29,11 +29,13 @@ Item {
             objectName: "tablet_idle"
             Row {
                 anchors.centerIn: parent
+                // 暂停服务 takes the bottom: the person's card moves up and shrinks, nothing overlaps
+                anchors.verticalCenterOffset: root.vm.idle.paused ? -(pausedBand.height + theme.pad) / 2 : 0
                 spacing: theme.pad * 2
                 Rectangle {
                     id: photoFrame
                     objectName: "tablet_photo"
-                    width: Math.min(root.height * 0.55, root.width * 0.3)
+                    width: Math.min(root.height * (root.vm.idle.paused ? 0.36 : 0.55), root.width * 0.3)
                     height: width * 1.25
                     radius: theme.radius
                     color: "#dbe6f5"
@@ -101,7 +103,7 @@ Item {
                     Text {
                         objectName: "tablet_staff_id"
                         visible: root.vm.idle.staff
-                        text: root.s.tablet_staff_no + "：" + root.vm.idle.staffId
+                        text: root.s.tablet_staff_no.arg(root.vm.idle.staffId)
                         font.pixelSize: theme.large
                         color: theme.text
                     }
@@ -134,7 +136,8 @@ Item {
                     }
                 }
             }
-            Rectangle {  // 暂停服务: over the idle page, unmistakable
+            Rectangle {  // 暂停服务: across the bottom, unmistakable
+                id: pausedBand
                 objectName: "tablet_paused"
                 visible: root.vm.idle.paused
                 anchors { left: parent.left; right: parent.right; bottom: parent.bottom; margins: theme.pad }
@@ -200,7 +203,7 @@ Item {
                         Rectangle {
                             objectName: "face_" + modelData.level
                             width: faceRow.tileW
-                            height: Math.min(width * 1.35, root.height * 0.62)
+                            height: Math.min(width * 1.5, root.height * 0.7)
                             radius: theme.radius
                             color: area.pressed ? "#dbe6f5" : theme.surface  // the same for every level
                             border.color: theme.line
@@ -248,7 +251,7 @@ Item {
                 }
                 Grid {
                     id: grid
-                    columns: 4
+                    columns: 5
                     spacing: theme.gap
                     width: parent.width
                     Repeater {
@@ -256,8 +259,8 @@ Item {
                         Rectangle {
                             readonly property bool on: root.vm.rating.reasons.indexOf(modelData.code) >= 0
                             objectName: "reason_" + modelData.code
-                            width: (grid.width - grid.spacing * 3) / 4
-                            height: theme.touch * 1.1
+                            width: (grid.width - grid.spacing * 4) / 5
+                            height: theme.touch
                             radius: theme.radius
                             color: on ? theme.primary : theme.surface
                             border.color: on ? theme.primary : theme.line

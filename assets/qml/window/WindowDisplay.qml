@@ -36,12 +36,20 @@ Rectangle {
         }
     }
     Component.onCompleted: if (ready) seenSeq = vm.call.flashSeq
+    property color numberColor: amber
+    property color boxColor: "#12315f"
     SequentialAnimation {
         id: flash
         loops: 5
-        ColorAnimation { target: ticketBox; property: "color"; to: root.amber; duration: 300 }
-        ColorAnimation { target: ticketBox; property: "color"; to: "#12315f"; duration: 300 }
-        onStopped: ticketBox.color = "#12315f"
+        ParallelAnimation {
+            ColorAnimation { target: root; property: "boxColor"; to: root.amber; duration: 300 }
+            ColorAnimation { target: root; property: "numberColor"; to: root.bg; duration: 300 }
+        }
+        ParallelAnimation {
+            ColorAnimation { target: root; property: "boxColor"; to: "#12315f"; duration: 300 }
+            ColorAnimation { target: root; property: "numberColor"; to: root.amber; duration: 300 }
+        }
+        onStopped: { root.boxColor = "#12315f"; root.numberColor = root.amber }
     }
 
     Item {
@@ -101,7 +109,7 @@ Rectangle {
             anchors { left: parent.left; right: parent.right; top: head.bottom; topMargin: parent.height * 0.02 }
             height: parent.height * 0.56
             radius: 24 * full.u
-            color: "#12315f"
+            color: root.boxColor
             border.color: root.status === "paused" ? "#ff8f00" : "#2d5da8"
             border.width: 6 * full.u
             Column {
@@ -123,7 +131,7 @@ Rectangle {
                     horizontalAlignment: Text.AlignHCenter
                     verticalAlignment: Text.AlignVCenter
                     text: root.ready ? root.vm.call.number : ""
-                    color: root.flashing && ticketBox.color == root.amber ? root.bg : root.amber
+                    color: root.numberColor
                     font.pixelSize: 420 * full.u
                     fontSizeMode: Text.Fit
                     minimumPixelSize: 60
@@ -216,7 +224,7 @@ Rectangle {
             width: parent.width * 0.36
             height: parent.height
             radius: height * 0.08
-            color: ticketBox.color
+            color: root.boxColor
             border.color: "#2d5da8"
             border.width: 3
             Text {
@@ -226,7 +234,7 @@ Rectangle {
                 horizontalAlignment: Text.AlignHCenter
                 verticalAlignment: Text.AlignVCenter
                 text: root.hasTicket ? root.vm.call.number : (root.ready ? root.tr(root.vm.window.statusText) : "")
-                color: root.hasTicket ? (root.flashing && ticketBox.color == root.amber ? root.bg : root.amber)
+                color: root.hasTicket ? root.numberColor
                                       : (root.status === "paused" ? "#ffb74d" : root.ink)
                 font.bold: true
                 font.pixelSize: parent.height * 0.8
