@@ -182,6 +182,7 @@ class KioskSection(Strict, kw_only=True):
     language: Literal["zh_CN", "en"] = "zh_CN"
     voice_enabled: bool = True
     voice_volume: float = 0.8
+    voice_skip_to_newest: bool = False  # hall screen: in a burst, announce only the newest waiting call
 
 
 class HallConfig(Strict, kw_only=True):

@@ -36,8 +36,7 @@ def build_voice(ctx: RoleContext) -> CallVoice | None:
         from kiosk.hallscreen.qtplayer import QtPlayer
 
         player = QtPlayer(ctx.cfg.kiosk.voice_volume)
-    skip = bool(getattr(ctx.cfg.kiosk, "voice_skip_to_newest", False))
-    return CallVoice(Announcer(player), skip_to_newest=skip)
+    return CallVoice(Announcer(player), skip_to_newest=ctx.cfg.kiosk.voice_skip_to_newest)
 
 
 def build(ctx: RoleContext) -> RoleParts:
