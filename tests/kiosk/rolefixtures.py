@@ -8,6 +8,8 @@ Each role test folder's conftest imports these names.
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,3 +159,26 @@ def login(rpc: RpcClient, window: str, staff: str) -> dict[str, Any]:
 def issue(rpc: RpcClient, service: str, **body: Any) -> str:
     """Take a ticket as a terminal would; returns its number."""
     return str(rpc.call("ticket.issue", {"service": service, **body})["ticket"]["number"])
+
+
+class RecordingPlayer:
+    """A Player that records when each WAV played (and takes a moment, like a speaker would)."""
+
+    def __init__(self, seconds: float = 0.05) -> None:
+        self.seconds = seconds
+        self.spans: list[tuple[float, float]] = []
+        self.sizes: list[int] = []
+        self._playing = 0
+        self.overlapped = False
+        self._lock = threading.Lock()
+
+    def play(self, wav: bytes) -> None:
+        with self._lock:
+            self._playing += 1
+            self.overlapped |= self._playing > 1
+        start = time.monotonic()
+        time.sleep(self.seconds)
+        with self._lock:
+            self._playing -= 1
+            self.spans.append((start, time.monotonic()))
+            self.sizes.append(len(wav))

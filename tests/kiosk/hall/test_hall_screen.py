@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
@@ -11,30 +10,7 @@ from PySide6.QtCore import QRectF
 
 from hallbus import schemas
 from tests.kiosk.helpers import item, text_of
-from tests.kiosk.rolefixtures import RoleHall, issue, login, state_of
-
-
-class RecordingPlayer:
-    """A Player that records when each WAV played (and takes a moment, like a speaker would)."""
-
-    def __init__(self, seconds: float = 0.05) -> None:
-        self.seconds = seconds
-        self.spans: list[tuple[float, float]] = []
-        self.sizes: list[int] = []
-        self._playing = 0
-        self.overlapped = False
-        self._lock = threading.Lock()
-
-    def play(self, wav: bytes) -> None:
-        with self._lock:
-            self._playing += 1
-            self.overlapped |= self._playing > 1
-        start = time.monotonic()
-        time.sleep(self.seconds)
-        with self._lock:
-            self._playing -= 1
-            self.spans.append((start, time.monotonic()))
-            self.sizes.append(len(wav))
+from tests.kiosk.rolefixtures import RecordingPlayer, RoleHall, issue, login, state_of
 
 
 def voice_of(hall: Any) -> Any:
