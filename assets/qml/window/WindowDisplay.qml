@@ -38,18 +38,21 @@ Rectangle {
     Component.onCompleted: if (ready) seenSeq = vm.call.flashSeq
     property color numberColor: amber
     property color boxColor: "#12315f"
+    property color boxInk: ink
+    // Hard swaps between two legible states (amber box with dark text, dark box with amber
+    // number): a cross-fade would pass through amber-on-amber, where the number vanishes.
     SequentialAnimation {
         id: flash
         loops: 5
-        ParallelAnimation {
-            ColorAnimation { target: root; property: "boxColor"; to: root.amber; duration: 300 }
-            ColorAnimation { target: root; property: "numberColor"; to: root.bg; duration: 300 }
-        }
-        ParallelAnimation {
-            ColorAnimation { target: root; property: "boxColor"; to: "#12315f"; duration: 300 }
-            ColorAnimation { target: root; property: "numberColor"; to: root.amber; duration: 300 }
-        }
-        onStopped: { root.boxColor = "#12315f"; root.numberColor = root.amber }
+        PropertyAction { target: root; property: "boxColor"; value: root.amber }
+        PropertyAction { target: root; property: "numberColor"; value: root.bg }
+        PropertyAction { target: root; property: "boxInk"; value: root.bg }
+        PauseAnimation { duration: 320 }
+        PropertyAction { target: root; property: "boxColor"; value: "#12315f" }
+        PropertyAction { target: root; property: "numberColor"; value: root.amber }
+        PropertyAction { target: root; property: "boxInk"; value: root.ink }
+        PauseAnimation { duration: 320 }
+        onStopped: { root.boxColor = "#12315f"; root.numberColor = root.amber; root.boxInk = root.ink }
     }
 
     Item {
@@ -120,7 +123,7 @@ Rectangle {
                     width: parent.width
                     horizontalAlignment: Text.AlignHCenter
                     text: root.s.display_please
-                    color: root.ink
+                    color: root.boxInk
                     font.pixelSize: 70 * full.u
                     font.bold: true
                 }
@@ -141,7 +144,7 @@ Rectangle {
                     width: parent.width
                     horizontalAlignment: Text.AlignHCenter
                     text: root.ready ? root.s.display_come.arg(root.tr(root.vm.call.serviceName)) : ""
-                    color: root.ink
+                    color: root.boxInk
                     font.pixelSize: 64 * full.u
                     font.bold: true
                     fontSizeMode: Text.HorizontalFit
