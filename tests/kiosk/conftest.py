@@ -4,7 +4,6 @@ and the terminal's real QML window (offscreen) driven by pytest-qt. Everything i
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from devices.idcard.sim import SamSimulator
 from devices.printer.sim import PrinterSimulator
 from devices.scanner.sim import ScannerSimulator
 from hallbus.brokerurl import parse_broker_url
-from hallbus.config import DEFAULT_CONFIG, HallConfig, parse_config
+from hallbus.config import HallConfig, parse_config
 from hallbus.controller.app import HallController
 from hallbus.controller.clock import ManualClock
 from hallbus.localbroker import LocalBroker
@@ -25,6 +24,7 @@ from hallbus.records.guide import Guide
 from hallbus.records.importer import Importer, records_of
 from hallbus.records.store import Clock, open_db
 from hallbus.records.workdays import WorkCalendar
+from hallbus.sample import all_day_text
 
 TZ = ZoneInfo("Asia/Shanghai")
 KEY = bytes.fromhex("6b" * 32)
@@ -34,12 +34,7 @@ NODE = "terminal-1"
 
 def kiosk_config(tmp_path: Path, devices: dict[str, str] | None = None, extra: str = "") -> HallConfig:
     """The shipped sample hall, every service open all day, key and data under tmp_path, our devices."""
-    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
-    text = re.sub(r"(?m)^hours = .*\n", "", text)
-    text = re.sub(r"(?m)^slots = .*\n", "", text)
-    text = text.replace("[[services]]\n", '[[services]]\nhours = ["00:00-24:00"]\n')
-    text = text.replace('key_file = "var/hall/hall.key"', f'key_file = "{tmp_path / "hall.key"}"')
-    text = text.replace('data_dir = "var/hall"', f'data_dir = "{tmp_path / "data"}"')
+    text = all_day_text(tmp_path)
     text = text.replace("idle_s = 60", "idle_s = 60")
     if devices is not None:
         text += f"\n[devices.{NODE}]\n" + "".join(f'{k} = "{v}"\n' for k, v in devices.items())

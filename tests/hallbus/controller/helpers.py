@@ -16,6 +16,7 @@ from hallbus import schemas
 from hallbus.config import DEFAULT_CONFIG, HallConfig, parse_config
 from hallbus.controller.controller import Controller
 from hallbus.rpc import Request, RpcFault
+from hallbus.sample import all_day_text
 
 TZ = ZoneInfo("Asia/Shanghai")
 HALL = "demo-county"
@@ -27,9 +28,7 @@ def test_config_text(tmp_path: Path, *, extra: str = "", all_day: bool = True, q
     """The shipped sample hall, with every service open all day (so tests never depend on the clock)."""
     text = DEFAULT_CONFIG.read_text(encoding="utf-8")
     if all_day:
-        text = re.sub(r"(?m)^hours = .*\n", "", text)
-        text = re.sub(r"(?m)^slots = .*\n", "", text)
-        text = text.replace("[[services]]\n", '[[services]]\nhours = ["00:00-24:00"]\n')
+        text = all_day_text(tmp_path, text)
     text = text.replace('key_file = "var/hall/hall.key"', f'key_file = "{tmp_path / "hall.key"}"')
     text = text.replace('data_dir = "var/hall"', f'data_dir = "{tmp_path / "data"}"')
     if queue:
