@@ -50,8 +50,9 @@ CITIZEN_CASE = "ZW2026DEMO00001"
 class Demo:
     """Everything the demo started, so it can all be stopped."""
 
-    def __init__(self, out: Path, *, headless: bool, step_pause_s: float) -> None:
+    def __init__(self, out: Path, *, headless: bool, step_pause_s: float, capture: Path | None = None) -> None:
         self.out = out
+        self.capture_path = capture
         self.headless = headless
         self.step_pause_s = step_pause_s
         self.broker: LocalBroker | None = None
@@ -62,6 +63,7 @@ class Demo:
         self.shots: list[Path] = []
         self.step = 0
         self.card: Any = None
+        self.capture: subprocess.Popen[bytes] | None = None
 
     # --- the parts ------------------------------------------------------------------------
 
@@ -75,6 +77,15 @@ class Demo:
         self.broker = LocalBroker(self.out / "broker")
         self.broker.start()
         print(f"demo: broker      {self.broker.url} (pid {self.broker.proc.pid if self.broker.proc else '?'})")
+        if self.capture_path is not None:
+            # Everything said on the bus, as a third-party client sees it (a privacy check greps it).
+            out = open(self.capture_path, "wb")
+            self.capture = subprocess.Popen(
+                ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t", "#", "-v", "-V", "mqttv5"],
+                stdout=out, stderr=subprocess.DEVNULL,
+            )
+            out.close()
+            print(f"demo: capture     every bus message to {self.capture_path} (pid {self.capture.pid})")
         data = self.out / "data"
         self._records(data)
         log_file = open(self.out / "controller.log", "ab")
@@ -159,6 +170,10 @@ class Demo:
                 self.serve.kill()
                 self.serve.wait(5)
         self.serve = None
+        if self.capture is not None:
+            self.capture.terminate()
+            self.capture.wait(5)
+            self.capture = None
         if self.broker is not None:
             self.broker.stop()
             self.broker = None
@@ -343,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--headless", action="store_true", help="draw off-screen even when there is a display")
     ap.add_argument("--keep", action="store_true", help="with a display: keep running after the scenario")
     ap.add_argument("--pause", type=float, default=None, help="seconds to linger after each step")
+    ap.add_argument("--capture", type=Path, default=None, help="write every bus message to this file (mosquitto_sub -v)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     headless = args.headless or not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
@@ -360,7 +376,8 @@ def main(argv: list[str] | None = None) -> int:
     app = QGuiApplication.instance() or QGuiApplication([])
     assert isinstance(app, QGuiApplication)
     app.setFont(QFont(FONT_FAMILY))
-    demo = Demo(out, headless=headless, step_pause_s=args.pause if args.pause is not None else (0.0 if headless else 2.0))
+    demo = Demo(out, headless=headless, step_pause_s=args.pause if args.pause is not None else (0.0 if headless else 2.0),
+                capture=args.capture)
     notifier = _quit_on_signals(app)
     interrupted = {"flag": False}
     signal.signal(signal.SIGINT, lambda *_: interrupted.__setitem__("flag", True))

@@ -31,7 +31,8 @@ def test_headless_demo_plays_the_scenario_and_stops_everything(tmp_path: Path) -
     out = tmp_path / "demo"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     env.pop("DISPLAY", None)
-    done = subprocess.run([sys.executable, "-m", "kiosk.demo", "--headless", "--out", str(out)],
+    capture = tmp_path / "bus.txt"
+    done = subprocess.run([sys.executable, "-m", "kiosk.demo", "--headless", "--out", str(out), "--capture", str(capture)],
                           cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     from kiosk.roles import ROLES
@@ -50,3 +51,7 @@ def test_headless_demo_plays_the_scenario_and_stops_everything(tmp_path: Path) -
              and number in p.read_bytes()]
     assert leaks == [], f"full ID number found in {leaks}"
     assert number.decode() not in done.stdout + done.stderr
+    # ... and none went over the bus: a capture of every message of the whole scenario.
+    bus = capture.read_bytes()
+    assert b"/calls " in bus and b"/rpc/ticket.issue " in bus and b"id_hash" in bus, "the capture missed the scenario"
+    assert number not in bus
