@@ -21,7 +21,7 @@ from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
 
 from hallbus import schemas
-from hallbus.cli import broker_from_config
+from hallbus.cli import broker_from_config, node_key_from_config
 from hallbus.client import BusClient
 from hallbus.config import REPO_ROOT, HallConfig, load_config
 from hallbus.privacy import load_hall_key
@@ -174,7 +174,8 @@ class Kiosk:
             broker=broker_from_config(self.cfg, options.broker),
             keepalive=self.cfg.broker.keepalive,
         )
-        self.rpc = RpcClient(self.bus)
+        # Signed node id: in a hall with node keys the controller refuses unsigned window.* and ratings.
+        self.rpc = RpcClient(self.bus, node_key=node_key_from_config(self.cfg))
         self.board = HealthBoard(self.bus.publish_devices)
         self.devices = build_devices(self.cfg, options.node, self.data_dir, self.board)
         self.bridge = BusBridge(self.bus)
