@@ -8,7 +8,9 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -20,7 +22,11 @@ def free_port() -> int:
 
 
 def die_with_parent() -> None:
-    """In a child before exec: get SIGTERM when the parent dies, so a crash leaves nothing running (Linux)."""
+    """In a child before exec: get SIGTERM when the parent dies, so a crash leaves nothing running (Linux).
+
+    The kernel sends it when the *thread* that forked exits, so only use it for children
+    started from the main thread (see `parent_death_hook`).
+    """
     try:
         import ctypes
 
@@ -29,6 +35,11 @@ def die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
     except (OSError, AttributeError):
         pass
+
+
+def parent_death_hook() -> Callable[[], None] | None:
+    """`die_with_parent` when called on the main thread; None elsewhere (a short-lived thread would kill the child)."""
+    return die_with_parent if threading.current_thread() is threading.main_thread() else None
 
 
 def _wait_port(host: str, port: int, timeout: float) -> bool:
@@ -97,7 +108,7 @@ class LocalBroker:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            preexec_fn=die_with_parent,
+            preexec_fn=parent_death_hook(),
         )
         log.close()
         if not _wait_port(self.host, self.port, timeout):

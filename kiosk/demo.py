@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from hallbus.config import REPO_ROOT, HallConfig
-from hallbus.localbroker import LocalBroker, die_with_parent
+from hallbus.localbroker import LocalBroker, parent_death_hook
 from hallbus.sample import open_all_day
 
 log = logging.getLogger("kiosk.demo")
@@ -82,7 +82,7 @@ class Demo:
             out = open(self.capture_path, "wb")
             self.capture = subprocess.Popen(
                 ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t", "#", "-v", "-V", "mqttv5"],
-                stdout=out, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent,
+                stdout=out, stderr=subprocess.DEVNULL, preexec_fn=parent_death_hook(),
             )
             out.close()
             print(f"demo: capture     every bus message to {self.capture_path} (pid {self.capture.pid})")
@@ -92,7 +92,7 @@ class Demo:
         self.serve = subprocess.Popen(
             [sys.executable, "-m", "hallbus", "serve", "--config", str(self.cfg_path), "--broker", self.broker.url,
              "--data", str(data), "--tick", "0.5"],
-            cwd=REPO_ROOT, stdout=log_file, stderr=log_file, preexec_fn=die_with_parent,
+            cwd=REPO_ROOT, stdout=log_file, stderr=log_file, preexec_fn=parent_death_hook(),
         )
         log_file.close()
         print(f"demo: controller  hallbus serve (pid {self.serve.pid}), state in {data}, log {self.out / 'controller.log'}")
