@@ -319,7 +319,7 @@ def _all_text(window: Any) -> str:
     """Every visible text in a window, joined (for a loose check on a screen)."""
     from kiosk.qt.drive import visible_items
 
-    return " ".join(str(i.property("text")) for i in visible_items(window) if i.property("text") is not None)
+    return " ".join(str(i.property("text")) for i in visible_items(window.contentItem()) if i.property("text") is not None)
 
 
 def drive_counter_finish(demo: Demo, expect: Callable[[bool, str], None]) -> None:

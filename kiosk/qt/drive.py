@@ -32,10 +32,10 @@ def wait_until(pred: Callable[[], bool], timeout: float = 10.0, what: str = "") 
     return False
 
 
-def visible_items(window: QQuickWindow) -> list[QQuickItem]:
-    """Every visible item in the window, walking the visual tree."""
+def visible_items(root: QQuickItem) -> list[QQuickItem]:
+    """Every visible item under `root`, walking the visual tree (Repeater and Loader items included)."""
     out: list[QQuickItem] = []
-    stack = [window.contentItem()]
+    stack = [root]
     while stack:
         node = stack.pop()
         if node.isVisible():
@@ -46,7 +46,7 @@ def visible_items(window: QQuickWindow) -> list[QQuickItem]:
 
 def find(window: QQuickWindow, name: str) -> QQuickItem | None:
     """The last visible item called `name` in the window, or None."""
-    found = [i for i in visible_items(window) if i.objectName() == name]
+    found = [i for i in visible_items(window.contentItem()) if i.objectName() == name]
     return found[-1] if found else None
 
 

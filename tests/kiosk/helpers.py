@@ -8,24 +8,7 @@ from PySide6.QtCore import QObject, QPoint, QPointF, Qt
 from PySide6.QtQuick import QQuickItem, QQuickWindow
 from PySide6.QtTest import QTest
 
-
-def visible_items(root: QQuickItem) -> list[QQuickItem]:
-    """Every visible item under `root`, walking the visual tree (Repeater and Loader items included)."""
-    out: list[QQuickItem] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if not node.isVisible():
-            continue
-        out.append(node)
-        stack.extend(node.childItems())
-    return out
-
-
-def find(window: QQuickWindow, name: str) -> QQuickItem | None:
-    """The visible item called `name`, or None."""
-    found = [i for i in visible_items(window.contentItem()) if i.objectName() == name]
-    return found[-1] if found else None
+from kiosk.qt.drive import find
 
 
 def item(qtbot: Any, window: QQuickWindow, name: str, timeout: int = 5000) -> QQuickItem:

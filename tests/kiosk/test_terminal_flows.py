@@ -210,7 +210,7 @@ def test_language_and_large_print_switches(kiosk: Any, qtbot: Any) -> None:
 
 
 def _texts(window: Any) -> list[Any]:
-    from tests.kiosk.helpers import visible_items
+    from kiosk.qt.drive import visible_items
 
     # Ask only items that have a `text` property: PySide 6.12's property() loses a None otherwise.
     return [i for i in visible_items(window.contentItem()) if i.metaObject().indexOfProperty("text") >= 0]
