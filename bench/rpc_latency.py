@@ -6,7 +6,7 @@ Both paths go through the same broker in the same run, alternating request by re
 so machine noise hits both alike. The bare echo is the floor: one paho client publishes,
 another answers on a fixed topic, TCP_NODELAY on both. The hallbus path is the real
 library: RpcClient (ResponseTopic, CorrelationData, expiry, request_id) against RpcServer
-(validation into the request Struct, idempotency cache, worker thread) with a trivial
+(validation into the request Struct, idempotency cache, batches on the network thread) with a trivial
 handler. Prints p50/p99 of each and the ratios; target: hallbus p50 within 1.5x of echo.
 """
 
@@ -31,8 +31,6 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=2000, help="requests of each kind")
     ap.add_argument("--warmup", type=int, default=200)
-    ap.add_argument("--worker", action="store_true",
-                    help="hand requests to the batch worker (as the controller does) instead of inline")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp, LocalBroker(Path(tmp)) as broker:
@@ -42,8 +40,7 @@ def main() -> int:
         # hallbus rpc
         srv_bus = BusClient(hall="bench", node="controller", role="controller", broker=addr, persistent_session=True)
         srv_bus.start(wait=5)
-        server = RpcServer(srv_bus, SimpleDispatcher({"stats.today": lambda _r: {"stats": {"served": 1}}}),
-                           inline=not args.worker)
+        server = RpcServer(srv_bus, SimpleDispatcher({"stats.today": lambda _r: {"stats": {"served": 1}}}))
         server.start()
         cli_bus = BusClient(hall="bench", node="terminal-1", role="terminal", broker=addr)
         cli_bus.start(wait=5)
@@ -66,9 +63,8 @@ def main() -> int:
     ratio99 = r["p99_ms"] / e["p99_ms"]
     print(f"bare paho echo : p50 {e['p50_ms']:.3f} ms  p99 {e['p99_ms']:.3f} ms  (n={e['n']})")
     print(f"hallbus RPC    : p50 {r['p50_ms']:.3f} ms  p99 {r['p99_ms']:.3f} ms  (n={r['n']})")
-    print(f"server mode    : {'batch worker' if args.worker else 'inline (trivial handler)'}")
     print(f"ratio          : p50 {ratio50:.2f}x  p99 {ratio99:.2f}x  (target p50 <= 1.5x)")
-    emit({"bench": "rpc_latency", "server": "worker" if args.worker else "inline", "echo": e, "hallbus_rpc": r,
+    emit({"bench": "rpc_latency", "echo": e, "hallbus_rpc": r,
           "ratio_p50": round(ratio50, 3), "ratio_p99": round(ratio99, 3)})
     return 0
 

@@ -10,6 +10,7 @@ in a handler is logged and never stops the loop.
 from __future__ import annotations
 
 import logging
+import select
 import socket
 import ssl
 import threading
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
@@ -96,6 +97,53 @@ class PublishProperties(Properties):
 
 MessageHandler = Callable[[str, bytes, "Properties | None"], None]
 ConnectionListener = Callable[[bool], None]
+ReadHook = Callable[[], None]
+
+MAX_READ_PASSES = 64  # read passes gathered before the read hooks run, under a pipeline of requests
+
+
+def _readable(sock: Any) -> bool:
+    """Whether more bytes wait on the socket right now (TLS buffers included)."""
+    pending = getattr(sock, "pending", None)
+    if pending is not None and pending() > 0:
+        return True
+    try:
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError, TypeError):  # closed under us: the loop notices on its own
+        return False
+
+
+class _Mqtt(mqtt.Client):
+    """paho's client, plus read hooks: run on the network thread after each read pass.
+
+    After paho has read what the socket holds (up to MAX_READ_PASSES passes while more
+    keeps arriving), the hooks run, outside any paho callback, and whatever they
+    published is written at once. A server can so gather the requests of one pass,
+    handle them together and answer them without a hand-off to another thread.
+    """
+
+    read_hooks: tuple[ReadHook, ...] = ()
+
+    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
+        rc = super().loop_read(max_packets)
+        hooks = self.read_hooks
+        if not hooks:
+            return rc
+        passes = 1
+        while rc == MQTTErrorCode.MQTT_ERR_SUCCESS and passes < MAX_READ_PASSES and self._sock is not None \
+                and _readable(self._sock):
+            rc = super().loop_read(max_packets)
+            passes += 1
+        for hook in hooks:
+            try:
+                hook()
+            except Exception:  # a bad hook must never stop the network loop
+                log.exception("a read hook failed")
+        if self._sock is not None and self.want_write():
+            wrc = self.loop_write()
+            if rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
+                rc = wrc
+        return rc
 
 
 class BusClient:
@@ -136,7 +184,7 @@ class BusClient:
         self.connect_count = 0
 
         cid = client_id or (node if persistent_session else f"{node}-{self.session[:8]}")
-        self._mqtt = mqtt.Client(
+        self._mqtt = _Mqtt(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=cid,
             protocol=mqtt.MQTTv5,
@@ -234,6 +282,20 @@ class BusClient:
             self._routes_changed()
             if self._connected.is_set():
                 self._mqtt.unsubscribe(topic_filter)
+
+    def add_read_hook(self, hook: ReadHook) -> None:
+        """Run `hook()` on the network thread after each pass that read from the broker.
+
+        It runs outside any message handler; what it publishes is written before the
+        network thread reads again. It must not block for long: the connection waits.
+        """
+        with self._lock:
+            self._mqtt.read_hooks = (*self._mqtt.read_hooks, hook)
+
+    def remove_read_hook(self, hook: ReadHook) -> None:
+        """Stop running `hook` after read passes."""
+        with self._lock:
+            self._mqtt.read_hooks = tuple(h for h in self._mqtt.read_hooks if h != hook)
 
     def _routes_changed(self) -> None:
         # Exact topics are looked up in a dict; only wildcard filters are matched one by one.

@@ -4,9 +4,9 @@ Caller: `RpcClient.call(method, body)` publishes to `rpc/{method}` with an MQTT 
 ResponseTopic (`reply/{node}/{session}`), CorrelationData and a Message Expiry Interval,
 and a `request_id` in the body so MQTT 3.1.1 tools and `mosquitto_rr` work too.
 
-Server: `RpcServer` takes requests off the network thread into a queue; a worker hands
-them to a `Dispatcher` in batches (so a store can commit a batch at once before any reply
-goes out) and publishes the replies. A malformed request gets an error reply when it has
+Server: `RpcServer` gathers the requests of each read pass of the network thread and
+hands them to a `Dispatcher` as one batch (so a store can commit them at once before any
+reply goes out), then publishes the replies before the next read. A malformed request gets an error reply when it has
 a reply topic and one log line otherwise; it never changes state or stops the server.
 """
 
@@ -18,7 +18,6 @@ import heapq
 import itertools
 import logging
 import math
-import queue
 import threading
 import time
 import uuid
@@ -277,7 +276,14 @@ class _Malformed(Exception):
 
 
 class RpcServer:
-    """Serves `rpc/+` on a bus client through a dispatcher, on a worker thread."""
+    """Serves `rpc/+` on a bus client through a dispatcher, in batches on the network thread.
+
+    The requests that one read pass of the network thread brings in form a batch: the
+    dispatcher handles them together (a store commits them with one fsync) and their
+    replies are written before the next read. Under a pipeline of requests the batches
+    grow on their own; a lone request is answered without any hand-off between threads.
+    A dispatcher therefore should not block for long: the connection waits meanwhile.
+    """
 
     def __init__(
         self,
@@ -286,40 +292,43 @@ class RpcServer:
         *,
         methods: Mapping[str, type[schemas.RpcRequest]] | None = None,
         max_batch: int = 256,
-        inline: bool = False,
     ) -> None:
-        """`inline=True` handles each request on the network thread, for dispatchers that never block.
-
-        The default hands requests to a worker that takes them in batches, so a dispatcher
-        that writes to disk can commit a whole batch before any reply goes out.
-        """
-        self.inline = inline
         self.bus = bus
         self.dispatcher = dispatcher
         self.methods = dict(methods if methods is not None else {m: t for m, (t, _d, _x) in schemas.RPC_METHODS.items()})
         self.max_batch = max_batch
-        self._queue: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._pending: list[Request] = []
+        self._pending_lock = threading.Lock()
+        self._handling = threading.Lock()  # held while a batch is handled; stop() waits on it
+        self._running = False
         self.malformed = 0
         self.handled = 0
         self._decoders = {m: msgspec.json.Decoder(t) for m, t in self.methods.items()}
+        self._after = getattr(dispatcher, "after_replies", None)
 
     def start(self) -> None:
-        """Subscribe to requests and start the worker."""
-        if not self.inline:
-            self._thread = threading.Thread(target=self._run, name="rpc-server", daemon=True)
-            self._thread.start()
+        """Subscribe to requests; batches run after each read pass of the network thread."""
+        self._running = True
+        self.bus.add_read_hook(self._flush)
         self.bus.subscribe(self.bus.topics.rpc_all, self._on_request, qos=1)
 
     def stop(self) -> None:
-        """Stop taking requests and let the worker finish what it has."""
+        """Stop taking requests; answer those already taken, and wait for a batch in progress."""
         self.bus.unsubscribe(self.bus.topics.rpc_all)
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(10)
-            self._thread = None
+        self.bus.remove_read_hook(self._flush)
+        self._running = False
+        self._flush()
 
-    # network thread: parse, validate, queue
+    def _flush(self) -> None:
+        with self._pending_lock:
+            if not self._pending:
+                return
+            batch, self._pending = self._pending, []
+        with self._handling:
+            for i in range(0, len(batch), self.max_batch):
+                self._handle(batch[i:i + self.max_batch])
+
+    # network thread: parse, validate, gather for the batch of this read pass
     def _on_request(self, topic: str, payload: bytes, props: Properties | None) -> None:
         method = self.bus.topics.method_of(topic) or ""
         reply_topic = getattr(props, "ResponseTopic", None) if props is not None else None
@@ -354,10 +363,8 @@ class RpcServer:
             rest = reply_topic[len(self.bus.topics.reply_prefix()):]
             caller = rest.split("/", 1)[0] or None
         req = Request(method, rid, body, raw, reply_topic, corr, caller)
-        if self.inline:
-            self._handle([req])
-        else:
-            self._queue.put(req)
+        with self._pending_lock:
+            self._pending.append(req)
 
     def _diagnose(
         self, method: str, payload: bytes, reply_topic: str | None
@@ -395,26 +402,6 @@ class RpcServer:
             raise _Malformed(fault, rid, reply_topic) from None
         return rid, raw, body, reply_topic
 
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            stop = False
-            while len(batch) < self.max_batch:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stop = True
-                    break
-                batch.append(nxt)
-            self._handle(batch)
-            if stop:
-                return
-
     def _handle(self, batch: list[Request]) -> None:
         try:
             replies = self.dispatcher.handle_batch(batch)
@@ -427,7 +414,7 @@ class RpcServer:
                 self._send(req.reply_topic, req.correlation, reply)
         # Optional hook: a dispatcher publishes what its batch changed once the replies
         # are out, so a caller's answer is not delayed by state publishing.
-        after = getattr(self.dispatcher, "after_replies", None)
+        after = self._after
         if after is not None:
             try:
                 after()
