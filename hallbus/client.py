@@ -27,6 +27,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from hallbus import __version__, schemas
 from hallbus.brokerurl import BrokerAddress
 from hallbus.topics import Topics, check_id
+from hallbus.wire import enable_on_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -39,61 +40,6 @@ class _PahoNoise(logging.Filter):
 
 _paho_log = logging.getLogger("hallbus.paho")
 _paho_log.addFilter(_PahoNoise())
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n % 128, n // 128
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-class PublishProperties(Properties):
-    """MQTT 5 PUBLISH properties encoded once, straight to the wire format.
-
-    paho only ever calls `.pack()` on the properties of an outgoing PUBLISH; its generic
-    Properties class spends ~30 us validating and packing, which is most of the RPC
-    overhead on loopback. Only the three properties the bus uses are supported:
-    Message Expiry Interval (0x02), Response Topic (0x08), Correlation Data (0x09).
-    """
-
-    ResponseTopic: str | None
-    CorrelationData: bytes | None
-    MessageExpiryInterval: int | None
-    _packed: bytes
-
-    def __init__(  # noqa: D107 - deliberately not calling Properties.__init__ (that is the slow part)
-        self,
-        *,
-        response_topic: str | None = None,
-        correlation: bytes | None = None,
-        expiry_s: int | None = None,
-    ) -> None:
-        body = bytearray()
-        if expiry_s is not None:
-            body += b"\x02" + int(expiry_s).to_bytes(4, "big")
-        if response_topic is not None:
-            raw = response_topic.encode("utf-8")
-            body += b"\x08" + len(raw).to_bytes(2, "big") + raw
-        if correlation is not None:
-            body += b"\x09" + len(correlation).to_bytes(2, "big") + correlation
-        object.__setattr__(self, "packetType", PacketTypes.PUBLISH)
-        object.__setattr__(self, "_packed", _varint(len(body)) + bytes(body))
-        object.__setattr__(self, "ResponseTopic", response_topic)
-        object.__setattr__(self, "CorrelationData", correlation)
-        object.__setattr__(self, "MessageExpiryInterval", expiry_s)
-
-    def __repr__(self) -> str:
-        return (f"PublishProperties(response_topic={self.ResponseTopic!r}, "
-                f"correlation={self.CorrelationData!r}, expiry_s={self.MessageExpiryInterval!r})")
-
-    __str__ = __repr__
-
-    def pack(self) -> bytes:
-        """The encoded properties, length prefix included."""
-        return self._packed
-
 
 MessageHandler = Callable[[str, bytes, "Properties | None"], None]
 ConnectionListener = Callable[[bool], None]
@@ -125,6 +71,7 @@ class _Mqtt(mqtt.Client):
     read_hooks: tuple[ReadHook, ...] = ()
 
     def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
+        enable_on_this_thread()  # PUBLISH properties parsed by hallbus.wire, not paho's slow path
         rc = super().loop_read(max_packets)
         hooks = self.read_hooks
         if not hooks:

@@ -29,7 +29,8 @@ import msgspec
 from paho.mqtt.properties import Properties
 
 from hallbus import schemas
-from hallbus.client import BusClient, PublishProperties
+from hallbus.client import BusClient
+from hallbus.wire import PublishProperties
 
 log = logging.getLogger(__name__)
 

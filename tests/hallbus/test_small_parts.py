@@ -79,7 +79,7 @@ def test_fast_publish_properties_pack_like_paho(kw: dict) -> None:
     from paho.mqtt.packettypes import PacketTypes
     from paho.mqtt.properties import Properties
 
-    from hallbus.client import PublishProperties
+    from hallbus.wire import PublishProperties
 
     ref = Properties(PacketTypes.PUBLISH)
     if "expiry_s" in kw:
