@@ -104,6 +104,8 @@ class Controller:
         self._last_stats = -1e9
         self._stats_held = False
         with store.lock:
+            # The request_ids with a stored reply, so a new request needs no lookup.
+            self._reply_ids = self._stored_reply_ids(store.conn)
             tx = self._begin()
             self.queue.prepare(tx)
             self.queue.ensure_day(tx, self._figures)
@@ -113,6 +115,10 @@ class Controller:
             self._refresher.start()
 
     # --- transactions -------------------------------------------------------------------
+
+    @staticmethod
+    def _stored_reply_ids(conn: sqlite3.Connection) -> set[str]:
+        return {str(r[0]) for r in conn.execute("SELECT request_id FROM rpc_replies")}
 
     def _tx(self, conn: sqlite3.Connection, now: Any, request: Request | None = None) -> Tx:
         return Tx(
@@ -158,10 +164,11 @@ class Controller:
 
     def _one(self, base: Tx, req: Request, out: Outgoing) -> schemas.RpcReply:
         conn = base.conn
-        row = conn.execute("SELECT reply FROM rpc_replies WHERE request_id = ?", (req.request_id,)).fetchone()
-        if row is not None:
-            self.duplicates += 1
-            return schemas.decode(row[0], schemas.RpcReply)
+        if req.request_id in self._reply_ids:  # else it cannot be in the table: no query
+            row = conn.execute("SELECT reply FROM rpc_replies WHERE request_id = ?", (req.request_id,)).fetchone()
+            if row is not None:
+                self.duplicates += 1
+                return schemas.decode(row[0], schemas.RpcReply)
         handler = self.handlers.get(req.method)
         if handler is None:
             return error_reply(req.request_id, unknown_method(req.method))
@@ -184,6 +191,7 @@ class Controller:
             "INSERT INTO rpc_replies(request_id, method, reply, at_ts) VALUES (?, ?, ?, ?)",
             (req.request_id, req.method, schemas.encode(reply), base.now_ts),
         )
+        self._reply_ids.add(req.request_id)  # a superset of the table's ids: a rolled-back one only costs a query
         return reply
 
     def after_replies(self) -> None:
@@ -228,6 +236,7 @@ class Controller:
                         conn.execute("RELEASE tick")
                 if time.monotonic() - self._last_prune > PRUNE_EVERY_S:
                     conn.execute("DELETE FROM rpc_replies WHERE at_ts < ?", (base.now_ts - REPLY_KEEP_S,))
+                    self._reply_ids = self._stored_reply_ids(conn)
                     self._last_prune = time.monotonic()
                 conn.execute("COMMIT")
             except Exception:

@@ -31,6 +31,7 @@ it exists.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -101,12 +102,12 @@ class Tx:
         self.out = Outgoing()
         self._event_sink = event_sink
 
-    @property
+    @functools.cached_property
     def now_ts(self) -> float:
         """`now` as a POSIX timestamp."""
         return self.now.timestamp()
 
-    @property
+    @functools.cached_property
     def now_iso(self) -> str:
         """`now` as ISO-8601 with the hall's offset, to the millisecond."""
         return self.now.isoformat(timespec="milliseconds")

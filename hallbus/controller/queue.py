@@ -181,6 +181,7 @@ class QueueModule(ControllerModule):
 
     def __init__(self, config: HallConfig) -> None:
         self.config = config
+        self._stored_day: str | None = None  # queue_meta's day as last read (None: read it again)
         self.services: dict[str, ServiceSection] = {s.code: s for s in config.services}
         self.windows: dict[str, WindowSection] = {w.id: w for w in config.windows}
         self.staff: dict[str, StaffSection] = {s.id: s for s in config.staff}
@@ -226,13 +227,17 @@ class QueueModule(ControllerModule):
     def ensure_day(self, tx: Tx, figures: Callable[[Tx, str], dict[str, Any]]) -> bool:
         """Roll over to a new hall day if the clock passed the roll-over hour; True when it did."""
         today = self.today(tx)
+        if self._stored_day is not None and self._stored_day >= today:
+            return False  # the common case, without a query (this process is the only writer)
         row = tx.execute("SELECT value FROM queue_meta WHERE key = 'day'").fetchone()
         if row is None:
             tx.execute("INSERT INTO queue_meta(key, value) VALUES ('day', ?)", (today,))
             return False
         old = str(row[0])
         if old >= today:
+            self._stored_day = old
             return False
+        self._stored_day = None  # known again once this transaction has committed and read it back
         self.rollover(tx, old, today, figures(tx, old))
         return True
 
