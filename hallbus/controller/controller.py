@@ -354,14 +354,20 @@ class Controller:
 
 
 class _Refresher:
-    """The publisher thread: coalesces marks and publishes retained state from its own read connection."""
+    """The publisher thread: coalesces marks and publishes retained state from its own read connection.
+
+    Marks gather in one set; the thread is woken once per refresh, not once per batch, so
+    a burst of requests neither costs a state computation each nor a thread wake-up each.
+    """
 
     def __init__(self, controller: Controller, conn: sqlite3.Connection, min_interval_s: float = 0.0) -> None:
         self.controller = controller
         self.conn = conn
         self.min_interval_s = min_interval_s
-        self._queue: queue.SimpleQueue[set[str] | None] = queue.SimpleQueue()
+        self._wake: queue.SimpleQueue[bool] = queue.SimpleQueue()  # True: refresh; False: stop
         self._idle = threading.Condition()
+        self._keys: set[str] = set()
+        self._scheduled = False
         self._asked = 0
         self._done = 0
         self._thread = threading.Thread(target=self._run, name="state-publisher", daemon=True)
@@ -374,7 +380,11 @@ class _Refresher:
         """Ask for a refresh of these keys."""
         with self._idle:
             self._asked += 1
-        self._queue.put(keys)
+            self._keys |= keys
+            if self._scheduled:
+                return
+            self._scheduled = True
+        self._wake.put(True)
 
     def wait_idle(self, timeout: float) -> bool:
         """Block until every request so far is done."""
@@ -389,35 +399,23 @@ class _Refresher:
         return True
 
     def stop(self) -> None:
-        """Finish what is queued and stop."""
-        self._queue.put(None)
+        """Finish what is asked and stop."""
+        self._wake.put(False)
         self._thread.join(10)
         self.conn.close()
 
     def _run(self) -> None:
         last = -1e9
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            # Coalesce: at most one refresh per interval, so a burst of requests costs one
-            # state computation and the writer keeps the CPU.
+        while self._wake.get():
+            # At most one refresh per interval: a burst costs one state computation, and
+            # the writer keeps the CPU meanwhile.
             wait = last + self.min_interval_s - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            keys = set(first)
-            n = 1
-            stop = False
-            while True:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
-                    break
-                keys |= more
-                n += 1
+            with self._idle:
+                keys, self._keys = self._keys, set()
+                self._scheduled = False
+                upto = self._asked
             last = time.monotonic()
             try:
                 self.controller._refresh_on(self.conn, keys)
@@ -426,7 +424,5 @@ class _Refresher:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
             with self._idle:
-                self._done += n
+                self._done = max(self._done, upto)
                 self._idle.notify_all()
-            if stop:
-                return
