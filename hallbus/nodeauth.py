@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from hallbus import schemas
@@ -92,6 +92,14 @@ class NodeGuard:
                     "评价平板只能评价本窗口的服务。", "A rating tablet may only rate its own window."
                 )
         return None
+
+    def slow_work(self, req: Request) -> Callable[[], None] | None:
+        """The controller's slow work, only for requests that pass the check (no hashing for refused ones)."""
+        inner = getattr(self.inner, "slow_work", None)
+        if inner is None or self.check(req) is not None:
+            return None
+        work: Callable[[], None] | None = inner(req)
+        return work
 
     def after_replies(self) -> None:
         """Let the controller publish state once the replies are out."""

@@ -35,6 +35,7 @@ from hallbus.wire import PublishProperties
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 64 * 1024
+MAX_SLOW_PENDING = 32  # requests waiting for slow work; more are answered `busy`
 
 
 class RpcFault(Exception):
@@ -190,12 +191,17 @@ class Request:
     correlation: bytes | None
     caller: str | None  # node id from the reply topic, when it follows reply/{node}/...
     reply: schemas.RpcReply | None = field(default=None)
+    prepared: dict[str, Any] | None = field(default=None)  # what the dispatcher's slow work found
 
 
 class Dispatcher(Protocol):
     """Turns a batch of valid requests into replies (in the same order).
 
-    It may also define `after_replies()`, called after each batch's replies are sent.
+    It may also define `after_replies()`, called after each batch's replies are sent, and
+    `slow_work(request)`, returning None or a callable that the server runs on a worker
+    thread before the request joins a batch: CPU-heavy checks that need no store (such as
+    a password hash) must not hold up the network thread or the other requests. The
+    callable leaves what it found in `request.prepared`.
     """
 
     def handle_batch(self, requests: list[Request]) -> list[schemas.RpcReply]:
@@ -237,6 +243,15 @@ def call_handler(handlers: Mapping[str, Handler], req: Request) -> schemas.RpcRe
     except Exception:
         log.exception("handler for %s failed (request %s)", req.method, req.request_id)
         return error_reply(req.request_id, internal_fault())
+
+
+def busy_fault() -> RpcFault:
+    """What a caller hears when too many slow requests (such as logins) wait already."""
+    return RpcFault(
+        "busy",
+        "服务器正忙，请稍后再试。",
+        "The hall controller is busy with other requests of this kind; please try again in a moment.",
+    )
 
 
 def unknown_method(method: str) -> RpcFault:
@@ -306,6 +321,9 @@ class RpcServer:
         self.handled = 0
         self._decoders = {m: msgspec.json.Decoder(t) for m, t in self.methods.items()}
         self._after = getattr(dispatcher, "after_replies", None)
+        self._slow_work: Callable[[Request], Callable[[], None] | None] | None = getattr(dispatcher, "slow_work", None)
+        self._slow_pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._slow_pending = 0
 
     def start(self) -> None:
         """Subscribe to requests; batches run after each read pass of the network thread."""
@@ -319,15 +337,55 @@ class RpcServer:
         self.bus.remove_read_hook(self._flush)
         self._running = False
         self._flush()
+        if self._slow_pool is not None:
+            self._slow_pool.shutdown(wait=True)
+            self._slow_pool = None
 
     def _flush(self) -> None:
         with self._pending_lock:
             if not self._pending:
                 return
             batch, self._pending = self._pending, []
+        if self._slow_work is not None:
+            batch = [req for req in batch if not self._offload(req)]
         with self._handling:
             for i in range(0, len(batch), self.max_batch):
                 self._handle(batch[i:i + self.max_batch])
+
+    def _offload(self, req: Request) -> bool:
+        """Send a request with slow work to the worker threads; True when it went (or was refused)."""
+        assert self._slow_work is not None
+        try:
+            work = self._slow_work(req)
+        except Exception:
+            log.exception("slow_work of %s failed; handled without it", req.method)
+            return False
+        if work is None:
+            return False
+        with self._pending_lock:
+            busy = self._slow_pending >= MAX_SLOW_PENDING
+            if not busy:
+                self._slow_pending += 1
+                if self._slow_pool is None:
+                    self._slow_pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="rpc-slow")
+                pool = self._slow_pool
+        if busy:
+            if req.reply_topic:
+                self._send(req.reply_topic, req.correlation, error_reply(req.request_id, busy_fault()))
+            return True
+        pool.submit(self._run_slow, req, work)
+        return True
+
+    def _run_slow(self, req: Request, work: Callable[[], None]) -> None:
+        try:
+            work()
+        except Exception:
+            log.exception("slow work of %s (request %s) failed", req.method, req.request_id)
+        finally:
+            with self._pending_lock:
+                self._slow_pending -= 1
+        with self._handling:
+            self._handle([req])
 
     # network thread: parse, validate, gather for the batch of this read pass
     def _on_request(self, topic: str, payload: bytes, props: Properties | None) -> None:

@@ -11,12 +11,13 @@ the next batch at once.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any, Protocol
 
@@ -84,12 +85,14 @@ class Controller:
         self.topics = Topics(config.hall.id)
         self.publisher = publisher
         self.handlers: dict[str, TxHandler] = {"stats.today": self._rpc_stats}
+        self.preparers: dict[str, Callable[[Request], None]] = {}
         for m in self.modules:
             store.migrate(m.name, m.migrations)
             for method, fn in m.handlers().items():
                 if method in self.handlers:
                     raise ValueError(f"RPC method {method} is claimed by two modules (the second: {m.name})")
                 self.handlers[method] = fn
+            self.preparers.update(m.preparers())
         self._pending: list[Outgoing] = []
         self._pending_lock = threading.Lock()
         self._last_state: dict[str, Any] = {}
@@ -161,6 +164,11 @@ class Controller:
         with self._pending_lock:
             self._pending.append(out)
         return replies
+
+    def slow_work(self, req: Request) -> Callable[[], None] | None:
+        """The module's slow preparation of this request (run by the RPC server off its thread), if any."""
+        fn = self.preparers.get(req.method)
+        return None if fn is None else functools.partial(fn, req)
 
     def _one(self, base: Tx, req: Request, out: Outgoing) -> schemas.RpcReply:
         conn = base.conn

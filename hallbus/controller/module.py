@@ -152,6 +152,14 @@ class ControllerModule:
         """RPC method -> handler."""
         return {}
 
+    def preparers(self) -> Mapping[str, Callable[[Request], None]]:
+        """RPC method -> slow work run on a worker thread before the request's transaction.
+
+        For CPU-heavy checks that need no store (a password hash): the work puts what it
+        found in `request.prepared`, and the handler uses that. It must be thread-safe.
+        """
+        return {}
+
     def tick(self, tx: Tx) -> None:
         """Periodic work (about once a second) in its own write transaction."""
 

@@ -304,9 +304,24 @@ class QueueModule(ControllerModule):
     def _window_reply(self, tx: Tx, wid: str) -> Mapping[str, Any]:
         return {"window": schemas.to_builtins(self.window_state(tx, wid))}
 
+    def preparers(self) -> Mapping[str, Callable[[Request], None]]:
+        """A password login's hash is checked on a worker thread, not in the writer's transaction."""
+        return {"window.login": self._prepare_login}
+
+    def _prepare_login(self, req: Request) -> None:
+        b: schemas.WindowLoginReq = req.body
+        if b.staff and b.password is not None and not b.badge_uid:
+            req.prepared = {"password_ok": self.password_ok(b.staff, b.password)}
+
+    def password_ok(self, staff: str, password: str) -> bool:
+        """Whether `password` is the staff member's (slow on purpose: PBKDF2)."""
+        cand = self.staff.get(staff.strip())
+        return bool(cand and cand.password_hash and verify_password(password, cand.password_hash))
+
     def _rpc_login(self, req: Request, tx: Tx) -> Mapping[str, Any]:
         b: schemas.WindowLoginReq = req.body
-        self.login(tx, b.window, staff=b.staff, password=b.password, badge_uid=b.badge_uid)
+        checked = (req.prepared or {}).get("password_ok")
+        self.login(tx, b.window, staff=b.staff, password=b.password, badge_uid=b.badge_uid, password_ok=checked)
         return self._window_reply(tx, b.window)
 
     def _rpc_logout(self, req: Request, tx: Tx) -> Mapping[str, Any]:
@@ -595,16 +610,21 @@ class QueueModule(ControllerModule):
         staff: str | None = None,
         password: str | None = None,
         badge_uid: str | None = None,
+        password_ok: bool | None = None,
     ) -> None:
-        """A staff member sits down: badge UID, or staff id + password (a `staff` alone is read as a badge)."""
+        """A staff member sits down: badge UID, or staff id + password (a `staff` alone is read as a badge).
+
+        `password_ok` is the result of `password_ok()` when it was checked beforehand.
+        """
         self._window_cfg(wid)
         member: StaffSection | None = None
         if badge_uid or (staff and password is None):
             member = self.badges.get(_badge(badge_uid or staff or ""))
         elif staff and password is not None:
-            cand = self.staff.get(staff.strip())
-            if cand and cand.password_hash and verify_password(password, cand.password_hash):
-                member = cand
+            if password_ok is None:
+                password_ok = self.password_ok(staff, password)
+            if password_ok:
+                member = self.staff.get(staff.strip())
         if member is None:
             raise errors.login_failed()
         w = self._window_row(tx, wid)

@@ -220,3 +220,54 @@ def test_mosquitto_rr_a_client_we_did_not_write(server, broker: LocalBroker) -> 
     reply = json.loads(out.stdout)
     assert reply["ok"] is True and reply["data"]["ticket"]["number"] == "B001"
     assert reply["v"] == 1 and reply["ts"]
+
+
+class SlowLogins(SimpleDispatcher):
+    """ticket.issue at once; window.login only after its slow work, which waits for `release`."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.release = threading.Event()
+        self.started = 0
+        super().__init__({
+            "ticket.issue": lambda req: {"ticket": {"number": "A001", "service": req.body.service}},
+            "window.login": lambda req: {"window": {"id": req.body.window, **(req.prepared or {})}},
+        })
+
+    def slow_work(self, req: Request):
+        if req.method != "window.login":
+            return None
+
+        def work() -> None:
+            self.started += 1
+            assert self.release.wait(30)
+            req.prepared = {"checked": True}
+
+        return work
+
+
+def test_slow_work_runs_beside_the_network_thread_and_is_capped(make_bus, rpc) -> None:
+    from hallbus.rpc import MAX_SLOW_PENDING
+
+    dispatcher = SlowLogins()
+    srv = RpcServer(make_bus("controller", role="controller", persistent_session=True), dispatcher)
+    srv.start()
+    time.sleep(0.1)
+    try:
+        logins = [rpc.call_async("window.login", {"window": "1", "staff": "s", "password": "p"}, timeout=30)
+                  for _ in range(MAX_SLOW_PENDING + 3)]
+        # While every login waits for its slow work, other requests are answered.
+        assert rpc.call("ticket.issue", {"service": "A"})["ticket"]["number"] == "A001"
+        deadline = time.monotonic() + 10
+        while sum(f.done() for f in logins) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)
+        refused = [f for f in logins if f.done()]
+        assert len(refused) == 3 and all(f.exception().code == "busy" for f in refused)
+        dispatcher.release.set()
+        done = [f.result(10) for f in logins if f not in refused]
+        assert len(done) == MAX_SLOW_PENDING and all(d["window"]["checked"] for d in done)
+    finally:
+        dispatcher.release.set()
+        srv.stop()

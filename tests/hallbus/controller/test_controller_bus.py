@@ -336,3 +336,31 @@ def test_mosquitto_rr_takes_a_ticket(running: HallController, broker: LocalBroke
         capture_output=True, timeout=10, check=True,
     )
     assert json.loads(again.stdout)["data"]["ticket"]["number"] == "K001"
+
+
+def test_a_password_login_does_not_hold_up_the_queue(broker: LocalBroker, client: RpcClient, tmp_path: Path) -> None:
+    """PBKDF2 of a strong hash takes a second here; tickets are issued meanwhile, and the login still works."""
+    import re
+
+    from hallbus.config import parse_config
+    from hallbus.passwords import hash_password
+    from tests.hallbus.controller.helpers import test_config_text
+
+    slow = hash_password("hall001", iterations=3_000_000)
+    text = re.sub(r'(id = "s001"[^\[]*?password_hash = )"[^"]*"', lambda m: f'{m.group(1)}"{slow}"',
+                  test_config_text(tmp_path), count=1)
+    assert slow in text
+    app = HallController(parse_config(text, tmp_path / "hall.toml"), data_dir=tmp_path / "data",
+                         broker=parse_broker_url(broker.url), tick_s=0.2)
+    assert app.start(wait=5)
+    try:
+        login = client.call_async("window.login", {"window": "1", "staff": "s001", "password": "hall001"}, timeout=20)
+        numbers = [client.call("ticket.issue", {"service": "A"})["ticket"]["number"] for _ in range(5)]
+        assert not login.done(), "the tickets should not have waited for the password check"
+        assert numbers == ["A001", "A002", "A003", "A004", "A005"]
+        assert login.result(20)["window"]["staff"]["id"] == "s001"
+        with pytest.raises(RpcFault) as bad:
+            client.call("window.login", {"window": "2", "staff": "s001", "password": "wrong"}, timeout=20)
+        assert bad.value.code == "login_failed"
+    finally:
+        app.stop()
