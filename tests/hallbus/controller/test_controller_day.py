@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,38 @@ def test_store_is_wal_and_fully_synchronous(ctl: Controller) -> None:
     conn = ctl.store.conn
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_the_wal_starts_over_under_steady_writes(tmp_path: Path) -> None:
+    """Checkpoints beside a busy writer must still let the WAL restart, or it grows without end."""
+    import threading
+
+    store = Store(tmp_path / "h.db")
+    store.migrate("t", ("CREATE TABLE t (a INTEGER, b BLOB)",))
+    stop = threading.Event()
+    writes = [0]
+
+    def writer() -> None:
+        while not stop.is_set():
+            with store.lock:
+                store.conn.execute("BEGIN IMMEDIATE")
+                store.conn.execute("INSERT INTO t VALUES (?, zeroblob(3000))", (writes[0],))
+                store.conn.execute("COMMIT")
+            writes[0] += 1
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        while writes[0] < 6000:
+            time.sleep(0.05)
+            store.checkpoint(restart_frames=200)
+    finally:
+        stop.set()
+        t.join()
+    wal = (tmp_path / "h.db-wal").stat().st_size
+    # Every write adds at least one 4 KiB frame: without restarts the WAL would hold them all.
+    assert wal < writes[0] * 4096 / 4, (wal, writes[0])
+    store.close()
 
 
 def test_migrations_run_once_per_module(tmp_path: Path) -> None:
