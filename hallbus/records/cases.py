@@ -13,6 +13,7 @@ import datetime as dt
 import hmac
 import json
 import logging
+import math
 import re
 import sqlite3
 import threading
@@ -39,6 +40,7 @@ PAUSED_STATUSES = ("correction_needed",)  # the clock waits on the applicant (è¡
 LEADERSHIP = "leadership"
 MAX_CASES = 50
 SCAN_EVERY_S = 30.0
+SCAN_BATCH = 300  # cases looked at per tick during a deadline pass (about 3 ms)
 VERIFY_RE = re.compile(r"^[0-9X]{6}$")
 
 CASE_COLUMNS = (
@@ -201,6 +203,10 @@ class CasesModule(ControllerModule):
         self.book = CaseBook(self.calendar, self.clock)
         self.limiter = AttemptLimiter()
         self._last_scan = 0.0
+        self._cursor: tuple[float, str] | None = None  # where the deadline pass in progress stands
+        # Build the working-day index for the coming weeks now, not inside the first scan.
+        now = ctx.clock()
+        self.calendar.days_left(now, now + dt.timedelta(days=45))
 
     def handlers(self) -> Mapping[str, TxHandler]:
         """`case.query`."""
@@ -287,25 +293,41 @@ class CasesModule(ControllerModule):
     # --- deadline warnings ------------------------------------------------------------
 
     def tick(self, tx: Tx) -> None:
-        """Every SCAN_EVERY_S: send each open case's new warning level once."""
+        """Every SCAN_EVERY_S a pass over the open cases sends each new warning level once.
+
+        A pass goes SCAN_BATCH cases per tick, so a hall with many open cases never holds
+        the writer (and so the queue) for more than a few milliseconds at a time.
+        """
         # gated on the hall clock (not the wall clock), so a test or demo clock drives it too
-        if 0.0 < tx.now_ts - self._last_scan < SCAN_EVERY_S:
-            return
-        self._last_scan = tx.now_ts
-        self.scan_deadlines(tx)
+        if self._cursor is None:
+            if 0.0 < tx.now_ts - self._last_scan < SCAN_EVERY_S:
+                return
+            self._last_scan = tx.now_ts
+            self._cursor = (-math.inf, "")
+        self._cursor = self._scan_from(tx, self._cursor)
 
     def scan_deadlines(self, tx: Tx) -> int:
-        """Send the deadline alerts that are due now; returns how many went out."""
+        """A whole pass at once; returns how many alerts went out (tools and tests)."""
+        sent = [0]
+        cursor: tuple[float, str] | None = (-math.inf, "")
+        while cursor is not None:
+            cursor = self._scan_from(tx, cursor, sent)
+        return sent[0]
+
+    def _scan_from(self, tx: Tx, cursor: tuple[float, str], sent: list[int] | None = None) -> tuple[float, str] | None:
+        """Send the due alerts of up to SCAN_BATCH cases after `cursor`; the next cursor, or None at the end."""
         now = tx.now
         # 7 working days never span more than about 3 weeks, even over Spring Festival.
         horizon = (now + dt.timedelta(days=30)).timestamp()
+        after_ts, after_no = cursor
         rows = tx.execute(
             "SELECT case_no, item, handler, department, due_ts, warned FROM rec_cases "
-            "WHERE open = 1 AND due_ts IS NOT NULL AND due_ts <= ? AND warned != 'overdue' "
-            "AND status NOT IN ('correction_needed')",
-            (horizon,),
+            "WHERE open = 1 AND due_ts IS NOT NULL AND due_ts <= ? AND due_ts >= ? "
+            "AND (due_ts > ? OR case_no > ?) AND warned != 'overdue' "
+            "AND status NOT IN ('correction_needed') ORDER BY due_ts, case_no LIMIT ?",
+            (horizon, after_ts, after_ts, after_no, SCAN_BATCH),
         ).fetchall()
-        sent = 0
+        count = 0
         for case_no, item, handler, department, due_ts, warned in rows:
             due = self.clock.at(due_ts)
             assert due is not None
@@ -316,10 +338,14 @@ class CasesModule(ControllerModule):
             tx.execute("UPDATE rec_cases SET warned = ? WHERE case_no = ?", (level, case_no))
             assert level != "none"
             tx.emit(tx.topics.alerts, self._alert(level, case_no, item, handler, department, due, left))
-            sent += 1
-        if sent:
+            count += 1
+        if count:
             tx.mark("stats")
-        return sent
+        if sent is not None:
+            sent[0] += count
+        if len(rows) < SCAN_BATCH:
+            return None
+        return float(rows[-1][4]), str(rows[-1][0])
 
     def _alert(
         self, level: AlertLevel, case_no: str, item: str, handler: str, department: str, due: dt.datetime, left: int

@@ -74,6 +74,9 @@ class WorkCalendar:
         self._years: dict[int, tuple[list[int], int]] = {}  # year -> (ordinals of working days, count before)
         self._lock = threading.RLock()
         self._warned_years: set[int] = set()
+        # Answers by day: the library's look-up is slow for years it does not know (it
+        # scans its whole table before giving up), and a deadline scan asks per case.
+        self._days: dict[dt.date, bool] = {}
 
     @classmethod
     def from_config(cls, section: object) -> WorkCalendar:
@@ -94,6 +97,12 @@ class WorkCalendar:
 
     def is_workday(self, day: dt.date) -> bool:
         """Whether `day` is a working day (overrides first, then the official schedule)."""
+        known = self._days.get(day)
+        if known is None:
+            known = self._days[day] = self._is_workday(day)
+        return known
+
+    def _is_workday(self, day: dt.date) -> bool:
         if day in self.extra_workdays:
             return True
         if day in self.extra_holidays:
