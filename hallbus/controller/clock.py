@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from zoneinfo import ZoneInfo
 
@@ -44,6 +45,7 @@ class ManualClock:
             return self._now
 
 
+@functools.lru_cache(maxsize=1024)  # the same few spans are parsed on every request
 def parse_hhmm(text: str) -> int:
     """`"08:30"` -> minutes after midnight (`"24:00"` is 1440)."""
     hh, mm = text.strip().split(":")

@@ -114,6 +114,12 @@ QUEUE_MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (service, kind)
     );
     """,
+    # 2: the service queues' index holds target_window too, so counting the tickets ahead
+    # and picking the next one read the index alone (no row look-up per waiting ticket).
+    """
+    DROP INDEX tickets_queue;
+    CREATE INDEX tickets_queue ON tickets(status, service, target_window, priority, sort_key);
+    """,
 )
 
 _T_COLS = (

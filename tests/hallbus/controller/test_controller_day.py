@@ -151,15 +151,16 @@ def test_the_wal_starts_over_under_steady_writes(tmp_path: Path) -> None:
     t = threading.Thread(target=writer)
     t.start()
     try:
-        while writes[0] < 6000:
+        while writes[0] < 10000:
             time.sleep(0.05)
             store.checkpoint(restart_frames=200)
     finally:
         stop.set()
         t.join()
     wal = (tmp_path / "h.db-wal").stat().st_size
-    # Every write adds at least one 4 KiB frame: without restarts the WAL would hold them all.
-    assert wal < writes[0] * 4096 / 4, (wal, writes[0])
+    # Every write adds at least one 4 KiB frame: without restarts the WAL holds them all
+    # (about 12 KiB a write here); with them it stays at what a few checkpoint rounds let in.
+    assert wal < writes[0] * 4096 / 3, (wal, writes[0])
     store.close()
 
 
