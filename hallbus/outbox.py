@@ -26,7 +26,7 @@ from hallbus.rpc import RpcClient, RpcFault
 log = logging.getLogger(__name__)
 
 # Errors worth retrying: the controller did not really answer.
-RETRYABLE = frozenset({"timeout", "unavailable", "internal_error"})
+RETRYABLE = frozenset({"timeout", "unavailable", "internal_error", "busy"})
 
 
 @dataclass(frozen=True)
