@@ -59,6 +59,24 @@ def _readable(sock: Any) -> bool:
         return False
 
 
+def filter_matches(levels: tuple[str, ...], topic_levels: list[str]) -> bool:
+    """Whether a topic (split at "/") matches a subscription filter (split at "/"), as MQTT says.
+
+    paho's `topic_matches_sub` builds a matching tree for every call (4 us); this is a
+    plain walk over the levels. `+` is one level (an empty one too), `#` the rest (the
+    parent level included), and wildcards at the first level never match `$` topics.
+    """
+    if topic_levels[0].startswith("$") and levels[0] in ("+", "#"):
+        return False
+    n = len(topic_levels)
+    for i, level in enumerate(levels):
+        if level == "#":
+            return True
+        if i >= n or (level != "+" and level != topic_levels[i]):
+            return False
+    return len(levels) == n
+
+
 class _Mqtt(mqtt.Client):
     """paho's client, plus read hooks: run on the network thread after each read pass.
 
@@ -152,7 +170,7 @@ class BusClient:
         self._mqtt.on_disconnect = self._on_disconnect
         self._mqtt.on_message = self._on_message
         self._exact: dict[str, list[MessageHandler]] = {}
-        self._wild: list[tuple[str, MessageHandler]] = []
+        self._wild: list[tuple[tuple[str, ...], MessageHandler]] = []
         self._routes_changed()
         self._mqtt.on_connect_fail = self._on_connect_fail
 
@@ -255,7 +273,7 @@ class BusClient:
             else:
                 exact.setdefault(f, []).append(h)
         exact.setdefault(self.topics.node_status(self.node), []).append(self._on_own_status)
-        self._exact, self._wild = exact, wild
+        self._exact, self._wild = exact, [(tuple(f.split("/")), h) for f, h in wild]
 
     def publish(
         self,
@@ -350,9 +368,11 @@ class BusClient:
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         topic = msg.topic
         handlers = list(self._exact.get(topic, ()))
-        for f, h in self._wild:
-            if mqtt.topic_matches_sub(f, topic):
-                handlers.append(h)
+        if self._wild:
+            levels = topic.split("/")
+            for f, h in self._wild:
+                if filter_matches(f, levels):
+                    handlers.append(h)
         if not handlers:
             log.debug("message on %s matched no handler", topic)
             return

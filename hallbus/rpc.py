@@ -212,9 +212,11 @@ class Dispatcher(Protocol):
 Handler = Callable[[Request], Mapping[str, Any]]
 
 
-def ok_reply(request_id: str, data: Mapping[str, Any]) -> schemas.RpcReply:
-    """A success reply envelope."""
-    return schemas.RpcReply(request_id=request_id, ok=True, data=dict(data))
+def ok_reply(request_id: str, data: Mapping[str, Any], ts: str | None = None) -> schemas.RpcReply:
+    """A success reply envelope (`ts`: when it was made, if the caller knows it already)."""
+    if ts is None:
+        return schemas.RpcReply(request_id=request_id, ok=True, data=dict(data))
+    return schemas.RpcReply(request_id=request_id, ok=True, data=dict(data), ts=ts)
 
 
 def error_reply(request_id: str, fault: RpcFault) -> schemas.RpcReply:

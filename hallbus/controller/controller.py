@@ -183,7 +183,7 @@ class Controller:
         tx = self._tx(conn, base.now, req)
         conn.execute("SAVEPOINT request")
         try:
-            reply = ok_reply(req.request_id, handler(req, tx))
+            reply = ok_reply(req.request_id, handler(req, tx), base.now_iso)
             conn.execute("RELEASE request")
             out.merge(tx.out)
         except RpcFault as fault:

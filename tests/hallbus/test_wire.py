@@ -1,4 +1,4 @@
-"""The fast PUBLISH decoder of hallbus.wire answers exactly as paho's own, on any packet."""
+"""Our fast paths against paho's own: the PUBLISH decoder (any packet) and the topic filter match."""
 
 from __future__ import annotations
 
@@ -115,3 +115,22 @@ def test_other_threads_keep_paho_decoder() -> None:
 def test_unusual_strings_go_to_paho(topic: str) -> None:
     packet = _packet(b"t", None, wire.PublishProperties(response_topic=topic).pack(), b"")
     assert _outcome(_fast, 0x30, packet) == _outcome(wire._paho_decode_publish, 0x30, packet)
+
+
+level = st.sampled_from(["a", "b", "", "$x", "rpc", "+", "#"])
+
+
+@settings(max_examples=5000, deadline=None)
+@given(
+    sub=st.lists(level, min_size=1, max_size=5),
+    topic=st.lists(level.filter(lambda x: x not in ("+", "#")), min_size=1, max_size=5),
+)
+def test_filter_match_agrees_with_paho(sub: list[str], topic: list[str]) -> None:
+    import paho.mqtt.client as mqtt
+
+    from hallbus.client import filter_matches
+
+    if "#" in sub[:-1]:
+        return  # not a valid filter
+    sub_s, topic_s = "/".join(sub), "/".join(topic)
+    assert filter_matches(tuple(sub), topic_s.split("/")) == mqtt.topic_matches_sub(sub_s, topic_s), (sub_s, topic_s)
