@@ -6,8 +6,8 @@ Both paths go through the same broker in the same run, alternating request by re
 so machine noise hits both alike. The bare echo is the floor: one paho client publishes,
 another answers on a fixed topic, TCP_NODELAY on both. The hallbus path is the real
 library: RpcClient (ResponseTopic, CorrelationData, expiry, request_id) against RpcServer
-(validation into the request Struct, idempotency cache, batches on the network thread) with a trivial
-handler. Prints p50/p99 of each and the ratios; target: hallbus p50 within 1.5x of echo.
+(validation into the request Struct, idempotency cache, batches on the network thread)
+with a trivial handler. Prints p50/p99 of each and the ratios; target: hallbus p50 within 1.5x of echo.
 """
 
 from __future__ import annotations

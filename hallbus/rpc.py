@@ -6,8 +6,9 @@ and a `request_id` in the body so MQTT 3.1.1 tools and `mosquitto_rr` work too.
 
 Server: `RpcServer` gathers the requests of each read pass of the network thread and
 hands them to a `Dispatcher` as one batch (so a store can commit them at once before any
-reply goes out), then publishes the replies before the next read. A malformed request gets an error reply when it has
-a reply topic and one log line otherwise; it never changes state or stops the server.
+reply goes out), then publishes the replies before the next read. A malformed request
+gets an error reply when it has a reply topic and one log line otherwise; it never
+changes state or stops the server.
 """
 
 from __future__ import annotations
@@ -318,7 +319,6 @@ class RpcServer:
         self._pending: list[Request] = []
         self._pending_lock = threading.Lock()
         self._handling = threading.Lock()  # held while a batch is handled; stop() waits on it
-        self._running = False
         self.malformed = 0
         self.handled = 0
         self._decoders = {m: msgspec.json.Decoder(t) for m, t in self.methods.items()}
@@ -329,7 +329,6 @@ class RpcServer:
 
     def start(self) -> None:
         """Subscribe to requests; batches run after each read pass of the network thread."""
-        self._running = True
         self.bus.add_read_hook(self._flush)
         self.bus.subscribe(self.bus.topics.rpc_all, self._on_request, qos=1)
 
@@ -337,7 +336,6 @@ class RpcServer:
         """Stop taking requests; answer those already taken, and wait for a batch in progress."""
         self.bus.unsubscribe(self.bus.topics.rpc_all)
         self.bus.remove_read_hook(self._flush)
-        self._running = False
         self._flush()
         if self._slow_pool is not None:
             self._slow_pool.shutdown(wait=True)
@@ -350,6 +348,8 @@ class RpcServer:
             batch, self._pending = self._pending, []
         if self._slow_work is not None:
             batch = [req for req in batch if not self._offload(req)]
+            if not batch:
+                return
         with self._handling:
             for i in range(0, len(batch), self.max_batch):
                 self._handle(batch[i:i + self.max_batch])

@@ -304,18 +304,22 @@ class CasesModule(ControllerModule):
                 return
             self._last_scan = tx.now_ts
             self._cursor = (-math.inf, "")
-        self._cursor = self._scan_from(tx, self._cursor)
+        self._cursor, _sent = self._scan_from(tx, self._cursor)
 
     def scan_deadlines(self, tx: Tx) -> int:
         """A whole pass at once; returns how many alerts went out (tools and tests)."""
-        sent = [0]
+        total = 0
         cursor: tuple[float, str] | None = (-math.inf, "")
         while cursor is not None:
-            cursor = self._scan_from(tx, cursor, sent)
-        return sent[0]
+            cursor, sent = self._scan_from(tx, cursor)
+            total += sent
+        return total
 
-    def _scan_from(self, tx: Tx, cursor: tuple[float, str], sent: list[int] | None = None) -> tuple[float, str] | None:
-        """Send the due alerts of up to SCAN_BATCH cases after `cursor`; the next cursor, or None at the end."""
+    def _scan_from(self, tx: Tx, cursor: tuple[float, str]) -> tuple[tuple[float, str] | None, int]:
+        """Send the due alerts of up to SCAN_BATCH cases after `cursor`.
+
+        Returns the next cursor (None at the end of the pass) and how many alerts went out.
+        """
         now = tx.now
         # 7 working days never span more than about 3 weeks, even over Spring Festival.
         horizon = (now + dt.timedelta(days=30)).timestamp()
@@ -341,11 +345,9 @@ class CasesModule(ControllerModule):
             count += 1
         if count:
             tx.mark("stats")
-        if sent is not None:
-            sent[0] += count
         if len(rows) < SCAN_BATCH:
-            return None
-        return float(rows[-1][4]), str(rows[-1][0])
+            return None, count
+        return (float(rows[-1][4]), str(rows[-1][0])), count
 
     def _alert(
         self, level: AlertLevel, case_no: str, item: str, handler: str, department: str, due: dt.datetime, left: int

@@ -229,7 +229,6 @@ class SlowLogins(SimpleDispatcher):
         import threading
 
         self.release = threading.Event()
-        self.started = 0
         super().__init__({
             "ticket.issue": lambda req: {"ticket": {"number": "A001", "service": req.body.service}},
             "window.login": lambda req: {"window": {"id": req.body.window, **(req.prepared or {})}},
@@ -240,7 +239,6 @@ class SlowLogins(SimpleDispatcher):
             return None
 
         def work() -> None:
-            self.started += 1
             assert self.release.wait(30)
             req.prepared = {"checked": True}
 

@@ -7,6 +7,7 @@ import json
 import random
 import sqlite3
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -131,6 +132,41 @@ def test_deadline_warnings_fire_once_per_level_and_escalate(hall: Hall) -> None:
     hall.advance(120)
     hall.advance(120)
     assert _levels(hall.alerts.decoded(), no) == [*expected, "overdue"]
+
+
+def test_one_deadline_pass_goes_chunk_by_chunk_and_misses_none(tmp_path: Path) -> None:
+    """700 overdue cases, many due at the same moment: one pass goes SCAN_BATCH per tick and reaches all."""
+    from hallbus.controller.app import build_controller, feature_module_factories
+    from hallbus.controller.clock import ManualClock
+    from hallbus.records.cases import SCAN_BATCH, CasesModule
+    from hallbus.records.importer import records_of
+    from hallbus.records.store import open_db
+    from tests.hallbus.controller.helpers import RecordingPublisher
+    from tests.hallbus.records.conftest import make_importer, records_config
+
+    config = records_config(tmp_path)
+    accepted = [T0 - dt.timedelta(days=30, minutes=k % 13) for k in range(700)]  # ties across chunk borders
+    records = [case(f"ZW20260203{k:05d}", PEOPLE[k % 3], accepted_at=a.isoformat(), promised_days=5)
+               for k, a in enumerate(accepted)]
+    conn = open_db(tmp_path / "data")
+    assert make_importer(config).run(conn, records_of(records), now=T0, where="record").cases_added == 700
+    conn.close()
+    alerts = RecordingPublisher()
+    ctl = build_controller(config, tmp_path / "data", clock=ManualClock(T0), hall_key=KEY, publisher=alerts,
+                           factories=feature_module_factories(), refresh_async=False)
+    try:
+        cases = next(m for m in ctl.modules if isinstance(m, CasesModule))
+        ticks = 0
+        while True:  # the clock stands still: exactly one pass, then the module waits SCAN_EVERY_S
+            ctl.tick()
+            ticks += 1
+            if cases._cursor is None:
+                break
+        assert ticks == -(-700 // SCAN_BATCH)
+        subjects = [a["subject"] for a in alerts.events_on(ctl.topics.alerts) if a["kind"] == "case_deadline"]
+        assert sorted(subjects) == sorted(r["case_no"] for r in records)  # each once, none missed
+    finally:
+        ctl.close()
 
 
 def test_case_figures_in_stats_today(hall: Hall) -> None:
