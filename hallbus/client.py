@@ -77,16 +77,95 @@ def filter_matches(levels: tuple[str, ...], topic_levels: list[str]) -> bool:
     return len(levels) == n
 
 
-class _Mqtt(mqtt.Client):
-    """paho's client, plus read hooks: run on the network thread after each read pass.
+def _quiet(packet: Any) -> bool:
+    """Whether paho does nothing once this queued packet is written (so it may share a send).
 
-    After paho has read what the socket holds (up to MAX_READ_PASSES passes while more
-    keeps arriving), the hooks run, outside any paho callback, and whatever they
-    published is written at once. A server can so gather the requests of one pass,
-    handle them together and answer them without a hand-off to another thread.
+    A QoS 0 PUBLISH (paho reports it published when written) and a DISCONNECT (paho closes
+    the socket after it) need paho's own per-packet bookkeeping; everything else does not.
+    """
+    kind = int(packet["command"]) & 0xF0
+    if kind == mqtt.PUBLISH:
+        return bool(packet["qos"])
+    return kind != mqtt.DISCONNECT
+
+
+class _Mqtt(mqtt.Client):
+    """paho's client, plus read hooks and leaner writing on the network thread.
+
+    Read hooks run on the network thread after each read pass: after paho has read what
+    the socket holds (up to MAX_READ_PASSES passes while more keeps arriving), the hooks
+    run, outside any paho callback, and whatever they published is written at once. A
+    server can so gather the requests of one pass, handle them together and answer them
+    without a hand-off to another thread.
+
+    Writing: a packet queued on the network thread itself does not poke paho's wake-up
+    socket (a system call each; the loop looks for queued packets before it waits
+    anyway), and the packets queued together (a request's PUBACK and its reply) go out in
+    one `send`, not one each: on loopback every send wakes the broker.
     """
 
     read_hooks: tuple[ReadHook, ...] = ()
+    MAX_COALESCED = 64
+
+    def _packet_queue(
+        self,
+        command: int,
+        packet: bytes | bytearray,
+        mid: int,
+        qos: int,
+        info: mqtt.MQTTMessageInfo | None = None,
+    ) -> MQTTErrorCode:
+        thread = self._thread
+        if thread is None or thread.ident != threading.get_ident():
+            return super()._packet_queue(command, packet, mid, qos, info)
+        # The network thread: paho's loop checks want_write() before its next select.
+        self._out_packet.append(
+            {"command": command, "mid": mid, "qos": qos, "pos": 0, "to_process": len(packet),
+             "packet": packet, "info": info}
+        )
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
+
+    def _packet_write(self) -> MQTTErrorCode:
+        out = self._out_packet
+        while len(out) > 1:
+            group: list[Any] = []
+            while out and len(group) < self.MAX_COALESCED:  # other threads only append
+                packet = out.popleft()
+                if not _quiet(packet):
+                    out.appendleft(packet)
+                    break
+                group.append(packet)
+            if len(group) < 2:
+                out.extendleft(reversed(group))
+                break  # paho writes the rest one by one, with its bookkeeping
+            data = b"".join(memoryview(p["packet"])[p["pos"]:] for p in group)
+            try:
+                sent = self._sock_send(data)
+            except (AttributeError, ValueError):  # no socket (any more)
+                out.extendleft(reversed(group))
+                return MQTTErrorCode.MQTT_ERR_SUCCESS
+            except BlockingIOError:
+                out.extendleft(reversed(group))
+                return MQTTErrorCode.MQTT_ERR_AGAIN
+            except OSError as err:
+                out.extendleft(reversed(group))
+                self._easy_log(mqtt.MQTT_LOG_ERR, "failed to send on socket: %s", err)
+                return MQTTErrorCode.MQTT_ERR_CONN_LOST
+            done = 0
+            for p in group:
+                take = min(sent, p["to_process"])
+                p["pos"] += take
+                p["to_process"] -= take
+                sent -= take
+                if p["to_process"]:
+                    break
+                done += 1
+            out.extendleft(reversed(group[done:]))
+            with self._msgtime_mutex:
+                self._last_msg_out = mqtt.time_func()
+            if done < len(group):
+                return MQTTErrorCode.MQTT_ERR_SUCCESS  # the socket is full: the loop waits for it
+        return super()._packet_write()
 
     def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
         enable_on_this_thread()  # PUBLISH properties parsed by hallbus.wire, not paho's slow path

@@ -159,3 +159,65 @@ def test_a_failing_handler_does_not_stop_the_loop(make_bus) -> None:
     sender.publish(sender.topics.alerts, {"x": 1})
     sender.publish(sender.topics.calls, {"ticket": "B002"})
     inbox.wait_for(lambda t, p: b"B002" in p)
+
+
+def _count_sends(bus, max_bytes: int | None = None) -> list[int]:
+    """Record the size of every send on the bus's real socket; optionally cap each send (partial writes)."""
+    sizes: list[int] = []
+    mqtt = bus._mqtt
+    real = type(mqtt)._sock_send
+
+    def send(buf):
+        data = bytes(buf) if max_bytes is None else bytes(buf)[:max_bytes]
+        n = real(mqtt, data)
+        sizes.append(n)
+        return n
+
+    mqtt._sock_send = send
+    return sizes
+
+
+def test_what_a_handler_publishes_on_the_network_thread_goes_out_at_once_in_one_send(make_bus) -> None:
+    responder = make_bus("controller", role="controller")
+    asker = make_bus("terminal-1")
+    answers = Inbox()
+    asker.subscribe(asker.topics.alerts, answers)
+
+    def answer_three(_topic: str, payload: bytes, _props: object) -> None:  # on the network thread
+        for i in range(3):
+            responder.publish(responder.topics.alerts, {"n": json.loads(payload)["n"], "i": i})
+
+    responder.subscribe(responder.topics.calls, answer_three)
+    time.sleep(0.2)
+    sends = _count_sends(responder)
+    t0 = time.monotonic()
+    asker.publish(asker.topics.calls, {"n": 1})
+    answers.wait_for(lambda t, p: json.loads(p) == {"n": 1, "i": 2})
+    # queued without poking the wake-up socket, yet written without waiting for the loop's timeout
+    assert time.monotonic() - t0 < 0.5
+    assert [json.loads(p)["i"] for _t, p in answers.messages] == [0, 1, 2]
+    # the request's PUBACK and the three answers: one send, not four
+    assert len(sends) == 1, sends
+
+
+def test_coalesced_packets_survive_partial_writes(make_bus) -> None:
+    responder = make_bus("controller", role="controller")
+    asker = make_bus("terminal-1")
+    answers = Inbox()
+    asker.subscribe(asker.topics.alerts, answers)
+    body = "叫号" * 40
+
+    def answer_many(_topic: str, payload: bytes, _props: object) -> None:
+        for i in range(20):
+            responder.publish(responder.topics.alerts, {"n": json.loads(payload)["n"], "i": i, "body": body})
+
+    responder.subscribe(responder.topics.calls, answer_many)
+    time.sleep(0.2)
+    sends = _count_sends(responder, max_bytes=37)  # every send stops mid-packet
+    for n in range(3):
+        asker.publish(asker.topics.calls, {"n": n})
+    answers.wait_for(lambda t, p: json.loads(p)["n"] == 2 and json.loads(p)["i"] == 19)
+    got = [(json.loads(p)["n"], json.loads(p)["i"]) for _t, p in answers.messages]
+    assert got == [(n, i) for n in range(3) for i in range(20)]
+    assert all(json.loads(p)["body"] == body for _t, p in answers.messages)
+    assert max(sends) <= 37 and len(sends) > 60
