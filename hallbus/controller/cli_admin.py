@@ -14,7 +14,7 @@ from hallbus import schemas
 from hallbus.cli import Context
 from hallbus.controller.clock import business_day, system_clock
 from hallbus.controller.module import Tx
-from hallbus.controller.queue import QueueModule
+from hallbus.controller.queue import QueueModule, ticket_key
 from hallbus.controller.store import StoreError, open_readonly
 from hallbus.topics import Topics
 
@@ -137,10 +137,7 @@ def cmd_windows(args: argparse.Namespace, ctx: Context) -> int:
     with conn:
         rows = {
             str(r[0]): r
-            for r in conn.execute(
-                "SELECT w.id, w.status, w.staff, w.pause_reason, w.since, t.number FROM windows w "
-                "LEFT JOIN tickets t ON t.id = w.ticket_id"
-            )
+            for r in conn.execute("SELECT id, status, staff, pause_reason, since, ticket_id FROM windows")
         }
     staff = {s.id: s for s in ctx.config.staff}
     for win in ctx.config.windows:
@@ -151,10 +148,11 @@ def cmd_windows(args: argparse.Namespace, ctx: Context) -> int:
             status = "closed"
         elif r is not None and r[5] is not None:
             status = "serving"
+        key = ticket_key(r[5]) if r is not None and r[5] is not None else None
         item = {
             "window": win.id, "name": win.name, "status": status, "services": win.services,
             "staff": sid, "staff_name": staff[sid].name if sid in staff else None,
-            "ticket": r[5] if r else None, "pause_reason": r[3] if r and status == "paused" else None,
+            "ticket": key[1] if key else None, "pause_reason": r[3] if r and status == "paused" else None,
             "since": r[4] if r else None,
         }
         if ctx.json:

@@ -41,8 +41,7 @@ from hallbus.topics import Topics
 
 log = logging.getLogger(__name__)
 
-REPLY_KEEP_S = 3 * 24 * 3600  # how long a request_id is remembered
-PRUNE_EVERY_S = 600.0
+REPLY_KEEP_S = 3 * 24 * 3600  # how long a request_id is remembered (at least; see `tick`)
 
 
 class Publisher(Protocol):
@@ -97,7 +96,6 @@ class Controller:
         self._pending_lock = threading.Lock()
         self._last_state: dict[str, Any] = {}
         self._state_lock = threading.Lock()
-        self._last_prune = 0.0
         self.duplicates = 0
         self.batches = 0
         self._refresher: _Refresher | None = None
@@ -108,7 +106,7 @@ class Controller:
         self._stats_held = False
         with store.lock:
             # The request_ids with a stored reply, so a new request needs no lookup.
-            self._reply_ids = self._stored_reply_ids(store.conn)
+            self._reply_ids = store.reply_ids()
             tx = self._begin()
             self.queue.prepare(tx)
             self.queue.ensure_day(tx, self._figures)
@@ -118,10 +116,6 @@ class Controller:
             self._refresher.start()
 
     # --- transactions -------------------------------------------------------------------
-
-    @staticmethod
-    def _stored_reply_ids(conn: sqlite3.Connection) -> set[str]:
-        return {str(r[0]) for r in conn.execute("SELECT request_id FROM rpc_replies")}
 
     def _tx(self, conn: sqlite3.Connection, now: Any, request: Request | None = None) -> Tx:
         return Tx(
@@ -149,16 +143,18 @@ class Controller:
         conn = self.store.conn
         with self.store.lock:
             out = Outgoing()
+            kept: list[str] = []
             try:
                 base = self._begin()
                 self.queue.ensure_day(base, self._figures)
                 out.merge(base.out)
-                replies = [self._one(base, req, out) for req in requests]
+                replies = [self._one(base, req, out, kept) for req in requests]
                 conn.execute("COMMIT")
             except Exception:
                 log.exception("a batch of %d requests failed; nothing of it was kept", len(requests))
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
+                self._reply_ids.difference_update(kept)
                 return [error_reply(r.request_id, internal_fault()) for r in requests]
             self.batches += 1
         with self._pending_lock:
@@ -170,13 +166,13 @@ class Controller:
         fn = self.preparers.get(req.method)
         return None if fn is None else functools.partial(fn, req)
 
-    def _one(self, base: Tx, req: Request, out: Outgoing) -> schemas.RpcReply:
+    def _one(self, base: Tx, req: Request, out: Outgoing, kept: list[str]) -> schemas.RpcReply:
         conn = base.conn
         if req.request_id in self._reply_ids:  # else it cannot be in the table: no query
-            row = conn.execute("SELECT reply FROM rpc_replies WHERE request_id = ?", (req.request_id,)).fetchone()
-            if row is not None:
+            stored = self.store.stored_reply(req.request_id)
+            if stored is not None:
                 self.duplicates += 1
-                return schemas.decode(row[0], schemas.RpcReply)
+                return schemas.decode(stored, schemas.RpcReply)
         handler = self.handlers.get(req.method)
         if handler is None:
             return error_reply(req.request_id, unknown_method(req.method))
@@ -195,11 +191,9 @@ class Controller:
             conn.execute("ROLLBACK TO request")
             conn.execute("RELEASE request")
             return error_reply(req.request_id, internal_fault())  # not stored: a retry may succeed
-        conn.execute(
-            "INSERT INTO rpc_replies(request_id, method, reply, at_ts) VALUES (?, ?, ?, ?)",
-            (req.request_id, req.method, schemas.encode(reply), base.now_ts),
-        )
-        self._reply_ids.add(req.request_id)  # a superset of the table's ids: a rolled-back one only costs a query
+        self.store.keep_reply(req.request_id, req.method, schemas.encode(reply), base.now_ts)
+        self._reply_ids.add(req.request_id)  # taken out again if the batch rolls back
+        kept.append(req.request_id)
         return reply
 
     def after_replies(self) -> None:
@@ -242,11 +236,9 @@ class Controller:
                         log.exception("tick of module %s failed; its changes were rolled back", m.name)
                         conn.execute("ROLLBACK TO tick")
                         conn.execute("RELEASE tick")
-                if time.monotonic() - self._last_prune > PRUNE_EVERY_S:
-                    conn.execute("DELETE FROM rpc_replies WHERE at_ts < ?", (base.now_ts - REPLY_KEEP_S,))
-                    self._reply_ids = self._stored_reply_ids(conn)
-                    self._last_prune = time.monotonic()
+                gone = self.store.prune_replies(base.now_ts - REPLY_KEEP_S)  # a few hundred per tick at most
                 conn.execute("COMMIT")
+                self._reply_ids.difference_update(gone)
             except Exception:
                 log.exception("tick failed")
                 if conn.in_transaction:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import re
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
@@ -120,7 +121,72 @@ QUEUE_MIGRATIONS: tuple[str, ...] = (
     DROP INDEX tickets_queue;
     CREATE INDEX tickets_queue ON tickets(status, service, target_window, priority, sort_key);
     """,
+    # 3: fewer pages written per ticket (each is a WAL frame the commit's fsync carries).
+    # The ticket id is no key any more: it holds its day and number (see `ticket_key`),
+    # so (day, number) finds it; (day, prefix, seq) repeated (day, number); the issue
+    # order becomes an explicit rowid, which VACUUM keeps.
+    """
+    CREATE TABLE tickets_v3 (
+        arrival INTEGER PRIMARY KEY,
+        id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        number TEXT NOT NULL,
+        service TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        sort_key REAL NOT NULL,
+        issued_at TEXT NOT NULL,
+        issued_ts REAL NOT NULL,
+        issued_min INTEGER NOT NULL,
+        node TEXT,
+        id_hash TEXT,
+        name_masked TEXT,
+        case_no TEXT,
+        target_window TEXT,
+        window TEXT,
+        staff TEXT,
+        attempt INTEGER NOT NULL DEFAULT 0,
+        called_at TEXT,
+        called_ts REAL,
+        first_called_ts REAL,
+        ended_ts REAL,
+        service_s REAL,
+        transfers INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (day, number)
+    );
+    INSERT INTO tickets_v3(arrival, id, day, prefix, seq, number, service, channel, priority, status, sort_key,
+        issued_at, issued_ts, issued_min, node, id_hash, name_masked, case_no, target_window, window, staff,
+        attempt, called_at, called_ts, first_called_ts, ended_ts, service_s, transfers)
+    SELECT rowid, id, day, prefix, seq, number, service, channel, priority, status, sort_key,
+        issued_at, issued_ts, issued_min, node, id_hash, name_masked, case_no, target_window, window, staff,
+        attempt, called_at, called_ts, first_called_ts, ended_ts, service_s, transfers
+    FROM tickets ORDER BY rowid;
+    DROP TABLE tickets;
+    ALTER TABLE tickets_v3 RENAME TO tickets;
+    CREATE INDEX tickets_queue ON tickets(status, service, target_window, priority, sort_key);
+    CREATE INDEX tickets_targeted ON tickets(status, target_window, sort_key) WHERE target_window IS NOT NULL;
+    CREATE INDEX tickets_person ON tickets(id_hash, day) WHERE id_hash IS NOT NULL;
+    CREATE INDEX tickets_done ON tickets(service, ended_ts) WHERE status = 'done';
+    """,
 )
+
+_TICKET_ID = re.compile(r"(\d{4})(\d{2})(\d{2})-([a-z]\d{3})-[0-9a-f]{8}")
+
+
+def new_ticket_id(day: str, number: str) -> str:
+    """A ticket's id: its day and number, and 32 random bits ("20260303-a012-1f2e3d4c")."""
+    return f"{day.replace('-', '')}-{number.lower()}-{secrets.token_hex(4)}"
+
+
+def ticket_key(ticket_id: str) -> tuple[str, str] | None:
+    """The (day, number) a ticket id names, or None for a string that is no ticket id."""
+    m = _TICKET_ID.fullmatch(ticket_id)
+    if m is None:
+        return None
+    return f"{m[1]}-{m[2]}-{m[3]}", m[4].upper()
 
 _T_COLS = (
     "id, day, prefix, seq, number, service, channel, priority, status, sort_key, issued_at, issued_ts, "
@@ -397,11 +463,10 @@ class QueueModule(ControllerModule):
         if not in_hours(now, svc.hours):
             raise errors.service_closed(svc.name, svc.name_en, svc.hours)
         day = self.today(tx)
-        last_seq = int(
-            tx.execute(
-                "SELECT COALESCE(MAX(seq), 0) FROM tickets WHERE day = ? AND prefix = ?", (day, svc.code)
-            ).fetchone()[0]
-        )
+        numbers = (day, f"{svc.code}000", f"{svc.code}999")  # the service's numbers today, in order
+        last = tx.execute("SELECT MAX(number) FROM tickets WHERE day = ? AND number BETWEEN ? AND ?", numbers)
+        last_number = last.fetchone()[0]
+        last_seq = int(last_number[1:]) if last_number else 0
         priority = channel in PRIORITY_CHANNELS
         # Caps and slots limit walk-in tickets; appointments and the green channel are
         # never turned away by them, only by the three-digit number space.
@@ -409,7 +474,8 @@ class QueueModule(ControllerModule):
             raise errors.daily_cap_reached(svc.name, svc.name_en, min(svc.daily_cap, MAX_SEQ))
         if not priority and last_seq >= svc.daily_cap:  # else the walk-ins cannot have reached it
             onsite_count = tx.execute(
-                "SELECT COUNT(*) FROM tickets WHERE day = ? AND prefix = ? AND channel = 'onsite'", (day, svc.code)
+                "SELECT COUNT(*) FROM tickets WHERE day = ? AND number BETWEEN ? AND ? AND channel = 'onsite'",
+                numbers,
             ).fetchone()[0]
             if onsite_count >= svc.daily_cap:
                 raise errors.daily_cap_reached(svc.name, svc.name_en, svc.daily_cap)
@@ -417,9 +483,9 @@ class QueueModule(ControllerModule):
             for slot in svc.slots:
                 if within(now, f"{slot.start}-{slot.end}"):
                     used = tx.execute(
-                        "SELECT COUNT(*) FROM tickets WHERE day = ? AND prefix = ? AND channel = 'onsite' "
-                        "AND issued_min >= ? AND issued_min < ?",
-                        (day, svc.code, parse_hhmm(slot.start), parse_hhmm(slot.end)),
+                        "SELECT COUNT(*) FROM tickets WHERE day = ? AND number BETWEEN ? AND ? "
+                        "AND channel = 'onsite' AND issued_min >= ? AND issued_min < ?",
+                        (*numbers, parse_hhmm(slot.start), parse_hhmm(slot.end)),
                     ).fetchone()[0]
                     if used >= slot.cap:
                         raise errors.slot_full(svc.name, svc.name_en, slot.start, slot.end, slot.cap)
@@ -429,7 +495,7 @@ class QueueModule(ControllerModule):
             self._check_person(tx, svc, id_card.id_hash, day)
         seq = last_seq + 1
         number = f"{svc.code}{seq:03d}"
-        ticket_id = f"{day.replace('-', '')}-{number.lower()}-{secrets.token_hex(4)}"
+        ticket_id = new_ticket_id(day, number)
         id_hash = id_card.id_hash if id_card else None
         name_masked = id_card.name_masked if id_card else None
         cur = tx.execute(
@@ -479,10 +545,14 @@ class QueueModule(ControllerModule):
         row = tx.execute(f"SELECT {_T_COLS} FROM tickets WHERE {where} LIMIT 1", params).fetchone()
         return TicketRow(*row) if row else None
 
-    def _reload(self, tx: Tx, ticket_id: str) -> TicketRow:
-        row = self._ticket_row(tx, "id = ?", (ticket_id,))
+    def _ticket_by_id(self, tx: Tx, ticket_id: str) -> TicketRow | None:
+        key = ticket_key(ticket_id)
+        return None if key is None else self._ticket_row(tx, "day = ? AND number = ? AND id = ?", (*key, ticket_id))
+
+    def _reload(self, tx: Tx, rowid: int) -> TicketRow:
+        row = self._ticket_row(tx, "rowid = ?", (rowid,))
         if row is None:  # cannot happen inside one transaction
-            raise LookupError(f"ticket {ticket_id} vanished")
+            raise LookupError(f"ticket #{rowid} vanished")
         return row
 
     def find_ticket(
@@ -490,7 +560,7 @@ class QueueModule(ControllerModule):
     ) -> schemas.Ticket | None:
         """A ticket of today by number, or any day by id, with its position."""
         if ticket_id:
-            row = self._ticket_row(tx, "id = ?", (ticket_id.strip().lower(),))
+            row = self._ticket_by_id(tx, ticket_id.strip().lower())
         elif number:
             row = self._ticket_row(tx, "day = ? AND number = ?", (self.today(tx), number.strip().upper()))
         else:
@@ -593,14 +663,14 @@ class QueueModule(ControllerModule):
     def _current(self, tx: Tx, w: WindowRow) -> TicketRow:
         if w.ticket_id is None:
             raise errors.no_current_ticket(w.id)
-        row = self._ticket_row(tx, "id = ?", (w.ticket_id,))
+        row = self._ticket_by_id(tx, w.ticket_id)
         if row is None:
             raise errors.no_current_ticket(w.id)
         return row
 
     def _require_free(self, tx: Tx, w: WindowRow) -> None:
         if w.ticket_id is not None:
-            row = self._ticket_row(tx, "id = ?", (w.ticket_id,))
+            row = self._ticket_by_id(tx, w.ticket_id)
             raise errors.window_busy(w.id, row.number if row else "?")
 
     def _set_window(self, tx: Tx, wid: str, **fields: Any) -> None:
@@ -660,13 +730,13 @@ class QueueModule(ControllerModule):
     def _return_held(self, tx: Tx, wid: str) -> None:
         """Held tickets of a window that closes go back to the front of their queue."""
         held = tx.execute(
-            "SELECT id, service FROM tickets WHERE status = 'held' AND window = ? ORDER BY sort_key", (wid,)
+            "SELECT rowid, service FROM tickets WHERE status = 'held' AND window = ? ORDER BY sort_key", (wid,)
         ).fetchall()
-        for tid, service in held:
+        for rowid, service in held:
             front = self._front_key(tx, service=str(service))
             tx.execute(
-                "UPDATE tickets SET status = 'waiting', window = NULL, attempt = 0, sort_key = ? WHERE id = ?",
-                (front, tid),
+                "UPDATE tickets SET status = 'waiting', window = NULL, attempt = 0, sort_key = ? WHERE rowid = ?",
+                (front, rowid),
             )
             self._touch_service(tx, str(service))
 
@@ -690,14 +760,14 @@ class QueueModule(ControllerModule):
         chosen, new_state = got
         tx.execute(
             "UPDATE tickets SET status = 'called', window = ?, staff = ?, attempt = 1, called_at = ?, "
-            "called_ts = ?, first_called_ts = COALESCE(first_called_ts, ?), target_window = NULL WHERE id = ?",
-            (wid, w.staff, tx.now_iso, tx.now_ts, tx.now_ts, chosen.ticket_id),
+            "called_ts = ?, first_called_ts = COALESCE(first_called_ts, ?), target_window = NULL WHERE rowid = ?",
+            (wid, w.staff, tx.now_iso, tx.now_ts, tx.now_ts, chosen.seq),
         )
         self._set_window(
             tx, wid, status="serving", ticket_id=chosen.ticket_id, since=tx.now_iso,
             rule_state=schemas.encode(new_state.to_json()).decode(),
         )
-        row = self._reload(tx, chosen.ticket_id)
+        row = self._reload(tx, chosen.seq)
         self._touch_service(tx, row.service)
         self._announce(tx, row, win)
         tx.queue_event(QueueEvent("called", self._ticket(tx, row), window=wid, staff=w.staff))
@@ -753,10 +823,10 @@ class QueueModule(ControllerModule):
         if row.attempt - 1 >= limit:
             raise errors.recall_limit(row.number, limit)
         tx.execute(
-            "UPDATE tickets SET attempt = attempt + 1, called_at = ?, called_ts = ? WHERE id = ?",
-            (tx.now_iso, tx.now_ts, row.id),
+            "UPDATE tickets SET attempt = attempt + 1, called_at = ?, called_ts = ? WHERE rowid = ?",
+            (tx.now_iso, tx.now_ts, row.rowid),
         )
-        row = self._reload(tx, row.id)
+        row = self._reload(tx, row.rowid)
         tx.mark(f"window:{wid}")
         self._announce(tx, row, win)
         tx.queue_event(QueueEvent("recalled", self._ticket(tx, row), window=wid, staff=w.staff))
@@ -765,13 +835,12 @@ class QueueModule(ControllerModule):
         row = self._current(tx, w)
         service_s = tx.now_ts - (row.called_ts or tx.now_ts)
         tx.execute(
-            "UPDATE tickets SET status = ?, ended_ts = ?, service_s = ? WHERE id = ?",
-            (status, tx.now_ts, service_s if status == "done" else None, row.id),
+            "UPDATE tickets SET status = ?, ended_ts = ?, service_s = ? WHERE rowid = ?",
+            (status, tx.now_ts, service_s if status == "done" else None, row.rowid),
         )
         self._set_window(tx, wid, status="idle", ticket_id=None, since=tx.now_iso)
         self._touch_service(tx, row.service)
-        new = self._reload(tx, row.id)
-        return new
+        return self._reload(tx, row.rowid)
 
     def no_show(self, tx: Tx, wid: str) -> None:
         """The called person did not come (过号); may block the person for a while."""
@@ -803,7 +872,7 @@ class QueueModule(ControllerModule):
         """Hold (挂起) the current ticket at this window, e.g. while the person fetches a document."""
         w = self._logged_in(tx, wid)
         row = self._current(tx, w)
-        tx.execute("UPDATE tickets SET status = 'held' WHERE id = ?", (row.id,))
+        tx.execute("UPDATE tickets SET status = 'held' WHERE rowid = ?", (row.rowid,))
         self._set_window(tx, wid, status="idle", ticket_id=None, since=tx.now_iso)
         tx.queue_event(QueueEvent("held", self._ticket(tx, row), window=wid, staff=w.staff))
 
@@ -821,11 +890,11 @@ class QueueModule(ControllerModule):
         if row is None:
             raise errors.ticket_not_held(number, wid)
         tx.execute(
-            "UPDATE tickets SET status = 'called', attempt = 1, called_at = ?, called_ts = ? WHERE id = ?",
-            (tx.now_iso, tx.now_ts, row.id),
+            "UPDATE tickets SET status = 'called', attempt = 1, called_at = ?, called_ts = ? WHERE rowid = ?",
+            (tx.now_iso, tx.now_ts, row.rowid),
         )
         self._set_window(tx, wid, status="serving", ticket_id=row.id, since=tx.now_iso)
-        row = self._reload(tx, row.id)
+        row = self._reload(tx, row.rowid)
         self._announce(tx, row, win)
         tx.queue_event(QueueEvent("called_back", self._ticket(tx, row), window=wid, staff=w.staff))
 
@@ -881,8 +950,8 @@ class QueueModule(ControllerModule):
             key = self._end_key(tx, service=to_service, window=to_window)
         tx.execute(
             "UPDATE tickets SET status = 'waiting', window = NULL, attempt = 0, sort_key = ?, "
-            "service = ?, target_window = ?, transfers = transfers + 1 WHERE id = ?",
-            (key, to_service or row.service, to_window, row.id),
+            "service = ?, target_window = ?, transfers = transfers + 1 WHERE rowid = ?",
+            (key, to_service or row.service, to_window, row.rowid),
         )
         self._set_window(tx, wid, status="idle", ticket_id=None, since=tx.now_iso)
         self._touch_service(tx, row.service)
@@ -890,7 +959,7 @@ class QueueModule(ControllerModule):
             self._touch_service(tx, to_service)
         if to_window:
             tx.mark(f"window:{to_window}")
-        new = self._reload(tx, row.id)
+        new = self._reload(tx, row.rowid)
         tx.queue_event(QueueEvent("transferred", self._ticket(tx, new), window=wid, staff=w.staff))
 
     def pause(self, tx: Tx, wid: str, reason: str) -> None:
@@ -940,7 +1009,7 @@ class QueueModule(ControllerModule):
         w = self._window_row(tx, window)
         ticket = None
         if w.ticket_id:
-            row = self._ticket_row(tx, "id = ?", (w.ticket_id,))
+            row = self._ticket_by_id(tx, w.ticket_id)
             ticket = self._ticket(tx, row) if row else None
         staff = None
         if w.staff:

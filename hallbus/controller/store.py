@@ -26,7 +26,25 @@ CORE_MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX rpc_replies_at ON rpc_replies(at_ts);
     """,
+    # 2: one index fewer: a stored reply wrote three B-tree pages per commit (the table,
+    # its text key, the time index), every one a WAL frame the commit's fsync carries.
+    # Rows are now kept in arrival order, so pruning by age walks the oldest rowids.
+    """
+    CREATE TABLE rpc_replies_v2 (
+        seq INTEGER PRIMARY KEY,
+        request_id TEXT NOT NULL UNIQUE,
+        method TEXT NOT NULL,
+        reply BLOB NOT NULL,
+        at_ts REAL NOT NULL
+    );
+    INSERT INTO rpc_replies_v2(request_id, method, reply, at_ts)
+        SELECT request_id, method, reply, at_ts FROM rpc_replies ORDER BY at_ts;
+    DROP TABLE rpc_replies;
+    ALTER TABLE rpc_replies_v2 RENAME TO rpc_replies;
+    """,
 )
+
+PRUNE_BATCH = 500  # stored replies looked at per prune step
 
 
 class StoreError(Exception):
@@ -102,6 +120,42 @@ class Store:
                 log.info("applied migration %d of %s", number, module)
                 applied += 1
         return applied
+
+    # --- stored replies (idempotency) ---------------------------------------------------
+
+    def stored_reply(self, request_id: str) -> bytes | None:
+        """The reply stored for a request_id, if any."""
+        row = self.conn.execute("SELECT reply FROM rpc_replies WHERE request_id = ?", (request_id,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def keep_reply(self, request_id: str, method: str, reply: bytes, at_ts: float) -> None:
+        """Store a new request's reply, in the writer's transaction."""
+        self.conn.execute(
+            "INSERT INTO rpc_replies(request_id, method, reply, at_ts) VALUES (?, ?, ?, ?)",
+            (request_id, method, reply, at_ts),
+        )
+
+    def reply_ids(self) -> set[str]:
+        """Every request_id with a stored reply."""
+        return {str(r[0]) for r in self.conn.execute("SELECT request_id FROM rpc_replies")}
+
+    def prune_replies(self, before_ts: float) -> list[str]:
+        """Forget the oldest stored replies from before `before_ts`, at most PRUNE_BATCH; their ids.
+
+        Rows are in arrival order, so this reads only the oldest few. (Should the clock have
+        stepped back, a younger reply among them stops the step: the rest waits, longer kept.)
+        """
+        oldest = self.conn.execute("SELECT seq, at_ts FROM rpc_replies ORDER BY seq LIMIT ?", (PRUNE_BATCH,))
+        last = None
+        for seq, at_ts in oldest:  # stepped lazily: a young first row ends it at once
+            if at_ts >= before_ts:
+                break
+            last = seq
+        oldest.close()
+        if last is None:
+            return []
+        rows = self.conn.execute("DELETE FROM rpc_replies WHERE seq <= ? RETURNING request_id", (last,)).fetchall()
+        return [str(r[0]) for r in rows]
 
     def reader(self) -> sqlite3.Connection:
         """A new read-only connection to the same database (for another thread)."""
