@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 64 * 1024
 MAX_SLOW_PENDING = 32  # requests waiting for slow work; more are answered `busy`
+REAP_GRAIN_S = 0.05  # a call times out at most this late (the deadline thread wakes no more often)
 
 
 class RpcFault(Exception):
@@ -95,6 +96,8 @@ class RpcClient:
         # One thread expires every pending call at its deadline (a Timer per call costs a thread).
         self._deadlines: list[tuple[float, str, str, float]] = []
         self._deadline_cond = threading.Condition(self._lock)
+        self._reaper_wakes_at = math.inf  # when the reaper's current wait ends
+        self.reaper_rounds = 0  # how often the deadline thread woke up (a health figure)
         self._reaper = threading.Thread(target=self._reap, name="rpc-deadlines", daemon=True)
         self._reaper.start()
         bus.subscribe(self.reply_topic, self._on_reply)
@@ -125,8 +128,9 @@ class RpcClient:
         deadline = time.monotonic() + timeout
         with self._lock:
             self._pending[rid] = fut
+            idle = not self._deadlines
             heapq.heappush(self._deadlines, (deadline, rid, method, timeout))
-            if self._deadlines[0][1] == rid:
+            if idle or deadline < self._reaper_wakes_at:
                 self._deadline_cond.notify()
         self.bus.publish(self.bus.topics.rpc(method), payload, qos=1, properties=props)
         return fut
@@ -144,6 +148,7 @@ class RpcClient:
             with self._lock:
                 while not self._deadlines:
                     self._deadline_cond.wait()
+                self.reaper_rounds += 1
                 now = time.monotonic()
                 while self._deadlines and self._deadlines[0][0] <= now:
                     _d, rid, method, timeout = heapq.heappop(self._deadlines)
@@ -151,7 +156,12 @@ class RpcClient:
                     if fut is not None:
                         expired.append((fut, method, timeout))
                 if self._deadlines and not expired:
-                    self._deadline_cond.wait(self._deadlines[0][0] - now)
+                    # Answered calls leave their deadlines in the heap; waking for each of
+                    # them would wake this thread once per call. Coarser is plenty for a
+                    # timeout: at most one wake-up per REAP_GRAIN_S.
+                    self._reaper_wakes_at = max(self._deadlines[0][0], now + REAP_GRAIN_S)
+                    self._deadline_cond.wait(self._reaper_wakes_at - now)
+                    self._reaper_wakes_at = math.inf
             for fut, method, timeout in expired:
                 if not fut.done():
                     fut.set_exception(RpcTimeout(method, timeout))

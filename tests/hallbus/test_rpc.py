@@ -269,3 +269,21 @@ def test_slow_work_runs_beside_the_network_thread_and_is_capped(make_bus, rpc) -
     finally:
         dispatcher.release.set()
         srv.stop()
+
+
+def test_answered_calls_do_not_wake_the_deadline_thread_once_each(server, rpc) -> None:
+    # Every call leaves its deadline behind when it is answered; the thread that times
+    # calls out must not wake for each of them (on a busy kiosk that is a wake-up per call).
+    t0 = time.monotonic()
+    for _ in range(300):
+        rpc.call("stats.today", {}, timeout=0.5)
+    spent = time.monotonic() - t0
+    time.sleep(0.7)  # every deadline has passed
+    assert rpc.reaper_rounds <= 5 + (spent + 0.7) / 0.05, (rpc.reaper_rounds, spent)
+    # and a call nobody answers still times out close to its deadline
+    _handlers, srv = server
+    srv.stop()
+    t1 = time.monotonic()
+    with pytest.raises(RpcTimeout):
+        rpc.call("stats.today", {}, timeout=0.3)
+    assert time.monotonic() - t1 < 0.3 + 0.2
