@@ -102,10 +102,37 @@ class _Mqtt(mqtt.Client):
     socket (a system call each; the loop looks for queued packets before it waits
     anyway), and the packets queued together (a request's PUBACK and its reply) go out in
     one `send`, not one each: on loopback every send wakes the broker.
+
+    Reading: paho reads a packet in three or more `recv` calls (the type byte, each
+    length byte, the rest). One `recv` of up to RECV_CHUNK bytes now serves them all, and
+    every packet it brought is handled before the loop waits again (bytes held here are
+    invisible to its `select`).
     """
 
     read_hooks: tuple[ReadHook, ...] = ()
     MAX_COALESCED = 64
+    RECV_CHUNK = 65536
+    _rbuf: bytes = b""
+    _rpos = 0
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        buf, pos = self._rbuf, self._rpos
+        if pos >= len(buf):
+            data = super()._sock_recv(max(bufsize, self.RECV_CHUNK))
+            if len(data) <= bufsize:  # b"" (the peer closed) included
+                self._rbuf, self._rpos = b"", 0
+                return data
+            self._rbuf, self._rpos = data, bufsize
+            return data[:bufsize]
+        self._rpos = pos + bufsize
+        return buf[pos:pos + bufsize]  # fewer than asked at the end: a short read, as recv gives
+
+    def _buffered(self) -> bool:
+        return self._rpos < len(self._rbuf)
+
+    def _sock_close(self) -> None:
+        self._rbuf, self._rpos = b"", 0  # never hand a new connection the old one's bytes
+        super()._sock_close()
 
     def _packet_queue(
         self,
@@ -171,13 +198,15 @@ class _Mqtt(mqtt.Client):
         enable_on_this_thread()  # PUBLISH properties parsed by hallbus.wire, not paho's slow path
         rc = super().loop_read(max_packets)
         hooks = self.read_hooks
-        if not hooks:
-            return rc
         passes = 1
-        while rc == MQTTErrorCode.MQTT_ERR_SUCCESS and passes < MAX_READ_PASSES and self._sock is not None \
-                and _readable(self._sock):
+        while rc == MQTTErrorCode.MQTT_ERR_SUCCESS and self._sock is not None:
+            # What was received is always handled; more from the socket only for the hooks' batch.
+            if not self._buffered() and (not hooks or passes >= MAX_READ_PASSES or not _readable(self._sock)):
+                break
             rc = super().loop_read(max_packets)
             passes += 1
+        if not hooks:
+            return rc
         for hook in hooks:
             try:
                 hook()
@@ -387,6 +416,7 @@ class BusClient:
     # --- paho callbacks (network thread) ----------------------------------------------------
 
     def _on_socket_open(self, _c: mqtt.Client, _u: Any, sock: Any) -> None:
+        self._mqtt._rbuf, self._mqtt._rpos = b"", 0
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except (OSError, AttributeError):  # not a TCP socket (e.g. websockets wrapper)

@@ -221,3 +221,48 @@ def test_coalesced_packets_survive_partial_writes(make_bus) -> None:
     assert got == [(n, i) for n in range(3) for i in range(20)]
     assert all(json.loads(p)["body"] == body for _t, p in answers.messages)
     assert max(sends) <= 37 and len(sends) > 60
+
+
+def _burst(sender, receiver, n: int) -> Inbox:
+    inbox = Inbox()
+    receiver.subscribe(receiver.topics.calls, inbox)
+    time.sleep(0.2)
+    body = "请到3号窗口办理" * 3
+    for i in range(n):
+        sender.publish(sender.topics.calls, {"i": i, "text": body})
+    inbox.wait_for(lambda t, p: json.loads(p)["i"] == n - 1)
+    assert [json.loads(p)["i"] for _t, p in inbox.messages] == list(range(n))
+    assert all(json.loads(p)["text"] == body for _t, p in inbox.messages)
+    return inbox
+
+
+def test_a_burst_of_packets_is_read_in_few_recv_calls(make_bus, monkeypatch) -> None:
+    import paho.mqtt.client as paho
+
+    sender = make_bus("controller", role="controller")
+    receiver = make_bus("hall-1", role="hall")
+    recvs = [0]
+    real = paho.Client._sock_recv
+
+    def counting(self, bufsize):
+        if self is receiver._mqtt:
+            recvs[0] += 1
+        return real(self, bufsize)
+
+    monkeypatch.setattr(paho.Client, "_sock_recv", counting)
+    _burst(sender, receiver, 300)
+    # paho alone reads each packet in three or more recv calls
+    assert recvs[0] < 300, recvs[0]
+
+
+def test_packets_split_across_reads_arrive_whole_and_in_order(make_bus) -> None:
+    sender = make_bus("controller", role="controller")
+    receiver = make_bus("hall-1", role="hall")
+    receiver._mqtt.RECV_CHUNK = 5  # every packet comes in pieces
+    _burst(sender, receiver, 200)
+    # and the connection still works both ways afterwards
+    back = Inbox()
+    sender.subscribe(sender.topics.alerts, back)
+    time.sleep(0.2)
+    receiver.publish(receiver.topics.alerts, {"ok": True})
+    back.wait_for(lambda t, p: json.loads(p) == {"ok": True})

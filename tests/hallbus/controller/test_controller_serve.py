@@ -167,16 +167,28 @@ def test_kill_9_under_load_loses_no_acknowledged_ticket(
     rids = [str(uuid.uuid4()) for _ in range(600)]  # A: 400 (its daily cap), E: 200
     futures: dict[str, concurrent.futures.Future[dict[str, Any]]] = {}
     service_of = {rid: "A" if i % 3 else "E" for i, rid in enumerate(rids)}
-    for i, rid in enumerate(rids):
+    answered = [0]
+
+    def count(_f: concurrent.futures.Future[dict[str, Any]]) -> None:
+        answered[0] += 1
+
+    def kill_now() -> int:
+        serve.kill9()
+        in_flight = sum(not f.done() for f in futures.values())
+        assert in_flight > 0, "every request was answered before the kill: nothing was tested"
+        return in_flight
+
+    in_flight = 0
+    for rid in rids:
         futures[rid] = terminal.call_async("ticket.issue", {"service": service_of[rid]}, timeout=6, request_id=rid)
-        if i == 300:
-            # kill while requests are in flight: wait for some answers first
-            deadline = time.monotonic() + 10
-            while sum(f.done() for f in futures.values()) < 100 and time.monotonic() < deadline:
-                time.sleep(0.005)
-            serve.kill9()
-            in_flight = sum(not f.done() for f in futures.values())
-            assert in_flight > 0, "every request was answered before the kill: nothing was tested"
+        futures[rid].add_done_callback(count)
+        if not in_flight and answered[0] >= 30:  # kill mid-stream, once some answers came back
+            in_flight = kill_now()
+    if not in_flight:
+        deadline = time.monotonic() + 10
+        while answered[0] < 30 and time.monotonic() < deadline:
+            time.sleep(0.0005)
+        in_flight = kill_now()
     serve.start()
     wait_online(terminal.bus, after=first_session)
     lost = []
