@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import signal
 import sys
@@ -42,6 +43,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         print(f"hallbus serve: {err}", file=sys.stderr)
         return 2
     app.start(wait=None)
+    # What start-up built (config, modules, the stored request ids) lives as long as the
+    # process: out of the collector's way, a full collection no longer walks all of it
+    # (12 ms each under load, in the middle of someone's request).
+    gc.freeze()
     if not app.bus.wait_connected(5):
         log.warning("broker %s not reachable yet (%s); retrying in the background", ctx.broker.url, app.bus.last_error)
     while not stop.wait(0.5):

@@ -266,3 +266,35 @@ def test_packets_split_across_reads_arrive_whole_and_in_order(make_bus) -> None:
     time.sleep(0.2)
     receiver.publish(receiver.topics.alerts, {"ok": True})
     back.wait_for(lambda t, p: json.loads(p) == {"ok": True})
+
+
+def test_a_read_hooks_follow_up_runs_after_its_answers_are_written(make_bus) -> None:
+    responder = make_bus("controller", role="controller")
+    asker = make_bus("terminal-1")
+    got = Inbox()
+    asker.subscribe(asker.topics.alerts, got)
+    seen: list[int] = []
+    asked = threading.Event()
+
+    def on_call(_topic: str, _payload: bytes, _props: object) -> None:
+        asked.set()
+
+    def hook():
+        if not asked.is_set():
+            return None
+        asked.clear()
+        responder.publish(responder.topics.alerts, {"step": "answer"})
+
+        def follow_up() -> None:
+            seen.append(len(responder._mqtt._out_packet))  # the answer is already on the wire
+            responder.publish(responder.topics.alerts, {"step": "after"})
+
+        return follow_up
+
+    responder.subscribe(responder.topics.calls, on_call)
+    responder.add_read_hook(hook)
+    time.sleep(0.2)
+    asker.publish(asker.topics.calls, {"n": 1})
+    got.wait_for(lambda t, p: json.loads(p) == {"step": "after"})
+    assert [json.loads(p)["step"] for _t, p in got.messages] == ["answer", "after"]
+    assert seen == [0]
