@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt import _packet as paho_packet
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -107,9 +108,15 @@ class _Mqtt(mqtt.Client):
     length byte, the rest). One `recv` of up to RECV_CHUNK bytes now serves them all, and
     every packet it brought is handled before the loop waits again (bytes held here are
     invisible to its `select`).
+
+    Delivering: a QoS 0 or 1 PUBLISH goes straight to `deliver(topic, payload,
+    properties)` (the BusClient's router): paho would first build an MQTTMessage (with a
+    Condition inside), log it and match it against message callbacks, which BusClient
+    never registers. QoS 2, or no `deliver`, takes paho's own way.
     """
 
     read_hooks: tuple[ReadHook, ...] = ()
+    deliver: Callable[[str, bytes, Any], None] | None = None
     MAX_COALESCED = 64
     RECV_CHUNK = 65536
     _rbuf: bytes = b""
@@ -133,6 +140,25 @@ class _Mqtt(mqtt.Client):
     def _sock_close(self) -> None:
         self._rbuf, self._rpos = b"", 0  # never hand a new connection the old one's bytes
         super()._sock_close()
+
+    def _handle_publish(self) -> MQTTErrorCode:
+        deliver = self.deliver
+        command = self._in_packet["command"]
+        qos = (command & 0x06) >> 1
+        if deliver is None or qos == 2 or self._manual_ack:
+            return super()._handle_publish()
+        # (a malformed packet raises here as it does in paho's own handler)
+        result = paho_packet.decode_publish(command, self._in_packet["packet"], self._protocol)
+        try:
+            topic = result.topic.decode("utf-8")
+        except UnicodeDecodeError:
+            log.warning("dropped a message whose topic is not UTF-8: %r", result.topic[:100])
+        else:
+            payload = result.payload
+            deliver(topic, payload if type(payload) is bytes else bytes(payload), result.properties)
+        if qos == 1:
+            return self._send_puback(result.mid)
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
 
     def _packet_queue(
         self,
@@ -286,6 +312,7 @@ class BusClient:
         self._mqtt.on_connect = self._on_connect
         self._mqtt.on_disconnect = self._on_disconnect
         self._mqtt.on_message = self._on_message
+        self._mqtt.deliver = self._route
         self._exact: dict[str, list[MessageHandler]] = {}
         self._wild: list[tuple[tuple[str, ...], MessageHandler]] = []
         self._routes_changed()
@@ -485,7 +512,9 @@ class BusClient:
         log.debug("%s; retrying", self.last_error)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        topic = msg.topic
+        self._route(msg.topic, bytes(msg.payload), getattr(msg, "properties", None))
+
+    def _route(self, topic: str, payload: bytes, props: Properties | None) -> None:
         handlers = list(self._exact.get(topic, ()))
         if self._wild:
             levels = topic.split("/")
@@ -495,10 +524,9 @@ class BusClient:
         if not handlers:
             log.debug("message on %s matched no handler", topic)
             return
-        props = getattr(msg, "properties", None)
         for handler in handlers:
             try:
-                handler(topic, bytes(msg.payload), props)
+                handler(topic, payload, props)
             except Exception:  # a bad handler must never stop the network loop
                 log.exception("a handler failed on a message on %s", topic)
 

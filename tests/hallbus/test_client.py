@@ -298,3 +298,29 @@ def test_a_read_hooks_follow_up_runs_after_its_answers_are_written(make_bus) -> 
     got.wait_for(lambda t, p: json.loads(p) == {"step": "after"})
     assert [json.loads(p)["step"] for _t, p in got.messages] == ["answer", "after"]
     assert seen == [0]
+
+
+def test_every_qos_reaches_the_handler_with_its_properties(make_bus) -> None:
+    from hallbus.wire import PublishProperties
+
+    sender = make_bus("controller", role="controller")
+    receiver = make_bus("hall-1", role="hall")
+    got: list[tuple[str, bytes, object]] = []
+    done = threading.Event()
+
+    def handler(topic: str, payload: bytes, props: object) -> None:
+        got.append((topic, payload, props))
+        if len(got) == 3:
+            done.set()
+
+    receiver.subscribe(receiver.topics.calls, handler, qos=2)
+    time.sleep(0.2)
+    for qos in (0, 1, 2):  # 0 and 1 take the client's direct way, 2 paho's own
+        props = PublishProperties(response_topic=f"hall/v1/{HALL}/reply/x/{qos}", correlation=b"c%d" % qos)
+        sender._mqtt.publish(sender.topics.calls, b'{"q":%d}' % qos, qos=qos, properties=props)
+    assert done.wait(5), got
+    assert sorted(p for _t, p, _x in got) == [b'{"q":0}', b'{"q":1}', b'{"q":2}']
+    for _t, payload, props in got:
+        q = int(payload[5:6])
+        assert type(payload) is bytes
+        assert props.ResponseTopic == f"hall/v1/{HALL}/reply/x/{q}" and props.CorrelationData == b"c%d" % q
