@@ -44,7 +44,7 @@ _paho_log.addFilter(_PahoNoise())
 
 MessageHandler = Callable[[str, bytes, "Properties | None"], None]
 ConnectionListener = Callable[[bool], None]
-ReadHook = Callable[[], "Callable[[], None] | None"]
+ReadHook = Callable[[], None]
 
 MAX_READ_PASSES = 64  # read passes gathered before the read hooks run, under a pipeline of requests
 
@@ -233,24 +233,15 @@ class _Mqtt(mqtt.Client):
             passes += 1
         if not hooks:
             return rc
-        later = []
         for hook in hooks:
             try:
-                then = hook()
+                hook()
             except Exception:  # a bad hook must never stop the network loop
                 log.exception("a read hook failed")
-                continue
-            if then is not None:
-                later.append(then)
         if self._sock is not None and self.want_write():
             wrc = self.loop_write()
             if rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
                 rc = wrc
-        for then in later:  # after the writes: it must not delay what the hooks answered
-            try:
-                then()
-            except Exception:
-                log.exception("a read hook's follow-up failed")
         return rc
 
 
@@ -397,7 +388,6 @@ class BusClient:
 
         It runs outside any message handler; what it publishes is written before the
         network thread reads again. It must not block for long: the connection waits.
-        A callable it returns runs once those writes are out (work that must not delay them).
         """
         with self._lock:
             self._mqtt.read_hooks = (*self._mqtt.read_hooks, hook)

@@ -346,26 +346,23 @@ class RpcServer:
         """Stop taking requests; answer those already taken, and wait for a batch in progress."""
         self.bus.unsubscribe(self.bus.topics.rpc_all)
         self.bus.remove_read_hook(self._flush)
-        if self._flush() is not None:
-            self._after_replies()
+        self._flush()
         if self._slow_pool is not None:
             self._slow_pool.shutdown(wait=True)
             self._slow_pool = None
 
-    def _flush(self) -> Callable[[], None] | None:
-        """Handle the requests gathered so far; returns the dispatcher's follow-up, to run after the replies are out."""
+    def _flush(self) -> None:
         with self._pending_lock:
             if not self._pending:
-                return None
+                return
             batch, self._pending = self._pending, []
         if self._slow_work is not None:
             batch = [req for req in batch if not self._offload(req)]
             if not batch:
-                return None
+                return
         with self._handling:
             for i in range(0, len(batch), self.max_batch):
                 self._handle(batch[i:i + self.max_batch])
-        return self._after_replies if self._after is not None else None
 
     def _offload(self, req: Request) -> bool:
         """Send a request with slow work to the worker threads; True when it went (or was refused)."""
@@ -401,7 +398,6 @@ class RpcServer:
                 self._slow_pending -= 1
         with self._handling:
             self._handle([req])
-        self._after_replies()
 
     # network thread: parse, validate, gather for the batch of this read pass
     def _on_request(self, topic: str, payload: bytes, props: Properties | None) -> None:
@@ -487,8 +483,6 @@ class RpcServer:
             self.handled += 1
             if req.reply_topic:
                 self._send(req.reply_topic, req.correlation, reply)
-
-    def _after_replies(self) -> None:
         # Optional hook: a dispatcher publishes what its batch changed once the replies
         # are out, so a caller's answer is not delayed by state publishing.
         after = self._after

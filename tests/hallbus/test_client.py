@@ -161,8 +161,8 @@ def test_a_failing_handler_does_not_stop_the_loop(make_bus) -> None:
     inbox.wait_for(lambda t, p: b"B002" in p)
 
 
-def _count_sends(bus, max_bytes: int | None = None) -> list[int]:
-    """Record the size of every send on the bus's real socket; optionally cap each send (partial writes)."""
+def _count_sends(bus, max_bytes: int | None = None, sent: list[bytes] | None = None) -> list[int]:
+    """Record the size (and bytes) of every send on the bus's real socket; optionally cap each send."""
     sizes: list[int] = []
     mqtt = bus._mqtt
     real = type(mqtt)._sock_send
@@ -171,6 +171,8 @@ def _count_sends(bus, max_bytes: int | None = None) -> list[int]:
         data = bytes(buf) if max_bytes is None else bytes(buf)[:max_bytes]
         n = real(mqtt, data)
         sizes.append(n)
+        if sent is not None:
+            sent.append(data[:n])
         return n
 
     mqtt._sock_send = send
@@ -189,15 +191,18 @@ def test_what_a_handler_publishes_on_the_network_thread_goes_out_at_once_in_one_
 
     responder.subscribe(responder.topics.calls, answer_three)
     time.sleep(0.2)
-    sends = _count_sends(responder)
+    sent: list[bytes] = []
+    _count_sends(responder, sent=sent)
     t0 = time.monotonic()
     asker.publish(asker.topics.calls, {"n": 1})
     answers.wait_for(lambda t, p: json.loads(p) == {"n": 1, "i": 2})
     # queued without poking the wake-up socket, yet written without waiting for the loop's timeout
     assert time.monotonic() - t0 < 0.5
     assert [json.loads(p)["i"] for _t, p in answers.messages] == [0, 1, 2]
-    # the request's PUBACK and the three answers: one send, not four
-    assert len(sends) == 1, sends
+    # the three answers (and the request's PUBACK): one send, not four (another packet,
+    # such as a keep-alive ping, may go on its own)
+    answers_sent = [d for d in sent if b'"i":' in d]
+    assert len(answers_sent) == 1 and answers_sent[0].count(b'"i":') == 3, sent
 
 
 def test_coalesced_packets_survive_partial_writes(make_bus) -> None:
@@ -266,38 +271,6 @@ def test_packets_split_across_reads_arrive_whole_and_in_order(make_bus) -> None:
     time.sleep(0.2)
     receiver.publish(receiver.topics.alerts, {"ok": True})
     back.wait_for(lambda t, p: json.loads(p) == {"ok": True})
-
-
-def test_a_read_hooks_follow_up_runs_after_its_answers_are_written(make_bus) -> None:
-    responder = make_bus("controller", role="controller")
-    asker = make_bus("terminal-1")
-    got = Inbox()
-    asker.subscribe(asker.topics.alerts, got)
-    seen: list[int] = []
-    asked = threading.Event()
-
-    def on_call(_topic: str, _payload: bytes, _props: object) -> None:
-        asked.set()
-
-    def hook():
-        if not asked.is_set():
-            return None
-        asked.clear()
-        responder.publish(responder.topics.alerts, {"step": "answer"})
-
-        def follow_up() -> None:
-            seen.append(len(responder._mqtt._out_packet))  # the answer is already on the wire
-            responder.publish(responder.topics.alerts, {"step": "after"})
-
-        return follow_up
-
-    responder.subscribe(responder.topics.calls, on_call)
-    responder.add_read_hook(hook)
-    time.sleep(0.2)
-    asker.publish(asker.topics.calls, {"n": 1})
-    got.wait_for(lambda t, p: json.loads(p) == {"step": "after"})
-    assert [json.loads(p)["step"] for _t, p in got.messages] == ["answer", "after"]
-    assert seen == [0]
 
 
 def test_every_qos_reaches_the_handler_with_its_properties(make_bus) -> None:
