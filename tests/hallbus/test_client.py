@@ -169,10 +169,12 @@ def _count_sends(bus, max_bytes: int | None = None, sent: list[bytes] | None = N
 
     def send(buf):
         data = bytes(buf) if max_bytes is None else bytes(buf)[:max_bytes]
+        if sent is not None:  # before the send: the peer may have it all before this thread resumes
+            sent.append(data)
         n = real(mqtt, data)
         sizes.append(n)
         if sent is not None:
-            sent.append(data[:n])
+            sent[-1] = data[:n]
         return n
 
     mqtt._sock_send = send
