@@ -121,11 +121,14 @@ class _Mqtt(mqtt.Client):
     RECV_CHUNK = 65536
     _rbuf: bytes = b""
     _rpos = 0
+    _drained = False  # the last recv got less than it asked for: the socket was empty then
 
     def _sock_recv(self, bufsize: int) -> bytes:
         buf, pos = self._rbuf, self._rpos
         if pos >= len(buf):
-            data = super()._sock_recv(max(bufsize, self.RECV_CHUNK))
+            ask = max(bufsize, self.RECV_CHUNK)
+            data = super()._sock_recv(ask)
+            self._drained = len(data) < ask
             if len(data) <= bufsize:  # b"" (the peer closed) included
                 self._rbuf, self._rpos = b"", 0
                 return data
@@ -226,8 +229,12 @@ class _Mqtt(mqtt.Client):
         hooks = self.read_hooks
         passes = 1
         while rc == MQTTErrorCode.MQTT_ERR_SUCCESS and self._sock is not None:
-            # What was received is always handled; more from the socket only for the hooks' batch.
-            if not self._buffered() and (not hooks or passes >= MAX_READ_PASSES or not _readable(self._sock)):
+            # What was received is always handled; more from the socket only for the hooks'
+            # batch, and only when the last read filled its buffer (else the socket was
+            # empty a moment ago: no select call to find out again).
+            if not self._buffered() and (
+                not hooks or passes >= MAX_READ_PASSES or self._drained or not _readable(self._sock)
+            ):
                 break
             rc = super().loop_read(max_packets)
             passes += 1

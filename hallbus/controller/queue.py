@@ -176,9 +176,21 @@ QUEUE_MIGRATIONS: tuple[str, ...] = (
 _TICKET_ID = re.compile(r"(\d{4})(\d{2})(\d{2})-([a-z]\d{3})-[0-9a-f]{8}")
 
 
+_random_pool = bytearray()
+
+
 def new_ticket_id(day: str, number: str) -> str:
-    """A ticket's id: its day and number, and 32 random bits ("20260303-a012-1f2e3d4c")."""
-    return f"{day.replace('-', '')}-{number.lower()}-{secrets.token_hex(4)}"
+    """A ticket's id: its day and number, and 32 random bits ("20260303-a012-1f2e3d4c").
+
+    The bits are unguessable (the id is in the tracking link); they come from the
+    system's CSPRNG 4 KiB at a time, not one system call per ticket. (Only the
+    controller's writer, under the store lock, makes ids.)
+    """
+    if len(_random_pool) < 4:
+        _random_pool.extend(secrets.token_bytes(4096))
+    bits = _random_pool[-4:]
+    del _random_pool[-4:]
+    return f"{day.replace('-', '')}-{number.lower()}-{bits.hex()}"
 
 
 def ticket_key(ticket_id: str) -> tuple[str, str] | None:
@@ -254,6 +266,7 @@ class QueueModule(ControllerModule):
     def __init__(self, config: HallConfig) -> None:
         self.config = config
         self._stored_day: str | None = None  # queue_meta's day as last read (None: read it again)
+        self._today_memo: tuple[dt.datetime | None, str] = (None, "")
         self.services: dict[str, ServiceSection] = {s.code: s for s in config.services}
         self.windows: dict[str, WindowSection] = {w.id: w for w in config.windows}
         self.staff: dict[str, StaffSection] = {s.id: s for s in config.staff}
@@ -287,7 +300,12 @@ class QueueModule(ControllerModule):
 
     def today(self, tx: Tx) -> str:
         """Today's hall day as YYYY-MM-DD."""
-        return self.business_day(tx.now).isoformat()
+        now = tx.now
+        memo = self._today_memo  # one tuple: the publisher thread asks too
+        if memo[0] is not now:  # a batch asks several times for one moment
+            memo = (now, self.business_day(now).isoformat())
+            self._today_memo = memo
+        return memo[1]
 
     def prepare(self, tx: Tx) -> None:
         """Make sure every configured window has a row (new windows appear as closed)."""
