@@ -13,6 +13,7 @@ import logging
 import math
 import re
 import secrets
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
@@ -173,23 +174,24 @@ QUEUE_MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-_TICKET_ID = re.compile(r"(\d{4})(\d{2})(\d{2})-([a-z]\d{3})-[0-9a-f]{8}")
+_TICKET_ID = re.compile(r"(\d{4})(\d{2})(\d{2})-([a-z]\d{3})-[0-9a-f]{8}", re.ASCII)
 
 
 _random_pool = bytearray()
+_random_lock = threading.Lock()
 
 
 def new_ticket_id(day: str, number: str) -> str:
     """A ticket's id: its day and number, and 32 random bits ("20260303-a012-1f2e3d4c").
 
     The bits are unguessable (the id is in the tracking link); they come from the
-    system's CSPRNG 4 KiB at a time, not one system call per ticket. (Only the
-    controller's writer, under the store lock, makes ids.)
+    system's CSPRNG 4 KiB at a time, not one system call per ticket.
     """
-    if len(_random_pool) < 4:
-        _random_pool.extend(secrets.token_bytes(4096))
-    bits = _random_pool[-4:]
-    del _random_pool[-4:]
+    with _random_lock:
+        if len(_random_pool) < 4:
+            _random_pool.extend(secrets.token_bytes(4096))
+        bits = _random_pool[-4:]
+        del _random_pool[-4:]
     return f"{day.replace('-', '')}-{number.lower()}-{bits.hex()}"
 
 
