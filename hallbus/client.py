@@ -450,7 +450,6 @@ class BusClient:
     # --- paho callbacks (network thread) ----------------------------------------------------
 
     def _on_socket_open(self, _c: mqtt.Client, _u: Any, sock: Any) -> None:
-        self._mqtt._rbuf, self._mqtt._rpos = b"", 0
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except (OSError, AttributeError):  # not a TCP socket (e.g. websockets wrapper)

@@ -43,9 +43,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         print(f"hallbus serve: {err}", file=sys.stderr)
         return 2
     app.start(wait=None)
-    # What start-up built (config, modules, the stored request ids) lives as long as the
-    # process: out of the collector's way, a full collection no longer walks all of it
-    # (12 ms each under load, in the middle of someone's request).
+    # What start-up built (~220k tracked objects: modules, config, calendars) lives as long
+    # as the process. Frozen, a full collection later in the day walks only what came
+    # since, not all of it again (8-13 ms each here).
     gc.freeze()
     if not app.bus.wait_connected(5):
         log.warning("broker %s not reachable yet (%s); retrying in the background", ctx.broker.url, app.bus.last_error)
