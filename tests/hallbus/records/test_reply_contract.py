@@ -14,7 +14,7 @@ import random
 import threading
 import time
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import pytest
@@ -29,6 +29,7 @@ from hallbus.rpc import RpcClient, RpcFault
 from tests.hallbus.contract import hold_reply
 from tests.hallbus.records.conftest import KEY, T0, Hall
 
+R = TypeVar("R", bound=msgspec.Struct)
 RNG = random.Random(15)
 P, Q = make_person(RNG), make_person(RNG)
 
@@ -76,14 +77,14 @@ class Contract:
         self.answered: set[str] = set()  # methods seen with a successful reply
         self.refused: dict[str, set[str]] = {}  # method -> error codes seen
 
-    def ok(self, rpc: RpcClient, method: str, body: dict[str, Any] | None = None) -> Any:
+    def ok(self, rpc: RpcClient, method: schemas.Rpc[R], body: dict[str, Any] | None = None) -> R:
         """Call `method`, expect success; the typed reply (`call_typed`), held to the contract on the wire."""
         rid = str(uuid.uuid4())
-        typed = rpc.call_typed(schemas.RPC[method], body, request_id=rid)
-        assert isinstance(typed, schemas.reply_type(method))
-        reply = hold_reply(method, self.tap.wait(rid))
-        assert reply.ok and typed == schemas.decode_reply(method, reply.data or {})
-        self.answered.add(method)
+        typed = rpc.call_typed(method, body, request_id=rid)
+        assert isinstance(typed, method.reply)
+        reply = hold_reply(method.name, self.tap.wait(rid))
+        assert reply.ok and typed == schemas.decode_reply(method.name, reply.data or {})
+        self.answered.add(method.name)
         return typed
 
     def fails(self, rpc: RpcClient, method: str, body: dict[str, Any], code: str) -> None:
@@ -124,35 +125,35 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     assert set(hall.controller.controller.handlers) == set(schemas.RPC)
     assert set(hall.controller.rpc.methods) == set(schemas.RPC)
 
-    empty = c.ok(term, "stats.today")
+    empty = c.ok(term, schemas.STATS_TODAY)
     assert empty.stats.satisfaction_rate is None and empty.stats.ratings_by_window == {}
 
     # guide
-    listed = c.ok(term, "guide.list")
+    listed = c.ok(term, schemas.GUIDE_LIST)
     assert listed.total == len(listed.items) > 0 and listed.categories
-    assert c.ok(term, "guide.list", {"q": "gtgsh"}).items[0].name.startswith("个体工商户")
-    assert c.ok(term, "guide.get", {"item": listed.items[0].item}).item.materials
+    assert c.ok(term, schemas.GUIDE_LIST, {"q": "gtgsh"}).items[0].name.startswith("个体工商户")
+    assert c.ok(term, schemas.GUIDE_GET, {"item": listed.items[0].item}).item.materials
     c.fails(term, "guide.get", {"item": "no-such-item"}, "guide_item_not_found")
 
     # tickets
-    a1 = c.ok(term, "ticket.issue", {"service": "A"}).ticket
+    a1 = c.ok(term, schemas.TICKET_ISSUE, {"service": "A"}).ticket
     assert (a1.number, a1.status, a1.ahead) == ("A001", "waiting", 0)
-    c1 = c.ok(term, "ticket.issue", {"service": "C", "id_card": card(P)}).ticket
+    c1 = c.ok(term, schemas.TICKET_ISSUE, {"service": "C", "id_card": card(P)}).ticket
     assert c1.name_masked == P.name[0] + "*"
     c.fails(term, "ticket.issue", {"service": "Z"}, "unknown_service")
     c.fails(term, "ticket.issue", {"service": "C"}, "id_card_required")
     c.fails(term, "ticket.issue", {"service": 5}, "bad_request")
-    assert c.ok(term, "ticket.status", {"number": "A001"}).ticket.ticket_id == a1.ticket_id
-    assert c.ok(term, "ticket.status", {"ticket_id": c1.ticket_id}).ticket.number == c1.number
+    assert c.ok(term, schemas.TICKET_STATUS, {"number": "A001"}).ticket.ticket_id == a1.ticket_id
+    assert c.ok(term, schemas.TICKET_STATUS, {"ticket_id": c1.ticket_id}).ticket.number == c1.number
     c.fails(term, "ticket.status", {"number": "A999"}, "unknown_ticket")
     c.fails(term, "ticket.status", {}, "bad_request")
 
     # appointments and cases
-    checked = c.ok(term, "appointment.checkin", {"code": receipt.appointment_qr("YY0001")})
+    checked = c.ok(term, schemas.APPOINTMENT_CHECKIN, {"code": receipt.appointment_qr("YY0001")})
     assert checked.appointment == "YY0001" and checked.ticket.channel == "appointment"
     c.fails(term, "appointment.checkin", {"code": "YY9999"}, "not_found")
     c.fails(term, "appointment.checkin", {"code": "??"}, "bad_qr")
-    cases = c.ok(term, "case.query", {"id_card": card(P)}).cases
+    cases = c.ok(term, schemas.CASE_QUERY, {"id_card": card(P)}).cases
     assert {x.case_no: x.on_time for x in cases} == {"ZW2026030300001": None, "ZW2026030300002": True}
     assert all(x.timeline for x in cases)
     c.fails(term, "case.query", {"case_no": "ZW2099010100001", "verify": "123456"}, "case_not_found")
@@ -162,58 +163,59 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     c.fails(counter, "window.login", {"window": "1", "staff": "s001", "password": "wrong"}, "login_failed")
     c.fails(counter, "window.call_next", {"window": "9"}, "not_logged_in")
     c.fails(counter, "window.call_next", {"window": "99"}, "unknown_window")
-    assert c.ok(counter, "window.login", {"window": "1", "staff": "s001", "password": "hall001"}).window.status == "idle"
+    assert c.ok(counter, schemas.WINDOW_LOGIN, {"window": "1", "staff": "s001", "password": "hall001"}).window.status == "idle"
     c.fails(counter, "window.recall", {"window": "1"}, "no_current_ticket")
-    serving = c.ok(counter, "window.call_next", {"window": "1"}).window
+    serving = c.ok(counter, schemas.WINDOW_CALL_NEXT, {"window": "1"}).window
     assert serving.ticket is not None and serving.ticket.number == "A001" and serving.staff is not None
     c.fails(counter, "window.pause", {"window": "1", "reason": "培训"}, "window_busy")
-    assert c.ok(counter, "window.recall", {"window": "1"}).window.ticket.attempt == 2  # type: ignore[union-attr]
-    held = c.ok(counter, "window.hold", {"window": "1"}).window
+    recalled = c.ok(counter, schemas.WINDOW_RECALL, {"window": "1"}).window.ticket
+    assert recalled is not None and recalled.attempt == 2
+    held = c.ok(counter, schemas.WINDOW_HOLD, {"window": "1"}).window
     assert held.ticket is None and [t.number for t in held.held] == ["A001"]
     c.fails(counter, "window.call_back", {"window": "1", "ticket": "A999"}, "ticket_not_held")
-    assert c.ok(counter, "window.call_back", {"window": "1", "ticket": "A001"}).window.ticket is not None
+    assert c.ok(counter, schemas.WINDOW_CALL_BACK, {"window": "1", "ticket": "A001"}).window.ticket is not None
     c.fails(counter, "window.transfer", {"window": "1"}, "transfer_target_required")
-    moved = c.ok(counter, "window.transfer", {"window": "1", "to_window": "2", "position": "front"}).window
+    moved = c.ok(counter, schemas.WINDOW_TRANSFER, {"window": "1", "to_window": "2", "position": "front"}).window
     assert moved.ticket is None and moved.status == "idle"
-    c.ok(term, "ticket.issue", {"service": "A"})
-    c.ok(counter, "window.call_next", {"window": "1"})
-    assert c.ok(counter, "window.no_show", {"window": "1"}).window.ticket is None
+    c.ok(term, schemas.TICKET_ISSUE, {"service": "A"})
+    c.ok(counter, schemas.WINDOW_CALL_NEXT, {"window": "1"})
+    assert c.ok(counter, schemas.WINDOW_NO_SHOW, {"window": "1"}).window.ticket is None
 
     # finish opens a rating request; ratings by the tablet and of a finished case
-    c.ok(term, "ticket.issue", {"service": "A"})
-    c.ok(counter, "window.call_next", {"window": "1"})
-    rr = c.ok(counter, "window.finish", {"window": "1"}).window.rating_request
+    c.ok(term, schemas.TICKET_ISSUE, {"service": "A"})
+    c.ok(counter, schemas.WINDOW_CALL_NEXT, {"window": "1"})
+    rr = c.ok(counter, schemas.WINDOW_FINISH, {"window": "1"}).window.rating_request
     assert rr is not None and rr.staff == "s001"
     c.fails(tablet, "rating.submit", {"rating_id": str(uuid.uuid4()), "window": "1", "level": 7}, "bad_level")
     body = {"rating_id": str(uuid.uuid4()), "window": "1", "ticket": rr.ticket, "staff": "s001", "level": 5}
-    good = c.ok(tablet, "rating.submit", body)
+    good = c.ok(tablet, schemas.RATING_SUBMIT, body)
     assert good.accepted is True and good.followup is None and good.rating_id == body["rating_id"]
-    assert c.ok(tablet, "rating.submit", body) == good  # the tablet retried: the first answer again
+    assert c.ok(tablet, schemas.RATING_SUBMIT, body) == good  # the tablet retried: the first answer again
     c.fails(tablet, "rating.submit", {**body, "rating_id": str(uuid.uuid4())}, "already_rated")
     c.fails(term, "rating.submit", {**body, "rating_id": str(uuid.uuid4()), "window": "2"}, "no_rating_request")
-    c.ok(term, "ticket.issue", {"service": "A"})
-    c.ok(counter, "window.call_next", {"window": "1"})
-    rr = c.ok(counter, "window.finish", {"window": "1"}).window.rating_request
+    c.ok(term, schemas.TICKET_ISSUE, {"service": "A"})
+    c.ok(counter, schemas.WINDOW_CALL_NEXT, {"window": "1"})
+    rr = c.ok(counter, schemas.WINDOW_FINISH, {"window": "1"}).window.rating_request
     assert rr is not None
-    bad = c.ok(tablet, "rating.submit", {"rating_id": str(uuid.uuid4()), "window": "1", "ticket": rr.ticket,
+    bad = c.ok(tablet, schemas.RATING_SUBMIT, {"rating_id": str(uuid.uuid4()), "window": "1", "ticket": rr.ticket,
                                          "level": 1, "reasons": ["attitude"]})
     assert isinstance(bad.followup, int)
     case_rating = {"rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300002", "level": 4}
-    assert c.ok(term, "rating.submit", case_rating).accepted is True
+    assert c.ok(term, schemas.RATING_SUBMIT, case_rating).accepted is True
 
     # pause and resume, an empty queue, leaving
-    paused = c.ok(counter, "window.pause", {"window": "1", "reason": "业务培训"}).window
+    paused = c.ok(counter, schemas.WINDOW_PAUSE, {"window": "1", "reason": "业务培训"}).window
     assert paused.status == "paused" and paused.pause_reason == "业务培训"
     c.fails(counter, "window.call_next", {"window": "1"}, "window_paused")
-    assert c.ok(counter, "window.resume", {"window": "1"}).window.pause_reason is None
+    assert c.ok(counter, schemas.WINDOW_RESUME, {"window": "1"}).window.pause_reason is None
     c.fails(counter, "window.resume", {"window": "1"}, "not_paused")
     c.fails(counter, "window.call_next", {"window": "1"}, "queue_empty")
 
     # the day's figures, now with values where they were null
-    stats = c.ok(counter, "stats.today").stats
+    stats = c.ok(counter, schemas.STATS_TODAY).stats
     assert stats.ratings == 3 and stats.satisfaction_rate is not None and stats.cases_done >= 0
     assert stats.ratings_by_window["1"].ratings == 2 and stats.served_by_window["1"].served == 2
-    assert c.ok(counter, "window.logout", {"window": "1"}).window.status == "closed"
+    assert c.ok(counter, schemas.WINDOW_LOGOUT, {"window": "1"}).window.status == "closed"
 
     # the envelope's own refusals
     c.fails(term, "no.such_method", {}, "unknown_method")
