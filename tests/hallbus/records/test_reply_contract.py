@@ -140,6 +140,7 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     assert (a1.number, a1.status, a1.ahead) == ("A001", "waiting", 0)
     c1 = c.ok(term, schemas.TICKET_ISSUE, {"service": "C", "id_card": card(P)}).ticket
     assert c1.name_masked == P.name[0] + "*"
+    c.fails(term, "ticket.issue", {"service": "C", "id_card": card(P)}, "already_in_queue")
     c.fails(term, "ticket.issue", {"service": "Z"}, "unknown_service")
     c.fails(term, "ticket.issue", {"service": "C"}, "id_card_required")
     c.fails(term, "ticket.issue", {"service": 5}, "bad_request")
@@ -151,6 +152,7 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     # appointments and cases
     checked = c.ok(term, schemas.APPOINTMENT_CHECKIN, {"code": receipt.appointment_qr("YY0001")})
     assert checked.appointment == "YY0001" and checked.ticket.channel == "appointment"
+    c.fails(term, "appointment.checkin", {"code": "YY0001"}, "already_checked_in")
     c.fails(term, "appointment.checkin", {"code": "YY9999"}, "not_found")
     c.fails(term, "appointment.checkin", {"code": "??"}, "bad_qr")
     cases = c.ok(term, schemas.CASE_QUERY, {"id_card": card(P)}).cases
@@ -158,6 +160,9 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     assert all(x.timeline for x in cases)
     c.fails(term, "case.query", {"case_no": "ZW2099010100001", "verify": "123456"}, "case_not_found")
     c.fails(term, "case.query", {"case_no": "ZW2026030300001", "verify": "12"}, "bad_verify")
+    c.fails(term, "case.query", {"case_no": "ZW2026030300001", "verify": Q.id_number[-6:]}, "verify_mismatch")
+    mine = c.ok(term, schemas.CASE_QUERY, {"case_no": "ZW2026030300001", "verify": P.id_number[-6:]}).cases
+    assert [x.case_no for x in mine] == ["ZW2026030300001"]
 
     # the counter: every action, and the refusals a counter meets most
     c.fails(counter, "window.login", {"window": "1", "staff": "s001", "password": "wrong"}, "login_failed")
@@ -168,6 +173,7 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     serving = c.ok(counter, schemas.WINDOW_CALL_NEXT, {"window": "1"}).window
     assert serving.ticket is not None and serving.ticket.number == "A001" and serving.staff is not None
     c.fails(counter, "window.pause", {"window": "1", "reason": "培训"}, "window_busy")
+    c.fails(counter, "window.logout", {"window": "1"}, "window_busy")
     recalled = c.ok(counter, schemas.WINDOW_RECALL, {"window": "1"}).window.ticket
     assert recalled is not None and recalled.attempt == 2
     held = c.ok(counter, schemas.WINDOW_HOLD, {"window": "1"}).window
@@ -200,6 +206,10 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     bad = c.ok(tablet, schemas.RATING_SUBMIT, {"rating_id": str(uuid.uuid4()), "window": "1", "ticket": rr.ticket,
                                          "level": 1, "reasons": ["attitude"]})
     assert isinstance(bad.followup, int)
+    c.fails(term, "rating.submit", {"rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300002", "level": 2},
+            "reasons_required")
+    c.fails(term, "rating.submit", {"rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300001", "level": 5},
+            "case_not_finished")
     case_rating = {"rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300002", "level": 4}
     assert c.ok(term, schemas.RATING_SUBMIT, case_rating).accepted is True
 
