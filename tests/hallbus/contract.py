@@ -9,6 +9,7 @@ float) fails too.
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 import msgspec
@@ -61,3 +62,48 @@ def hold_reply(method: str, envelope: bytes) -> schemas.RpcReply:
         assert reply.error.code in known, f"{method}: error {reply.error.code!r} is not in its table {known}"
         assert reply.error.message and reply.error.message_en, f"{method}: {reply.error.code} needs zh and en text"
     return reply
+
+
+class Coverage:
+    """Which fields of which types a test saw with a value (not null, not empty).
+
+    A field only ever seen null could be retyped unnoticed; a test that holds replies to
+    their types should see each field with a value once.
+    """
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[str, str]] = set()
+
+    def add(self, obj: Any) -> None:
+        """Walk a decoded reply."""
+        if isinstance(obj, msgspec.Struct):
+            for f in msgspec.structs.fields(obj):
+                value = getattr(obj, f.name)
+                if value is not None and value != [] and value != {}:
+                    self.seen.add((type(obj).__name__, f.name))
+                self.add(value)
+        elif isinstance(obj, list):
+            for item in obj:
+                self.add(item)
+        elif isinstance(obj, dict):
+            for item in obj.values():
+                self.add(item)
+
+    def unseen(self, roots: Any) -> list[str]:
+        """Fields of the Structs reachable from `roots` never seen with a value."""
+        out: list[str] = []
+        done: set[type] = set()
+        todo = list(roots)
+        while todo:
+            tp = todo.pop()
+            if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+                if tp in done:
+                    continue
+                done.add(tp)
+                for f in msgspec.structs.fields(tp):
+                    if (tp.__name__, f.name) not in self.seen:
+                        out.append(f"{tp.__name__}.{f.name}")
+                    todo.append(f.type)
+            else:
+                todo.extend(typing.get_args(tp))
+        return sorted(out)

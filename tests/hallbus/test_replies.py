@@ -13,7 +13,7 @@ import pytest
 from hallbus import schemas
 from hallbus.client import BusClient
 from hallbus.rpc import Request, RpcClient, RpcFault, RpcServer, SimpleDispatcher
-from tests.hallbus.contract import hold_reply, hold_to
+from tests.hallbus.contract import Coverage, hold_reply, hold_to
 
 TICKET = {
     "number": "A001", "service": "A", "ticket_id": "20260303-a001-1f2e3d4c", "service_name": "综合业务",
@@ -66,6 +66,16 @@ def test_the_contract_check_catches_an_added_a_dropped_and_a_retyped_field() -> 
     refused = schemas.RpcReply(request_id="r2", ok=False, error=schemas.RpcError(code="queue_empty", message="无", message_en="none"))
     with pytest.raises(AssertionError, match="'queue_empty' is not in its table"):
         hold_reply("ticket.issue", schemas.encode(refused))
+
+
+def test_coverage_names_the_fields_never_seen_with_a_value() -> None:
+    cov = Coverage()
+    cov.add(schemas.decode_reply("ticket.issue", {"ticket": TICKET}))
+    assert cov.unseen([schemas.TicketReply]) == ["Ticket.called_at", "Ticket.name_masked", "Ticket.window"]
+    cov.add(schemas.TicketReply(ticket=schemas.Ticket(number="A2", service="A", window="1", name_masked="王*",
+                                                      called_at="2026-03-03T09:01:00.000+08:00")))
+    assert cov.unseen([schemas.TicketReply]) == []
+    assert "WindowState.held" in cov.unseen([schemas.WindowReply])  # an empty list is no value
 
 
 def _live(bus: BusClient) -> None:
