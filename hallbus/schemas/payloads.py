@@ -78,7 +78,7 @@ class RpcError(msgspec.Struct, kw_only=True):
 
 
 class RpcReply(Payload, kw_only=True):
-    """Reply envelope: `ok` with `data`, or `error`."""
+    """Reply envelope: `ok` with `data` (the method's reply type, under Reply bodies), or `error`."""
 
     request_id: str
     ok: bool
