@@ -64,6 +64,15 @@ def struct_table(cls: type[msgspec.Struct], skip: frozenset[str] = frozenset()) 
     return rows
 
 
+def _link(cls: type) -> str:
+    return f"[{cls.__name__}](#{cls.__name__.lower()})"
+
+
+def _heading(cls: type) -> list[str]:
+    """A type's heading and the first line of its docstring."""
+    return [f"### {cls.__name__}", "", (cls.__doc__ or "").strip().splitlines()[0], ""]
+
+
 def generate() -> str:
     """The generated section, markers included."""
     out: list[str] = [BEGIN, "", "## Topics", "", "Relative to `hall/v1/{hall}/`.", ""]
@@ -75,30 +84,33 @@ def generate() -> str:
         )
     out += ["", "## RPC methods", "", "Every request also carries the fields of "
             "[RpcRequest](#rpcrequest) (`v`, `ts`, `request_id`, optional `reply_to`, `node`, `sig`).", ""]
-    out += ["| method | request | purpose | reply `data` |", "|---|---|---|---|"]
-    for method, (req, purpose, data) in schemas.RPC_METHODS.items():
-        out.append(f"| `{method}` | [{req.__name__}](#{req.__name__.lower()}) | {purpose} | {data} |")
+    out += [
+        "The `data` of a successful reply is the method's reply type; an error reply carries one of the "
+        "method's codes or a common one (" + ", ".join(f"`{c}`" for c in schemas.COMMON_ERRORS) + ").",
+        "",
+        "| method | request | reply `data` | purpose | errors |",
+        "|---|---|---|---|---|",
+    ]
+    for method, m in schemas.RPC.items():
+        errors = ", ".join(f"`{c}`" for c in m.errors) or "-"
+        out.append(f"| `{method}` | {_link(m.request)} | {_link(m.reply)} | {m.purpose} | {errors} |")
     out += ["", "## Payloads", ""]
-    for name, cls in schemas.PAYLOADS.items():
-        out += [f"### {name}", "", (cls.__doc__ or "").strip().splitlines()[0], ""]
-        out += struct_table(cls)
-        out.append("")
+    for cls in schemas.PAYLOADS.values():
+        out += _heading(cls) + struct_table(cls) + [""]
     out += ["## Request bodies", "", "Besides `v`, `ts`, `request_id`, `reply_to`, `node` and `sig`.", ""]
-    seen: set[str] = set()
     base = frozenset({"v", "ts", "request_id", "reply_to", "node", "sig"})
-    for req, _p, _d in schemas.RPC_METHODS.values():
-        if req.__name__ in seen:
-            continue
-        seen.add(req.__name__)
-        out += [f"### {req.__name__}", "", (req.__doc__ or "").strip().splitlines()[0], ""]
+    for req in dict.fromkeys(m.request for m in schemas.RPC.values()):
+        out += _heading(req)
         fields = [f for f in msgspec.structs.fields(req) if f.name not in base]
         out += struct_table(req, base) if fields else ["(no fields of its own)"]
         out.append("")
+    out += ["## Reply bodies", "", "The `data` of a successful reply (`ok: true`). A field without a default "
+            "is always sent; readers ignore fields they do not know.", ""]
+    for reply in dict.fromkeys(m.reply for m in schemas.RPC.values()):
+        out += _heading(reply) + struct_table(reply) + [""]
     out += ["## Nested objects", ""]
-    for name, cls in schemas.NESTED.items():
-        out += [f"### {name}", "", (cls.__doc__ or "").strip().splitlines()[0], ""]
-        out += struct_table(cls)
-        out.append("")
+    for cls in schemas.NESTED.values():
+        out += _heading(cls) + struct_table(cls) + [""]
     out.append(END)
     return "\n".join(out) + "\n"
 

@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 from paho.mqtt.properties import Properties
@@ -76,6 +76,16 @@ class RpcUnavailable(RpcFault):
         )
 
 
+def bad_reply(method: str, err: msgspec.ValidationError) -> RpcFault:
+    """A reply whose `data` does not fit the method's reply type (a controller of another version?)."""
+    return RpcFault(
+        "bad_reply",
+        f"大厅服务器的答复格式有误（{method}），请联系工作人员。",
+        f"The hall controller's reply to {method} does not match the protocol: {err}. Please ask staff for help.",
+    )
+
+
+R = TypeVar("R", bound=msgspec.Struct)
 _caller_numbers = itertools.count()
 _reply_decoder = msgspec.json.Decoder(schemas.RpcReply)
 
@@ -141,6 +151,36 @@ class RpcClient:
     ) -> dict[str, Any]:
         """Send a request and wait for its `data`; raise RpcFault on an error reply."""
         return self.call_async(method, body, timeout=timeout, request_id=request_id).result(timeout + 1)
+
+    def call_typed_async(
+        self, method: schemas.Rpc[R], body: Mapping[str, Any] | msgspec.Struct | None = None, *,
+        timeout: float = 5.0, request_id: str | None = None,
+    ) -> concurrent.futures.Future[R]:
+        """`call_async`, the reply's `data` decoded into the method's reply type (`schemas.RPC`).
+
+        A reply that does not fit the type fails the future with RpcFault `bad_reply`.
+        """
+        typed: concurrent.futures.Future[R] = concurrent.futures.Future()
+
+        def decoded(fut: concurrent.futures.Future[dict[str, Any]]) -> None:
+            err = fut.exception()
+            if err is not None:
+                typed.set_exception(err)
+                return
+            try:
+                typed.set_result(method.decode(fut.result()))
+            except msgspec.ValidationError as bad:
+                typed.set_exception(bad_reply(method.name, bad))
+
+        self.call_async(method.name, body, timeout=timeout, request_id=request_id).add_done_callback(decoded)
+        return typed
+
+    def call_typed(
+        self, method: schemas.Rpc[R], body: Mapping[str, Any] | msgspec.Struct | None = None, *,
+        timeout: float = 5.0, request_id: str | None = None,
+    ) -> R:
+        """`call`, the reply's `data` decoded: `rpc.call_typed(schemas.TICKET_ISSUE, {...}).ticket.number`."""
+        return self.call_typed_async(method, body, timeout=timeout, request_id=request_id).result(timeout + 1)
 
     def _reap(self) -> None:
         while True:

@@ -1,5 +1,7 @@
 """docs/protocol.md and the schemas cannot drift: the reference part is generated and compared."""
 
+import msgspec
+
 from hallbus import docs, schemas
 from hallbus.topics import CATALOGUE
 
@@ -16,3 +18,14 @@ def test_every_topic_method_and_payload_is_documented() -> None:
         assert spec.payload in schemas.PAYLOADS
     for method in schemas.RPC_METHODS:
         assert f"`{method}`" in text
+
+
+def test_every_reply_type_is_documented_with_its_method() -> None:
+    text = docs.DOC_PATH.read_text(encoding="utf-8")
+    for method, m in schemas.RPC.items():
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{method}` |"))
+        assert f"[{m.reply.__name__}](#{m.reply.__name__.lower()})" in row, row
+        assert all(f"`{code}`" in row for code in m.errors), row
+        assert f"### {m.reply.__name__}\n" in text
+        for field in msgspec.structs.fields(m.reply):
+            assert f"| `{field.encode_name}` |" in text

@@ -1,75 +1,15 @@
-"""Versioned payload schemas for every topic and RPC of the hall bus v1 (SPEC section 3).
+"""Topic payloads and the objects nested in them (SPEC section 3): presence, the RPC envelope, queue, cases, guide.
 
-Every payload is a UTF-8 JSON object with `"v": 1` and an ISO-8601 `ts` with offset.
 Readers ignore unknown fields (msgspec's default), so fields may be added within v1.
-`docs/protocol.md` is generated from this module (`hallbus docs`), and a test keeps
-the two in step.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import msgspec
 
-T = TypeVar("T")
-
-SCHEMA_VERSION = 1
-
-_encoder = msgspec.json.Encoder()
-
-
-_tz: dt.tzinfo | None = None
-
-
-def set_timezone(name: str | None) -> None:
-    """Stamp payloads in the hall's timezone (from config) instead of the machine's."""
-    global _tz
-    if name is None:
-        _tz = None
-        return
-    from zoneinfo import ZoneInfo
-
-    _tz = ZoneInfo(name)
-
-
-def now() -> dt.datetime:
-    """Now, aware, in the hall's timezone."""
-    return dt.datetime.now(_tz).astimezone(_tz)
-
-
-def now_iso() -> str:
-    """Now as ISO-8601 with the hall's UTC offset, to the millisecond."""
-    return now().isoformat(timespec="milliseconds")
-
-
-class Payload(msgspec.Struct, kw_only=True, omit_defaults=False):
-    """Base of every bus payload: version and timestamp."""
-
-    v: int = SCHEMA_VERSION
-    ts: str = msgspec.field(default_factory=now_iso)
-
-
-def encode(obj: Any) -> bytes:
-    """Encode a payload (Struct or plain dict) as compact UTF-8 JSON."""
-    return _encoder.encode(obj)
-
-
-def decode(data: bytes | str, type_: type[T]) -> T:
-    """Decode and validate JSON into `type_`; raises msgspec.ValidationError / DecodeError."""
-    return msgspec.json.decode(data, type=type_)
-
-
-def to_builtins(obj: Any) -> Any:
-    """A Struct as plain dicts and lists."""
-    return msgspec.to_builtins(obj)
-
-
-def convert(obj: Any, type_: type[T]) -> T:
-    """Validate already-parsed JSON (dicts) into `type_`."""
-    return msgspec.convert(obj, type=type_)
-
+from hallbus.schemas.base import Payload
 
 # --- 3.1 presence and device health -------------------------------------------------------
 
@@ -138,7 +78,7 @@ class RpcError(msgspec.Struct, kw_only=True):
 
 
 class RpcReply(Payload, kw_only=True):
-    """Reply envelope: `ok` with `data`, or `error`."""
+    """Reply envelope: `ok` with `data` (the method's reply type, under Reply bodies), or `error`."""
 
     request_id: str
     ok: bool
@@ -362,161 +302,3 @@ class GuideItem(msgspec.Struct, kw_only=True):
     mistakes: list[str] = msgspec.field(default_factory=list)
     one_trip: bool = True
     service: str | None = None
-
-
-# --- RPC bodies (request fields beside request_id) ----------------------------------------
-
-
-class TicketIssueReq(RpcRequest, kw_only=True):
-    """`ticket.issue`: take a queue ticket for a service."""
-
-    service: str
-    channel: Channel = "onsite"
-    id_card: IdCardRef | None = None
-
-
-class TicketStatusReq(RpcRequest, kw_only=True):
-    """`ticket.status`: where a ticket stands."""
-
-    number: str | None = None
-    ticket_id: str | None = None
-
-
-class AppointmentCheckinReq(RpcRequest, kw_only=True):
-    """`appointment.checkin`: check in an appointment by QR code or ID card."""
-
-    code: str | None = None
-    id_card: IdCardRef | None = None
-
-
-class CaseQueryReq(RpcRequest, kw_only=True):
-    """`case.query`: cases by ID card, by number + last 6 of the ID number, or by receipt QR."""
-
-    id_card: IdCardRef | None = None
-    case_no: str | None = None
-    verify: str | None = None
-    qr: str | None = None
-
-
-class GuideListReq(RpcRequest, kw_only=True):
-    """`guide.list`: search the service guide by text or pinyin initials."""
-
-    q: str = ""
-    category: str | None = None
-
-
-class GuideGetReq(RpcRequest, kw_only=True):
-    """`guide.get`: one guide entry."""
-
-    item: str
-
-
-class WindowReq(RpcRequest, kw_only=True):
-    """Counter actions that name only the window (call_next, recall, no_show, hold, finish, logout, resume)."""
-
-    window: str
-
-
-class WindowLoginReq(RpcRequest, kw_only=True):
-    """`window.login`: a staff member sits down at a window (badge UID, or id + password)."""
-
-    window: str
-    staff: str | None = None
-    password: str | None = None
-    badge_uid: str | None = None
-
-
-class WindowCallBackReq(RpcRequest, kw_only=True):
-    """`window.call_back`: call a held ticket back."""
-
-    window: str
-    ticket: str
-
-
-class WindowTransferReq(RpcRequest, kw_only=True):
-    """`window.transfer`: move the current ticket to a service or a window, front or end."""
-
-    window: str
-    to_service: str | None = None
-    to_window: str | None = None
-    position: Literal["front", "end"] = "end"
-
-
-class WindowPauseReq(RpcRequest, kw_only=True):
-    """`window.pause`: pause a window with a reason."""
-
-    window: str
-    reason: str = ""
-
-
-class RatingSubmitReq(RpcRequest, kw_only=True):
-    """`rating.submit`: a citizen's rating (好差评) of one handling."""
-
-    rating_id: str
-    level: int
-    window: str | None = None
-    ticket: str | None = None
-    case_no: str | None = None
-    staff: str | None = None
-    reasons: list[str] = msgspec.field(default_factory=list)
-    comment: str = ""
-    made_at: str | None = None  # when the citizen rated, set once on the tablet (the envelope `ts` is per send)
-
-
-class StatsTodayReq(RpcRequest, kw_only=True):
-    """`stats.today`: today's figures."""
-
-
-# method -> (request type, one-line description, what `data` holds)
-RPC_METHODS: dict[str, tuple[type[RpcRequest], str, str]] = {
-    "ticket.issue": (TicketIssueReq, "take a ticket", "`ticket`: Ticket"),
-    "ticket.status": (TicketStatusReq, "ticket position", "`ticket`: Ticket"),
-    "appointment.checkin": (AppointmentCheckinReq, "appointment check-in", "`ticket`: Ticket (channel appointment)"),
-    "case.query": (CaseQueryReq, "case status", "`cases`: list of CaseInfo"),
-    "guide.list": (GuideListReq, "search the guide", "`items`: list of GuideItem (summary)"),
-    "guide.get": (GuideGetReq, "one guide item", "`item`: GuideItem"),
-    "window.login": (WindowLoginReq, "staff login", "`window`: WindowState"),
-    "window.logout": (WindowReq, "staff logout", "`window`: WindowState"),
-    "window.call_next": (WindowReq, "call the next ticket", "`window`: WindowState, or error `queue_empty`"),
-    "window.recall": (WindowReq, "call the current ticket again", "`window`: WindowState"),
-    "window.no_show": (WindowReq, "the called person did not come", "`window`: WindowState"),
-    "window.hold": (WindowReq, "hold (挂起) the current ticket", "`window`: WindowState"),
-    "window.call_back": (WindowCallBackReq, "call back (回呼) a held ticket", "`window`: WindowState"),
-    "window.transfer": (WindowTransferReq, "transfer (转移) the current ticket", "`window`: WindowState"),
-    "window.finish": (WindowReq, "finish (办结); opens a rating request", "`window`: WindowState"),
-    "window.pause": (WindowPauseReq, "pause (暂停) the window", "`window`: WindowState"),
-    "window.resume": (WindowReq, "resume the window", "`window`: WindowState"),
-    "rating.submit": (RatingSubmitReq, "submit a rating", "`accepted`: true"),
-    "stats.today": (StatsTodayReq, "today's figures", "`stats`: StatsToday"),
-}
-
-# topic payload name -> type, for the catalogue in hallbus.topics
-PAYLOADS: dict[str, type[msgspec.Struct]] = {
-    "NodeStatus": NodeStatus,
-    "NodeDevices": NodeDevices,
-    "RpcRequest": RpcRequest,
-    "RpcReply": RpcReply,
-    "WindowState": WindowState,
-    "QueueState": QueueState,
-    "CallsRecent": CallsRecent,
-    "StatsToday": StatsToday,
-    "Call": Call,
-    "Alert": Alert,
-}
-
-# Nested types documented alongside the payloads.
-NESTED: dict[str, type[msgspec.Struct]] = {
-    "DeviceHealth": DeviceHealth,
-    "IdCardRef": IdCardRef,
-    "RpcError": RpcError,
-    "Ticket": Ticket,
-    "StaffCard": StaffCard,
-    "RatingRequest": RatingRequest,
-    "ServiceQueue": ServiceQueue,
-    "RatingFigures": RatingFigures,
-    "WindowFigures": WindowFigures,
-    "CaseInfo": CaseInfo,
-    "TimelineNode": TimelineNode,
-    "GuideItem": GuideItem,
-    "GuideMaterial": GuideMaterial,
-}

@@ -1,0 +1,111 @@
+"""RPC request bodies: the fields of each method beside those of the envelope (`RpcRequest`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from hallbus.schemas.payloads import Channel, IdCardRef, RpcRequest
+
+# --- RPC bodies (request fields beside request_id) ----------------------------------------
+
+
+class TicketIssueReq(RpcRequest, kw_only=True):
+    """`ticket.issue`: take a queue ticket for a service."""
+
+    service: str
+    channel: Channel = "onsite"
+    id_card: IdCardRef | None = None
+
+
+class TicketStatusReq(RpcRequest, kw_only=True):
+    """`ticket.status`: where a ticket stands."""
+
+    number: str | None = None
+    ticket_id: str | None = None
+
+
+class AppointmentCheckinReq(RpcRequest, kw_only=True):
+    """`appointment.checkin`: check in an appointment by QR code or ID card."""
+
+    code: str | None = None
+    id_card: IdCardRef | None = None
+
+
+class CaseQueryReq(RpcRequest, kw_only=True):
+    """`case.query`: cases by ID card, by number + last 6 of the ID number, or by receipt QR."""
+
+    id_card: IdCardRef | None = None
+    case_no: str | None = None
+    verify: str | None = None
+    qr: str | None = None
+
+
+class GuideListReq(RpcRequest, kw_only=True):
+    """`guide.list`: search the service guide by text or pinyin initials."""
+
+    q: str = ""
+    category: str | None = None
+
+
+class GuideGetReq(RpcRequest, kw_only=True):
+    """`guide.get`: one guide entry."""
+
+    item: str
+
+
+class WindowReq(RpcRequest, kw_only=True):
+    """Counter actions that name only the window (call_next, recall, no_show, hold, finish, logout, resume)."""
+
+    window: str
+
+
+class WindowLoginReq(RpcRequest, kw_only=True):
+    """`window.login`: a staff member sits down at a window (badge UID, or id + password)."""
+
+    window: str
+    staff: str | None = None
+    password: str | None = None
+    badge_uid: str | None = None
+
+
+class WindowCallBackReq(RpcRequest, kw_only=True):
+    """`window.call_back`: call a held ticket back."""
+
+    window: str
+    ticket: str
+
+
+class WindowTransferReq(RpcRequest, kw_only=True):
+    """`window.transfer`: move the current ticket to a service or a window, front or end."""
+
+    window: str
+    to_service: str | None = None
+    to_window: str | None = None
+    position: Literal["front", "end"] = "end"
+
+
+class WindowPauseReq(RpcRequest, kw_only=True):
+    """`window.pause`: pause a window with a reason."""
+
+    window: str
+    reason: str = ""
+
+
+class RatingSubmitReq(RpcRequest, kw_only=True):
+    """`rating.submit`: a citizen's rating (好差评) of one handling."""
+
+    rating_id: str
+    level: int
+    window: str | None = None
+    ticket: str | None = None
+    case_no: str | None = None
+    staff: str | None = None
+    reasons: list[str] = msgspec.field(default_factory=list)
+    comment: str = ""
+    made_at: str | None = None  # when the citizen rated, set once on the tablet (the envelope `ts` is per send)
+
+
+class StatsTodayReq(RpcRequest, kw_only=True):
+    """`stats.today`: today's figures."""
