@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from devices.idcard.cli import format_card
 from devices.idcard.samples import sample_card
 from devices.idcard.sim import SamSimulator
 
@@ -32,6 +34,7 @@ SPEC_KEYS = {
     "valid_to",
     "pass_number",
     "sign_count",
+    "old_id_number",
     "photo_bytes",
 }
 
@@ -84,7 +87,9 @@ def test_sim_process_serves_and_cleans_up(sim_process: tuple[subprocess.Popen[st
     data = json.loads(result.stdout)
     assert set(data) == SPEC_KEYS
     expected = sample_card("foreign_2023")
-    assert data["card_type"] == "foreign_2023" and data["valid_to"] == "长期"
+    assert data["card_type"] == "foreign_2023" and data["valid_to"] == "2033-12-01"
+    assert data["sign_count"] == 1 and data["nationality"] == "ESP"  # a count is a JSON integer
+    assert data["name_en"] == "G*" and data["old_id_number"] == "ESP110*****2019"
     assert data["id_number"] == expected.masked().id_number
     assert expected.id_number not in result.stdout + result.stderr
     full = json.loads(run("idcard", "read", "--port", str(link), "--json", "--show-full").stdout)
@@ -118,8 +123,6 @@ def test_read_text_output_is_chinese_and_masked(tmp_path: Path) -> None:
 def test_bad_check_digit_is_shown(tmp_path: Path) -> None:
     good = sample_card("resident")
     bad_digit = "1" if good.id_number[-1] != "1" else "2"
-    import dataclasses
-
     card = dataclasses.replace(good, id_number=good.id_number[:17] + bad_digit)
     with SamSimulator(tmp_path / "tty", card=card) as sim:
         result = run("idcard", "read", "--port", sim.device)
@@ -183,4 +186,14 @@ def test_watch_prints_one_card_per_placement(tmp_path: Path) -> None:
             proc.wait(10)
     cards = [e["card"] for e in events if e["event"] == "card"]
     assert [c["card_type"] for c in cards] == ["hmt", "resident"]
+    assert cards[0]["sign_count"] == 1 and cards[1]["sign_count"] is None
     assert {"event": "health", "state": "ok", "detail": ""} in events
+
+
+def test_text_output_shows_counts_including_zero() -> None:
+    card = sample_card("foreign_2023")
+    text = format_card(card)
+    assert "外国人永久居留身份证（2023版）" in text
+    assert "换证次数：1" in text and "既往证件号码：ESP110*****2019" in text
+    assert "换证次数：0" in format_card(dataclasses.replace(card, sign_count=0))
+    assert "签发次数：1" in format_card(sample_card("hmt"))
