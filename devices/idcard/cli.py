@@ -8,9 +8,10 @@ import sys
 import threading
 from typing import Any
 
+from devices.common.health import Health
 from devices.idcard.card import CardData
 from devices.idcard.errors import IdCardError, NoCardError, PortError
-from devices.idcard.reader import Health, IdCardReader
+from devices.idcard.reader import IdCardReader
 
 EXIT_NO_CARD = 1
 EXIT_PORT = 2

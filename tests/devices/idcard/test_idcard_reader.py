@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from devices.common.health import Health
 from devices.idcard import errors as e
 from devices.idcard.card import CARD_TYPES, CardData
 from devices.idcard.frame import build_frame
-from devices.idcard.reader import Health, IdCardReader
+from devices.idcard.reader import IdCardReader
 from devices.idcard.samples import sample_card
 from devices.idcard.sim import SamSimulator
 

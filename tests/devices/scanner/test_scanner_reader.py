@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from devices.common.health import Health
 from devices.qr.decode import QrCode
-from devices.qr.health import Health
 from devices.scanner.reader import ScannerReader
 from devices.scanner.sim import ScannerSimulator
 
