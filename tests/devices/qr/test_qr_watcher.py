@@ -115,8 +115,7 @@ class SilentCamera:
     description = "silent camera"
 
     def grab(self) -> bool:
-        time.sleep(0.01)
-        return False
+        return False  # at once: the watcher's own pause between grabs paces the loop
 
     def retrieve(self) -> npt.NDArray[Any] | None:
         return None
