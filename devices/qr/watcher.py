@@ -57,7 +57,7 @@ class QrWatcher(Worker):
         opener: Opener | None = None,
     ) -> None:
         super().__init__(
-            "qr-watcher",
+            f"qr-watcher {source}",
             on_health,
             health=Health("absent", "not started / 未启动"),
             label=("二维码识别", "QR watcher"),

@@ -37,7 +37,7 @@ class ScannerReader(Worker):
         reconnect_max_s: float = 10.0,
     ) -> None:
         super().__init__(
-            "scanner-reader",
+            f"scanner-reader {url}",
             on_health,
             health=Health("absent", "not started / 未启动"),
             label=("扫码模组读取", "Scanner reader"),
