@@ -88,10 +88,10 @@ LAYOUTS: dict[CardType, tuple[tuple[str, int], ...]] = {
         ("_", 6),
     ),
     # 外国人永久居留身份证 (2023): the field list of the vendor SDK header Johann356/readinfo
-    # `PCSCGetData.h` (struct tagIDCardInfor2023, "t_idforeigner2023"); the offsets agree with the
-    # reads in that vendor's C# demo (换证次数 at 32, English name 52, number 122, dates 188/204,
-    # English name 36-46 at 220, nationality 242, type 248, old-number link 250). No issuer and no
-    # card version on this card; bytes 158-187 are reserved.
+    # `PCSCGetData.h` (struct tagIDCardInfor2023, "t_idforeigner2023"; its PCSCReader.cpp joins
+    # enName + enNameEx). A second, independent vendor demo (C#) reads the same offsets: 换证次数
+    # at 32, English name 52, number 122, dates 188/204, English name 36-46 at 220, nationality
+    # 242, type 248, old-number link 250. No issuer and no card version; bytes 158-187 reserved.
     "foreign_2023": (
         ("name", 30),
         ("sex", 2),

@@ -124,7 +124,8 @@ def old_foreign_number(nationality: str, number: str, link: str) -> str:
     A 2023 card keeps only three characters of it (`link`, 关联项); the rest comes from the card:
     nationality (3) + receiving province, new number [1:3] (2) + link[0:2] + birth YYMMDD,
     new number [8:14] (6) + link[2] + an ICAO 9303 check digit over those 14 characters.
-    The rule is the one vendor demo code applies (see docs/devices-idcard.md).
+    The SDK header names the field "derive the original 15-digit number by rule"; this is the
+    rule a vendor demo applies, and it matches how 2017 numbers are built (docs/devices-idcard.md).
     """
     if len(nationality) != 3 or len(number) != 18 or len(link) != 3:
         raise ValueError(
