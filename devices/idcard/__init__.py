@@ -4,9 +4,10 @@ The kiosk uses `IdCardReader` (one card with `read_once`, or a background `watch
 `CardData` objects; everything below that (frames, commands, text blocks) is pure and testable.
 """
 
+from devices.common.health import Health
 from devices.idcard.card import CardData, PhotoDecoder, PlaceholderPhotoDecoder, parse_text
 from devices.idcard.errors import IdCardError, NoCardError, PortError, ReaderNotAnswering
-from devices.idcard.reader import Health, IdCardReader, IdCardWatcher
+from devices.idcard.reader import IdCardReader, IdCardWatcher
 
 __all__ = [
     "CardData",

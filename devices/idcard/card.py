@@ -19,8 +19,10 @@ from devices.idcard.codes import (
     SEX,
     SEX_CODE,
     id_number_valid,
+    link_of_old_number,
     mask_id,
     mask_name,
+    old_foreign_number,
 )
 from devices.idcard.errors import CardDataError
 
@@ -85,9 +87,11 @@ LAYOUTS: dict[CardType, tuple[tuple[str, int], ...]] = {
         ("card_type_flag", 2),
         ("_", 6),
     ),
-    # 外国人永久居留身份证 (2023): 18-character number with a GB 11643 check character, the
-    # English name split over two fields, nationality code near the end. This layout follows
-    # vendor notes, not the standard's text: check it against a real card (docs/devices-idcard.md).
+    # 外国人永久居留身份证 (2023): the field list of the vendor SDK header Johann356/readinfo
+    # `PCSCGetData.h` (struct tagIDCardInfor2023, "t_idforeigner2023"; its PCSCReader.cpp joins
+    # enName + enNameEx). A second, independent vendor demo (C#) reads the same offsets: 换证次数
+    # at 32, English name 52, number 122, dates 188/204, English name 36-46 at 220, nationality
+    # 242, type 248, old-number link 250. No issuer and no card version; bytes 158-187 reserved.
     "foreign_2023": (
         ("name", 30),
         ("sex", 2),
@@ -95,13 +99,13 @@ LAYOUTS: dict[CardType, tuple[tuple[str, int], ...]] = {
         ("birth", 16),
         ("name_en", 70),
         ("id_number", 36),
+        ("_", 30),
         ("valid_from", 16),
         ("valid_to", 16),
-        ("name_en_2", 48),
+        ("name_en_2", 22),
         ("nationality", 6),
-        ("version", 4),
         ("card_type_flag", 2),
-        ("_", 6),
+        ("old_id_link", 6),
     ),
 }
 for _kind, _layout in LAYOUTS.items():  # a layout that does not add up is a bug, caught at import
@@ -144,7 +148,10 @@ class CardData:
     name_en: str | None = None
     nationality: str | None = None
     pass_number: str | None = None
-    sign_count: str | None = None
+    # 签发次数 (HMT) / 换证次数 (2023 foreigner card): how many cards were issued before this one.
+    sign_count: int | None = None
+    # 2023 foreigner card: the 15-character number of the holder's earlier card, if it has one.
+    old_id_number: str | None = None
     photo: bytes = field(default=b"", repr=False)
     fingerprint: bytes = field(default=b"", repr=False)
     # None: this card kind has no GB 11643 check character to verify.
@@ -165,6 +172,7 @@ class CardData:
             name_en=mask_name(self.name_en) if self.name_en else self.name_en,
             id_number=mask_id(self.id_number),
             pass_number=mask_id(self.pass_number) if self.pass_number else self.pass_number,
+            old_id_number=mask_id(self.old_id_number) if self.old_id_number else self.old_id_number,
         )
 
     def fingerprint_key(self) -> str:
@@ -173,7 +181,7 @@ class CardData:
         return h.hexdigest()[:16]
 
     def to_json(self, show_full: bool = False) -> dict[str, Any]:
-        """The JSON object of SPEC section 8 (masked unless `show_full`)."""
+        """The JSON object of SPEC section 8 (masked unless `show_full`); counts are integers."""
         c = self if show_full else self.masked()
         return {
             "card_type": c.card_type,
@@ -190,6 +198,7 @@ class CardData:
             "valid_to": c.valid_to,
             "pass_number": c.pass_number,
             "sign_count": c.sign_count,
+            "old_id_number": c.old_id_number,
             "photo_bytes": len(c.photo),
         }
 
@@ -231,17 +240,42 @@ def _date(value: str, label: str, warnings: list[str], *, allow_long_term: bool 
     return value
 
 
+def _count(value: str, warnings: list[str]) -> int | None:
+    if not value:
+        return None
+    if value.isdigit():
+        return int(value)
+    warnings.append(f"签发/换证次数格式异常（{value!r}） / the issue count is not a number")
+    return None
+
+
+def _old_number(raw: dict[str, str], warnings: list[str]) -> str | None:
+    link = raw.get("old_id_link", "")
+    if not link:
+        return None
+    try:
+        return old_foreign_number(raw.get("nationality", ""), raw.get("id_number", ""), link)
+    except ValueError:
+        warnings.append(
+            f"既往证件号码关联项无法解读（{link!r}） / the earlier card number link is unreadable"
+        )
+        return None
+
+
 def parse_text(text: bytes, photo: bytes = b"", fingerprint: bytes = b"") -> CardData:
     """Decode a 256-byte text block into `CardData` (bad check digits become a warning, not an error)."""
     kind = card_type_of(text)
-    raw: dict[str, str] = {}
-    unstripped: dict[str, str] = {}
+    fields: dict[str, bytes] = {}
     pos = 0
     for name, size in LAYOUTS[kind]:
         if name != "_":
-            raw[name] = _decode(text[pos : pos + size])
-            unstripped[name] = text[pos : pos + size].decode("utf-16-le", "replace")
+            fields[name] = text[pos : pos + size]
         pos += size
+    if kind == "foreign_2023":
+        # One 46-character English name cut after character 35: join the bytes, then trim the
+        # padding, so a space that falls at the cut stays inside the name.
+        fields["name_en"] += fields.pop("name_en_2")
+    raw = {name: _decode(value) for name, value in fields.items()}
     warnings: list[str] = []
 
     sex_code = raw.get("sex", "")
@@ -259,11 +293,6 @@ def parse_text(text: bytes, photo: bytes = b"", fingerprint: bytes = b"") -> Car
         check = id_number_valid(number)
         if not check:
             warnings.append("证件号码校验位错误，请核对证件 / the ID number's check digit is wrong")
-    name_en = raw.get("name_en")
-    if kind == "foreign_2023":
-        # The first part is full whenever a second part exists, so its last space is real.
-        first = unstripped["name_en"] if raw.get("name_en_2") else raw.get("name_en", "")
-        name_en = (first + raw.get("name_en_2", "")).strip()
     return CardData(
         card_type=kind,
         name=raw.get("name", ""),
@@ -275,10 +304,11 @@ def parse_text(text: bytes, photo: bytes = b"", fingerprint: bytes = b"") -> Car
         issuer=raw.get("issuer", ""),
         valid_from=_date(raw.get("valid_from", ""), "有效期起", warnings),
         valid_to=_date(raw.get("valid_to", ""), "有效期止", warnings, allow_long_term=True),
-        name_en=name_en,
+        name_en=raw.get("name_en"),
         nationality=raw.get("nationality"),
         pass_number=raw.get("pass_number"),
-        sign_count=raw.get("sign_count"),
+        sign_count=_count(raw.get("sign_count", ""), warnings),
+        old_id_number=_old_number(raw, warnings),
         photo=photo,
         fingerprint=fingerprint,
         id_check_ok=check,
@@ -303,15 +333,18 @@ def encode_text(card: CardData) -> bytes:
         "valid_from": _undate(card.valid_from),
         "valid_to": _undate(card.valid_to),
         "pass_number": card.pass_number or "",
-        "sign_count": card.sign_count or "",
+        "sign_count": "" if card.sign_count is None else f"{card.sign_count:02d}",
         "nationality": card.nationality or "",
         "name_en": card.name_en or "",
-        "version": "01" if card.card_type == "foreign_2023" else "",
         "card_type_flag": _FLAG_OF[card.card_type],
     }
     if card.card_type == "foreign_2023":
         full = card.name_en or ""
         values["name_en"], values["name_en_2"] = full[:35], full[35:]
+        if card.old_id_number:
+            values["old_id_link"] = link_of_old_number(
+                card.nationality or "", card.id_number, card.old_id_number
+            )
     out = bytearray()
     for name, size in LAYOUTS[card.card_type]:
         chunk = values.get(name, "").encode("utf-16-le")

@@ -8,9 +8,10 @@ import sys
 import threading
 from typing import Any
 
+from devices.common.health import Health
 from devices.idcard.card import CardData
 from devices.idcard.errors import IdCardError, NoCardError, PortError
-from devices.idcard.reader import Health, IdCardReader
+from devices.idcard.reader import IdCardReader
 
 EXIT_NO_CARD = 1
 EXIT_PORT = 2
@@ -89,7 +90,10 @@ def _fail(err: IdCardError, as_json: bool) -> int:
 def format_card(card: CardData, show_full: bool = False) -> str:
     """Human-readable lines in Chinese with labels (masked unless `show_full`)."""
     c = card if show_full else card.masked()
-    rows: list[tuple[str, str | None]] = [("证件类型", _KIND_ZH[c.card_type]), ("姓名", c.name)]
+    rows: list[tuple[str, str | int | None]] = [
+        ("证件类型", _KIND_ZH[c.card_type]),
+        ("姓名", c.name),
+    ]
     if c.name_en:
         rows.append(("英文姓名", c.name_en))
     rows += [("性别", c.sex), ("民族", c.nation), ("国籍", c.nationality), ("出生", c.birth)]
@@ -102,9 +106,11 @@ def format_card(card: CardData, show_full: bool = False) -> str:
         ("有效期限", f"{c.valid_from} 至 {c.valid_to}"),
         ("通行证号码", c.pass_number),
         ("签发次数" if c.card_type == "hmt" else "换证次数", c.sign_count),
+        ("既往证件号码", c.old_id_number),
         ("照片", f"{len(c.photo)} 字节 WLT（需授权解码库，显示占位图）"),
     ]
-    lines = [f"{label}：{value}" for label, value in rows if value]
+    # A count of 0 is a value (first card); only missing fields are left out.
+    lines = [f"{label}：{value}" for label, value in rows if value is not None and value != ""]
     lines += [f"注意：{w}" for w in c.warnings]
     return "\n".join(lines)
 

@@ -101,3 +101,45 @@ def mask_name(name: str) -> str:
     if not name:
         return name
     return name[0] + "*"
+
+
+def _icao_value(ch: str) -> int:
+    if ch.isdigit():
+        return int(ch)
+    if "A" <= ch <= "Z":
+        return ord(ch) - ord("A") + 10
+    if ch == "<":
+        return 0
+    raise ValueError(f"{ch!r} has no ICAO 9303 value")
+
+
+def icao_check_digit(text: str) -> str:
+    """The ICAO 9303 check digit (weights 7, 3, 1; A=10 … Z=35, `<`=0; sum mod 10)."""
+    return str(sum(_icao_value(c) * (7, 3, 1)[i % 3] for i, c in enumerate(text)) % 10)
+
+
+def old_foreign_number(nationality: str, number: str, link: str) -> str:
+    """The 15-character number of the holder's earlier card (既往版本外国人永久居留证件号码).
+
+    A 2023 card keeps only three characters of it (`link`, 关联项); the rest comes from the card:
+    nationality (3) + receiving province, new number [1:3] (2) + link[0:2] + birth YYMMDD,
+    new number [8:14] (6) + link[2] + an ICAO 9303 check digit over those 14 characters.
+    The SDK header names the field "derive the original 15-digit number by rule"; this is the
+    rule a vendor demo applies, and it matches how 2017 numbers are built (docs/devices-idcard.md).
+    """
+    if len(nationality) != 3 or len(number) != 18 or len(link) != 3:
+        raise ValueError(
+            "need a 3-letter nationality, an 18-character number and a 3-character link"
+        )
+    first14 = nationality + number[1:3] + link[:2] + number[8:14] + link[2]
+    return first14 + icao_check_digit(first14)
+
+
+def link_of_old_number(nationality: str, number: str, old: str) -> str:
+    """The three characters a 2023 card stores for `old`; ValueError when `old` is not this holder's."""
+    if len(old) != 15:
+        raise ValueError("an earlier foreigner card number has 15 characters")
+    link = old[5:7] + old[13]
+    if old_foreign_number(nationality, number, link) != old:
+        raise ValueError(f"{old} does not belong to {nationality} card {mask_id(number)}")
+    return link

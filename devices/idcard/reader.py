@@ -12,12 +12,12 @@ import termios
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
 
 import serial
 
+from devices.common.health import Health
 from devices.common.ports import open_port
+from devices.common.worker import Backoff, HealthCallback, Worker
 from devices.idcard import commands as c
 from devices.idcard.card import CardData, PhotoDecoder, PlaceholderPhotoDecoder, parse_text
 from devices.idcard.commands import RawCard
@@ -32,16 +32,6 @@ from devices.idcard.errors import (
 from devices.idcard.frame import Command, FrameParser, Reply
 
 log = logging.getLogger(__name__)
-
-HealthState = Literal["ok", "absent", "error"]
-
-
-@dataclass(frozen=True)
-class Health:
-    """Device health as published on the bus: state and a plain detail sentence."""
-
-    state: HealthState
-    detail: str = ""
 
 
 def _port_gone(err: BaseException) -> PortError:
@@ -250,7 +240,7 @@ class IdCardReader:
         return watcher
 
 
-class IdCardWatcher:
+class IdCardWatcher(Worker):
     """Polls a reader in a thread: `on_card` once per placed card, `on_health` on every health change.
 
     A SAM usually stops finding a card it has read until it leaves the field; others keep finding
@@ -262,64 +252,41 @@ class IdCardWatcher:
         self,
         reader: IdCardReader,
         on_card: Callable[[CardData], None],
-        on_health: Callable[[Health], None] | None = None,
+        on_health: HealthCallback | None = None,
         on_removed: Callable[[], None] | None = None,
         *,
         removal_misses: int = 2,
         max_backoff: float = 5.0,
     ) -> None:
+        super().__init__(
+            f"idcard-watch {reader.port_url}",
+            on_health,
+            health=Health("error", "not started"),
+            label=("读卡器", "ID card watcher"),
+        )
         self.reader = reader
         self.on_card = on_card
-        self.on_health = on_health
         self.on_removed = on_removed
         # Optional: told of each failed read of a present card (card moved, not flat), e.g. to say so on screen.
         self.on_read_error: Callable[[IdCardError], None] | None = None
         self.removal_misses = removal_misses
         self.max_backoff = max_backoff
-        self.health = Health("error", "not started")
         self.cards_reported = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name=f"idcard-watch {reader.port_url}", daemon=True
-        )
-
-    def start(self) -> None:
-        """Start polling."""
-        self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop polling and close the port."""
-        self._stop.set()
-        if self._thread.is_alive() and threading.current_thread() is not self._thread:
-            self._thread.join(timeout)
+        super().stop(timeout)
         self.reader.close()
 
-    @property
-    def running(self) -> bool:
-        """True while the polling thread is alive."""
-        return self._thread.is_alive()
-
-    def _set_health(self, state: HealthState, detail: str = "") -> None:
-        health = Health(state, detail)
-        if health == self.health:
-            return
-        self.health = health
-        log.info("idcard health: %s %s", state, detail)
-        if self.on_health is not None:
-            self._callback(self.on_health, health)
-
-    def _callback(self, fn: Callable[..., None], *args: object) -> None:
-        # An error in the kiosk's callback is the kiosk's bug, never a reader fault.
-        try:
-            fn(*args)
-        except Exception:
-            log.exception("idcard callback %r failed", fn)
+    def _finished(self) -> None:
+        self.reader.close()
 
     def _run(self) -> None:
         present_key: str | None = None
         misses = 0
         failures = 0
-        while not self._stop.is_set():
+        backoff = Backoff(0.4, self.max_backoff)
+        while not self.stopping:
             try:
                 self.reader.open()
                 link = self.reader._link
@@ -332,44 +299,43 @@ class IdCardWatcher:
                         raw = link.read_card()
                         card = parse_text(raw.text, raw.photo, raw.fingerprint)
                 failures = 0
-                self._set_health("ok")
+                backoff.reset()
+                self._set_health(Health("ok"))
                 if card is None:
                     misses += 1
                     if present_key is not None and misses >= self.removal_misses:
                         present_key = None
                         if self.on_removed is not None:
-                            self._callback(self.on_removed)
+                            self._call(self.on_removed)
                 else:
                     misses = 0
                     key = card.fingerprint_key()
                     if key != present_key:
                         present_key = key
                         self.cards_reported += 1
-                        self._callback(self.on_card, card)
+                        self._call(self.on_card, card)
             except PortError as err:
                 self.reader.close()
                 present_key = None
                 failures += 1
-                self._set_health("absent", err.message_zh)
-                delay = min(self.max_backoff, 0.2 * 2 ** min(failures, 10))
-                self._stop.wait(delay)
+                self._set_health(Health("absent", err.message_zh))
+                self._sleep(backoff.next())
                 continue
             except (SamError, FrameError) as err:
                 # The card left mid-read, a damaged frame: the reader itself is fine.
                 log.info("idcard read attempt failed: %s", err.message_en)
                 if self.on_read_error is not None:
-                    self._callback(self.on_read_error, err)
+                    self._call(self.on_read_error, err)
             except IdCardError as err:
                 failures += 1
-                self._set_health("error", err.message_zh)
+                self._set_health(Health("error", err.message_zh))
                 if failures >= 3:  # a reader that stopped answering: start afresh with the port
                     self.reader.close()
             except Exception as err:  # never let the watcher die silently
                 log.exception("idcard watcher: unexpected error")
                 failures += 1
                 self.reader.close()
-                self._set_health("error", f"读卡器内部错误：{err}")
-                self._stop.wait(min(self.max_backoff, 0.2 * 2 ** min(failures, 10)))
+                self._set_health(Health("error", f"读卡器内部错误：{err}"))
+                self._sleep(backoff.next())
                 continue
-            self._stop.wait(self.reader.poll_interval)
-        self.reader.close()
+            self._sleep(self.reader.poll_interval)

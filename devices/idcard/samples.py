@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from devices.idcard.card import CardData, CardType
-from devices.idcard.codes import check_digit
+from devices.idcard.codes import check_digit, icao_check_digit, old_foreign_number
 
 
 def make_id_number(region: str = "110105", birth: str = "19900101", seq: str = "002") -> str:
@@ -54,11 +54,13 @@ def sample_card(kind: CardType = "resident", *, seq: str = "002") -> CardData:
             valid_from="2019-01-01",
             valid_to="2024-01-01",
             pass_number="H12345678",
-            sign_count="01",
+            sign_count=1,
             photo=fake_wlt(number),
         )
     if kind == "foreign_2017":
-        number = f"USA110075120{seq}"
+        # nationality, receiving authority 1100, birth YYMMDD, sequence, ICAO 9303 check digit
+        first14 = f"USA1100751201{seq[-1]}"
+        number = first14 + icao_check_digit(first14)
         return CardData(
             card_type="foreign_2017",
             name="史密斯",
@@ -72,17 +74,20 @@ def sample_card(kind: CardType = "resident", *, seq: str = "002") -> CardData:
             valid_to="2027-06-15",
             photo=fake_wlt(number),
         )
-    number = make_id_number("911101", "19880520", seq)
+    # 9, receiving province 11, country 724 (Spain), birth, sequence, GB 11643 check character
+    number = make_id_number("911724", "19880520", seq)
     return CardData(
         card_type="foreign_2023",
         name="玛丽亚",
         sex="女",
-        sign_count="00",
+        sign_count=1,
+        # 45 characters: the card keeps 1-35 in one field and 36-46 in another
         name_en="GARCIA LOPEZ, MARIA DEL CARMEN ISABEL EXAMPLE",
         nationality="ESP",
         birth="1988-05-20",
         id_number=number,
         valid_from="2023-12-01",
-        valid_to="长期",
+        valid_to="2033-12-01",
+        old_id_number=old_foreign_number("ESP", number, "001"),
         photo=fake_wlt(number),
     )

@@ -14,6 +14,7 @@ import select
 import signal
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -69,6 +70,8 @@ class SamSimulator:
         self.delay = delay
         self.commands_seen: list[str] = []
         self.reads = 0
+        self.replies_sent = 0  # frames written in answer to commands (faulty ones included)
+        self._changed = threading.Condition()
         self._card: CardData | None = None
         self._found = False
         self._selected = False
@@ -111,6 +114,19 @@ class SamSimulator:
     def inject(self, data: bytes) -> None:
         """Write raw bytes to the line now."""
         self._write(data)
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+        """Wait until `predicate()` holds; it is checked after each command and each reply.
+
+        For tests: `sim.wait_for(lambda: sim.commands_seen.count("find") >= 10)` waits for real
+        polls instead of sleeping and hoping they happened.
+        """
+        with self._changed:
+            return self._changed.wait_for(predicate, timeout)
+
+    def _notify(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
 
     # -- life -------------------------------------------------------------------------------
 
@@ -177,6 +193,8 @@ class SamSimulator:
         with self._lock:
             noise, self._noise = self._noise, b""
         self._write(noise + frame)
+        self.replies_sent += 1
+        self._notify()
 
     def _take_fault(self, name: str) -> _Queued | None:
         with self._lock:
@@ -189,6 +207,7 @@ class SamSimulator:
     def _answer(self, command: Command) -> None:
         name = _NAMES.get((command.cmd, command.para), f"{command.cmd:02x}{command.para:02x}")
         self.commands_seen.append(name)
+        self._notify()
         fault = self._take_fault(name)
         reply = self._reply(name) if fault is None or fault.fault in ("remove_mid_read",) else None
         if fault is None:

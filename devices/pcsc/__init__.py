@@ -4,6 +4,7 @@ The kiosk uses `PcscMonitor` (reader and card events in a thread) and `read_card
 tests and the demo use `PrivatePcscd` and `VpcdCard` to run everything on virtual hardware.
 """
 
+from devices.common.health import Health
 from devices.pcsc.errors import (
     CardRemovedError,
     NoCardError,
@@ -14,7 +15,6 @@ from devices.pcsc.errors import (
 )
 from devices.pcsc.reader import (
     CardInfo,
-    Health,
     PcscEvent,
     PcscMonitor,
     list_readers,

@@ -7,8 +7,9 @@ import json
 import sys
 import threading
 
+from devices.common.health import Health
 from devices.pcsc.errors import PcscdNotRunning, PcscError
-from devices.pcsc.reader import CardInfo, Health, PcscEvent, PcscMonitor, read_all
+from devices.pcsc.reader import CardInfo, PcscEvent, PcscMonitor, read_all
 
 EXIT_NO_READER = 1
 EXIT_NO_SERVICE = 2

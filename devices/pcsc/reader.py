@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +15,8 @@ from typing import Any, Literal
 
 from smartcard import scard
 
+from devices.common.health import Health
+from devices.common.worker import Backoff, HealthCallback, Worker
 from devices.pcsc import emv
 from devices.pcsc.errors import (
     CardRemovedError,
@@ -209,7 +210,6 @@ def wait_for_card(reader: str, present: bool = True, timeout: float = 5.0) -> bo
 # -- monitoring -----------------------------------------------------------------------------
 
 EventKind = Literal["reader_added", "reader_removed", "card_inserted", "card_removed"]
-HealthState = Literal["ok", "absent", "error"]
 
 
 @dataclass(frozen=True)
@@ -223,73 +223,41 @@ class PcscEvent:
     error: PcscError | None = None
 
 
-@dataclass(frozen=True)
-class Health:
-    """PC/SC health for the bus: ok (a reader is there), absent (no reader / no pcscd), error."""
-
-    state: HealthState
-    detail: str = ""
-
-
-class PcscMonitor:
+class PcscMonitor(Worker):
     """Watches pcscd in a thread and calls `on_event` for readers and cards coming and going.
 
-    Survives pcscd restarts (health "absent" meanwhile). Callbacks run on the monitor thread;
-    an exception in one is logged and never stops the monitor.
+    Survives pcscd restarts (health "absent" meanwhile: no reader or no pcscd; "ok" when a reader
+    is there). Callbacks run on the monitor thread; an exception in one is logged and never stops
+    the monitor.
     """
 
     def __init__(
         self,
         on_event: Callable[[PcscEvent], None],
-        on_health: Callable[[Health], None] | None = None,
+        on_health: HealthCallback | None = None,
         *,
         read_cards: bool = True,
         poll: float = 0.25,
     ) -> None:
+        super().__init__(
+            "pcsc-monitor",
+            on_health,
+            health=Health("error", "not started"),
+            label=("读卡器监视", "PC/SC monitor"),
+        )
         self.on_event = on_event
-        self.on_health = on_health
         self.read_cards = read_cards
         self.poll = poll
-        self.health = Health("error", "not started")
         self.readers: dict[str, int] = {}  # reader -> last event state
-        self._stop = threading.Event()
         self._ctx: Any = None
-        self._thread = threading.Thread(target=self._run, name="pcsc-monitor", daemon=True)
 
-    def start(self) -> PcscMonitor:
-        """Start watching."""
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop watching."""
-        self._stop.set()
+    def _interrupt(self) -> None:
         ctx = self._ctx
         if ctx is not None:
-            scard.SCardCancel(ctx)
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    @property
-    def running(self) -> bool:
-        """True while the monitor thread is alive."""
-        return self._thread.is_alive()
+            scard.SCardCancel(ctx)  # ends a SCardGetStatusChange that is waiting
 
     def _emit(self, event: PcscEvent) -> None:
-        try:
-            self.on_event(event)
-        except Exception:
-            log.exception("pcsc event callback failed")
-
-    def _set_health(self, state: HealthState, detail: str = "") -> None:
-        h = Health(state, detail)
-        if h != self.health:
-            self.health = h
-            if self.on_health is not None:
-                try:
-                    self.on_health(h)
-                except Exception:
-                    log.exception("pcsc health callback failed")
+        self._call(self.on_event, event)
 
     def _drop_all(self) -> None:
         for reader, state in list(self.readers.items()):
@@ -303,9 +271,12 @@ class PcscMonitor:
             scard.SCardReleaseContext(self._ctx)
             self._ctx = None
 
+    def _finished(self) -> None:
+        self._release()
+
     def _run(self) -> None:
-        backoff = self.poll
-        while not self._stop.is_set():
+        backoff = Backoff(self.poll, 5.0)
+        while not self.stopping:
             try:
                 if self._ctx is None:
                     hr, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
@@ -313,20 +284,17 @@ class PcscMonitor:
                         raise PcscdNotRunning(_hresult_text(hr))
                     self._ctx = ctx
                 self._step()
-                backoff = self.poll
+                backoff.reset()
             except PcscdNotRunning as err:
                 self._release()
                 self._drop_all()
-                self._set_health("absent", err.message_zh)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
+                self._set_health(Health("absent", err.message_zh))
+                self._sleep(backoff.next())
             except Exception as err:
                 log.exception("pcsc monitor error")
                 self._release()
-                self._set_health("error", str(err))
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-        self._release()
+                self._set_health(Health("error", str(err)))
+                self._sleep(backoff.next())
 
     def _step(self) -> None:
         ctx = self._ctx
@@ -341,10 +309,10 @@ class PcscMonitor:
                 self.readers[reader] = scard.SCARD_STATE_UNAWARE
                 self._emit(PcscEvent("reader_added", reader))
         if current:
-            self._set_health("ok", f"{len(current)} reader(s)")
+            self._set_health(Health("ok", f"{len(current)} reader(s)"))
         else:
-            self._set_health("absent", NoReaderError().message_zh)
-            self._stop.wait(self.poll)
+            self._set_health(Health("absent", NoReaderError().message_zh))
+            self._sleep(self.poll)
             return
         states = [(r, self.readers[r]) for r in current]
         hr, changed = scard.SCardGetStatusChange(ctx, int(self.poll * 1000), states)

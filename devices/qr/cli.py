@@ -8,8 +8,8 @@ import sys
 import threading
 import time
 
+from devices.common.health import Health
 from devices.qr.decode import QrCode, decode_image_file
-from devices.qr.health import Health
 from devices.qr.watcher import QrWatcher
 
 

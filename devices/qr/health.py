@@ -1,20 +1,5 @@
-"""Device health as the hall bus reports it: a state word plus a sentence for people."""
+"""Device health for cameras and scan engines (the one `Health` of `devices.common.health`)."""
 
-from __future__ import annotations
+from devices.common.health import Health, HealthState
 
-from dataclasses import dataclass
-from typing import Literal
-
-HealthState = Literal["ok", "absent", "error"]
-
-
-@dataclass(frozen=True, slots=True)
-class Health:
-    """State of a camera or scan engine: `ok`, `absent` or `error`, with a human `detail`."""
-
-    state: HealthState
-    detail: str = ""
-
-    def as_dict(self) -> dict[str, str]:
-        """The `node/{node}/devices` entry for this device."""
-        return {"state": self.state, "detail": self.detail}
+__all__ = ["Health", "HealthState"]

@@ -6,20 +6,17 @@ owner should hand them over to the GUI thread (e.g. by emitting a signal).
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from devices.common.health import Health, HealthState
+from devices.common.worker import Backoff, HealthCallback, Worker
 from devices.qr.decode import QrCode, QrDecoder
-from devices.qr.health import Health, HealthState
 from devices.qr.source import FrameSource, SourceEnded, SourceUnavailable, open_source
 
-log = logging.getLogger(__name__)
-
 CodeCallback = Callable[[QrCode], None]
-HealthCallback = Callable[[Health], None]
 Opener = Callable[[str | int], FrameSource]
 
 
@@ -34,7 +31,7 @@ class WatcherStats:
     reconnects: int = 0
 
 
-class QrWatcher:
+class QrWatcher(Worker):
     """Read frames from `source`, decode at most `max_fps` of them, report each code once.
 
     - `on_code(code)`: a code newly in view; the same text is reported again only after it has
@@ -59,9 +56,14 @@ class QrWatcher:
         reconnect_max_s: float = 10.0,
         opener: Opener | None = None,
     ) -> None:
+        super().__init__(
+            f"qr-watcher {source}",
+            on_health,
+            health=Health("absent", "not started / 未启动"),
+            label=("二维码识别", "QR watcher"),
+        )
         self.source = source
         self.on_code = on_code
-        self.on_health = on_health
         self.max_fps = max_fps
         self.hold_off_s = hold_off_s
         self.deep_interval_s = deep_interval_s
@@ -70,88 +72,42 @@ class QrWatcher:
         self.reconnect_max_s = reconnect_max_s
         self._opener: Opener = opener or open_source
         self._decoder = QrDecoder()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._health = Health("absent", "not started / 未启动")
         self._last_seen: dict[str, float] = {}
         self.stats = WatcherStats()
         self.ended = threading.Event()
-
-    @property
-    def health(self) -> Health:
-        """The latest health."""
-        return self._health
-
-    def start(self) -> None:
-        """Start the background thread."""
-        if self._thread is not None:
-            raise RuntimeError("QrWatcher already started")
-        self._thread = threading.Thread(target=self._run, name="qr-watcher", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Ask the thread to finish and wait for it (a camera blocked in a read may take a while)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until a finite source (file, folder) has been read to its end."""
         return self.ended.wait(timeout)
 
-    def __enter__(self) -> QrWatcher:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     # -- the loop -------------------------------------------------------------------------------
 
-    def _set_health(self, health: Health) -> None:
-        if health == self._health:
-            return
-        self._health = health
-        log.info("camera %s: %s %s", self.source, health.state, health.detail)
-        if self.on_health is not None:
-            try:
-                self.on_health(health)
-            except Exception:
-                log.exception("on_health callback failed")
+    def _finished(self) -> None:
+        self.ended.set()
 
     def _run(self) -> None:
-        backoff = self.reconnect_min_s
+        backoff = Backoff(self.reconnect_min_s, self.reconnect_max_s)
         ever_opened = False
-        try:
-            while not self._stop.is_set():
-                try:
-                    source = self._opener(self.source)
-                except SourceUnavailable as err:
-                    state: HealthState = "error" if ever_opened else "absent"
-                    self._set_health(Health(state, str(err)))
-                    self._stop.wait(backoff)
-                    backoff = min(backoff * 2, self.reconnect_max_s)
-                    continue
-                if ever_opened:
-                    self.stats.reconnects += 1
-                ever_opened = True
-                try:
-                    had_frames = self._watch(source)
-                except SourceEnded:
-                    return
-                finally:
-                    source.close()
-                if had_frames:
-                    backoff = self.reconnect_min_s
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, self.reconnect_max_s)
-        except Exception as err:  # a bug, not a device fault: say so rather than die silently
-            log.exception("QR watcher crashed")
-            self._set_health(
-                Health("error", f"二维码识别线程出错：{err} / QR watcher failed: {err}")
-            )
-        finally:
-            self.ended.set()
+        while not self.stopping:
+            try:
+                source = self._opener(self.source)
+            except SourceUnavailable as err:
+                state: HealthState = "error" if ever_opened else "absent"
+                self._set_health(Health(state, str(err)))
+                self._sleep(backoff.next())
+                continue
+            if ever_opened:
+                self.stats.reconnects += 1
+            ever_opened = True
+            try:
+                had_frames = self._watch(source)
+            except SourceEnded:
+                return
+            finally:
+                source.close()
+            if had_frames:
+                backoff.reset()
+            self._sleep(backoff.next())
 
     def _watch(self, source: FrameSource) -> bool:
         """Read until stopped or the source stalls; True when any frame arrived."""
@@ -160,7 +116,7 @@ class QrWatcher:
         next_decode: float | None = None
         next_deep = 0.0
         period = 1.0 / self.max_fps if self.max_fps > 0 else 0.0
-        while not self._stop.is_set():
+        while not self.stopping:
             ok = source.grab()
             now = time.monotonic()
             if not ok:
@@ -172,7 +128,7 @@ class QrWatcher:
                         detail = f"摄像头 {source.description} 已打开但没有画面，请检查摄像头。 / Camera {source.description} opened but gives no frames; check the camera."
                     self._set_health(Health("error", detail))
                     return bool(last_frame)
-                self._stop.wait(0.02)
+                self._sleep(0.02)
                 continue
             self.stats.frames_grabbed += 1
             last_frame = now
@@ -201,10 +157,7 @@ class QrWatcher:
             if last is not None and now - last < self.hold_off_s:
                 continue
             self.stats.codes_reported += 1
-            try:
-                self.on_code(code)
-            except Exception:
-                log.exception("on_code callback failed")
+            self._call(self.on_code, code)
         if len(self._last_seen) > 64:
             horizon = now - self.hold_off_s
             self._last_seen = {t: s for t, s in self._last_seen.items() if s >= horizon}

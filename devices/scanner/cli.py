@@ -8,8 +8,8 @@ import sys
 import threading
 import time
 
+from devices.common.health import Health
 from devices.qr.decode import QrCode
-from devices.qr.health import Health
 from devices.scanner.reader import DEFAULT_BAUD, ScannerReader
 
 

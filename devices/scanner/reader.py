@@ -7,125 +7,96 @@ callback is logged and never stops the reader.
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections.abc import Callable
 
 import serial
 
+from devices.common.health import Health
 from devices.common.ports import open_port
+from devices.common.worker import Backoff, HealthCallback, Worker
 from devices.qr.decode import QrCode
-from devices.qr.health import Health, HealthState
 from devices.qr.text import payload_text
 from devices.scanner.framing import ScanFramer
-
-log = logging.getLogger(__name__)
 
 DEFAULT_BAUD = 9600
 
 
-class ScannerReader:
+class ScannerReader(Worker):
     """Read payloads from a scan engine at `url` (device path or pyserial URL), 9600 8N1 by default."""
 
     def __init__(
         self,
         url: str,
         on_code: Callable[[QrCode], None],
-        on_health: Callable[[Health], None] | None = None,
+        on_health: HealthCallback | None = None,
         *,
         baudrate: int = DEFAULT_BAUD,
         hold_off_s: float = 0.0,
         reconnect_min_s: float = 0.5,
         reconnect_max_s: float = 10.0,
     ) -> None:
+        super().__init__(
+            f"scanner-reader {url}",
+            on_health,
+            health=Health("absent", "not started / 未启动"),
+            label=("扫码模组读取", "Scanner reader"),
+        )
         self.url = url
         self.on_code = on_code
-        self.on_health = on_health
         self.baudrate = baudrate
         self.hold_off_s = hold_off_s
         self.reconnect_min_s = reconnect_min_s
         self.reconnect_max_s = reconnect_max_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._health = Health("absent", "not started / 未启动")
         self._last: tuple[str, float] | None = None
         self.codes_read = 0
 
-    @property
-    def health(self) -> Health:
-        """The latest health."""
-        return self._health
-
-    def start(self) -> None:
-        """Start the reader thread."""
-        if self._thread is not None:
-            raise RuntimeError("ScannerReader already started")
-        self._thread = threading.Thread(target=self._run, name="scanner-reader", daemon=True)
-        self._thread.start()
-
     def stop(self, timeout: float = 3.0) -> None:
         """Stop the thread (within one read timeout) and close the port."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def __enter__(self) -> ScannerReader:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _set_health(self, state: HealthState, detail: str) -> None:
-        health = Health(state, detail)
-        if health == self._health:
-            return
-        self._health = health
-        log.info("scanner %s: %s %s", self.url, state, detail)
-        if self.on_health is not None:
-            try:
-                self.on_health(health)
-            except Exception:
-                log.exception("on_health callback failed")
+        super().stop(timeout)
 
     def _run(self) -> None:
-        backoff = self.reconnect_min_s
+        backoff = Backoff(self.reconnect_min_s, self.reconnect_max_s)
         ever_opened = False
-        while not self._stop.is_set():
+        while not self.stopping:
             try:
                 port = open_port(self.url, baudrate=self.baudrate, timeout=0.2)
             except OSError as err:
                 if ever_opened:
                     self._set_health(
-                        "error",
-                        f"扫码模组 {self.url} 已断开，正在重新连接。 / Scanner {self.url} lost; reconnecting. ({err})",
+                        Health(
+                            "error",
+                            f"扫码模组 {self.url} 已断开，正在重新连接。 / Scanner {self.url} lost; reconnecting. ({err})",
+                        )
                     )
                 else:
                     self._set_health(
-                        "absent",
-                        f"无法打开扫码模组串口 {self.url}，请检查连接。 / Cannot open scanner port {self.url}; check the cable. ({err})",
+                        Health(
+                            "absent",
+                            f"无法打开扫码模组串口 {self.url}，请检查连接。 / Cannot open scanner port {self.url}; check the cable. ({err})",
+                        )
                     )
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, self.reconnect_max_s)
+                self._sleep(backoff.next())
                 continue
             ever_opened = True
-            backoff = self.reconnect_min_s
-            self._set_health("ok", self.url)
+            backoff.reset()
+            self._set_health(Health("ok", self.url))
             try:
                 self._read(port)
             except (serial.SerialException, OSError) as err:
                 self._set_health(
-                    "error",
-                    f"扫码模组 {self.url} 读取失败，正在重新连接。 / Reading scanner {self.url} failed; reconnecting. ({err})",
+                    Health(
+                        "error",
+                        f"扫码模组 {self.url} 读取失败，正在重新连接。 / Reading scanner {self.url} failed; reconnecting. ({err})",
+                    )
                 )
-                self._stop.wait(backoff)
+                self._sleep(backoff.next())
             finally:
                 port.close()
 
     def _read(self, port: serial.SerialBase) -> None:
         framer = ScanFramer()
-        while not self._stop.is_set():
+        while not self.stopping:
             data = port.read(port.in_waiting or 1)
             if not data:
                 continue
@@ -145,7 +116,4 @@ class ScannerReader:
             return
         self._last = (text, now)
         self.codes_read += 1
-        try:
-            self.on_code(QrCode(text, payload, "QR_CODE", "scanner", "serial"))
-        except Exception:
-            log.exception("on_code callback failed")
+        self._call(self.on_code, QrCode(text, payload, "QR_CODE", "scanner", "serial"))

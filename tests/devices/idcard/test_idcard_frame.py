@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-import time
 
 import pytest
 from hypothesis import given
@@ -110,13 +109,12 @@ def test_one_megabyte_of_random_bytes_then_a_good_frame() -> None:
     rng = random.Random(1234)
     garbage = rng.randbytes(1 << 20)
     parser = FrameParser()
-    start = time.perf_counter()
     for i in range(0, len(garbage), 4096):
         for event in parser.feed(garbage[i : i + 4096]):
             assert isinstance(event, (bytes, FrameError))
+        assert parser.pending <= 7 + parser.max_len  # bounded: never the whole megabyte
     parser.expire()  # whatever partial frame the garbage left is abandoned
     assert parser.feed(build_frame(b"\x00\x00\x90hello"))[-1:] == [b"\x00\x00\x90hello"]
-    assert time.perf_counter() - start < 10
 
 
 def test_fuzz_parser_with_100k_inputs() -> None:
@@ -126,7 +124,6 @@ def test_fuzz_parser_with_100k_inputs() -> None:
         build_frame(bytes([0, 0, 0x90]) + rng.randbytes(rng.randrange(0, 40))) for _ in range(50)
     ]
     parser = FrameParser(max_len=512)
-    start = time.perf_counter()
     for n in range(100_000):
         kind = n % 4
         if kind == 0:
@@ -151,7 +148,6 @@ def test_fuzz_parser_with_100k_inputs() -> None:
         assert parser.pending <= 7 + 512
     parser.reset()
     assert parser.feed(seeds[0]) == [parse_frame(seeds[0])]
-    assert time.perf_counter() - start < 20
 
 
 @pytest.mark.parametrize(

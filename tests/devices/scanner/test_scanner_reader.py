@@ -8,12 +8,11 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from devices.common.health import Health
 from devices.qr.decode import QrCode
-from devices.qr.health import Health
 from devices.scanner.reader import ScannerReader
 from devices.scanner.sim import ScannerSimulator
 
@@ -103,41 +102,37 @@ def test_hold_off_drops_a_repeated_scan(tmp_path: Path) -> None:
         ScannerReader(str(link), rec.on_code, rec.on_health, hold_off_s=5.0),
     ):
         assert rec.wait_for(lambda: rec.health == ["ok"])
-        for text in ["A", "A", "B"]:
+        for text in ["A", "A", "B", "C"]:
             sim.scan(text)
-        assert rec.wait_for(lambda: len(rec.codes) == 2)
-        time.sleep(0.2)
-    assert [c.text for c in rec.codes] == ["A", "B"]
+        # C is the marker: it arrives after the repeated A was read, so that A was dropped.
+        assert rec.wait_for(lambda: [c.text for c in rec.codes][-1:] == ["C"])
+    assert [c.text for c in rec.codes] == ["A", "B", "C"]
+
+
+def _until_line(stream: IO[str] | None, text: str) -> None:
+    assert stream is not None
+    for line in stream:
+        if text in line:
+            return
+    raise AssertionError(f"the process ended without a line containing {text!r}")
 
 
 def test_cli_watch_against_the_simulator_process(tmp_path: Path) -> None:
     link = tmp_path / "scanner"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"}
     sim = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "devices",
-            "sim",
-            "scanner",
-            "--link",
-            str(link),
-            "--no-stdin",
-            "--interval",
-            "1.0",
-            "--scan",
-            "A012",
-            "--scan",
-            "请到3号窗口",
-        ],
+        [sys.executable, "-m", "devices", "sim", "scanner", "--link", str(link)],
         cwd=REPO,
-        stderr=subprocess.DEVNULL,
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
+        encoding="utf-8",
+        env=env,
     )
+    watch: subprocess.Popen[str] | None = None
     try:
-        deadline = time.monotonic() + 10
-        while not link.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        result = subprocess.run(
+        _until_line(sim.stderr, "linked at")
+        watch = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -153,16 +148,23 @@ def test_cli_watch_against_the_simulator_process(tmp_path: Path) -> None:
                 "15",
             ],
             cwd=REPO,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=30,
+            encoding="utf-8",
+            env=env,
         )
+        _until_line(watch.stderr, "scanner: ok")  # the port is open: nothing scanned now is lost
+        assert sim.stdin is not None
+        sim.stdin.write("A012\n请到3号窗口\n")
+        sim.stdin.flush()
+        out, _ = watch.communicate(timeout=30)
     finally:
-        os.kill(sim.pid, signal.SIGTERM)
+        if watch is not None and watch.poll() is None:
+            watch.kill()
+            watch.wait(5)
+        sim.send_signal(signal.SIGTERM)
         sim.wait(5)
-    assert result.returncode == 0, result.stderr
-    assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == [
-        "A012",
-        "请到3号窗口",
-    ]
+    assert watch is not None and watch.returncode == 0
+    assert [json.loads(line)["text"] for line in out.splitlines()] == ["A012", "请到3号窗口"]
     assert not link.exists()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -74,19 +73,29 @@ def test_call_wav_is_chime_then_the_call_twice(tmp_path: Path) -> None:
 
 
 def test_queue_plays_in_order_and_never_overlaps() -> None:
-    spans: list[tuple[str, float, float]] = []
-    busy = threading.Lock()
+    log: list[str] = []
+    changed = threading.Condition()
+    gates = [threading.Event() for _ in range(3)]
 
-    class TimingPlayer:
+    class GatedPlayer:
+        """Plays until the test opens its gate, so the test decides when a sound ends."""
+
         def play(self, wav: bytes) -> None:
-            assert busy.acquire(blocking=False), "two sounds at once"
-            start = time.monotonic()
-            time.sleep(wav_seconds(wav))
-            spans.append((str(len(spans)), start, time.monotonic()))
-            busy.release()
+            with changed:
+                i = sum(entry.startswith("start") for entry in log)
+                log.append(f"start {i}")
+                changed.notify_all()
+            gates[i].wait(10)
+            with changed:
+                log.append(f"end {i}")
+                changed.notify_all()
+
+    def started(i: int) -> bool:
+        with changed:
+            return changed.wait_for(lambda: f"start {i}" in log, 10)
 
     order: list[str] = []
-    q = PlayQueue(TimingPlayer(), on_played=order.append)
+    q = PlayQueue(GatedPlayer(), on_played=order.append)
     clips = [wav_bytes(np.zeros(int(RATE * s), np.int16)) for s in (0.15, 0.05, 0.1)]
     threads = [
         threading.Thread(target=q.put, args=(f"call {i}", wav)) for i, wav in enumerate(clips)
@@ -94,11 +103,14 @@ def test_queue_plays_in_order_and_never_overlaps() -> None:
     for t in threads:
         t.start()
         t.join()
-    assert q.wait_idle(5)
+    for i in range(3):
+        assert started(i)
+        gates[i].set()  # only now may the next sound start
+    assert q.wait_idle(10)
     q.close()
     assert order == ["call 0", "call 1", "call 2"]
-    for (_, _, end), (_, start, _) in zip(spans, spans[1:], strict=False):
-        assert start >= end
+    # Had two sounds overlapped, a start would sit before the previous end.
+    assert log == ["start 0", "end 0", "start 1", "end 1", "start 2", "end 2"]
 
 
 def test_announcer_queues_calls_from_the_shipped_clips() -> None:
