@@ -14,7 +14,7 @@ from hallbus import schemas
 from hallbus.cli import Context
 from hallbus.controller.clock import business_day, system_clock
 from hallbus.controller.module import Tx
-from hallbus.controller.queue import QueueModule, ticket_key
+from hallbus.controller.windows import QueueModule, ticket_key
 from hallbus.controller.store import StoreError, open_readonly
 from hallbus.topics import Topics
 

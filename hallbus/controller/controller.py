@@ -34,7 +34,7 @@ from hallbus.controller.module import (
     Tx,
     TxHandler,
 )
-from hallbus.controller.queue import QueueModule
+from hallbus.controller.windows import QueueModule
 from hallbus.controller.store import Store
 from hallbus.rpc import Request, RpcFault, error_reply, internal_fault, ok_reply, unknown_method
 from hallbus.topics import Topics

@@ -11,7 +11,7 @@ from hallbus.controller import store as store_mod
 from hallbus.controller.app import build_controller
 from hallbus.controller.clock import ManualClock
 from hallbus.controller.controller import REPLY_KEEP_S, Controller
-from hallbus.controller.queue import QUEUE_MIGRATIONS, QueueModule, new_ticket_id, ticket_key
+from hallbus.controller.windows import QUEUE_MIGRATIONS, QueueModule, new_ticket_id, ticket_key
 from hallbus.controller.store import PRUNE_BATCH, Store
 from hallbus.rpc import RpcFault
 from tests.hallbus.controller.helpers import T0, call, issue, login, window_call
