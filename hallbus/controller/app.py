@@ -17,10 +17,10 @@ from hallbus import schemas
 from hallbus.brokerurl import BrokerAddress
 from hallbus.client import BusClient
 from hallbus.config import HallConfig
-from hallbus.controller.clock import system_clock
+from hallbus.controller.clock import Clock, system_clock
 from hallbus.controller.controller import Controller, Publisher
-from hallbus.controller.module import Clock, ModuleContext, ModuleFactory
-from hallbus.controller.windows import QueueModule
+from hallbus.controller.module import ModuleContext, ModuleFactory
+from hallbus.controller.queue import QueueModule
 from hallbus.controller.sdnotify import SdNotifier
 from hallbus.controller.store import Store, db_path
 from hallbus.nodeauth import NodeGuard, load_node_keys

@@ -12,10 +12,11 @@ import msgspec
 
 from hallbus import schemas
 from hallbus.cli import Context
-from hallbus.controller.clock import business_day, system_clock
+from hallbus.controller.clock import HallTime, system_clock
 from hallbus.controller.module import Tx
-from hallbus.controller.windows import QueueModule, ticket_key
+from hallbus.controller.queue import QueueModule
 from hallbus.controller.store import StoreError, open_readonly
+from hallbus.controller.ticket_ids import ticket_key
 from hallbus.topics import Topics
 
 STATUS_ZH = {
@@ -47,7 +48,7 @@ def _open(ctx: Context) -> sqlite3.Connection | None:
 
 def _day(ctx: Context, text: str | None) -> str | None:
     if text is None:
-        return business_day(system_clock(ctx.config.hall.timezone)(), ctx.config.hall.rollover).isoformat()
+        return HallTime.of(ctx.config).today(system_clock(ctx.config.hall.timezone)).isoformat()
     try:
         return dt.date.fromisoformat(text).isoformat()
     except ValueError:

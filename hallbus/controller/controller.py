@@ -25,16 +25,16 @@ import msgspec
 
 from hallbus import schemas
 from hallbus.config import HallConfig
+from hallbus.controller.clock import Clock
 from hallbus.controller.module import (
     ALL,
-    Clock,
     ControllerModule,
     Outgoing,
     QueueEvent,
     Tx,
     TxHandler,
 )
-from hallbus.controller.windows import QueueModule
+from hallbus.controller.queue import QueueModule
 from hallbus.controller.store import Store
 from hallbus.rpc import Request, RpcFault, error_reply, internal_fault, ok_reply, unknown_method
 from hallbus.topics import Topics

@@ -41,11 +41,9 @@ from typing import Any, Literal, Protocol
 
 from hallbus import schemas
 from hallbus.config import HallConfig
+from hallbus.controller.clock import Clock, HallTime
 from hallbus.rpc import Request
 from hallbus.topics import Topics
-
-Clock = Callable[[], dt.datetime]
-"""Now, aware, in the hall's time zone (injectable for tests)."""
 
 ALL = "*"
 """The refresh key meaning "publish all your retained state" (start-up, after a reconnect)."""
@@ -97,7 +95,7 @@ class Tx:
         self.config = config
         self.topics = topics
         self.hall_key = hall_key
-        self.now = now
+        self.now = HallTime.of(config).local(now)  # whatever zone the clock speaks
         self.request = request
         self.out = Outgoing()
         self._event_sink = event_sink
@@ -106,6 +104,11 @@ class Tx:
     def now_ts(self) -> float:
         """`now` as a POSIX timestamp."""
         return self.now.timestamp()
+
+    @functools.cached_property
+    def today(self) -> str:
+        """The hall day of `now` as YYYY-MM-DD."""
+        return HallTime.of(self.config).business_day(self.now).isoformat()
 
     @functools.cached_property
     def now_iso(self) -> str:
@@ -204,7 +207,7 @@ class QueueApi(Protocol):
         ...
 
     def business_day(self, when: dt.datetime) -> dt.date:
-        """The hall day a moment belongs to (before the roll-over hour it is still yesterday)."""
+        """The hall day an aware moment belongs to (before the roll-over hour it is still yesterday)."""
         ...
 
 

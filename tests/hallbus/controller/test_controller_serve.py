@@ -21,7 +21,7 @@ import pytest
 from hallbus.brokerurl import parse_broker_url
 from hallbus.client import BusClient
 from hallbus.config import load_config
-from hallbus.controller.clock import business_day, system_clock
+from hallbus.controller.clock import HallTime, system_clock
 from hallbus.localbroker import LocalBroker
 from hallbus.rpc import RpcClient, RpcFault
 from tests.hallbus.controller.helpers import HALL
@@ -106,7 +106,7 @@ def admin(config: Path, data: Path, *args: str) -> str:
 
 def today(config: Path) -> str:
     cfg = load_config(config)
-    return business_day(system_clock(cfg.hall.timezone)(), cfg.hall.rollover).isoformat()
+    return HallTime.of(cfg).today(system_clock(cfg.hall.timezone)).isoformat()
 
 
 @pytest.fixture

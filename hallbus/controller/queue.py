@@ -1,0 +1,167 @@
+"""The queue engine (排队叫号) as a controller module: its parts wired together, and its day.
+
+The parts, one job each:
+- `queue_schema`: the tables, their migrations, typed rows and shared reads;
+- `ticket_ids`: what a ticket id is made of;
+- `queue_layout`: the hall config's services, windows and staff, checked at start;
+- `issuing`: the rules a new ticket passes (hours, caps, slots, real name);
+- `windows`: the window state machine (the counter actions);
+- `queue_views`: tickets with their place in line, retained state, figures, alerts;
+- `queue_rpc`: the `ticket.*` and `window.*` RPC methods over all of these.
+
+Here: the hall day (numbering restarts at the roll-over time, open tickets expire, the
+day's figures are archived) and the hooks every controller module has. All state is in
+SQLite, so a failed request rolls back cleanly and a restart loses nothing answered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
+from typing import Any
+
+from hallbus import schemas
+from hallbus.config import HallConfig
+from hallbus.controller.clock import HallTime
+from hallbus.controller.issuing import Issuer
+from hallbus.controller.module import ALL, ControllerModule, Tx, TxHandler
+from hallbus.controller.queue_layout import QueueLayout
+from hallbus.controller.queue_rpc import QueueRpc
+from hallbus.controller.queue_schema import QUEUE_MIGRATIONS
+from hallbus.controller.queue_views import QueueViews
+from hallbus.controller.windows import Windows
+from hallbus.rpc import Request
+
+log = logging.getLogger(__name__)
+
+
+class QueueModule(ControllerModule):
+    """Tickets, windows and calls: the queue engine and its RPC handlers."""
+
+    name = "queue"
+    migrations = QUEUE_MIGRATIONS
+
+    def __init__(self, config: HallConfig) -> None:
+        self.config = config
+        self.hall_time = HallTime.of(config)
+        self.layout = QueueLayout(config)
+        self.services = self.layout.services
+        self.views = QueueViews(self.layout)
+        self.issuer = Issuer(self.views)
+        self.windows = Windows(self.views)
+        self.rpc = QueueRpc(self.issuer, self.windows, self.views)
+        self._stored_day: str | None = None  # queue_meta's day as last read (None: read it again)
+
+    # --- the day -------------------------------------------------------------------------
+
+    def business_day(self, when: dt.datetime) -> dt.date:
+        """The hall day an aware moment belongs to (before the roll-over hour it is still yesterday)."""
+        return self.hall_time.business_day(when)
+
+    def today(self, tx: Tx) -> str:
+        """Today's hall day as YYYY-MM-DD."""
+        return tx.today
+
+    def prepare(self, tx: Tx) -> None:
+        """Make sure every configured window has a row (new windows appear as closed)."""
+        for wid in self.layout.windows:
+            tx.execute(
+                "INSERT OR IGNORE INTO windows(id, status, since) VALUES (?, 'closed', ?)", (wid, tx.now_iso)
+            )
+
+    def ensure_day(self, tx: Tx, figures: Callable[[Tx, str], dict[str, Any]]) -> bool:
+        """Roll over to a new hall day if the clock passed the roll-over hour; True when it did."""
+        today = tx.today
+        if self._stored_day is not None and self._stored_day >= today:
+            return False  # the common case, without a query (this process is the only writer)
+        row = tx.execute("SELECT value FROM queue_meta WHERE key = 'day'").fetchone()
+        if row is None:
+            tx.execute("INSERT INTO queue_meta(key, value) VALUES ('day', ?)", (today,))
+            return False
+        old = str(row[0])
+        if old >= today:
+            self._stored_day = old
+            return False
+        self._stored_day = None  # known again once this transaction has committed and read it back
+        self.rollover(tx, old, today, figures(tx, old))
+        return True
+
+    def rollover(self, tx: Tx, old: str, new: str, figures: dict[str, Any]) -> None:
+        """Close day `old`: open tickets expire, windows close, the figures are archived."""
+        expired = tx.execute(
+            "UPDATE tickets SET status = 'expired', ended_ts = ? WHERE status IN ('waiting', 'called', 'held')",
+            (tx.now_ts,),
+        ).rowcount
+        tx.execute(
+            "UPDATE windows SET status = 'closed', staff = NULL, ticket_id = NULL, pause_reason = NULL, "
+            "rating_request = NULL, rating_expires_ts = NULL, rule_state = '{}', since = ?",
+            (tx.now_iso,),
+        )
+        tx.execute("DELETE FROM queue_alerts")
+        figures = dict(figures, expired=expired, date=old)
+        tx.execute(
+            "INSERT OR REPLACE INTO days(day, closed_at, tickets_issued, served, no_show, expired, "
+            "avg_wait_s, avg_service_s, figures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                old, tx.now_iso, figures.get("tickets_issued", 0), figures.get("served", 0),
+                figures.get("no_show", 0), expired, figures.get("avg_wait_s", 0.0),
+                figures.get("avg_service_s", 0.0), schemas.encode(figures).decode(),
+            ),
+        )
+        tx.execute("UPDATE queue_meta SET value = ? WHERE key = 'day'", (new,))
+        tx.mark(ALL)
+        log.info("day %s closed: %d open tickets expired; now %s", old, expired, new)
+
+    # --- the module's hooks --------------------------------------------------------------
+
+    def handlers(self) -> Mapping[str, TxHandler]:
+        """The queue's RPC methods."""
+        return self.rpc.handlers()
+
+    def preparers(self) -> Mapping[str, Callable[[Request], None]]:
+        """A password login's hash is checked on a worker thread, not in the writer's transaction."""
+        return self.rpc.preparers()
+
+    def tick(self, tx: Tx) -> None:
+        """Expire rating requests and raise queue alerts once per threshold crossing."""
+        self.windows.expire_rating_requests(tx)
+        self.views.check_alerts(tx)
+
+    def refresh(self, tx: Tx, keys: AbstractSet[str]) -> None:
+        """Publish the retained state of marked windows, the queue and the recent calls."""
+        self.views.refresh(tx, keys)
+
+    def contribute_stats(self, tx: Tx, stats: dict[str, Any]) -> None:
+        """Queue figures of the day in `stats["date"]`."""
+        self.views.contribute_stats(tx, stats)
+
+    # --- what other modules use (hallbus.controller.module.QueueApi) ---------------------
+
+    def issue(
+        self,
+        tx: Tx,
+        *,
+        service: str,
+        channel: schemas.Channel = "onsite",
+        id_card: schemas.IdCardRef | None = None,
+        node: str | None = None,
+        case_no: str | None = None,
+    ) -> schemas.Ticket:
+        """Issue a ticket with every rule applied (hours, caps, real-name); raises RpcFault."""
+        return self.issuer.issue(tx, service=service, channel=channel, id_card=id_card, node=node, case_no=case_no)
+
+    def find_ticket(
+        self, tx: Tx, *, number: str | None = None, ticket_id: str | None = None
+    ) -> schemas.Ticket | None:
+        """A ticket of today by number, or any day by id, with its position."""
+        return self.views.find_ticket(tx, number=number, ticket_id=ticket_id)
+
+    def window_state(self, tx: Tx, window: str) -> schemas.WindowState:
+        """The current state of a window (raises RpcFault `unknown_window`)."""
+        return self.views.window_state(tx, window)
+
+    def clear_rating_request(self, tx: Tx, window: str, *, request_id: str | None = None) -> bool:
+        """Close the window's open rating request (only the given one, when `request_id` is set)."""
+        return self.windows.clear_rating_request(tx, window, request_id=request_id)
