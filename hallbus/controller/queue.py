@@ -52,6 +52,11 @@ class QueueModule(ControllerModule):
         self.issuer = Issuer(self.views)
         self.windows = Windows(self.views)
         self.rpc = QueueRpc(self.issuer, self.windows, self.views)
+        # What other modules use (hallbus.controller.module.QueueApi), straight from its part.
+        self.issue = self.issuer.issue
+        self.find_ticket = self.views.find_ticket
+        self.window_state = self.views.window_state
+        self.clear_rating_request = self.windows.clear_rating_request
         self._stored_day: str | None = None  # queue_meta's day as last read (None: read it again)
 
     # --- the day -------------------------------------------------------------------------
@@ -136,32 +141,3 @@ class QueueModule(ControllerModule):
     def contribute_stats(self, tx: Tx, stats: dict[str, Any]) -> None:
         """Queue figures of the day in `stats["date"]`."""
         self.views.contribute_stats(tx, stats)
-
-    # --- what other modules use (hallbus.controller.module.QueueApi) ---------------------
-
-    def issue(
-        self,
-        tx: Tx,
-        *,
-        service: str,
-        channel: schemas.Channel = "onsite",
-        id_card: schemas.IdCardRef | None = None,
-        node: str | None = None,
-        case_no: str | None = None,
-    ) -> schemas.Ticket:
-        """Issue a ticket with every rule applied (hours, caps, real-name); raises RpcFault."""
-        return self.issuer.issue(tx, service=service, channel=channel, id_card=id_card, node=node, case_no=case_no)
-
-    def find_ticket(
-        self, tx: Tx, *, number: str | None = None, ticket_id: str | None = None
-    ) -> schemas.Ticket | None:
-        """A ticket of today by number, or any day by id, with its position."""
-        return self.views.find_ticket(tx, number=number, ticket_id=ticket_id)
-
-    def window_state(self, tx: Tx, window: str) -> schemas.WindowState:
-        """The current state of a window (raises RpcFault `unknown_window`)."""
-        return self.views.window_state(tx, window)
-
-    def clear_rating_request(self, tx: Tx, window: str, *, request_id: str | None = None) -> bool:
-        """Close the window's open rating request (only the given one, when `request_id` is set)."""
-        return self.windows.clear_rating_request(tx, window, request_id=request_id)

@@ -1,4 +1,11 @@
-"""The controller's one SQLite database (`hall.db`): WAL, durable commits, per-module migrations.
+"""The hall's one SQLite database (`hall.db`): WAL, durable commits, one migration runner for every module.
+
+Each module (core here, the queue, the records' cases, appointments and ratings) brings
+its migrations as a list of SQL scripts; `Store.migrate` applies the ones not applied yet,
+each once, in order, in its own transaction, and tracks them in `schema_versions`. The
+controller and the command line (`hallbus cases import`, `hallbus ratings move`) open
+the database the same way (`hallbus.controller.app.open_store`), so whichever comes
+first makes the tables and neither runs a script twice.
 
 One connection writes, under `Store.lock`; readers (the state publisher, the admin CLI)
 use their own connections, which WAL lets run beside the writer.
@@ -64,7 +71,7 @@ def _pragmas(conn: sqlite3.Connection) -> None:
 class Store:
     """The writer's connection (WAL, synchronous=FULL) and the migrations of every module."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, busy_timeout_s: float = 5.0) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.lock = threading.RLock()
@@ -81,7 +88,10 @@ class Store:
         # copy of the WAL into the database); `checkpoint()` does it beside the writer.
         self.conn.execute("PRAGMA wal_autocheckpoint = 0")
         _pragmas(self.conn)
+        # The command line waits longer than the controller: a running controller only delays it.
+        self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         self._checkpointer: sqlite3.Connection | None = None
+        self.applied: list[tuple[str, int]] = []  # (module, migration) applied by this opening, in order
         self.conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)"
         )
@@ -118,6 +128,7 @@ class Store:
                         self.conn.execute("ROLLBACK")
                     raise StoreError(f"migration {number} of module {module!r} failed: {err}") from err
                 log.info("applied migration %d of %s", number, module)
+                self.applied.append((module, number))
                 applied += 1
         return applied
 
@@ -184,6 +195,12 @@ class Store:
             with self.lock:
                 _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         return int(frames)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         """Checkpoint the WAL and close."""

@@ -16,6 +16,7 @@ import pytest
 
 from hallbus.cli import main as hallbus_main
 from hallbus.config import HallConfig
+from hallbus.controller.app import open_store
 from hallbus.privacy import id_hash, verify_hash
 from hallbus.records import idnumber
 from hallbus.records.importer import ImportFault, read_records
@@ -28,7 +29,6 @@ from hallbus.records.samples import (
     write_csv,
 )
 from hallbus.records.source import FileSource, HttpSource
-from hallbus.records.store import open_db
 from hallbus.records.workdays import WorkCalendar
 from tests.hallbus.records.conftest import KEY, T0, TZ, make_importer, records_config
 
@@ -45,11 +45,8 @@ def config(tmp_path: Path) -> HallConfig:
 
 def run_file(config: HallConfig, path: Path, encoding: str | None = None) -> Any:
     src = FileSource(path, encoding)
-    conn = open_db(config.resolve(config.hall.data_dir))
-    try:
-        return make_importer(config).run(conn, src.records(), now=T0, where=src.where)
-    finally:
-        conn.close()
+    with open_store(config.resolve(config.hall.data_dir)) as store:
+        return make_importer(config).run(store.conn, src.records(), now=T0, where=src.where)
 
 
 def rows(config: HallConfig, sql: str, *params: Any) -> list[tuple[Any, ...]]:
@@ -203,11 +200,8 @@ def test_upstream_http_platform_with_field_mapping(config: HallConfig, tmp_path:
     mpath = tmp_path / "upstream.json"
     mpath.write_text(json.dumps(mapping), encoding="utf-8")
     src = HttpSource.from_file(mpath)
-    conn = open_db(config.resolve(config.hall.data_dir))
-    try:
-        report = make_importer(config, src.name).run(conn, src.records(), now=T0, where=src.where)
-    finally:
-        conn.close()
+    with open_store(config.resolve(config.hall.data_dir)) as store:
+        report = make_importer(config, src.name).run(store.conn, src.records(), now=T0, where=src.where)
     assert report.cases_added == 2
     assert [(e["record"], e["code"]) for e in report.errors] == [(3, "bad_status")]
     got = rows(config, "SELECT case_no, status, applicant_masked, id_hash, source FROM rec_cases ORDER BY case_no")
