@@ -11,12 +11,13 @@ from typing import Any
 import msgspec
 
 from hallbus import schemas
-from hallbus.cli import Context
+from hallbus.cli_common import Context
 from hallbus.controller.clock import HallTime, system_clock
 from hallbus.controller.module import Tx
 from hallbus.controller.queue import QueueModule
 from hallbus.controller.store import StoreError, open_readonly
 from hallbus.controller.ticket_ids import ticket_key
+from hallbus.records import modules as records
 from hallbus.topics import Topics
 
 STATUS_ZH = {
@@ -103,12 +104,7 @@ def cmd_stats(args: argparse.Namespace, ctx: Context) -> int:
             tx = Tx(conn, config=ctx.config, topics=Topics(ctx.config.hall.id), hall_key=b"", now=now)
             stats = {"date": day}
             queue.contribute_stats(tx, stats)
-            try:  # issue 4's figures: cases, ratings, follow-ups
-                from hallbus.records.modules import contribute_stats as records_stats
-            except ModuleNotFoundError:
-                pass
-            else:
-                records_stats(ctx.config, tx, stats)
+            records.contribute_stats(ctx.config, tx, stats)  # cases, ratings, follow-ups
             stats = schemas.to_builtins(msgspec.convert(stats, schemas.StatsToday)) | stats
             stats.pop("ts", None)
             stats.pop("v", None)

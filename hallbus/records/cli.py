@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hallbus.cli import Context
+from hallbus.cli_common import Context
 from hallbus.controller.app import open_store
 from hallbus.controller.clock import HallTime
 from hallbus.privacy import load_hall_key
