@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -141,6 +140,7 @@ def test_the_wal_starts_over_under_steady_writes(tmp_path: Path) -> None:
     store.migrate("t", ("CREATE TABLE t (a INTEGER, b BLOB)",))
     stop = threading.Event()
     writes = [0]
+    wrote = threading.Condition()
 
     def writer() -> None:
         while not stop.is_set():
@@ -148,13 +148,17 @@ def test_the_wal_starts_over_under_steady_writes(tmp_path: Path) -> None:
                 store.conn.execute("BEGIN IMMEDIATE")
                 store.conn.execute("INSERT INTO t VALUES (?, zeroblob(3000))", (writes[0],))
                 store.conn.execute("COMMIT")
-            writes[0] += 1
+            with wrote:
+                writes[0] += 1
+                wrote.notify_all()
 
     t = threading.Thread(target=writer)
     t.start()
     try:
-        while writes[0] < 10000:
-            time.sleep(0.05)
+        while writes[0] < 10000:  # a checkpoint every 100 commits, as the tick does under load
+            with wrote:
+                goal = writes[0] + 100
+                assert wrote.wait_for(lambda goal=goal: writes[0] >= goal, 10), "the writer stopped"
             store.checkpoint(restart_frames=200)
     finally:
         stop.set()
