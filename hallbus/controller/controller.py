@@ -314,7 +314,7 @@ class Controller:
 
     def stats_today(self, tx: Tx) -> schemas.StatsToday:
         """Today's figures from every module."""
-        stats = self._figures(tx, self.queue.today(tx))
+        stats = self._figures(tx, tx.today)
         stats["ts"] = tx.now_iso
         return msgspec.convert(stats, schemas.StatsToday)
 

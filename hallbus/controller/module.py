@@ -206,10 +206,6 @@ class QueueApi(Protocol):
         """Close the window's open rating request (only the given one, when `request_id` is set)."""
         ...
 
-    def business_day(self, when: dt.datetime) -> dt.date:
-        """The hall day an aware moment belongs to (before the roll-over hour it is still yesterday)."""
-        ...
-
 
 @dataclass(frozen=True)
 class ModuleContext:

@@ -16,7 +16,6 @@ SQLite, so a failed request rolls back cleanly and a restart loses nothing answe
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
@@ -24,7 +23,6 @@ from typing import Any
 
 from hallbus import schemas
 from hallbus.config import HallConfig
-from hallbus.controller.clock import HallTime
 from hallbus.controller.issuing import Issuer
 from hallbus.controller.module import ALL, ControllerModule, Tx, TxHandler
 from hallbus.controller.queue_layout import QueueLayout
@@ -45,7 +43,6 @@ class QueueModule(ControllerModule):
 
     def __init__(self, config: HallConfig) -> None:
         self.config = config
-        self.hall_time = HallTime.of(config)
         self.layout = QueueLayout(config)
         self.services = self.layout.services
         self.views = QueueViews(self.layout)
@@ -60,14 +57,6 @@ class QueueModule(ControllerModule):
         self._stored_day: str | None = None  # queue_meta's day as last read (None: read it again)
 
     # --- the day -------------------------------------------------------------------------
-
-    def business_day(self, when: dt.datetime) -> dt.date:
-        """The hall day an aware moment belongs to (before the roll-over hour it is still yesterday)."""
-        return self.hall_time.business_day(when)
-
-    def today(self, tx: Tx) -> str:
-        """Today's hall day as YYYY-MM-DD."""
-        return tx.today
 
     def prepare(self, tx: Tx) -> None:
         """Make sure every configured window has a row (new windows appear as closed)."""

@@ -156,7 +156,7 @@ class AppointmentsModule(ControllerModule):
         )
 
     def _by_id_card(self, tx: Tx, card: schemas.IdCardRef) -> Mapping[str, Any]:
-        day = self.ctx.queue.business_day(tx.now)
+        day = self.clock.business_day(tx.now)
         start, end = self.clock.day_bounds(day)
         rows = tx.execute(
             f"SELECT {_COLS} FROM rec_appointments WHERE id_hash = ? AND slot_start >= ? AND slot_start < ? "

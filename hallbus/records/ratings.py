@@ -221,7 +221,7 @@ class RatingsModule(ControllerModule):
             "INSERT INTO rec_ratings(rating_id, handling, window, ticket, case_no, staff, level, reasons, comment, "
             "caller, made_ts, at_ts, day, answer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (b.rating_id, handling, window, ticket, case_no, staff, b.level, json.dumps(reasons), b.comment,
-             req.caller, made, tx.now_ts, self.ctx.queue.business_day(tx.now).isoformat(), json.dumps(answer)),
+             req.caller, made, tx.now_ts, tx.today, json.dumps(answer)),
         )
         tx.mark("stats")
         return answer

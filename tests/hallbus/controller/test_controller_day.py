@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hallbus.controller.app import build_controller
-from hallbus.controller.clock import ManualClock
+from hallbus.controller.clock import HallTime, ManualClock
 from hallbus.controller.controller import Controller
 from hallbus.controller.module import ControllerModule, Tx
 from hallbus.controller.store import Store
@@ -231,9 +231,10 @@ def test_the_hall_day_and_hours_follow_the_halls_zone_whatever_zone_the_clock_sp
         config, tmp_path / "d", clock=ManualClock(morning), hall_key=b"k" * 32, factories=[], refresh_async=False
     )
     try:
-        assert ctl.queue.business_day(morning) == dt.date(2026, 3, 4)
+        hall = HallTime.of(config)
+        assert hall.business_day(morning) == dt.date(2026, 3, 4)
         # 03:30 in Shanghai (19:30 UTC the day before) is past the roll-over: the new day.
-        assert ctl.queue.business_day(dt.datetime(2026, 3, 3, 19, 30, tzinfo=dt.UTC)) == dt.date(2026, 3, 4)
+        assert hall.business_day(dt.datetime(2026, 3, 3, 19, 30, tzinfo=dt.UTC)) == dt.date(2026, 3, 4)
         ticket = issue(ctl, "G", id_card=id_card("1"))  # open 08:30-12:00 in the hall: open now
         assert ticket["ticket_id"].startswith("20260304-g001-")
         assert ticket["issued_at"].startswith("2026-03-04T08:30:00")
