@@ -12,7 +12,8 @@ A feature module (the queue engine here; cases, appointments, guide and ratings 
 `hallbus.records`) is a `ControllerModule` subclass built by a `ModuleFactory` from a
 `ModuleContext`. It brings:
 
-- `name` and `migrations`: SQL scripts, each applied once, in order, tracked per module;
+- `name` and `migrations`: SQL scripts, each applied once, in order, tracked per module
+  by the store's one migration runner (`hallbus.controller.store`);
 - `handlers()`: RPC method -> `fn(req, tx) -> Mapping` run inside the batch
   transaction (raise `hallbus.rpc.RpcFault` for an error reply);
 - `tick(tx)`: called about once a second in its own write transaction (expiries,
@@ -24,8 +25,7 @@ A feature module (the queue engine here; cases, appointments, guide and ratings 
   rating request), inside the same transaction.
 
 `hallbus.records` plugs in by providing `hallbus.records.modules.controller_modules()
--> list[ModuleFactory]`; the composition root (`hallbus.controller.app`) imports it when
-it exists.
+-> list[ModuleFactory]`; the composition root (`hallbus.controller.app`) imports it.
 """
 
 from __future__ import annotations
