@@ -22,6 +22,8 @@ from hallbus.controller import cli_admin, cli_serve
 from hallbus.deploy import cli as deploy_cli
 from hallbus.records import cli as records_cli
 
+# kiosk/app.py takes broker_from_config and node_key_from_config from here; their home
+# is hallbus.cli_common (which does not import every subcommand).
 __all__ = ["COMMANDS", "broker_from_config", "build_parser", "main", "node_key_from_config"]
 
 # name -> (module with add_arguments, help)
