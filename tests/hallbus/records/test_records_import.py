@@ -136,6 +136,37 @@ def test_json_import_with_both_kinds_and_reimport_updates(config: HallConfig, tm
     assert rows(config, "SELECT status, open, warned FROM rec_cases WHERE case_no = ?", cases[0]["case_no"])[0] == ("done", 0, "notice")
 
 
+def test_a_reimport_keeps_what_the_hall_did_and_rearms_warnings_on_a_later_deadline(
+    config: HallConfig, tmp_path: Path
+) -> None:
+    """The rules of an update, kept by the cases and appointments modules' own writes."""
+    case = {"case_no": "ZW2026030300020", "item": "结婚登记", "applicant_name": "孙八", "status": "reviewing",
+            "accepted_at": "2026-03-02 09:00", "promised_days": "3"}
+    appt = {"code": "YY2026030300020", "service": "A", "applicant_name": "周九", "slot_start": "2026-03-03 10:00"}
+    path = tmp_path / "again.json"
+    path.write_text(json.dumps({"cases": [case], "appointments": [appt]}, ensure_ascii=False), encoding="utf-8")
+    assert run_file(config, path).errors == []
+    with sqlite3.connect(config.resolve(config.hall.data_dir) / "hall.db") as db:
+        db.execute("UPDATE rec_cases SET warned = 'warn'")
+        db.execute("UPDATE rec_appointments SET status = 'checked_in'")  # the hall checked it in
+    case["promised_days"] = "10"  # the deadline moved later: warnings start over
+    path.write_text(json.dumps({"cases": [case], "appointments": [appt]}, ensure_ascii=False), encoding="utf-8")
+    report = run_file(config, path)
+    assert (report.cases_updated, report.appointments_updated, report.errors) == (1, 1, [])
+    assert rows(config, "SELECT warned FROM rec_cases") == [("none",)]
+    assert rows(config, "SELECT status FROM rec_appointments") == [("checked_in",)]
+    # finished without a finish time: the first import's moment stays the finish time
+    case["status"] = "done"
+    path.write_text(json.dumps([case], ensure_ascii=False), encoding="utf-8")
+    run_file(config, path)
+    first = rows(config, "SELECT finished_ts FROM rec_cases")[0][0]
+    assert first == T0.timestamp()
+    with open_store(config.resolve(config.hall.data_dir)) as store:
+        later = T0 + dt.timedelta(hours=2)
+        make_importer(config).run(store.conn, FileSource(path).records(), now=later, where="record")
+    assert rows(config, "SELECT finished_ts, status FROM rec_cases") == [(first, "done")]
+
+
 def test_sample_files_import_cleanly(config: HallConfig) -> None:
     root = Path(__file__).resolve().parents[3] / "assets" / "samples"
     cases = run_file(config, root / "cases.csv")
