@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 def _open(ctx: Context) -> sqlite3.Connection | None:
     try:
         conn = open_readonly(ctx.data_dir)
-        # A database made by `hallbus cases import` alone has no queue tables yet.
+        # A database made only by an older `hallbus cases import` (before the one migration runner) has no queue tables.
         if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'days'").fetchone() is None:
             conn.close()
             print(f"hallbus: the hall database in {ctx.data_dir} has no queue yet: "
