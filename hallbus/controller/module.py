@@ -95,7 +95,9 @@ class Tx:
         self.config = config
         self.topics = topics
         self.hall_key = hall_key
-        self.now = HallTime.of(config).local(now)  # whatever zone the clock speaks
+        self._hall = HallTime.of(config)
+        self.now = self._hall.local(now)  # whatever zone the clock speaks
+        self._today: str | None = None
         self.request = request
         self.out = Outgoing()
         self._event_sink = event_sink
@@ -105,10 +107,12 @@ class Tx:
         """`now` as a POSIX timestamp."""
         return self.now.timestamp()
 
-    @functools.cached_property
+    @property
     def today(self) -> str:
-        """The hall day of `now` as YYYY-MM-DD."""
-        return HallTime.of(self.config).business_day(self.now).isoformat()
+        """The hall day of `now` as YYYY-MM-DD (worked out once; a request's Tx takes its batch's)."""
+        if self._today is None:
+            self._today = self._hall.business_day(self.now).isoformat()
+        return self._today
 
     @functools.cached_property
     def now_iso(self) -> str:
