@@ -63,8 +63,8 @@ def db_path(data_dir: Path | str) -> Path:
     return Path(data_dir) / DB_NAME
 
 
-def _pragmas(conn: sqlite3.Connection) -> None:
-    conn.execute("PRAGMA busy_timeout = 5000")
+def _pragmas(conn: sqlite3.Connection, busy_timeout_s: float = 5.0) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
     conn.execute("PRAGMA foreign_keys = ON")
 
 
@@ -87,9 +87,8 @@ class Store:
         # The writer never checkpoints inside a commit (that would stall a reply behind a
         # copy of the WAL into the database); `checkpoint()` does it beside the writer.
         self.conn.execute("PRAGMA wal_autocheckpoint = 0")
-        _pragmas(self.conn)
         # The command line waits longer than the controller: a running controller only delays it.
-        self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        _pragmas(self.conn, busy_timeout_s)
         self._checkpointer: sqlite3.Connection | None = None
         self.applied: list[tuple[str, int]] = []  # (module, migration) applied by this opening, in order
         self.conn.execute(
