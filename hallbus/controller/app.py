@@ -48,7 +48,7 @@ def open_store(data_dir: Path | str, *, busy_timeout_s: float = 30.0) -> Store:
     Beside a running controller this waits for its writer (`busy_timeout_s`); before the
     controller ever ran it makes every table, as the controller would.
     """
-    store = Store(db_path(data_dir), busy_timeout_s=busy_timeout_s)
+    store = Store(db_path(data_dir), busy_timeout_s=busy_timeout_s, owner=False)
     try:
         for name, migrations in [(QueueModule.name, QueueModule.migrations), *records.migrations()]:
             store.migrate(name, migrations)

@@ -69,10 +69,17 @@ def _pragmas(conn: sqlite3.Connection, busy_timeout_s: float = 5.0) -> None:
 
 
 class Store:
-    """The writer's connection (WAL, synchronous=FULL) and the migrations of every module."""
+    """The writer's connection (WAL, synchronous=FULL) and the migrations of every module.
 
-    def __init__(self, path: Path | str, *, busy_timeout_s: float = 5.0) -> None:
+    The controller's store is the `owner`: it checkpoints the WAL itself (`checkpoint()`,
+    and TRUNCATE on close). The command line's store (`owner=False`) may run beside it:
+    it waits up to `busy_timeout_s` for the controller's writer and leaves checkpoints to
+    SQLite's own passive ones, so closing it never waits on the controller's readers.
+    """
+
+    def __init__(self, path: Path | str, *, busy_timeout_s: float = 5.0, owner: bool = True) -> None:
         self.path = Path(path)
+        self.owner = owner
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.lock = threading.RLock()
         try:
@@ -84,10 +91,10 @@ class Store:
             raise StoreError(f"{self.path}: the database refused WAL mode ({mode})")
         # FULL: a commit is on disk before the reply leaves, also across a power cut.
         self.conn.execute("PRAGMA synchronous = FULL")
-        # The writer never checkpoints inside a commit (that would stall a reply behind a
-        # copy of the WAL into the database); `checkpoint()` does it beside the writer.
-        self.conn.execute("PRAGMA wal_autocheckpoint = 0")
-        # The command line waits longer than the controller: a running controller only delays it.
+        if owner:
+            # The writer never checkpoints inside a commit (that would stall a reply behind a
+            # copy of the WAL into the database); `checkpoint()` does it beside the writer.
+            self.conn.execute("PRAGMA wal_autocheckpoint = 0")
         _pragmas(self.conn, busy_timeout_s)
         self._checkpointer: sqlite3.Connection | None = None
         self.applied: list[tuple[str, int]] = []  # (module, migration) applied by this opening, in order
@@ -202,15 +209,16 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        """Checkpoint the WAL and close."""
+        """Close (the owner checkpoints the WAL first)."""
         if self._checkpointer is not None:
             self._checkpointer.close()
             self._checkpointer = None
         with self.lock:
-            try:
-                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.Error as err:
-                log.warning("could not checkpoint %s: %s", self.path, err)
+            if self.owner:
+                try:
+                    self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                except sqlite3.Error as err:
+                    log.warning("could not checkpoint %s: %s", self.path, err)
             self.conn.close()
 
 
