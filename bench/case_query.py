@@ -30,10 +30,13 @@ from hallbus.brokerurl import parse_broker_url  # noqa: E402
 from hallbus.client import BusClient  # noqa: E402
 from hallbus.config import load_config  # noqa: E402
 from hallbus.controller.app import HallController  # noqa: E402
+from hallbus.controller.clock import HallTime  # noqa: E402
 from hallbus.localbroker import LocalBroker  # noqa: E402
-from hallbus.records.cases import CaseBook  # noqa: E402
+from hallbus.records.cases import (
+    CASES_MIGRATIONS,  # noqa: E402
+    CaseBook,  # noqa: E402
+)
 from hallbus.records.samples import FAST_COLUMNS, case_rows_fast  # noqa: E402
-from hallbus.records.store import CASES_SQL, Clock  # noqa: E402
 from hallbus.records.workdays import WorkCalendar  # noqa: E402
 from hallbus.rpc import RpcClient  # noqa: E402
 
@@ -52,7 +55,7 @@ def generate(db_file: Path, n: int, now: dt.datetime) -> list[str]:
     conn = sqlite3.connect(db_file, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = OFF")  # generation only; the controller opens it with FULL
-    table_only = CASES_SQL.split("CREATE INDEX")[0]
+    table_only = CASES_MIGRATIONS[0].split("CREATE INDEX")[0]
     conn.executescript(table_only)
     marks = ", ".join("?" * len(FAST_COLUMNS.split(",")))
     sql = f"INSERT INTO rec_cases ({FAST_COLUMNS}) VALUES ({marks})"
@@ -72,7 +75,7 @@ def generate(db_file: Path, n: int, now: dt.datetime) -> list[str]:
         conn.executemany(sql, batch)
         conn.execute("COMMIT")
     t1 = time.perf_counter()
-    conn.executescript(CASES_SQL)  # the indexes, built once over the whole table
+    conn.executescript(CASES_MIGRATIONS[0])  # the indexes, built once over the whole table
     conn.execute("ANALYZE")
     conn.close()
     print(f"generated {n:,} cases for {len(hashes):,} applicants in {t1 - t0:.1f} s, "
@@ -83,7 +86,7 @@ def generate(db_file: Path, n: int, now: dt.datetime) -> list[str]:
 def store_level(db_file: Path, hashes: list[str], queries: int, now: dt.datetime) -> dict[str, float]:
     """by_id_hash timings in ms."""
     cfg = load_config()
-    book = CaseBook(WorkCalendar(), Clock(cfg))
+    book = CaseBook(WorkCalendar(), HallTime.of(cfg))
     conn = sqlite3.connect(db_file, isolation_level=None)
     rng = random.Random(1)
     found = 0
@@ -137,7 +140,7 @@ def main() -> int:
     ap.add_argument("--rpc", type=int, default=2_000)
     ap.add_argument("--keep", type=Path, default=None, help="keep the database in this folder")
     args = ap.parse_args()
-    now = dt.datetime.now(Clock(load_config()).tz)
+    now = dt.datetime.now(HallTime.of(load_config()).tz)
     with tempfile.TemporaryDirectory(prefix="bench-cases-") as tmp:
         data_dir = args.keep or Path(tmp)
         data_dir.mkdir(parents=True, exist_ok=True)

@@ -5,12 +5,11 @@ request names. So each node signs `node|method|request_id` with its node key (ma
 `hallbus broker-config`, installed with its credentials) and the controller, which holds
 every node key, refuses `window.*` from anyone but that window's counter and
 `rating.submit` from a tablet of another window. A misconfigured ACL is then not the
-only guard.
+only guard. (A node's own side, its key and signature, is `hallbus.nodesign`.)
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import logging
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from hallbus import schemas
 from hallbus.config import HallConfig
+from hallbus.nodesign import sign
 from hallbus.rpc import Dispatcher, Request, RpcFault, error_reply
 
 log = logging.getLogger(__name__)
@@ -27,22 +27,10 @@ GUARDED_PREFIXES = ("window.",)
 GUARDED_METHODS = ("rating.submit",)
 
 
-def sign(node_key: bytes, node: str, method: str, request_id: str) -> str:
-    """The signature a node puts in `sig`."""
-    return hmac.new(node_key, f"{node}|{method}|{request_id}".encode(), hashlib.sha256).hexdigest()
-
-
 def load_node_keys(path: Path | str) -> dict[str, bytes]:
     """Read `node-keys.json` ({node: hex key}) written by `hallbus broker-config`."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     return {node: bytes.fromhex(key) for node, key in data.items()}
-
-
-def node_key_from_credentials(path: Path | str) -> bytes | None:
-    """The node key in a node's credentials file, if any."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    key = data.get("node_key")
-    return bytes.fromhex(key) if key else None
 
 
 def _forbidden(zh: str, en: str) -> RpcFault:

@@ -31,6 +31,7 @@ from paho.mqtt.properties import Properties
 
 from hallbus import schemas
 from hallbus.client import BusClient
+from hallbus.nodesign import sign
 from hallbus.wire import PublishProperties
 
 log = logging.getLogger(__name__)
@@ -128,8 +129,6 @@ class RpcClient:
         payload["request_id"] = rid
         payload["reply_to"] = self.reply_topic
         if self.node_key is not None:
-            from hallbus.nodeauth import sign
-
             payload["node"] = self.bus.node
             payload["sig"] = sign(self.node_key, self.bus.node, method, rid)
         props = PublishProperties(

@@ -2,12 +2,13 @@
 
 `build_controller()` gives a `Controller` without a broker (engine tests, tools);
 `HallController` is the running service that `hallbus serve` starts (tests start it in
-process too). Feature modules beside the queue come from `feature_module_factories()`.
+process too); `open_store()` is the database as the command line opens it, with every
+module's tables migrated. The modules beside the queue are the records' (cases,
+appointments, guide, ratings), imported plainly: a packaging mistake fails at start.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import time
@@ -17,14 +18,15 @@ from hallbus import schemas
 from hallbus.brokerurl import BrokerAddress
 from hallbus.client import BusClient
 from hallbus.config import HallConfig
-from hallbus.controller.clock import system_clock
+from hallbus.controller.clock import Clock, system_clock
 from hallbus.controller.controller import Controller, Publisher
-from hallbus.controller.module import Clock, ModuleContext, ModuleFactory
+from hallbus.controller.module import ModuleContext, ModuleFactory
 from hallbus.controller.queue import QueueModule
 from hallbus.controller.sdnotify import SdNotifier
 from hallbus.controller.store import Store, db_path
 from hallbus.nodeauth import NodeGuard, load_node_keys
 from hallbus.privacy import load_hall_key
+from hallbus.records import modules as records
 from hallbus.rpc import Dispatcher, RpcServer
 from hallbus.topics import Topics
 
@@ -36,22 +38,24 @@ STATS_INTERVAL_S = 1.0  # stats/today at most once a second
 
 
 def feature_module_factories() -> list[ModuleFactory]:
-    """The modules beside the queue engine; empty until `hallbus.records` exists."""
-    factories: list[ModuleFactory] = []
-    # --- issue 4: hallbus.records registers its modules here ----------------------------
-    # Contract: `hallbus/records/modules.py` defines
-    #     def controller_modules() -> list[ModuleFactory]
-    # (cases, appointments, guide, ratings, follow-ups). Optional, so the controller
-    # runs before that package lands.
+    """The modules beside the queue engine: the records' cases, appointments, guide and ratings."""
+    return records.controller_modules()
+
+
+def open_store(data_dir: Path | str, *, busy_timeout_s: float = 30.0) -> Store:
+    """The hall's database with every module's migrations applied (the command line's way in).
+
+    Beside a running controller this waits for its writer (`busy_timeout_s`); before the
+    controller ever ran it makes every table, as the controller would.
+    """
+    store = Store(db_path(data_dir), busy_timeout_s=busy_timeout_s, owner=False)
     try:
-        records = importlib.import_module("hallbus.records.modules")
-    except ModuleNotFoundError as err:
-        if err.name not in ("hallbus.records", "hallbus.records.modules"):
-            raise
-    else:
-        factories.extend(records.controller_modules())
-    # --------------------------------------------------------------------------------------
-    return factories
+        for name, migrations in [(QueueModule.name, QueueModule.migrations), *records.migrations()]:
+            store.migrate(name, migrations)
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 def hall_key_for(config: HallConfig) -> bytes:

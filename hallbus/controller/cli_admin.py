@@ -11,11 +11,13 @@ from typing import Any
 import msgspec
 
 from hallbus import schemas
-from hallbus.cli import Context
-from hallbus.controller.clock import business_day, system_clock
+from hallbus.cli_common import Context
+from hallbus.controller.clock import HallTime, system_clock
 from hallbus.controller.module import Tx
-from hallbus.controller.queue import QueueModule, ticket_key
+from hallbus.controller.queue import QueueModule
 from hallbus.controller.store import StoreError, open_readonly
+from hallbus.controller.ticket_ids import ticket_key
+from hallbus.records import modules as records
 from hallbus.topics import Topics
 
 STATUS_ZH = {
@@ -33,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 def _open(ctx: Context) -> sqlite3.Connection | None:
     try:
         conn = open_readonly(ctx.data_dir)
-        # A database made by `hallbus cases import` alone has no queue tables yet.
+        # A database made only by an older `hallbus cases import` (before the one migration runner) has no queue tables.
         if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'days'").fetchone() is None:
             conn.close()
             print(f"hallbus: the hall database in {ctx.data_dir} has no queue yet: "
@@ -47,7 +49,7 @@ def _open(ctx: Context) -> sqlite3.Connection | None:
 
 def _day(ctx: Context, text: str | None) -> str | None:
     if text is None:
-        return business_day(system_clock(ctx.config.hall.timezone)(), ctx.config.hall.rollover).isoformat()
+        return HallTime.of(ctx.config).today(system_clock(ctx.config.hall.timezone)).isoformat()
     try:
         return dt.date.fromisoformat(text).isoformat()
     except ValueError:
@@ -102,12 +104,7 @@ def cmd_stats(args: argparse.Namespace, ctx: Context) -> int:
             tx = Tx(conn, config=ctx.config, topics=Topics(ctx.config.hall.id), hall_key=b"", now=now)
             stats = {"date": day}
             queue.contribute_stats(tx, stats)
-            try:  # issue 4's figures: cases, ratings, follow-ups
-                from hallbus.records.modules import contribute_stats as records_stats
-            except ModuleNotFoundError:
-                pass
-            else:
-                records_stats(ctx.config, tx, stats)
+            records.contribute_stats(ctx.config, tx, stats)  # cases, ratings, follow-ups
             stats = schemas.to_builtins(msgspec.convert(stats, schemas.StatsToday)) | stats
             stats.pop("ts", None)
             stats.pop("v", None)

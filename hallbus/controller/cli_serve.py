@@ -10,7 +10,7 @@ import sys
 import threading
 from types import FrameType
 
-from hallbus.cli import Context
+from hallbus.cli_common import Context
 from hallbus.config import ConfigError
 from hallbus.controller.app import HallController
 from hallbus.controller.sdnotify import SdNotifier

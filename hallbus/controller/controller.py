@@ -25,9 +25,9 @@ import msgspec
 
 from hallbus import schemas
 from hallbus.config import HallConfig
+from hallbus.controller.clock import Clock
 from hallbus.controller.module import (
     ALL,
-    Clock,
     ControllerModule,
     Outgoing,
     QueueEvent,
@@ -117,14 +117,13 @@ class Controller:
 
     # --- transactions -------------------------------------------------------------------
 
-    def _tx(self, conn: sqlite3.Connection, now: Any, request: Request | None = None) -> Tx:
+    def _tx(self, conn: sqlite3.Connection, now: Any) -> Tx:
         return Tx(
             conn,
             config=self.config,
             topics=self.topics,
             hall_key=self.hall_key,
             now=now,
-            request=request,
             event_sink=self._on_queue_event,
         )
 
@@ -176,7 +175,7 @@ class Controller:
         handler = self.handlers.get(req.method)
         if handler is None:
             return error_reply(req.request_id, unknown_method(req.method))
-        tx = self._tx(conn, base.now, req)
+        tx = base.for_request(req)
         conn.execute("SAVEPOINT request")
         try:
             reply = ok_reply(req.request_id, handler(req, tx), base.now_iso)
@@ -226,7 +225,7 @@ class Controller:
                 self.queue.ensure_day(base, self._figures)
                 out.merge(base.out)
                 for m in self.modules:
-                    tx = self._tx(conn, base.now)
+                    tx = base.for_request()
                     conn.execute("SAVEPOINT tick")
                     try:
                         m.tick(tx)
@@ -314,7 +313,7 @@ class Controller:
 
     def stats_today(self, tx: Tx) -> schemas.StatsToday:
         """Today's figures from every module."""
-        stats = self._figures(tx, self.queue.today(tx))
+        stats = self._figures(tx, tx.today)
         stats["ts"] = tx.now_iso
         return msgspec.convert(stats, schemas.StatsToday)
 

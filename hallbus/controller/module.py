@@ -12,7 +12,8 @@ A feature module (the queue engine here; cases, appointments, guide and ratings 
 `hallbus.records`) is a `ControllerModule` subclass built by a `ModuleFactory` from a
 `ModuleContext`. It brings:
 
-- `name` and `migrations`: SQL scripts, each applied once, in order, tracked per module;
+- `name` and `migrations`: SQL scripts, each applied once, in order, tracked per module
+  by the store's one migration runner (`hallbus.controller.store`);
 - `handlers()`: RPC method -> `fn(req, tx) -> Mapping` run inside the batch
   transaction (raise `hallbus.rpc.RpcFault` for an error reply);
 - `tick(tx)`: called about once a second in its own write transaction (expiries,
@@ -24,8 +25,7 @@ A feature module (the queue engine here; cases, appointments, guide and ratings 
   rating request), inside the same transaction.
 
 `hallbus.records` plugs in by providing `hallbus.records.modules.controller_modules()
--> list[ModuleFactory]`; the composition root (`hallbus.controller.app`) imports it when
-it exists.
+-> list[ModuleFactory]`; the composition root (`hallbus.controller.app`) imports it.
 """
 
 from __future__ import annotations
@@ -41,11 +41,9 @@ from typing import Any, Literal, Protocol
 
 from hallbus import schemas
 from hallbus.config import HallConfig
+from hallbus.controller.clock import Clock, HallTime
 from hallbus.rpc import Request
 from hallbus.topics import Topics
-
-Clock = Callable[[], dt.datetime]
-"""Now, aware, in the hall's time zone (injectable for tests)."""
 
 ALL = "*"
 """The refresh key meaning "publish all your retained state" (start-up, after a reconnect)."""
@@ -97,7 +95,9 @@ class Tx:
         self.config = config
         self.topics = topics
         self.hall_key = hall_key
-        self.now = now
+        self._hall = HallTime.of(config)
+        self.now = self._hall.local(now)  # whatever zone the clock speaks
+        self._today: str | None = None
         self.request = request
         self.out = Outgoing()
         self._event_sink = event_sink
@@ -107,10 +107,28 @@ class Tx:
         """`now` as a POSIX timestamp."""
         return self.now.timestamp()
 
+    @property
+    def today(self) -> str:
+        """The hall day of `now` as YYYY-MM-DD (worked out once; a request's Tx takes its batch's)."""
+        if self._today is None:
+            self._today = self._hall.business_day(self.now).isoformat()
+        return self._today
+
     @functools.cached_property
     def now_iso(self) -> str:
         """`now` as ISO-8601 with the hall's offset, to the millisecond."""
         return self.now.isoformat(timespec="milliseconds")
+
+    def for_request(self, request: Request | None = None) -> Tx:
+        """A unit of work inside this one (a request's savepoint, a module's tick).
+
+        The same connection, moment and hall day; its own output, kept only if it succeeds.
+        """
+        tx = object.__new__(Tx)
+        tx.__dict__.update(self.__dict__)  # also `now_ts`, `now_iso`, `today` once worked out
+        tx.request = request
+        tx.out = Outgoing()
+        return tx
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> sqlite3.Cursor:
         """Run one SQL statement in this transaction."""
@@ -201,10 +219,6 @@ class QueueApi(Protocol):
 
     def clear_rating_request(self, tx: Tx, window: str, *, request_id: str | None = None) -> bool:
         """Close the window's open rating request (only the given one, when `request_id` is set)."""
-        ...
-
-    def business_day(self, when: dt.datetime) -> dt.date:
-        """The hall day a moment belongs to (before the roll-over hour it is still yesterday)."""
         ...
 
 

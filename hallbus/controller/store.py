@@ -1,4 +1,11 @@
-"""The controller's one SQLite database (`hall.db`): WAL, durable commits, per-module migrations.
+"""The hall's one SQLite database (`hall.db`): WAL, durable commits, one migration runner for every module.
+
+Each module (core here, the queue, the records' cases, appointments and ratings) brings
+its migrations as a list of SQL scripts; `Store.migrate` applies the ones not applied yet,
+each once, in order, in its own transaction, and tracks them in `schema_versions`. The
+controller and the command line (`hallbus cases import`, `hallbus ratings move`) open
+the database the same way (`hallbus.controller.app.open_store`), so whichever comes
+first makes the tables and neither runs a script twice.
 
 One connection writes, under `Store.lock`; readers (the state publisher, the admin CLI)
 use their own connections, which WAL lets run beside the writer.
@@ -56,16 +63,23 @@ def db_path(data_dir: Path | str) -> Path:
     return Path(data_dir) / DB_NAME
 
 
-def _pragmas(conn: sqlite3.Connection) -> None:
-    conn.execute("PRAGMA busy_timeout = 5000")
+def _pragmas(conn: sqlite3.Connection, busy_timeout_s: float = 5.0) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
     conn.execute("PRAGMA foreign_keys = ON")
 
 
 class Store:
-    """The writer's connection (WAL, synchronous=FULL) and the migrations of every module."""
+    """The writer's connection (WAL, synchronous=FULL) and the migrations of every module.
 
-    def __init__(self, path: Path | str) -> None:
+    The controller's store is the `owner`: it checkpoints the WAL itself (`checkpoint()`,
+    and TRUNCATE on close). The command line's store (`owner=False`) may run beside it:
+    it waits up to `busy_timeout_s` for the controller's writer and leaves checkpoints to
+    SQLite's own passive ones, so closing it never waits on the controller's readers.
+    """
+
+    def __init__(self, path: Path | str, *, busy_timeout_s: float = 5.0, owner: bool = True) -> None:
         self.path = Path(path)
+        self.owner = owner
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.lock = threading.RLock()
         try:
@@ -77,11 +91,13 @@ class Store:
             raise StoreError(f"{self.path}: the database refused WAL mode ({mode})")
         # FULL: a commit is on disk before the reply leaves, also across a power cut.
         self.conn.execute("PRAGMA synchronous = FULL")
-        # The writer never checkpoints inside a commit (that would stall a reply behind a
-        # copy of the WAL into the database); `checkpoint()` does it beside the writer.
-        self.conn.execute("PRAGMA wal_autocheckpoint = 0")
-        _pragmas(self.conn)
+        if owner:
+            # The writer never checkpoints inside a commit (that would stall a reply behind a
+            # copy of the WAL into the database); `checkpoint()` does it beside the writer.
+            self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        _pragmas(self.conn, busy_timeout_s)
         self._checkpointer: sqlite3.Connection | None = None
+        self.applied: list[tuple[str, int]] = []  # (module, migration) applied by this opening, in order
         self.conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)"
         )
@@ -118,6 +134,7 @@ class Store:
                         self.conn.execute("ROLLBACK")
                     raise StoreError(f"migration {number} of module {module!r} failed: {err}") from err
                 log.info("applied migration %d of %s", number, module)
+                self.applied.append((module, number))
                 applied += 1
         return applied
 
@@ -185,16 +202,23 @@ class Store:
                 _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         return int(frames)
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
-        """Checkpoint the WAL and close."""
+        """Close (the owner checkpoints the WAL first)."""
         if self._checkpointer is not None:
             self._checkpointer.close()
             self._checkpointer = None
         with self.lock:
-            try:
-                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.Error as err:
-                log.warning("could not checkpoint %s: %s", self.path, err)
+            if self.owner:
+                try:
+                    self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                except sqlite3.Error as err:
+                    log.warning("could not checkpoint %s: %s", self.path, err)
             self.conn.close()
 
 

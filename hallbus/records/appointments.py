@@ -12,11 +12,40 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
+
 from hallbus import schemas
+from hallbus.controller.clock import HallTime
 from hallbus.controller.module import ControllerModule, ModuleContext, Tx, TxHandler
 from hallbus.records import receipt
-from hallbus.records.store import APPOINTMENTS_SQL, Clock
 from hallbus.rpc import Request, RpcFault
+
+# Migration 1 is, word for word, the schema `hallbus cases import` used to create untracked
+# on every open (IF NOT EXISTS): run once by the store's migration runner, it adopts such
+# a database unchanged and from then on the tables take real, tracked migrations.
+APPOINTMENTS_MIGRATIONS: tuple[str, ...] = (
+    """
+CREATE TABLE IF NOT EXISTS rec_appointments (
+    code          TEXT PRIMARY KEY,
+    service       TEXT NOT NULL,
+    item          TEXT NOT NULL DEFAULT '',
+    id_hash       TEXT,
+    name_masked   TEXT,
+    id_masked     TEXT,
+    slot_start    REAL NOT NULL,
+    slot_end      REAL NOT NULL,
+    early_min     INTEGER,
+    late_min      INTEGER,
+    status        TEXT NOT NULL DEFAULT 'booked',
+    checked_in_ts REAL,
+    ticket_number TEXT,
+    ticket_id     TEXT,
+    source        TEXT NOT NULL DEFAULT '',
+    updated_ts    REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rec_appointments_id_hash ON rec_appointments(id_hash, slot_start);
+""",
+)
 
 EARLY_MIN = 30
 LATE_MIN = 15
@@ -27,7 +56,47 @@ _COLS = (
 )
 
 
-def _hm(clock: Clock, ts: float, now: float | None = None) -> str:
+class AppointmentRecord(msgspec.Struct, kw_only=True):
+    """An appointment as an import or an upstream platform delivers it, checked (`hallbus.records.importer`)."""
+
+    code: str
+    service: str
+    item: str
+    id_hash: str | None
+    name_masked: str | None
+    id_masked: str | None
+    slot_start: float
+    slot_end: float
+    early_min: int | None
+    late_min: int | None
+    status: str  # booked or cancelled
+    source: str
+    updated_ts: float
+
+
+_SAVE_APPOINTMENT = """
+INSERT INTO rec_appointments (code, service, item, id_hash, name_masked, id_masked, slot_start, slot_end,
+    early_min, late_min, status, source, updated_ts)
+VALUES (:code, :service, :item, :id_hash, :name_masked, :id_masked, :slot_start, :slot_end,
+    :early_min, :late_min, :status, :source, :updated_ts)
+ON CONFLICT(code) DO UPDATE SET
+    service = excluded.service, item = excluded.item, id_hash = excluded.id_hash,
+    name_masked = excluded.name_masked, id_masked = excluded.id_masked, slot_start = excluded.slot_start,
+    slot_end = excluded.slot_end, early_min = excluded.early_min, late_min = excluded.late_min,
+    -- an appointment already checked in keeps its check-in
+    status = CASE WHEN rec_appointments.status = 'checked_in' THEN 'checked_in' ELSE excluded.status END,
+    source = excluded.source, updated_ts = excluded.updated_ts
+"""
+
+
+def save_appointment(conn: sqlite3.Connection, appointment: AppointmentRecord) -> bool:
+    """Add or update one appointment in the caller's transaction; True when it is new."""
+    old = conn.execute("SELECT 1 FROM rec_appointments WHERE code = ?", (appointment.code,)).fetchone()
+    conn.execute(_SAVE_APPOINTMENT, msgspec.structs.asdict(appointment))
+    return old is None
+
+
+def _hm(clock: HallTime, ts: float, now: float | None = None) -> str:
     """HH:MM, with the date in front when it is not the day of `now`."""
     m = clock.at(ts)
     assert m is not None
@@ -43,11 +112,11 @@ class AppointmentsModule(ControllerModule):
     """`appointment.checkin`."""
 
     name = "records.appointments"
-    migrations = (APPOINTMENTS_SQL,)
+    migrations = APPOINTMENTS_MIGRATIONS
 
     def __init__(self, ctx: ModuleContext, *, early_min: int = EARLY_MIN, late_min: int = LATE_MIN) -> None:
         self.ctx = ctx
-        self.clock = Clock(ctx.config)
+        self.clock = HallTime.of(ctx.config)
         self.early_min = early_min
         self.late_min = late_min
 
@@ -87,7 +156,7 @@ class AppointmentsModule(ControllerModule):
         )
 
     def _by_id_card(self, tx: Tx, card: schemas.IdCardRef) -> Mapping[str, Any]:
-        day = self.ctx.queue.business_day(tx.now)
+        day = self.clock.business_day(tx.now)
         start, end = self.clock.day_bounds(day)
         rows = tx.execute(
             f"SELECT {_COLS} FROM rec_appointments WHERE id_hash = ? AND slot_start >= ? AND slot_start < ? "

@@ -21,16 +21,52 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from hallbus import schemas
+from hallbus.controller.clock import HallTime
 from hallbus.controller.module import ControllerModule, ModuleContext, Tx, TxHandler
 from hallbus.privacy import verify_hash
 from hallbus.records import receipt
-from hallbus.records.store import CASES_SQL, Clock
 from hallbus.records.workdays import Warning_, WorkCalendar, level_rank
 from hallbus.rpc import Request, RpcFault
 from hallbus.schemas import AlertLevel
 
 log = logging.getLogger(__name__)
+
+# Migration 1 is, word for word, the schema `hallbus cases import` used to create untracked
+# on every open (IF NOT EXISTS): run once by the store's migration runner, it adopts such
+# a database unchanged and from then on the tables take real, tracked migrations.
+CASES_MIGRATIONS: tuple[str, ...] = (
+    """
+CREATE TABLE IF NOT EXISTS rec_cases (
+    case_no          TEXT PRIMARY KEY,
+    item             TEXT NOT NULL,
+    item_code        TEXT,
+    applicant_masked TEXT NOT NULL,
+    id_hash          TEXT,
+    id_masked        TEXT,
+    verify_hash      TEXT,
+    status           TEXT NOT NULL,
+    open             INTEGER NOT NULL,
+    accepted_ts      REAL,
+    promised_days    INTEGER,
+    due_ts           REAL,
+    finished_ts      REAL,
+    handler          TEXT NOT NULL DEFAULT '',
+    department       TEXT NOT NULL DEFAULT '',
+    result           TEXT,
+    pickup_window    TEXT,
+    timeline         TEXT NOT NULL DEFAULT '[]',
+    warned           TEXT NOT NULL DEFAULT 'none',
+    source           TEXT NOT NULL DEFAULT '',
+    updated_ts       REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rec_cases_id_hash ON rec_cases(id_hash);
+CREATE INDEX IF NOT EXISTS rec_cases_open_due ON rec_cases(open, due_ts);
+CREATE INDEX IF NOT EXISTS rec_cases_finished ON rec_cases(finished_ts);
+""",
+)
 
 OPEN_STATUSES = ("submitted", "accepted", "reviewing", "correction_needed")
 FINISHED_STATUSES = ("decided", "done", "delivered", "rejected")
@@ -107,7 +143,7 @@ class CaseBook:
     """Turns stored case rows into the case objects citizens see (SPEC 4.3)."""
 
     calendar: WorkCalendar
-    clock: Clock
+    clock: HallTime
 
     def info(self, row: sqlite3.Row | tuple[Any, ...], now: dt.datetime) -> schemas.CaseInfo:
         """One row (CASE_COLUMNS) as a CaseInfo with days left and warning at `now`."""
@@ -173,6 +209,63 @@ class CaseBook:
         return out
 
 
+class CaseRecord(msgspec.Struct, kw_only=True):
+    """A case as an import or an upstream platform delivers it, checked (`hallbus.records.importer`)."""
+
+    case_no: str
+    item: str
+    item_code: str | None
+    applicant_masked: str
+    id_hash: str | None
+    id_masked: str | None
+    verify_hash: str | None
+    status: str
+    open: int
+    accepted_ts: float | None
+    promised_days: int | None
+    due_ts: float | None
+    finished_ts: float | None  # None on a finished case: kept from before, else the import's time
+    handler: str
+    department: str
+    result: str | None
+    pickup_window: str | None
+    timeline: str  # JSON list of {node, at, handler, opinion}
+    source: str
+    updated_ts: float
+
+
+_SAVE_CASE = """
+INSERT INTO rec_cases (case_no, item, item_code, applicant_masked, id_hash, id_masked, verify_hash, status, open,
+    accepted_ts, promised_days, due_ts, finished_ts, handler, department, result, pickup_window, timeline, source,
+    updated_ts)
+VALUES (:case_no, :item, :item_code, :applicant_masked, :id_hash, :id_masked, :verify_hash, :status, :open,
+    :accepted_ts, :promised_days, :due_ts, :finished_ts, :handler, :department, :result, :pickup_window, :timeline,
+    :source, :updated_ts)
+ON CONFLICT(case_no) DO UPDATE SET
+    item = excluded.item, item_code = excluded.item_code, applicant_masked = excluded.applicant_masked,
+    id_hash = excluded.id_hash, id_masked = excluded.id_masked, verify_hash = excluded.verify_hash,
+    status = excluded.status, open = excluded.open, accepted_ts = excluded.accepted_ts,
+    promised_days = excluded.promised_days, due_ts = excluded.due_ts, finished_ts = excluded.finished_ts,
+    handler = excluded.handler, department = excluded.department, result = excluded.result,
+    pickup_window = excluded.pickup_window, timeline = excluded.timeline, source = excluded.source,
+    updated_ts = excluded.updated_ts,
+    -- a later deadline re-arms the warnings
+    warned = CASE WHEN excluded.due_ts > rec_cases.due_ts THEN 'none' ELSE rec_cases.warned END
+"""
+
+
+def save_case(conn: sqlite3.Connection, case: CaseRecord) -> bool:
+    """Add or update one case in the caller's transaction; True when it is new.
+
+    A finished case keeps the finish time it had (else the time of this save).
+    """
+    prev = conn.execute("SELECT finished_ts FROM rec_cases WHERE case_no = ?", (case.case_no,)).fetchone()
+    if not case.open and case.finished_ts is None:
+        case = msgspec.structs.replace(case, finished_ts=(prev[0] if prev else None) or case.updated_ts)
+    conn.execute(_SAVE_CASE, msgspec.structs.asdict(case))
+    return prev is None
+
+
 def _not_found(case_no: str) -> RpcFault:
     return RpcFault(
         "case_not_found",
@@ -194,11 +287,11 @@ class CasesModule(ControllerModule):
     """`case.query`, deadline alerts and the case figures of the day."""
 
     name = "records.cases"
-    migrations = (CASES_SQL,)
+    migrations = CASES_MIGRATIONS
 
     def __init__(self, ctx: ModuleContext, calendar: WorkCalendar | None = None) -> None:
         self.ctx = ctx
-        self.clock = Clock(ctx.config)
+        self.clock = HallTime.of(ctx.config)
         self.calendar = calendar or WorkCalendar.from_config(ctx.config.calendar)
         self.book = CaseBook(self.calendar, self.clock)
         self.limiter = AttemptLimiter()
@@ -372,7 +465,7 @@ class CasesModule(ControllerModule):
         stats.update(case_figures(tx.conn, self.clock, tx.now))
 
 
-def case_figures(conn: sqlite3.Connection, clock: Clock, now: dt.datetime) -> dict[str, Any]:
+def case_figures(conn: sqlite3.Connection, clock: HallTime, now: dt.datetime) -> dict[str, Any]:
     """Cases finished today, the share of them on time, and open cases past their deadline."""
     start, end = clock.day_bounds(clock.business_day(now))
     done, on_time = conn.execute(

@@ -13,7 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hallbus.cli import Context
+from hallbus.cli_common import Context
+from hallbus.controller.app import open_store
+from hallbus.controller.clock import HallTime
 from hallbus.privacy import load_hall_key
 from hallbus.records import receipt
 from hallbus.records.cases import CaseBook
@@ -28,7 +30,6 @@ from hallbus.records.ratings import (
     rating_figures,
 )
 from hallbus.records.source import FileSource, HttpSource, RecordSource
-from hallbus.records.store import Clock, open_db
 from hallbus.records.workdays import WorkCalendar
 
 
@@ -111,7 +112,7 @@ def _importer(ctx: Context, source: str) -> Importer:
         days = Guide.load().promised_days()
     except Exception:  # the guide is a help here, never a reason to refuse an import
         days = {}
-    return Importer(cfg, key, WorkCalendar.from_config(cfg.calendar), Clock(cfg), source, days)
+    return Importer(cfg, key, WorkCalendar.from_config(cfg.calendar), HallTime.of(cfg), source, days)
 
 
 def _run_import(ctx: Context, args: argparse.Namespace, src: RecordSource, kind: str | None) -> int:
@@ -122,12 +123,13 @@ def _run_import(ctx: Context, args: argparse.Namespace, src: RecordSource, kind:
     except ImportFault as err:
         return _fail(ctx, args, err.code, err.message, err.message_en)
     report.encoding = getattr(src, "used_encoding", None)
-    conn = open_db(ctx.data_dir)
+    store = open_store(ctx.data_dir)
+    conn = store.conn
     try:
         now = dt.datetime.now(importer.clock.tz)
         importer.run(conn, records, now=now, kind=kind, where=src.where, report=report)
     finally:
-        conn.close()
+        store.close()
     if _out(ctx, args):
         _print_json({"ok": not report.errors, **report.to_json()})
     else:
@@ -160,13 +162,14 @@ def cmd_sync(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_overdue(args: argparse.Namespace, ctx: Context) -> int:
     """`hallbus cases overdue`: open cases past their deadline, most overdue first."""
     cfg = ctx.config
-    clock = Clock(cfg)
+    clock = HallTime.of(cfg)
     book = CaseBook(WorkCalendar.from_config(cfg.calendar), clock)
-    conn = open_db(ctx.data_dir)
+    store = open_store(ctx.data_dir)
+    conn = store.conn
     try:
         rows = book.overdue(conn, dt.datetime.now(clock.tz))
     finally:
-        conn.close()
+        store.close()
     if _out(ctx, args):
         for r in rows:
             _print_json(r)
@@ -203,12 +206,13 @@ def _followup_line(f: dict[str, Any]) -> str:
 
 def cmd_ratings_list(args: argparse.Namespace, ctx: Context) -> int:
     """`hallbus ratings list`."""
-    clock = Clock(ctx.config)
-    conn = open_db(ctx.data_dir)
+    clock = HallTime.of(ctx.config)
+    store = open_store(ctx.data_dir)
+    conn = store.conn
     try:
         rows = list_followups(conn, clock, getattr(args, "state", None))
     finally:
-        conn.close()
+        store.close()
     if _out(ctx, args):
         for r in rows:
             _print_json(r)
@@ -221,13 +225,14 @@ def cmd_ratings_list(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_ratings_show(args: argparse.Namespace, ctx: Context) -> int:
     """`hallbus ratings show ID`."""
-    conn = open_db(ctx.data_dir)
+    store = open_store(ctx.data_dir)
+    conn = store.conn
     try:
-        f = get_followup(conn, Clock(ctx.config), args.id)
+        f = get_followup(conn, HallTime.of(ctx.config), args.id)
     except FollowupError as err:
         return _fail(ctx, args, err.code, err.message, err.message_en, 1)
     finally:
-        conn.close()
+        store.close()
     if _out(ctx, args):
         _print_json(f)
     else:
@@ -241,8 +246,9 @@ def cmd_ratings_show(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_ratings_move(args: argparse.Namespace, ctx: Context) -> int:
     """`hallbus ratings move ID STATE --note TEXT`."""
-    clock = Clock(ctx.config)
-    conn = open_db(ctx.data_dir)
+    clock = HallTime.of(ctx.config)
+    store = open_store(ctx.data_dir)
+    conn = store.conn
     try:
         f = move_followup(
             conn, clock, args.id, args.state, args.note, dt.datetime.now(clock.tz), getattr(args, "by", None) or "cli"
@@ -250,7 +256,7 @@ def cmd_ratings_move(args: argparse.Namespace, ctx: Context) -> int:
     except FollowupError as err:
         return _fail(ctx, args, err.code, err.message, err.message_en, 1)
     finally:
-        conn.close()
+        store.close()
     if _out(ctx, args):
         _print_json(f)
     else:
@@ -260,13 +266,14 @@ def cmd_ratings_move(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_ratings_stats(args: argparse.Namespace, ctx: Context) -> int:
     """`hallbus ratings stats`: today's rating figures (also part of `hallbus stats`)."""
-    clock = Clock(ctx.config)
+    clock = HallTime.of(ctx.config)
     now = dt.datetime.now(clock.tz)
-    conn = open_db(ctx.data_dir)
+    store = open_store(ctx.data_dir)
+    conn = store.conn
     try:
         figs = rating_figures(conn, clock.business_day(now).isoformat(), now.timestamp())
     finally:
-        conn.close()
+        store.close()
     if _out(ctx, args):
         _print_json(figs)
         return 0

@@ -2,7 +2,8 @@
 
 Every record is checked on its own: a bad record is reported with its line (CSV) or
 record number (JSON) and the field at fault, and the good ones are kept. A record is one
-`INSERT ... ON CONFLICT DO UPDATE` statement, so it is written whole or not at all. The
+write of the cases or appointments module (`save_case`, `save_appointment`), so it is
+written whole or not at all. The
 full ID number of a record becomes its HMAC (`id_hash`), a masked form and the HMAC of
 case number + last 6 (`verify_hash`) right here; it is never stored or echoed, not even
 in an error message.
@@ -22,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from hallbus.config import HallConfig
+from hallbus.controller.clock import HallTime
 from hallbus.privacy import id_hash, mask_id, mask_name, normalise_id, verify_hash
 from hallbus.records import idnumber
-from hallbus.records.cases import OPEN_STATUSES, STATUSES
-from hallbus.records.store import Clock
+from hallbus.records.appointments import AppointmentRecord, save_appointment
+from hallbus.records.cases import OPEN_STATUSES, STATUSES, CaseRecord, save_case
 from hallbus.records.workdays import WorkCalendar
 
 CASE_NO_RE = re.compile(r"^[A-Za-z0-9-]{4,40}$")
@@ -264,7 +266,7 @@ class Importer:
     config: HallConfig
     hall_key: bytes
     calendar: WorkCalendar
-    clock: Clock
+    clock: HallTime
     source: str = "import"
     item_days: Mapping[str, int] = field(default_factory=dict)  # guide item id or name -> promised days
 
@@ -323,8 +325,8 @@ class Importer:
             return default
         return "appointment" if "code" in rec and "case_no" not in rec else "case"
 
-    def case_row(self, rec: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
-        """The rec_cases row of one record (raises RowError)."""
+    def case_row(self, rec: Mapping[str, Any], now: dt.datetime) -> CaseRecord:
+        """The case of one record (raises RowError)."""
         case_no = _required(rec, "case_no", "办件编号")
         if not CASE_NO_RE.match(case_no):
             raise RowError("case_no", "bad_case_no", "办件编号只能包含字母、数字和“-”（4到40位）。", "case_no must be 4-40 letters, digits or '-'.")
@@ -359,28 +361,28 @@ class Importer:
             finished = None
         if not timeline:
             timeline = _default_timeline(status, accepted, _text(rec, "handler"))
-        return {
-            "case_no": case_no,
-            "item": item,
-            "item_code": item_code,
-            "applicant_masked": applicant,
-            "id_hash": hashed,
-            "id_masked": masked,
-            "verify_hash": vh,
-            "status": status,
-            "open": 1 if is_open else 0,
-            "accepted_ts": accepted.timestamp() if accepted else None,
-            "promised_days": promised,
-            "due_ts": due.timestamp() if due else None,
-            "finished_ts": finished.timestamp() if finished else None,
-            "handler": _text(rec, "handler"),
-            "department": _text(rec, "department"),
-            "result": _text(rec, "result") or None,
-            "pickup_window": _text(rec, "pickup_window") or None,
-            "timeline": json.dumps(timeline, ensure_ascii=False),
-            "source": self.source,
-            "updated_ts": now.timestamp(),
-        }
+        return CaseRecord(
+            case_no=case_no,
+            item=item,
+            item_code=item_code,
+            applicant_masked=applicant,
+            id_hash=hashed,
+            id_masked=masked,
+            verify_hash=vh,
+            status=status,
+            open=1 if is_open else 0,
+            accepted_ts=accepted.timestamp() if accepted else None,
+            promised_days=promised,
+            due_ts=due.timestamp() if due else None,
+            finished_ts=finished.timestamp() if finished else None,
+            handler=_text(rec, "handler"),
+            department=_text(rec, "department"),
+            result=_text(rec, "result") or None,
+            pickup_window=_text(rec, "pickup_window") or None,
+            timeline=json.dumps(timeline, ensure_ascii=False),
+            source=self.source,
+            updated_ts=now.timestamp(),
+        )
 
     def timeline(self, rec: Mapping[str, Any]) -> list[dict[str, str]]:
         """The `timeline` field: a JSON list (or JSON text in a CSV cell) of {node, at, handler, opinion}."""
@@ -410,8 +412,8 @@ class Importer:
                 "timeline must be a JSON list of {node, at, handler, opinion}.",
             ) from err
 
-    def appointment_row(self, rec: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
-        """The rec_appointments row of one record (raises RowError)."""
+    def appointment_row(self, rec: Mapping[str, Any], now: dt.datetime) -> AppointmentRecord:
+        """The appointment of one record (raises RowError)."""
         code = _required(rec, "code", "预约码")
         if not CASE_NO_RE.match(code):
             raise RowError("code", "bad_code", "预约码只能包含字母、数字和“-”（4到40位）。", "code must be 4-40 letters, digits or '-'.")
@@ -430,21 +432,21 @@ class Importer:
             raise RowError("status", "bad_status", "预约状态应为 booked（已预约）或 cancelled（已取消）。", "status must be booked or cancelled.")
         name = _text(rec, "applicant_name")
         hashed, masked, _vh = self.identity(rec, None)
-        return {
-            "code": code,
-            "service": service,
-            "item": _text(rec, "item"),
-            "id_hash": hashed,
-            "name_masked": mask_name(name) if name else None,
-            "id_masked": masked,
-            "slot_start": start.timestamp(),
-            "slot_end": end.timestamp(),
-            "early_min": self._int(rec, "early_min", "可提前分钟", 0, 720),
-            "late_min": self._int(rec, "late_min", "可迟到分钟", 0, 720),
-            "status": status,
-            "source": self.source,
-            "updated_ts": now.timestamp(),
-        }
+        return AppointmentRecord(
+            code=code,
+            service=service,
+            item=_text(rec, "item"),
+            id_hash=hashed,
+            name_masked=mask_name(name) if name else None,
+            id_masked=masked,
+            slot_start=start.timestamp(),
+            slot_end=end.timestamp(),
+            early_min=self._int(rec, "early_min", "可提前分钟", 0, 720),
+            late_min=self._int(rec, "late_min", "可迟到分钟", 0, 720),
+            status=status,
+            source=self.source,
+            updated_ts=now.timestamp(),
+        )
 
     # --- writing ----------------------------------------------------------------------
 
@@ -472,7 +474,7 @@ class Importer:
                         raise RowError("", "bad_columns", "这一行的列数多于表头。", "This row has more columns than the header.")
                     k = self.kind_of(rec, kind)
                     row = self.case_row(rec, now) if k == "case" else self.appointment_row(rec, now)
-                    ident = f"{k}:{row['case_no'] if k == 'case' else row['code']}"
+                    ident = f"{k}:{row.case_no if isinstance(row, CaseRecord) else row.code}"
                     if ident in seen:
                         raise RowError(
                             "case_no" if k == "case" else "code", "duplicate",
@@ -480,13 +482,14 @@ class Importer:
                             f"Same number as {where} {seen[ident]}; this one was not imported.",
                         )
                     seen[ident] = line
-                    added = self._write(conn, k, row)
-                    if k == "case":
+                    if isinstance(row, CaseRecord):
+                        added = save_case(conn, row)
                         report.cases_added += added
-                        report.cases_updated += 1 - added
+                        report.cases_updated += not added
                     else:
+                        added = save_appointment(conn, row)
                         report.appointments_added += added
-                        report.appointments_updated += 1 - added
+                        report.appointments_updated += not added
                 except RowError as err:
                     report.errors.append({
                         where: line, "field": err.field, "code": err.code,
@@ -505,32 +508,8 @@ class Importer:
             raise
         return report
 
-    def _write(self, conn: sqlite3.Connection, kind: str, row: dict[str, Any]) -> int:
-        table, key = ("rec_cases", "case_no") if kind == "case" else ("rec_appointments", "code")
-        old = conn.execute(f"SELECT updated_ts FROM {table} WHERE {key} = ?", (row[key],)).fetchone()
-        exists = old is not None
-        if kind == "case" and not row["open"] and row["finished_ts"] is None:
-            prev = conn.execute("SELECT finished_ts FROM rec_cases WHERE case_no = ?", (row[key],)).fetchone()
-            row["finished_ts"] = (prev[0] if prev else None) or row["updated_ts"]
-        cols = ", ".join(row)
-        marks = ", ".join(f":{c}" for c in row)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != key)
-        if kind == "case":
-            # a later deadline re-arms the warnings; a finished case keeps its history
-            updates += ", warned = CASE WHEN excluded.due_ts > rec_cases.due_ts THEN 'none' ELSE rec_cases.warned END"
-        else:
-            # an appointment already checked in keeps its check-in
-            updates = updates.replace(
-                "status = excluded.status",
-                "status = CASE WHEN rec_appointments.status = 'checked_in' THEN 'checked_in' ELSE excluded.status END",
-            )
-        conn.execute(
-            f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT({key}) DO UPDATE SET {updates}", row
-        )
-        return 0 if exists else 1
 
-
-def _last_node_time(timeline: list[dict[str, str]], clock: Clock) -> dt.datetime | None:
+def _last_node_time(timeline: list[dict[str, str]], clock: HallTime) -> dt.datetime | None:
     if not timeline:
         return None
     return max(clock.parse(n["at"]) for n in timeline)

@@ -23,10 +23,64 @@ from collections.abc import Mapping
 from typing import Any
 
 from hallbus import schemas
+from hallbus.controller.clock import HallTime
 from hallbus.controller.module import ControllerModule, ModuleContext, QueueEvent, Tx, TxHandler
-from hallbus.records.store import RATINGS_SQL, Clock
 from hallbus.records.workdays import WorkCalendar, level_rank
 from hallbus.rpc import Request, RpcFault
+
+# Migration 1 is, word for word, the schema `hallbus cases import` used to create untracked
+# on every open (IF NOT EXISTS): run once by the store's migration runner, it adopts such
+# a database unchanged and from then on the tables take real, tracked migrations.
+RATINGS_MIGRATIONS: tuple[str, ...] = (
+    """
+CREATE TABLE IF NOT EXISTS rec_rating_requests (
+    request_id TEXT PRIMARY KEY,
+    window     TEXT NOT NULL,
+    ticket     TEXT,
+    ticket_id  TEXT,
+    case_no    TEXT,
+    staff      TEXT NOT NULL,
+    opened_ts  REAL NOT NULL,
+    expires_ts REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rec_rating_requests_window ON rec_rating_requests(window, opened_ts);
+CREATE TABLE IF NOT EXISTS rec_ratings (
+    rating_id  TEXT PRIMARY KEY,
+    handling   TEXT NOT NULL UNIQUE,
+    window     TEXT,
+    ticket     TEXT,
+    case_no    TEXT,
+    staff      TEXT NOT NULL DEFAULT '',
+    level      INTEGER NOT NULL,
+    reasons    TEXT NOT NULL DEFAULT '[]',
+    comment    TEXT NOT NULL DEFAULT '',
+    caller     TEXT,
+    made_ts    REAL,
+    at_ts      REAL NOT NULL,
+    day        TEXT NOT NULL,
+    answer     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rec_ratings_day ON rec_ratings(day);
+CREATE TABLE IF NOT EXISTS rec_followups (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    rating_id  TEXT NOT NULL UNIQUE,
+    state      TEXT NOT NULL,
+    level      INTEGER NOT NULL,
+    reasons    TEXT NOT NULL,
+    comment    TEXT NOT NULL DEFAULT '',
+    window     TEXT,
+    staff      TEXT NOT NULL DEFAULT '',
+    ticket     TEXT,
+    case_no    TEXT,
+    opened_ts  REAL NOT NULL,
+    due_ts     REAL NOT NULL,
+    alerted    TEXT NOT NULL DEFAULT 'none',
+    history    TEXT NOT NULL DEFAULT '[]',
+    updated_ts REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rec_followups_state_due ON rec_followups(state, due_ts);
+""",
+)
 
 LEVELS: dict[int, tuple[str, str]] = {
     5: ("非常满意", "very satisfied"),
@@ -101,11 +155,11 @@ class RatingsModule(ControllerModule):
     """`rating.submit`, rating requests from the queue engine, follow-up deadlines and rating figures."""
 
     name = "records.ratings"
-    migrations = (RATINGS_SQL,)
+    migrations = RATINGS_MIGRATIONS
 
     def __init__(self, ctx: ModuleContext, calendar: WorkCalendar | None = None) -> None:
         self.ctx = ctx
-        self.clock = Clock(ctx.config)
+        self.clock = HallTime.of(ctx.config)
         self.calendar = calendar or WorkCalendar.from_config(ctx.config.calendar)
         self._last_scan = 0.0
 
@@ -167,7 +221,7 @@ class RatingsModule(ControllerModule):
             "INSERT INTO rec_ratings(rating_id, handling, window, ticket, case_no, staff, level, reasons, comment, "
             "caller, made_ts, at_ts, day, answer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (b.rating_id, handling, window, ticket, case_no, staff, b.level, json.dumps(reasons), b.comment,
-             req.caller, made, tx.now_ts, self.ctx.queue.business_day(tx.now).isoformat(), json.dumps(answer)),
+             req.caller, made, tx.now_ts, tx.today, json.dumps(answer)),
         )
         tx.mark("stats")
         return answer
@@ -379,7 +433,7 @@ def rating_figures(conn: sqlite3.Connection, day: str, now_ts: float) -> dict[st
 # --- follow-ups from the command line (direct on the database) ---------------------------
 
 
-def list_followups(conn: sqlite3.Connection, clock: Clock, state: str | None = None) -> list[dict[str, Any]]:
+def list_followups(conn: sqlite3.Connection, clock: HallTime, state: str | None = None) -> list[dict[str, Any]]:
     """Follow-up tasks, newest first (optionally in one state)."""
     sql = f"SELECT {_F_COLS} FROM rec_followups"
     params: tuple[Any, ...] = ()
@@ -389,7 +443,7 @@ def list_followups(conn: sqlite3.Connection, clock: Clock, state: str | None = N
     return [_followup(r, clock) for r in conn.execute(sql + " ORDER BY id DESC", params)]
 
 
-def get_followup(conn: sqlite3.Connection, clock: Clock, fid: int) -> dict[str, Any]:
+def get_followup(conn: sqlite3.Connection, clock: HallTime, fid: int) -> dict[str, Any]:
     """One follow-up with its history; raises FollowupError when unknown."""
     row = conn.execute(f"SELECT {_F_COLS} FROM rec_followups WHERE id = ?", (fid,)).fetchone()
     if row is None:
@@ -398,7 +452,7 @@ def get_followup(conn: sqlite3.Connection, clock: Clock, fid: int) -> dict[str, 
 
 
 def move_followup(
-    conn: sqlite3.Connection, clock: Clock, fid: int, state: str, note: str, now: dt.datetime, by: str = "cli"
+    conn: sqlite3.Connection, clock: HallTime, fid: int, state: str, note: str, now: dt.datetime, by: str = "cli"
 ) -> dict[str, Any]:
     """Move a follow-up to a new state with a note (one transaction); raises FollowupError."""
     if state not in STATES:
@@ -433,7 +487,7 @@ def move_followup(
 _F_COLS = "id, rating_id, state, level, reasons, comment, window, staff, ticket, case_no, opened_ts, due_ts, history"
 
 
-def _followup(row: tuple[Any, ...], clock: Clock) -> dict[str, Any]:
+def _followup(row: tuple[Any, ...], clock: HallTime) -> dict[str, Any]:
     fid, rating_id, state, level, reasons, comment, window, staff, ticket, case_no, opened, due, history = row
     return {
         "id": fid,

@@ -17,12 +17,11 @@ from devices.printer.sim import PrinterSimulator
 from devices.scanner.sim import ScannerSimulator
 from hallbus.brokerurl import parse_broker_url
 from hallbus.config import HallConfig, parse_config
-from hallbus.controller.app import HallController
-from hallbus.controller.clock import ManualClock
+from hallbus.controller.app import HallController, open_store
+from hallbus.controller.clock import HallTime, ManualClock
 from hallbus.localbroker import LocalBroker
 from hallbus.records.guide import Guide
 from hallbus.records.importer import Importer, records_of
-from hallbus.records.store import Clock, open_db
 from hallbus.records.workdays import WorkCalendar
 from hallbus.sample import all_day_text
 
@@ -84,13 +83,10 @@ class Hall:
 
     def import_records(self, records: list[dict[str, Any]]) -> Any:
         """Cases and appointments into the controller's database, as `hallbus cases import` does."""
-        importer = Importer(self.config, KEY, WorkCalendar.from_config(self.config.calendar), Clock(self.config),
+        importer = Importer(self.config, KEY, WorkCalendar.from_config(self.config.calendar), HallTime.of(self.config),
                             "test", Guide.load().promised_days())
-        conn = open_db(self.data_dir)
-        try:
-            report = importer.run(conn, records_of(records), now=self.clock(), where="record")
-        finally:
-            conn.close()
+        with open_store(self.data_dir) as store:
+            report = importer.run(store.conn, records_of(records), now=self.clock(), where="record")
         assert report.errors == [], report.errors
         return report
 

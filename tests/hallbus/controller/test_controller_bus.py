@@ -41,6 +41,13 @@ class Collector:
             self.by_topic.setdefault(topic, []).append(payload)
             self.cond.notify_all()
 
+    def wait_count(self, topic: str, n: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Block until `n` messages came on `topic`; all of them, decoded."""
+        with self.cond:
+            if not self.cond.wait_for(lambda: len(self.by_topic.get(topic, [])) >= n, timeout):
+                raise AssertionError(f"{len(self.by_topic.get(topic, []))} of {n} messages on {topic} in {timeout}s")
+            return [dict(msgspec.json.decode(p)) for p in self.by_topic[topic]]
+
     def wait(self, topic: str, pred: Any = lambda _d: True, timeout: float = 5.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         with self.cond:
@@ -193,10 +200,7 @@ def test_broker_restart_reconnects_republishes_and_answers_duplicates_once(
         assert took < 2.0, f"controller back after {took:.2f}s"
         assert requester.wait_connected(5)
         requester.publish(f"{ROOT}rpc/ticket.issue", body, qos=1)
-        deadline = time.monotonic() + 5
-        while len(replies.by_topic.get(raw_reply, [])) < 3 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        got = [msgspec.json.decode(p) for p in replies.by_topic.get(raw_reply, [])]
+        got = replies.wait_count(raw_reply, 3)
         assert len(got) == 3
         assert {g["data"]["ticket"]["number"] for g in got} == {first["number"]}
         assert client.call("ticket.issue", {"service": "A"})["ticket"]["number"] == "A002"

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import time
 from pathlib import Path
 
 import pytest
 
 from hallbus.controller.app import build_controller
-from hallbus.controller.clock import ManualClock
+from hallbus.controller.clock import HallTime, ManualClock
 from hallbus.controller.controller import Controller
 from hallbus.controller.module import ControllerModule, Tx
 from hallbus.controller.store import Store
@@ -19,6 +19,7 @@ from tests.hallbus.controller.helpers import (
     T0,
     RecordingPublisher,
     call,
+    id_card,
     issue,
     login,
     make_config,
@@ -139,6 +140,7 @@ def test_the_wal_starts_over_under_steady_writes(tmp_path: Path) -> None:
     store.migrate("t", ("CREATE TABLE t (a INTEGER, b BLOB)",))
     stop = threading.Event()
     writes = [0]
+    wrote = threading.Condition()
 
     def writer() -> None:
         while not stop.is_set():
@@ -146,13 +148,17 @@ def test_the_wal_starts_over_under_steady_writes(tmp_path: Path) -> None:
                 store.conn.execute("BEGIN IMMEDIATE")
                 store.conn.execute("INSERT INTO t VALUES (?, zeroblob(3000))", (writes[0],))
                 store.conn.execute("COMMIT")
-            writes[0] += 1
+            with wrote:
+                writes[0] += 1
+                wrote.notify_all()
 
     t = threading.Thread(target=writer)
     t.start()
     try:
-        while writes[0] < 10000:
-            time.sleep(0.05)
+        while writes[0] < 10000:  # a checkpoint every 100 commits, as the tick does under load
+            with wrote:
+                goal = writes[0] + 100
+                assert wrote.wait_for(lambda goal=goal: writes[0] >= goal, 10), "the writer stopped"
             store.checkpoint(restart_frames=200)
     finally:
         stop.set()
@@ -209,5 +215,28 @@ def test_a_feature_module_plugs_in(tmp_path: Path) -> None:
         assert call(ctl, "guide.get", {"item": "x"}, request_id="same") == {"n": 2}
         assert call(ctl, "guide.get", {"item": "x"}, request_id="same") == {"n": 2}
         assert pub.state(f"hall/v1/{HALL}/stats/today")["cases_done"] == 2
+    finally:
+        ctl.close()
+
+
+def test_the_hall_day_and_hours_follow_the_halls_zone_whatever_zone_the_clock_speaks(tmp_path: Path) -> None:
+    """08:30 on 4 March in Shanghai is 00:30 UTC: just past midnight on the clock's own dial.
+
+    A clock that hands out UTC moments (a host clock, a test's clock) must not leave the
+    hall on yesterday's day all morning, nor read its opening hours off the UTC dial.
+    """
+    config = make_config(tmp_path, all_day=False)
+    morning = dt.datetime(2026, 3, 4, 0, 30, tzinfo=dt.UTC)
+    ctl = build_controller(
+        config, tmp_path / "d", clock=ManualClock(morning), hall_key=b"k" * 32, factories=[], refresh_async=False
+    )
+    try:
+        hall = HallTime.of(config)
+        assert hall.business_day(morning) == dt.date(2026, 3, 4)
+        # 03:30 in Shanghai (19:30 UTC the day before) is past the roll-over: the new day.
+        assert hall.business_day(dt.datetime(2026, 3, 3, 19, 30, tzinfo=dt.UTC)) == dt.date(2026, 3, 4)
+        ticket = issue(ctl, "G", id_card=id_card("1"))  # open 08:30-12:00 in the hall: open now
+        assert ticket["ticket_id"].startswith("20260304-g001-")
+        assert ticket["issued_at"].startswith("2026-03-04T08:30:00")
     finally:
         ctl.close()

@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
-import time
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +21,7 @@ import pytest
 from hallbus.brokerurl import parse_broker_url
 from hallbus.client import BusClient
 from hallbus.config import load_config
-from hallbus.controller.clock import business_day, system_clock
+from hallbus.controller.clock import HallTime, system_clock
 from hallbus.localbroker import LocalBroker
 from hallbus.rpc import RpcClient, RpcFault
 from tests.hallbus.controller.helpers import HALL
@@ -106,7 +106,7 @@ def admin(config: Path, data: Path, *args: str) -> str:
 
 def today(config: Path) -> str:
     cfg = load_config(config)
-    return business_day(system_clock(cfg.hall.timezone)(), cfg.hall.rollover).isoformat()
+    return HallTime.of(cfg).today(system_clock(cfg.hall.timezone)).isoformat()
 
 
 @pytest.fixture
@@ -168,9 +168,12 @@ def test_kill_9_under_load_loses_no_acknowledged_ticket(
     futures: dict[str, concurrent.futures.Future[dict[str, Any]]] = {}
     service_of = {rid: "A" if i % 3 else "E" for i, rid in enumerate(rids)}
     answered = [0]
+    thirty = threading.Event()
 
     def count(_f: concurrent.futures.Future[dict[str, Any]]) -> None:
         answered[0] += 1
+        if answered[0] >= 30:
+            thirty.set()
 
     def kill_now() -> int:
         serve.kill9()
@@ -185,9 +188,7 @@ def test_kill_9_under_load_loses_no_acknowledged_ticket(
         if not in_flight and answered[0] >= 30:  # kill mid-stream, once some answers came back
             in_flight = kill_now()
     if not in_flight:
-        deadline = time.monotonic() + 10
-        while answered[0] < 30 and time.monotonic() < deadline:
-            time.sleep(0.0005)
+        thirty.wait(10)
         in_flight = kill_now()
     serve.start()
     wait_online(terminal.bus, after=first_session)

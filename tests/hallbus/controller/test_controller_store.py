@@ -11,8 +11,10 @@ from hallbus.controller import store as store_mod
 from hallbus.controller.app import build_controller
 from hallbus.controller.clock import ManualClock
 from hallbus.controller.controller import REPLY_KEEP_S, Controller
-from hallbus.controller.queue import QUEUE_MIGRATIONS, QueueModule, new_ticket_id, ticket_key
+from hallbus.controller.queue import QueueModule
+from hallbus.controller.queue_schema import QUEUE_MIGRATIONS
 from hallbus.controller.store import PRUNE_BATCH, Store
+from hallbus.controller.ticket_ids import new_ticket_id, ticket_key
 from hallbus.rpc import RpcFault
 from tests.hallbus.controller.helpers import T0, call, issue, login, window_call
 

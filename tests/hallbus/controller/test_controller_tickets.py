@@ -8,9 +8,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from hallbus.config import Slot
+from hallbus.config import HallConfig, Slot
 from hallbus.controller.app import build_controller
-from hallbus.controller.clock import ManualClock
+from hallbus.controller.clock import HallTime, ManualClock
 from hallbus.controller.controller import Controller
 from hallbus.rpc import RpcFault
 from tests.hallbus.controller.helpers import (
@@ -235,6 +235,7 @@ def test_numbers_are_durable_across_a_reopen(tmp_path: Path) -> None:
         ctl.close()
 
 
-def test_business_day_before_the_rollover_hour_is_yesterday(ctl: Controller) -> None:
-    assert ctl.queue.business_day(dt.datetime(2026, 3, 4, 2, 59, tzinfo=TZ)) == dt.date(2026, 3, 3)
-    assert ctl.queue.business_day(dt.datetime(2026, 3, 4, 3, 0, tzinfo=TZ)) == dt.date(2026, 3, 4)
+def test_business_day_before_the_rollover_hour_is_yesterday(config: HallConfig) -> None:
+    hall = HallTime.of(config)
+    assert hall.business_day(dt.datetime(2026, 3, 4, 2, 59, tzinfo=TZ)) == dt.date(2026, 3, 3)
+    assert hall.business_day(dt.datetime(2026, 3, 4, 3, 0, tzinfo=TZ)) == dt.date(2026, 3, 4)

@@ -19,12 +19,11 @@ import pytest
 from hallbus.brokerurl import parse_broker_url
 from hallbus.client import BusClient
 from hallbus.config import DEFAULT_CONFIG, HallConfig, parse_config
-from hallbus.controller.app import HallController
-from hallbus.controller.clock import ManualClock
+from hallbus.controller.app import HallController, open_store
+from hallbus.controller.clock import HallTime, ManualClock
 from hallbus.localbroker import LocalBroker
 from hallbus.records.guide import Guide
 from hallbus.records.importer import Importer
-from hallbus.records.store import Clock, open_db
 from hallbus.records.workdays import WorkCalendar
 from hallbus.rpc import RpcClient
 
@@ -51,7 +50,7 @@ def records_config(tmp_path: Path, extra: str = "") -> HallConfig:
 
 def make_importer(config: HallConfig, source: str = "test") -> Importer:
     """An importer with the test hall key."""
-    return Importer(config, KEY, WorkCalendar.from_config(config.calendar), Clock(config), source,
+    return Importer(config, KEY, WorkCalendar.from_config(config.calendar), HallTime.of(config), source,
                     Guide.load().promised_days())
 
 
@@ -108,11 +107,8 @@ class Hall:
         """Import records into the running controller's database, as the CLI does."""
         from hallbus.records.importer import records_of
 
-        conn = open_db(self.data_dir)
-        try:
-            return make_importer(self.config).run(conn, records_of(records), now=self.clock(), where="record")
-        finally:
-            conn.close()
+        with open_store(self.data_dir) as store:
+            return make_importer(self.config).run(store.conn, records_of(records), now=self.clock(), where="record")
 
     def advance(self, seconds: float) -> None:
         """Move the hall clock on (scans run on the next tick)."""

@@ -16,6 +16,7 @@ import pytest
 
 from hallbus.cli import main as hallbus_main
 from hallbus.config import HallConfig
+from hallbus.controller.app import open_store
 from hallbus.privacy import id_hash, verify_hash
 from hallbus.records import idnumber
 from hallbus.records.importer import ImportFault, read_records
@@ -28,7 +29,6 @@ from hallbus.records.samples import (
     write_csv,
 )
 from hallbus.records.source import FileSource, HttpSource
-from hallbus.records.store import open_db
 from hallbus.records.workdays import WorkCalendar
 from tests.hallbus.records.conftest import KEY, T0, TZ, make_importer, records_config
 
@@ -45,11 +45,8 @@ def config(tmp_path: Path) -> HallConfig:
 
 def run_file(config: HallConfig, path: Path, encoding: str | None = None) -> Any:
     src = FileSource(path, encoding)
-    conn = open_db(config.resolve(config.hall.data_dir))
-    try:
-        return make_importer(config).run(conn, src.records(), now=T0, where=src.where)
-    finally:
-        conn.close()
+    with open_store(config.resolve(config.hall.data_dir)) as store:
+        return make_importer(config).run(store.conn, src.records(), now=T0, where=src.where)
 
 
 def rows(config: HallConfig, sql: str, *params: Any) -> list[tuple[Any, ...]]:
@@ -139,6 +136,37 @@ def test_json_import_with_both_kinds_and_reimport_updates(config: HallConfig, tm
     assert rows(config, "SELECT status, open, warned FROM rec_cases WHERE case_no = ?", cases[0]["case_no"])[0] == ("done", 0, "notice")
 
 
+def test_a_reimport_keeps_what_the_hall_did_and_rearms_warnings_on_a_later_deadline(
+    config: HallConfig, tmp_path: Path
+) -> None:
+    """The rules of an update, kept by the cases and appointments modules' own writes."""
+    case = {"case_no": "ZW2026030300020", "item": "结婚登记", "applicant_name": "孙八", "status": "reviewing",
+            "accepted_at": "2026-03-02 09:00", "promised_days": "3"}
+    appt = {"code": "YY2026030300020", "service": "A", "applicant_name": "周九", "slot_start": "2026-03-03 10:00"}
+    path = tmp_path / "again.json"
+    path.write_text(json.dumps({"cases": [case], "appointments": [appt]}, ensure_ascii=False), encoding="utf-8")
+    assert run_file(config, path).errors == []
+    with sqlite3.connect(config.resolve(config.hall.data_dir) / "hall.db") as db:
+        db.execute("UPDATE rec_cases SET warned = 'warn'")
+        db.execute("UPDATE rec_appointments SET status = 'checked_in'")  # the hall checked it in
+    case["promised_days"] = "10"  # the deadline moved later: warnings start over
+    path.write_text(json.dumps({"cases": [case], "appointments": [appt]}, ensure_ascii=False), encoding="utf-8")
+    report = run_file(config, path)
+    assert (report.cases_updated, report.appointments_updated, report.errors) == (1, 1, [])
+    assert rows(config, "SELECT warned FROM rec_cases") == [("none",)]
+    assert rows(config, "SELECT status FROM rec_appointments") == [("checked_in",)]
+    # finished without a finish time: the first import's moment stays the finish time
+    case["status"] = "done"
+    path.write_text(json.dumps([case], ensure_ascii=False), encoding="utf-8")
+    run_file(config, path)
+    first = rows(config, "SELECT finished_ts FROM rec_cases")[0][0]
+    assert first == T0.timestamp()
+    with open_store(config.resolve(config.hall.data_dir)) as store:
+        later = T0 + dt.timedelta(hours=2)
+        make_importer(config).run(store.conn, FileSource(path).records(), now=later, where="record")
+    assert rows(config, "SELECT finished_ts, status FROM rec_cases") == [(first, "done")]
+
+
 def test_sample_files_import_cleanly(config: HallConfig) -> None:
     root = Path(__file__).resolve().parents[3] / "assets" / "samples"
     cases = run_file(config, root / "cases.csv")
@@ -203,11 +231,8 @@ def test_upstream_http_platform_with_field_mapping(config: HallConfig, tmp_path:
     mpath = tmp_path / "upstream.json"
     mpath.write_text(json.dumps(mapping), encoding="utf-8")
     src = HttpSource.from_file(mpath)
-    conn = open_db(config.resolve(config.hall.data_dir))
-    try:
-        report = make_importer(config, src.name).run(conn, src.records(), now=T0, where=src.where)
-    finally:
-        conn.close()
+    with open_store(config.resolve(config.hall.data_dir)) as store:
+        report = make_importer(config, src.name).run(store.conn, src.records(), now=T0, where=src.where)
     assert report.cases_added == 2
     assert [(e["record"], e["code"]) for e in report.errors] == [(3, "bad_status")]
     got = rows(config, "SELECT case_no, status, applicant_masked, id_hash, source FROM rec_cases ORDER BY case_no")

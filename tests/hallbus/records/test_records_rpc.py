@@ -136,11 +136,10 @@ def test_deadline_warnings_fire_once_per_level_and_escalate(hall: Hall) -> None:
 
 def test_one_deadline_pass_goes_chunk_by_chunk_and_misses_none(tmp_path: Path) -> None:
     """700 overdue cases, many due at the same moment: one pass goes SCAN_BATCH per tick and reaches all."""
-    from hallbus.controller.app import build_controller, feature_module_factories
+    from hallbus.controller.app import build_controller, feature_module_factories, open_store
     from hallbus.controller.clock import ManualClock
     from hallbus.records.cases import SCAN_BATCH, CasesModule
     from hallbus.records.importer import records_of
-    from hallbus.records.store import open_db
     from tests.hallbus.controller.helpers import RecordingPublisher
     from tests.hallbus.records.conftest import make_importer, records_config
 
@@ -148,9 +147,8 @@ def test_one_deadline_pass_goes_chunk_by_chunk_and_misses_none(tmp_path: Path) -
     accepted = [T0 - dt.timedelta(days=30, minutes=k % 13) for k in range(700)]  # ties across chunk borders
     records = [case(f"ZW20260203{k:05d}", PEOPLE[k % 3], accepted_at=a.isoformat(), promised_days=5)
                for k, a in enumerate(accepted)]
-    conn = open_db(tmp_path / "data")
-    assert make_importer(config).run(conn, records_of(records), now=T0, where="record").cases_added == 700
-    conn.close()
+    with open_store(tmp_path / "data") as store:
+        assert make_importer(config).run(store.conn, records_of(records), now=T0, where="record").cases_added == 700
     alerts = RecordingPublisher()
     ctl = build_controller(config, tmp_path / "data", clock=ManualClock(T0), hall_key=KEY, publisher=alerts,
                            factories=feature_module_factories(), refresh_async=False)

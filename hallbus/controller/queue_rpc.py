@@ -1,0 +1,105 @@
+"""The queue's RPC methods (`ticket.*`, `window.*`): thin adapters from a request to the queue and back.
+
+Each adapter reads the request's typed body, calls the issuer or the windows, and
+replies with the ticket (`{"ticket": ...}`) or the window's new state (`{"window": ...}`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from hallbus import schemas
+from hallbus.controller import errors
+from hallbus.controller.issuing import Issuer
+from hallbus.controller.module import Tx, TxHandler
+from hallbus.controller.queue_views import QueueViews
+from hallbus.controller.windows import Windows
+from hallbus.rpc import Request
+
+
+class QueueRpc:
+    """RPC method -> handler, for the issuer and the windows."""
+
+    def __init__(self, issuer: Issuer, windows: Windows, views: QueueViews) -> None:
+        self.issuer = issuer
+        self.windows = windows
+        self.views = views
+
+    def handlers(self) -> Mapping[str, TxHandler]:
+        """The queue's RPC methods."""
+        return {
+            "ticket.issue": self._issue,
+            "ticket.status": self._status,
+            "window.login": self._login,
+            "window.logout": self._window_action(self.windows.logout),
+            "window.call_next": self._window_action(self.windows.call_next),
+            "window.recall": self._window_action(self.windows.recall),
+            "window.no_show": self._window_action(self.windows.no_show),
+            "window.hold": self._window_action(self.windows.hold),
+            "window.call_back": self._call_back,
+            "window.transfer": self._transfer,
+            "window.finish": self._window_action(self.windows.finish),
+            "window.pause": self._pause,
+            "window.resume": self._window_action(self.windows.resume),
+        }
+
+    def preparers(self) -> Mapping[str, Callable[[Request], None]]:
+        """A password login's hash is checked on a worker thread, not in the writer's transaction."""
+        return {"window.login": self._prepare_login}
+
+    def _issue(self, req: Request, tx: Tx) -> Mapping[str, Any]:
+        b: schemas.TicketIssueReq = req.body
+        ticket = self.issuer.issue(
+            tx, service=b.service, channel=b.channel, id_card=b.id_card, node=b.node or req.caller
+        )
+        return {"ticket": schemas.to_builtins(ticket)}
+
+    def _status(self, req: Request, tx: Tx) -> Mapping[str, Any]:
+        b: schemas.TicketStatusReq = req.body
+        if not b.number and not b.ticket_id:
+            raise errors.bad_request("请提供号码或票号。", "Give a ticket number or a ticket_id.")
+        ticket = self.views.find_ticket(tx, number=b.number, ticket_id=b.ticket_id)
+        if ticket is None:
+            raise errors.unknown_ticket(b.number or b.ticket_id or "")
+        return {"ticket": schemas.to_builtins(ticket)}
+
+    def _window_reply(self, tx: Tx, wid: str) -> Mapping[str, Any]:
+        return {"window": schemas.to_builtins(self.views.window_state(tx, wid))}
+
+    def _window_action(self, action: Callable[[Tx, str], object]) -> TxHandler:
+        """A counter action that needs the window alone, replying with the window's state."""
+
+        def handler(req: Request, tx: Tx) -> Mapping[str, Any]:
+            action(tx, req.body.window)
+            return self._window_reply(tx, req.body.window)
+
+        return handler
+
+    def _prepare_login(self, req: Request) -> None:
+        b: schemas.WindowLoginReq = req.body
+        if b.staff and b.password is not None and not b.badge_uid:
+            req.prepared = {"password_ok": self.windows.password_ok(b.staff, b.password)}
+
+    def _login(self, req: Request, tx: Tx) -> Mapping[str, Any]:
+        b: schemas.WindowLoginReq = req.body
+        checked = (req.prepared or {}).get("password_ok")
+        self.windows.login(
+            tx, b.window, staff=b.staff, password=b.password, badge_uid=b.badge_uid, password_ok=checked
+        )
+        return self._window_reply(tx, b.window)
+
+    def _call_back(self, req: Request, tx: Tx) -> Mapping[str, Any]:
+        b: schemas.WindowCallBackReq = req.body
+        self.windows.call_back(tx, b.window, b.ticket)
+        return self._window_reply(tx, b.window)
+
+    def _transfer(self, req: Request, tx: Tx) -> Mapping[str, Any]:
+        b: schemas.WindowTransferReq = req.body
+        self.windows.transfer(tx, b.window, to_service=b.to_service, to_window=b.to_window, position=b.position)
+        return self._window_reply(tx, b.window)
+
+    def _pause(self, req: Request, tx: Tx) -> Mapping[str, Any]:
+        b: schemas.WindowPauseReq = req.body
+        self.windows.pause(tx, b.window, b.reason)
+        return self._window_reply(tx, b.window)

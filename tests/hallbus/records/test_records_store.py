@@ -1,0 +1,91 @@
+"""One store for the hall: databases made by the code before it (01c7308) are adopted, nothing runs twice.
+
+The two SQL dumps in data/ were made with that code: `hall-db-01c7308-cli-only.sql.gz` by
+`hallbus cases import` alone (the records' tables made untracked, IF NOT EXISTS, no
+`schema_versions`), `hall-db-01c7308-controller.sql.gz` by the controller (two tickets)
+and then the same import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hallbus.controller.app import build_controller, feature_module_factories, open_store
+from hallbus.controller.clock import ManualClock
+from hallbus.controller.controller import Controller
+from hallbus.controller.queue_schema import QUEUE_MIGRATIONS
+from hallbus.controller.store import CORE_MIGRATIONS, StoreError
+from hallbus.records.modules import migrations as records_migrations
+from tests.hallbus.controller.helpers import T0, issue
+from tests.hallbus.records.conftest import records_config
+
+DUMPS = Path(__file__).parent / "data"
+CASE = ("ZW2026030100001", "reviewing", "张*", "李明")
+APPOINTMENT = ("YY20260303001", "A", "王*", "booked")
+
+
+def _restore(name: str, data: Path) -> None:
+    data.mkdir(parents=True)
+    db = sqlite3.connect(data / "hall.db")
+    db.executescript(gzip.decompress((DUMPS / f"hall-db-01c7308-{name}.sql.gz").read_bytes()).decode("utf-8"))
+    db.close()
+
+
+def _records(conn: sqlite3.Connection) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    cases = conn.execute("SELECT case_no, status, applicant_masked, handler FROM rec_cases").fetchall()
+    appts = conn.execute("SELECT code, service, name_masked, status FROM rec_appointments").fetchall()
+    return cases, appts
+
+
+@contextlib.contextmanager
+def _controller(tmp_path: Path, data: Path) -> Iterator[Controller]:
+    ctl = build_controller(records_config(tmp_path), data, clock=ManualClock(T0), hall_key=b"k" * 32,
+                           factories=feature_module_factories(), refresh_async=False)
+    try:
+        yield ctl
+    finally:
+        ctl.close()
+
+
+def _every_migration() -> list[tuple[str, int]]:
+    modules = [("core", CORE_MIGRATIONS), ("queue", QUEUE_MIGRATIONS), *records_migrations()]
+    return [(name, n) for name, scripts in modules for n in range(1, len(scripts) + 1)]
+
+
+def test_a_database_the_old_command_line_made_is_adopted_once_and_keeps_its_records(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _restore("cli-only", data)
+    with open_store(data) as store:
+        # every migration, once, in order: the records' first ones adopt their existing tables
+        assert store.applied == _every_migration()
+        assert _records(store.conn) == ([CASE], [APPOINTMENT])
+    with open_store(data) as store:
+        assert store.applied == []
+    with _controller(tmp_path, data) as ctl:
+        assert ctl.store.applied == []
+        assert _records(ctl.store.conn) == ([CASE], [APPOINTMENT])
+
+
+def test_a_database_the_old_controller_made_runs_nothing_again_and_keeps_counting(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _restore("controller", data)
+    with _controller(tmp_path, data) as ctl:
+        assert ctl.store.applied == []
+        assert _records(ctl.store.conn) == ([CASE], [APPOINTMENT])
+        assert issue(ctl, "A")["number"] == "A003"  # the old controller's A001 and A002 are kept
+    with open_store(data) as store:
+        assert store.applied == []
+
+
+def test_a_migration_newer_than_the_program_is_refused_by_name(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with open_store(data) as store:
+        store.conn.execute("UPDATE schema_versions SET version = 99 WHERE module = 'records.cases'")
+    with pytest.raises(StoreError, match=r"'records.cases' is at schema version 99"):
+        open_store(data)
