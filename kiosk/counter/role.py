@@ -6,9 +6,9 @@ from typing import Any
 
 from hallbus import schemas
 from kiosk.common.sections import decode_or_none
+from kiosk.context import RoleContext, RoleParts
 from kiosk.counter.state import CounterState
 from kiosk.counter.viewmodel import CounterViewModel
-from kiosk.roles import RoleContext, RoleParts
 
 CONTROLLER_NODE = "controller"  # the controller's node id on the bus (hallbus.controller.app)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hallbus import schemas
 from hallbus.outbox import Outbox
 from kiosk.common.sections import decode_or_none
-from kiosk.roles import RoleContext, RoleParts
+from kiosk.context import RoleContext, RoleParts
 from kiosk.tablet.state import TabletState
 from kiosk.tablet.viewmodel import TabletViewModel
 

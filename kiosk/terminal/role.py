@@ -8,7 +8,7 @@ import msgspec
 
 from hallbus import schemas
 from hallbus.outbox import Outbox
-from kiosk.roles import RoleContext, RoleParts
+from kiosk.context import RoleContext, RoleParts
 from kiosk.terminal.state import TerminalState
 from kiosk.terminal.viewmodel import TerminalViewModel
 

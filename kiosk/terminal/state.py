@@ -41,7 +41,7 @@ KNOWN_FAULTS = {
 
 
 class Printer(Protocol):
-    """What the terminal needs of its ticket printer (see kiosk.devices.printer)."""
+    """What the terminal needs of its ticket printer (see kiosk.owners.printer)."""
 
     def ready(self) -> bool:
         """False when the printer is known to be out of paper or broken."""

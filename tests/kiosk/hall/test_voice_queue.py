@@ -8,7 +8,7 @@ import wave
 from io import BytesIO
 
 from devices.voice.announcer import Announcer
-from kiosk.hallscreen.voice import CallVoice
+from kiosk.hall.voice import CallVoice
 from tests.kiosk.rolefixtures import RecordingPlayer
 
 
@@ -46,7 +46,7 @@ def test_skip_to_newest_collapses_a_burst_to_its_newest_call() -> None:
 def test_the_qt_player_blocks_for_the_length_of_the_sound() -> None:
     from PySide6.QtCore import QCoreApplication
 
-    from kiosk.hallscreen.qtplayer import QtPlayer
+    from kiosk.hall.qtplayer import QtPlayer
 
     app = QCoreApplication.instance() or QCoreApplication([])
     buf = BytesIO()

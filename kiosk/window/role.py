@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from hallbus import schemas
 from kiosk.common.sections import decode_or_none
-from kiosk.display.state import WindowDisplayState, choose_layout
-from kiosk.display.viewmodel import WindowDisplayViewModel
-from kiosk.roles import RoleContext, RoleParts
+from kiosk.context import RoleContext, RoleParts
+from kiosk.window.state import WindowDisplayState, choose_layout
+from kiosk.window.viewmodel import WindowDisplayViewModel
 
 
 def build(ctx: RoleContext) -> RoleParts:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Property, QObject, Signal
 
-from kiosk.display.state import WindowDisplayState
 from kiosk.qt.sections import SectionViewModel
+from kiosk.window.state import WindowDisplayState
 
 
 class WindowDisplayViewModel(SectionViewModel):

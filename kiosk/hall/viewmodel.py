@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Property, QObject, Signal
 
-from kiosk.hallscreen.state import HallScreenState
+from kiosk.hall.state import HallScreenState
 from kiosk.qt.sections import SectionViewModel
 
 

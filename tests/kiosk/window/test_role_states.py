@@ -8,9 +8,9 @@ from hallbus import schemas
 from hallbus.config import load_config
 from kiosk.common.i18n import Catalogue
 from kiosk.counter.state import CounterState
-from kiosk.display.state import WindowDisplayState, choose_layout
-from kiosk.hallscreen.state import HallScreenState
+from kiosk.hall.state import HallScreenState
 from kiosk.tablet.state import TabletState
+from kiosk.window.state import WindowDisplayState, choose_layout
 
 CFG = load_config()
 CAT = Catalogue()

@@ -7,10 +7,10 @@ from typing import Any
 
 from hallbus import schemas
 from kiosk.common.sections import decode_or_none
-from kiosk.hallscreen.state import HallScreenState
-from kiosk.hallscreen.viewmodel import HallScreenViewModel
-from kiosk.hallscreen.voice import CallVoice
-from kiosk.roles import RoleContext, RoleParts
+from kiosk.context import RoleContext, RoleParts
+from kiosk.hall.state import HallScreenState
+from kiosk.hall.viewmodel import HallScreenViewModel
+from kiosk.hall.voice import CallVoice
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def build_voice(ctx: RoleContext) -> CallVoice | None:
     elif spec == "command":
         player = CommandPlayer()
     else:
-        from kiosk.hallscreen.qtplayer import QtPlayer
+        from kiosk.hall.qtplayer import QtPlayer
 
         player = QtPlayer(ctx.cfg.kiosk.voice_volume)
     return CallVoice(Announcer(player), skip_to_newest=ctx.cfg.kiosk.voice_skip_to_newest)
