@@ -17,7 +17,7 @@ from typing import Any
 
 from hallbus import schemas
 from hallbus.config import HallConfig
-from hallbus.rpc import RpcFault
+from kiosk.common.faults import fault_text
 from kiosk.common.i18n import Catalogue, Text, both
 from kiosk.common.port import Port
 from kiosk.common.sections import Sectioned
@@ -401,7 +401,7 @@ class CounterState(Sectioned):
 
     def _failed(self, action: str, err: BaseException) -> None:
         self.pending = None
-        text = self._fault_text(err)
+        text = fault_text(self.cat, err, LINK_FAULTS)
         if action == "login":
             self.login.error = text
             self.login.password = ""
@@ -412,15 +412,6 @@ class CounterState(Sectioned):
                 "link": getattr(err, "code", "") in LINK_FAULTS,
             }
         self._changed("actions", "login", "message")
-
-    def _fault_text(self, err: BaseException) -> Text:
-        if isinstance(err, RpcFault):
-            key = LINK_FAULTS.get(err.code)
-            if key:
-                return self.cat.text(key)
-            return both(err.message, err.message_en)
-        log.error("unexpected error: %r", err)
-        return self.cat.text("err_unexpected")
 
     def _say(self, key: str, level: str, *, link: bool = False) -> None:
         self.message = {"text": self.cat.text(key), "level": level, "link": link}

@@ -118,7 +118,7 @@ def test_every_screen(variant: str, kiosk: Any, hall: Hall, sims: Sims, qtbot: A
     sims.idcard.place(sample_card("resident"))
     qtbot.waitUntil(lambda: state.rate.step == "pick", timeout=5000)
     shot("rate-pick")
-    state.rate_pick("ZW2026022600003")
+    state.rate.pick("ZW2026022600003")
     shot("rate-levels")
     touch(qtbot, window, "rate_level_1")
     touch(qtbot, window, "rate_reason_attitude")
