@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
-import msgspec
-
 from hallbus import schemas
 from hallbus.outbox import Outbox
+from kiosk.common.sections import decode_or_none
 from kiosk.context import RoleContext, RoleParts
 from kiosk.terminal.state import TerminalState
 from kiosk.terminal.viewmodel import TerminalViewModel
-
-log = logging.getLogger(__name__)
 
 
 def build(ctx: RoleContext) -> RoleParts:
@@ -42,12 +37,10 @@ def build(ctx: RoleContext) -> RoleParts:
     topic = ctx.bus.topics.queue_state
 
     def on_message(t: str, payload: object) -> None:
-        if t != topic or not payload:
-            return
-        try:
-            state.on_queue_state(schemas.decode(payload, schemas.QueueState))  # type: ignore[arg-type]
-        except (msgspec.DecodeError, msgspec.ValidationError) as err:
-            log.warning("ignored a malformed queue state: %s", err)
+        if t == topic:
+            decoded = decode_or_none(payload, schemas.QueueState, "queue state")
+            if decoded is not None:
+                state.on_queue_state(decoded)
 
     ctx.bridge.message.connect(on_message)
     ctx.bridge.connection.connect(state.on_connection)

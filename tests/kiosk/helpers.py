@@ -5,12 +5,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from PySide6.QtCore import QObject, QPoint, QPointF, Qt
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QImage
 from PySide6.QtQuick import QQuickItem, QQuickWindow
-from PySide6.QtTest import QTest
 
-from kiosk.qt.drive import find
+from kiosk.qt.drive import find, tap
 
 
 def item(qtbot: Any, window: QQuickWindow, name: str, timeout: int = 5000) -> QQuickItem:
@@ -44,15 +43,7 @@ def touch(qtbot: Any, window: QQuickWindow, name: str, timeout: int = 5000) -> N
     """Tap the middle of the visible item called `name`, as a finger would, once it has settled."""
     target = item(qtbot, window, name, timeout)
     qtbot.waitUntil(lambda: target.width() > 0 and target.height() > 0, timeout=timeout)
-    # A new page is laid out over a few frames (Grid, Flow): wait until the item stays put from one frame to the next.
-    last = None
-    for _ in range(50):
-        centre = target.mapToScene(QPointF(target.width() / 2, target.height() / 2))
-        if centre == last:
-            break
-        last = centre
-        next_frame(qtbot, window)
-    QTest.mouseClick(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(int(centre.x()), int(centre.y())))
+    tap(window, target)
 
 
 def text_of(qobj: QObject) -> str:
