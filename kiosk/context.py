@@ -13,6 +13,7 @@ from hallbus.client import BusClient
 from hallbus.config import HallConfig
 from hallbus.rpc import RpcClient
 from kiosk.common.i18n import Catalogue
+from kiosk.common.routes import Routes
 from kiosk.owners.health import HealthBoard
 from kiosk.qt.bridge import BusBridge
 from kiosk.qt.shell import ShellViewModel
@@ -38,6 +39,19 @@ class RoleContext:
     data_dir: Path
     hall_key: bytes | None
     shell: ShellViewModel
+
+    def follow(self, routes: Routes, on_connection: Callable[[bool], None]) -> None:
+        """Subscribe the role's topics and deliver their messages, and the broker link going up or down, on the GUI thread."""
+
+        def deliver(topic: str, payload: object) -> None:
+            routes.deliver(topic, payload)
+
+        # A plain function holds `routes`; a bound method of it would be held weakly by PySide
+        # and its connection would vanish with the role's last reference to `routes`.
+        self.bridge.message.connect(deliver)
+        self.bridge.connection.connect(on_connection)
+        for topic_filter in routes.filters:
+            self.bridge.subscribe(topic_filter)
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hallbus import schemas
 from hallbus.outbox import Outbox
-from kiosk.common.sections import decode_or_none
+from kiosk.common.routes import Routes
 from kiosk.context import RoleContext, RoleParts
 from kiosk.terminal.state import TerminalState
 from kiosk.terminal.viewmodel import TerminalViewModel
@@ -34,17 +34,10 @@ def build(ctx: RoleContext) -> RoleParts:
         if owner is not None:
             owner.on_code = ctx.gui.wrap(state.on_qr)
 
-    topic = ctx.bus.topics.queue_state
-
-    def on_message(t: str, payload: object) -> None:
-        if t == topic:
-            decoded = decode_or_none(payload, schemas.QueueState, "queue state")
-            if decoded is not None:
-                state.on_queue_state(decoded)
-
-    ctx.bridge.message.connect(on_message)
-    ctx.bridge.connection.connect(state.on_connection)
-    ctx.bridge.subscribe(topic)
+    ctx.follow(
+        Routes().add(ctx.bus.topics.queue_state, schemas.QueueState, state.on_queue_state, "queue state"),
+        state.on_connection,
+    )
     outbox.start()
 
     def stop() -> None:
