@@ -20,7 +20,7 @@ from hallbus.config import HallConfig
 from kiosk.common.faults import fault_text
 from kiosk.common.i18n import Catalogue, Text, both
 from kiosk.common.port import Port
-from kiosk.common.sections import Sectioned
+from kiosk.common.sections import Sectioned, configured_window
 
 log = logging.getLogger(__name__)
 
@@ -113,11 +113,7 @@ class CounterState(Sectioned):
         now: Callable[[], dt.datetime] = schemas.now,
     ) -> None:
         super().__init__()
-        win = cfg.window(window)
-        if win is None:
-            raise ValueError(
-                f"window {window!r} is not in the config; start the counter with --window"
-            )
+        win = configured_window(cfg, window, "counter")
         self.cfg = cfg
         self.cat = catalogue
         self.port = port

@@ -29,7 +29,7 @@ from kiosk.common.rating import (
     needs_reasons,
     reason_choices,
 )
-from kiosk.common.sections import Sectioned
+from kiosk.common.sections import Sectioned, configured_window
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +70,7 @@ class TabletState(Sectioned):
         already_sent: Iterable[dict[str, Any]] = (),
     ) -> None:
         super().__init__()
-        win = cfg.window(window)
-        if win is None:
-            raise ValueError(
-                f"window {window!r} is not in the config; start the tablet with --window"
-            )
+        win = configured_window(cfg, window, "tablet")
         self.cfg = cfg
         self.cat = catalogue
         self.ratings = ratings
