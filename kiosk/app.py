@@ -27,13 +27,18 @@ from hallbus.config import REPO_ROOT, HallConfig, load_config
 from hallbus.privacy import load_hall_key
 from hallbus.rpc import RpcClient
 from kiosk.common.i18n import Catalogue
-from kiosk.devices.health import HealthBoard
+from kiosk.context import RoleContext, RoleParts
+from kiosk.owners.badge import BadgeOwner
+from kiosk.owners.health import HealthBoard
+from kiosk.owners.idcard import IdCardOwner
+from kiosk.owners.printer import PrinterOwner
+from kiosk.owners.qr import QrOwner
 from kiosk.qt.bridge import BusBridge
 from kiosk.qt.guard import KioskGuard
 from kiosk.qt.qrimage import QrImageProvider
 from kiosk.qt.shell import ShellViewModel
 from kiosk.qt.worker import OnGui, QtPort
-from kiosk.roles import RoleContext, RoleParts, load_role
+from kiosk.roles import load_role
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +93,10 @@ class DeviceSet:
 
 
 def build_devices(cfg: HallConfig, node: str, data_dir: Path, board: HealthBoard) -> DeviceSet:
-    """Owners for the node's devices: a port URL opens the real device, `"sim"` a simulator on a pty."""
+    """Owners for the node's devices: a port URL opens the real device, `"sim"` a simulator on a pty.
+
+    Simulators are imported only where config asks for one, so a real kiosk never loads them
+    (the printer's pulls in its PNG renderer)."""
     spec = cfg.node_devices(node)
     devs = DeviceSet()
     sim_dir = data_dir / "dev" / node
@@ -98,8 +106,6 @@ def build_devices(cfg: HallConfig, node: str, data_dir: Path, board: HealthBoard
         return str(sim_dir / name)
 
     if spec.idcard:
-        from kiosk.devices.idcard import IdCardOwner
-
         url = spec.idcard
         if url == "sim":
             from devices.idcard.sim import SamSimulator
@@ -108,19 +114,16 @@ def build_devices(cfg: HallConfig, node: str, data_dir: Path, board: HealthBoard
             devs.simulators["idcard"] = SamSimulator(link=url, card=None).start()
         devs.owners["idcard"] = IdCardOwner(url, board)
     if spec.printer:
-        from kiosk.devices.printer import PrinterOwner
-
         url = spec.printer
         if url == "sim":
-            sim = _printer_simulator(sim_path("printer"), data_dir / "printed" / node, spec.printer_width)
-            if sim is not None:
-                devs.simulators["printer"] = sim
-                url = sim_path("printer")
-        if url != "sim":
-            devs.owners["printer"] = PrinterOwner(url, board, width=spec.printer_width)
-    if spec.scanner:
-        from kiosk.devices.qr import QrOwner
+            from devices.printer.sim import PrinterSimulator
 
+            url = sim_path("printer")
+            out_dir = data_dir / "printed" / node
+            out_dir.mkdir(parents=True, exist_ok=True)
+            devs.simulators["printer"] = PrinterSimulator(url, out_dir, width=spec.printer_width)
+        devs.owners["printer"] = PrinterOwner(url, board, width=spec.printer_width)
+    if spec.scanner:
         url = spec.scanner
         if url == "sim":
             from devices.scanner.sim import ScannerSimulator
@@ -129,29 +132,10 @@ def build_devices(cfg: HallConfig, node: str, data_dir: Path, board: HealthBoard
             devs.simulators["scanner"] = ScannerSimulator(url)
         devs.owners["scanner"] = QrOwner("scanner", url, board)
     if spec.pcsc:
-        from kiosk.devices.badge import BadgeOwner
-
         devs.owners["pcsc"] = BadgeOwner(spec.pcsc, board)  # staff badges at a counter
     if spec.camera and spec.camera != "sim":
-        from kiosk.devices.qr import QrOwner
-
         devs.owners["camera"] = QrOwner("camera", spec.camera, board)
     return devs
-
-
-def _printer_simulator(link: str, out_dir: Path, width: int) -> Any:
-    """The ESC/POS printer simulator on a pty (renders PNGs into `out_dir`), if that module is installed."""
-    try:
-        from devices.printer.sim import PrinterSimulator
-    except ImportError:
-        log.warning("no printer simulator available; the terminal runs without a printer")
-        return None
-    out_dir.mkdir(parents=True, exist_ok=True)
-    sim = PrinterSimulator(link, out_dir, width=width)
-    start = getattr(sim, "start", None)
-    if start is not None:
-        start()
-    return sim
 
 
 class Kiosk:

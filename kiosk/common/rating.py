@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
+from kiosk.common.i18n import Catalogue
+
 # level -> catalogue key; 5 非常满意 ... 1 非常不满意. Shown in this order, never pre-selected.
 LEVELS: tuple[int, ...] = (5, 4, 3, 2, 1)
 BAD_LEVELS = frozenset({1, 2})
@@ -32,3 +36,21 @@ def reason_key(code: str) -> str:
 def needs_reasons(level: int) -> bool:
     """Bad ratings (1-2) need at least one reason."""
     return level in BAD_LEVELS
+
+
+def level_choices(cat: Catalogue) -> list[dict[str, Any]]:
+    """The five faces as a screen lists them: level and words."""
+    return [{"level": lv, "text": cat.text(level_key(lv))} for lv in LEVELS]
+
+
+def reason_choices(cat: Catalogue) -> list[dict[str, Any]]:
+    """The reasons of a bad rating as a screen lists them: code and words."""
+    return [{"code": c, "text": cat.text(reason_key(c))} for c in REASONS]
+
+
+class RatingSink(Protocol):
+    """Where ratings go: a durable outbox (`hallbus.outbox.Outbox`); a rating must never be lost."""
+
+    def put(self, method: str, body: dict[str, Any], request_id: str | None = None) -> str:
+        """Store a request durably for delivery; returns its request id."""
+        ...

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from hallbus import schemas
+from hallbus.config import HallConfig, WindowSection
 
 log = logging.getLogger(__name__)
 
@@ -47,3 +48,11 @@ def decode_or_none(payload: object, type_: type[T], what: str) -> T | None:
     except (msgspec.DecodeError, msgspec.ValidationError) as err:
         log.warning("ignored a malformed %s: %s", what, err)
         return None
+
+
+def configured_window(cfg: HallConfig, window: str, screen: str) -> WindowSection:
+    """The config of the window a screen belongs to; ValueError saying how to start `screen` otherwise."""
+    win = cfg.window(window)
+    if win is None:
+        raise ValueError(f"window {window!r} is not in the config; start the {screen} with --window")
+    return win

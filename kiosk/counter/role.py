@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from hallbus import schemas
-from kiosk.common.sections import decode_or_none
+from kiosk.common.routes import Routes
+from kiosk.context import RoleContext, RoleParts
 from kiosk.counter.state import CounterState
 from kiosk.counter.viewmodel import CounterViewModel
-from kiosk.roles import RoleContext, RoleParts
 
 CONTROLLER_NODE = "controller"  # the controller's node id on the bus (hallbus.controller.app)
 
@@ -24,36 +22,16 @@ def build(ctx: RoleContext) -> RoleParts:
     if badge is not None:
         badge.on_badge = ctx.gui.wrap(state.on_badge)
 
-    topics = ctx.bus.topics
-    window_topic = topics.window_state(ctx.window)
-    routes: dict[str, Any] = {
-        window_topic: lambda p: _apply(
-            p, schemas.WindowState, "window state", state.on_window_state
-        ),
-        topics.queue_state: lambda p: _apply(
-            p, schemas.QueueState, "queue state", state.on_queue_state
-        ),
-        topics.stats_today: lambda p: _apply(p, schemas.StatsToday, "stats", state.on_stats),
-        topics.node_status(CONTROLLER_NODE): lambda p: _apply(
-            p, schemas.NodeStatus, "controller status", state.on_controller
-        ),
-    }
-
-    def on_message(topic: str, payload: object) -> None:
-        route = routes.get(topic)
-        if route is not None:
-            route(payload)
-
-    ctx.bridge.message.connect(on_message)
-    ctx.bridge.connection.connect(state.on_connection)
-    for topic in routes:
-        ctx.bridge.subscribe(topic)
+    t = ctx.bus.topics
+    ctx.follow(
+        Routes()
+        .add(t.window_state(ctx.window), schemas.WindowState, state.on_window_state, "window state")
+        .add(t.queue_state, schemas.QueueState, state.on_queue_state, "queue state")
+        .add(t.stats_today, schemas.StatsToday, state.on_stats, "stats")
+        .add(t.node_status(CONTROLLER_NODE), schemas.NodeStatus, state.on_controller, "controller status"),
+        state.on_connection,
+    )
     return RoleParts(
         qml="counter/Counter.qml", properties={"vm": vm}, settled=vm.settled, keep=[state]
     )
 
-
-def _apply(payload: object, type_: type[Any], what: str, handler: Any) -> None:
-    decoded = decode_or_none(payload, type_, what)
-    if decoded is not None:
-        handler(decoded)

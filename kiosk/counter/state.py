@@ -17,10 +17,10 @@ from typing import Any
 
 from hallbus import schemas
 from hallbus.config import HallConfig
-from hallbus.rpc import RpcFault
+from kiosk.common.faults import fault_text
 from kiosk.common.i18n import Catalogue, Text, both
 from kiosk.common.port import Port
-from kiosk.common.sections import Sectioned
+from kiosk.common.sections import Sectioned, configured_window
 
 log = logging.getLogger(__name__)
 
@@ -113,11 +113,7 @@ class CounterState(Sectioned):
         now: Callable[[], dt.datetime] = schemas.now,
     ) -> None:
         super().__init__()
-        win = cfg.window(window)
-        if win is None:
-            raise ValueError(
-                f"window {window!r} is not in the config; start the counter with --window"
-            )
+        win = configured_window(cfg, window, "counter")
         self.cfg = cfg
         self.cat = catalogue
         self.port = port
@@ -401,7 +397,7 @@ class CounterState(Sectioned):
 
     def _failed(self, action: str, err: BaseException) -> None:
         self.pending = None
-        text = self._fault_text(err)
+        text = fault_text(self.cat, err, LINK_FAULTS)
         if action == "login":
             self.login.error = text
             self.login.password = ""
@@ -412,15 +408,6 @@ class CounterState(Sectioned):
                 "link": getattr(err, "code", "") in LINK_FAULTS,
             }
         self._changed("actions", "login", "message")
-
-    def _fault_text(self, err: BaseException) -> Text:
-        if isinstance(err, RpcFault):
-            key = LINK_FAULTS.get(err.code)
-            if key:
-                return self.cat.text(key)
-            return both(err.message, err.message_en)
-        log.error("unexpected error: %r", err)
-        return self.cat.text("err_unexpected")
 
     def _say(self, key: str, level: str, *, link: bool = False) -> None:
         self.message = {"text": self.cat.text(key), "level": level, "link": link}

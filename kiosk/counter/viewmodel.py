@@ -20,18 +20,14 @@ class CounterViewModel(SectionViewModel):
     dialogChanged = Signal()
     messageChanged = Signal()
     linkChanged = Signal()
-    settled = Signal()
 
     def __init__(self, state: CounterState, parent: QObject | None = None) -> None:
         super().__init__(state, parent)
         self.counter = state
-        self._settled = False
 
-    def flushed(self, sections: set[str]) -> None:
-        """`settled` once the window's state is known (screenshots wait for it)."""
-        if not self._settled and self.counter.state is not None:
-            self._settled = True
-            self.settled.emit()
+    def is_settled(self) -> bool:
+        """Settled once the window's state is known."""
+        return self.counter.state is not None
 
     login = Property("QVariantMap", lambda self: self._get("login"), notify=loginChanged)
     window = Property("QVariantMap", lambda self: self._get("window"), notify=windowChanged)

@@ -50,15 +50,42 @@ def find(window: QQuickWindow, name: str) -> QQuickItem | None:
     return found[-1] if found else None
 
 
+def next_frame(window: QQuickWindow, timeout: float = 2.0) -> bool:
+    """Ask for a frame and run the event loop until the window has drawn it."""
+    drawn: list[bool] = []
+
+    def swapped() -> None:
+        drawn.append(True)
+
+    window.frameSwapped.connect(swapped)
+    try:
+        window.update()
+        return wait_until(lambda: bool(drawn), timeout)
+    finally:
+        window.frameSwapped.disconnect(swapped)
+
+
+def tap(window: QQuickWindow, target: QQuickItem) -> None:
+    """Tap the middle of `target` once it stays put from one frame to the next (a new page is laid
+    out over a few frames: a tap before that lands on whatever was there)."""
+    last = None
+    for _ in range(50):
+        centre = target.mapToScene(QPointF(target.width() / 2, target.height() / 2))
+        if centre == last:
+            break
+        last = centre
+        next_frame(window)
+    QTest.mouseClick(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     QPoint(int(centre.x()), int(centre.y())))
+
+
 def touch(window: QQuickWindow, name: str, timeout: float = 10.0) -> bool:
-    """Tap the middle of the visible item called `name`; False if it never appeared."""
+    """Tap the visible item called `name` as a finger would; False if it never appeared."""
     if not wait_until(lambda: (i := find(window, name)) is not None and i.width() > 0, timeout):
         return False
     target = find(window, name)
     assert target is not None
-    centre = target.mapToScene(QPointF(target.width() / 2, target.height() / 2))
-    QTest.mouseClick(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                     QPoint(int(centre.x()), int(centre.y())))
+    tap(window, target)
     return True
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hallbus import schemas
 from hallbus.outbox import Outbox
-from kiosk.common.sections import decode_or_none
-from kiosk.roles import RoleContext, RoleParts
+from kiosk.common.routes import Routes
+from kiosk.context import RoleContext, RoleParts
 from kiosk.tablet.state import TabletState
 from kiosk.tablet.viewmodel import TabletViewModel
 
@@ -18,17 +18,10 @@ def build(ctx: RoleContext) -> RoleParts:
     left_over = [item.body for item in outbox.pending() if item.method == "rating.submit"]
     state = TabletState(ctx.cfg, ctx.catalogue, outbox, window=ctx.window, already_sent=left_over)
     vm = TabletViewModel(state)
-    topic = ctx.bus.topics.window_state(ctx.window)
-
-    def on_message(t: str, payload: object) -> None:
-        if t == topic:
-            decoded = decode_or_none(payload, schemas.WindowState, "window state")
-            if decoded is not None:
-                state.on_window_state(decoded)
-
-    ctx.bridge.message.connect(on_message)
-    ctx.bridge.connection.connect(state.on_connection)
-    ctx.bridge.subscribe(topic)
+    ctx.follow(
+        Routes().add(ctx.bus.topics.window_state(ctx.window), schemas.WindowState, state.on_window_state, "window state"),
+        state.on_connection,
+    )
     outbox.start()
 
     def stop() -> None:

@@ -16,26 +16,25 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from hallbus import schemas
 from hallbus.config import HallConfig
 from kiosk.common.i18n import Catalogue, Text, both
-from kiosk.common.rating import LEVELS, REASONS, level_key, needs_reasons, reason_key
-from kiosk.common.sections import Sectioned
+from kiosk.common.rating import (
+    LEVELS,
+    REASONS,
+    RatingSink,
+    level_choices,
+    needs_reasons,
+    reason_choices,
+)
+from kiosk.common.sections import Sectioned, configured_window
 
 log = logging.getLogger(__name__)
 
 THANKS_S = 6.0
 COMMENT_MAX = 200
-
-
-class RatingSink(Protocol):
-    """A durable outbox: `put` stores the request before anything is sent."""
-
-    def put(self, method: str, body: dict[str, Any], request_id: str | None = None) -> str:
-        """Store a request for delivery; returns its request id."""
-        ...
 
 
 def request_key(rr: schemas.RatingRequest) -> str:
@@ -71,11 +70,7 @@ class TabletState(Sectioned):
         already_sent: Iterable[dict[str, Any]] = (),
     ) -> None:
         super().__init__()
-        win = cfg.window(window)
-        if win is None:
-            raise ValueError(
-                f"window {window!r} is not in the config; start the tablet with --window"
-            )
+        win = configured_window(cfg, window, "tablet")
         self.cfg = cfg
         self.cat = catalogue
         self.ratings = ratings
@@ -267,9 +262,9 @@ class TabletState(Sectioned):
             "ticket": (self.request.ticket or "") if self.request else "",
             "level": self.level,
             "bad": needs_reasons(self.level) if self.level else False,
-            "levels": [{"level": lv, "text": self.cat.text(level_key(lv))} for lv in LEVELS],
+            "levels": level_choices(self.cat),
             "reasons": list(self.reasons),
-            "reasonList": [{"code": c, "text": self.cat.text(reason_key(c))} for c in REASONS],
+            "reasonList": reason_choices(self.cat),
             "comment": self.comment,
             "error": self.error or both("", ""),
         }

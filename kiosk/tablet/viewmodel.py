@@ -15,25 +15,24 @@ class TabletViewModel(SectionViewModel):
     idleChanged = Signal()
     ratingChanged = Signal()
     linkChanged = Signal()
-    settled = Signal()
 
     def __init__(self, state: TabletState, parent: QObject | None = None) -> None:
         super().__init__(state, parent)
         self.tablet = state
-        self._settled = False
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(state.tick)
 
     def flushed(self, sections: set[str]) -> None:
-        """Run the ticker only while a rating is open; `settled` once the window's state is known."""
+        """Run the ticker only while a rating is open."""
         if self.tablet.active and not self._ticker.isActive():
             self._ticker.start()
         elif not self.tablet.active and self._ticker.isActive():
             self._ticker.stop()
-        if not self._settled and self.tablet.state is not None:
-            self._settled = True
-            self.settled.emit()
+
+    def is_settled(self) -> bool:
+        """Settled once the window's state is known."""
+        return self.tablet.state is not None
 
     def stop(self) -> None:
         """Stop the ticker."""

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
-import msgspec
-
 from hallbus import schemas
 from hallbus.outbox import Outbox
-from kiosk.roles import RoleContext, RoleParts
+from kiosk.common.routes import Routes
+from kiosk.context import RoleContext, RoleParts
 from kiosk.terminal.state import TerminalState
 from kiosk.terminal.viewmodel import TerminalViewModel
-
-log = logging.getLogger(__name__)
 
 
 def build(ctx: RoleContext) -> RoleParts:
@@ -39,19 +34,10 @@ def build(ctx: RoleContext) -> RoleParts:
         if owner is not None:
             owner.on_code = ctx.gui.wrap(state.on_qr)
 
-    topic = ctx.bus.topics.queue_state
-
-    def on_message(t: str, payload: object) -> None:
-        if t != topic or not payload:
-            return
-        try:
-            state.on_queue_state(schemas.decode(payload, schemas.QueueState))  # type: ignore[arg-type]
-        except (msgspec.DecodeError, msgspec.ValidationError) as err:
-            log.warning("ignored a malformed queue state: %s", err)
-
-    ctx.bridge.message.connect(on_message)
-    ctx.bridge.connection.connect(state.on_connection)
-    ctx.bridge.subscribe(topic)
+    ctx.follow(
+        Routes().add(ctx.bus.topics.queue_state, schemas.QueueState, state.on_queue_state, "queue state"),
+        state.on_connection,
+    )
     outbox.start()
 
     def stop() -> None:

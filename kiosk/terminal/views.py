@@ -153,7 +153,7 @@ def case_view(cfg: HallConfig, cat: Catalogue, case: Mapping[str, Any]) -> dict[
 
 
 def _days(value: Any) -> int:
-    """A number of days for QML, -1 when there is none (QML gets no None: see viewmodel.qml_value)."""
+    """A number of days for QML, -1 when there is none (QML gets no None: see kiosk.qt.sections.qml_value)."""
     return int(value) if isinstance(value, int | float) else -1
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from PySide6.QtCore import QObject, QPoint, QPointF, Qt
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QImage
 from PySide6.QtQuick import QQuickItem, QQuickWindow
-from PySide6.QtTest import QTest
 
-from kiosk.qt.drive import find
+from kiosk.qt.drive import find, tap
 
 
 def item(qtbot: Any, window: QQuickWindow, name: str, timeout: int = 5000) -> QQuickItem:
@@ -19,21 +20,51 @@ def item(qtbot: Any, window: QQuickWindow, name: str, timeout: int = 5000) -> QQ
     return found
 
 
+def next_frame(qtbot: Any, window: QQuickWindow, timeout: int = 2000) -> None:
+    """Ask for a frame and wait until the window has drawn it (everything changed before is in it)."""
+    with qtbot.waitSignal(window.frameSwapped, timeout=timeout):
+        window.update()
+
+
+def settled_image(qtbot: Any, window: QQuickWindow, frames: int = 50) -> QImage:
+    """The window's picture once two frames in a row draw the same (pending changes and layout are done)."""
+    next_frame(qtbot, window)
+    last = window.grabWindow()
+    for _ in range(frames):
+        next_frame(qtbot, window)
+        image = window.grabWindow()
+        if image == last:
+            return image
+        last = image
+    raise AssertionError(f"the window still changed after {frames} frames")
+
+
 def touch(qtbot: Any, window: QQuickWindow, name: str, timeout: int = 5000) -> None:
     """Tap the middle of the visible item called `name`, as a finger would, once it has settled."""
     target = item(qtbot, window, name, timeout)
     qtbot.waitUntil(lambda: target.width() > 0 and target.height() > 0, timeout=timeout)
-    # A new page is laid out over a few frames (Grid, Flow): wait until the item stops moving.
-    last = None
-    for _ in range(50):
-        centre = target.mapToScene(QPointF(target.width() / 2, target.height() / 2))
-        if centre == last:
-            break
-        last = centre
-        qtbot.wait(20)
-    QTest.mouseClick(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(int(centre.x()), int(centre.y())))
+    tap(window, target)
 
 
 def text_of(qobj: QObject) -> str:
     """The `text` property of a QML Text item."""
     return str(qobj.property("text"))
+
+
+def take_card_off(qtbot: Any, kiosk: Any, reader: Any, timeout: int = 5000) -> None:
+    """Take the card off the simulated SAM reader and wait until the kiosk's card owner saw it go
+    (a card laid on again before that would look to the reader as if it had never left)."""
+    owner = kiosk.devices.owners["idcard"]
+    gone = threading.Event()
+    before = owner.on_removed
+
+    def removed() -> None:
+        gone.set()
+        before()
+
+    owner.on_removed = removed
+    try:
+        reader.remove()
+        qtbot.waitUntil(gone.is_set, timeout=timeout)
+    finally:
+        owner.on_removed = before

@@ -170,14 +170,16 @@ class RecordingPlayer:
         self.sizes: list[int] = []
         self._playing = 0
         self.overlapped = False
+        self.started = threading.Event()  # set when the first sound starts playing
         self._lock = threading.Lock()
 
     def play(self, wav: bytes) -> None:
         with self._lock:
             self._playing += 1
             self.overlapped |= self._playing > 1
+        self.started.set()
         start = time.monotonic()
-        time.sleep(self.seconds)
+        time.sleep(self.seconds)  # the speaker playing the sound (the simulated device's own time, not a wait)
         with self._lock:
             self._playing -= 1
             self.spans.append((start, time.monotonic()))

@@ -14,7 +14,7 @@ from tests.kiosk.rolefixtures import RecordingPlayer, RoleHall, issue, login, st
 
 
 def voice_of(hall: Any) -> Any:
-    """The hall screen's call queue (kiosk.hallscreen.voice.CallVoice)."""
+    """The hall screen's call queue (kiosk.hall.voice.CallVoice)."""
     return hall.role.keep[1]
 
 

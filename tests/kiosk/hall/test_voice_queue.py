@@ -6,9 +6,10 @@ import threading
 import time
 import wave
 from io import BytesIO
+from typing import Any
 
 from devices.voice.announcer import Announcer
-from kiosk.hallscreen.voice import CallVoice
+from kiosk.hall.voice import CallVoice
 from tests.kiosk.rolefixtures import RecordingPlayer
 
 
@@ -31,9 +32,7 @@ def test_skip_to_newest_collapses_a_burst_to_its_newest_call() -> None:
     voice = CallVoice(Announcer(player), skip_to_newest=True)
     try:
         voice.call("A001", "1")
-        deadline = time.monotonic() + 5
-        while not player._playing and time.monotonic() < deadline:  # the first call is playing
-            time.sleep(0.005)
+        assert player.started.wait(5)  # the first call is playing
         for i in range(2, 11):
             voice.call(f"A{i:03d}", "2")
         assert voice.wait_idle(10)
@@ -43,12 +42,9 @@ def test_skip_to_newest_collapses_a_burst_to_its_newest_call() -> None:
         voice.close()
 
 
-def test_the_qt_player_blocks_for_the_length_of_the_sound() -> None:
-    from PySide6.QtCore import QCoreApplication
+def test_the_qt_player_blocks_for_the_length_of_the_sound(qtbot: Any) -> None:
+    from kiosk.hall.qtplayer import QtPlayer
 
-    from kiosk.hallscreen.qtplayer import QtPlayer
-
-    app = QCoreApplication.instance() or QCoreApplication([])
     buf = BytesIO()
     with wave.open(buf, "wb") as w:
         w.setnchannels(1)
@@ -65,8 +61,6 @@ def test_the_qt_player_blocks_for_the_length_of_the_sound() -> None:
 
     thread = threading.Thread(target=play)
     thread.start()
-    while thread.is_alive():  # the GUI thread keeps running its event loop meanwhile
-        app.processEvents()
-        time.sleep(0.005)
+    qtbot.waitUntil(lambda: not thread.is_alive(), timeout=5000)  # the GUI thread runs its event loop meanwhile
     assert 0.24 <= took[0] < 3.5
     assert player.played == 1

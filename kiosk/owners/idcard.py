@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from devices.idcard import CardData, Health, IdCardError, IdCardReader, IdCardWatcher
-from kiosk.devices.health import HealthBoard
+from kiosk.owners.health import HealthBoard
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from kiosk.devices.health import HealthBoard
+from kiosk.owners.health import HealthBoard
 
 log = logging.getLogger(__name__)
 

@@ -44,7 +44,9 @@ class HealthBoard:
 
     def snapshot(self) -> NodeDevices:
         """The payload of `node/{node}/devices`."""
-        return NodeDevices(**dict(self._health))
+        h = dict(self._health)
+        return NodeDevices(idcard=h.get("idcard"), printer=h.get("printer"), camera=h.get("camera"),
+                           pcsc=h.get("pcsc"), scanner=h.get("scanner"))
 
     def republish(self) -> None:
         """Publish the current health again (e.g. after start)."""

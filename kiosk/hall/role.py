@@ -6,11 +6,11 @@ import logging
 from typing import Any
 
 from hallbus import schemas
-from kiosk.common.sections import decode_or_none
-from kiosk.hallscreen.state import HallScreenState
-from kiosk.hallscreen.viewmodel import HallScreenViewModel
-from kiosk.hallscreen.voice import CallVoice
-from kiosk.roles import RoleContext, RoleParts
+from kiosk.common.routes import Routes
+from kiosk.context import RoleContext, RoleParts
+from kiosk.hall.state import HallScreenState
+from kiosk.hall.viewmodel import HallScreenViewModel
+from kiosk.hall.voice import CallVoice
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def build_voice(ctx: RoleContext) -> CallVoice | None:
     elif spec == "command":
         player = CommandPlayer()
     else:
-        from kiosk.hallscreen.qtplayer import QtPlayer
+        from kiosk.hall.qtplayer import QtPlayer
 
         player = QtPlayer(ctx.cfg.kiosk.voice_volume)
     return CallVoice(Announcer(player), skip_to_newest=ctx.cfg.kiosk.voice_skip_to_newest)
@@ -45,28 +45,15 @@ def build(ctx: RoleContext) -> RoleParts:
     state = HallScreenState(ctx.cfg, ctx.catalogue, voice=voice)
     vm = HallScreenViewModel(state)
     t = ctx.bus.topics
-    routes: dict[str, Any] = {
-        t.calls: (schemas.Call, state.on_call),
-        t.calls_recent: (schemas.CallsRecent, state.on_calls_recent),
-        t.queue_state: (schemas.QueueState, state.on_queue_state),
-        t.stats_today: (schemas.StatsToday, state.on_stats),
-    }
-    window_prefix = t.root + "window/"
-
-    def on_message(topic: str, payload: object) -> None:
-        route = routes.get(topic)
-        if route is None and topic.startswith(window_prefix):
-            route = (schemas.WindowState, state.on_window_state)
-        if route is not None:
-            decoded = decode_or_none(payload, route[0], topic.rsplit("/", 1)[-1])
-            if decoded is not None:
-                route[1](decoded)
-
-    ctx.bridge.message.connect(on_message)
-    ctx.bridge.connection.connect(state.on_connection)
-    for topic in routes:
-        ctx.bridge.subscribe(topic)
-    ctx.bridge.subscribe(t.window_state_all)
+    ctx.follow(
+        Routes()
+        .add(t.calls, schemas.Call, state.on_call, "call")
+        .add(t.calls_recent, schemas.CallsRecent, state.on_calls_recent, "recent calls")
+        .add(t.queue_state, schemas.QueueState, state.on_queue_state, "queue state")
+        .add(t.stats_today, schemas.StatsToday, state.on_stats, "stats")
+        .add(t.window_state_all, schemas.WindowState, state.on_window_state, "window state"),
+        state.on_connection,
+    )
 
     def stop() -> None:
         if voice is not None:

@@ -16,7 +16,7 @@ from PIL import Image
 from devices.idcard.samples import sample_card
 from devices.printer.escpos import PaperState
 from tests.kiosk.conftest import T0, Hall, Sims
-from tests.kiosk.helpers import item, touch
+from tests.kiosk.helpers import item, settled_image, take_card_off, touch
 
 VARIANTS = {"zh": ("zh_CN", False), "en": ("en", False), "elderly": ("zh_CN", True)}
 
@@ -45,9 +45,8 @@ def test_every_screen(variant: str, kiosk: Any, hall: Hall, sims: Sims, qtbot: A
     shots: list[Path] = []
 
     def shot(name: str) -> None:
-        qtbot.wait(120)  # let the frame after the last change be drawn
         path = out / f"terminal-{name}-{variant}.png"
-        image = window.grabWindow()
+        image = settled_image(qtbot, window)
         assert image.save(str(path), "PNG")
         shots.append(path)
 
@@ -65,7 +64,7 @@ def test_every_screen(variant: str, kiosk: Any, hall: Hall, sims: Sims, qtbot: A
     qtbot.waitUntil(lambda: state.ticket.printed is True, timeout=10000)
     shot("ticket-printed")
     touch(qtbot, window, "ticket_done")
-    sims.idcard.remove()
+    take_card_off(qtbot, kiosk, sims.idcard)
 
     sims.printer.set_paper(PaperState.OUT)
     qtbot.waitUntil(lambda: kiosk.devices.owners["printer"].printer.check_health().state == "paper_out", timeout=5000)
@@ -92,7 +91,7 @@ def test_every_screen(variant: str, kiosk: Any, hall: Hall, sims: Sims, qtbot: A
     qtbot.waitUntil(lambda: state.cases.step == "list", timeout=5000)
     shot("cases-list")
     touch(qtbot, window, "home")
-    sims.idcard.remove()
+    take_card_off(qtbot, kiosk, sims.idcard)
 
     touch(qtbot, window, "tile_checkin")
     sims.scanner.scan("ZWFW:APPT:NOSUCHCODE")
@@ -118,7 +117,7 @@ def test_every_screen(variant: str, kiosk: Any, hall: Hall, sims: Sims, qtbot: A
     sims.idcard.place(sample_card("resident"))
     qtbot.waitUntil(lambda: state.rate.step == "pick", timeout=5000)
     shot("rate-pick")
-    state.rate_pick("ZW2026022600003")
+    state.rate.pick("ZW2026022600003")
     shot("rate-levels")
     touch(qtbot, window, "rate_level_1")
     touch(qtbot, window, "rate_reason_attitude")
@@ -126,7 +125,7 @@ def test_every_screen(variant: str, kiosk: Any, hall: Hall, sims: Sims, qtbot: A
     touch(qtbot, window, "rate_send")
     item(qtbot, window, "rate_thanks")
     shot("rate-thanks")
-    sims.idcard.remove()
+    take_card_off(qtbot, kiosk, sims.idcard)
 
     shell.idle.idle_s = 0.5
     qtbot.waitUntil(lambda: shell.idleLeft > 0, timeout=4000)

@@ -55,25 +55,25 @@ def test_card_is_hashed_and_masked_and_never_kept() -> None:
 
 def test_real_name_ticket_needs_the_card_then_the_controller_issues_it(state: TerminalState) -> None:
     state.go("ticket")
-    state.choose_service("B")
+    state.ticket.choose("B")
     assert state.ticket.step == "card"
     state.on_card(sample_card("resident"))
     assert state.ticket.step == "confirm" and state.view("person")["name"] == "张**"
-    state.confirm_ticket()
+    state.ticket.confirm()
     assert state.ticket.step == "done", state.ticket.error
     assert state.ticket.result is not None and state.ticket.result["number"] == "B001"
     assert state.ticket.printed is False  # no printer on this state: the ticket is on screen only
     assert "打印机" in state.ticket.print_note["zh_CN"]
     # one open ticket per person per service: the controller says so, in words
     state.go("ticket")
-    state.choose_service("B")
-    state.confirm_ticket()
+    state.ticket.choose("B")
+    state.ticket.confirm()
     assert state.ticket.step == "confirm" and state.ticket.error and state.ticket.error["zh_CN"]
 
 
 def test_expired_card_is_refused_with_a_reason(state: TerminalState) -> None:
     state.go("ticket")
-    state.choose_service("C")
+    state.ticket.choose("C")
     state.on_card(sample_card("hmt"))
     assert state.ticket.step == "card"
     assert "过期" in state.ticket.error["zh_CN"] and "2024-01-01" in state.ticket.error["en"]
@@ -89,23 +89,23 @@ def test_rating_goes_to_the_outbox_with_reasons_for_a_bad_level(state: TerminalS
     }])
     state.go("rate")
     for ch in "ZW2026030300021":
-        state.rate_key(ch)
-    state.rate_field("verify")
+        state.rate.key(ch)
+    state.rate.field("verify")
     for ch in card.id_number[-6:]:
-        state.rate_key(ch)
-    state.rate_submit_case()
+        state.rate.key(ch)
+    state.rate.submit()
     assert state.rate.step == "level", state.rate.error
-    state.rate_level(2)
+    state.rate.choose_level(2)
     assert state.rate.step == "reasons"
-    state.rate_send()
+    state.rate.send()
     assert state.rate.error is not None and state.rate.step == "reasons"  # a reason is required
     outbox = state.ratings
     assert isinstance(outbox, Outbox)
     answered: list[Any] = []
     done = threading.Event()
     outbox.add_listener(lambda item, data, fault: (answered.append((item, data, fault)), done.set()))
-    state.rate_reason("efficiency")
-    state.rate_send()
+    state.rate.toggle_reason("efficiency")
+    state.rate.send()
     assert state.rate.step == "thanks"
     assert done.wait(5), "the controller never answered the rating"
     item, data, fault = answered[0]
@@ -117,7 +117,7 @@ def test_rating_goes_to_the_outbox_with_reasons_for_a_bad_level(state: TerminalS
 def test_reset_forgets_everything_and_drops_late_answers(state: TerminalState) -> None:
     state.go("ticket")
     state.on_card(sample_card("resident"))
-    state.choose_service("A")
+    state.ticket.choose("A")
     answers: list[Any] = []
     real_port = state.port
 
@@ -131,7 +131,7 @@ def test_reset_forgets_everything_and_drops_late_answers(state: TerminalState) -
             real_port.run(work, on_ok, on_error)
 
     state.port = Late()
-    state.confirm_ticket()
+    state.ticket.confirm()
     assert not state.is_empty()
     state.reset()
     assert state.is_empty()

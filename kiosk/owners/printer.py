@@ -8,7 +8,7 @@ from typing import Any
 
 from devices.printer.layout import MaterialsNotice, Ticket
 from devices.printer.printer import PrinterHealth, TicketPrinter
-from kiosk.devices.health import HealthBoard
+from kiosk.owners.health import HealthBoard
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from devices.qr.decode import QrCode
 from devices.qr.health import Health
-from kiosk.devices.health import HealthBoard
+from kiosk.owners.health import HealthBoard
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any
 from hallbus import schemas
 from hallbus.config import HallConfig
 from kiosk.common.i18n import Catalogue, both
-from kiosk.common.sections import Sectioned
+from kiosk.common.sections import Sectioned, configured_window
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +41,7 @@ class WindowDisplayState(Sectioned):
         self, cfg: HallConfig, catalogue: Catalogue, *, window: str, layout: str = "full"
     ) -> None:
         super().__init__()
-        win = cfg.window(window)
-        if win is None:
-            raise ValueError(
-                f"window {window!r} is not in the config; start the display with --window"
-            )
+        win = configured_window(cfg, window, "display")
         self.cfg = cfg
         self.cat = catalogue
         self.window_id = window

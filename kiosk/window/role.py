@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from hallbus import schemas
-from kiosk.common.sections import decode_or_none
-from kiosk.display.state import WindowDisplayState, choose_layout
-from kiosk.display.viewmodel import WindowDisplayViewModel
-from kiosk.roles import RoleContext, RoleParts
+from kiosk.common.routes import Routes
+from kiosk.context import RoleContext, RoleParts
+from kiosk.window.state import WindowDisplayState, choose_layout
+from kiosk.window.viewmodel import WindowDisplayViewModel
 
 
 def build(ctx: RoleContext) -> RoleParts:
@@ -21,23 +21,13 @@ def build(ctx: RoleContext) -> RoleParts:
     )  # "" = decided by the screen's shape in QML
     state = WindowDisplayState(ctx.cfg, ctx.catalogue, window=ctx.window, layout=layout)
     vm = WindowDisplayViewModel(state)
-    topics = ctx.bus.topics
-    window_topic, calls_topic = topics.window_state(ctx.window), topics.calls
-
-    def on_message(topic: str, payload: object) -> None:
-        if topic == window_topic:
-            st = decode_or_none(payload, schemas.WindowState, "window state")
-            if st is not None:
-                state.on_window_state(st)
-        elif topic == calls_topic:
-            call = decode_or_none(payload, schemas.Call, "call")
-            if call is not None:
-                state.on_call(call)
-
-    ctx.bridge.message.connect(on_message)
-    ctx.bridge.connection.connect(state.on_connection)
-    ctx.bridge.subscribe(window_topic)
-    ctx.bridge.subscribe(calls_topic)
+    t = ctx.bus.topics
+    ctx.follow(
+        Routes()
+        .add(t.window_state(ctx.window), schemas.WindowState, state.on_window_state, "window state")
+        .add(t.calls, schemas.Call, state.on_call, "call"),
+        state.on_connection,
+    )
     return RoleParts(
         qml="window/WindowDisplay.qml",
         properties={"vm": vm},

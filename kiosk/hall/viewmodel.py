@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Property, QObject, Signal
 
-from kiosk.hallscreen.state import HallScreenState
+from kiosk.hall.state import HallScreenState
 from kiosk.qt.sections import SectionViewModel
 
 
@@ -17,18 +17,14 @@ class HallScreenViewModel(SectionViewModel):
     statsChanged = Signal()
     chartChanged = Signal()
     linkChanged = Signal()
-    settled = Signal()
 
     def __init__(self, state: HallScreenState, parent: QObject | None = None) -> None:
         super().__init__(state, parent)
         self.hall = state
-        self._settled = False
 
-    def flushed(self, sections: set[str]) -> None:
-        """`settled` once the queue and the windows are known."""
-        if not self._settled and self.hall.queue is not None and self.hall.windows:
-            self._settled = True
-            self.settled.emit()
+    def is_settled(self) -> bool:
+        """Settled once the queue and the windows are known."""
+        return self.hall.queue is not None and bool(self.hall.windows)
 
     calls = Property("QVariantMap", lambda self: self._get("calls"), notify=callsChanged)
     queue = Property("QVariantMap", lambda self: self._get("queue"), notify=queueChanged)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Property, QObject, Signal
 
-from kiosk.display.state import WindowDisplayState
 from kiosk.qt.sections import SectionViewModel
+from kiosk.window.state import WindowDisplayState
 
 
 class WindowDisplayViewModel(SectionViewModel):
@@ -14,18 +14,14 @@ class WindowDisplayViewModel(SectionViewModel):
     windowChanged = Signal()
     callChanged = Signal()
     linkChanged = Signal()
-    settled = Signal()
 
     def __init__(self, state: WindowDisplayState, parent: QObject | None = None) -> None:
         super().__init__(state, parent)
         self.display = state
-        self._settled = False
 
-    def flushed(self, sections: set[str]) -> None:
-        """`settled` once the window's state is known."""
-        if not self._settled and self.display.state is not None:
-            self._settled = True
-            self.settled.emit()
+    def is_settled(self) -> bool:
+        """Settled once the window's state is known."""
+        return self.display.state is not None
 
     window = Property("QVariantMap", lambda self: self._get("window"), notify=windowChanged)
     call = Property("QVariantMap", lambda self: self._get("call"), notify=callChanged)

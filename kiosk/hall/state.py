@@ -28,7 +28,7 @@ CHART_STEP_MIN = 30
 
 
 class Voice(Protocol):
-    """Where calls are announced (kiosk.hallscreen.voice.CallVoice)."""
+    """Where calls are announced (kiosk.hall.voice.CallVoice)."""
 
     def call(self, ticket: str, window: str) -> None:
         """Queue a call."""

@@ -1,0 +1,151 @@
+"""服务评价 (一事一评): find the case (number + verify, or card), five levels, reasons for a bad one, thanks."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from kiosk.common.i18n import Text, both
+from kiosk.common.rating import LEVELS, REASONS, level_choices, needs_reasons, reason_choices
+from kiosk.terminal import views
+from kiosk.terminal.flow import CaseEntry, TypedCaseFlow
+
+
+class RateFlow(TypedCaseFlow):
+    """Rate one finished matter; the rating goes into the durable outbox."""
+
+    SECTION = "rate"
+
+    def clear(self) -> None:
+        """No case found yet."""
+        self.step = "case"  # case | pick | level | reasons | thanks
+        self.entry = CaseEntry()
+        self.cases: list[dict[str, Any]] = []
+        self.chosen: dict[str, Any] | None = None
+        self.level = 0
+        self.reasons: list[str] = []
+        self.error: Text | None = None
+
+    def start(self) -> None:
+        """A person already known by card picks among their cases at once."""
+        if self.terminal.person is not None:
+            self.lookup({"id_card": self.terminal.card_ref()})
+
+    def on_card(self) -> None:
+        """A card finds the person's cases while no case is chosen yet."""
+        if self.step in ("case", "pick"):
+            self.lookup({"id_card": self.terminal.card_ref()})
+
+    def back(self) -> bool:
+        """From the faces or the reasons back to finding the case."""
+        if self.step not in ("level", "reasons"):
+            return False
+        self.step = "pick" if self.cases else "case"
+        self.level = 0
+        self.reasons = []
+        self.changed()
+        return True
+
+    # --- finding the case -------------------------------------------------------------------
+
+    def look_up_typed(self, body: dict[str, Any]) -> None:
+        """Find the typed case before rating it."""
+        self.lookup(body)
+
+    def lookup(self, body: dict[str, Any]) -> None:
+        """`case.query`: one typed case goes straight to the faces; a person's cases are listed."""
+        self.error = None
+        self.changed()
+        t = self.terminal
+
+        def ok(data: dict[str, Any]) -> None:
+            self.cases = [views.case_view(t.cfg, t.cat, c) for c in data.get("cases") or []]
+            if not self.cases:
+                self.step = "case"
+                self.error = t.cat.text("rate_case_not_found")
+            elif len(self.cases) == 1 and "case_no" in body:
+                self.chosen = self.cases[0]
+                self.step = "level"
+            else:
+                self.step = "pick"
+            self.changed()
+
+        def failed(text: Text) -> None:
+            self.step = "case"
+            self.error = text
+            self.changed()
+
+        t.call("case.query", body, ok, failed)
+
+    def pick(self, case_no: str) -> None:
+        """Choose which of the person's cases to rate."""
+        chosen = next((c for c in self.cases if c["caseNo"] == case_no), None)
+        if chosen is not None:
+            self.chosen = chosen
+            self.step = "level"
+            self.changed()
+
+    # --- rating -----------------------------------------------------------------------------
+
+    def choose_level(self, level: int) -> None:
+        """One of the five faces was touched."""
+        if level not in LEVELS or self.chosen is None:
+            return
+        self.level = level
+        self.reasons = []
+        if needs_reasons(level):
+            self.step = "reasons"
+            self.changed()
+        else:
+            self._submit()
+
+    def toggle_reason(self, code: str) -> None:
+        """Toggle one reason of a bad rating."""
+        if code not in REASONS:
+            return
+        if code in self.reasons:
+            self.reasons.remove(code)
+        else:
+            self.reasons.append(code)
+        self.error = None
+        self.changed()
+
+    def send(self) -> None:
+        """Send a bad rating with its reasons."""
+        if not self.reasons:
+            self.error = self.terminal.cat.text("rate_reason_needed")
+            self.changed()
+            return
+        self._submit()
+
+    def _submit(self) -> None:
+        ratings = self.terminal.ratings
+        if ratings is None:
+            self.error = self.terminal.cat.text("err_controller_unreachable")
+            self.changed()
+            return
+        chosen = self.chosen or {}
+        ratings.put("rating.submit", {
+            "rating_id": str(uuid.uuid4()),
+            "case_no": chosen.get("caseNo"),
+            "level": self.level,
+            "reasons": list(self.reasons),
+            "comment": "",
+        })
+        self.step = "thanks"
+        self.changed()
+
+    def view(self) -> dict[str, Any]:
+        """The rating screen."""
+        cat = self.terminal.cat
+        return {
+            "step": self.step,
+            **self.entry.view(),
+            "cases": list(self.cases),
+            "chosen": self.chosen or {},
+            "level": self.level,
+            "reasons": list(self.reasons),
+            "levels": level_choices(cat),
+            "reasonList": reason_choices(cat),
+            "error": self.error or both("", ""),
+        }

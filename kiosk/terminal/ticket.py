@@ -1,0 +1,176 @@
+"""取号: choose a service, swipe the card if it is real-name, confirm, print (also prints check-in and pickup tickets)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kiosk.common.i18n import Text, both
+from kiosk.common.person import Person
+from kiosk.terminal import views
+from kiosk.terminal.flow import Flow
+
+log = logging.getLogger(__name__)
+
+
+class TicketFlow(Flow):
+    """Take a ticket for a service, then print it."""
+
+    SECTION = "ticket"
+
+    def clear(self) -> None:
+        """Nothing chosen."""
+        self.step = "choose"  # choose | card | confirm | issuing | done
+        self.service = ""
+        self.result: dict[str, Any] | None = None
+        self.error: Text | None = None
+        self.printing = False
+        self.printed: bool | None = None
+        self.print_note: Text | None = None
+
+    # --- buttons ------------------------------------------------------------------------
+
+    def choose(self, code: str) -> None:
+        """A service tile was touched."""
+        svc = self.terminal.cfg.service(code)
+        if svc is None:
+            return
+        self.clear()
+        self.service = code
+        person = self.terminal.person
+        if svc.real_name and person is None:
+            self.step = "card"
+        elif svc.real_name and person is not None and person.expired:
+            self.step = "card"
+            self.error = self._expired(person)
+        else:
+            self.step = "confirm"
+        self.changed()
+
+    def confirm(self) -> None:
+        """Take the ticket for the chosen service."""
+        if self.step != "confirm" or not self.service:
+            return
+        self.issue(self.service, "onsite")
+
+    def card_read(self, person: Person) -> None:
+        """The card a real-name service asked for: an expired one is refused with its date."""
+        if self.step != "card":
+            return
+        if person.expired:
+            self.error = self._expired(person)
+        else:
+            self.step = "confirm"
+            self.error = None
+        self.changed()
+
+    def back(self) -> bool:
+        """From the card or confirm step back to the services."""
+        if self.step not in ("card", "confirm"):
+            return False
+        self.clear()
+        self.changed()
+        return True
+
+    def _expired(self, person: Person) -> Text:
+        return self.terminal.cat.text("err_card_expired", valid_to=person.valid_to)
+
+    # --- issuing and printing -------------------------------------------------------------
+
+    def start_confirmed(self, service: str) -> None:
+        """Fresh, with `service` chosen and confirmed (the one-touch pickup ticket)."""
+        self.clear()
+        self.service = service
+        self.step = "confirm"
+        self.changed()
+
+    def issue(self, service: str, channel: str) -> None:
+        """Ask the controller for a ticket; a real-name service without a valid card asks for the card."""
+        t = self.terminal
+        body: dict[str, Any] = {"service": service, "channel": channel, "node": t.node}
+        svc = t.cfg.service(service)
+        if t.person is not None and not t.person.expired:
+            body["id_card"] = t.card_ref()
+        elif svc is not None and svc.real_name:
+            self.step = "card"
+            self.changed()
+            return
+        self.service = service
+        self.step = "issuing"
+        self.error = None
+        self.changed()
+
+        def ok(data: dict[str, Any]) -> None:
+            self.step = "done"
+            self.result = views.ticket_view(t.cfg, t.cat, data.get("ticket") or data)
+            self.changed()
+            self.print()
+
+        def failed(text: Text) -> None:
+            self.step = "confirm"
+            self.error = text
+            self.changed()
+
+        t.call("ticket.issue", body, ok, failed)
+
+    def show_issued(self, result: dict[str, Any]) -> None:
+        """A ticket issued elsewhere (appointment check-in), printed like any other."""
+        self.clear()
+        self.step = "done"
+        self.service = result["service"]
+        self.result = result
+        self.print()
+
+    def print(self) -> None:
+        """Print the issued ticket; when it cannot be, the ticket stays on screen with a sentence why."""
+        result = self.result
+        if result is None:
+            return
+        t = self.terminal
+        printer = t.printer
+        if printer is None or not printer.ready():
+            self.printed = False
+            self.print_note = t.cat.text("print_no_printer" if printer is None else "print_paper_out")
+            self.changed()
+            return
+        self.printing = True
+        self.changed()
+        payload = dict(result, hallName=t.cfg.hall.name)
+
+        def ok(_r: Any) -> None:
+            self.printing = False
+            self.printed = True
+            self.changed()
+
+        def failed(err: BaseException) -> None:
+            log.warning("ticket %s not printed: %s", result.get("number"), err)
+            self.printing = False
+            self.printed = False
+            paper = printer.ready() is False
+            self.print_note = t.cat.text("print_paper_out" if paper else "print_failed")
+            self.changed()
+
+        t.run(lambda: printer.print_ticket(payload), ok, failed)
+
+    # --- view -----------------------------------------------------------------------------
+
+    def print_view(self) -> dict[str, Any]:
+        """Whether the ticket was printed, and the sentence about it (also shown after a check-in)."""
+        return {
+            "printed": "" if self.printed is None else ("yes" if self.printed else "no"),
+            "printNote": self.print_note or both("", ""),
+        }
+
+    def view(self) -> dict[str, Any]:
+        """The ticket screen."""
+        svc = self.terminal.cfg.service(self.service) if self.service else None
+        return {
+            "step": self.step,
+            "service": self.service,
+            "serviceName": views.service_name(svc, self.service) if self.service else both("", ""),
+            "realName": bool(svc and svc.real_name),
+            "result": self.result or {},
+            "error": self.error or both("", ""),
+            "printing": self.printing,
+            **self.print_view(),
+        }

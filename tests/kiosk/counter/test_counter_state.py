@@ -1,0 +1,47 @@
+"""The counter's Qt-free state: buttons follow the window's state, one request at a time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hallbus import schemas
+from kiosk.counter.state import CounterState
+from tests.kiosk.statepayloads import CAT, CFG, TS, wstate
+
+
+class NoPort:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    def call(
+        self, method: str, body: Any, on_ok: Any, on_error: Any, *, timeout: float = 5.0
+    ) -> None:
+        self.sent.append((method, dict(body)))
+
+    def run(self, work: Any, on_ok: Any, on_error: Any) -> None:
+        raise AssertionError("not used")
+
+
+def test_counter_buttons_follow_the_window_and_one_request_at_a_time() -> None:
+    port = NoPort()
+    c = CounterState(CFG, CAT, port, window="1")
+    c.on_connection(True)
+    assert not c.enabled("call_next")  # nobody logged in
+    c.on_window_state(wstate("1", next_numbers=["A001"], ts=TS))
+    assert c.enabled("call_next") and not c.enabled("finish") and not c.enabled("call_back")
+    c.act("call_next")
+    c.act("call_next")
+    assert [m for m, _ in port.sent] == ["window.call_next"] and not c.enabled("recall")
+    c._answered(
+        "call_next",
+        {"window": schemas.to_builtins(wstate("1", "A001", ts="2026-03-03T09:00:01.000+08:00"))},
+    )
+    assert c.enabled("finish") and c.enabled("recall") and not c.enabled("call_next")
+    c.on_window_state(
+        wstate("1", "A001", attempt=CFG.queue.recall_limit + 1, ts="2026-03-03T09:00:02.000+08:00")
+    )
+    assert not c.enabled("recall")  # the recall limit is reached
+    c.on_controller(schemas.NodeStatus(state="lost", role="controller", session="x"))
+    assert not c.enabled("finish")
+    c.act("finish")
+    assert len(port.sent) == 1
