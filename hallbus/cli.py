@@ -16,15 +16,13 @@ from pathlib import Path
 from types import ModuleType
 
 from hallbus import docs
-from hallbus.cli_common import Context, add_common, broker_from_config, node_key_from_config
+from hallbus.cli_common import Context, add_common, broker_from_config
 from hallbus.config import ConfigError, load_config
 from hallbus.controller import cli_admin, cli_serve
 from hallbus.deploy import cli as deploy_cli
 from hallbus.records import cli as records_cli
 
-# kiosk/app.py takes broker_from_config and node_key_from_config from here; their home
-# is hallbus.cli_common (which does not import every subcommand).
-__all__ = ["COMMANDS", "broker_from_config", "build_parser", "main", "node_key_from_config"]
+__all__ = ["COMMANDS", "build_parser", "main"]
 
 # name -> (module with add_arguments, help)
 COMMANDS: dict[str, tuple[ModuleType, str]] = {

@@ -21,7 +21,7 @@ from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
 
 from hallbus import schemas
-from hallbus.cli import broker_from_config, node_key_from_config
+from hallbus.cli_common import broker_from_config, node_key_from_config
 from hallbus.client import BusClient
 from hallbus.config import REPO_ROOT, HallConfig, load_config
 from hallbus.privacy import load_hall_key

@@ -10,7 +10,6 @@ the retained window state shows what really happened once the link is back.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +20,6 @@ from kiosk.common.faults import fault_text
 from kiosk.common.i18n import Catalogue, Text, both
 from kiosk.common.port import Port
 from kiosk.common.sections import Sectioned, configured_window
-
-log = logging.getLogger(__name__)
 
 # action id -> (label key, shortcut key shown on the button)
 ACTIONS: tuple[tuple[str, str, str], ...] = (
@@ -35,6 +32,20 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("finish", "counter_finish", "F7"),
     ("pause", "counter_pause", "F8"),
 )
+# action id -> its RPC method; every one answers with the window's state after it
+METHODS: dict[str, schemas.Rpc[schemas.WindowReply]] = {
+    "login": schemas.WINDOW_LOGIN,
+    "logout": schemas.WINDOW_LOGOUT,
+    "call_next": schemas.WINDOW_CALL_NEXT,
+    "recall": schemas.WINDOW_RECALL,
+    "no_show": schemas.WINDOW_NO_SHOW,
+    "hold": schemas.WINDOW_HOLD,
+    "call_back": schemas.WINDOW_CALL_BACK,
+    "transfer": schemas.WINDOW_TRANSFER,
+    "finish": schemas.WINDOW_FINISH,
+    "pause": schemas.WINDOW_PAUSE,
+    "resume": schemas.WINDOW_RESUME,
+}
 PAUSE_REASONS: tuple[str, ...] = ("away", "meeting", "training", "system", "break")
 LOGIN_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
 FIELD_MAX = 32
@@ -231,7 +242,7 @@ class CounterState(Sectioned):
         if self.logged_in and self.state is not None and self.state.ticket is not None:
             self._say("counter_badge_busy", "error")
             return
-        self._send("login", "window.login", {"window": self.window_id, "badge_uid": uid})
+        self._send("login", {"window": self.window_id, "badge_uid": uid})
 
     # --- login ------------------------------------------------------------------------------
 
@@ -277,12 +288,12 @@ class CounterState(Sectioned):
             "staff": self.login.staff,
             "password": self.login.password,
         }
-        self._send("login", "window.login", body)
+        self._send("login", body)
 
     def logout(self) -> None:
         """The staff member leaves the window."""
         if self.enabled("logout"):
-            self._send("logout", "window.logout", {"window": self.window_id})
+            self._send("logout", {"window": self.window_id})
 
     # --- counter actions --------------------------------------------------------------------
 
@@ -296,7 +307,7 @@ class CounterState(Sectioned):
             self.dialog = Dialog(name=action)
             self._changed("dialog")
             return
-        self._send(action, f"window.{action}", {"window": self.window_id})
+        self._send(action, {"window": self.window_id})
 
     def close_dialog(self) -> None:
         """Cancel the open dialog."""
@@ -308,7 +319,7 @@ class CounterState(Sectioned):
         if not self.enabled("call_back"):
             return
         self.dialog = Dialog()
-        self._send("call_back", "window.call_back", {"window": self.window_id, "ticket": number})
+        self._send("call_back", {"window": self.window_id, "ticket": number})
 
     def transfer_kind(self, kind: str) -> None:
         """Transfer to a service or to a window."""
@@ -335,7 +346,7 @@ class CounterState(Sectioned):
         body: dict[str, Any] = {"window": self.window_id, "position": choice.position}
         body["to_service" if choice.kind == "service" else "to_window"] = choice.target
         self.dialog = Dialog()
-        self._send("transfer", "window.transfer", body)
+        self._send("transfer", body)
 
     def pause_reason(self, code: str) -> None:
         """Choose the reason for a pause."""
@@ -349,7 +360,7 @@ class CounterState(Sectioned):
             return
         reason = self.cat.get("zh_CN", f"counter_pause_{self.dialog.reason}")
         self.dialog = Dialog()
-        self._send("pause", "window.pause", {"window": self.window_id, "reason": reason})
+        self._send("pause", {"window": self.window_id, "reason": reason})
 
     def dismiss_message(self) -> None:
         """Close the message band."""
@@ -358,7 +369,7 @@ class CounterState(Sectioned):
 
     # --- sending ----------------------------------------------------------------------------
 
-    def _send(self, action: str, method: str, body: dict[str, Any]) -> None:
+    def _send(self, action: str, body: dict[str, Any]) -> None:
         if self.pending is not None:
             return  # one request at a time: a double click never sends twice
         if not self.connected:
@@ -369,20 +380,15 @@ class CounterState(Sectioned):
         self.message = None
         self._changed("actions", "message", "login")
         self.port.call(
-            method,
+            METHODS[action],
             body,
-            lambda data: self._answered(action, data),
+            lambda reply: self._answered(action, reply),
             lambda err: self._failed(action, err),
         )
 
-    def _answered(self, action: str, data: Any) -> None:
+    def _answered(self, action: str, reply: schemas.WindowReply) -> None:
         self.pending = None
-        window = (data or {}).get("window") if isinstance(data, dict) else None
-        if window:
-            try:
-                self.on_window_state(schemas.convert(window, schemas.WindowState))
-            except Exception:
-                log.exception("a reply's window state did not decode")
+        self.on_window_state(reply.window)
         if action == "login":
             self.login = LoginForm()
         note = {

@@ -9,15 +9,16 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from hallbus import schemas
 from hallbus.rpc import RpcClient
-from kiosk.common.port import OnError, OnOk
+from kiosk.common.port import OnError, OnOk, R
 from kiosk.qt.compat import emit
 
 log = logging.getLogger(__name__)
 
 
 class QtPort(QObject):
-    """RPCs (futures from `RpcClient.call_async`) and blocking work (a small thread pool).
+    """RPCs (futures from `RpcClient.call_typed_async`) and blocking work (a small thread pool).
 
     Every callback runs on the GUI thread, delivered through a queued signal; `pending`
     counts what has not answered yet (tests wait for it to reach zero).
@@ -35,10 +36,13 @@ class QtPort(QObject):
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kiosk-work")
         self._done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
-    def call(self, method: str, body: Mapping[str, Any], on_ok: OnOk, on_error: OnError, *, timeout: float = 5.0) -> None:
-        """Send an RPC; the answer comes back on the GUI thread."""
+    def call(
+        self, method: schemas.Rpc[R], body: Mapping[str, Any], on_ok: Callable[[R], None], on_error: OnError, *,
+        timeout: float = 5.0,
+    ) -> None:
+        """Send an RPC; the reply, decoded into the method's reply type, comes back on the GUI thread."""
         assert self.rpc is not None, "this kiosk has no RPC client"
-        self._watch(self.rpc.call_async(method, body, timeout=timeout), on_ok, on_error)
+        self._watch(self.rpc.call_typed_async(method, body, timeout=timeout), on_ok, on_error)
 
     def run(self, work: Callable[[], Any], on_ok: OnOk, on_error: OnError) -> None:
         """Run `work()` on the pool; the result comes back on the GUI thread."""

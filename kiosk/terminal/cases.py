@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hallbus import schemas
 from kiosk.common.i18n import Text, both
 from kiosk.terminal import views
 from kiosk.terminal.flow import CaseEntry, Terminal, TypedCaseFlow
@@ -74,8 +75,8 @@ class CasesFlow(TypedCaseFlow):
         self.changed()
         t = self.terminal
 
-        def ok(data: dict[str, Any]) -> None:
-            self.items = [views.case_view(t.cfg, t.cat, c) for c in data.get("cases") or []]
+        def ok(reply: schemas.CaseQueryReply) -> None:
+            self.items = [views.case_view(t.cfg, t.cat, c) for c in reply.cases]
             self.step = "list"
             self.error = None if self.items else t.cat.text(f"cases_none_{via}")
             self.changed()
@@ -85,7 +86,7 @@ class CasesFlow(TypedCaseFlow):
             self.error = text
             self.changed()
 
-        t.call("case.query", body, ok, failed)
+        t.call(schemas.CASE_QUERY, body, ok, failed)
 
     def pickup(self, case_no: str) -> None:
         """One touch: a ticket for the window where this case's result is collected."""

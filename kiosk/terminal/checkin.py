@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hallbus import schemas
 from kiosk.common.i18n import Text, both
 from kiosk.terminal import views
 from kiosk.terminal.flow import Flow, Terminal
@@ -42,9 +43,9 @@ class CheckinFlow(Flow):
         self.changed()
         t = self.terminal
 
-        def ok(data: dict[str, Any]) -> None:
+        def ok(reply: schemas.CheckinReply) -> None:
             self.step = "done"
-            self.result = views.ticket_view(t.cfg, t.cat, data.get("ticket") or data)
+            self.result = views.ticket_view(t.cfg, t.cat, reply.ticket)
             self.changed()
             self.ticket.show_issued(self.result)
             self.result = self.ticket.result
@@ -55,7 +56,7 @@ class CheckinFlow(Flow):
             self.error = text
             self.changed()
 
-        t.call("appointment.checkin", body, ok, failed)
+        t.call(schemas.APPOINTMENT_CHECKIN, body, ok, failed)
 
     def view(self) -> dict[str, Any]:
         """The check-in screen (with the ticket's printing state)."""

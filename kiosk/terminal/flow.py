@@ -14,10 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
+from hallbus import schemas
 from hallbus.config import HallConfig
 from kiosk.common import keypad
 from kiosk.common.i18n import Catalogue, Text
 from kiosk.common.person import Person
+from kiosk.common.port import R
 from kiosk.common.rating import RatingSink
 
 CASE_NO_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-"
@@ -54,8 +56,13 @@ class Terminal(Protocol):
         """Tell the view-model these sections changed."""
         ...
 
-    def call(self, method: str, body: dict[str, Any], on_ok: Callable[[Any], None], on_error: Callable[[Text], None]) -> None:
-        """An RPC; `on_error` gets the words a person reads. Answers for an earlier session are dropped."""
+    def call(
+        self, method: schemas.Rpc[R], body: dict[str, Any], on_ok: Callable[[R], None], on_error: Callable[[Text], None]
+    ) -> None:
+        """An RPC; `on_ok` gets the method's reply type, `on_error` the words a person reads.
+
+        Answers for an earlier session are dropped.
+        """
         ...
 
     def run(self, work: Callable[[], Any], on_ok: Callable[[Any], None], on_error: Callable[[BaseException], None]) -> None:

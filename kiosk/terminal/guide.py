@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from hallbus import schemas
 from kiosk.common import keypad
 from kiosk.common.i18n import Text, both
 from kiosk.terminal import views
@@ -73,17 +74,17 @@ class GuideFlow(Flow):
         asked = (self.query, self.category)
         t = self.terminal
 
-        def ok(data: dict[str, Any]) -> None:
+        def ok(reply: schemas.GuideListReply) -> None:
             if (self.query, self.category) != asked:
                 return  # a newer search is under way
-            self.items = [views.guide_summary(i) for i in data.get("items") or []]
+            self.items = [views.guide_summary(i) for i in reply.items]
             self.loading = False
             if initial:
                 self.categories = list(dict.fromkeys(i["category"] for i in self.items if i["category"]))
             self.error = None if self.items else t.cat.text("guide_none")
             self.changed()
 
-        t.call("guide.list", body, ok, self._failed)
+        t.call(schemas.GUIDE_LIST, body, ok, self._failed)
 
     def _failed(self, text: Text) -> None:
         self.loading = False
@@ -97,14 +98,14 @@ class GuideFlow(Flow):
         self.loading = True
         self.changed()
 
-        def ok(data: dict[str, Any]) -> None:
+        def ok(reply: schemas.GuideGetReply) -> None:
             self.loading = False
-            self.item = views.guide_detail(data.get("item") or data)
+            self.item = views.guide_detail(reply.item)
             self.printed = None
             self.print_note = None
             self.changed()
 
-        self.terminal.call("guide.get", {"item": item}, ok, self._failed)
+        self.terminal.call(schemas.GUIDE_GET, {"item": item}, ok, self._failed)
 
     def print_notice(self) -> None:
         """Print the one-time notice (一次性告知单) of the open item."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from hallbus import schemas
 from kiosk.common.i18n import Text, both
 from kiosk.common.rating import LEVELS, REASONS, level_choices, needs_reasons, reason_choices
 from kiosk.terminal import views
@@ -58,8 +59,8 @@ class RateFlow(TypedCaseFlow):
         self.changed()
         t = self.terminal
 
-        def ok(data: dict[str, Any]) -> None:
-            self.cases = [views.case_view(t.cfg, t.cat, c) for c in data.get("cases") or []]
+        def ok(reply: schemas.CaseQueryReply) -> None:
+            self.cases = [views.case_view(t.cfg, t.cat, c) for c in reply.cases]
             if not self.cases:
                 self.step = "case"
                 self.error = t.cat.text("rate_case_not_found")
@@ -75,7 +76,7 @@ class RateFlow(TypedCaseFlow):
             self.error = text
             self.changed()
 
-        t.call("case.query", body, ok, failed)
+        t.call(schemas.CASE_QUERY, body, ok, failed)
 
     def pick(self, case_no: str) -> None:
         """Choose which of the person's cases to rate."""

@@ -14,15 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from devices.idcard import CardData
 from hallbus.config import HallConfig
-from hallbus.schemas import QueueState, ServiceQueue, to_builtins
+from hallbus.schemas import QueueState, Rpc, ServiceQueue, to_builtins
 from kiosk.common.faults import fault_text
 from kiosk.common.i18n import Catalogue, Text, both
 from kiosk.common.person import NOBODY, Person, person_from_card
-from kiosk.common.port import Port
+from kiosk.common.port import Port, R
 from kiosk.common.rating import RatingSink
 from kiosk.common.sections import Sectioned
 from kiosk.terminal import views
@@ -34,6 +34,7 @@ from kiosk.terminal.rate import RateFlow
 from kiosk.terminal.ticket import TicketFlow
 
 log = logging.getLogger(__name__)
+A = TypeVar("A")
 
 # Controller error codes we explain in our own words (with what to do next); others keep theirs.
 OWN_WORDS = {
@@ -151,11 +152,11 @@ class TerminalState(Sectioned):
         self.message = {"text": self.cat.text(key, **params), "level": level}
         self._changed("message")
 
-    def _guard(self, fn: Callable[[Any], None]) -> Callable[[Any], None]:
+    def _guard(self, fn: Callable[[A], None]) -> Callable[[A], None]:
         """Wrap a callback so it is dropped when the session was reset in the meantime."""
         epoch = self.epoch
 
-        def wrapped(arg: Any) -> None:
+        def wrapped(arg: A) -> None:
             if self.epoch != epoch:
                 log.debug("dropped a late answer for an earlier session")
                 return
@@ -163,8 +164,13 @@ class TerminalState(Sectioned):
 
         return wrapped
 
-    def call(self, method: str, body: dict[str, Any], on_ok: Callable[[Any], None], on_error: Callable[[Text], None]) -> None:
-        """An RPC through the port; `on_error` gets the words a person reads. Dropped after a reset."""
+    def call(
+        self, method: Rpc[R], body: dict[str, Any], on_ok: Callable[[R], None], on_error: Callable[[Text], None]
+    ) -> None:
+        """An RPC through the port; `on_ok` gets the method's reply type, `on_error` the words a person reads.
+
+        Dropped after a reset.
+        """
 
         def failed(err: BaseException) -> None:
             on_error(fault_text(self.cat, err, OWN_WORDS))

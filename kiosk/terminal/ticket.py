@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from hallbus import schemas
 from kiosk.common.i18n import Text, both
 from kiosk.common.person import Person
 from kiosk.terminal import views
@@ -100,9 +101,9 @@ class TicketFlow(Flow):
         self.error = None
         self.changed()
 
-        def ok(data: dict[str, Any]) -> None:
+        def ok(reply: schemas.TicketReply) -> None:
             self.step = "done"
-            self.result = views.ticket_view(t.cfg, t.cat, data.get("ticket") or data)
+            self.result = views.ticket_view(t.cfg, t.cat, reply.ticket)
             self.changed()
             self.print()
 
@@ -111,7 +112,7 @@ class TicketFlow(Flow):
             self.error = text
             self.changed()
 
-        t.call("ticket.issue", body, ok, failed)
+        t.call(schemas.TICKET_ISSUE, body, ok, failed)
 
     def show_issued(self, result: dict[str, Any]) -> None:
         """A ticket issued elsewhere (appointment check-in), printed like any other."""

@@ -1,4 +1,4 @@
-"""Turning bus payloads into what a terminal screen shows (plain dicts of strings, numbers and Texts)."""
+"""Turning replies and bus payloads (their Structs) into what a terminal screen shows (plain dicts of strings, numbers and Texts)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from hallbus import schemas
 from hallbus.config import HallConfig, ServiceSection, WindowSection
-from hallbus.schemas import ServiceQueue
 from kiosk.common.i18n import Catalogue, Text, both
 
 DONE_STATUSES = frozenset({"done", "delivered"})
@@ -52,7 +52,7 @@ def service_name(svc: ServiceSection | None, code: str, fallback: str = "") -> T
 
 
 def service_groups(
-    cfg: HallConfig, cat: Catalogue, queue: Mapping[str, ServiceQueue]
+    cfg: HallConfig, cat: Catalogue, queue: Mapping[str, schemas.ServiceQueue]
 ) -> list[dict[str, Any]]:
     """Services grouped by department (config order), with waiting count and estimated wait."""
     groups: dict[str, dict[str, Any]] = {}
@@ -74,122 +74,115 @@ def service_groups(
     return list(groups.values())
 
 
-def ticket_view(cfg: HallConfig, cat: Catalogue, ticket: Mapping[str, Any]) -> dict[str, Any]:
+def ticket_view(cfg: HallConfig, cat: Catalogue, ticket: schemas.Ticket) -> dict[str, Any]:
     """A ticket as the screen (and the printout) shows it."""
-    code = str(ticket.get("service", ""))
+    code = ticket.service
     svc = cfg.service(code)
     windows = [w for w in cfg.windows if code in w.services]
     return {
-        "number": ticket.get("number", ""),
+        "number": ticket.number,
         "service": code,
-        "serviceName": service_name(svc, code, str(ticket.get("service_name") or code)),
-        "ahead": int(ticket.get("ahead") or 0),
-        "waitText": wait_text(cat, ticket.get("est_wait_s")),
-        "estWaitS": int(ticket.get("est_wait_s") or 0),
-        "issuedAt": clock_of(ticket.get("issued_at")),
-        "issuedDate": date_of(ticket.get("issued_at")),
-        "trackUrl": ticket.get("track_url") or "",
-        "channel": ticket.get("channel") or "onsite",
+        "serviceName": service_name(svc, code, ticket.service_name or code),
+        "ahead": ticket.ahead,
+        "waitText": wait_text(cat, ticket.est_wait_s),
+        "estWaitS": ticket.est_wait_s,
+        "issuedAt": clock_of(ticket.issued_at),
+        "issuedDate": date_of(ticket.issued_at),
+        "trackUrl": ticket.track_url,
+        "channel": ticket.channel,
         "windows": both("、".join(w.name for w in windows), ", ".join(w.name_en or w.name for w in windows)),
     }
 
 
-def deadline_text(cat: Catalogue, case: Mapping[str, Any]) -> Text:
+def deadline_text(cat: Catalogue, case: schemas.CaseInfo) -> Text:
     """Days left or overdue in plain words."""
-    status = case.get("status", "")
-    if status in DONE_STATUSES:
+    if case.status in DONE_STATUSES:
         return cat.text("case_finished")
-    if status == "rejected":
+    if case.status == "rejected":
         return cat.text("case_closed_rejected")
-    left = case.get("days_left")
+    left = case.days_left
     if left is None:
         return cat.text("case_no_deadline")
-    if case.get("warning") == "overdue" or left < 0:
-        return cat.text("case_overdue", n=max(1, abs(int(left))))
+    if case.warning == "overdue" or left < 0:
+        return cat.text("case_overdue", n=max(1, abs(left)))
     if left == 0:
         return cat.text("case_due_today")
-    return cat.text("case_days_left", n=int(left), due=date_of(case.get("due_at")))
+    return cat.text("case_days_left", n=left, due=date_of(case.due_at))
 
 
-def find_window(cfg: HallConfig, ref: Any) -> WindowSection | None:
+def find_window(cfg: HallConfig, ref: str | None) -> WindowSection | None:
     """A window by its id ("3") or by its name as records give it ("3号窗口")."""
     if not ref:
         return None
-    ref = str(ref)
     return cfg.window(ref) or next((w for w in cfg.windows if ref in (w.name, w.name_en)), None)
 
 
-def case_view(cfg: HallConfig, cat: Catalogue, case: Mapping[str, Any]) -> dict[str, Any]:
+def case_view(cfg: HallConfig, cat: Catalogue, case: schemas.CaseInfo) -> dict[str, Any]:
     """A case with its timeline, deadline words, how to collect, and the pickup window."""
-    status = str(case.get("status", ""))
-    window = find_window(cfg, case.get("pickup_window"))
+    status = case.status
+    window = find_window(cfg, case.pickup_window)
     window_id = window.id if window else ""
     ready = status in ("done", "decided") and window is not None
     timeline = [
         {
-            "node": str(n.get("node", "")),
-            "at": f"{date_of(n.get('at'))} {clock_of(n.get('at'))}".strip(),
-            "handler": str(n.get("handler") or ""),
-            "opinion": str(n.get("opinion") or ""),
+            "node": n.node,
+            "at": f"{date_of(n.at)} {clock_of(n.at)}".strip(),
+            "handler": n.handler,
+            "opinion": n.opinion,
         }
-        for n in (case.get("timeline") or [])
+        for n in case.timeline
     ]
     return {
-        "caseNo": str(case.get("case_no", "")),
-        "item": str(case.get("item", "")),
-        "applicant": str(case.get("applicant_masked", "")),
+        "caseNo": case.case_no,
+        "item": case.item,
+        "applicant": case.applicant_masked,
         "status": status,
         "statusText": cat.text(f"case_status_{status}") if status else both("", ""),
-        "warning": str(case.get("warning") or "none"),
+        "warning": case.warning,
         "deadlineText": deadline_text(cat, case),
-        "acceptedAt": date_of(case.get("accepted_at")),
-        "dueAt": date_of(case.get("due_at")),
+        "acceptedAt": date_of(case.accepted_at),
+        "dueAt": date_of(case.due_at),
         "timeline": timeline,
-        "result": str(case.get("result") or ""),
+        "result": case.result or "",
         "pickupWindow": window_id,
         "pickupWindowName": both(window.name, window.name_en or window.name) if window else both("", ""),
         "canTakeTicket": ready and bool(window and window.services),
     }
 
 
-def _days(value: Any) -> int:
+def _days(value: int | None) -> int:
     """A number of days for QML, -1 when there is none (QML gets no None: see kiosk.qt.sections.qml_value)."""
-    return int(value) if isinstance(value, int | float) else -1
+    return -1 if value is None else value
 
 
-def guide_summary(item: Mapping[str, Any]) -> dict[str, Any]:
-    """One line of a guide search result."""
+def guide_summary(item: schemas.GuideSummary | schemas.GuideItem) -> dict[str, Any]:
+    """One line of a guide search result (`guide.list` gives summaries, `guide.get` the whole item)."""
     return {
-        "item": str(item.get("item", "")),
-        "name": str(item.get("name", "")),
-        "department": str(item.get("department", "")),
-        "category": str(item.get("category", "")),
-        "promisedDays": _days(item.get("promised_days")),
-        "oneTrip": bool(item.get("one_trip", True)),
+        "item": item.item,
+        "name": item.name,
+        "department": item.department,
+        "category": item.category,
+        "promisedDays": _days(item.promised_days),
+        "oneTrip": item.one_trip,
     }
 
 
-def guide_detail(item: Mapping[str, Any]) -> dict[str, Any]:
+def guide_detail(item: schemas.GuideItem) -> dict[str, Any]:
     """A whole guide entry: materials, steps, time limits, fees, window, FAQ."""
     materials = [
-        {
-            "name": str(m.get("name", "")),
-            "originals": int(m.get("originals") or 0),
-            "copies": int(m.get("copies") or 0),
-            "note": str(m.get("note") or ""),
-        }
-        for m in (item.get("materials") or [])
+        {"name": m.name, "originals": m.originals, "copies": m.copies, "note": m.note}
+        for m in item.materials
     ]
-    faq = [{"q": str(f.get("q", "")), "a": str(f.get("a", ""))} for f in (item.get("faq") or [])]
+    faq = [{"q": f.get("q", ""), "a": f.get("a", "")} for f in item.faq]
     return {
         **guide_summary(item),
-        "conditions": [str(c) for c in item.get("conditions") or []],
+        "conditions": list(item.conditions),
         "materials": materials,
-        "steps": [str(s) for s in item.get("steps") or []],
-        "legalDays": _days(item.get("legal_days")),
-        "fees": str(item.get("fees") or ""),
-        "window": str(item.get("window") or ""),
+        "steps": list(item.steps),
+        "legalDays": _days(item.legal_days),
+        "fees": item.fees,
+        "window": item.window,
         "faq": faq,
-        "mistakes": [str(m) for m in item.get("mistakes") or []],
-        "legalBasis": [str(b) for b in item.get("legal_basis") or []],
+        "mistakes": list(item.mistakes),
+        "legalBasis": list(item.legal_basis),
     }

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from hallbus import schemas
 from hallbus.brokerurl import parse_broker_url
 from hallbus.client import BusClient
 from hallbus.config import HallConfig
@@ -149,16 +150,16 @@ def state_of(kiosk: Any) -> Any:
     return kiosk.role.keep[0]
 
 
-def login(rpc: RpcClient, window: str, staff: str) -> dict[str, Any]:
+def login(rpc: RpcClient, window: str, staff: str) -> schemas.WindowReply:
     """Log a staff member in with their demo password (hall + last three digits of the id)."""
-    return rpc.call(
-        "window.login", {"window": window, "staff": staff, "password": "hall" + staff[-3:]}
+    return rpc.call_typed(
+        schemas.WINDOW_LOGIN, {"window": window, "staff": staff, "password": "hall" + staff[-3:]}
     )
 
 
 def issue(rpc: RpcClient, service: str, **body: Any) -> str:
     """Take a ticket as a terminal would; returns its number."""
-    return str(rpc.call("ticket.issue", {"service": service, **body})["ticket"]["number"])
+    return rpc.call_typed(schemas.TICKET_ISSUE, {"service": service, **body}).ticket.number
 
 
 class RecordingPlayer:

@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
+from hallbus import schemas
 from tests.kiosk.helpers import find, item, text_of, touch
 from tests.kiosk.rolefixtures import RoleHall, issue, state_of
 
@@ -150,8 +151,8 @@ def test_hold_call_back_and_transfer_from_the_counter(
     touch(qtbot, window, "transfer_pos_front")
     touch(qtbot, window, "dialog_confirm")
     qtbot.waitUntil(lambda: st.ticket is None, timeout=5000)
-    moved = terminal.call("ticket.status", {"number": a1})["ticket"]
-    assert (moved["status"], moved["window"]) == ("waiting", "3")
+    moved = terminal.call_typed(schemas.TICKET_STATUS, {"number": a1}).ticket
+    assert (moved.status, moved.window) == ("waiting", "3")
 
     # pause with a reason, then resume; the button's word follows the state
     touch(qtbot, window, "action_pause")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from hallbus import schemas
 from hallbus.brokerurl import parse_broker_url
 from hallbus.client import BusClient
 from hallbus.controller.app import HallController
@@ -40,7 +41,7 @@ def test_a_signed_counter_works_its_window_in_a_secured_hall(
         qtbot.waitExposed(window)
         qtbot.waitUntil(lambda: k.shell.connected, timeout=5000)
         assert terminal.start(wait=5)
-        number = RpcClient(terminal).call("ticket.issue", {"service": "B", "id_card": {"id_hash": "cd" * 32}})["ticket"]["number"]
+        number = RpcClient(terminal).call_typed(schemas.TICKET_ISSUE, {"service": "B", "id_card": {"id_hash": "cd" * 32}}).ticket.number
         touch(qtbot, window, "login_field_staff")
         for ch in "s003":
             touch(qtbot, window, f"login_key_{ch}")

@@ -10,13 +10,17 @@ from tests.kiosk.statepayloads import CAT, CFG, TS, wstate
 
 
 class NoPort:
+    """Keeps what the state sends; a test answers it through the kept `on_ok`."""
+
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.answer: list[Any] = []
 
     def call(
-        self, method: str, body: Any, on_ok: Any, on_error: Any, *, timeout: float = 5.0
+        self, method: schemas.Rpc[Any], body: Any, on_ok: Any, on_error: Any, *, timeout: float = 5.0
     ) -> None:
-        self.sent.append((method, dict(body)))
+        self.sent.append((method.name, dict(body)))
+        self.answer.append(on_ok)
 
     def run(self, work: Any, on_ok: Any, on_error: Any) -> None:
         raise AssertionError("not used")
@@ -32,10 +36,7 @@ def test_counter_buttons_follow_the_window_and_one_request_at_a_time() -> None:
     c.act("call_next")
     c.act("call_next")
     assert [m for m, _ in port.sent] == ["window.call_next"] and not c.enabled("recall")
-    c._answered(
-        "call_next",
-        {"window": schemas.to_builtins(wstate("1", "A001", ts="2026-03-03T09:00:01.000+08:00"))},
-    )
+    port.answer[0](schemas.WindowReply(window=wstate("1", "A001", ts="2026-03-03T09:00:01.000+08:00")))
     assert c.enabled("finish") and c.enabled("recall") and not c.enabled("call_next")
     c.on_window_state(
         wstate("1", "A001", attempt=CFG.queue.recall_limit + 1, ts="2026-03-03T09:00:02.000+08:00")

@@ -11,18 +11,20 @@ from typing import Any
 import pytest
 
 from devices.idcard.samples import sample_card
+from hallbus import schemas
 from hallbus.brokerurl import parse_broker_url
 from hallbus.client import BusClient
+from hallbus.localbroker import LocalBroker
 from hallbus.outbox import Outbox
 from hallbus.privacy import id_hash
-from hallbus.rpc import RpcClient
+from hallbus.rpc import Request, RpcClient, RpcServer, SimpleDispatcher
 from kiosk.common import keypad
 from kiosk.common.i18n import Catalogue
 from kiosk.common.idle import IdleTimer
 from kiosk.common.person import is_expired, person_from_card
 from kiosk.common.port import InlinePort
 from kiosk.terminal.state import TerminalState
-from tests.kiosk.conftest import KEY, NODE, T0, Hall
+from tests.kiosk.conftest import KEY, NODE, T0, Hall, kiosk_config
 
 
 @pytest.fixture
@@ -109,7 +111,9 @@ def test_rating_goes_to_the_outbox_with_reasons_for_a_bad_level(state: TerminalS
     assert state.rate.step == "thanks"
     assert done.wait(5), "the controller never answered the rating"
     item, data, fault = answered[0]
-    assert fault is None and data is not None and data["accepted"] is True and data["followup"]  # a bad rating opens a follow-up
+    assert fault is None and data is not None
+    reply = schemas.decode_reply(item.method, data)  # the outbox hands over the reply's data as it came
+    assert isinstance(reply, schemas.RatingReply) and reply.accepted and reply.followup  # a bad rating opens a follow-up
     assert item.method == "rating.submit" and item.body["level"] == 2 and item.body["reasons"] == ["efficiency"]
     assert item.body["case_no"] == "ZW2026030300021" and outbox.pending() == []
 
@@ -124,7 +128,7 @@ def test_reset_forgets_everything_and_drops_late_answers(state: TerminalState) -
     class Late:
         """Holds the answer until after the reset, as a slow controller would."""
 
-        def call(self, method: str, body: dict[str, Any], on_ok: Any, on_error: Any, *, timeout: float = 5.0) -> None:
+        def call(self, method: schemas.Rpc[Any], body: dict[str, Any], on_ok: Any, on_error: Any, *, timeout: float = 5.0) -> None:
             answers.append((method, body, on_ok, on_error))
 
         def run(self, work: Any, on_ok: Any, on_error: Any) -> None:
@@ -135,8 +139,9 @@ def test_reset_forgets_everything_and_drops_late_answers(state: TerminalState) -
     assert not state.is_empty()
     state.reset()
     assert state.is_empty()
-    _method, body, on_ok, _on_error = answers[0]
-    real_port.call("ticket.issue", body, on_ok, lambda err: None)  # the real answer arrives late
+    method, body, on_ok, _on_error = answers[0]
+    assert method is schemas.TICKET_ISSUE
+    real_port.call(method, body, on_ok, lambda err: None)  # the real answer arrives late
     assert state.is_empty() and state.view("ticket")["result"] == {}
 
 
@@ -165,3 +170,38 @@ def test_keypad_and_catalogues() -> None:
     assert cat.missing() == {}
     assert cat.get("en", "wait_minutes", n=5) == "about 5 min"
     assert cat.text("case_overdue", n=2)["zh_CN"].startswith("已超过承诺时限 2 个工作日")
+
+
+def test_a_reply_of_another_shape_is_told_in_a_sentence(broker: LocalBroker, tmp_path: Path) -> None:
+    """A controller of another version answers `ticket.issue` without the ticket's number: the ticket
+    screen says so in the `bad_reply` fault's own words, and shows no half a ticket."""
+    config = kiosk_config(tmp_path)
+    url = parse_broker_url(broker.url)
+
+    def issue(_req: Request) -> dict[str, Any]:
+        return {"ticket": {"service": "A", "ahead": 2}}
+
+    controller = BusClient(hall=config.hall.id, node="controller", role="controller", broker=url)
+    server = RpcServer(controller, SimpleDispatcher({"ticket.issue": issue}))
+    server.start()  # subscribed with the connection, before the marker below
+    terminal = BusClient(hall=config.hall.id, node=NODE, role="terminal", broker=url)
+    try:
+        assert controller.start(wait=5) and terminal.start(wait=5)
+        live = threading.Event()
+        marker = controller.topics.root + "marker/terminal-test"
+        controller.subscribe(marker, lambda *_: live.set())
+        controller.publish(marker, b"{}")
+        assert live.wait(5), "the broker never confirmed the controller's subscriptions"
+        state = TerminalState(config, Catalogue(), InlinePort(RpcClient(terminal)), node=NODE, hall_key=KEY,
+                              today=lambda: T0.date())
+        state.go("ticket")
+        state.on_card(sample_card("resident"))
+        state.ticket.choose("A")
+        state.ticket.confirm()
+        error = state.view("ticket")["error"]
+        assert state.ticket.step == "confirm" and state.ticket.result is None
+        assert "答复格式有误" in error["zh_CN"] and "ticket.issue" in error["en"], error
+    finally:
+        server.stop()
+        terminal.stop()
+        controller.stop()
