@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import tty
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +17,26 @@ os.environ.setdefault("QT_QUICK_BACKEND", "software")
 for _var in ("HALL_MQTT_USERNAME", "HALL_MQTT_PASSWORD", "HALL_CONFIG", "HALL_NODE_KEY"):
     os.environ.pop(_var, None)
 
+from devices.pcsc.privatepcscd import SOCKET_ENV  # noqa: E402
 from hallbus.localbroker import LocalBroker  # noqa: E402
+
+# libpcsclite reads PCSCLITE_CSOCK_NAME once per process, on first use: whichever test touches
+# PC/SC first binds the whole session to that socket. Point it at the session's private pcscd
+# before any test runs, so the order of test folders does not decide which daemon is reached
+# (tests/devices/pcsc/conftest.py starts the daemon at exactly this path).
+PCSCD_BASE = Path(tempfile.mkdtemp(prefix="hallkit-pcscd-"))
+os.environ[SOCKET_ENV] = str(PCSCD_BASE / "run" / "pcscd.comm")
+
+
+@pytest.fixture(scope="session")
+def pcscd_base() -> Path:
+    """The folder of the session's private pcscd; PCSCLITE_CSOCK_NAME already points into it."""
+    return PCSCD_BASE
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the session's pcscd folder (the daemon itself is stopped by its fixture)."""
+    shutil.rmtree(PCSCD_BASE, ignore_errors=True)
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

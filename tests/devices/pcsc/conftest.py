@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -18,22 +19,19 @@ from devices.pcsc.vcard import VpcdCard
 
 
 @pytest.fixture(scope="session")
-def pcscd_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivatePcscd]:
+def pcscd_session(pcscd_base: Path) -> Iterator[PrivatePcscd]:
     """One private pcscd for the session; its socket path goes into this process's environment."""
     if shutil.which("pcscd") is None or not VPCD_DRIVER.exists():
         pytest.skip("pcscd and vsmartcard-vpcd are not installed (the set-up script installs them)")
-    daemon = PrivatePcscd(tmp_path_factory.mktemp("pcscd"))
-    old = os.environ.get(SOCKET_ENV)
-    os.environ[SOCKET_ENV] = str(daemon.socket_path)
+    daemon = PrivatePcscd(pcscd_base)
+    assert os.environ.get(SOCKET_ENV) == str(daemon.socket_path), (
+        f"{SOCKET_ENV} was changed after tests/conftest.py pointed it at the session's pcscd"
+    )
     daemon.start()
     try:
         yield daemon
     finally:
         daemon.stop()
-        if old is None:
-            os.environ.pop(SOCKET_ENV, None)
-        else:
-            os.environ[SOCKET_ENV] = old
 
 
 @pytest.fixture
