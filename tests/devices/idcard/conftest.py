@@ -29,3 +29,28 @@ def reader(sam: SamSimulator) -> Iterator[IdCardReader]:
         yield r
     finally:
         r.close()
+
+
+@pytest.fixture
+def spec_keys() -> frozenset[str]:
+    """The keys of `python -m devices idcard read --json`, as SPEC section 8 lists them."""
+    return frozenset(
+        {
+            "card_type",
+            "name",
+            "name_en",
+            "sex",
+            "nation",
+            "nationality",
+            "birth",
+            "address",
+            "id_number",
+            "issuer",
+            "valid_from",
+            "valid_to",
+            "pass_number",
+            "sign_count",
+            "old_id_number",
+            "photo_bytes",
+        }
+    )
