@@ -80,14 +80,32 @@ class WiredSam(SamSimulator):
 
 
 class StampedPrinter(PrinterSimulator):
-    """The printer simulator, stamping each cut as it is read off the line (before the PNG is written)."""
+    """The printer simulator, stamping when each ticket's first bytes and its cut were read off the line.
+
+    The stamps are taken as the bytes are read, before the simulator draws them (its drawing
+    is the simulator's cost, not the kiosk's; a real printer has its own).
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.cuts: list[float] = []
+        self.firsts: list[float] = []
+        self._read_at = 0.0
+        self._in_ticket = False
         super().__init__(*args, **kwargs)
+        feed = self.interpreter.feed
+
+        def stamped(data: bytes) -> Any:
+            self._read_at = now_ms()
+            if not self._in_ticket and not (len(data) == 3 and data[:2] == b"\x10\x04"):  # DLE EOT n: a status request
+                self._in_ticket = True
+                self.firsts.append(self._read_at)
+            return feed(data)
+
+        self.interpreter.feed = stamped  # type: ignore[method-assign]
 
     def _on_page(self, image: Any) -> None:
-        self.cuts.append(now_ms())
+        self.cuts.append(self._read_at)
+        self._in_ticket = False
         super()._on_page(image)
 
 
@@ -437,12 +455,13 @@ class Felt:
         t0 = term.tap("confirm_ticket")
         if not printer.wait_for_tickets(len(printer.tickets) + 1, 10) and len(printer.cuts) <= cuts:
             raise RuntimeError("no ticket reached the printer")
-        t_cut = printer.cuts[cuts]
+        t_cut, t_first = printer.cuts[cuts], printer.firsts[cuts]
         t_req, t_rep = self.watch.rpc("ticket.issue", t0)
         self.add("ticket", t_cut - t0)
+        self.add("ticket.reply_to_first_byte", t_first - t_rep)
+        self.add("ticket.first_byte_to_cut", t_cut - t_first)
         self.add("ticket.tap_to_request", t_req - t0)
         self.add("ticket.request_to_reply", t_rep - t_req)
-        self.add("ticket.reply_to_cut", t_cut - t_rep)
 
 
 def main(argv: list[str] | None = None) -> int:
