@@ -193,9 +193,12 @@ class Role:
 
     def painted(self, name: str, pred: Callable[[str | None], bool], since: float, timeout: float = 10.0) -> float:
         """When a frame after `since` first showed item `name` with a text that satisfies `pred` (ms)."""
-        ev = self.wait(lambda e: e["ev"] == "paint" and e["name"] == name and e["t"] >= since and pred(e["text"]),
-                       timeout)
-        return float(ev["t"])
+        return float(self.paint(name, pred, since, timeout)["t"])
+
+    def paint(self, name: str, pred: Callable[[str | None], bool], since: float, timeout: float = 10.0) -> dict[str, Any]:
+        """The probe's report of that frame: `t` its swap, `frame_began` the start of its scene sync."""
+        return self.wait(lambda e: e["ev"] == "paint" and e["name"] == name and e["t"] >= since and pred(e["text"]),
+                         timeout)
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if it does not go."""
@@ -272,6 +275,7 @@ class Hall:
         self.cfg_path, self.cfg = open_all_day(tmp, extra=extra)
         self.broker = LocalBroker(tmp / "broker")
         self.serve: subprocess.Popen[bytes] | None = None
+        self.broker_proc: subprocess.Popen[bytes] | None = None
         self.sam = WiredSam(link=str(dev / "idcard"), card=None)
         self.printer = StampedPrinter(str(dev / "printer"), tmp / "printed", width=80)
         self.roles: dict[str, Role] = {}
@@ -283,6 +287,7 @@ class Hall:
     def start(self) -> None:
         self.sam.start()
         self.broker.start()
+        self.broker_proc = self.broker.proc  # the broker forgets it at stop; `left_running` checks it
         data = self.tmp / "data"
         demo = Demo(self.tmp, headless=True, step_pause_s=0)  # its sample records: the citizen has cases
         demo.cfg_path, demo.cfg = self.cfg_path, self.cfg
@@ -323,6 +328,13 @@ class Hall:
         self.broker.stop()
         self.sam.stop()
         self.printer.close()
+
+    def left_running(self) -> list[str]:
+        """What this bench started and is still running (nothing, after `stop`)."""
+        procs = [(f"kiosk {r.node}", r.proc) for r in self.roles.values()] + [("hallbus serve", self.serve)]
+        if self.broker_proc is not None:
+            procs.append(("mosquitto", self.broker_proc))
+        return [name for name, p in procs if p is not None and p.poll() is None]
 
 
 def _is(value: str) -> Callable[[str | None], bool]:
@@ -377,8 +389,8 @@ class Felt:
         c.painted("counter_next", _is(number), since)  # the counter knows it waits: F1 will call it
         t0 = c.key("F1")
         self.serving = True
-        t_win = w.painted("display_ticket", _is(number), t0)
-        t_hall = h.painted("hall_newest_ticket", _is(number), t0)
+        win, hall = w.paint("display_ticket", _is(number), t0), h.paint("hall_newest_ticket", _is(number), t0)
+        t_win, t_hall = float(win["t"]), float(hall["t"])
         t_grid = h.painted(f"hall_window_ticket_{WINDOW}", _is(number), t0)
         t_desk = c.painted("counter_ticket_number", _is(number), t0)  # the counter itself: F7 may finish it
         t_req, t_rep = self.watch.rpc("window.call_next", t0)
@@ -395,6 +407,11 @@ class Felt:
         self.add("call.request_to_window_state", t_state - t_req)
         self.add("call.calls_event_to_window_painted", t_win - t_evt)
         self.add("call.calls_event_to_hall_painted", t_hall - t_evt)
+        # inside the screens: waiting for the frame to begin, then drawing it
+        self.add("call.calls_event_to_window_frame_began", win["frame_began"] - t_evt)
+        self.add("call.window_frame_drawn", t_win - win["frame_began"])
+        self.add("call.calls_event_to_hall_frame_began", hall["frame_began"] - t_evt)
+        self.add("call.hall_frame_drawn", t_hall - hall["frame_began"])
 
     def rate(self) -> None:
         """Finish the ticket on the counter (F7); tap the best face on the tablet; the rating stored."""
@@ -486,6 +503,7 @@ def main(argv: list[str] | None = None) -> int:
             wire = getattr(felt, "wire_ms", None)
         finally:
             hall.stop()
+            left = hall.left_running()
     figures = {k: summary_ms(v) for k, v in sorted(felt.times.items())}
     for name, f in figures.items():
         bar = BARS_MS.get(name)
@@ -496,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     met = all(figures[k]["p99_ms"] <= bar for k, bar in BARS_MS.items() if k in figures)
     emit({"bench": "felt", "samples": args.samples, "paths": paths, "figures": figures,
           "card_wire_ms": None if wire is None else round(wire, 1), "bars_ms": BARS_MS, "targets_met": met,
-          "took_s": round(time.monotonic() - t_start, 1)})
+          "left_running": left, "took_s": round(time.monotonic() - t_start, 1)})
     return 0
 
 

@@ -9,7 +9,8 @@ stamped with CLOCK_MONOTONIC in ms (the clock every process on the machine share
                     (QML Keys.onPressed on the focused item)              -> {"ev": "key", ...}
     watch NAME ...  from now on, after every frame swapped, the text of each visible item NAME;
                     a text that differs from the last one reported (the item appearing, text
-                    "" if it has none; going away, text null) is reported as {"ev": "paint", "t": ms, "name", "text"}
+                    "" if it has none; going away, text null) is reported as {"ev": "paint", "t": ms,
+                    "name", "text", "frame_began": ms} (when that frame's scene sync began)
     visible NAME    is NAME visible now                                   -> {"ev": "visible", ...}
 
 "Painted" is the frame swap that first shows a text: with the software render loop the
@@ -50,6 +51,8 @@ class Probe(QObject):
         os.set_blocking(fd, False)
         self._notifier = QSocketNotifier(fd, QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self._readable)
+        self._frame_at = 0.0
+        window.beforeSynchronizing.connect(self._frame_begins)
         window.frameSwapped.connect(self._swapped)
         self._say({"ev": "ready", "t": _now_ms()})
 
@@ -111,6 +114,9 @@ class Probe(QObject):
         text = item.property("text")
         return "" if text is None else str(text)  # an item without text: "" while it is shown
 
+    def _frame_begins(self) -> None:
+        self._frame_at = _now_ms()
+
     def _swapped(self) -> None:
         if not self._watch:
             return
@@ -119,4 +125,4 @@ class Probe(QObject):
             text = self._text(name)
             if text != last:
                 self._watch[name] = text
-                self._say({"ev": "paint", "t": t, "name": name, "text": text})
+                self._say({"ev": "paint", "t": t, "name": name, "text": text, "frame_began": self._frame_at})
