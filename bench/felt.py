@@ -356,8 +356,10 @@ class Felt:
         self.times: dict[str, list[float]] = {}
         self.serving = False
         self.rated_at = 0.0  # the tablet shows thanks for 6 s after a rating
+        self.wire_ms: float | None = None  # the SAM's bytes of one card read at BAUD
 
     def add(self, name: str, ms: float) -> None:
+        """One sample of `name`, in ms."""
         self.times.setdefault(name, []).append(ms / 1000)
 
     def prepare(self) -> None:
@@ -418,8 +420,8 @@ class Felt:
         c, tab = self.r["counter"], self.r["tablet"]
         if not self.serving:
             self.call()
-        # The next citizen is finished only once the last one's thanks are gone: a request that comes
-        # while the tablet says thanks is not shown (kiosk/tablet/state.py, on_window_state).
+        # The next person is finished once the last one's thanks are gone (as in a hall, and so the
+        # code before the fix, which ignored a request that came during the thanks, measures alike).
         tab.painted("tablet_idle", _shown, self.rated_at, timeout=15)
         since = now_ms()
         c.key("F7")
@@ -500,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
                     felt.times.clear()
                 for p in paths:
                     getattr(felt, p)()
-            wire = getattr(felt, "wire_ms", None)
+            wire = felt.wire_ms
         finally:
             hall.stop()
             left = hall.left_running()
