@@ -177,12 +177,20 @@ class Role:
                 raise RuntimeError(f"{self.node}: no item {name} to tap; see {self.log}")
             time.sleep(0.05)
 
-    def home(self) -> None:
-        """Back to the home screen, forgetting the person (the terminal's ⌂ button, shown off home)."""
+    def home(self, then: str) -> None:
+        """Back to the home screen (the terminal's ⌂, forgetting the person) until `then` is painted there."""
         i = self.mark()
         self.send("visible home")
         if self.wait(lambda e: e["ev"] == "visible" and e["name"] == "home", 10, i)["ok"]:
-            self.tap("home")
+            self.painted(then, _shown, self.tap("home"))
+
+    def tap_next(self, name: str, then: str) -> None:
+        """Tap `name`, then wait until the page it opens has painted `then`.
+
+        A new page's items get their places in the polish before its first frame: a tap sent
+        earlier can land where the item is not yet.
+        """
+        self.painted(then, _shown, self.tap(name))
 
     def key(self, key: str) -> float:
         """Press and release a key on the window; the moment it was sent (ms)."""
@@ -368,7 +376,8 @@ class Felt:
         self.r["hall"].send("watch hall_newest_ticket hall_window_ticket_" + WINDOW)
         self.r["counter"].send("watch counter_staff counter_next counter_ticket_number")
         self.r["tablet"].send("watch tablet_idle face_5 tablet_thanks")
-        self.r["terminal"].send("watch case_method_card cases_count confirm_ticket ticket_number")
+        self.r["terminal"].send(f"watch tile_cases tile_ticket case_method_card cases_count service_{TICKET_SERVICE} "
+                                "confirm_ticket ticket_number")
         c = self.r["counter"]
         since = now_ms()
         for field, value in (("staff", "s003"), ("password", "hall003")):
@@ -441,10 +450,8 @@ class Felt:
     def card(self) -> None:
         """Cases screen, card laid on the reader; that person's case list painted."""
         term, sam = self.r["terminal"], self.hall.sam
-        since = now_ms()
-        term.home()
-        term.tap("tile_cases")
-        term.painted("case_method_card", _shown, since)
+        term.home(then="tile_cases")
+        term.tap_next("tile_cases", then="case_method_card")
         sent = sam.sent
         t0 = now_ms()
         sam.place(self.hall.card)
@@ -465,11 +472,9 @@ class Felt:
     def ticket(self) -> None:
         """Take a ticket for a walk-in service; the cut at the printer."""
         term, printer = self.r["terminal"], self.hall.printer
-        since = now_ms()
-        term.home()
-        term.tap("tile_ticket")
-        term.tap(f"service_{TICKET_SERVICE}")
-        term.painted("confirm_ticket", _shown, since)
+        term.home(then="tile_ticket")
+        term.tap_next("tile_ticket", then=f"service_{TICKET_SERVICE}")
+        term.tap_next(f"service_{TICKET_SERVICE}", then="confirm_ticket")
         cuts = len(printer.cuts)
         t0 = term.tap("confirm_ticket")
         if not printer.wait_for_tickets(len(printer.tickets) + 1, 10) and len(printer.cuts) <= cuts:
