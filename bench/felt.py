@@ -49,7 +49,7 @@ from devices.idcard.sim import SamSimulator  # noqa: E402
 from devices.printer.sim import PrinterSimulator  # noqa: E402
 from hallbus.brokerurl import parse_broker_url  # noqa: E402
 from hallbus.client import BusClient  # noqa: E402
-from hallbus.localbroker import LocalBroker  # noqa: E402
+from hallbus.localbroker import LocalBroker, parent_death_hook  # noqa: E402
 from hallbus.rpc import RpcClient  # noqa: E402
 from hallbus.sample import open_all_day  # noqa: E402
 from kiosk.demo import Demo  # noqa: E402
@@ -121,6 +121,7 @@ class Role:
                 [sys.executable, "-m", "kiosk", "--role", role, "--node", node, "--config", str(cfg_path),
                  "--broker", broker, "--data", str(tmp / "kiosk" / node), "--size", size],
                 cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                preexec_fn=parent_death_hook(),  # a bench killed outright leaves no kiosk behind
             )
         self.events: list[dict[str, Any]] = []
         self._cond = threading.Condition()
@@ -305,7 +306,7 @@ class Hall:
             self.serve = subprocess.Popen(
                 [sys.executable, "-m", "hallbus", "serve", "--config", str(self.cfg_path),
                  "--broker", self.broker.url, "--data", str(data)],
-                cwd=REPO, stdout=log, stderr=log,
+                cwd=REPO, stdout=log, stderr=log, preexec_fn=parent_death_hook(),
             )
         _wait_online(self.broker.url)
         self.watch = BusWatch("127.0.0.1", self.broker.port, f"hall/v1/{self.cfg.hall.id}/")
