@@ -265,7 +265,8 @@ def run(options: Options) -> int:
     assert isinstance(app, QGuiApplication)
     app.setApplicationName(f"hallkit-kiosk-{options.role}")
     kiosk = Kiosk(options)
-    kiosk.start()
+    window = kiosk.start()
+    probe = _probe(window)
     status = {"code": 0}
     if options.screenshot is not None:
         target = options.screenshot
@@ -293,7 +294,19 @@ def run(options: Options) -> int:
         app.exec()
     finally:
         kiosk.stop()
+        del probe
     return status["code"]
+
+
+def _probe(window: QQuickWindow) -> QObject | None:
+    """With KIOSK_PROBE=1 (bench/felt.py): taps and keys in on stdin, painted texts out (kiosk/qt/probe.py)."""
+    import os
+
+    if os.environ.get("KIOSK_PROBE", "") in ("", "0"):
+        return None
+    from kiosk.qt.probe import Probe  # QtTest only in a process a bench drives
+
+    return Probe(window)
 
 
 def _quit_on_signals(app: QGuiApplication) -> QObject:

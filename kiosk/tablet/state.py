@@ -116,7 +116,9 @@ class TabletState(Sectioned):
                 )
                 self._reset_rating()
                 sections |= {"screen", "rating"}
-        if rr is not None and self.screen == "idle" and request_key(rr) not in self.answered:
+        # "thanks" too: the next person, finished within THANKS_S of the last rating, is asked
+        # at once; waiting for the thanks to end would lose the request (no new state comes then).
+        if rr is not None and self.screen in ("idle", "thanks") and request_key(rr) not in self.answered:
             self._reset_rating()
             self.request = rr
             self.screen = "faces"

@@ -89,3 +89,18 @@ def test_idle_shows_who_serves_and_a_paused_window(
     counter.call("window.pause", {"window": "4", "reason": "业务培训"})
     item(qtbot, tablet.window, "tablet_paused")
     assert state_of(tablet).view("idle")["pauseReason"] == "业务培训"
+
+
+def test_the_next_persons_faces_show_while_the_last_one_is_still_thanked(
+    role_hall: RoleHall, start_kiosk: Any, qtbot: Any
+) -> None:
+    tablet = start_kiosk("tablet", "tablet-3")
+    st = state_of(tablet)
+    _served(role_hall, "3", "s003")
+    item(qtbot, tablet.window, "tablet_faces")
+    touch(qtbot, tablet.window, "face_5")
+    item(qtbot, tablet.window, "tablet_thanks")
+    second = _served(role_hall, "3", "s003")  # a quick matter: finished before the thanks are over
+    qtbot.waitUntil(lambda: st.screen == "faces", timeout=5000)
+    assert st.request is not None and st.request.ticket == second
+    item(qtbot, tablet.window, "tablet_faces")
