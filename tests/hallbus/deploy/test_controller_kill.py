@@ -197,6 +197,7 @@ def test_a_killed_controller_answers_its_backlog_at_once_after_restart(hall: Sec
     in_flight = answers.pending()
     assert in_flight >= BACKLOG // 3, f"only {in_flight} requests were in flight at the kill; the test proves nothing"
 
+    started_at = time.monotonic()
     hall.start_controller()
     _session, online_at = births.wait_new(1, 20)
     for i in range(BACKLOG, BACKLOG + NEW):
@@ -204,11 +205,12 @@ def test_a_killed_controller_answers_its_backlog_at_once_after_restart(hall: Sec
         answers.track(i, rpc.call_async("ticket.issue", {"service": services[i % len(services)]}, timeout=EXPIRY_S))
     assert answers.all_in.wait(EXPIRY_S + 5)
     assert answers.timed_out == [], f"{len(answers.timed_out)} requests were never answered"
-    after = sorted(t for t in answers.at.values() if t > online_at)
-    assert len(after) >= in_flight
-    first = after[0] - online_at
-    first_new = min(answers.at[i] for i in range(BACKLOG, BACKLOG + NEW)) - online_at
+    by_new = sorted(t for t in answers.at.values() if t > started_at)
+    # back: its birth as the hall screen saw it, or its first answer if that came sooner
+    back = min(online_at, by_new[0])
+    first, last = by_new[0] - back, by_new[-1] - back
+    first_new = min(answers.at[i] for i in range(BACKLOG, BACKLOG + NEW)) - back
     print(f"{death}: {in_flight} in flight at the kill; first answer {first * 1000:.0f} ms, first new one "
-          f"{first_new * 1000:.0f} ms, last {(after[-1] - online_at) * 1000:.0f} ms after the controller was back")
-    assert first <= 1.0, f"the first queued request was answered {first:.2f} s after the controller was back"
-    assert first_new <= 5.0, f"the first new request was answered {first_new:.2f} s after the controller was back"
+          f"{first_new * 1000:.0f} ms, last {last * 1000:.0f} ms after the controller was back")
+    assert first <= 1.0, f"the first answer came {first:.2f} s after the controller was back"
+    assert last <= 10.0, f"the last answer came {last:.2f} s after the controller was back (expiry {EXPIRY_S} s)"
