@@ -62,6 +62,27 @@ def filter_matches(levels: tuple[str, ...], topic_levels: list[str]) -> bool:
     return len(levels) == n
 
 
+def _no_ack() -> None:
+    """The acknowledgement of a message that needs none (QoS 0, or not in a handler)."""
+
+
+class _Ack:
+    """Acknowledges one received message once, on the connection it came on."""
+
+    def __init__(self, client: mqtt.Client, mid: int, qos: int, bus: BusClient, connection: int) -> None:
+        self._client, self._mid, self._qos, self._bus, self._connection = client, mid, qos, bus, connection
+        self._done = False
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self._done = True
+        if self._bus.connect_count == self._connection:
+            self._client.ack(self._mid, self._qos)
+
+
 class BusClient:
     """A node's connection to the hall bus."""
 
@@ -101,6 +122,8 @@ class BusClient:
         self._started = False
         self.last_error: str | None = None
         self.connect_count = 0
+        self._delivering: mqtt.MQTTMessage | None = None  # the message handlers run for (network thread)
+        self._deferred: Callable[[], None] | None = None  # its acknowledgement, if a handler took it
 
         cid = client_id or (node if persistent_session else f"{node}-{self.session[:8]}")
         self._mqtt = HookedClient(
@@ -110,6 +133,9 @@ class BusClient:
             reconnect_on_failure=True,
         )
         self._mqtt.enable_logger(_paho_log)
+        # Messages are acknowledged after their handlers ran, or later by a handler that took
+        # the acknowledgement (defer_ack): an RPC request only once its answer is queued.
+        self._mqtt.manual_ack_set(True)
         self._mqtt.max_queued_messages_set(10000)
         self._mqtt.max_inflight_messages_set(1000)
         self._mqtt.reconnect_delay_set(reconnect_min_s, reconnect_max_s)  # type: ignore[arg-type]
@@ -348,12 +374,34 @@ class BusClient:
         log.debug("%s; retrying", self.last_error)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        self._delivering, self._deferred = msg, None
         try:
             topic = msg.topic
         except UnicodeDecodeError:
             log.warning("dropped a message whose topic is not UTF-8")
-            return
-        self._route(topic, bytes(msg.payload), getattr(msg, "properties", None))
+        else:
+            self._route(topic, bytes(msg.payload), getattr(msg, "properties", None))
+        finally:
+            deferred = self._deferred
+            self._delivering = self._deferred = None
+            if deferred is None and msg.qos:
+                self._mqtt.ack(msg.mid, msg.qos)
+
+    def defer_ack(self) -> Callable[[], None]:
+        """From a message handler: acknowledge this message to the broker later, not on return.
+
+        Returns the acknowledgement (call it once, from any thread). Until it is called the
+        broker keeps the message for this session and sends it again after a reconnect or
+        a restart; an acknowledgement made on an older connection is not sent (the broker
+        sends the message again instead). An RPC server acknowledges a request only once
+        its answer is queued behind it, so a crash between the two loses nothing.
+        """
+        msg = self._delivering
+        if msg is None or not msg.qos:
+            return _no_ack
+        if self._deferred is None:
+            self._deferred = _Ack(self._mqtt, msg.mid, msg.qos, self, self.connect_count)
+        return self._deferred
 
     def _route(self, topic: str, payload: bytes, props: Properties | None) -> None:
         handlers = list(self._exact.get(topic, ()))

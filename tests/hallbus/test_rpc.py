@@ -281,3 +281,48 @@ def test_answered_calls_do_not_wake_the_deadline_thread_once_each(server, rpc) -
         rpc.call("stats.today", {}, timeout=0.6)
     spent = time.monotonic() - t0
     assert rpc.reaper_rounds <= 5 + spent / REAP_GRAIN_S, (rpc.reaper_rounds, spent)
+
+
+def test_a_request_is_acknowledged_to_the_broker_only_after_its_answer(tmp_path) -> None:
+    """PUBACK after the reply: a server that dies between the two leaves the request with the broker."""
+    import re
+
+    from hallbus.brokerurl import parse_broker_url
+    from hallbus.client import BusClient
+
+    broker = LocalBroker(tmp_path / "broker", extra_conf="log_type all\n")
+    broker.start()
+    buses: list[BusClient] = []
+    try:
+        def bus(node: str, **kw) -> BusClient:
+            b = BusClient(hall=HALL, node=node, role="terminal", broker=parse_broker_url(broker.url), **kw)
+            assert b.start(wait=5)
+            buses.append(b)
+            return b
+
+        handlers = CountingHandlers()
+        server_bus = bus("controller", persistent_session=True)
+        srv = RpcServer(server_bus, SimpleDispatcher(handlers.table()))
+        srv.start()
+        assert server_bus.wait_subscribed(server_bus.topics.rpc_all, 5)
+        rpc = RpcClient(bus("terminal-1"))
+        assert rpc.bus.wait_subscribed(rpc.reply_topic, 5)
+        for _ in range(20):
+            rpc.call("ticket.issue", {"service": "A"})
+        srv.stop()
+    finally:
+        for b in buses:
+            b.stop()
+        broker.stop()  # Mosquitto 2.0 writes its log out when it stops
+    lines = broker.log_path.read_text().splitlines()
+    request = re.compile(r"Sending PUBLISH to controller \(d0, q1, r0, m(\d+), '[^']*/rpc/ticket\.issue'")
+    checked = 0
+    for i, line in enumerate(lines):
+        m = request.search(line)
+        if not m:
+            continue
+        puback = next(j for j in range(i, len(lines)) if f"Received PUBACK from controller (Mid: {m.group(1)}," in lines[j])
+        replies = [x for x in lines[i:puback] if "Received PUBLISH from controller" in x and "/reply/" in x]
+        assert replies, f"request m{m.group(1)} was acknowledged before its answer was sent"
+        checked += 1
+    assert checked == 20
