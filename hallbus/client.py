@@ -4,7 +4,9 @@ One `BusClient` per process: TCP_NODELAY on its socket, a retained birth and a l
 will sharing a session id (SPEC 3.1), reconnect with backoff and resubscribe, its own
 retained state republished after every reconnect, thread-safe publishing, and a clean
 shutdown that publishes `offline`. Handlers run on paho's network thread; an exception
-in a handler is logged and never stops the loop.
+in a handler is logged and never stops the loop. A QoS 1/2 message is acknowledged to
+the broker after its handlers ran, or later by a handler that took the acknowledgement
+(`defer_ack`). paho's public API throughout; its read hooks: `hallbus.paho_private`.
 """
 
 from __future__ import annotations
