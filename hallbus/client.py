@@ -217,7 +217,9 @@ class BusClient:
 
         Kept across reconnects. One handler per filter; a later call replaces it. The
         event returned is set once the broker has acknowledged the subscription (its
-        SUBACK): from then on every message published to the filter arrives.
+        SUBACK): from then on every message published to the filter arrives. Use QoS 1
+        with a persistent session: paho leaves a QoS 2 release it does not know (after a
+        restart) unanswered when the acknowledgement is manual.
         """
         with self._lock:
             self._subscriptions[topic_filter] = (handler, qos)
