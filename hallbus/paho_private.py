@@ -15,7 +15,6 @@ somewhere later in a way nobody connects with paho.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import select
 from collections.abc import Callable
@@ -41,10 +40,8 @@ def _self_check() -> None:
             f"hallbus/paho_private.py hooks into paho's network loop. Run ./hall setup "
             f"(pyproject.toml pins paho-mqtt>={TESTED},<2.3)."
         )
-    try:
-        calls_loop_read = "self.loop_read(" in inspect.getsource(mqtt.Client._loop)
-    except (AttributeError, OSError, TypeError):  # no _loop, or no source to read
-        calls_loop_read = False
+    loop = getattr(mqtt.Client, "_loop", None)
+    calls_loop_read = "loop_read" in getattr(getattr(loop, "__code__", None), "co_names", ())
     if not calls_loop_read:
         raise ImportError(
             f"paho-mqtt {version}: Client._loop no longer calls loop_read, so the read hooks of "

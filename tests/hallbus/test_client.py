@@ -233,3 +233,15 @@ def test_a_paho_version_not_tested_stops_at_import_with_a_clear_sentence(monkeyp
         importlib.reload(private)
     monkeypatch.undo()
     importlib.reload(private)  # the real version passes
+
+
+def test_a_paho_whose_loop_no_longer_reads_through_loop_read_stops_at_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    import paho.mqtt.client as mqtt
+
+    import hallbus.paho_private as private
+
+    monkeypatch.setattr(mqtt.Client, "_loop", lambda self, timeout=1.0: self.loop_misc())
+    with pytest.raises(ImportError, match="no longer calls loop_read"):
+        importlib.reload(private)
+    monkeypatch.undo()
+    importlib.reload(private)
