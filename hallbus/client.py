@@ -4,13 +4,14 @@ One `BusClient` per process: TCP_NODELAY on its socket, a retained birth and a l
 will sharing a session id (SPEC 3.1), reconnect with backoff and resubscribe, its own
 retained state republished after every reconnect, thread-safe publishing, and a clean
 shutdown that publishes `offline`. Handlers run on paho's network thread; an exception
-in a handler is logged and never stops the loop.
+in a handler is logged and never stops the loop. A QoS 1/2 message is acknowledged to
+the broker after its handlers ran, or later by a handler that took the acknowledgement
+(`defer_ack`). paho's public API throughout; its read hooks: `hallbus.paho_private`.
 """
 
 from __future__ import annotations
 
 import logging
-import select
 import socket
 import ssl
 import threading
@@ -19,16 +20,15 @@ from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt import _packet as paho_packet
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from hallbus import __version__, schemas
 from hallbus.brokerurl import BrokerAddress
+from hallbus.paho_private import HookedClient, ReadHook
 from hallbus.topics import Topics, check_id
-from hallbus.wire import enable_on_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -44,20 +44,6 @@ _paho_log.addFilter(_PahoNoise())
 
 MessageHandler = Callable[[str, bytes, "Properties | None"], None]
 ConnectionListener = Callable[[bool], None]
-ReadHook = Callable[[], None]
-
-MAX_READ_PASSES = 64  # read passes gathered before the read hooks run, under a pipeline of requests
-
-
-def _readable(sock: Any) -> bool:
-    """Whether more bytes wait on the socket right now (TLS buffers included)."""
-    pending = getattr(sock, "pending", None)
-    if pending is not None and pending() > 0:
-        return True
-    try:
-        return bool(select.select([sock], [], [], 0)[0])
-    except (OSError, ValueError, TypeError):  # closed under us: the loop notices on its own
-        return False
 
 
 def filter_matches(levels: tuple[str, ...], topic_levels: list[str]) -> bool:
@@ -78,178 +64,25 @@ def filter_matches(levels: tuple[str, ...], topic_levels: list[str]) -> bool:
     return len(levels) == n
 
 
-def _quiet(packet: Any) -> bool:
-    """Whether paho does nothing once this queued packet is written (so it may share a send).
-
-    A QoS 0 PUBLISH (paho reports it published when written) and a DISCONNECT (paho closes
-    the socket after it) need paho's own per-packet bookkeeping; everything else does not.
-    """
-    kind = int(packet["command"]) & 0xF0
-    if kind == mqtt.PUBLISH:
-        return bool(packet["qos"])
-    return kind != mqtt.DISCONNECT
+def _no_ack() -> None:
+    """The acknowledgement of a message that needs none (QoS 0, or not in a handler)."""
 
 
-class _Mqtt(mqtt.Client):
-    """paho's client, plus read hooks and leaner writing on the network thread.
+class _Ack:
+    """Acknowledges one received message once, on the connection it came on."""
 
-    Read hooks run on the network thread after each read pass: after paho has read what
-    the socket holds (up to MAX_READ_PASSES passes while more keeps arriving), the hooks
-    run, outside any paho callback, and whatever they published is written at once. A
-    server can so gather the requests of one pass, handle them together and answer them
-    without a hand-off to another thread.
+    def __init__(self, client: mqtt.Client, mid: int, qos: int, bus: BusClient, connection: int) -> None:
+        self._client, self._mid, self._qos, self._bus, self._connection = client, mid, qos, bus, connection
+        self._done = False
+        self._lock = threading.Lock()
 
-    Writing: a packet queued on the network thread itself does not poke paho's wake-up
-    socket (a system call each; the loop looks for queued packets before it waits
-    anyway), and the packets queued together (a request's PUBACK and its reply) go out in
-    one `send`, not one each: on loopback every send wakes the broker.
-
-    Reading: paho reads a packet in three or more `recv` calls (the type byte, each
-    length byte, the rest). One `recv` of up to RECV_CHUNK bytes now serves them all, and
-    every packet it brought is handled before the loop waits again (bytes held here are
-    invisible to its `select`).
-
-    Delivering: a QoS 0 or 1 PUBLISH goes straight to `deliver(topic, payload,
-    properties)` (the BusClient's router): paho would first build an MQTTMessage (with a
-    Condition inside), log it and match it against message callbacks, which BusClient
-    never registers. QoS 2, or no `deliver`, takes paho's own way.
-    """
-
-    read_hooks: tuple[ReadHook, ...] = ()
-    deliver: Callable[[str, bytes, Any], None] | None = None
-    MAX_COALESCED = 64
-    RECV_CHUNK = 65536
-    _rbuf: bytes = b""
-    _rpos = 0
-    _drained = False  # the last recv got less than it asked for: the socket was empty then
-
-    def _sock_recv(self, bufsize: int) -> bytes:
-        buf, pos = self._rbuf, self._rpos
-        if pos >= len(buf):
-            ask = max(bufsize, self.RECV_CHUNK)
-            data = super()._sock_recv(ask)
-            self._drained = len(data) < ask
-            if len(data) <= bufsize:  # b"" (the peer closed) included
-                self._rbuf, self._rpos = b"", 0
-                return data
-            self._rbuf, self._rpos = data, bufsize
-            return data[:bufsize]
-        self._rpos = pos + bufsize
-        return buf[pos:pos + bufsize]  # fewer than asked at the end: a short read, as recv gives
-
-    def _buffered(self) -> bool:
-        return self._rpos < len(self._rbuf)
-
-    def _sock_close(self) -> None:
-        self._rbuf, self._rpos = b"", 0  # never hand a new connection the old one's bytes
-        super()._sock_close()
-
-    def _handle_publish(self) -> MQTTErrorCode:
-        deliver = self.deliver
-        command = self._in_packet["command"]
-        qos = (command & 0x06) >> 1
-        if deliver is None or qos == 2 or self._manual_ack:
-            return super()._handle_publish()
-        # (a malformed packet raises here as it does in paho's own handler)
-        result = paho_packet.decode_publish(command, self._in_packet["packet"], self._protocol)
-        try:
-            topic = result.topic.decode("utf-8")
-        except UnicodeDecodeError:
-            log.warning("dropped a message whose topic is not UTF-8: %r", result.topic[:100])
-        else:
-            payload = result.payload
-            deliver(topic, payload if type(payload) is bytes else bytes(payload), result.properties)
-        if qos == 1:
-            return self._send_puback(result.mid)
-        return MQTTErrorCode.MQTT_ERR_SUCCESS
-
-    def _packet_queue(
-        self,
-        command: int,
-        packet: bytes | bytearray,
-        mid: int,
-        qos: int,
-        info: mqtt.MQTTMessageInfo | None = None,
-    ) -> MQTTErrorCode:
-        thread = self._thread
-        if thread is None or thread.ident != threading.get_ident():
-            return super()._packet_queue(command, packet, mid, qos, info)
-        # The network thread: paho's loop checks want_write() before its next select.
-        self._out_packet.append(
-            {"command": command, "mid": mid, "qos": qos, "pos": 0, "to_process": len(packet),
-             "packet": packet, "info": info}
-        )
-        return MQTTErrorCode.MQTT_ERR_SUCCESS
-
-    def _packet_write(self) -> MQTTErrorCode:
-        out = self._out_packet
-        while len(out) > 1:
-            group: list[Any] = []
-            while out and len(group) < self.MAX_COALESCED:  # other threads only append
-                packet = out.popleft()
-                if not _quiet(packet):
-                    out.appendleft(packet)
-                    break
-                group.append(packet)
-            if len(group) < 2:
-                out.extendleft(reversed(group))
-                break  # paho writes the rest one by one, with its bookkeeping
-            data = b"".join(memoryview(p["packet"])[p["pos"]:] for p in group)
-            try:
-                sent = self._sock_send(data)
-            except (AttributeError, ValueError):  # no socket (any more)
-                out.extendleft(reversed(group))
-                return MQTTErrorCode.MQTT_ERR_SUCCESS
-            except BlockingIOError:
-                out.extendleft(reversed(group))
-                return MQTTErrorCode.MQTT_ERR_AGAIN
-            except OSError as err:
-                out.extendleft(reversed(group))
-                self._easy_log(mqtt.MQTT_LOG_ERR, "failed to send on socket: %s", err)
-                return MQTTErrorCode.MQTT_ERR_CONN_LOST
-            done = 0
-            for p in group:
-                take = min(sent, p["to_process"])
-                p["pos"] += take
-                p["to_process"] -= take
-                sent -= take
-                if p["to_process"]:
-                    break
-                done += 1
-            out.extendleft(reversed(group[done:]))
-            with self._msgtime_mutex:
-                self._last_msg_out = mqtt.time_func()
-            if done < len(group):
-                return MQTTErrorCode.MQTT_ERR_SUCCESS  # the socket is full: the loop waits for it
-        return super()._packet_write()
-
-    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
-        enable_on_this_thread()  # PUBLISH properties parsed by hallbus.wire, not paho's slow path
-        rc = super().loop_read(max_packets)
-        hooks = self.read_hooks
-        passes = 1
-        while rc == MQTTErrorCode.MQTT_ERR_SUCCESS and self._sock is not None:
-            # What was received is always handled; more from the socket only for the hooks'
-            # batch, and only when the last read filled its buffer (else the socket was
-            # empty a moment ago: no select call to find out again).
-            if not self._buffered() and (
-                not hooks or passes >= MAX_READ_PASSES or self._drained or not _readable(self._sock)
-            ):
-                break
-            rc = super().loop_read(max_packets)
-            passes += 1
-        if not hooks:
-            return rc
-        for hook in hooks:
-            try:
-                hook()
-            except Exception:  # a bad hook must never stop the network loop
-                log.exception("a read hook failed")
-        if self._sock is not None and self.want_write():
-            wrc = self.loop_write()
-            if rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
-                rc = wrc
-        return rc
+    def __call__(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self._done = True
+        if self._bus.connect_count == self._connection:
+            self._client.ack(self._mid, self._qos)
 
 
 class BusClient:
@@ -281,6 +114,9 @@ class BusClient:
         self._session_expiry_s = session_expiry_s
         self._lock = threading.RLock()
         self._subscriptions: dict[str, tuple[MessageHandler, int]] = {}
+        self._subscribed: dict[str, threading.Event] = {}  # filter -> set by the broker's SUBACK
+        self._suback_waiting: dict[int, list[threading.Event]] = {}  # SUBSCRIBE mid -> its filters' events
+        self._live = False  # subscriptions made on this connection (under _lock): new ones go out at once
         self._retained: dict[str, bytes] = {}
         self._listeners: list[ConnectionListener] = []
         self._connected = threading.Event()
@@ -288,15 +124,20 @@ class BusClient:
         self._started = False
         self.last_error: str | None = None
         self.connect_count = 0
+        self._delivering: mqtt.MQTTMessage | None = None  # the message handlers run for (network thread)
+        self._deferred: Callable[[], None] | None = None  # its acknowledgement, if a handler took it
 
         cid = client_id or (node if persistent_session else f"{node}-{self.session[:8]}")
-        self._mqtt = _Mqtt(
+        self._mqtt = HookedClient(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=cid,
             protocol=mqtt.MQTTv5,
             reconnect_on_failure=True,
         )
         self._mqtt.enable_logger(_paho_log)
+        # Messages are acknowledged after their handlers ran, or later by a handler that took
+        # the acknowledgement (defer_ack): an RPC request only once its answer is queued.
+        self._mqtt.manual_ack_set(True)
         self._mqtt.max_queued_messages_set(10000)
         self._mqtt.max_inflight_messages_set(1000)
         self._mqtt.reconnect_delay_set(reconnect_min_s, reconnect_max_s)  # type: ignore[arg-type]
@@ -310,11 +151,11 @@ class BusClient:
         self._mqtt.on_connect = self._on_connect
         self._mqtt.on_disconnect = self._on_disconnect
         self._mqtt.on_message = self._on_message
-        self._mqtt.deliver = self._route
         self._exact: dict[str, list[MessageHandler]] = {}
         self._wild: list[tuple[tuple[str, ...], MessageHandler]] = []
         self._routes_changed()
         self._mqtt.on_connect_fail = self._on_connect_fail
+        self._mqtt.on_subscribe = self._on_subscribe
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -371,23 +212,38 @@ class BusClient:
 
     # --- subscribe and publish ------------------------------------------------------------
 
-    def subscribe(self, topic_filter: str, handler: MessageHandler, qos: int = 1) -> None:
+    def subscribe(self, topic_filter: str, handler: MessageHandler, qos: int = 1) -> threading.Event:
         """Route messages matching `topic_filter` to `handler(topic, payload, properties)`.
 
-        Kept across reconnects. One handler per filter; a later call replaces it.
+        Kept across reconnects. One handler per filter; a later call replaces it. The
+        event returned is set once the broker has acknowledged the subscription (its
+        SUBACK): from then on every message published to the filter arrives. Use QoS 1
+        with a persistent session: paho leaves a QoS 2 release it does not know (after a
+        restart) unanswered when the acknowledgement is manual.
         """
         with self._lock:
             self._subscriptions[topic_filter] = (handler, qos)
+            done = self._subscribed[topic_filter] = threading.Event()
             self._routes_changed()
-            if self._connected.is_set():
-                self._mqtt.subscribe(topic_filter, qos)
+            if self._live:
+                _rc, mid = self._mqtt.subscribe(topic_filter, qos)
+                if mid is not None:
+                    self._suback_waiting[mid] = [done]
+        return done
+
+    def wait_subscribed(self, topic_filter: str, timeout: float) -> bool:
+        """Block until the broker acknowledged the subscription to `topic_filter` on this connection."""
+        with self._lock:
+            done = self._subscribed.get(topic_filter)
+        return done is not None and done.wait(timeout)
 
     def unsubscribe(self, topic_filter: str) -> None:
         """Stop routing `topic_filter`."""
         with self._lock:
             self._subscriptions.pop(topic_filter, None)
+            self._subscribed.pop(topic_filter, None)
             self._routes_changed()
-            if self._connected.is_set():
+            if self._live:
                 self._mqtt.unsubscribe(topic_filter)
 
     def add_read_hook(self, hook: ReadHook) -> None:
@@ -465,8 +321,14 @@ class BusClient:
         with self._lock:
             subs = list(self._subscriptions.items())
             retained = list(self._retained.items())
-        if subs:
-            client.subscribe([(f, SubscribeOptions(qos=q)) for f, (_h, q) in subs])
+            if subs:
+                waiting = [self._subscribed[f] for f, _s in subs]
+                for done in waiting:
+                    done.clear()  # until this connection's SUBACK
+                _rc, mid = client.subscribe([(f, SubscribeOptions(qos=q)) for f, (_h, q) in subs])
+                if mid is not None:
+                    self._suback_waiting[mid] = waiting
+            self._live = True
         # Watch our own status: a late will of an older session must not leave us marked lost.
         client.subscribe(self.topics.node_status(self.node), 1)
         birth = schemas.NodeStatus(state="online", role=self.role, session=self.session, sw=self.sw)
@@ -476,6 +338,11 @@ class BusClient:
         log.info("connected to %s as %s (session %s)", self.broker.url, self.node, self.session[:8])
         self._connected.set()
         self._notify(True)
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, mid: int, _codes: Any, _props: Any = None) -> None:
+        with self._lock:
+            for done in self._suback_waiting.pop(mid, ()):
+                done.set()
 
     def _on_own_status(self, _topic: str, payload: bytes, _props: Properties | None) -> None:
         client = self._mqtt
@@ -497,6 +364,9 @@ class BusClient:
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _flags: Any, rc: Any, _props: Any = None) -> None:
         was = self._connected.is_set()
         self._connected.clear()
+        with self._lock:
+            self._live = False
+            self._suback_waiting.clear()
         if not self._stopping:
             self.last_error = f"connection to the broker lost: {rc}"
             log.warning("%s; retrying", self.last_error)
@@ -508,7 +378,34 @@ class BusClient:
         log.debug("%s; retrying", self.last_error)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        self._route(msg.topic, bytes(msg.payload), getattr(msg, "properties", None))
+        self._delivering, self._deferred = msg, None
+        try:
+            topic = msg.topic
+        except UnicodeDecodeError:
+            log.warning("dropped a message whose topic is not UTF-8")
+        else:
+            self._route(topic, bytes(msg.payload), getattr(msg, "properties", None))
+        finally:
+            deferred = self._deferred
+            self._delivering = self._deferred = None
+            if deferred is None and msg.qos:
+                self._mqtt.ack(msg.mid, msg.qos)
+
+    def defer_ack(self) -> Callable[[], None]:
+        """From a message handler: acknowledge this message to the broker later, not on return.
+
+        Returns the acknowledgement (call it once, from any thread). Until it is called the
+        broker keeps the message for this session and sends it again after a reconnect or
+        a restart; an acknowledgement made on an older connection is not sent (the broker
+        sends the message again instead). An RPC server acknowledges a request only once
+        its answer is queued behind it, so a crash between the two loses nothing.
+        """
+        msg = self._delivering
+        if msg is None or not msg.qos:
+            return _no_ack
+        if self._deferred is None:
+            self._deferred = _Ack(self._mqtt, msg.mid, msg.qos, self, self.connect_count)
+        return self._deferred
 
     def _route(self, topic: str, payload: bytes, props: Properties | None) -> None:
         handlers = list(self._exact.get(topic, ()))

@@ -242,6 +242,7 @@ class Request:
     caller: str | None  # node id from the reply topic, when it follows reply/{node}/...
     reply: schemas.RpcReply | None = field(default=None)
     prepared: dict[str, Any] | None = field(default=None)  # what the dispatcher's slow work found
+    ack: Callable[[], None] | None = field(default=None, repr=False, compare=False)  # PUBACK, after the answer
 
 
 class Dispatcher(Protocol):
@@ -420,9 +421,13 @@ class RpcServer:
                 if self._slow_pool is None:
                     self._slow_pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="rpc-slow")
                 pool = self._slow_pool
+        if busy and req.reply_topic:
+            self._send(req.reply_topic, req.correlation, error_reply(req.request_id, busy_fault()))
+        # Acknowledged now, not after the slow work: held, it would keep one of the broker's
+        # few in-flight slots for this session (20 by default) and so hold up every other request.
+        if req.ack is not None:
+            req.ack()
         if busy:
-            if req.reply_topic:
-                self._send(req.reply_topic, req.correlation, error_reply(req.request_id, busy_fault()))
             return True
         pool.submit(self._run_slow, req, work)
         return True
@@ -440,6 +445,9 @@ class RpcServer:
 
     # network thread: parse, validate, gather for the batch of this read pass
     def _on_request(self, topic: str, payload: bytes, props: Properties | None) -> None:
+        # The broker keeps the request until it is answered: a crash before that hands it
+        # to the next process, whose idempotency answers it from the store or anew.
+        ack = self.bus.defer_ack()
         method = self.bus.topics.method_of(topic) or ""
         reply_topic = getattr(props, "ResponseTopic", None) if props is not None else None
         corr = getattr(props, "CorrelationData", None) if props is not None else None
@@ -467,12 +475,13 @@ class RpcServer:
                     self._send(bad.reply_topic, corr, error_reply(bad.request_id, bad.fault))
                 else:
                     log.warning("dropped a malformed request on %s: %s", topic, bad.fault.message_en)
+                ack()
                 return
         caller = None
         if reply_topic:
             rest = reply_topic[len(self.bus.topics.reply_prefix()):]
             caller = rest.split("/", 1)[0] or None
-        req = Request(method, rid, body, raw, reply_topic, corr, caller)
+        req = Request(method, rid, body, raw, reply_topic, corr, caller, ack=ack)
         with self._pending_lock:
             self._pending.append(req)
 
@@ -518,10 +527,15 @@ class RpcServer:
         except Exception:
             log.exception("dispatcher failed on a batch of %d requests", len(batch))
             replies = [error_reply(r.request_id, internal_fault()) for r in batch]
-        for req, reply in zip(batch, replies, strict=True):
-            self.handled += 1
-            if req.reply_topic:
-                self._send(req.reply_topic, req.correlation, reply)
+        try:
+            for req, reply in zip(batch, replies, strict=True):
+                self.handled += 1
+                if req.reply_topic:
+                    self._send(req.reply_topic, req.correlation, reply)
+        finally:  # acknowledged behind their answers; never left unacknowledged (the broker would stop)
+            for req in batch:
+                if req.ack is not None:
+                    req.ack()
         # Optional hook: a dispatcher publishes what its batch changed once the replies
         # are out, so a caller's answer is not delayed by state publishing.
         after = self._after

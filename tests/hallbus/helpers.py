@@ -1,4 +1,4 @@
-"""Helpers for bus tests: the test hall id and a message collector."""
+"""Helpers for bus tests: the test hall id, a message collector and a reconnect watcher."""
 
 from __future__ import annotations
 
@@ -33,3 +33,30 @@ class Inbox:
                 if left <= 0:
                     raise AssertionError(f"no matching message in {timeout}s; got {self.messages[-5:]}")
                 self._cond.wait(left)
+
+    def wait_count(self, n: int, timeout: float = 5.0) -> list[tuple[str, bytes]]:
+        """Block until at least `n` messages arrived; returns them all."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: len(self.messages) >= n, timeout):
+                raise AssertionError(f"{len(self.messages)} of {n} messages in {timeout}s")
+            return list(self.messages)
+
+
+class Reconnects:
+    """Records a bus client's connection changes; `wait_back()` waits for a drop and a return."""
+
+    def __init__(self, bus: Any) -> None:
+        self.changes: list[bool] = []
+        self._cond = threading.Condition()
+        bus.add_connection_listener(self._on_change)
+
+    def _on_change(self, up: bool) -> None:
+        with self._cond:
+            self.changes.append(up)
+            self._cond.notify_all()
+
+    def wait_back(self, timeout: float = 5.0) -> None:
+        """Block until the connection dropped and came back."""
+        with self._cond:
+            ok = self._cond.wait_for(lambda: False in self.changes and self.changes[-1], timeout)
+            assert ok, f"no reconnect within {timeout}s: {self.changes}"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,6 +39,7 @@ def desk(make_bus):
     bus = make_bus("controller", role="controller", persistent_session=True, reconnect_max_s=0.3)
     srv = RpcServer(bus, SimpleDispatcher({"rating.submit": d.submit}))
     srv.start()
+    assert bus.wait_subscribed(bus.topics.rpc_all, 5)
     yield d
     srv.stop()
 
@@ -47,29 +48,45 @@ def _rating(i: int, level: int = 5) -> dict:
     return {"rating_id": f"r-{i}", "level": level, "window": "3", "ticket": f"A{i:03d}"}
 
 
-def _wait(pred, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
+class Answered:
+    """The outbox's answered items, as its listener reports them; `wait(n)` blocks for n of them."""
+
+    def __init__(self, box: Outbox) -> None:
+        self.outcomes: list[tuple[str, Any, str | None]] = []
+        self._cond = threading.Condition()
+        box.add_listener(self._on_answer)
+
+    def _on_answer(self, item: Any, data: Any, fault: RpcFault | None) -> None:
+        with self._cond:
+            self.outcomes.append((item.body["rating_id"], data, fault and fault.code))
+            self._cond.notify_all()
+
+    def wait(self, n: int, timeout: float = 10.0) -> None:
+        with self._cond:
+            assert self._cond.wait_for(lambda: len(self.outcomes) >= n, timeout), self.outcomes
+
+
+def _disconnected(bus: Any) -> threading.Event:
+    gone = threading.Event()
+    bus.add_connection_listener(lambda up: None if up else gone.set())
+    return gone
 
 
 def test_delivers_in_order_after_a_broker_outage(broker: LocalBroker, desk, make_bus, tmp_path: Path) -> None:
     tablet = make_bus("tablet-3", role="tablet", reconnect_max_s=0.3)
     box = Outbox(tmp_path / "outbox.db", RpcClient(tablet), timeout=1.0, backoff_max_s=0.3)
+    answered = Answered(box)
     box.start()
     try:
+        gone = _disconnected(tablet)
         broker.stop()
-        assert _wait(lambda: not tablet.connected)
+        assert gone.wait(5)
         for i in range(5):
             box.put("rating.submit", _rating(i))
-        assert len(box.pending()) == 5
-        time.sleep(0.5)
-        assert desk.accepted == []
+        assert len(box.pending()) == 5  # stored while nothing can be sent
         broker.start()
-        assert _wait(lambda: box.pending() == [], timeout=15)
+        answered.wait(5, timeout=15)
+        assert box.pending() == []
         assert desk.accepted == [f"r-{i}" for i in range(5)]
     finally:
         box.close()
@@ -80,10 +97,12 @@ def test_a_lost_reply_is_retried_and_the_rating_counted_once(broker: LocalBroker
     box = Outbox(tmp_path / "outbox.db", RpcClient(tablet), timeout=1.0, backoff_max_s=0.3)
     # The broker dies after the controller took the rating but before its answer got out.
     desk.on_first.append(lambda: (broker.kill(), threading.Timer(0.8, broker.start).start()))
+    answered = Answered(box)
     box.start()
     try:
         box.put("rating.submit", _rating(1))
-        assert _wait(lambda: box.pending() == [], timeout=20)
+        answered.wait(1, timeout=20)
+        assert box.pending() == []
         assert desk.accepted == ["r-1"]
     finally:
         box.close()
@@ -97,9 +116,11 @@ def test_a_restarted_tablet_sends_what_its_outbox_kept(broker: LocalBroker, desk
     box.close()
     tablet = make_bus("tablet-5", role="tablet")
     box2 = Outbox(path, RpcClient(tablet), timeout=1.0)
+    answered = Answered(box2)
     box2.start()
     try:
-        assert _wait(lambda: box2.pending() == [])
+        answered.wait(1)
+        assert box2.pending() == []
         assert desk.accepted == ["r-7"]
     finally:
         box2.close()
@@ -108,13 +129,13 @@ def test_a_restarted_tablet_sends_what_its_outbox_kept(broker: LocalBroker, desk
 def test_a_refused_request_leaves_the_outbox_and_is_reported(desk, make_bus, tmp_path: Path) -> None:
     tablet = make_bus("tablet-2", role="tablet")
     box = Outbox(tmp_path / "outbox.db", RpcClient(tablet), timeout=1.0)
-    outcomes: list = []
-    box.add_listener(lambda item, data, fault: outcomes.append((item.body["rating_id"], data, fault and fault.code)))
+    answered = Answered(box)
+    outcomes = answered.outcomes
     box.start()
     try:
         box.put("rating.submit", _rating(1, level=0))
         box.put("rating.submit", _rating(2))
-        assert _wait(lambda: len(outcomes) == 2)
+        answered.wait(2)
         assert outcomes[0] == ("r-1", None, "bad_level")
         assert outcomes[1] == ("r-2", {"accepted": True}, None)
         assert box.pending() == []

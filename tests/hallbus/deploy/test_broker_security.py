@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -55,12 +54,15 @@ class Probe:
         self.from_: list[tuple[str, str]] = []  # (topic, probe node that sent it)
         self.rc: object = None
         self.connected = threading.Event()
+        self._cond = threading.Condition()
+        self._subacks: set[int] = set()
         self.c = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
                              client_id=f"probe-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5)
         if username:
             self.c.username_pw_set(username, password)
         self.c.on_connect = self._on_connect
         self.c.on_message = self._on_message
+        self.c.on_subscribe = self._on_subscribe
         self.c.connect("127.0.0.1", port)
         self.c.loop_start()
         self.connected.wait(5)
@@ -70,11 +72,29 @@ class Probe:
         self.connected.set()
 
     def _on_message(self, _c, _u, m) -> None:
-        self.got.append(m.topic)
-        try:
-            self.from_.append((m.topic, json.loads(m.payload).get("probe", "")))
-        except ValueError:
-            pass
+        with self._cond:
+            self.got.append(m.topic)
+            try:
+                self.from_.append((m.topic, json.loads(m.payload).get("probe", "")))
+            except ValueError:
+                pass
+            self._cond.notify_all()
+
+    def _on_subscribe(self, _c, _u, mid, _codes, _props=None) -> None:
+        with self._cond:
+            self._subacks.add(mid)
+            self._cond.notify_all()
+
+    def subscribe(self, topic: str) -> None:
+        """Subscribe (QoS 1) and wait for the broker's SUBACK."""
+        with self._cond:
+            _rc, mid = self.c.subscribe(topic, qos=1)
+            assert self._cond.wait_for(lambda: mid in self._subacks, 5), f"no SUBACK for {topic}"
+
+    def wait_got(self, topic: str) -> None:
+        """Block until a message on `topic` arrived."""
+        with self._cond:
+            assert self._cond.wait_for(lambda: topic in self.got, 5), f"nothing on {topic}; got {self.got}"
 
     def close(self) -> None:
         self.c.disconnect()
@@ -125,14 +145,18 @@ PUBLISH_RULES = [
 def test_publish_rules(secured) -> None:
     broker, out = secured
     watcher = as_node(broker, out, "controller")
-    watcher.c.subscribe(ROOT + "#", qos=1)
-    time.sleep(0.3)
+    watcher.subscribe(ROOT + "#")
     probes: dict[str, Probe] = {}
     try:
         for node, topic, _ok in PUBLISH_RULES:
             p = probes.get(node) or probes.setdefault(node, as_node(broker, out, node))
             p.c.publish(ROOT + topic, json.dumps({"v": 1, "probe": node}), qos=1)
-        time.sleep(1.0)
+        # Each probe's marker on a topic it may write goes out after its tries: once the
+        # watcher has every marker, whatever the broker let through has arrived.
+        for node, p in probes.items():
+            p.c.publish(ROOT + f"node/{node}/marker", json.dumps({"v": 1, "probe": node}), qos=1)
+        for node in probes:
+            watcher.wait_got(ROOT + f"node/{node}/marker")
         for node, topic, ok in PUBLISH_RULES:
             arrived = (ROOT + topic, node) in watcher.from_
             assert arrived == ok, f"{node} publishing {topic}: expected {'allowed' if ok else 'refused'}"
@@ -165,13 +189,17 @@ def test_read_rules(secured) -> None:
     try:
         for node, sub, _topic, _ok in READ_RULES:
             p = as_node(broker, out, node)
-            p.c.subscribe(ROOT + sub, qos=1)
+            p.subscribe(ROOT + sub)
+            p.subscribe(ROOT + f"node/{node}/marker")
             probes.append(p)
-        time.sleep(0.4)
         ctl = as_node(broker, out, "controller")
         for _node, _sub, topic, _ok in READ_RULES:
             ctl.c.publish(ROOT + topic, b'{"v":1}', qos=1)
-        time.sleep(1.0)
+        # A marker each probe may read, sent after the rules' messages on the same connection.
+        for node in {node for node, _s, _t, _ok in READ_RULES}:
+            ctl.c.publish(ROOT + f"node/{node}/marker", b'{"v":1}', qos=1)
+        for p, (node, _sub, _topic, _ok) in zip(probes, READ_RULES, strict=True):
+            p.wait_got(ROOT + f"node/{node}/marker")
         for p, (node, sub, topic, ok) in zip(probes, READ_RULES, strict=True):
             assert ((ROOT + topic) in p.got) == ok, f"{node} reading {sub}: expected {'allowed' if ok else 'refused'}"
         ctl.close()
@@ -211,7 +239,9 @@ def test_signed_node_ids_guard_window_actions_behind_the_acl(secured) -> None:
         unsigned = RpcClient(counter3)
         forged = RpcClient(counter3, node_key=bytes(32))
         tablet = RpcClient(tablet3, node_key=tkey3)
-        time.sleep(0.2)
+        assert ctl.wait_subscribed(ctl.topics.rpc_all, 5)
+        for client in (signed, unsigned, forged, tablet):
+            assert client.bus.wait_subscribed(client.reply_topic, 5)
         assert signed.call("window.call_next", {"window": "3"}) == {"ok": 1}
         for client, window in ((signed, "4"), (unsigned, "3"), (forged, "3")):
             with pytest.raises(RpcFault) as err:

@@ -6,7 +6,7 @@ import getpass
 import json
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 from hallbus.brokerurl import BrokerAddress
@@ -14,7 +14,7 @@ from hallbus.client import BusClient
 from hallbus.config import DEFAULT_CONFIG
 from hallbus.localbroker import LocalBroker, free_port
 from hallbus.rpc import RpcClient, RpcServer, SimpleDispatcher
-from tests.hallbus.helpers import Inbox
+from tests.hallbus.helpers import Inbox, Reconnects
 
 
 def _hall(tmp: Path, hall_id: str, city_port: int) -> tuple[LocalBroker, Path]:
@@ -44,6 +44,26 @@ def _controller(broker: LocalBroker, out: Path, hall_id: str) -> BusClient:
     return bus
 
 
+class BridgeState:
+    """The bridge's own notification on the hall broker (retained "1" up, "0" down)."""
+
+    def __init__(self, ctl: BusClient) -> None:
+        self.states: list[bytes] = []
+        self._cond = threading.Condition()
+        assert ctl.subscribe(f"{ctl.topics.root}bridge/+/connected", self._on_state).wait(5)
+
+    def _on_state(self, _topic: str, payload: bytes, _props: object) -> None:
+        with self._cond:
+            self.states.append(payload)
+            self._cond.notify_all()
+
+    def wait(self, state: bytes, after: int = 0, timeout: float = 20.0) -> int:
+        """Block until the bridge reports `state` as its n-th notice or later (n >= after); returns n + 1."""
+        with self._cond:
+            assert self._cond.wait_for(lambda: state in self.states[after:], timeout), self.states
+            return self.states.index(state, after) + 1
+
+
 def test_city_sees_two_halls_and_a_hall_carries_on_without_the_city(tmp_path: Path) -> None:
     city = LocalBroker(tmp_path / "city")
     city.start()
@@ -55,49 +75,50 @@ def test_city_sees_two_halls_and_a_hall_carries_on_without_the_city(tmp_path: Pa
         assert watcher.start(wait=5)
         buses.append(watcher)
         inbox = Inbox()
-        watcher.subscribe("hall/v1/+/stats/today", inbox)
-        watcher.subscribe("hall/v1/+/alerts", inbox)
-        watcher.subscribe("hall/v1/+/rpc/#", inbox)  # must never arrive: commands stay in the hall
+        assert watcher.subscribe("hall/v1/+/stats/today", inbox).wait(5)
+        assert watcher.subscribe("hall/v1/+/alerts", inbox).wait(5)
+        assert watcher.subscribe("hall/v1/+/rpc/#", inbox).wait(5)  # must never arrive: commands stay in the hall
         ctls = [_controller(b, out, hid) for (b, out), hid in zip(halls, ("north-county", "south-county"), strict=True)]
         buses += ctls
-        deadline = time.monotonic() + 10
-        # The bridge connects asynchronously: publish until the city has seen both halls.
-        while time.monotonic() < deadline:
-            for i, ctl in enumerate(ctls):
-                ctl.publish_state(ctl.topics.stats_today, {"v": 1, "served": 10 + i})
-                ctl.publish(ctl.topics.alerts, {"v": 1, "kind": "queue_threshold", "level": "warn", "subject": f"h{i}"})
-                ctl.publish(ctl.topics.rpc("window.call_next"), {"v": 1, "request_id": "x", "window": "1"})
-            time.sleep(0.3)
-            topics = {t for t, _p in inbox.messages}
-            if {"hall/v1/north-county/stats/today", "hall/v1/south-county/stats/today",
-                "hall/v1/north-county/alerts", "hall/v1/south-county/alerts"} <= topics:
-                break
+        bridges = [BridgeState(ctl) for ctl in ctls]
+        for bridge in bridges:
+            bridge.wait(b"1")  # the bridge connects on its own time
+        for i, ctl in enumerate(ctls):
+            ctl.publish_state(ctl.topics.stats_today, {"v": 1, "served": 10 + i})
+            ctl.publish(ctl.topics.rpc("window.call_next"), {"v": 1, "request_id": "x", "window": "1"})
+            ctl.publish(ctl.topics.alerts, {"v": 1, "kind": "queue_threshold", "level": "warn", "subject": f"h{i}"})
+        # the alerts went out after the request on the same connections: once both are in,
+        # a forwarded request would be in too
+        inbox.wait_for(lambda t, p: t == "hall/v1/north-county/alerts")
+        inbox.wait_for(lambda t, p: t == "hall/v1/south-county/alerts")
         topics = {t for t, _p in inbox.messages}
         assert "hall/v1/north-county/stats/today" in topics and "hall/v1/south-county/stats/today" in topics
-        assert "hall/v1/north-county/alerts" in topics and "hall/v1/south-county/alerts" in topics
         assert not any("/rpc/" in t for t in topics), "the bridge must not forward requests"
 
         # The city broker goes away: the hall's own request/response goes on.
+        city_back = Reconnects(watcher)
+        seen = len(bridges[0].states)
         city.stop()
+        down_at = bridges[0].wait(b"0", after=seen)
         (north, north_out) = halls[0]
         server = RpcServer(ctls[0], SimpleDispatcher({"stats.today": lambda _r: {"stats": {"served": 10}}}))
         server.start()
+        assert ctls[0].wait_subscribed(ctls[0].topics.rpc_all, 5)
         term = json.loads((north_out / "credentials" / "terminal-1.json").read_text())
         terminal = BusClient(hall="north-county", node="terminal-1", role="terminal",
                              broker=BrokerAddress("127.0.0.1", north.port, term["username"], term["password"]))
         assert terminal.start(wait=5)
         buses.append(terminal)
-        time.sleep(0.2)
-        assert RpcClient(terminal).call("stats.today", {}) == {"stats": {"served": 10}}
+        rpc = RpcClient(terminal)
+        assert terminal.wait_subscribed(rpc.reply_topic, 5)
+        assert rpc.call("stats.today", {}) == {"stats": {"served": 10}}
         # ... and when the city comes back, the bridge reconnects by itself and forwards again.
         city.start()
-        assert watcher.wait_connected(10)
-        n_before = len(inbox.messages)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and len(inbox.messages) == n_before:
-            ctls[0].publish(ctls[0].topics.alerts, {"v": 1, "kind": "device", "level": "warn", "subject": "printer"})
-            time.sleep(0.5)
-        assert len(inbox.messages) > n_before, "the bridge did not come back with the city broker"
+        city_back.wait_back(10)
+        assert watcher.wait_subscribed("hall/v1/+/alerts", 5)
+        bridges[0].wait(b"1", after=down_at)
+        ctls[0].publish(ctls[0].topics.alerts, {"v": 1, "kind": "device", "level": "warn", "subject": "printer"})
+        inbox.wait_for(lambda t, p: b"printer" in p, timeout=10)
         server.stop()
     finally:
         for b in buses:

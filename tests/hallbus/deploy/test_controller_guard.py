@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from pathlib import Path
 
 import pytest
@@ -29,18 +28,20 @@ def test_controller_checks_signed_node_ids(broker: LocalBroker, tmp_path: Path) 
     assert cfg.privacy.node_keys_file
     app = HallController(cfg, data_dir=tmp_path / "data", broker=parse_broker_url(broker.url), tick_s=0.2)
     assert app.start(wait=5)
+    assert app.bus.wait_subscribed(app.bus.topics.rpc_all, 5)
     buses = []
     try:
         def rpc(node: str, key: str | None) -> RpcClient:
             bus = BusClient(hall=cfg.hall.id, node=node, role="counter", broker=parse_broker_url(broker.url))
             assert bus.start(wait=5)
             buses.append(bus)
-            return RpcClient(bus, node_key=bytes.fromhex(key) if key else None)
+            client = RpcClient(bus, node_key=bytes.fromhex(key) if key else None)
+            assert bus.wait_subscribed(client.reply_topic, 5)
+            return client
 
         c3 = rpc("counter-3", keys["counter-3"])
         c4 = rpc("counter-4", keys["counter-4"])
         stranger = rpc("counter-5", None)
-        time.sleep(0.2)
         state = c3.call("window.login", {"window": "3", "staff": "s003", "password": "hall003"})["window"]
         assert state["status"] == "idle" and state["staff"]["id"] == "s003"
         for client in (c4, stranger):
