@@ -64,7 +64,7 @@ def test_every_screen(variant: str, kiosk: Any, hall: Hall, sims: Sims, qtbot: A
     qtbot.waitUntil(lambda: state.ticket.printed is True, timeout=10000)
     shot("ticket-printed")
     touch(qtbot, window, "ticket_done")
-    take_card_off(qtbot, kiosk, sims.idcard)
+    take_card_off(sims.idcard)
 
     sims.printer.set_paper(PaperState.OUT)
     qtbot.waitUntil(lambda: kiosk.devices.owners["printer"].printer.check_health().state == "paper_out", timeout=5000)
@@ -91,7 +91,7 @@ def test_every_screen(variant: str, kiosk: Any, hall: Hall, sims: Sims, qtbot: A
     qtbot.waitUntil(lambda: state.cases.step == "list", timeout=5000)
     shot("cases-list")
     touch(qtbot, window, "home")
-    take_card_off(qtbot, kiosk, sims.idcard)
+    take_card_off(sims.idcard)
 
     touch(qtbot, window, "tile_checkin")
     sims.scanner.scan("ZWFW:APPT:NOSUCHCODE")
@@ -125,7 +125,7 @@ def test_every_screen(variant: str, kiosk: Any, hall: Hall, sims: Sims, qtbot: A
     touch(qtbot, window, "rate_send")
     item(qtbot, window, "rate_thanks")
     shot("rate-thanks")
-    take_card_off(qtbot, kiosk, sims.idcard)
+    take_card_off(sims.idcard)
 
     shell.idle.idle_s = 0.5
     qtbot.waitUntil(lambda: shell.idleLeft > 0, timeout=4000)
