@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import paho.mqtt.client as mqtt
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from paho.mqtt.packettypes import PacketTypes
@@ -54,6 +55,7 @@ level = st.sampled_from(["a", "b", "", "$x", "rpc", "+", "#"])
     sub=st.lists(level, min_size=1, max_size=5),
     topic=st.lists(level.filter(lambda x: x not in ("+", "#")), min_size=1, max_size=5),
 )
+@pytest.mark.slow
 def test_filter_match_agrees_with_paho(sub: list[str], topic: list[str]) -> None:
     if "#" in sub[:-1]:
         return  # not a valid filter

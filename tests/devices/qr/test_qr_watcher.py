@@ -53,6 +53,7 @@ class Recorder:
             return self.changed.wait_for(predicate, timeout)
 
 
+@pytest.mark.slow
 def test_video_reports_each_code_once_and_again_after_hold_off(tmp_path: Path) -> None:
     video = tmp_path / "cam.avi"
     plan: list[str | None] = (

@@ -280,6 +280,7 @@ def _snapshot(app: HallController) -> list[Any]:
         conn.close()
 
 
+@pytest.mark.slow
 def test_ten_thousand_malformed_requests_change_nothing(
     running: HallController, client: RpcClient, broker: LocalBroker
 ) -> None:

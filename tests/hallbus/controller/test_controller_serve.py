@@ -223,6 +223,7 @@ def test_kill_9_under_load_loses_no_acknowledged_ticket(
     assert len(again) == len(lines) == 600
 
 
+@pytest.mark.slow
 def test_admin_commands_read_beside_a_running_controller(
     serve: Serve, terminal: RpcClient, config_file: Path, tmp_path: Path
 ) -> None:

@@ -9,6 +9,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from hallbus.brokerurl import BrokerAddress
 from hallbus.client import BusClient
 from hallbus.config import DEFAULT_CONFIG
@@ -64,6 +66,7 @@ class BridgeState:
             return self.states.index(state, after) + 1
 
 
+@pytest.mark.slow
 def test_city_sees_two_halls_and_a_hall_carries_on_without_the_city(tmp_path: Path) -> None:
     city = LocalBroker(tmp_path / "city")
     city.start()

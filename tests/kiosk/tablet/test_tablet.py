@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.kiosk.helpers import find, item, text_of, touch
 from tests.kiosk.rolefixtures import RoleHall, issue, login, state_of
 
@@ -19,6 +21,7 @@ def _served(role_hall: RoleHall, window: str, staff: str) -> str:
     return number
 
 
+@pytest.mark.slow
 def test_a_rating_survives_a_broker_outage_and_a_restart_and_arrives_once(
     role_hall: RoleHall, start_kiosk: Any, qtbot: Any, tmp_path: Any
 ) -> None:

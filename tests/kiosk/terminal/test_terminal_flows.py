@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from devices.idcard.samples import sample_card
 from devices.printer.escpos import PaperState
 from tests.kiosk.conftest import T0, Hall, Sims
@@ -149,6 +151,7 @@ def test_guide_search_by_pinyin_initials_and_print_the_notice(kiosk: Any, sims: 
     qtbot.waitUntil(lambda: state.guide.printed is True, timeout=5000)
 
 
+@pytest.mark.slow
 def test_idle_countdown_then_everything_about_the_person_is_gone(kiosk: Any, hall: Hall, sims: Sims, qtbot: Any) -> None:
     kiosk.shell.idle.idle_s, kiosk.shell.idle.countdown_s = 1.0, 1.5
     window = kiosk.window

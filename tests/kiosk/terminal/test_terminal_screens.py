@@ -21,6 +21,7 @@ from tests.kiosk.helpers import item, settled_image, take_card_off, touch
 VARIANTS = {"zh": ("zh_CN", False), "en": ("en", False), "elderly": ("zh_CN", True)}
 
 
+@pytest.mark.slow
 @pytest.mark.qt_log_level_fail("WARNING")
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_every_screen(variant: str, kiosk: Any, hall: Hall, sims: Sims, qtbot: Any, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ def page(kiosk: Any) -> Any:
     return holder.childItems()[0]
 
 
+@pytest.mark.slow
 def test_calls_reach_the_right_window_display_and_the_hall_screen_in_order(
     role_hall: RoleHall, start_kiosk: Any, qtbot: Any
 ) -> None:
