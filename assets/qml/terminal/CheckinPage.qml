@@ -46,6 +46,17 @@ Item {
             horizontalAlignment: Text.AlignHCenter
         }
         MessageBand { objectName: "checkin_error"; theme: page.theme; width: parent.width; text: page.term.tr(page.flow.error) }
+        // The citizen is standing at the ticket machine: a failed check-in offers the walk-in ticket here.
+        BigButton {
+            objectName: "checkin_walk_in"
+            anchors.horizontalCenter: parent.horizontalCenter
+            visible: page.term.tr(page.flow.error) !== ""
+            theme: page.theme
+            primary: true
+            width: Math.max(implicitWidth, theme.touch * 4)
+            text: page.s.checkin_walk_in
+            onClicked: page.term.vm.go("ticket")
+        }
     }
 
     TicketResult {

@@ -68,28 +68,42 @@ Item {
                             font.bold: true
                         }
                     }
+                    // Everything stays inside the card: the name takes the height the other lines leave
+                    // and shrinks to it (a long English name); the department, in Chinese only, is left
+                    // out in English, where it overprinted the line below.
                     Column {
+                        id: svcCol
+                        objectName: "service_text_" + modelData.svc.code
                         anchors { left: letter.right; leftMargin: theme.gap; right: parent.right; rightMargin: theme.gap; verticalCenter: parent.verticalCenter }
                         spacing: 2
+                        readonly property real room: grid.cellH - theme.gap - theme.border * 2
                         Text {
+                            id: deptLine
                             width: parent.width
-                            visible: !theme.elderly  // large print: fewer lines per card
+                            visible: !theme.elderly && page.term.shell.language !== "en"  // large print: fewer lines per card
                             text: page.term.tr(modelData.department)
                             font.pixelSize: theme.small
                             color: theme.muted
                             elide: Text.ElideRight
                         }
                         Text {
+                            objectName: "service_name_" + modelData.svc.code
                             width: parent.width
+                            height: Math.min(Math.ceil(theme.large * 1.45) * 2,
+                                             svcCol.room - (deptLine.visible ? deptLine.height + 2 : 0) - waitLine.height - 2
+                                             - (realLine.visible ? realLine.height + 2 : 0))
                             text: page.term.tr(modelData.svc.name)
                             font.pixelSize: theme.large
+                            fontSizeMode: Text.Fit
+                            minimumPixelSize: theme.small
+                            verticalAlignment: Text.AlignVCenter
                             font.bold: true
                             color: theme.text
                             wrapMode: Text.WordWrap
                             maximumLineCount: 2
-                            elide: Text.ElideRight
                         }
                         Text {
+                            id: waitLine
                             objectName: "waiting_" + modelData.svc.code
                             width: parent.width
                             text: modelData.svc.waiting < 0 ? page.s.ticket_no_queue
@@ -99,6 +113,8 @@ Item {
                             elide: Text.ElideRight
                         }
                         Text {
+                            id: realLine
+                            objectName: "real_name_" + modelData.svc.code
                             visible: modelData.svc.realName
                             text: "▣ " + page.s.ticket_real_name
                             font.pixelSize: theme.small
