@@ -54,7 +54,7 @@ Item {
         readonly property real cellH: Math.min(cellW * 1.5, (home.height - welcome.height - notice.height - theme.pad * 3 - spacing * (rowsN - 1)) / rowsN)
         // every tile lays out the same: the disc, one line of title, two lines of subtitle, at the same heights
         readonly property real disc: Math.min(cellH * 0.36, cellW * 0.45)
-        readonly property real titleH: Math.round(theme.title * 1.35)
+        readonly property real titleH: Math.ceil(theme.title * 1.5)
         readonly property bool showSub: cellH > theme.touch * 2.6  // only when there is room for it
         readonly property real subH: showSub ? Math.ceil(theme.body * 1.6) * 2 : 0
         readonly property real block: disc + titleH + subH + theme.gap * 1.2

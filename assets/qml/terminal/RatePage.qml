@@ -135,6 +135,7 @@ Item {
             theme: page.theme
             primary: true
             width: theme.touch * 3
+            height: theme.touch  // one line of text: as high in large print, leaving the reasons their height
             text: page.s.rate_send
             onClicked: page.term.vm.rateSend()
         }
@@ -146,6 +147,7 @@ Item {
         }
         Grid {
             id: reasonsGrid
+            objectName: "rate_reasons_grid"
             anchors { left: parent.left; right: parent.right; top: reasonsError.visible ? reasonsError.bottom : sendButton.bottom; topMargin: theme.gap; bottom: parent.bottom }
             columns: theme.elderly ? 3 : 4  // as many rows in large print as in standard: buttons as tall or taller
             spacing: theme.gap
