@@ -141,9 +141,15 @@ def test_nothing_is_cut_or_overprinted_and_keys_are_a_finger_wide(
     touch(qtbot, window, "home")
     take_card_off(qtbot, kiosk, sims.idcard)
 
-    # the rating picker: only the finished case, wholly above the fold; the other named with why
+    # the rating picker: only the finished case, wholly above the fold; the other named with why.
+    # First the case-number keypad: every key a finger wide and high
     touch(qtbot, window, "tile_rate")
     item(qtbot, window, "entry_submit")
+    settled_image(qtbot, window)
+    keys = named(window, "key_")
+    assert len(keys) == 38
+    for key in keys:
+        assert key.width() >= MIN_TARGET and key.height() >= MIN_TARGET, f"{key.objectName()}: {key.width()}x{key.height()}"
     sims.idcard.place(card)
     qtbot.waitUntil(lambda: state.rate.step == "pick", timeout=5000)
     settled_image(qtbot, window)
