@@ -23,6 +23,7 @@ from kiosk.common.i18n import Catalogue
 from kiosk.common.idle import IdleTimer
 from kiosk.common.person import is_expired, person_from_card
 from kiosk.common.port import InlinePort
+from kiosk.terminal import views
 from kiosk.terminal.state import TerminalState
 from tests.kiosk.conftest import KEY, NODE, T0, Hall, kiosk_config
 
@@ -141,6 +142,9 @@ def test_rating_offers_only_finished_cases_and_says_why_the_others_wait(state: T
     assert view["step"] == "pick"
     assert [c["caseNo"] for c in view["cases"]] == ["ZW2026022600032"]
     assert view["cases"][0]["finishedAt"] == (T0 - dt.timedelta(hours=3)).date().isoformat()
+    # the records' Chinese words in English from the catalogue (a word it lacks stays as written)
+    assert view["cases"][0]["timeline"][0]["node"] == {"zh_CN": "受理", "en": "Accepted"}
+    assert views.official(Catalogue(), "case_result", "专人送达") == {"zh_CN": "专人送达", "en": "专人送达"}
     assert "个体工商户设立登记（审核中）" in view["notYet"]["zh_CN"] and "办结后" in view["notYet"]["zh_CN"]
     assert "under review" in view["notYet"]["en"].lower() or "review" in view["notYet"]["en"], view["notYet"]
     state.reset()
@@ -151,7 +155,6 @@ def test_rating_offers_only_finished_cases_and_says_why_the_others_wait(state: T
 
 def test_the_terminal_knows_the_same_finished_statuses_as_the_controller() -> None:
     from hallbus.records.cases import FINISHED_STATUSES
-    from kiosk.terminal import views
 
     assert views.FINISHED_STATUSES == frozenset(FINISHED_STATUSES)
 
