@@ -92,6 +92,8 @@ class EscPos:
         self.transport = transport
         self.profile = profile
         self._chinese = False
+        self._left = 0
+        self._area = profile.width_dots
 
     def raw(self, data: bytes) -> EscPos:
         """Write bytes as they are."""
@@ -101,7 +103,18 @@ class EscPos:
     def init(self) -> EscPos:
         """ESC @: reset modes (alignment, size, bold) to the printer's defaults."""
         self._chinese = False
+        self._left, self._area = 0, self.profile.width_dots
         return self.raw(bytes([ESC, 0x40]))
+
+    def margins(self, dots: int) -> EscPos:
+        """GS L / GS W: a blank margin of `dots` on both sides of the paper (text and images keep off its edges)."""
+        self._left, self._area = dots, self.profile.width_dots - 2 * dots
+        return self.raw(bytes([GS, 0x4C, dots & 0xFF, dots >> 8, GS, 0x57, self._area & 0xFF, self._area >> 8]))
+
+    @property
+    def columns(self) -> int:
+        """Font A characters (a hanzi takes two) a line holds between the margins."""
+        return self._area // 12
 
     def chinese(self, on: bool = True) -> EscPos:
         """FS & (on) / FS . (off): double-byte character mode for GB18030 text."""
@@ -166,14 +179,15 @@ class EscPos:
         """A QR code drawn as a raster image (for printers without GS ( k), centred on the paper."""
         matrix = qr_matrix(data, error)
         size = matrix.shape[0]
-        while module > 1 and (size + 8) * module > self.profile.width_dots:
+        width = self._area  # the printing area: the image starts at the left margin
+        while module > 1 and (size + 8) * module > width:
             module -= 1
         image = np.kron(matrix, np.ones((module, module), dtype=bool)).astype(bool)
         quiet = 4 * module
         image = np.pad(image, ((quiet, quiet), (0, 0)))
-        left = max(0, (self.profile.width_dots - image.shape[1]) // 2)
-        canvas = np.zeros((image.shape[0], self.profile.width_dots), dtype=bool)
-        canvas[:, left : left + image.shape[1]] = image[:, : self.profile.width_dots - left]
+        left = max(0, (width - image.shape[1]) // 2)
+        canvas = np.zeros((image.shape[0], width), dtype=bool)
+        canvas[:, left : left + image.shape[1]] = image[:, : width - left]
         return self.image(canvas)
 
     def image(self, image: npt.NDArray[np.bool_]) -> EscPos:

@@ -50,52 +50,57 @@ def wait_text(est_wait_s: int) -> str:
     return f"约 {math.ceil(est_wait_s / 60)} 分钟"
 
 
+MARGIN_DOTS = 24  # 3 mm of blank paper each side: nothing printed against the edge
+TAIL_DOTS = 24  # past the cutter after the last line: the cut follows the text, no blank tail
+
+
 def _rule(p: EscPos) -> None:
-    p.align("left").line("-" * p.profile.columns)
+    p.align("left").line("-" * p.columns)
 
 
 def _big_number_size(p: EscPos, number: str) -> int:
-    """The largest magnification that fits on one line: up to 6x on 58 mm, 8x on 80 mm paper."""
+    """The largest magnification that fits on one line: up to 5x on 58 mm, 8x on 80 mm paper."""
     for scale in range(min(8, p.profile.width_dots // 64), 1, -1):
-        if display_width(number) * 12 * scale <= p.profile.width_dots:
+        if display_width(number) * 12 * scale <= p.columns * 12:
             return scale
     return 1
 
 
 def layout_ticket(p: EscPos, ticket: Ticket) -> None:
-    """Write a whole ticket, from ESC @ to the cut."""
-    columns = p.profile.columns
-    p.init().chinese(True)
+    """Write a whole ticket, from ESC @ to the cut: hall, number, service, queue, time, QR, notice."""
+    p.init().chinese(True).margins(MARGIN_DOTS)
+    columns = p.columns
     p.align("center").bold(True).size(2, 2)
     for line in wrap(ticket.hall_name, columns // 2):
         p.line(line)
-    p.size(1, 1).bold(False).line("排队取号凭条 Queue ticket")
+    # one script per line: font A draws Latin in monospace cells, beside hanzi it looks broken
+    p.size(1, 1).bold(False).line("排队取号凭条")
     _rule(p)
     scale = _big_number_size(p, ticket.number)
-    p.align("center").bold(True).size(scale, scale).line(ticket.number).size(1, 1).bold(False)
-    p.size(1, 2)
-    for line in wrap(ticket.service_name, columns):
+    p.align("center").bold(True).size(scale, scale).line(ticket.number)
+    # the service at double width and height, as it reads on the screen: not squashed to half width
+    p.size(2, 2)
+    for line in wrap(ticket.service_name, columns // 2):
         p.line(line)
-    p.size(1, 1)
+    p.size(1, 1).bold(False)
     _rule(p)
     p.align("left")
     p.line(f"前面等候：{ticket.ahead} 人")
     p.line(f"预计等候：{wait_text(ticket.est_wait_s)}")
     p.line(f"取号时间：{ticket.issued_at.strftime('%Y-%m-%d %H:%M')}")
-    p.feed(1)
     p.align("center").qr(ticket.track_url.encode("utf-8"))
     p.line("扫码查看排队进度")
     _rule(p)
     p.align("left")
     for line in wrap(ticket.notice, columns):
         p.line(line)
-    p.feed(2).cut()
+    p.cut(TAIL_DOTS)
 
 
 def layout_notice(p: EscPos, notice: MaterialsNotice) -> None:
     """Write a 一次性告知单: title, numbered-as-given lines, optional QR, footer, cut."""
-    columns = p.profile.columns
-    p.init().chinese(True).align("center")
+    p.init().chinese(True).margins(MARGIN_DOTS).align("center")
+    columns = p.columns
     if notice.hall_name:
         p.line(notice.hall_name)
     p.bold(True).size(2, 2)
@@ -119,4 +124,4 @@ def layout_notice(p: EscPos, notice: MaterialsNotice) -> None:
             p.line(line)
     if notice.issued_at is not None:
         p.line(f"打印时间：{notice.issued_at.strftime('%Y-%m-%d %H:%M')}")
-    p.feed(2).cut()
+    p.cut(TAIL_DOTS)

@@ -92,6 +92,8 @@ class _Modes:
     chinese: bool = False
     qr_module: int = 3
     qr_ecc: QrErrorLevel = "M"
+    left: int = 0  # GS L: left margin in dots
+    area: int = 0  # GS W: printing area width in dots (0: to the right edge)
     qr_data: bytes = b""
 
 
@@ -342,8 +344,16 @@ class EscPosInterpreter:
             return 3
         if c in (0x42, 0x48, 0x66, 0x68, 0x77, 0x61):  # one-argument GS commands
             return 3 if n >= 3 else 0
-        if c in (0x4C, 0x57):  # GS L / GS W nL nH
-            return 4 if n >= 4 else 0
+        if c in (0x4C, 0x57):  # GS L / GS W nL nH: left margin, printing area width (dots)
+            if n < 4:
+                return 0
+            self._newline_if_pending()
+            value = buf[i + 2] | (buf[i + 3] << 8)
+            if c == 0x4C:
+                self.modes.left = min(value, self.width_dots - 1)
+            else:
+                self.modes.area = value
+            return 4
         self.unknown_commands += 1
         return 2
 
@@ -410,8 +420,10 @@ class EscPosInterpreter:
         return im
 
     def _x_for(self, width: int) -> int:
-        free = max(0, self.width_dots - width)
-        return {0: 0, 1: free // 2, 2: free}.get(self.modes.align, 0)
+        left = self.modes.left
+        area = min(self.modes.area or self.width_dots, self.width_dots - left)
+        free = max(0, area - width)
+        return left + {0: 0, 1: free // 2, 2: free}.get(self.modes.align, 0)
 
     def _qr_function(self, body: bytes) -> None:
         if len(body) < 2 or body[0] != 0x31:
@@ -441,7 +453,7 @@ class EscPosInterpreter:
 
     def _place(self, dark: npt.NDArray[np.bool_], margin: int) -> None:
         rows, cols = dark.shape
-        cols = min(cols, self.width_dots)
+        cols = min(cols, self.width_dots - self.modes.left)
         strip = Image.new("L", (self.width_dots, rows + 2 * margin), 255)
         tile = Image.fromarray(np.where(dark[:, :cols], 0, 255).astype(np.uint8), mode="L")
         strip.paste(tile, (self._x_for(cols), margin))

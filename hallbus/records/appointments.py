@@ -218,6 +218,6 @@ class AppointmentsModule(ControllerModule):
 def _not_found() -> RpcFault:
     return RpcFault(
         "not_found",
-        "没有找到今天的预约，请核对预约信息，或到取号机现场取号。",
+        "没有找到今天的预约，请核对预约信息，或现场取号。",
         "No appointment for today was found. Check your booking or take a walk-in ticket.",
     )

@@ -22,6 +22,7 @@ class RateFlow(TypedCaseFlow):
         self.step = "case"  # case | pick | level | reasons | thanks
         self.entry = CaseEntry()
         self.cases: list[dict[str, Any]] = []
+        self.not_yet: list[dict[str, Any]] = []  # the person's cases still being handled (cannot be rated yet)
         self.chosen: dict[str, Any] | None = None
         self.level = 0
         self.reasons: list[str] = []
@@ -54,16 +55,25 @@ class RateFlow(TypedCaseFlow):
         self.lookup(body)
 
     def lookup(self, body: dict[str, Any]) -> None:
-        """`case.query`: one typed case goes straight to the faces; a person's cases are listed."""
+        """`case.query`: only finished cases can be rated (the controller refuses the others).
+
+        One typed finished case goes straight to the faces; a person's finished cases are listed,
+        and the ones still being handled are named with the reason they cannot be rated yet.
+        """
         self.error = None
         self.changed()
         t = self.terminal
 
         def ok(reply: schemas.CaseQueryReply) -> None:
-            self.cases = [views.case_view(t.cfg, t.cat, c) for c in reply.cases]
-            if not self.cases:
+            found = [views.case_view(t.cfg, t.cat, c) for c in reply.cases]
+            self.cases = [c for c in found if c["status"] in views.FINISHED_STATUSES]
+            self.not_yet = [c for c in found if c["status"] not in views.FINISHED_STATUSES]
+            if not found:
                 self.step = "case"
                 self.error = t.cat.text("rate_case_not_found")
+            elif not self.cases:
+                self.step = "case"
+                self.error = self._not_yet_text()
             elif len(self.cases) == 1 and "case_no" in body:
                 self.chosen = self.cases[0]
                 self.step = "level"
@@ -77,6 +87,16 @@ class RateFlow(TypedCaseFlow):
             self.changed()
 
         t.call(schemas.CASE_QUERY, body, ok, failed)
+
+    def _not_yet_text(self) -> Text:
+        """Why the cases still being handled are not offered: each one named with its status."""
+        cat = self.terminal.cat
+        names = {
+            lang: sep.join(f"{c['item']}（{c['statusText'][lang]}）" if lang == "zh_CN" else f"{c['item']} ({c['statusText'][lang]})"
+                           for c in self.not_yet)
+            for lang, sep in (("zh_CN", "；"), ("en", "; "))
+        }
+        return {lang: cat.get(lang, "rate_not_finished", cases=names[lang]) for lang in names}
 
     def pick(self, case_no: str) -> None:
         """Choose which of the person's cases to rate."""
@@ -143,6 +163,7 @@ class RateFlow(TypedCaseFlow):
             "step": self.step,
             **self.entry.view(),
             "cases": list(self.cases),
+            "notYet": self._not_yet_text() if self.not_yet else both("", ""),
             "chosen": self.chosen or {},
             "level": self.level,
             "reasons": list(self.reasons),

@@ -11,6 +11,8 @@ from hallbus.config import HallConfig, ServiceSection, WindowSection
 from kiosk.common.i18n import Catalogue, Text, both
 
 DONE_STATUSES = frozenset({"done", "delivered"})
+# A case the controller lets a citizen rate: no longer being handled (hallbus.records.cases.FINISHED_STATUSES).
+FINISHED_STATUSES = frozenset({"decided", "done", "delivered", "rejected"})
 
 
 def clock_of(iso: str | None) -> str:
@@ -117,6 +119,17 @@ def find_window(cfg: HallConfig, ref: str | None) -> WindowSection | None:
     return cfg.window(ref) or next((w for w in cfg.windows if ref in (w.name, w.name_en)), None)
 
 
+def official(cat: Catalogue, kind: str, zh: str) -> Text:
+    """A word from the records (a timeline step, a way to collect) in both languages.
+
+    The records are in Chinese; the catalogue carries English for the words they use
+    (`case_node_受理`, `case_result_窗口领取`). A word it does not know stays Chinese in English
+    too: it is the official wording, and the screen labels it as such rather than half-translating it.
+    """
+    key = f"{kind}_{zh}"
+    return cat.text(key) if zh and key in cat.strings["en"] else both(zh, zh)
+
+
 def case_view(cfg: HallConfig, cat: Catalogue, case: schemas.CaseInfo) -> dict[str, Any]:
     """A case with its timeline, deadline words, how to collect, and the pickup window."""
     status = case.status
@@ -125,7 +138,7 @@ def case_view(cfg: HallConfig, cat: Catalogue, case: schemas.CaseInfo) -> dict[s
     ready = status in ("done", "decided") and window is not None
     timeline = [
         {
-            "node": n.node,
+            "node": official(cat, "case_node", n.node),
             "at": f"{date_of(n.at)} {clock_of(n.at)}".strip(),
             "handler": n.handler,
             "opinion": n.opinion,
@@ -141,9 +154,10 @@ def case_view(cfg: HallConfig, cat: Catalogue, case: schemas.CaseInfo) -> dict[s
         "warning": case.warning,
         "deadlineText": deadline_text(cat, case),
         "acceptedAt": date_of(case.accepted_at),
+        "finishedAt": date_of(case.finished_at),
         "dueAt": date_of(case.due_at),
         "timeline": timeline,
-        "result": case.result or "",
+        "result": official(cat, "case_result", case.result or ""),
         "pickupWindow": window_id,
         "pickupWindowName": both(window.name, window.name_en or window.name) if window else both("", ""),
         "canTakeTicket": ready and bool(window and window.services),

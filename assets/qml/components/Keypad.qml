@@ -28,10 +28,14 @@ Column {
                     color: keyArea.pressed ? "#c9d6e8" : theme.surface
                     border.width: theme.border
                     border.color: theme.line
-                    Text {
+                    Text {  // a word on a key (清空) shrinks to fit inside it rather than spill out
                         anchors.centerIn: parent
+                        width: parent.width - theme.border * 2 - 4
                         text: modelData === "back" ? pad.backText : modelData === "clear" ? pad.clearText : modelData
                         font.pixelSize: theme.title
+                        fontSizeMode: Text.HorizontalFit
+                        minimumPixelSize: theme.small
+                        horizontalAlignment: Text.AlignHCenter
                         font.bold: true
                         color: theme.text
                     }

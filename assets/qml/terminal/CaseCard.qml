@@ -26,15 +26,26 @@ Rectangle {
         spacing: theme.gap * 0.6
         Item {
             width: parent.width
-            height: Math.max(itemName.implicitHeight, chip.height)
+            height: Math.max(itemName.implicitHeight + (officialNote.visible ? officialNote.implicitHeight : 0), chip.height)
             Text {
                 id: itemName
-                anchors { left: parent.left; right: chip.left; rightMargin: theme.gap; verticalCenter: parent.verticalCenter }
+                anchors { left: parent.left; right: chip.left; rightMargin: theme.gap; top: parent.top }
                 text: card.c.item
                 font.pixelSize: theme.large
                 font.bold: true
                 color: theme.text
                 wrapMode: Text.WordWrap
+            }
+            // the records name the matter in Chinese only: in English it is labelled as the official name
+            Text {
+                id: officialNote
+                objectName: "case_official_" + card.c.caseNo
+                anchors { left: parent.left; right: chip.left; rightMargin: theme.gap; top: itemName.bottom }
+                visible: card.term.shell.language === "en"
+                text: card.s.official_name_zh
+                font.pixelSize: theme.small
+                font.italic: true
+                color: theme.muted
             }
             Rectangle {
                 id: chip
@@ -96,7 +107,7 @@ Rectangle {
                     Column {
                         id: stepCol
                         anchors { top: dot.bottom; topMargin: 4; left: parent.left; right: parent.right }
-                        Text { width: parent.width; text: modelData.node; font.pixelSize: theme.body; font.bold: true; color: theme.text; horizontalAlignment: Text.AlignHCenter; elide: Text.ElideRight }
+                        Text { width: parent.width; text: card.term.tr(modelData.node); font.pixelSize: theme.body; font.bold: true; color: theme.text; horizontalAlignment: Text.AlignHCenter; elide: Text.ElideRight }
                         Text { width: parent.width; text: modelData.at; font.pixelSize: theme.small; color: theme.muted; horizontalAlignment: Text.AlignHCenter; elide: Text.ElideRight }
                         Text { width: parent.width; visible: modelData.opinion !== ""; text: modelData.opinion; font.pixelSize: theme.small; color: theme.muted; horizontalAlignment: Text.AlignHCenter; wrapMode: Text.WordWrap; maximumLineCount: 2; elide: Text.ElideRight }
                     }
@@ -109,8 +120,11 @@ Rectangle {
             Text {
                 anchors.verticalCenter: parent.verticalCenter
                 width: parent.width - (pickup.visible ? pickup.width + theme.gap : 0)
-                visible: card.c.result !== "" || card.c.pickupWindow !== ""
-                text: card.s.cases_collect + "：" + (card.c.result || "") + (card.term.tr(card.c.pickupWindowName) ? "（" + card.term.tr(card.c.pickupWindowName) + "）" : "")
+                objectName: "case_collect_" + card.c.caseNo
+                visible: card.term.tr(card.c.result) !== "" || card.c.pickupWindow !== ""
+                text: card.s.cases_collect_line.arg(card.term.tr(card.c.pickupWindowName)
+                      ? card.s.cases_collect_window.arg(card.term.tr(card.c.result)).arg(card.term.tr(card.c.pickupWindowName))
+                      : card.term.tr(card.c.result))
                 font.pixelSize: theme.body
                 color: theme.text
                 wrapMode: Text.WordWrap

@@ -65,7 +65,7 @@ Item {
         theme: entry.theme
         anchors { right: parent.right; top: parent.top }
         visible: entry.onCase
-        keyWidth: Math.min(theme.touch * 1.05, (entry.width * 0.58 - spacing * 10) / 10.5)
+        keyWidth: Math.min(theme.touch * 1.05, (entry.width * 0.58 - spacing * 9) / 10)  // ten keys a row, at least 60 px
         keyHeight: Math.min(theme.touch, (entry.height - spacing * 3) / 4)
         rows: [["1","2","3","4","5","6","7","8","9","0"], ["Q","W","E","R","T","Y","U","I","O","P"], ["A","S","D","F","G","H","J","K","L"], ["Z","X","C","V","B","N","M","-","back"]]
         onKey: (name) => entry.key(name)

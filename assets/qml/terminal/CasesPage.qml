@@ -110,6 +110,7 @@ Item {
             text: page.term.tr(page.flow.error)
         }
         ListView {
+            id: casesList
             objectName: "cases_list"
             anchors { top: listError.visible ? listError.bottom : listTitle.bottom; topMargin: theme.gap; left: parent.left; right: parent.right; bottom: parent.bottom }
             clip: true
@@ -122,5 +123,6 @@ Item {
                 CaseCard { id: caseCard; term: page.term; c: modelData; width: parent.width }
             }
         }
+        ScrollHint { target: casesList; theme: page.theme; text: page.s.scroll_more }
     }
 }

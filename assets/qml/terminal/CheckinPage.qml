@@ -9,8 +9,12 @@ Item {
     readonly property var s: term.s
     readonly property var flow: term.vm.checkin
 
+    // After a failed check-in the pictures give way to the reason and the walk-in button, so all of
+    // it fits on the screen in large print too.
+    readonly property bool failed: page.term.tr(page.flow.error) !== ""
     Column {
-        anchors.centerIn: parent
+        objectName: "checkin_wait"
+        anchors { horizontalCenter: parent.horizontalCenter; verticalCenter: page.failed ? undefined : parent.verticalCenter; top: page.failed ? parent.top : undefined }
         width: parent.width * 0.8
         visible: page.flow.step !== "done"
         spacing: theme.pad
@@ -25,6 +29,7 @@ Item {
         }
         Row {
             anchors.horizontalCenter: parent.horizontalCenter
+            visible: !page.failed
             spacing: theme.pad * 2
             CardPicture { theme: page.theme }
             Rectangle {
@@ -46,6 +51,17 @@ Item {
             horizontalAlignment: Text.AlignHCenter
         }
         MessageBand { objectName: "checkin_error"; theme: page.theme; width: parent.width; text: page.term.tr(page.flow.error) }
+        // The citizen is standing at the ticket machine: a failed check-in offers the walk-in ticket here.
+        BigButton {
+            objectName: "checkin_walk_in"
+            anchors.horizontalCenter: parent.horizontalCenter
+            visible: page.failed
+            theme: page.theme
+            primary: true
+            width: Math.max(implicitWidth, theme.touch * 4)
+            text: page.s.checkin_walk_in
+            onClicked: page.term.vm.go("ticket")
+        }
     }
 
     TicketResult {

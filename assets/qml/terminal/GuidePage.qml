@@ -18,7 +18,7 @@ Item {
         Column {
             id: left
             anchors { left: parent.left; top: parent.top; bottom: parent.bottom }
-            width: parent.width * 0.5
+            width: parent.width * 0.57  // ten keys a row at least 60 px (15 mm) wide
             spacing: theme.gap
             Rectangle {
                 objectName: "guide_query"
@@ -28,18 +28,23 @@ Item {
                 color: theme.surface
                 border.color: theme.primary
                 border.width: theme.border + 1
+                // the hint wraps (and shrinks if it must) rather than cutting off the example it exists to show
                 Text {
-                    anchors { left: parent.left; leftMargin: theme.gap; verticalCenter: parent.verticalCenter; right: parent.right }
+                    objectName: "guide_query_text"
+                    anchors { fill: parent; leftMargin: theme.gap; rightMargin: theme.gap; topMargin: 4; bottomMargin: 4 }
                     text: page.flow.query !== "" ? page.flow.query + "▏" : page.s.guide_search_hint
                     font.pixelSize: page.flow.query !== "" ? theme.title : theme.body
+                    fontSizeMode: Text.Fit
+                    minimumPixelSize: theme.small
+                    wrapMode: Text.WordWrap
+                    verticalAlignment: Text.AlignVCenter
                     color: page.flow.query !== "" ? theme.text : theme.muted
-                    elide: Text.ElideRight
                 }
             }
             Keypad {
                 objectName: "guide_keypad"
                 theme: page.theme
-                keyWidth: Math.min(theme.touch, (left.width - spacing * 10) / 10.6)
+                keyWidth: Math.min(theme.touch, (left.width - spacing * 9) / 10)  // ten widths a row (the last: 7 + two 1.5)
                 prefix: "gkey_"
                 rows: [["Q","W","E","R","T","Y","U","I","O","P"], ["A","S","D","F","G","H","J","K","L"], ["Z","X","C","V","B","N","M","back","clear"]]
                 backText: "⌫"
@@ -90,6 +95,7 @@ Item {
                 text: page.term.tr(page.flow.error)
             }
             ListView {
+                id: results
                 objectName: "guide_results"
                 anchors { top: guideError.visible ? guideError.bottom : count.bottom; topMargin: theme.gap; left: parent.left; right: parent.right; bottom: parent.bottom }
                 clip: true
@@ -119,16 +125,52 @@ Item {
                     MouseArea { id: itemArea; anchors.fill: parent; onClicked: page.term.vm.guideOpen(modelData.item) }
                 }
             }
+            ScrollHint { target: results; theme: page.theme; text: page.s.scroll_more }
         }
     }
 
-    // one item in full
+    // one item in full: the name and the print button on one line at the top, everything else
+    // below in one scrolling page (conditions first) that says when it goes on below the fold
     Item {
         anchors.fill: parent
         visible: page.detail
+        readonly property var it: page.flow.item || ({})
+        BigButton {
+            id: printButton
+            objectName: "guide_print"
+            anchors { right: parent.right; top: parent.top }
+            theme: page.theme
+            primary: true
+            text: page.s.print_notice_button
+            onClicked: page.term.vm.guidePrint()
+        }
+        Column {
+            id: detailHead
+            anchors { left: parent.left; right: printButton.left; rightMargin: theme.gap; top: parent.top }
+            Text { objectName: "guide_title"; width: parent.width; text: parent.parent.it.name || ""; font.pixelSize: theme.title; font.bold: true; color: theme.text; wrapMode: Text.WordWrap }
+            Text {
+                width: parent.width
+                text: (parent.parent.it.department || "") + (parent.parent.it.oneTrip ? "   ·   " + page.s.guide_one_trip : "")
+                font.pixelSize: theme.body; color: theme.primary; wrapMode: Text.WordWrap
+            }
+        }
+        MessageBand {
+            id: printNote
+            objectName: "guide_print_note"
+            theme: page.theme
+            anchors { left: parent.left; right: parent.right; top: headBottom.bottom; topMargin: theme.gap }
+            error: false
+            text: page.term.tr(page.flow.printNote)
+        }
+        Item {
+            id: headBottom
+            anchors.top: detailHead.height > printButton.height ? detailHead.bottom : printButton.bottom
+            width: 1
+            height: 0
+        }
         Flickable {
             id: flick
-            anchors { left: parent.left; right: parent.right; top: parent.top; bottom: actions.top; bottomMargin: theme.gap }
+            anchors { left: parent.left; right: parent.right; top: printNote.visible ? printNote.bottom : headBottom.bottom; topMargin: theme.gap; bottom: parent.bottom }
             contentHeight: detailCol.implicitHeight
             clip: true
             boundsBehavior: Flickable.StopAtBounds
@@ -137,51 +179,26 @@ Item {
                 width: flick.width
                 spacing: theme.gap
                 readonly property var it: page.flow.item || ({})
-                Text { objectName: "guide_title"; width: parent.width; text: detailCol.it.name || ""; font.pixelSize: theme.title; font.bold: true; color: theme.text; wrapMode: Text.WordWrap }
-                Text {
-                    width: parent.width
-                    text: (detailCol.it.department || "") + (detailCol.it.oneTrip ? "   ·   " + page.s.guide_one_trip : "")
-                    font.pixelSize: theme.body; color: theme.primary; wrapMode: Text.WordWrap
-                }
-                GuideSection { theme: page.theme; title: page.s.guide_materials; visible: (detailCol.it.materials || []).length > 0
+                GuideSection { objectName: "guide_conditions"; theme: page.theme; title: page.s.guide_conditions; lines: detailCol.it.conditions || []; visible: lines.length > 0 }
+                GuideSection { objectName: "guide_materials"; theme: page.theme; title: page.s.guide_materials; visible: (detailCol.it.materials || []).length > 0
                     lines: (detailCol.it.materials || []).map(function (m, i) {
                         var counts = []
                         if (m.originals) counts.push(page.s.guide_originals.arg(m.originals))
                         if (m.copies) counts.push(page.s.guide_copies.arg(m.copies))
-                        return (i + 1) + ". " + m.name + (counts.length ? "（" + counts.join("，") + "）" : "") + (m.note ? " — " + m.note : "")
+                        return (i + 1) + ". " + m.name + (counts.length ? page.s.guide_counts.arg(counts.join(page.s.list_sep)) : "") + (m.note ? " — " + m.note : "")
                     }) }
-                GuideSection { theme: page.theme; title: page.s.guide_conditions; lines: detailCol.it.conditions || []; visible: lines.length > 0 }
                 GuideSection { theme: page.theme; title: page.s.guide_steps; visible: lines.length > 0
                     lines: (detailCol.it.steps || []).map(function (st, i) { return (i + 1) + ". " + st }) }
                 GuideSection { theme: page.theme; title: page.s.guide_time
                     lines: [ (detailCol.it.promisedDays === 0 ? page.s.guide_immediate : (detailCol.it.promisedDays > 0 ? page.s.guide_promised.arg(detailCol.it.promisedDays) : "—"))
-                             + (detailCol.it.legalDays > 0 ? "；" + page.s.guide_legal.arg(detailCol.it.legalDays) : "") ] }
+                             + (detailCol.it.legalDays > 0 ? page.s.list_sep + page.s.guide_legal.arg(detailCol.it.legalDays) : "") ] }
                 GuideSection { theme: page.theme; title: page.s.guide_fees; lines: [detailCol.it.fees || "—"] }
                 GuideSection { theme: page.theme; title: page.s.guide_window; lines: [detailCol.it.window || "—"] }
                 GuideSection { theme: page.theme; title: page.s.guide_faq; visible: lines.length > 0
-                    lines: (detailCol.it.faq || []).map(function (f) { return "问：" + f.q + "\n答：" + f.a }) }
+                    lines: (detailCol.it.faq || []).map(function (f) { return page.s.guide_q.arg(f.q) + "\n" + page.s.guide_a.arg(f.a) }) }
                 GuideSection { theme: page.theme; title: page.s.guide_mistakes; lines: detailCol.it.mistakes || []; visible: lines.length > 0 }
             }
         }
-        Row {
-            id: actions
-            anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
-            spacing: theme.gap
-            BigButton {
-                objectName: "guide_print"
-                theme: page.theme
-                primary: true
-                text: page.s.print_notice_button
-                onClicked: page.term.vm.guidePrint()
-            }
-            MessageBand {
-                objectName: "guide_print_note"
-                theme: page.theme
-                anchors.verticalCenter: parent.verticalCenter
-                width: parent.width - theme.touch * 5
-                error: false
-                text: page.term.tr(page.flow.printNote)
-            }
-        }
+        ScrollHint { target: flick; theme: page.theme; text: page.s.scroll_more }
     }
 }

@@ -15,16 +15,23 @@ Item {
         { key: "rate", glyph: "评", color: "#c62828" }
     ]
 
+    // Offline, nothing here can be done (every screen asks the hall server): the tiles look
+    // unavailable and the hint says what the banner says, instead of inviting a touch.
+    readonly property bool offline: term.shell.offline
+
     Column {
         id: welcome
         anchors { left: parent.left; right: parent.right; top: parent.top }
         spacing: theme.gap * 0.5
         Text {
+            objectName: "home_hint"
             width: parent.width
-            text: home.s.home_hint
+            text: home.offline ? home.s.home_hint_offline : home.s.home_hint
             font.pixelSize: theme.large
-            color: theme.muted
+            font.bold: home.offline
+            color: home.offline ? theme.accent : theme.muted
             horizontalAlignment: Text.AlignHCenter
+            wrapMode: Text.WordWrap
         }
         Text {
             objectName: "home_person"
@@ -45,59 +52,70 @@ Item {
         readonly property real cellW: (home.width - spacing * (columns - 1)) / columns
         readonly property int rowsN: Math.ceil(home.tiles.length / columns)
         readonly property real cellH: Math.min(cellW * 1.5, (home.height - welcome.height - notice.height - theme.pad * 3 - spacing * (rowsN - 1)) / rowsN)
+        // every tile lays out the same: the disc, one line of title, two lines of subtitle, at the same heights
+        readonly property real disc: Math.min(cellH * 0.36, cellW * 0.45)
+        readonly property real titleH: Math.ceil(theme.title * 1.5)
+        readonly property bool showSub: cellH > theme.touch * 2.6  // only when there is room for it
+        readonly property real subH: showSub ? Math.ceil(theme.body * 1.6) * 2 : 0
+        readonly property real block: disc + titleH + subH + theme.gap * 1.2
         Repeater {
             model: home.tiles
             Rectangle {
                 objectName: "tile_" + modelData.key
+                readonly property bool available: !home.offline
                 width: grid.cellW
                 height: grid.cellH
                 radius: theme.radius
-                color: tileArea.pressed ? Qt.darker(modelData.color, 1.2) : modelData.color
-                Column {
-                    anchors.centerIn: parent
-                    width: parent.width - theme.pad
-                    spacing: theme.gap * 0.6
-                    Rectangle {
-                        anchors.horizontalCenter: parent.horizontalCenter
-                        width: Math.min(grid.cellH * 0.36, grid.cellW * 0.45)
-                        height: width
-                        radius: width / 2
-                        color: "#ffffff"
-                        opacity: 0.95
-                        Text {
-                            anchors.centerIn: parent
-                            text: modelData.glyph
-                            font.pixelSize: parent.width * 0.55
-                            font.bold: true
-                            color: modelData.color
-                        }
-                    }
+                color: !available ? "#dfe3e8" : (tileArea.pressed ? Qt.darker(modelData.color, 1.2) : modelData.color)
+                Rectangle {
+                    id: disc
+                    objectName: "tile_disc_" + modelData.key
+                    anchors { horizontalCenter: parent.horizontalCenter; top: parent.top; topMargin: (parent.height - grid.block) / 2 }
+                    width: grid.disc
+                    height: width
+                    radius: width / 2
+                    color: parent.available ? "#ffffff" : "#c4cad2"
+                    opacity: 0.95
                     Text {
-                        width: parent.width
-                        text: home.s["tile_" + modelData.key]
-                        font.pixelSize: theme.title
-                        fontSizeMode: Text.HorizontalFit  // long English words shrink rather than overflow
-                        minimumPixelSize: theme.body
+                        anchors.centerIn: parent
+                        text: modelData.glyph
+                        font.pixelSize: parent.width * 0.55
                         font.bold: true
-                        color: "white"
-                        horizontalAlignment: Text.AlignHCenter
-                        wrapMode: Text.WordWrap
+                        color: parent.parent.available ? modelData.color : "#6b737d"
                     }
-                    Text {
-                        width: parent.width
-                        visible: grid.cellH > theme.touch * 2.6  // only when there is room for it
-                        text: home.s["tile_" + modelData.key + "_sub"]
-                        font.pixelSize: theme.body
-                        maximumLineCount: 2
-                        elide: Text.ElideRight
-                        color: "#f0f4fa"
-                        horizontalAlignment: Text.AlignHCenter
-                        wrapMode: Text.WordWrap
-                    }
+                }
+                Text {
+                    id: tileTitle
+                    objectName: "tile_title_" + modelData.key
+                    anchors { left: parent.left; right: parent.right; top: disc.bottom; topMargin: theme.gap * 0.6; margins: theme.gap * 0.5 }
+                    height: grid.titleH
+                    text: home.s["tile_" + modelData.key]
+                    font.pixelSize: theme.title
+                    fontSizeMode: Text.HorizontalFit  // long English words shrink rather than overflow
+                    minimumPixelSize: theme.body
+                    font.bold: true
+                    color: parent.available ? "white" : "#4a5361"
+                    horizontalAlignment: Text.AlignHCenter
+                    verticalAlignment: Text.AlignVCenter
+                }
+                Text {
+                    objectName: "tile_sub_" + modelData.key
+                    anchors { left: parent.left; right: parent.right; top: tileTitle.bottom; topMargin: theme.gap * 0.6; margins: theme.pad * 0.5 }
+                    height: grid.subH
+                    visible: grid.showSub
+                    text: parent.available ? home.s["tile_" + modelData.key + "_sub"] : home.s.tile_unavailable
+                    font.pixelSize: theme.body
+                    maximumLineCount: 2
+                    elide: Text.ElideRight
+                    color: parent.available ? "#ffffff" : "#4a5361"
+                    horizontalAlignment: Text.AlignHCenter
+                    verticalAlignment: Text.AlignTop
+                    wrapMode: Text.WordWrap
                 }
                 MouseArea {
                     id: tileArea
                     anchors.fill: parent
+                    enabled: parent.available
                     onClicked: home.term.vm.go(modelData.key)
                 }
             }

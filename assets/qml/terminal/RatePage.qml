@@ -25,22 +25,62 @@ Item {
         }
     }
 
+    // Only finished cases are offered, one compact row each (no timeline), so all fit above the fold;
+    // the ones still being handled are named with why they cannot be rated yet.
     Item {
         anchors.fill: parent
         visible: page.flow.step === "pick"
-        Text { id: pickTitle; text: page.s.rate_pick_title; font.pixelSize: theme.title; font.bold: true; color: theme.text }
+        Text { id: pickTitle; width: parent.width; text: page.s.rate_pick_title; font.pixelSize: theme.title; font.bold: true; color: theme.text; wrapMode: Text.WordWrap }
+        MessageBand {
+            id: notYet
+            objectName: "rate_not_yet"
+            theme: page.theme
+            anchors { top: pickTitle.bottom; topMargin: theme.gap; left: parent.left; right: parent.right }
+            error: false
+            text: page.term.tr(page.flow.notYet)
+        }
         ListView {
-            anchors { top: pickTitle.bottom; topMargin: theme.gap; left: parent.left; right: parent.right; bottom: parent.bottom }
+            id: pickList
+            objectName: "rate_pick_list"
+            anchors { top: notYet.visible ? notYet.bottom : pickTitle.bottom; topMargin: theme.gap; left: parent.left; right: parent.right; bottom: parent.bottom }
             clip: true
             spacing: theme.gap
+            boundsBehavior: Flickable.StopAtBounds
             model: page.flow.cases
-            delegate: Item {
+            delegate: Rectangle {
+                objectName: "rate_pick_" + modelData.caseNo
                 width: ListView.view.width
-                height: cc.height
-                CaseCard { id: cc; term: page.term; c: modelData; showPickup: false; width: parent.width }
-                MouseArea { objectName: "rate_pick_" + modelData.caseNo; anchors.fill: parent; onClicked: page.term.vm.ratePick(modelData.caseNo) }
+                height: Math.max(theme.touch * 1.2, pickCol.implicitHeight + theme.gap * 1.5)
+                radius: theme.radius
+                color: pickArea.pressed ? "#dbe7f6" : theme.surface
+                border.color: theme.line
+                border.width: theme.border
+                Column {
+                    id: pickCol
+                    anchors { left: parent.left; right: pickGo.left; verticalCenter: parent.verticalCenter; leftMargin: theme.pad; rightMargin: theme.gap }
+                    spacing: 4
+                    Text { width: parent.width; text: modelData.item; font.pixelSize: theme.large; font.bold: true; color: theme.text; wrapMode: Text.WordWrap }
+                    Text {
+                        width: parent.width
+                        text: page.s.cases_case_no + " " + modelData.caseNo + "    " + page.term.tr(modelData.statusText)
+                              + (modelData.finishedAt ? "    " + page.s.rate_pick_finished.arg(modelData.finishedAt) : "")
+                        font.pixelSize: theme.body
+                        color: theme.muted
+                        wrapMode: Text.WordWrap
+                    }
+                }
+                Text {
+                    id: pickGo
+                    anchors { right: parent.right; rightMargin: theme.pad; verticalCenter: parent.verticalCenter }
+                    text: page.s.rate_pick_go
+                    font.pixelSize: theme.large
+                    font.bold: true
+                    color: theme.primary
+                }
+                MouseArea { id: pickArea; anchors.fill: parent; onClicked: page.term.vm.ratePick(modelData.caseNo) }
             }
         }
+        ScrollHint { target: pickList; theme: page.theme; text: page.s.scroll_more }
     }
 
     Column {
@@ -52,14 +92,14 @@ Item {
         Text { width: parent.width; text: (page.flow.chosen.item || "") + "  " + (page.flow.chosen.caseNo || ""); font.pixelSize: theme.large; color: theme.muted; horizontalAlignment: Text.AlignHCenter }
         Grid {
             anchors.horizontalCenter: parent.horizontalCenter
-            columns: theme.elderly ? 3 : 5
+            columns: 5  // one row in large print too: a second row made every card shorter
             spacing: theme.gap
             Repeater {
                 model: page.flow.levels
                 Rectangle {
                     objectName: "rate_level_" + modelData.level
                     width: Math.min(theme.touch * 3, (page.width - theme.gap * 4) / 5)
-                    height: Math.min(theme.touch * 2.2, (page.height - theme.title * 4) / (theme.elderly ? 2 : 1) - theme.gap)
+                    height: Math.min(theme.touch * (theme.elderly ? 2.5 : 2.2), page.height - theme.title * 4 - theme.gap)
                     radius: theme.radius
                     color: levelArea.pressed ? "#dbe7f6" : theme.surface
                     border.color: theme.line
@@ -95,6 +135,7 @@ Item {
             theme: page.theme
             primary: true
             width: theme.touch * 3
+            height: theme.touch  // one line of text: as high in large print, leaving the reasons their height
             text: page.s.rate_send
             onClicked: page.term.vm.rateSend()
         }
@@ -106,8 +147,9 @@ Item {
         }
         Grid {
             id: reasonsGrid
+            objectName: "rate_reasons_grid"
             anchors { left: parent.left; right: parent.right; top: reasonsError.visible ? reasonsError.bottom : sendButton.bottom; topMargin: theme.gap; bottom: parent.bottom }
-            columns: theme.elderly ? 2 : 4
+            columns: theme.elderly ? 3 : 4  // as many rows in large print as in standard: buttons as tall or taller
             spacing: theme.gap
             readonly property int rowsN: Math.ceil(page.flow.reasonList.length / columns)
             Repeater {
@@ -116,7 +158,7 @@ Item {
                     readonly property bool on: page.flow.reasons.indexOf(modelData.code) >= 0
                     objectName: "rate_reason_" + modelData.code
                     width: (reasonsGrid.width - reasonsGrid.spacing * (reasonsGrid.columns - 1)) / reasonsGrid.columns
-                    height: Math.min(theme.touch * 1.4, (reasonsGrid.height - reasonsGrid.spacing * (reasonsGrid.rowsN - 1)) / reasonsGrid.rowsN)
+                    height: Math.max(theme.touch, Math.min(theme.touch * 1.4, (reasonsGrid.height - reasonsGrid.spacing * (reasonsGrid.rowsN - 1)) / reasonsGrid.rowsN))
                     radius: theme.radius
                     color: on ? theme.primary : theme.surface
                     border.color: theme.line

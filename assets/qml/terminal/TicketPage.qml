@@ -68,28 +68,57 @@ Item {
                             font.bold: true
                         }
                     }
+                    // Everything stays inside the card: the department and the ID-card mark share the top
+                    // line, the name takes the height left and shrinks to it (a long English name). The
+                    // department, in Chinese only, is left out in English, where it overprinted the line below.
                     Column {
+                        id: svcCol
+                        objectName: "service_text_" + modelData.svc.code
                         anchors { left: letter.right; leftMargin: theme.gap; right: parent.right; rightMargin: theme.gap; verticalCenter: parent.verticalCenter }
                         spacing: 2
-                        Text {
+                        readonly property real room: grid.cellH - theme.gap - theme.border * 2
+                        Row {
+                            id: topLine
                             width: parent.width
-                            visible: !theme.elderly  // large print: fewer lines per card
-                            text: page.term.tr(modelData.department)
-                            font.pixelSize: theme.small
-                            color: theme.muted
-                            elide: Text.ElideRight
+                            spacing: theme.gap * 0.6
+                            visible: deptLine.visible || realLine.visible
+                            Text {
+                                id: deptLine
+                                width: Math.min(implicitWidth, topLine.width - (realLine.visible ? realLine.implicitWidth + topLine.spacing : 0))
+                                visible: !theme.elderly && page.term.shell.language !== "en"  // large print: fewer lines per card
+                                text: page.term.tr(modelData.department)
+                                font.pixelSize: theme.small
+                                fontSizeMode: Text.HorizontalFit  // a long department shrinks a little beside the ID-card mark
+                                minimumPixelSize: Math.round(theme.small * 0.75)
+                                color: theme.muted
+                            }
+                            Text {
+                                id: realLine
+                                objectName: "real_name_" + modelData.svc.code
+                                visible: modelData.svc.realName
+                                text: "▣ " + page.s.ticket_real_name
+                                font.pixelSize: theme.small
+                                font.bold: true
+                                color: theme.warn
+                            }
                         }
                         Text {
+                            objectName: "service_name_" + modelData.svc.code
                             width: parent.width
+                            height: Math.min(Math.ceil(theme.large * 1.5) * 2,
+                                             svcCol.room - (topLine.visible ? topLine.height + 2 : 0) - waitLine.height - 2)
                             text: page.term.tr(modelData.svc.name)
                             font.pixelSize: theme.large
+                            fontSizeMode: Text.Fit
+                            minimumPixelSize: theme.small
+                            verticalAlignment: Text.AlignVCenter
                             font.bold: true
                             color: theme.text
                             wrapMode: Text.WordWrap
                             maximumLineCount: 2
-                            elide: Text.ElideRight
                         }
                         Text {
+                            id: waitLine
                             objectName: "waiting_" + modelData.svc.code
                             width: parent.width
                             text: modelData.svc.waiting < 0 ? page.s.ticket_no_queue
@@ -97,12 +126,6 @@ Item {
                             font.pixelSize: theme.body
                             color: theme.primary
                             elide: Text.ElideRight
-                        }
-                        Text {
-                            visible: modelData.svc.realName
-                            text: "▣ " + page.s.ticket_real_name
-                            font.pixelSize: theme.small
-                            color: theme.warn
                         }
                     }
                     MouseArea {

@@ -23,13 +23,23 @@ Rectangle {
         anchors { left: parent.left; top: parent.top; bottom: parent.bottom; margins: theme.pad }
         width: parent.width * 0.5 - theme.pad * 1.5
         spacing: theme.gap * 0.4
+        // the number takes what the other lines leave, so the last line (取号时间) stays inside the card
+        readonly property real others: ticketTitle.height + numberLabel.height + service.height + ahead.height
+                                       + (windowsLine.visible ? windowsLine.height + spacing : 0) + issued.height + spacing * 5
+        // A ticket the printer could not print is taken all the same, but "成功" in green over a red
+        // failure box would contradict it: the title says the number is yours and the paper is not.
         Text {
-            text: result.s[result.titleKey]
+            id: ticketTitle
+            objectName: "ticket_title"
+            width: parent.width
+            text: result.printed === "no" ? result.s.ticket_not_printed_title : result.s[result.titleKey]
             font.pixelSize: theme.title
             font.bold: true
-            color: theme.ok
+            color: result.printed === "no" ? theme.warn : theme.ok
+            wrapMode: Text.WordWrap
         }
         Text {
+            id: numberLabel
             text: result.s.ticket_number
             font.pixelSize: theme.body
             color: theme.muted
@@ -37,11 +47,13 @@ Rectangle {
         Text {
             objectName: "ticket_number"
             text: result.ticket.number || ""
-            font.pixelSize: Math.min(theme.huge, result.height * 0.24)
+            // a line of text is about 1.45 times its pixel size high in the hall's fonts
+            font.pixelSize: Math.max(theme.title, Math.min(theme.huge, result.height * 0.24, (left.height - left.others) / 1.45))
             font.bold: true
             color: theme.primary
         }
         Text {
+            id: service
             objectName: "ticket_service"
             width: parent.width
             text: result.term.tr(result.ticket.serviceName)
@@ -51,6 +63,7 @@ Rectangle {
             wrapMode: Text.WordWrap
         }
         Text {
+            id: ahead
             objectName: "ticket_ahead"
             width: parent.width
             text: result.s.ticket_ahead.arg(result.ticket.ahead !== undefined ? result.ticket.ahead : 0)
@@ -60,6 +73,7 @@ Rectangle {
             wrapMode: Text.WordWrap
         }
         Text {
+            id: windowsLine
             width: parent.width
             visible: result.term.tr(result.ticket.windows) !== ""
             text: result.s.ticket_windows.arg(result.term.tr(result.ticket.windows))
@@ -70,6 +84,8 @@ Rectangle {
             elide: Text.ElideRight
         }
         Text {
+            id: issued
+            objectName: "ticket_issued"
             text: result.s.ticket_issued_at.arg((result.ticket.issuedDate || "") + " " + (result.ticket.issuedAt || ""))
             font.pixelSize: theme.small
             color: theme.muted

@@ -101,7 +101,10 @@ def test_ticket_layout_has_chinese_mode_large_number_qr_and_cut() -> None:
     assert "约 25 分钟".encode("gb18030") in raw
     assert b"2024-05-06 09:30" in raw
     assert b"1P0https://hall.example.cn/t/B105" in raw
-    assert raw.endswith(b"\x1dVB\x50")
+    assert raw.endswith("进度。\n".encode("gb18030") + b"\x1dVB\x18")  # cut right after the notice: no blank tail
+    assert b"\x1dL\x18\x00\x1dWP\x01" in raw  # 24-dot margins: a 336-dot printing area on 384-dot paper
+    assert b"\x1d!\x11" + "社保卡补办".encode("gb18030") in raw  # the service at 2x2, not squashed to 1x2
+    assert b"Queue ticket" not in raw  # no monospace Latin beside the hanzi
 
 
 def test_80mm_ticket_number_is_larger() -> None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -60,6 +61,20 @@ def test_ticket_png_is_paper_wide_and_its_qr_reads_back(
         assert decode_png(png) == ["https://hall.example.cn/t/A012?h=demo"]
         assert printer.health.state == "ok"
         assert s.interpreter.unknown_commands == 0
+
+
+@pytest.mark.parametrize("width", [58, 80])
+def test_ticket_keeps_off_the_paper_edges_and_ends_at_the_cut(width: int) -> None:
+    """The drawn ticket: a blank margin of 24 dots on both sides, the service name as tall as it is
+    wide (2x2), and no more than the cut's own feed of blank paper after the last line."""
+    data = TicketPrinter(DummyTransport(), width=width).render(lambda p: layout_ticket(p, ticket()))
+    pages: list[Image.Image] = []
+    EscPosInterpreter({58: 384, 80: 576}[width], pages.append).feed(data)
+    dark = np.asarray(pages[0].convert("L"))[:-12] < 128  # without the dashed cut line drawn below
+    columns = np.flatnonzero(dark.any(axis=0))
+    assert columns.min() >= 24 and columns.max() < dark.shape[1] - 24, (columns.min(), columns.max())
+    rows = np.flatnonzero(dark.any(axis=1))
+    assert dark.shape[0] - 1 - rows.max() <= 24 + 6 + 2  # the cut's 24 dots and the last line's spacing
 
 
 def test_notice_prints(sim: PrinterSimulator) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from devices.idcard.samples import sample_card
 from devices.printer.escpos import PaperState
+from kiosk.common.i18n import Catalogue
 from tests.kiosk.conftest import T0, Hall, Sims
 from tests.kiosk.helpers import item, text_of, touch
 
@@ -49,6 +50,11 @@ def test_paper_out_shows_the_ticket_on_screen_and_tells_staff(kiosk: Any, hall: 
     qtbot.waitUntil(lambda: text_of(number).startswith("A"), timeout=5000)
     qtbot.waitUntil(lambda: kiosk.role.keep[0].ticket.printed is False, timeout=5000)
     assert "缺纸" in kiosk.role.keep[0].ticket.print_note["zh_CN"]
+    # the number is taken, the paper is not: no green 取号成功 over the red note, no "the number above"
+    title = text_of(item(qtbot, window, "ticket_title"))
+    assert title == Catalogue().get("zh_CN", "ticket_not_printed_title") and "成功" not in title
+    note = kiosk.role.keep[0].ticket.print_note
+    assert "上面" not in note["zh_CN"] and "above" not in note["en"]
     assert item(qtbot, window, "ticket_qr").property("text").startswith("https://")
     assert kiosk.board.get("printer").state == "paper_out"
     assert sims.printer.tickets == []

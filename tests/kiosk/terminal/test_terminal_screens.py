@@ -1,6 +1,7 @@
 """Every terminal screen drawn by the real QML in zh_CN, English and large print, with no QML warnings.
 
-The PNGs go to a temporary folder; with `KIOSK_SCREENS=docs/screens` they become the docs' screenshots.
+The PNGs go to a temporary folder; with `KIOSK_SCREENS=docs/screens` they become the docs' screenshots
+(and `terminal-printed-ticket.png`, the ticket as the printer simulator drew it).
 """
 
 from __future__ import annotations
@@ -64,6 +65,11 @@ def test_every_screen(variant: str, kiosk: Any, hall: Hall, sims: Sims, qtbot: A
     touch(qtbot, window, "confirm_ticket")
     qtbot.waitUntil(lambda: state.ticket.printed is True, timeout=10000)
     shot("ticket-printed")
+    # the paper itself, as the printer simulator drew it (80 mm): the same in every variant
+    assert sims.printer.wait_for_tickets(1)
+    if variant == "zh":
+        with Image.open(sims.printer.tickets[0]) as paper:
+            paper.save(out / "terminal-printed-ticket.png", optimize=True)
     touch(qtbot, window, "ticket_done")
     take_card_off(sims.idcard)
 

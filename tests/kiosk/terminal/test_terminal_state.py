@@ -23,6 +23,7 @@ from kiosk.common.i18n import Catalogue
 from kiosk.common.idle import IdleTimer
 from kiosk.common.person import is_expired, person_from_card
 from kiosk.common.port import InlinePort
+from kiosk.terminal import views
 from kiosk.terminal.state import TerminalState
 from tests.kiosk.conftest import KEY, NODE, T0, Hall, kiosk_config
 
@@ -81,6 +82,17 @@ def test_expired_card_is_refused_with_a_reason(state: TerminalState) -> None:
     assert "过期" in state.ticket.error["zh_CN"] and "2024-01-01" in state.ticket.error["en"]
 
 
+def type_case_to_rate(state: TerminalState, case_no: str, verify: str) -> None:
+    """Open 服务评价 and type a case number and the last 6 of the ID number on its keypad."""
+    state.go("rate")
+    for ch in case_no:
+        state.rate.key(ch)
+    state.rate.field("verify")
+    for ch in verify:
+        state.rate.key(ch)
+    state.rate.submit()
+
+
 def test_rating_goes_to_the_outbox_with_reasons_for_a_bad_level(state: TerminalState, hall: Hall) -> None:
     card = sample_card("resident", seq="021")
     hall.import_records([{
@@ -89,13 +101,7 @@ def test_rating_goes_to_the_outbox_with_reasons_for_a_bad_level(state: TerminalS
         "accepted_at": T0.isoformat(), "finished_at": (T0 + dt.timedelta(hours=1)).isoformat(),
         "promised_days": 3, "handler": "李明", "department": "县市场监督管理局",
     }])
-    state.go("rate")
-    for ch in "ZW2026030300021":
-        state.rate.key(ch)
-    state.rate.field("verify")
-    for ch in card.id_number[-6:]:
-        state.rate.key(ch)
-    state.rate.submit()
+    type_case_to_rate(state, "ZW2026030300021", card.id_number[-6:])
     assert state.rate.step == "level", state.rate.error
     state.rate.choose_level(2)
     assert state.rate.step == "reasons"
@@ -116,6 +122,41 @@ def test_rating_goes_to_the_outbox_with_reasons_for_a_bad_level(state: TerminalS
     assert isinstance(reply, schemas.RatingReply) and reply.accepted and reply.followup  # a bad rating opens a follow-up
     assert item.method == "rating.submit" and item.body["level"] == 2 and item.body["reasons"] == ["efficiency"]
     assert item.body["case_no"] == "ZW2026030300021" and outbox.pending() == []
+
+
+def test_rating_offers_only_finished_cases_and_says_why_the_others_wait(state: TerminalState, hall: Hall) -> None:
+    """The controller refuses a rating of a case still being handled: the picker never offers one,
+    and names it with its status instead; a typed case still 审核中 is told, not opened."""
+    card = sample_card("resident", seq="031")
+    common = {"applicant_name": "张测试", "id_number": card.id_number, "promised_days": 5, "handler": "李明",
+              "department": "县市场监督管理局", "item_code": "scjg-gtgsh-sl"}
+    hall.import_records([
+        {**common, "case_no": "ZW2026030200031", "item": "个体工商户设立登记", "status": "reviewing",
+         "accepted_at": (T0 - dt.timedelta(days=1)).isoformat()},
+        {**common, "case_no": "ZW2026022600032", "item": "食品经营许可证核发", "status": "done",
+         "accepted_at": (T0 - dt.timedelta(days=6)).isoformat(), "finished_at": (T0 - dt.timedelta(hours=3)).isoformat()},
+    ])
+    state.go("rate")
+    state.on_card(card)
+    view = state.view("rate")
+    assert view["step"] == "pick"
+    assert [c["caseNo"] for c in view["cases"]] == ["ZW2026022600032"]
+    assert view["cases"][0]["finishedAt"] == (T0 - dt.timedelta(hours=3)).date().isoformat()
+    # the records' Chinese words in English from the catalogue (a word it lacks stays as written)
+    assert view["cases"][0]["timeline"][0]["node"] == {"zh_CN": "受理", "en": "Accepted"}
+    assert views.official(Catalogue(), "case_result", "专人送达") == {"zh_CN": "专人送达", "en": "专人送达"}
+    assert "个体工商户设立登记（审核中）" in view["notYet"]["zh_CN"] and "办结后" in view["notYet"]["zh_CN"]
+    assert "under review" in view["notYet"]["en"].lower() or "review" in view["notYet"]["en"], view["notYet"]
+    state.reset()
+    type_case_to_rate(state, "ZW2026030200031", card.id_number[-6:])
+    assert state.rate.step == "case" and state.rate.chosen is None
+    assert state.rate.error is not None and "审核中" in state.rate.error["zh_CN"], state.rate.error
+
+
+def test_the_terminal_knows_the_same_finished_statuses_as_the_controller() -> None:
+    from hallbus.records.cases import FINISHED_STATUSES
+
+    assert views.FINISHED_STATUSES == frozenset(FINISHED_STATUSES)
 
 
 def test_reset_forgets_everything_and_drops_late_answers(state: TerminalState) -> None:
