@@ -139,7 +139,7 @@ def test_nothing_is_cut_or_overprinted_and_keys_are_a_finger_wide(
     if flick.property("contentHeight") > flick.height() + 1:  # the page goes on: it says so
         assert item(qtbot, window, "scroll_hint").isVisible()
     touch(qtbot, window, "home")
-    take_card_off(qtbot, kiosk, sims.idcard)
+    take_card_off(sims.idcard)
 
     # the rating picker: only the finished case, wholly above the fold; the other named with why.
     # First the case-number keypad: every key a finger wide and high
@@ -158,7 +158,7 @@ def test_nothing_is_cut_or_overprinted_and_keys_are_a_finger_wide(
     assert inside(rows[0], item(qtbot, window, "rate_pick_list"))
     note = text_of(texts_under(item(qtbot, window, "rate_not_yet"))[0])
     assert "个体工商户设立登记" in note and ("审核中" in note or "Under review" in note)
-    take_card_off(qtbot, kiosk, sims.idcard)
+    take_card_off(sims.idcard)
 
     # a failed check-in: the reason and a walk-in ticket here (the citizen is standing at the
     # ticket machine: no "到取号机"), all of it on the screen
@@ -188,7 +188,7 @@ def test_nothing_is_cut_or_overprinted_and_keys_are_a_finger_wide(
         assert collect.startswith("How to collect: Collect at the window"), collect
         assert "：" not in collect and "（" not in collect
         assert item(qtbot, window, "case_official_ZW2026022600003").isVisible()
-    take_card_off(qtbot, kiosk, sims.idcard)
+    take_card_off(sims.idcard)
 
 
 def test_large_print_makes_rating_targets_larger_never_smaller(kiosk: Any, hall: Hall, qtbot: Any) -> None:
