@@ -6,10 +6,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QPointF
 
 from devices.idcard.samples import sample_card
 from devices.printer.escpos import PaperState
 from kiosk.common.i18n import Catalogue
+from kiosk.qt.drive import find
 from tests.kiosk.conftest import T0, Hall, Sims
 from tests.kiosk.helpers import item, text_of, touch
 
@@ -88,8 +90,17 @@ def test_cases_by_card_show_progress_and_take_a_pickup_ticket_in_one_touch(kiosk
     assert "已办结" in text_of(item(qtbot, window, "case_deadline_ZW2026030300002"))
     assert "张**" in kiosk.role.keep[0].cases.items[0]["applicant"]
 
-    cases_list = item(qtbot, window, "cases_list")  # the second case is below the fold: scroll, as a finger would
-    cases_list.setProperty("contentY", cases_list.property("contentHeight") - cases_list.height())
+    # The second case is below the fold: scroll to the end, as a finger would. A list knows its
+    # full height only once it has laid out the rows it scrolls to, so scroll again until the
+    # button is on the screen (a tap computed before that lands below the window).
+    cases_list = item(qtbot, window, "cases_list")
+
+    def pickup_on_screen() -> bool:
+        cases_list.setProperty("contentY", max(0.0, cases_list.property("contentHeight") - cases_list.height()))
+        pickup = find(window, "pickup_ZW2026030300002")
+        return pickup is not None and pickup.mapToScene(QPointF(0, pickup.height())).y() <= window.height()
+
+    qtbot.waitUntil(pickup_on_screen, timeout=5000)
     touch(qtbot, window, "pickup_ZW2026030300002")  # done: collect at 3号窗口, whose first service is B
     number = item(qtbot, window, "ticket_number")
     qtbot.waitUntil(lambda: text_of(number).startswith("B"), timeout=5000)
