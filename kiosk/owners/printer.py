@@ -48,17 +48,18 @@ class PrinterOwner:
             issued = dt.datetime.fromisoformat(f"{ticket.get('issuedDate')}T{ticket.get('issuedAt')}")
         except ValueError:
             pass
-        name = ticket.get("serviceName") or {}
         try:
             self.printer.print_ticket(
                 Ticket(
                     number=str(ticket.get("number", "")),
-                    service_name=str(name.get("zh_CN", "") if isinstance(name, dict) else name),
+                    service_name=_zh(ticket.get("serviceName")),
                     ahead=int(ticket.get("ahead") or 0),
                     est_wait_s=int(ticket.get("estWaitS") or 0),
                     issued_at=issued,
                     track_url=str(ticket.get("trackUrl") or ""),
                     hall_name=str(ticket.get("hallName") or "政务服务中心"),
+                    wait_words=_zh(ticket.get("waitText")),
+                    windows=_zh(ticket.get("windows")),
                 )
             )
         finally:
@@ -95,3 +96,10 @@ class PrinterOwner:
             )
         finally:
             self._health(self.printer.health)
+
+
+def _zh(text: Any) -> str:
+    """The zh_CN side of a view's Text (the paper is printed in Chinese), or the string itself."""
+    if isinstance(text, dict):
+        return str(text.get("zh_CN", ""))
+    return str(text or "")

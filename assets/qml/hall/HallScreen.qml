@@ -20,10 +20,13 @@ Rectangle {
     readonly property color dim: "#9fb3d1"
     readonly property color amber: "#ffc400"
     readonly property bool flashing: flash.running
+    // more than 24 windows: the grid takes most of the screen, so every tile reads from 8-10 m
+    readonly property bool bigHall: ready && vm.windows.length > 24
     color: bg
 
     function statusColor(st) {
-        return st === "serving" ? "#1b7f3b" : st === "paused" ? "#b35c00" : st === "idle" ? "#2d5da8" : "#3a4658"
+        // dark enough that the amber ticket and the white words stay at 4.5:1 and more
+        return st === "serving" ? "#0c4a22" : st === "paused" ? "#8a4500" : st === "idle" ? "#1f4b8f" : "#2e3746"
     }
 
     // --- flash the newest call for a few seconds --------------------------------------------
@@ -63,22 +66,6 @@ Rectangle {
         Row {
             anchors { right: parent.right; rightMargin: 30 * root.u; verticalCenter: parent.verticalCenter }
             spacing: 24 * root.u
-            Rectangle {
-                objectName: "hall_offline"
-                visible: root.ready && root.shell.offline
-                anchors.verticalCenter: parent.verticalCenter
-                width: offText.implicitWidth + 24 * root.u
-                height: offText.implicitHeight + 8 * root.u
-                radius: height / 2
-                color: "#33000000"
-                Text {
-                    id: offText
-                    anchors.centerIn: parent
-                    text: "● " + root.s.hall_offline
-                    color: "#ffb74d"
-                    font.pixelSize: 24 * root.u
-                }
-            }
             Text {
                 anchors.verticalCenter: parent.verticalCenter
                 text: root.ready ? root.shell.date : ""
@@ -92,6 +79,28 @@ Rectangle {
                 font.pixelSize: 52 * root.u
                 font.bold: true
             }
+        }
+    }
+
+    // --- broker gone: a band readable across the hall; the last state stays below it ----------
+    Rectangle {
+        objectName: "hall_offline"
+        visible: root.ready && root.shell.offline
+        z: 10
+        anchors { left: parent.left; right: parent.right; top: header.bottom }
+        height: 84 * root.u
+        color: "#8e0000"
+        Text {
+            anchors.fill: parent
+            anchors.margins: 8 * root.u
+            horizontalAlignment: Text.AlignHCenter
+            verticalAlignment: Text.AlignVCenter
+            text: root.s.hall_offline
+            color: "#ffffff"
+            font.bold: true
+            font.pixelSize: 52 * root.u
+            fontSizeMode: Text.Fit
+            minimumPixelSize: 16
         }
     }
 
@@ -151,7 +160,7 @@ Rectangle {
     Item {
         id: left
         anchors { left: parent.left; top: header.bottom; bottom: noticeBar.top; margins: 24 * root.u }
-        width: parent.width * 0.36
+        width: parent.width * (root.bigHall ? 0.28 : 0.36)  // a big hall gives its window grid the room
         Rectangle {
             id: newest
             objectName: "hall_newest"
@@ -267,7 +276,7 @@ Rectangle {
         Rectangle {
             id: gridPanel
             anchors { left: parent.left; right: parent.right; top: parent.top }
-            height: parent.height * (gridArea.n > 24 ? 0.56 : 0.5)  // a big hall gets more of the screen
+            height: parent.height * (root.bigHall ? 0.74 : 0.5)
             radius: 18 * root.u
             color: root.panel
             Text {
@@ -309,33 +318,43 @@ Rectangle {
                         height: gridArea.cellH
                         radius: 8 * root.u
                         color: root.statusColor(modelData.status)
-                        // tall cells: name over ticket; flat cells (many windows): number and ticket side by side
+                        // tall cells: name over ticket; flat cells (many windows): the window's number
+                        // on a light label, the ticket beside it, so "13" and "A002" never run together
                         readonly property bool flat: gridArea.cellH < 100 * root.u
+                        Rectangle {
+                            id: idLabel
+                            visible: parent.flat
+                            anchors { left: parent.left; top: parent.top; bottom: parent.bottom; margins: 4 * root.u }
+                            width: parent.width * 0.36
+                            radius: 6 * root.u
+                            color: "#e8eef7"
+                        }
                         Text {
                             id: wname
-                            anchors { left: parent.left; top: parent.top; margins: 4 }
-                            width: parent.flat ? parent.width * 0.42 - 8 : parent.width - 8
-                            height: parent.flat ? parent.height - 8 : parent.height * 0.42
-                            horizontalAlignment: parent.flat ? Text.AlignLeft : Text.AlignHCenter
+                            objectName: "hall_window_name_" + modelData.id
+                            anchors { left: parent.left; top: parent.top; margins: 4 * root.u }
+                            width: parent.flat ? idLabel.width : parent.width - 8 * root.u
+                            height: parent.flat ? parent.height - 8 * root.u : parent.height * 0.42
+                            horizontalAlignment: Text.AlignHCenter
                             verticalAlignment: Text.AlignVCenter
                             text: parent.flat ? modelData.id : root.tr(modelData.name)
-                            color: root.ink
-                            font.bold: parent.flat
+                            color: parent.flat ? "#0b1f3f" : root.ink
+                            font.bold: true
                             font.pixelSize: 200
                             fontSizeMode: Text.Fit
                             minimumPixelSize: 8
                         }
                         Text {
                             objectName: "hall_window_ticket_" + modelData.id
-                            anchors { right: parent.right; bottom: parent.bottom; margins: 4 }
-                            width: parent.flat ? parent.width * 0.58 - 4 : parent.width - 8
-                            height: parent.flat ? parent.height - 8 : parent.height * 0.58 - 8
-                            horizontalAlignment: parent.flat ? Text.AlignRight : Text.AlignHCenter
+                            anchors { right: parent.right; bottom: parent.bottom; margins: 4 * root.u }
+                            width: parent.flat ? parent.width - idLabel.width - 16 * root.u : parent.width - 8 * root.u
+                            height: parent.flat ? parent.height - 8 * root.u : parent.height * 0.58 - 8 * root.u
+                            horizontalAlignment: Text.AlignHCenter
                             verticalAlignment: Text.AlignVCenter
                             text: modelData.ticket !== "" ? modelData.ticket : root.tr(modelData.statusText)
-                            color: modelData.ticket !== "" ? root.amber : "#dbe6f5"
-                            font.bold: modelData.ticket !== ""
-                            font.pixelSize: parent.flat && modelData.ticket === "" ? parent.height * 0.36 : 200
+                            color: modelData.ticket !== "" ? root.amber : "#ffffff"
+                            font.bold: true
+                            font.pixelSize: parent.flat && modelData.ticket === "" ? parent.height * 0.5 : 200
                             fontSizeMode: Text.Fit
                             minimumPixelSize: 8
                         }
@@ -386,10 +405,15 @@ Rectangle {
                             font.bold: true
                         }
                         Text {
+                            objectName: "hall_wait_text_" + modelData.code
                             anchors { right: parent.right; verticalCenter: parent.verticalCenter }
-                            text: root.s.hall_minutes.arg(modelData.estMinutes)
-                            color: root.dim
+                            width: parent.width * 0.24
+                            horizontalAlignment: Text.AlignRight
+                            text: root.tr(modelData.waitText)
+                            color: modelData.windowsOpen === 0 ? "#ffb74d" : root.dim
                             font.pixelSize: parent.fs * 0.9
+                            fontSizeMode: Text.HorizontalFit
+                            minimumPixelSize: 12
                         }
                     }
                 }
@@ -418,7 +442,7 @@ Rectangle {
                         { key: "hall_tickets", value: String(root.vm.stats.tickets), name: "tickets" },
                         { key: "hall_served", value: String(root.vm.stats.served), name: "served" },
                         { key: "hall_avg_wait", value: root.s.hall_minutes.arg(root.vm.stats.avgWaitMin), name: "avg_wait" },
-                        { key: "hall_satisfaction", value: root.vm.stats.satisfaction, name: "satisfaction" },
+                        { key: "hall_satisfaction", value: root.vm.stats.satisfaction, name: "satisfaction", note: root.tr(root.vm.stats.satisfactionNote) },
                         { key: "hall_on_time", value: root.vm.stats.onTime, name: "on_time" }
                     ] : []
                     Column {
@@ -442,6 +466,16 @@ Rectangle {
                             font.pixelSize: 22 * root.u
                             fontSizeMode: Text.HorizontalFit
                             minimumPixelSize: 10
+                        }
+                        Text {
+                            objectName: "hall_figure_note_" + modelData.name
+                            width: parent.width
+                            horizontalAlignment: Text.AlignHCenter
+                            visible: text !== ""
+                            text: modelData.note || ""
+                            color: root.dim
+                            font.pixelSize: 18 * root.u
+                            wrapMode: Text.Wrap
                         }
                     }
                 }
