@@ -80,11 +80,11 @@ def wait(est_wait_s: int | float | None, windows_open: int | None) -> Words:
     return _words((f"约{minutes // 60}小时{minutes % 60}分钟", f"about {minutes // 60} h {minutes % 60} min"))
 
 
-def ahead(n: int, windows_open: int | None) -> Words:
-    """How many are in line before a ticket."""
-    if n <= 0 and windows_open != 0:
-        return _words(("前面没有人", "Nobody ahead of you"))
-    return _words((f"前面还有{max(0, n)}人", f"{max(0, n)} ahead of you"))
+def service_wait(waiting: int, est_wait_s: int | float | None, windows_open: int | None) -> Words:
+    """The wait for a ticket taken now (`ServiceQueue`): as `wait`, and 无需等待 when nobody waits."""
+    if waiting <= 0 and windows_open != 0:
+        return _words(("无需等待", "No wait"))
+    return wait(est_wait_s, windows_open)
 
 
 def windows_note(names: Words, windows_open: int | None) -> Words:

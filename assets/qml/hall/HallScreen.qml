@@ -244,14 +244,14 @@ Rectangle {
             Grid {
                 id: recentGrid
                 anchors { left: parent.left; right: parent.right; top: recentTitle.bottom; bottom: parent.bottom; margins: 16 * root.u }
-                columns: 2
+                columns: root.bigHall ? 1 : 2  // a big hall's narrower column: five calls, window names whole
                 columnSpacing: 16 * root.u
                 readonly property real cellH: height / 5
                 Repeater {
-                    model: root.ready ? root.vm.calls.recent : []
+                    model: root.ready ? root.vm.calls.recent.slice(0, recentGrid.columns * 5) : []
                     Item {
                         objectName: "hall_recent_" + index
-                        width: (recentGrid.width - recentGrid.columnSpacing) / 2
+                        width: (recentGrid.width - recentGrid.columnSpacing * (recentGrid.columns - 1)) / recentGrid.columns
                         height: recentGrid.cellH
                         Text {
                             id: rt
@@ -282,7 +282,7 @@ Rectangle {
         Rectangle {
             id: gridPanel
             anchors { left: parent.left; right: parent.right; top: parent.top }
-            height: parent.height * (root.bigHall ? 0.78 : 0.5)
+            height: parent.height * (root.bigHall ? 0.7 : 0.5)
             radius: 18 * root.u
             color: root.panel
             Text {
@@ -382,21 +382,24 @@ Rectangle {
                 font.pixelSize: 26 * root.u
                 font.bold: true
             }
-            Column {
+            Grid {
                 id: waitCol
                 anchors { left: parent.left; right: parent.right; top: waitTitle.bottom; bottom: parent.bottom; margins: 12 * root.u }
+                columns: root.bigHall ? 2 : 1  // a big hall's lower panel is short: two columns keep the rows readable
+                columnSpacing: 24 * root.u
                 readonly property int n: root.ready ? Math.max(1, root.vm.queue.services.length) : 1
-                readonly property real rowH: height / n
+                readonly property real rowH: height / Math.ceil(n / columns)
+                readonly property real colW: (width - columnSpacing * (columns - 1)) / columns
                 Repeater {
                     model: root.ready ? root.vm.queue.services : []
                     Item {
                         objectName: "hall_wait_" + modelData.code
-                        width: waitCol.width
+                        width: waitCol.colW
                         height: waitCol.rowH
                         readonly property real fs: Math.min(30 * root.u, height * 0.7)
                         Text {
                             anchors { left: parent.left; verticalCenter: parent.verticalCenter }
-                            width: parent.width * 0.5
+                            width: parent.width * 0.56
                             text: modelData.code + " " + root.tr(modelData.name)
                             color: root.ink
                             font.pixelSize: parent.fs
@@ -404,7 +407,7 @@ Rectangle {
                         }
                         Text {
                             objectName: "hall_wait_count_" + modelData.code
-                            anchors { right: parent.right; rightMargin: parent.width * 0.25; verticalCenter: parent.verticalCenter }
+                            anchors { right: parent.right; rightMargin: parent.width * 0.36; verticalCenter: parent.verticalCenter }
                             text: modelData.waiting
                             color: root.amber
                             font.pixelSize: parent.fs
@@ -413,7 +416,7 @@ Rectangle {
                         Text {
                             objectName: "hall_wait_text_" + modelData.code
                             anchors { right: parent.right; verticalCenter: parent.verticalCenter }
-                            width: parent.width * 0.24
+                            width: parent.width * 0.32
                             horizontalAlignment: Text.AlignRight
                             text: root.tr(modelData.waitText)
                             color: modelData.windowsOpen === 0 ? "#ffb74d" : root.dim
@@ -490,6 +493,7 @@ Rectangle {
             Item {
                 id: chart
                 objectName: "hall_chart"
+                visible: !root.bigHall  // a big hall's grid needs the room more than the chart
                 anchors { left: parent.left; right: parent.right; top: figures.bottom; bottom: parent.bottom; margins: 12 * root.u }
                 Text {
                     id: chartTitle

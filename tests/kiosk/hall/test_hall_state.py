@@ -98,6 +98,7 @@ def test_hall_waiting_and_window_words_are_the_shared_ones() -> None:
             services=[
                 schemas.ServiceQueue(code="A", name="企业开办", waiting=1, est_wait_s=600, windows_open=0),
                 schemas.ServiceQueue(code="B", name="社保", waiting=2, est_wait_s=600, windows_open=1),
+                schemas.ServiceQueue(code="C", name="税务", waiting=0, est_wait_s=0, windows_open=1),
             ],
             total_waiting=3,
         )
@@ -105,6 +106,7 @@ def test_hall_waiting_and_window_words_are_the_shared_ones() -> None:
     rows = {r["code"]: r for r in hall.view("queue")["services"]}
     assert rows["A"]["waitText"]["zh_CN"] == "暂无开放窗口"
     assert rows["B"]["waitText"]["zh_CN"] == "约10分钟"
+    assert rows["C"]["waitText"]["zh_CN"] == "无需等待"
     closed = schemas.WindowState(window="1", name="1号窗口", status="closed")
     hall.on_window_state(closed)
     hall.on_window_state(wstate("2", None, status="paused"))
