@@ -71,7 +71,7 @@ def wait(est_wait_s: int | float | None, windows_open: int | None) -> Words:
     is shown as it is).
     """
     if windows_open is not None and windows_open == 0:
-        return _words(("暂无开放窗口", "No window open yet"))
+        return _words(("暂无开放窗口", "No window open"))
     minutes = wait_minutes(est_wait_s)
     if minutes <= 0:
         return _words(("即将叫号", "You are next"))

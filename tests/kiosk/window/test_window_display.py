@@ -88,6 +88,12 @@ def test_a_screen_started_after_the_calls_shows_them(
     assert [c["ticket"] for c in state_of(hall).view("calls")["recent"]] == numbers[::-1]
     assert all(c["name"] == "王*" for c in state_of(hall).view("calls")["recent"])  # masked names only
     assert not page(hall).property("flashing")  # old calls are shown, not flashed (nor announced)
+    # no 满意率 from too few ratings, but the count (issue 16, item 5)
+    least = role_hall.config.kiosk.satisfaction_min_ratings
+    rate = item(qtbot, hall.window, "hall_figure_satisfaction")
+    note = item(qtbot, hall.window, "hall_figure_note_satisfaction")
+    qtbot.waitUntil(lambda: text_of(note) == f"0条评价，满{least}条后显示", timeout=5000)
+    assert text_of(rate) == "—"
 
     display = start_kiosk("window", "window-5", size=(1366, 768))
     status = item(qtbot, display.window, "display_status")
@@ -126,7 +132,9 @@ def test_strip_layout_and_broker_loss_keep_the_last_state(
     )
     role_hall.broker.stop()
     item(qtbot, strip.window, "display_offline", timeout=10000)  # small mark after the grace period
-    item(qtbot, hall.window, "hall_offline", timeout=10000)
+    band = item(qtbot, hall.window, "hall_offline", timeout=10000)
+    assert band.width() == hall.window.width()  # a band across the screen, not a corner mark
+    assert band.childItems()[0].property("contentHeight") >= 30
     assert text_of(ticket) == number  # never blank: the last state stays
     assert text_of(item(qtbot, hall.window, "hall_newest_ticket")) == number
     role_hall.broker.start()
