@@ -183,6 +183,7 @@ class KioskSection(Strict, kw_only=True):
     voice_enabled: bool = True
     voice_volume: float = 0.8
     voice_skip_to_newest: bool = False  # hall screen: in a burst, announce only the newest waiting call
+    satisfaction_min_ratings: int = 10  # hall screen: 满意率 shown only from this many ratings today
 
 
 class HallConfig(Strict, kw_only=True):

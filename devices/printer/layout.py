@@ -28,6 +28,8 @@ class Ticket:
     track_url: str
     hall_name: str = "政务服务中心"
     notice: str = DEFAULT_TICKET_NOTICE
+    wait_words: str = ""  # the wait as the hall says it everywhere (hallbus.wording.wait); else from est_wait_s
+    windows: str = ""  # the windows that serve it, said honestly when none is open (hallbus.wording.windows_note)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +88,10 @@ def layout_ticket(p: EscPos, ticket: Ticket) -> None:
     _rule(p)
     p.align("left")
     p.line(f"前面等候：{ticket.ahead} 人")
-    p.line(f"预计等候：{wait_text(ticket.est_wait_s)}")
+    p.line(f"预计等候：{ticket.wait_words or wait_text(ticket.est_wait_s)}")
+    if ticket.windows:
+        for line in wrap(f"办理窗口：{ticket.windows}", columns):
+            p.line(line)
     p.line(f"取号时间：{ticket.issued_at.strftime('%Y-%m-%d %H:%M')}")
     p.align("center").qr(ticket.track_url.encode("utf-8"))
     p.line("扫码查看排队进度")

@@ -52,7 +52,9 @@ class QueueViews:
         svc = self.layout.services.get(r.service)
         ahead = self._ahead(tx, r) if r.status == "waiting" else 0
         est = 0
+        windows_open = -1
         if r.status == "waiting":
+            windows_open = self._open_for(tx, r)
             est = self._estimate(tx, r.service, ahead)
         return schemas.Ticket(
             number=r.number,
@@ -63,6 +65,7 @@ class QueueViews:
             status=r.status,
             ahead=ahead,
             est_wait_s=est,
+            windows_open=windows_open,
             issued_at=r.issued_at,
             track_url=self.config.hall.track_url.replace("{ticket_id}", r.id),
             window=r.window or r.target_window,
@@ -115,6 +118,13 @@ class QueueViews:
             str(r[0]) for r in tx.execute("SELECT id FROM windows WHERE status IN ('idle', 'serving')")
         }
         return {code: sum(1 for w in wins if w in open_ids) for code, wins in self.layout.windows_of.items()}
+
+    def _open_for(self, tx: Tx, r: TicketRow) -> int:
+        """How many open windows can call this waiting ticket (its target window alone, when it has one)."""
+        if r.target_window:
+            q = "SELECT COUNT(*) FROM windows WHERE status IN ('idle', 'serving') AND id = ?"
+            return int(tx.execute(q, (r.target_window,)).fetchone()[0])
+        return self._open_count(tx, r.service)
 
     def _open_count(self, tx: Tx, service: str) -> int:
         wins = self.layout.windows_of.get(service, [])

@@ -95,7 +95,15 @@ TicketStatusName = Literal[
 
 
 class Ticket(msgspec.Struct, kw_only=True):
-    """A queue ticket (排队号)."""
+    """A queue ticket (排队号).
+
+    `ahead`, `est_wait_s` and `windows_open` are the controller's one computation of a waiting
+    ticket's place and wait, which every screen and the printed ticket show as they are
+    (words in `hallbus.wording`): `windows_open` counts the open (logged-in, unpaused) windows
+    that can call it (its target window alone when it has one); 0 means none is open, so no
+    wait can be promised; -1 means not computed (a ticket no longer waiting, or an older
+    controller). `est_wait_s` assumes at least one window open.
+    """
 
     number: str
     service: str
@@ -105,6 +113,7 @@ class Ticket(msgspec.Struct, kw_only=True):
     status: str = "waiting"
     ahead: int = 0
     est_wait_s: int = 0
+    windows_open: int = -1
     issued_at: str = ""
     track_url: str = ""
     window: str | None = None

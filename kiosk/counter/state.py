@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hallbus import schemas
+from hallbus import schemas, wording
 from hallbus.config import HallConfig
 from kiosk.common.faults import fault_text
 from kiosk.common.i18n import Catalogue, Text, both
@@ -439,9 +439,7 @@ class CounterState(Sectioned):
             "id": self.window_id,
             "name": both(self.win.name, self.win.name_en or self.win.name),
             "status": st.status if st is not None else "unknown",
-            "statusText": self.cat.text(
-                f"window_status_{st.status if st is not None else 'unknown'}"
-            ),
+            "statusText": wording.window_state(st.status if st is not None else "unknown"),
             "pauseReason": (st.pause_reason or "") if st is not None else "",
             "staffId": staff.id if staff else "",
             "staffName": staff.name if staff else "",

@@ -5,6 +5,12 @@ announced by voice, a recall again), `queue/state`, every `window/+/state` and `
 Calls are merged by (ticket, window, time), so the retained list and the events never show a
 call twice, and the newest is always first. The screen keeps its last state when the broker
 goes away. The waiting chart is sampled from `queue/state` while the screen runs.
+
+The big 正在呼叫 panel shows the newest call that is still true: its window still has that
+ticket (a finished, paused or transferred handling leaves the panel; a recall, a new `calls`
+event, brings it back). A call newer than its window's last state counts as true until that
+window says otherwise. The recent list holds every other call once (a recall of the same
+ticket at the same window is one line, at its newest time).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from hallbus import schemas
+from hallbus import schemas, wording
 from hallbus.config import HallConfig
 from kiosk.common.i18n import Catalogue, both
 from kiosk.common.sections import Sectioned
@@ -33,11 +39,6 @@ class Voice(Protocol):
     def call(self, ticket: str, window: str) -> None:
         """Queue a call."""
         ...
-
-
-def wait_minutes(seconds: int) -> int:
-    """Estimated wait in whole minutes, rounded up."""
-    return (max(0, int(seconds)) + 59) // 60
 
 
 def rate_text(rate: float | None) -> str:
@@ -130,10 +131,14 @@ class HallScreenState(Sectioned):
         self._changed(*sections)
 
     def on_window_state(self, state: schemas.WindowState) -> None:
-        """One window's retained state, for the grid."""
+        """One window's retained state, for the grid (and for which call is still true)."""
         self.updates += 1
+        old = self.windows.get(state.window)
         self.windows[state.window] = state
-        self._changed("windows")
+        if old is None or _holding(old) != _holding(state):
+            self._changed("windows", "calls")
+        else:
+            self._changed("windows")
 
     def on_stats(self, stats: schemas.StatsToday) -> None:
         """Today's figures."""
@@ -168,13 +173,33 @@ class HallScreenState(Sectioned):
             "at": _moment(c.ts).strftime("%H:%M") if c.ts else "",
         }
 
+    def current_call(self) -> schemas.Call | None:
+        """The newest call still true now (see the module's doc), or None."""
+        return next((c for c in self.calls if self._still_called(c)), None)
+
+    def _still_called(self, c: schemas.Call) -> bool:
+        st = self.windows.get(c.window)
+        if st is None or (st.ts and _moment(st.ts) < _moment(c.ts)):
+            return True  # the window has not spoken since this call
+        return _holding(st) == c.ticket
+
+    def recent_calls(self, current: schemas.Call | None) -> list[schemas.Call]:
+        """Every call but the current one, newest first, each (ticket, window) once."""
+        seen = {(current.ticket, current.window)} if current is not None else set()
+        out = []
+        for c in self.calls:
+            if (c.ticket, c.window) not in seen:
+                seen.add((c.ticket, c.window))
+                out.append(c)
+        return out[:RECENT]
+
     def _view_calls(self) -> dict[str, Any]:
-        newest = self._call_view(self.calls[0]) if self.calls else None
+        current = self.current_call()
         return {
-            "newest": newest or {},
-            "has": newest is not None,
+            "newest": self._call_view(current) if current is not None else {},
+            "has": current is not None,
             "flashSeq": self.flash_seq,
-            "recent": [self._call_view(c) for c in self.calls[1:]],
+            "recent": [self._call_view(c) for c in self.recent_calls(current)],
         }
 
     def _view_queue(self) -> dict[str, Any]:
@@ -186,7 +211,7 @@ class HallScreenState(Sectioned):
                     "code": s.code,
                     "name": both(s.name, s.name_en or s.name),
                     "waiting": s.waiting,
-                    "estMinutes": wait_minutes(s.est_wait_s),
+                    "waitText": wording.service_wait(s.waiting, s.est_wait_s, s.windows_open),
                     "windowsOpen": s.windows_open,
                 }
                 for s in services
@@ -208,7 +233,7 @@ class HallScreenState(Sectioned):
                     "name": both(win.name, win.name_en or win.name) if win else both(wid, wid),
                     "status": status,
                     "ticket": st.ticket.number if st is not None and st.ticket is not None else "",
-                    "statusText": self.cat.text(f"hall_status_{status}"),
+                    "statusText": wording.window_state(status),
                 }
             )
         return out
@@ -219,9 +244,21 @@ class HallScreenState(Sectioned):
             "known": s is not None,
             "tickets": s.tickets_issued if s else 0,
             "served": s.served if s else 0,
-            "avgWaitMin": wait_minutes(int(s.avg_wait_s)) if s else 0,
-            "satisfaction": rate_text(s.satisfaction_rate if s else None),
+            "avgWaitMin": wording.wait_minutes(s.avg_wait_s) if s else 0,
+            **self._satisfaction(s),
             "onTime": rate_text(s.on_time_rate if s else None),
+        }
+
+    def _satisfaction(self, s: schemas.StatsToday | None) -> dict[str, Any]:
+        """满意率 and the count it stands on, only from `[kiosk] satisfaction_min_ratings` ratings
+        (a rate of one or two ratings says nothing); below that a dash and how many there are."""
+        n = s.ratings if s else 0
+        least = max(1, self.cfg.kiosk.satisfaction_min_ratings)
+        if s is None or s.satisfaction_rate is None or n < least:
+            return {"satisfaction": "—", "satisfactionNote": self.cat.text("hall_ratings_few", n=n, least=least)}
+        return {
+            "satisfaction": rate_text(s.satisfaction_rate),
+            "satisfactionNote": self.cat.text("hall_ratings_count", n=n),
         }
 
     def _view_chart(self) -> dict[str, Any]:
@@ -239,6 +276,13 @@ class HallScreenState(Sectioned):
 
     def _view_link(self) -> dict[str, Any]:
         return {"connected": self.connected}
+
+
+def _holding(st: schemas.WindowState) -> str:
+    """The ticket a window is calling or serving now ('' when none, or when paused or closed)."""
+    if st.status in ("paused", "closed") or st.ticket is None:
+        return ""
+    return st.ticket.number
 
 
 def _key(c: schemas.Call) -> tuple[str, str, str, int]:

@@ -43,24 +43,8 @@ class PrinterOwner:
 
     def print_ticket(self, ticket: dict[str, Any]) -> None:
         """Print a ticket view (see kiosk.terminal.views.ticket_view); raises PrinterError/PaperOut."""
-        issued = dt.datetime.now()
         try:
-            issued = dt.datetime.fromisoformat(f"{ticket.get('issuedDate')}T{ticket.get('issuedAt')}")
-        except ValueError:
-            pass
-        name = ticket.get("serviceName") or {}
-        try:
-            self.printer.print_ticket(
-                Ticket(
-                    number=str(ticket.get("number", "")),
-                    service_name=str(name.get("zh_CN", "") if isinstance(name, dict) else name),
-                    ahead=int(ticket.get("ahead") or 0),
-                    est_wait_s=int(ticket.get("estWaitS") or 0),
-                    issued_at=issued,
-                    track_url=str(ticket.get("trackUrl") or ""),
-                    hall_name=str(ticket.get("hallName") or "政务服务中心"),
-                )
-            )
+            self.printer.print_ticket(paper_ticket(ticket))
         finally:
             self._health(self.printer.health)
         self.printed += 1
@@ -95,3 +79,30 @@ class PrinterOwner:
             )
         finally:
             self._health(self.printer.health)
+
+
+def paper_ticket(ticket: dict[str, Any]) -> Ticket:
+    """The printed ticket of a ticket view: its wait and windows in the very words of the screen."""
+    issued = dt.datetime.now()
+    try:
+        issued = dt.datetime.fromisoformat(f"{ticket.get('issuedDate')}T{ticket.get('issuedAt')}")
+    except ValueError:
+        pass
+    return Ticket(
+        number=str(ticket.get("number", "")),
+        service_name=_zh(ticket.get("serviceName")),
+        ahead=int(ticket.get("ahead") or 0),
+        est_wait_s=int(ticket.get("estWaitS") or 0),
+        issued_at=issued,
+        track_url=str(ticket.get("trackUrl") or ""),
+        hall_name=str(ticket.get("hallName") or "政务服务中心"),
+        wait_words=_zh(ticket.get("waitText")),
+        windows=_zh(ticket.get("windows")),
+    )
+
+
+def _zh(text: Any) -> str:
+    """The zh_CN side of a view's Text (the paper is printed in Chinese), or the string itself."""
+    if isinstance(text, dict):
+        return str(text.get("zh_CN", ""))
+    return str(text or "")

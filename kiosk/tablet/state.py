@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from hallbus import schemas
+from hallbus import schemas, wording
 from hallbus.config import HallConfig
 from kiosk.common.i18n import Catalogue, Text, both
 from kiosk.common.rating import (
@@ -248,6 +248,8 @@ class TabletState(Sectioned):
             "windowName": both(self.win.name, self.win.name_en or self.win.name),
             "status": status,
             "paused": status in ("paused", "closed"),
+            "statusText": wording.window_state(status),
+            "hint": wording.window_hint(status),
             "pauseReason": (st.pause_reason or "") if st is not None else "",
             "staff": staff is not None,
             "staffName": staff.name if staff else "",

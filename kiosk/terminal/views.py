@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from hallbus import schemas
+from hallbus import schemas, wording
 from hallbus.config import HallConfig, ServiceSection, WindowSection
 from kiosk.common.i18n import Catalogue, Text, both
 
@@ -35,17 +35,6 @@ def date_of(iso: str | None) -> str:
         return iso[:10]
 
 
-def wait_text(cat: Catalogue, est_wait_s: int | float | None) -> Text:
-    """Estimated wait in plain words: no wait, about N minutes, about H hours M minutes."""
-    seconds = int(est_wait_s or 0)
-    if seconds < 60:
-        return cat.text("wait_none")
-    minutes = (seconds + 59) // 60
-    if minutes < 60:
-        return cat.text("wait_minutes", n=minutes)
-    return cat.text("wait_hours", h=minutes // 60, m=minutes % 60)
-
-
 def service_name(svc: ServiceSection | None, code: str, fallback: str = "") -> Text:
     """A service's name in both languages."""
     if svc is None:
@@ -69,7 +58,9 @@ def service_groups(
                 "realName": svc.real_name,
                 "waiting": q.waiting if q else -1,
                 "windowsOpen": q.windows_open if q else -1,
-                "waitText": wait_text(cat, q.est_wait_s) if q else cat.text("wait_unknown"),
+                "waitText": wording.service_wait(q.waiting, q.est_wait_s, q.windows_open)
+                if q
+                else cat.text("wait_unknown"),
                 "hours": "  ".join(svc.hours),
             }
         )
@@ -86,13 +77,17 @@ def ticket_view(cfg: HallConfig, cat: Catalogue, ticket: schemas.Ticket) -> dict
         "service": code,
         "serviceName": service_name(svc, code, ticket.service_name or code),
         "ahead": ticket.ahead,
-        "waitText": wait_text(cat, ticket.est_wait_s),
+        "waitText": wording.wait(ticket.est_wait_s, ticket.windows_open),
         "estWaitS": ticket.est_wait_s,
+        "windowsOpen": ticket.windows_open,
         "issuedAt": clock_of(ticket.issued_at),
         "issuedDate": date_of(ticket.issued_at),
         "trackUrl": ticket.track_url,
         "channel": ticket.channel,
-        "windows": both("、".join(w.name for w in windows), ", ".join(w.name_en or w.name for w in windows)),
+        "windows": wording.windows_note(
+            both("、".join(w.name for w in windows), ", ".join(w.name_en or w.name for w in windows)),
+            ticket.windows_open,
+        ),
     }
 
 

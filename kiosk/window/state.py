@@ -11,14 +11,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from hallbus import schemas
+from hallbus import schemas, wording
 from hallbus.config import HallConfig
 from kiosk.common.i18n import Catalogue, both
 from kiosk.common.sections import Sectioned, configured_window
 
 log = logging.getLogger(__name__)
 
-NEXT_SHOWN = 4
 LAYOUTS = ("full", "strip")
 
 
@@ -113,14 +112,14 @@ class WindowDisplayState(Sectioned):
             "id": self.window_id,
             "name": both(self.win.name, self.win.name_en or self.win.name),
             "status": status,
-            "statusText": self.cat.text(f"display_status_{status}"),
+            "statusText": wording.window_state(status),
+            "hint": wording.window_hint(status),
             "pauseReason": (st.pause_reason or "") if st is not None else "",
             "staffName": staff.name if staff else "",
             "staffTitle": staff.title if staff else "",
             "staffId": staff.id if staff else "",
-            "next": list(st.next_numbers[:NEXT_SHOWN])
-            if st is not None and status != "paused"
-            else [],
+            # the whole list the counter shows as 下一位（预计）, in both layouts
+            "next": list(st.next_numbers) if st is not None and status != "paused" else [],
             "layout": self.layout,
         }
 

@@ -20,10 +20,13 @@ Rectangle {
     readonly property color dim: "#9fb3d1"
     readonly property color amber: "#ffc400"
     readonly property bool flashing: flash.running
+    // more than 24 windows: the grid takes most of the screen, so every tile reads from 8-10 m
+    readonly property bool bigHall: ready && vm.windows.length > 24
     color: bg
 
     function statusColor(st) {
-        return st === "serving" ? "#1b7f3b" : st === "paused" ? "#b35c00" : st === "idle" ? "#2d5da8" : "#3a4658"
+        // dark enough that the amber ticket and the white words stay at 4.5:1 and more
+        return st === "serving" ? "#0c4a22" : st === "paused" ? "#8a4500" : st === "idle" ? "#1f4b8f" : "#2e3746"
     }
 
     // --- flash the newest call for a few seconds --------------------------------------------
@@ -63,22 +66,6 @@ Rectangle {
         Row {
             anchors { right: parent.right; rightMargin: 30 * root.u; verticalCenter: parent.verticalCenter }
             spacing: 24 * root.u
-            Rectangle {
-                objectName: "hall_offline"
-                visible: root.ready && root.shell.offline
-                anchors.verticalCenter: parent.verticalCenter
-                width: offText.implicitWidth + 24 * root.u
-                height: offText.implicitHeight + 8 * root.u
-                radius: height / 2
-                color: "#33000000"
-                Text {
-                    id: offText
-                    anchors.centerIn: parent
-                    text: "● " + root.s.hall_offline
-                    color: "#ffb74d"
-                    font.pixelSize: 24 * root.u
-                }
-            }
             Text {
                 anchors.verticalCenter: parent.verticalCenter
                 text: root.ready ? root.shell.date : ""
@@ -92,6 +79,28 @@ Rectangle {
                 font.pixelSize: 52 * root.u
                 font.bold: true
             }
+        }
+    }
+
+    // --- broker gone: a band readable across the hall; the last state stays below it ----------
+    Rectangle {
+        objectName: "hall_offline"
+        visible: root.ready && root.shell.offline
+        z: 10
+        anchors { left: parent.left; right: parent.right; top: header.bottom }
+        height: 84 * root.u
+        color: "#8e0000"
+        Text {
+            anchors.fill: parent
+            anchors.margins: 8 * root.u
+            horizontalAlignment: Text.AlignHCenter
+            verticalAlignment: Text.AlignVCenter
+            text: root.s.hall_offline
+            color: "#ffffff"
+            font.bold: true
+            font.pixelSize: 52 * root.u
+            fontSizeMode: Text.Fit
+            minimumPixelSize: 16
         }
     }
 
@@ -122,17 +131,22 @@ Rectangle {
                 font.pixelSize: 34 * root.u
                 readonly property bool scrolls: implicitWidth > track.width
                 x: 0
+                // drawn once into a cached layer while it moves: each step only moves that picture
+                // (whole pixels, so nothing is resampled) instead of laying out the glyphs again
+                layer.enabled: track.passing
+                layer.smooth: false
             }
             // One pass across, then still for a minute; a notice that fits never moves. The pass
             // steps at 25 frames a second (plenty for text moving 110 px/s, and a third of the
-            // drawing a 60 Hz animation would cost on a software-rendered screen).
+            // drawing a 60 Hz animation would cost on a software-rendered screen), by whole pixels.
             property bool passing: false
+            property real offset: 0
             Timer {
                 id: rest
                 interval: 60000
                 repeat: true
                 running: noticeText.scrolls && !track.passing
-                onTriggered: { noticeText.x = track.width; track.passing = true }
+                onTriggered: { track.offset = track.width; noticeText.x = track.width; track.passing = true }
             }
             Timer {
                 objectName: "hall_notice_step"
@@ -140,8 +154,9 @@ Rectangle {
                 repeat: true
                 running: track.passing
                 onTriggered: {
-                    noticeText.x -= 110 * root.u * interval / 1000
-                    if (noticeText.x < -noticeText.implicitWidth) { noticeText.x = 0; track.passing = false }
+                    track.offset -= 110 * root.u * interval / 1000
+                    noticeText.x = Math.round(track.offset)
+                    if (track.offset < -noticeText.implicitWidth) { noticeText.x = 0; track.passing = false }
                 }
             }
         }
@@ -151,7 +166,7 @@ Rectangle {
     Item {
         id: left
         anchors { left: parent.left; top: header.bottom; bottom: noticeBar.top; margins: 24 * root.u }
-        width: parent.width * 0.36
+        width: parent.width * (root.bigHall ? 0.26 : 0.36)  // a big hall gives its window grid the room
         Rectangle {
             id: newest
             objectName: "hall_newest"
@@ -229,14 +244,14 @@ Rectangle {
             Grid {
                 id: recentGrid
                 anchors { left: parent.left; right: parent.right; top: recentTitle.bottom; bottom: parent.bottom; margins: 16 * root.u }
-                columns: 2
+                columns: root.bigHall ? 1 : 2  // a big hall's narrower column: five calls, window names whole
                 columnSpacing: 16 * root.u
                 readonly property real cellH: height / 5
                 Repeater {
-                    model: root.ready ? root.vm.calls.recent : []
+                    model: root.ready ? root.vm.calls.recent.slice(0, recentGrid.columns * 5) : []
                     Item {
                         objectName: "hall_recent_" + index
-                        width: (recentGrid.width - recentGrid.columnSpacing) / 2
+                        width: (recentGrid.width - recentGrid.columnSpacing * (recentGrid.columns - 1)) / recentGrid.columns
                         height: recentGrid.cellH
                         Text {
                             id: rt
@@ -267,7 +282,7 @@ Rectangle {
         Rectangle {
             id: gridPanel
             anchors { left: parent.left; right: parent.right; top: parent.top }
-            height: parent.height * (gridArea.n > 24 ? 0.56 : 0.5)  // a big hall gets more of the screen
+            height: parent.height * (root.bigHall ? 0.7 : 0.5)
             radius: 18 * root.u
             color: root.panel
             Text {
@@ -309,33 +324,43 @@ Rectangle {
                         height: gridArea.cellH
                         radius: 8 * root.u
                         color: root.statusColor(modelData.status)
-                        // tall cells: name over ticket; flat cells (many windows): number and ticket side by side
+                        // tall cells: name over ticket; flat cells (many windows): the window's number
+                        // on a light label, the ticket beside it, so "13" and "A002" never run together
                         readonly property bool flat: gridArea.cellH < 100 * root.u
+                        Rectangle {
+                            id: idLabel
+                            visible: parent.flat
+                            anchors { left: parent.left; top: parent.top; bottom: parent.bottom; margins: 4 * root.u }
+                            width: parent.width * 0.3
+                            radius: 6 * root.u
+                            color: "#e8eef7"
+                        }
                         Text {
                             id: wname
-                            anchors { left: parent.left; top: parent.top; margins: 4 }
-                            width: parent.flat ? parent.width * 0.42 - 8 : parent.width - 8
-                            height: parent.flat ? parent.height - 8 : parent.height * 0.42
-                            horizontalAlignment: parent.flat ? Text.AlignLeft : Text.AlignHCenter
+                            objectName: "hall_window_name_" + modelData.id
+                            anchors { left: parent.left; top: parent.top; margins: 4 * root.u }
+                            width: parent.flat ? idLabel.width : parent.width - 8 * root.u
+                            height: parent.flat ? parent.height - 8 * root.u : parent.height * 0.42
+                            horizontalAlignment: Text.AlignHCenter
                             verticalAlignment: Text.AlignVCenter
                             text: parent.flat ? modelData.id : root.tr(modelData.name)
-                            color: root.ink
-                            font.bold: parent.flat
+                            color: parent.flat ? "#0b1f3f" : root.ink
+                            font.bold: true
                             font.pixelSize: 200
                             fontSizeMode: Text.Fit
                             minimumPixelSize: 8
                         }
                         Text {
                             objectName: "hall_window_ticket_" + modelData.id
-                            anchors { right: parent.right; bottom: parent.bottom; margins: 4 }
-                            width: parent.flat ? parent.width * 0.58 - 4 : parent.width - 8
-                            height: parent.flat ? parent.height - 8 : parent.height * 0.58 - 8
-                            horizontalAlignment: parent.flat ? Text.AlignRight : Text.AlignHCenter
+                            anchors { right: parent.right; bottom: parent.bottom; margins: 4 * root.u }
+                            width: parent.flat ? parent.width - idLabel.width - 16 * root.u : parent.width - 8 * root.u
+                            height: parent.flat ? parent.height - 8 * root.u : parent.height * 0.58 - 8 * root.u
+                            horizontalAlignment: Text.AlignHCenter
                             verticalAlignment: Text.AlignVCenter
                             text: modelData.ticket !== "" ? modelData.ticket : root.tr(modelData.statusText)
-                            color: modelData.ticket !== "" ? root.amber : "#dbe6f5"
-                            font.bold: modelData.ticket !== ""
-                            font.pixelSize: parent.flat && modelData.ticket === "" ? parent.height * 0.36 : 200
+                            color: modelData.ticket !== "" ? root.amber : "#ffffff"
+                            font.bold: true
+                            font.pixelSize: parent.flat && modelData.ticket === "" ? parent.height * 0.5 : 200
                             fontSizeMode: Text.Fit
                             minimumPixelSize: 8
                         }
@@ -357,21 +382,24 @@ Rectangle {
                 font.pixelSize: 26 * root.u
                 font.bold: true
             }
-            Column {
+            Grid {
                 id: waitCol
                 anchors { left: parent.left; right: parent.right; top: waitTitle.bottom; bottom: parent.bottom; margins: 12 * root.u }
+                columns: root.bigHall ? 2 : 1  // a big hall's lower panel is short: two columns keep the rows readable
+                columnSpacing: 24 * root.u
                 readonly property int n: root.ready ? Math.max(1, root.vm.queue.services.length) : 1
-                readonly property real rowH: height / n
+                readonly property real rowH: height / Math.ceil(n / columns)
+                readonly property real colW: (width - columnSpacing * (columns - 1)) / columns
                 Repeater {
                     model: root.ready ? root.vm.queue.services : []
                     Item {
                         objectName: "hall_wait_" + modelData.code
-                        width: waitCol.width
+                        width: waitCol.colW
                         height: waitCol.rowH
                         readonly property real fs: Math.min(30 * root.u, height * 0.7)
                         Text {
                             anchors { left: parent.left; verticalCenter: parent.verticalCenter }
-                            width: parent.width * 0.5
+                            width: parent.width * 0.56
                             text: modelData.code + " " + root.tr(modelData.name)
                             color: root.ink
                             font.pixelSize: parent.fs
@@ -379,17 +407,22 @@ Rectangle {
                         }
                         Text {
                             objectName: "hall_wait_count_" + modelData.code
-                            anchors { right: parent.right; rightMargin: parent.width * 0.25; verticalCenter: parent.verticalCenter }
+                            anchors { right: parent.right; rightMargin: parent.width * 0.36; verticalCenter: parent.verticalCenter }
                             text: modelData.waiting
                             color: root.amber
                             font.pixelSize: parent.fs
                             font.bold: true
                         }
                         Text {
+                            objectName: "hall_wait_text_" + modelData.code
                             anchors { right: parent.right; verticalCenter: parent.verticalCenter }
-                            text: root.s.hall_minutes.arg(modelData.estMinutes)
-                            color: root.dim
+                            width: parent.width * 0.32
+                            horizontalAlignment: Text.AlignRight
+                            text: root.tr(modelData.waitText)
+                            color: modelData.windowsOpen === 0 ? "#ffb74d" : root.dim
                             font.pixelSize: parent.fs * 0.9
+                            fontSizeMode: Text.HorizontalFit
+                            minimumPixelSize: 12
                         }
                     }
                 }
@@ -418,7 +451,7 @@ Rectangle {
                         { key: "hall_tickets", value: String(root.vm.stats.tickets), name: "tickets" },
                         { key: "hall_served", value: String(root.vm.stats.served), name: "served" },
                         { key: "hall_avg_wait", value: root.s.hall_minutes.arg(root.vm.stats.avgWaitMin), name: "avg_wait" },
-                        { key: "hall_satisfaction", value: root.vm.stats.satisfaction, name: "satisfaction" },
+                        { key: "hall_satisfaction", value: root.vm.stats.satisfaction, name: "satisfaction", note: root.tr(root.vm.stats.satisfactionNote) },
                         { key: "hall_on_time", value: root.vm.stats.onTime, name: "on_time" }
                     ] : []
                     Column {
@@ -443,6 +476,16 @@ Rectangle {
                             fontSizeMode: Text.HorizontalFit
                             minimumPixelSize: 10
                         }
+                        Text {
+                            objectName: "hall_figure_note_" + modelData.name
+                            width: parent.width
+                            horizontalAlignment: Text.AlignHCenter
+                            visible: text !== ""
+                            text: modelData.note || ""
+                            color: root.dim
+                            font.pixelSize: 18 * root.u
+                            wrapMode: Text.Wrap
+                        }
                     }
                 }
             }
@@ -450,6 +493,7 @@ Rectangle {
             Item {
                 id: chart
                 objectName: "hall_chart"
+                visible: !root.bigHall  // a big hall's grid needs the room more than the chart
                 anchors { left: parent.left; right: parent.right; top: figures.bottom; bottom: parent.bottom; margins: 12 * root.u }
                 Text {
                     id: chartTitle

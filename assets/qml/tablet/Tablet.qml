@@ -150,7 +150,8 @@ Item {
                     spacing: theme.gap * 0.3
                     Text {
                         anchors.horizontalCenter: parent.horizontalCenter
-                        text: root.s.tablet_paused
+                        objectName: "tablet_state_word"
+                        text: root.tr(root.vm.idle.statusText)
                         font.pixelSize: theme.title * 1.3
                         font.bold: true
                         color: "white"
@@ -158,7 +159,7 @@ Item {
                     Text {
                         anchors.horizontalCenter: parent.horizontalCenter
                         visible: text !== ""
-                        text: root.vm.idle.pauseReason
+                        text: root.vm.idle.pauseReason !== "" ? root.vm.idle.pauseReason : root.tr(root.vm.idle.hint)
                         font.pixelSize: theme.large
                         color: "white"
                     }

@@ -36,23 +36,24 @@ Rectangle {
         }
     }
     Component.onCompleted: if (ready) seenSeq = vm.call.flashSeq
-    property color numberColor: amber
-    property color boxColor: "#12315f"
-    property color boxInk: ink
-    // Hard swaps between two legible states (amber box with dark text, dark box with amber
-    // number): a cross-fade would pass through amber-on-amber, where the number vanishes.
+    // The flash swaps hard between two legible states, so it draws the eye and never dims: the
+    // box turns amber with the number in the dark background colour (10:1), then back to the
+    // dark box with the amber number (8:1). It only ever applies while a ticket is shown: a
+    // status word (请等候叫号, 暂停服务 ...) is always light on the dark box (12:1 or more).
+    property bool flashOn: false
+    readonly property color boxDark: "#12315f"
+    readonly property color boxColor: hasTicket && flashOn ? amber : boxDark
+    readonly property color numberColor: hasTicket && flashOn ? bg : amber
+    readonly property color boxInk: hasTicket && flashOn ? bg : ink
+    readonly property color pausedInk: "#ffb74d"
     SequentialAnimation {
         id: flash
         loops: 5
-        PropertyAction { target: root; property: "boxColor"; value: root.amber }
-        PropertyAction { target: root; property: "numberColor"; value: root.bg }
-        PropertyAction { target: root; property: "boxInk"; value: root.bg }
+        PropertyAction { target: root; property: "flashOn"; value: true }
         PauseAnimation { duration: 320 }
-        PropertyAction { target: root; property: "boxColor"; value: "#12315f" }
-        PropertyAction { target: root; property: "numberColor"; value: root.amber }
-        PropertyAction { target: root; property: "boxInk"; value: root.ink }
+        PropertyAction { target: root; property: "flashOn"; value: false }
         PauseAnimation { duration: 320 }
-        onStopped: { root.boxColor = "#12315f"; root.numberColor = root.amber; root.boxInk = root.ink }
+        onStopped: root.flashOn = false
     }
 
     Item {
@@ -161,7 +162,7 @@ Rectangle {
                     width: parent.width
                     horizontalAlignment: Text.AlignHCenter
                     text: root.ready ? root.tr(root.vm.window.statusText) : ""
-                    color: root.status === "paused" ? "#ffb74d" : root.ink
+                    color: root.status === "paused" ? root.pausedInk : root.ink
                     font.pixelSize: 200 * full.u
                     fontSizeMode: Text.HorizontalFit
                     minimumPixelSize: 40
@@ -173,6 +174,17 @@ Rectangle {
                     horizontalAlignment: Text.AlignHCenter
                     visible: root.status === "paused" && text !== ""
                     text: root.ready ? root.vm.window.pauseReason : ""
+                    color: root.ink
+                    font.pixelSize: 90 * full.u
+                    fontSizeMode: Text.HorizontalFit
+                    minimumPixelSize: 24
+                }
+                Text {
+                    objectName: "display_hint"
+                    width: parent.width
+                    horizontalAlignment: Text.AlignHCenter
+                    visible: root.ready && !(root.status === "paused" && root.vm.window.pauseReason !== "") && text !== ""
+                    text: root.ready ? root.tr(root.vm.window.hint) : ""
                     color: root.ink
                     font.pixelSize: 90 * full.u
                     fontSizeMode: Text.HorizontalFit
@@ -238,7 +250,7 @@ Rectangle {
                 verticalAlignment: Text.AlignVCenter
                 text: root.hasTicket ? root.vm.call.number : (root.ready ? root.tr(root.vm.window.statusText) : "")
                 color: root.hasTicket ? root.numberColor
-                                      : (root.status === "paused" ? "#ffb74d" : root.ink)
+                                      : (root.status === "paused" ? root.pausedInk : root.ink)
                 font.bold: true
                 font.pixelSize: parent.height * 0.8
                 fontSizeMode: Text.Fit
@@ -252,7 +264,8 @@ Rectangle {
                 width: parent.width
                 height: parent.height * 0.5
                 text: !root.ready ? "" : root.hasTicket ? root.s.display_come.arg(root.tr(root.vm.call.serviceName))
-                      : root.status === "paused" ? root.vm.window.pauseReason : ""
+                      : root.status === "paused" && root.vm.window.pauseReason !== "" ? root.vm.window.pauseReason
+                      : root.tr(root.vm.window.hint)
                 color: root.ink
                 font.pixelSize: parent.height * 0.3
                 fontSizeMode: Text.Fit
@@ -262,8 +275,9 @@ Rectangle {
             Text {
                 width: parent.width
                 height: parent.height * 0.5
+                objectName: "strip_next"
                 visible: root.ready && root.vm.window.next.length > 0
-                text: root.ready ? root.s.display_next + " " + root.vm.window.next.slice(0, 3).join(" ") : ""
+                text: root.ready ? root.s.display_next + " " + root.vm.window.next.join(" ") : ""
                 color: root.dim
                 font.pixelSize: parent.height * 0.26
                 fontSizeMode: Text.Fit
@@ -273,21 +287,28 @@ Rectangle {
         }
     }
 
-    // connection lost: small and quiet, the last state stays on screen
+    // connection lost: a band readable from across the hall (the last state stays on screen
+    // above it); in the strip it takes the right-hand column
     Rectangle {
         objectName: "display_offline"
         visible: root.ready && root.shell.offline
-        anchors { right: parent.right; bottom: parent.bottom; margins: 8 }
-        width: offlineText.implicitWidth + 20
-        height: offlineText.implicitHeight + 8
-        radius: height / 2
-        color: "#66000000"
+        anchors { right: parent.right; bottom: parent.bottom }
+        width: root.strip ? parent.width * 0.32 : parent.width
+        height: root.strip ? parent.height : parent.height * 0.16
+        color: "#8e0000"
         Text {
             id: offlineText
-            anchors.centerIn: parent
-            text: "● " + root.s.display_offline
-            color: "#ffb74d"
-            font.pixelSize: Math.max(14, Math.min(root.width, root.height * 1.8) * 0.018)
+            anchors.fill: parent
+            anchors.margins: parent.height * 0.08
+            horizontalAlignment: Text.AlignHCenter
+            verticalAlignment: Text.AlignVCenter
+            text: root.ready ? root.s.display_offline : ""
+            color: "#ffffff"
+            font.bold: true
+            font.pixelSize: root.strip ? parent.height * 0.3 : parent.height * 0.5
+            fontSizeMode: Text.Fit
+            minimumPixelSize: 14
+            wrapMode: Text.Wrap
         }
     }
 }

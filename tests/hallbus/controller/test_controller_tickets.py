@@ -239,3 +239,18 @@ def test_business_day_before_the_rollover_hour_is_yesterday(config: HallConfig) 
     hall = HallTime.of(config)
     assert hall.business_day(dt.datetime(2026, 3, 4, 2, 59, tzinfo=TZ)) == dt.date(2026, 3, 3)
     assert hall.business_day(dt.datetime(2026, 3, 4, 3, 0, tzinfo=TZ)) == dt.date(2026, 3, 4)
+
+
+def test_a_waiting_ticket_says_how_many_open_windows_can_call_it(ctl: Controller) -> None:
+    """Issue 16, item 2: the controller's one computation carries whether any window can call the
+    ticket, so no screen and no printed ticket promises 无需等待 with every window closed."""
+    t = issue(ctl, "A")
+    assert (t["ahead"], t["windows_open"]) == (0, 0)  # nobody logged in at windows 1 or 2
+    login(ctl, "1", "s001")
+    login(ctl, "2", "s002")
+    assert call(ctl, "ticket.status", {"number": t["number"]})["ticket"]["windows_open"] == 2
+    window_call(ctl, "pause", "2", reason="午休")
+    assert call(ctl, "ticket.status", {"number": t["number"]})["ticket"]["windows_open"] == 1
+    window_call(ctl, "call_next", "1")
+    called = call(ctl, "ticket.status", {"number": t["number"]})["ticket"]
+    assert called["windows_open"] == -1  # no longer waiting: nothing to compute

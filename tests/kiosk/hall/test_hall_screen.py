@@ -140,3 +140,14 @@ def test_sixty_windows_fit_on_one_screen_without_scrolling(
     for i, a in enumerate(rects):
         for b in rects[i + 1 :]:
             assert not a.adjusted(0.5, 0.5, -0.5, -0.5).intersects(b), "two windows overlap"
+    # read from 8-10 m (issue 16, item 10): the ticket and the window's number are drawn at 40 px and
+    # more at 1080p, on separate grounds (the number on its light label), so "60 A001" never reads
+    # as one string; a closed window's word too
+    for n in (1, 60):
+        name = item(qtbot, hall.window, f"hall_window_name_{n}")
+        ticket = item(qtbot, hall.window, f"hall_window_ticket_{n}")
+        assert name.property("contentHeight") >= 40, f"window {n}'s number is too small"
+        assert ticket.property("contentHeight") >= 36, f"window {n}'s ticket or state is too small"
+        a = name.mapRectToScene(QRectF(0, 0, name.width(), name.height()))
+        b = ticket.mapRectToScene(QRectF(0, 0, ticket.width(), ticket.height()))
+        assert a.right() + 8 <= b.left(), "the window's number and its ticket run together"

@@ -209,7 +209,7 @@ def test_keypad_and_catalogues() -> None:
     assert keypad.press("1", "?", max_len=6, allowed="0123456789X") == "1"
     cat = Catalogue()
     assert cat.missing() == {}
-    assert cat.get("en", "wait_minutes", n=5) == "about 5 min"
+    assert cat.get("en", "ticket_ahead") == "%1 people ahead of you"
     assert cat.text("case_overdue", n=2)["zh_CN"].startswith("已超过承诺时限 2 个工作日")
 
 
