@@ -125,6 +125,10 @@ Item {
                                 : page.s.ticket_waiting.arg(modelData.svc.waiting) + " · " + page.term.tr(modelData.svc.waitText)
                             font.pixelSize: theme.body
                             color: theme.primary
+                            // "0 waiting · No window open" is about a card's width in English: the line
+                            // shrinks a little to fit rather than lose its end (the name above keeps its room)
+                            fontSizeMode: Text.HorizontalFit
+                            minimumPixelSize: theme.small
                             elide: Text.ElideRight
                         }
                     }
