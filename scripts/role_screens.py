@@ -5,11 +5,16 @@
 A private Mosquitto and the real controller (sample hall, every service open all day) in this
 process; each role is a real kiosk window (offscreen, software rendering) driven through its
 view-model or the controller's RPCs into each state, then grabbed and scaled down.
+
+One clock per picture set: the controller and every kiosk read a clock that starts at
+SCREENS_AT (the moment the terminal's screenshot test uses too, tests/kiosk/conftest.py T0)
+and runs on from there, so every header, ticket and call in docs/screens is of that morning.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import re
 import sys
@@ -18,6 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -32,12 +38,21 @@ from hallbus.config import DEFAULT_CONFIG, HallConfig, parse_config  # noqa: E40
 from hallbus.controller.app import HallController  # noqa: E402
 from hallbus.localbroker import LocalBroker  # noqa: E402
 from hallbus.rpc import RpcClient  # noqa: E402
+from hallbus.schemas import set_clock  # noqa: E402
 from kiosk.app import FONT_FAMILY, Kiosk, Options  # noqa: E402
 
 EXTRA_WINDOWS = "".join(
     f'\n[[windows]]\nid = "{n}"\nname = "{n}号窗口"\nname_en = "Window {n}"\nservices = ["A"]\n' for n in range(13, 61)
 )
+# the moment of every picture in docs/screens: a Tuesday morning (= tests/kiosk/conftest.py T0)
+SCREENS_AT = dt.datetime(2026, 3, 3, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 STRIP_NODE = '\n[[nodes]]\nid = "strip-1"\nrole = "window"\nwindow = "1"\nlayout = "strip"\n'
+
+
+def screens_clock(start: dt.datetime = SCREENS_AT) -> Callable[[], dt.datetime]:
+    """A clock that reads `start` now and runs on in real time from there."""
+    t0 = time.monotonic()
+    return lambda: start + dt.timedelta(seconds=time.monotonic() - t0)
 
 
 def config(tmp: Path, extra: str = "") -> HallConfig:
@@ -64,7 +79,10 @@ class Shooter:
         self.cfg = config(tmp, extra)
         self.broker = LocalBroker(tmp / "broker")
         self.broker.start()
-        self.ctl = HallController(self.cfg, data_dir=tmp / "data", broker=parse_broker_url(self.broker.url), tick_s=0.2)
+        clock = screens_clock()
+        set_clock(clock)  # the kiosks' headers, payload stamps and the controller: one clock
+        self.ctl = HallController(self.cfg, data_dir=tmp / "data", broker=parse_broker_url(self.broker.url), tick_s=0.2,
+                                  clock=clock)
         assert self.ctl.start(wait=5)
         self.bus = BusClient(hall=self.cfg.hall.id, node="terminal-1", role="terminal", broker=parse_broker_url(self.broker.url))
         assert self.bus.start(wait=5)
@@ -118,6 +136,7 @@ class Shooter:
         self.bus.stop()
         self.ctl.stop()
         self.broker.stop()
+        set_clock(None)
 
 
 def shoot_roles(s: Shooter) -> None:

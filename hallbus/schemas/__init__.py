@@ -41,6 +41,9 @@ from hallbus.schemas.base import (
     now_iso as now_iso,
 )
 from hallbus.schemas.base import (
+    set_clock as set_clock,
+)
+from hallbus.schemas.base import (
     set_timezone as set_timezone,
 )
 from hallbus.schemas.base import (

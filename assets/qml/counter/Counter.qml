@@ -12,6 +12,8 @@ Item {
     readonly property var s: shell ? shell.strings : ({})
     function tr(t) { return t && shell ? (t[shell.language] || t["zh_CN"] || "") : "" }
     readonly property bool ready: shell !== null && theme !== null && vm !== null
+    // staff words for the shell's offline banner (what happened, what to do), not the citizens' text
+    readonly property string offlineText: s.counter_offline || ""
 
     focus: true
     Component.onCompleted: forceActiveFocus()

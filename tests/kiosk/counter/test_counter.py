@@ -11,6 +11,7 @@ from PySide6.QtTest import QTest
 from hallbus import schemas
 from tests.kiosk.helpers import find, item, text_of, touch
 from tests.kiosk.rolefixtures import RoleHall, issue, state_of
+from tests.kiosk.statepayloads import CAT
 
 
 def _type(window: Any, text: str) -> None:
@@ -205,6 +206,9 @@ def test_a_double_click_sends_once_and_an_outage_disables_the_buttons(
     role_hall.broker.stop()  # the hall server's broker goes away
     qtbot.waitUntil(lambda: not st.connected, timeout=10000)
     item(qtbot, window, "banner_offline", timeout=6000)  # the shell's banner, after its grace period
+    # staff read their own words (what happened, what to do), not the citizens' offline text
+    banner = text_of(item(qtbot, window, "banner_offline_text"))
+    assert CAT.get("zh_CN", "counter_offline") in banner and CAT.get("zh_CN", "banner_offline") not in banner
     assert not any(
         _enabled(counter, a)
         for a in ("recall", "finish", "hold", "no_show", "transfer", "call_next")
