@@ -25,12 +25,12 @@ BAD_LEVELS = frozenset({1, 2})
 # reason code -> (zh_CN, en); one code per distinct complaint (效率 and 超时 are one: SPEC "efficiency/overdue")
 REASONS: dict[str, tuple[str, str]] = {
     "attitude": ("服务态度不好", "Unfriendly attitude"),
-    "efficiency": ("办事效率低或超时办理", "Slow, or not done in time"),
+    "efficiency": ("办事慢或超时", "Slow or late"),
     "competence": ("业务不熟练", "Did not know the rules"),
     "not_told_once": ("没有一次性告知", "Not told everything at once"),
     "asked_again": ("让我多次跑腿", "Asked to come again"),
     "unreasonable_materials": ("要求提供不合理材料", "Unreasonable document demands"),
-    "integrity": ("廉洁问题（吃拿卡要）", "Integrity problem (favours asked)"),
+    "integrity": ("廉洁问题", "Integrity problem"),
     "other": ("其他", "Other"),
 }
 NEEDS_COMMENT = frozenset({"other"})

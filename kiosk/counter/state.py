@@ -249,6 +249,8 @@ class CounterState(Sectioned):
         up = self.connected
         if up and self.message and self.message.get("link"):
             self.message = None
+        elif not up and not (self.message and self.message.get("link")):
+            self._say("counter_offline_todo", "error", link=True)  # what to do meanwhile, for staff
         self._changed("link", "actions", "message", "login")
 
     def on_badge(self, uid: str) -> None:

@@ -209,6 +209,7 @@ def test_a_double_click_sends_once_and_an_outage_disables_the_buttons(
     # staff read their own words (what happened, what to do), not the citizens' offline text
     banner = text_of(item(qtbot, window, "banner_offline_text"))
     assert CAT.get("zh_CN", "counter_offline") in banner and CAT.get("zh_CN", "banner_offline") not in banner
+    assert text_of(item(qtbot, window, "counter_message")) == CAT.get("zh_CN", "counter_offline_todo")
     assert not any(
         _enabled(counter, a)
         for a in ("recall", "finish", "hold", "no_show", "transfer", "call_next")
