@@ -30,7 +30,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_QUICK_BACKEND", "software")
 
 from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtGui import QFont, QGuiApplication  # noqa: E402
+from PySide6.QtGui import QFont, QGuiApplication, QImage  # noqa: E402
 
 from hallbus.brokerurl import parse_broker_url  # noqa: E402
 from hallbus.client import BusClient  # noqa: E402
@@ -88,6 +88,10 @@ class Shooter:
         assert self.bus.start(wait=5)
         self.rpc = RpcClient(self.bus)
         self.kiosks: list[Kiosk] = []
+        self.language: str | None = None  # every kiosk in this language / large print (a screen walk's variant)
+        self.elderly = False
+        # called with every picture before it is scaled and saved (the screen walk's checks)
+        self.check: Callable[[Kiosk, str, QImage], None] | None = None
 
     def call(self, method: str, **body: Any) -> dict[str, Any]:
         return self.rpc.call(method, body)
@@ -105,7 +109,7 @@ class Shooter:
 
     def kiosk(self, role: str, node: str, size: tuple[int, int], lang: str | None = None) -> Kiosk:
         k = Kiosk(Options(role=role, node=node, broker=self.broker.url, data=self.tmp / f"k-{node}", size=size,
-                          language=lang), self.cfg)
+                          language=lang or self.language, elderly=self.elderly), self.cfg)
         k.start()
         self.kiosks.append(k)
         self.wait(5, lambda: k.shell.connected and getattr(k.role.keep[0], "state", 1) is not None)
@@ -116,6 +120,8 @@ class Shooter:
         self.wait(0.3)
         assert k.window is not None
         image = k.window.grabWindow()
+        if self.check is not None:
+            self.check(k, name, image)
         if self.scale != 1.0:
             image = image.scaledToWidth(int(image.width() * self.scale), Qt.TransformationMode.SmoothTransformation)
         path = self.out / f"{name}.png"

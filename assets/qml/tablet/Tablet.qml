@@ -177,6 +177,7 @@ Item {
                 anchors.margins: theme.pad
                 spacing: theme.pad
                 Text {
+                    objectName: "tablet_faces_title"
                     width: parent.width
                     text: root.s.tablet_faces_title
                     font.pixelSize: theme.title
@@ -297,7 +298,7 @@ Item {
                     TextInput {
                         id: comment
                         objectName: "tablet_comment"
-                        anchors { fill: parent; margins: theme.gap }
+                        anchors { fill: parent; leftMargin: theme.gap; rightMargin: theme.gap }  // the whole box takes the tap
                         verticalAlignment: TextInput.AlignVCenter
                         font.pixelSize: theme.body
                         color: theme.text

@@ -20,6 +20,7 @@ Item {
         anchors { left: parent.left; right: parent.right; top: parent.top }
         spacing: theme.gap * 0.5
         Text {
+            objectName: "home_hint"
             width: parent.width
             text: home.s.home_hint
             font.pixelSize: theme.large

@@ -155,7 +155,7 @@ Item {
             TextInput {
                 id: commentInput
                 objectName: "rate_comment"
-                anchors { fill: parent; margins: theme.gap }
+                anchors { fill: parent; leftMargin: theme.gap; rightMargin: theme.gap }  // the whole box takes the tap
                 verticalAlignment: TextInput.AlignVCenter
                 font.pixelSize: theme.body
                 color: theme.text

@@ -21,6 +21,7 @@ from hallbus.schemas import set_clock
 from kiosk.qt.shell import date_text
 from tests.kiosk.conftest import T0, Hall, Sims
 from tests.kiosk.helpers import item, settled_image, take_card_off, touch
+from tests.kiosk.screenwalk import WALKED, check_screen
 
 
 @pytest.fixture
@@ -61,6 +62,7 @@ def test_every_screen(variant: str, one_clock: Any, kiosk: Any, hall: Hall, sims
         path = out / f"terminal-{name}-{variant}.png"
         image = settled_image(qtbot, window)
         assert image.save(str(path), "PNG")
+        WALKED[(f"terminal-{name}", variant)] = check_screen(window, image)  # the screen walk's checks
         shots.append(path)
 
     qtbot.waitUntil(lambda: shell.date == date_text(lang, T0), timeout=3000)  # the header is of T0's day
