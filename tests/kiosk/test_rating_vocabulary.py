@@ -15,6 +15,7 @@ from hallbus.rpc import RpcFault
 from hallbus.schemas import rating
 from kiosk.common.i18n import Catalogue
 from kiosk.common.rating import level_choices, reason_choices, thanks_text
+from kiosk.qt.drive import visible_items
 from kiosk.tablet.state import TabletState
 from tests.kiosk.statepayloads import CAT, CFG, TS, Sink, wstate
 
@@ -88,3 +89,20 @@ def test_the_tablet_asks_for_a_comment_with_other_and_promises_the_configured_da
     thanks = tablet.view("rating")["thanks"]
     assert "7个工作日内" in thanks["zh_CN"] and "7 working days" in thanks["en"]
     assert thanks == thanks_text(Catalogue(), cfg, 1)
+
+
+def test_the_terminal_draws_the_tablets_faces_with_the_same_words(kiosk: Any, qtbot: Any) -> None:
+    """The terminal's five levels are the tablet's faces (components/RatingFace.qml), not stars."""
+    from tests.kiosk.helpers import item, text_of
+
+    state = kiosk.role.keep[0]
+    state.go("rate")
+    state.rate.chosen = {"caseNo": "ZW2026030300001", "item": "个体工商户设立登记"}
+    state.rate.step = "level"
+    state.rate.changed()
+    for level, (zh, _en) in rating.LEVELS.items():
+        tile = item(qtbot, kiosk.window, f"rate_level_{level}")
+        faces = [i for i in visible_items(tile) if i.objectName() == f"rating_face_{level}"]
+        assert faces and "RatingFace" in faces[0].metaObject().className()
+        assert zh in [text_of(i) for i in visible_items(tile) if i.property("text") is not None]
+        assert "★" not in " ".join(str(i.property("text")) for i in visible_items(tile) if i.property("text"))
