@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -17,6 +18,7 @@ from kiosk.common.i18n import Catalogue
 from kiosk.common.rating import level_choices, reason_choices, thanks_text
 from kiosk.qt.drive import visible_items
 from kiosk.tablet.state import TabletState
+from tests.kiosk.helpers import item, text_of
 from tests.kiosk.statepayloads import CAT, CFG, TS, Sink, wstate
 
 I18N = Path(__file__).resolve().parents[2] / "assets" / "i18n"
@@ -93,8 +95,6 @@ def test_the_tablet_asks_for_a_comment_with_other_and_promises_the_configured_da
 
 def test_the_terminal_draws_the_tablets_faces_with_the_same_words(kiosk: Any, qtbot: Any) -> None:
     """The terminal's five levels are the tablet's faces (components/RatingFace.qml), not stars."""
-    from tests.kiosk.helpers import item, text_of
-
     state = kiosk.role.keep[0]
     state.go("rate")
     state.rate.chosen = {"caseNo": "ZW2026030300001", "item": "个体工商户设立登记"}
