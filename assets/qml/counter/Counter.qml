@@ -215,6 +215,8 @@ Item {
         Item {
             id: deskItem
             readonly property real leftW: width * 0.62
+            FontMetrics { id: bodyFont; font.pixelSize: theme.body; font.bold: true }
+            FontMetrics { id: largeFont; font.pixelSize: theme.large; font.bold: true }
             // header: window, staff, status, logout
             Rectangle {
                 id: head
@@ -479,8 +481,10 @@ Item {
                 Panel {
                     objectName: "counter_figures"
                     // the room below the other panels (their heights do not depend on this one)
+                    // (measured from the fonts: a hidden panel's own height collapses with its contents)
                     visible: deskItem.height - head.height - theme.pad * 2 - rightCol.spacing * 3
-                             - waitingPanel.height - nextPanel.height - heldPanel.height >= height
+                             - waitingPanel.height - nextPanel.height - heldPanel.height
+                             >= bodyFont.height + largeFont.height * 2 + theme.gap * 2.8
                     title: root.s.counter_figures_title
                     Grid {  // two by two, each figure beside its words: fits in large print too
                         id: figureGrid
