@@ -25,6 +25,7 @@ from kiosk.demo import Demo
 from kiosk.qt.drive import find, visible_items, wait_until
 from tests.kiosk.screenwalk import Finding, cases, check_screen, role_item
 
+pytestmark = pytest.mark.slow  # minutes: real screens driven through every state
 STEPS = ("start", "card-swiped", "ticket-taken", "called", "finished", "rated", "case-deadline")
 ROLES = ("terminal", "counter", "tablet", "window", "hall")
 WINDOW = "3"  # the demo's window

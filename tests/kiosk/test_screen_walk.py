@@ -32,6 +32,7 @@ from tests.kiosk.screenwalk import (
     role_item,
 )
 
+pytestmark = pytest.mark.slow  # minutes: real screens driven through every state
 REPO = Path(__file__).resolve().parents[2]
 VARIANTS = {"zh": ("zh_CN", False), "en": ("en", False), "elderly": ("zh_CN", True)}
 
