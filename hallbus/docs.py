@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from hallbus import schemas
+from hallbus.schemas import rating
 from hallbus.topics import CATALOGUE
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
@@ -111,8 +112,26 @@ def generate() -> str:
     out += ["## Nested objects", ""]
     for cls in schemas.NESTED.values():
         out += _heading(cls) + struct_table(cls) + [""]
+    out += rating_vocabulary()
     out.append(END)
     return "\n".join(out) + "\n"
+
+
+def rating_vocabulary() -> list[str]:
+    """The one rating vocabulary (`hallbus.schemas.rating`) every device shows and `rating.submit` accepts."""
+    out = ["## Rating vocabulary", "",
+           "`rating.submit` accepts exactly these levels and reason codes; the tablet and the terminal show "
+           "them in these words (faces 5 to 1, none pre-selected). Levels "
+           + ", ".join(str(lv) for lv in sorted(rating.BAD_LEVELS))
+           + " need at least one reason (`reasons_required`); "
+           + ", ".join(f"`{c}`" for c in sorted(rating.NEEDS_COMMENT))
+           + f" needs a comment (`comment_required`); a comment is at most {rating.COMMENT_MAX} characters "
+           "(`comment_too_long`).", "",
+           "| level | zh_CN | en |", "|---|---|---|"]
+    out += [f"| {lv} | {zh} | {en} |" for lv, (zh, en) in rating.LEVELS.items()]
+    out += ["", "| reason | zh_CN | en |", "|---|---|---|"]
+    out += [f"| `{code}` | {zh} | {en} |" for code, (zh, en) in rating.REASONS.items()]
+    return out + [""]
 
 
 def render(document: str) -> str:

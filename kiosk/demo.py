@@ -341,7 +341,7 @@ def drive_tablet_rate(demo: Demo, expect: Callable[[bool, str], None]) -> None:
     w, state = k.window, k.role.keep[0]
     expect(touch(w, "face_2", timeout=10), "tablet: no 不满意 face")
     expect(wait_until(lambda: state.screen == "reasons", 5), "tablet: no reasons asked for a bad rating")
-    expect(touch(w, "reason_overdue"), "tablet: no 办理超时 reason")
+    expect(touch(w, "reason_efficiency"), "tablet: no 办事慢或超时 reason")
     expect(touch(w, "tablet_send"), "tablet: no send button")
     expect(wait_until(lambda: state.screen == "thanks", 10), "tablet: the rating was not taken")
 

@@ -5,11 +5,16 @@
 A private Mosquitto and the real controller (sample hall, every service open all day) in this
 process; each role is a real kiosk window (offscreen, software rendering) driven through its
 view-model or the controller's RPCs into each state, then grabbed and scaled down.
+
+One clock per picture set: the controller and every kiosk read a clock that starts at
+SCREENS_AT (the moment the terminal's screenshot test uses too, tests/kiosk/conftest.py T0)
+and runs on from there, so every header, ticket and call in docs/screens is of that morning.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import re
 import sys
@@ -18,13 +23,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_QUICK_BACKEND", "software")
 
 from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtGui import QFont, QGuiApplication  # noqa: E402
+from PySide6.QtGui import QFont, QGuiApplication, QImage  # noqa: E402
 
 from hallbus.brokerurl import parse_broker_url  # noqa: E402
 from hallbus.client import BusClient  # noqa: E402
@@ -32,12 +38,21 @@ from hallbus.config import DEFAULT_CONFIG, HallConfig, parse_config  # noqa: E40
 from hallbus.controller.app import HallController  # noqa: E402
 from hallbus.localbroker import LocalBroker  # noqa: E402
 from hallbus.rpc import RpcClient  # noqa: E402
+from hallbus.schemas import set_clock  # noqa: E402
 from kiosk.app import FONT_FAMILY, Kiosk, Options  # noqa: E402
 
 EXTRA_WINDOWS = "".join(
     f'\n[[windows]]\nid = "{n}"\nname = "{n}号窗口"\nname_en = "Window {n}"\nservices = ["A"]\n' for n in range(13, 61)
 )
+# the moment of every picture in docs/screens: a Tuesday morning (= tests/kiosk/conftest.py T0)
+SCREENS_AT = dt.datetime(2026, 3, 3, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 STRIP_NODE = '\n[[nodes]]\nid = "strip-1"\nrole = "window"\nwindow = "1"\nlayout = "strip"\n'
+
+
+def screens_clock(start: dt.datetime = SCREENS_AT) -> Callable[[], dt.datetime]:
+    """A clock that reads `start` now and runs on in real time from there."""
+    t0 = time.monotonic()
+    return lambda: start + dt.timedelta(seconds=time.monotonic() - t0)
 
 
 def config(tmp: Path, extra: str = "") -> HallConfig:
@@ -64,12 +79,19 @@ class Shooter:
         self.cfg = config(tmp, extra)
         self.broker = LocalBroker(tmp / "broker")
         self.broker.start()
-        self.ctl = HallController(self.cfg, data_dir=tmp / "data", broker=parse_broker_url(self.broker.url), tick_s=0.2)
+        clock = screens_clock()
+        set_clock(clock)  # the kiosks' headers, payload stamps and the controller: one clock
+        self.ctl = HallController(self.cfg, data_dir=tmp / "data", broker=parse_broker_url(self.broker.url), tick_s=0.2,
+                                  clock=clock)
         assert self.ctl.start(wait=5)
         self.bus = BusClient(hall=self.cfg.hall.id, node="terminal-1", role="terminal", broker=parse_broker_url(self.broker.url))
         assert self.bus.start(wait=5)
         self.rpc = RpcClient(self.bus)
         self.kiosks: list[Kiosk] = []
+        self.language: str | None = None  # every kiosk in this language / large print (a screen walk's variant)
+        self.elderly = False
+        # called with every picture before it is scaled and saved (the screen walk's checks)
+        self.check: Callable[[Kiosk, str, QImage], None] | None = None
 
     def call(self, method: str, **body: Any) -> dict[str, Any]:
         return self.rpc.call(method, body)
@@ -87,7 +109,7 @@ class Shooter:
 
     def kiosk(self, role: str, node: str, size: tuple[int, int], lang: str | None = None) -> Kiosk:
         k = Kiosk(Options(role=role, node=node, broker=self.broker.url, data=self.tmp / f"k-{node}", size=size,
-                          language=lang), self.cfg)
+                          language=lang or self.language, elderly=self.elderly), self.cfg)
         k.start()
         self.kiosks.append(k)
         self.wait(5, lambda: k.shell.connected and getattr(k.role.keep[0], "state", 1) is not None)
@@ -98,6 +120,8 @@ class Shooter:
         self.wait(0.3)
         assert k.window is not None
         image = k.window.grabWindow()
+        if self.check is not None:
+            self.check(k, name, image)
         if self.scale != 1.0:
             image = image.scaledToWidth(int(image.width() * self.scale), Qt.TransformationMode.SmoothTransformation)
         path = self.out / f"{name}.png"
@@ -118,6 +142,7 @@ class Shooter:
         self.bus.stop()
         self.ctl.stop()
         self.broker.stop()
+        set_clock(None)
 
 
 def shoot_roles(s: Shooter) -> None:

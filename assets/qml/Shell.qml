@@ -98,8 +98,10 @@ Window {
         border.width: theme.border
         Text {
             id: bannerText
+            objectName: "banner_offline_text"
             anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter; margins: theme.pad }
-            text: "⚠ " + root.s.banner_offline
+            // a staff role says in its own words what happened and what to do (`offlineText`)
+            text: "⚠ " + (page.item && page.item.offlineText ? page.item.offlineText : root.s.banner_offline)
             wrapMode: Text.WordWrap
             font.pixelSize: theme.body
             font.bold: true

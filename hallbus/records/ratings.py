@@ -8,7 +8,9 @@
   on the tablet while it was open (its `ts`) and delivered late, because the tablet
   kept it and retried, is still accepted within RETRY_GRACE_S (the moment is `made_at`,
   set once on the tablet, else the envelope `ts`); nothing else after expiry.
-- Levels 1-2 (不满意, 非常不满意) need at least one reason code; `other` needs a comment.
+- The levels, reason codes and the rule are `hallbus.schemas.rating`, the one vocabulary the
+  tablet and the terminal use too: levels 1-2 (不满意, 非常不满意) need at least one reason
+  code; `other` needs a comment.
   Each opens a follow-up task with a deadline of `[ratings] followup_days` working days:
   open -> verified -> rectified -> closed, and appealed (from open or verified), after
   which the appeal is upheld (closed) or rejected (open again).
@@ -27,6 +29,7 @@ from hallbus.controller.clock import HallTime
 from hallbus.controller.module import ControllerModule, ModuleContext, QueueEvent, Tx, TxHandler
 from hallbus.records.workdays import WorkCalendar, level_rank
 from hallbus.rpc import Request, RpcFault
+from hallbus.schemas.rating import LEVELS, REASONS, rating_problem
 
 # Migration 1 is, word for word, the schema `hallbus cases import` used to create untracked
 # on every open (IF NOT EXISTS): run once by the store's migration runner, it adopts such
@@ -82,24 +85,6 @@ CREATE INDEX IF NOT EXISTS rec_followups_state_due ON rec_followups(state, due_t
 """,
 )
 
-LEVELS: dict[int, tuple[str, str]] = {
-    5: ("非常满意", "very satisfied"),
-    4: ("满意", "satisfied"),
-    3: ("基本满意", "fairly satisfied"),
-    2: ("不满意", "dissatisfied"),
-    1: ("非常不满意", "very dissatisfied"),
-}
-REASONS: dict[str, tuple[str, str]] = {
-    "attitude": ("服务态度不好", "attitude"),
-    "efficiency": ("办事效率低", "slow handling"),
-    "overdue": ("超时办理", "not done in time"),
-    "competence": ("业务不熟练", "lack of competence"),
-    "not_told_once": ("没有一次性告知", "not told everything at once"),
-    "asked_again": ("让我多跑腿", "asked to come again"),
-    "unreasonable_materials": ("要求提供不合理材料", "unreasonable material demands"),
-    "integrity": ("廉洁问题（吃拿卡要）", "integrity"),
-    "other": ("其他", "other"),
-}
 STATES = ("open", "verified", "rectified", "closed", "appealed")
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "open": ("verified", "appealed"),
@@ -129,25 +114,11 @@ def _fault(code: str, zh: str, en: str) -> RpcFault:
 
 
 def check_level_and_reasons(level: int, reasons: list[str], comment: str) -> list[str]:
-    """The reason codes, checked; raises RpcFault for a bad level, unknown or missing reasons."""
-    if level not in LEVELS:
-        raise _fault("bad_level", "评价等级应为1到5。", "The level must be 1 to 5.")
-    unknown = [r for r in reasons if r not in REASONS]
-    if unknown:
-        raise _fault(
-            "bad_reason",
-            f"不认识的评价原因：{'、'.join(unknown)}。",
-            f"Unknown reason code(s): {', '.join(unknown)}; expected {', '.join(REASONS)}.",
-        )
+    """The reason codes, checked by the one rating rule (`hallbus.schemas.rating`); raises RpcFault."""
     clean = list(dict.fromkeys(reasons))
-    if level <= 2 and not clean:
-        raise _fault(
-            "reasons_required",
-            "请至少选择一项不满意的原因，以便我们整改。",
-            "Please choose at least one reason for a bad rating so it can be followed up.",
-        )
-    if "other" in clean and not comment.strip():
-        raise _fault("comment_required", "选择“其他”时请填写具体意见。", "Please write a comment when choosing 'other'.")
+    problem = rating_problem(level, clean, comment)
+    if problem is not None:
+        raise _fault(*problem)
     return clean
 
 
@@ -194,8 +165,6 @@ class RatingsModule(ControllerModule):
         if row is not None:
             return dict(json.loads(row[0]))
         reasons = check_level_and_reasons(b.level, b.reasons, b.comment)
-        if len(b.comment) > 500:
-            raise _fault("comment_too_long", "意见请不要超过500字。", "Please keep the comment under 500 characters.")
         if b.window:
             handling, window, ticket, case_no, staff = self._window_handling(req, b, tx)
         elif b.case_no:

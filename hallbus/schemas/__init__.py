@@ -10,6 +10,8 @@ the two in step. Import everything from here (`from hallbus import schemas`); th
 - `requests`: the body of each RPC request;
 - `replies`: the `data` of each successful RPC reply;
 - `methods`: the one table of methods (`RPC`, `TICKET_ISSUE` ...) and `decode_reply`.
+- `rating`: the one rating vocabulary (levels, reason codes, their words, the rule), imported
+  as `from hallbus.schemas import rating`.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ from hallbus.schemas.base import (
 )
 from hallbus.schemas.base import (
     now_iso as now_iso,
+)
+from hallbus.schemas.base import (
+    set_clock as set_clock,
 )
 from hallbus.schemas.base import (
     set_timezone as set_timezone,

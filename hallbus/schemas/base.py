@@ -37,8 +37,23 @@ def set_timezone(name: str | None) -> None:
     _tz = ZoneInfo(name)
 
 
+_clock: typing.Callable[[], dt.datetime] | None = None
+
+
+def set_clock(clock: typing.Callable[[], dt.datetime] | None) -> None:
+    """Read `now()` from `clock` (aware) instead of the system clock; None goes back to the system clock.
+
+    For pictures: every screenshot of one set (docs/screens) is taken at one stated moment, so
+    the top bar's date and the tickets' times agree (see scripts/role_screens.py).
+    """
+    global _clock
+    _clock = clock
+
+
 def now() -> dt.datetime:
     """Now, aware, in the hall's timezone."""
+    if _clock is not None:
+        return _clock().astimezone(_tz)
     return dt.datetime.now(_tz).astimezone(_tz)
 
 

@@ -1,51 +1,68 @@
-"""The five levels and the reason codes of 政务服务"好差评" (SPEC 4.2), shared by terminal and tablet."""
+"""The rating screens' side of 政务服务"好差评": the one vocabulary (`hallbus.schemas.rating`) as screens show it.
+
+Terminal and tablet list the same five faces and the same reasons in the same words, check a
+rating by the same rule before sending it, and make the same promise for a bad one (the
+follow-up deadline, `[ratings] followup_days`, from the config).
+"""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from kiosk.common.i18n import Catalogue
-
-# level -> catalogue key; 5 非常满意 ... 1 非常不满意. Shown in this order, never pre-selected.
-LEVELS: tuple[int, ...] = (5, 4, 3, 2, 1)
-BAD_LEVELS = frozenset({1, 2})
-# reason codes for levels 1-2 (at least one is required)
-REASONS: tuple[str, ...] = (  # the controller's codes (hallbus.records.ratings.REASONS); a test keeps them equal
-    "attitude",
-    "efficiency",
-    "overdue",
-    "competence",
-    "not_told_once",
-    "asked_again",
-    "unreasonable_materials",
-    "integrity",
-    "other",
+from hallbus.config import HallConfig
+from hallbus.schemas.rating import (
+    COMMENT_MAX,
+    LEVELS,
+    NEEDS_COMMENT,
+    REASONS,
+    needs_reasons,
+    rating_problem,
 )
+from kiosk.common.i18n import Catalogue, Text, both
+
+__all__ = ["COMMENT_MAX", "LEVELS", "REASONS", "needs_comment", "needs_reasons", "problem_text"]
 
 
-def level_key(level: int) -> str:
-    """Catalogue key of a level's words."""
-    return f"rating_level_{level}"
+def level_choices() -> list[dict[str, Any]]:
+    """The five faces as a screen lists them (5 first): level and words."""
+    return [{"level": lv, "text": both(*words)} for lv, words in LEVELS.items()]
 
 
-def reason_key(code: str) -> str:
-    """Catalogue key of a reason's words."""
-    return f"rating_reason_{code}"
+def reason_choices() -> list[dict[str, Any]]:
+    """The reasons of a bad rating as a screen lists them: code, words, whether it needs a comment."""
+    return [{"code": c, "text": both(*words), "comment": c in NEEDS_COMMENT} for c, words in REASONS.items()]
 
 
-def needs_reasons(level: int) -> bool:
-    """Bad ratings (1-2) need at least one reason."""
-    return level in BAD_LEVELS
+def needs_comment(reasons: list[str]) -> bool:
+    """Whether the chosen reasons need a comment (the reason "other")."""
+    return bool(NEEDS_COMMENT.intersection(reasons))
 
 
-def level_choices(cat: Catalogue) -> list[dict[str, Any]]:
-    """The five faces as a screen lists them: level and words."""
-    return [{"level": lv, "text": cat.text(level_key(lv))} for lv in LEVELS]
+def problem_text(level: int, reasons: list[str], comment: str) -> Text | None:
+    """Why a rating cannot be sent yet, in both languages, or None when it can."""
+    problem = rating_problem(level, reasons, comment)
+    return both(problem[1], problem[2]) if problem is not None else None
 
 
-def reason_choices(cat: Catalogue) -> list[dict[str, Any]]:
-    """The reasons of a bad rating as a screen lists them: code and words."""
-    return [{"code": c, "text": cat.text(reason_key(c))} for c in REASONS]
+def thanks_text(cat: Catalogue, cfg: HallConfig, level: int) -> Text:
+    """The words after a rating: a bad one gets the hall's follow-up promise in working days."""
+    if needs_reasons(level):
+        return cat.text("rating_promise", n=cfg.ratings.followup_days)
+    return cat.text("rating_thanks_good")
+
+
+def rating_view(cat: Catalogue, cfg: HallConfig, level: int, reasons: list[str], comment: str) -> dict[str, Any]:
+    """What a rating screen shows, the same on every device: faces, reasons, the comment, the thanks."""
+    return {
+        "level": level,
+        "levels": level_choices(),
+        "reasons": list(reasons),
+        "reasonList": reason_choices(),
+        "comment": comment,
+        "commentNeeded": needs_comment(reasons),
+        "commentMax": COMMENT_MAX,
+        "thanks": thanks_text(cat, cfg, level) if level else both("", ""),
+    }
 
 
 class RatingSink(Protocol):

@@ -141,6 +141,7 @@ class CounterState(Sectioned):
         self.login = LoginForm()
         self.dialog = Dialog()
         self.message: dict[str, Any] | None = None
+        self.rating_open: schemas.RatingRequest | None = None  # the open request after a finish
 
     # --- derived facts ----------------------------------------------------------------------
 
@@ -204,12 +205,25 @@ class CounterState(Sectioned):
             return  # a late retained copy of something the reply already told us
         was_logged_in = self.logged_in
         self.state = state
+        self._follow_rating(state.rating_request)
         if self.dialog.name == "call_back" and not state.held:
             self.dialog = Dialog()
         if was_logged_in and not self.logged_in:
             self.login = LoginForm()
             self.dialog = Dialog()
         self._changed("window", "ticket", "actions", "login", "dialog", "queue", "figures")
+
+    def _follow_rating(self, rr: schemas.RatingRequest | None) -> None:
+        """Tell staff when the citizen has rated (the request closed before its time) or let it lapse."""
+        was = self.rating_open
+        self.rating_open = rr
+        if was is None or (rr is not None and rr.request_id == was.request_id):
+            return
+        if not (self.message and self.message.get("rating")):
+            return  # dismissed, or another message since: nothing to correct
+        expires = parse_ts(was.expires_at)
+        lapsed = expires is not None and self.now() >= expires
+        self._say("counter_rating_expired" if lapsed else "counter_rating_received", "info")
 
     def on_queue_state(self, state: schemas.QueueState) -> None:
         """Retained `queue/state`: waiting per service."""
@@ -235,6 +249,8 @@ class CounterState(Sectioned):
         up = self.connected
         if up and self.message and self.message.get("link"):
             self.message = None
+        elif not up and not (self.message and self.message.get("link")):
+            self._say("counter_offline_todo", "error", link=True)  # what to do meanwhile, for staff
         self._changed("link", "actions", "message", "login")
 
     def on_badge(self, uid: str) -> None:
@@ -397,8 +413,10 @@ class CounterState(Sectioned):
             "transfer": "counter_done_transfer",
             "finish": "counter_done_finish",
         }.get(action)
+        if note == "counter_done_finish" and self.rating_open is None:
+            note = "counter_done_finish_unrated"  # no rating request opened (logged out, or none configured)
         if note:
-            self._say(note, "info")
+            self._say(note, "info", rating=note == "counter_done_finish")
         self._changed("actions", "login", "message")
 
     def _failed(self, action: str, err: BaseException) -> None:
@@ -415,8 +433,8 @@ class CounterState(Sectioned):
             }
         self._changed("actions", "login", "message")
 
-    def _say(self, key: str, level: str, *, link: bool = False) -> None:
-        self.message = {"text": self.cat.text(key), "level": level, "link": link}
+    def _say(self, key: str, level: str, *, link: bool = False, rating: bool = False) -> None:
+        self.message = {"text": self.cat.text(key), "level": level, "link": link, "rating": rating}
         self._changed("message")
 
     # --- views ------------------------------------------------------------------------------

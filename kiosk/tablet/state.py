@@ -2,7 +2,8 @@
 
 Idle, it shows who serves at its window. When the window's retained state carries a
 `rating_request`, it shows five faces (none chosen, none highlighted); a bad level asks for
-at least one reason and an optional comment; then thanks. A rating goes into the durable
+at least one reason and a comment when the reason is "other" (the one rule of
+`hallbus.schemas.rating`); then thanks, with the hall's follow-up promise for a bad one. A rating goes into the durable
 outbox first (it survives a broker outage and a restart) and is never sent twice: after
 the first tap on a level or on "send", further taps do nothing. Without a touch for
 `[ratings] tablet_timeout_s`, or when the request expires or is cleared, it goes back to
@@ -22,19 +23,19 @@ from hallbus import schemas, wording
 from hallbus.config import HallConfig
 from kiosk.common.i18n import Catalogue, Text, both
 from kiosk.common.rating import (
+    COMMENT_MAX,
     LEVELS,
     REASONS,
     RatingSink,
-    level_choices,
     needs_reasons,
-    reason_choices,
+    problem_text,
+    rating_view,
 )
 from kiosk.common.sections import Sectioned, configured_window
 
 log = logging.getLogger(__name__)
 
 THANKS_S = 6.0
-COMMENT_MAX = 200
 
 
 def request_key(rr: schemas.RatingRequest) -> str:
@@ -187,11 +188,8 @@ class TabletState(Sectioned):
         if self.screen != "reasons":
             return
         self.touch()
-        if not self.reasons:
-            self.error = self.cat.text("tablet_reason_needed")
-        elif "other" in self.reasons and not self.comment.strip():
-            self.error = self.cat.text("tablet_comment_needed")
-        else:
+        self.error = problem_text(self.level, self.reasons, self.comment)
+        if self.error is None:
             self._submit()
             return
         self._changed("rating")
@@ -264,12 +262,8 @@ class TabletState(Sectioned):
     def _view_rating(self) -> dict[str, Any]:
         return {
             "ticket": (self.request.ticket or "") if self.request else "",
-            "level": self.level,
+            **rating_view(self.cat, self.cfg, self.level, self.reasons, self.comment),
             "bad": needs_reasons(self.level) if self.level else False,
-            "levels": level_choices(self.cat),
-            "reasons": list(self.reasons),
-            "reasonList": reason_choices(self.cat),
-            "comment": self.comment,
             "error": self.error or both("", ""),
         }
 

@@ -7,7 +7,14 @@ from typing import Any
 
 from hallbus import schemas
 from kiosk.common.i18n import Text, both
-from kiosk.common.rating import LEVELS, REASONS, level_choices, needs_reasons, reason_choices
+from kiosk.common.rating import (
+    COMMENT_MAX,
+    LEVELS,
+    REASONS,
+    needs_reasons,
+    problem_text,
+    rating_view,
+)
 from kiosk.terminal import views
 from kiosk.terminal.flow import CaseEntry, TypedCaseFlow
 
@@ -26,6 +33,7 @@ class RateFlow(TypedCaseFlow):
         self.chosen: dict[str, Any] | None = None
         self.level = 0
         self.reasons: list[str] = []
+        self.comment = ""
         self.error: Text | None = None
 
     def start(self) -> None:
@@ -45,6 +53,7 @@ class RateFlow(TypedCaseFlow):
         self.step = "pick" if self.cases else "case"
         self.level = 0
         self.reasons = []
+        self.comment = ""
         self.changed()
         return True
 
@@ -114,6 +123,7 @@ class RateFlow(TypedCaseFlow):
             return
         self.level = level
         self.reasons = []
+        self.comment = ""
         if needs_reasons(level):
             self.step = "reasons"
             self.changed()
@@ -131,10 +141,18 @@ class RateFlow(TypedCaseFlow):
         self.error = None
         self.changed()
 
+    def set_comment(self, text: str) -> None:
+        """The comment of a bad rating (needed with the reason "other", as on the tablet)."""
+        if self.step != "reasons":
+            return
+        self.comment = text[:COMMENT_MAX]
+        self.error = None
+        self.changed()
+
     def send(self) -> None:
-        """Send a bad rating with its reasons."""
-        if not self.reasons:
-            self.error = self.terminal.cat.text("rate_reason_needed")
+        """Send a bad rating with its reasons, checked by the one rating rule."""
+        self.error = problem_text(self.level, self.reasons, self.comment)
+        if self.error is not None:
             self.changed()
             return
         self._submit()
@@ -151,7 +169,7 @@ class RateFlow(TypedCaseFlow):
             "case_no": chosen.get("caseNo"),
             "level": self.level,
             "reasons": list(self.reasons),
-            "comment": "",
+            "comment": self.comment.strip(),
         })
         self.step = "thanks"
         self.changed()
@@ -165,9 +183,6 @@ class RateFlow(TypedCaseFlow):
             "cases": list(self.cases),
             "notYet": self._not_yet_text() if self.not_yet else both("", ""),
             "chosen": self.chosen or {},
-            "level": self.level,
-            "reasons": list(self.reasons),
-            "levels": level_choices(cat),
-            "reasonList": reason_choices(cat),
+            **rating_view(cat, self.terminal.cfg, self.level, self.reasons, self.comment),
             "error": self.error or both("", ""),
         }

@@ -159,6 +159,11 @@ class TerminalViewModel(SectionViewModel):
         """Toggle a reason."""
         self.terminal.rate.toggle_reason(code)
 
+    @Slot(str)
+    def rateComment(self, text: str) -> None:  # noqa: N802
+        """The comment of a bad rating changed."""
+        self.terminal.rate.set_comment(text)
+
     @Slot()
     def rateSend(self) -> None:  # noqa: N802
         """Send a bad rating with reasons."""

@@ -37,3 +37,15 @@ def wstate(
         **kw,
     )
 
+
+
+class Sink:
+    """A rating sink that keeps what it is given (the real one is the durable outbox)."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def put(self, method: str, body: dict[str, Any], request_id: str | None = None) -> str:
+        """Keep the rating's body."""
+        self.items.append(body)
+        return request_id or ""

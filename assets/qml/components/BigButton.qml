@@ -14,10 +14,11 @@ Rectangle {
     implicitHeight: Math.max(theme.touch, label.implicitHeight + subLabel.implicitHeight + theme.gap * 1.5)
     implicitWidth: Math.max(theme.touch * 2.2, Math.max(label.implicitWidth, subLabel.implicitWidth) + theme.pad * 2)
     radius: theme.radius
-    color: !active ? "#d5dae1" : (area.pressed ? Qt.darker(tint, 1.15) : tint)
-    border.width: primary ? 0 : theme.border
+    // disabled: one look for every button, primary or plain (flat grey, grey words, no border)
+    readonly property color ink: !active ? "#7d8794" : (primary ? theme.primaryText : theme.text)
+    color: !active ? "#e4e8ed" : (area.pressed ? Qt.darker(tint, 1.15) : tint)
+    border.width: primary || !active ? 0 : theme.border
     border.color: theme.line
-    opacity: active ? 1 : 0.7
 
     Column {
         anchors.centerIn: parent
@@ -29,7 +30,7 @@ Rectangle {
             text: button.text
             font.pixelSize: theme.large
             font.bold: true
-            color: button.primary ? theme.primaryText : theme.text
+            color: button.ink
             horizontalAlignment: Text.AlignHCenter
             wrapMode: Text.WordWrap
         }
@@ -39,7 +40,7 @@ Rectangle {
             visible: button.sub !== ""
             text: button.sub
             font.pixelSize: theme.small
-            color: button.primary ? theme.primaryText : theme.muted
+            color: !button.active ? button.ink : (button.primary ? theme.primaryText : theme.muted)
             horizontalAlignment: Text.AlignHCenter
             wrapMode: Text.WordWrap
         }

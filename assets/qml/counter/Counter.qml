@@ -12,6 +12,8 @@ Item {
     readonly property var s: shell ? shell.strings : ({})
     function tr(t) { return t && shell ? (t[shell.language] || t["zh_CN"] || "") : "" }
     readonly property bool ready: shell !== null && theme !== null && vm !== null
+    // staff words for the shell's offline banner (what happened, what to do), not the citizens' text
+    readonly property string offlineText: s.counter_offline || ""
 
     focus: true
     Component.onCompleted: forceActiveFocus()
@@ -68,7 +70,7 @@ Item {
             Column {
                 id: who
                 anchors { left: parent.left; top: parent.top; margins: theme.pad }
-                width: parent.width * 0.42
+                width: parent.width * 0.38
                 spacing: theme.gap
                 Text {
                     objectName: "counter_window_name"
@@ -138,7 +140,7 @@ Item {
             }
             Column {
                 anchors { right: parent.right; top: parent.top; margins: theme.pad }
-                width: parent.width * 0.5
+                width: parent.width * 0.56  // ten keys of at least 15 mm on a 1280-wide counter
                 spacing: theme.gap
                 Text {
                     text: root.s.counter_login_or
@@ -196,7 +198,7 @@ Item {
                     theme: root.theme
                     anchors.horizontalCenter: parent.horizontalCenter
                     prefix: "login_key_"
-                    keyWidth: Math.min(theme.touch * 0.82, (parent.width - theme.gap * 6) / 10)
+                    keyWidth: Math.min(theme.touch * 0.82, (parent.width - theme.gap * 0.6 * 9) / 10)
                     rows: [["1", "2", "3", "4", "5", "6", "7", "8", "9", "0"],
                            ["q", "w", "e", "r", "t", "y", "u", "i", "o", "p"],
                            ["a", "s", "d", "f", "g", "h", "j", "k", "l"],
@@ -213,6 +215,8 @@ Item {
         Item {
             id: deskItem
             readonly property real leftW: width * 0.62
+            FontMetrics { id: bodyFont; font.pixelSize: theme.body; font.bold: true }
+            FontMetrics { id: largeFont; font.pixelSize: theme.large; font.bold: true }
             // header: window, staff, status, logout
             Rectangle {
                 id: head
@@ -270,14 +274,15 @@ Item {
             // current ticket
             Rectangle {
                 id: current
-                anchors { left: parent.left; top: head.bottom; margins: theme.pad }
+                // what the buttons and the message leave: the number shrinks before anything is cut
+                anchors { left: parent.left; top: head.bottom; bottom: actions.top; margins: theme.pad; bottomMargin: theme.gap }
                 width: deskItem.leftW - theme.pad * 1.5
-                height: (parent.height - head.height) * 0.42
                 radius: theme.radius
                 color: theme.surface
                 border.color: root.vm.ticket.present && root.vm.ticket.priority ? theme.accent : theme.line
                 border.width: theme.border * (root.vm.ticket.present && root.vm.ticket.priority ? 2 : 1)
                 Text {
+                    id: currentLabel
                     anchors { left: parent.left; top: parent.top; margins: theme.gap }
                     text: root.s.counter_current
                     font.pixelSize: theme.body
@@ -285,7 +290,7 @@ Item {
                 }
                 Item {
                     visible: !root.vm.ticket.present
-                    anchors.fill: parent
+                    anchors { left: parent.left; right: parent.right; top: currentLabel.bottom; bottom: parent.bottom }
                     Column {
                         anchors.centerIn: parent
                         spacing: theme.gap
@@ -305,17 +310,17 @@ Item {
                         }
                     }
                 }
-                Row {
+                Row {  // below the panel's label, never over it
                     visible: root.vm.ticket.present
-                    anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter; margins: theme.pad }
+                    anchors { left: parent.left; right: parent.right; top: currentLabel.bottom; bottom: parent.bottom; leftMargin: theme.pad; rightMargin: theme.pad }
                     spacing: theme.pad
                     Text {
                         objectName: "counter_ticket_number"
                         anchors.verticalCenter: parent.verticalCenter
                         text: root.vm.ticket.number || ""
-                        font.pixelSize: theme.huge
+                        font.pixelSize: Math.min(theme.huge, parent.height * 0.8)
                         font.bold: true
-                        color: theme.primary
+                        color: Qt.darker(theme.primary, 1.25)  // at least 7:1 on white for the number (issue 16)
                     }
                     Column {
                         anchors.verticalCenter: parent.verticalCenter
@@ -374,7 +379,7 @@ Item {
             // actions: two rows of four
             Grid {
                 id: actions
-                anchors { left: parent.left; top: current.bottom; leftMargin: theme.pad; topMargin: theme.gap }
+                anchors { left: parent.left; bottom: message.top; leftMargin: theme.pad; bottomMargin: message.visible ? theme.gap : 0 }
                 width: current.width
                 columns: 4
                 spacing: theme.gap
@@ -395,21 +400,26 @@ Item {
                 }
             }
             MessageBand {
+                id: message
                 objectName: "counter_message"
                 theme: root.theme
-                anchors { left: parent.left; top: actions.bottom; leftMargin: theme.pad; topMargin: theme.gap }
+                height: visible ? Math.max(implicitHeight, theme.touch * 0.65) : 0  // a tap dismisses it: a target
+                anchors { left: parent.left; bottom: parent.bottom; leftMargin: theme.pad; bottomMargin: theme.pad }
                 width: current.width
                 text: root.tr(root.vm.message.text)
                 error: root.vm.message.level === "error"
                 MouseArea { anchors.fill: parent; onClicked: root.vm.dismissMessage() }
             }
 
-            // right column: waiting, next, held, figures
+            // right column: waiting, next, held, figures (the figures only where they fit: large print
+            // on a 1080-line screen has no room for them, and words are never cut)
             Column {
+                id: rightCol
                 anchors { right: parent.right; top: head.bottom; margins: theme.pad }
                 width: parent.width - deskItem.leftW - theme.pad
                 spacing: theme.gap * 0.6
                 Panel {
+                    id: waitingPanel
                     title: root.s.counter_waiting_title
                     Repeater {
                         model: root.vm.queue
@@ -443,6 +453,7 @@ Item {
                     }
                 }
                 Panel {
+                    id: nextPanel
                     title: root.s.counter_next_title
                     Text {
                         objectName: "counter_next"
@@ -455,6 +466,7 @@ Item {
                     }
                 }
                 Panel {
+                    id: heldPanel
                     title: root.s.counter_held_title
                     Text {
                         objectName: "counter_held"
@@ -467,11 +479,19 @@ Item {
                     }
                 }
                 Panel {
+                    objectName: "counter_figures"
+                    // the room below the other panels (their heights do not depend on this one)
+                    // (measured from the fonts: a hidden panel's own height collapses with its contents)
+                    visible: deskItem.height - head.height - theme.pad * 2 - rightCol.spacing * 3
+                             - waitingPanel.height - nextPanel.height - heldPanel.height
+                             >= bodyFont.height + largeFont.height * 2 + theme.gap * 2.8
                     title: root.s.counter_figures_title
-                    Grid {
-                        columns: 4
+                    Grid {  // two by two, each figure beside its words: fits in large print too
+                        id: figureGrid
+                        columns: 2
                         width: parent.width
-                        rowSpacing: theme.gap * 0.4
+                        columnSpacing: theme.gap
+                        rowSpacing: theme.gap * 0.3
                         Repeater {
                             model: [
                                 { key: "counter_served", value: String(root.vm.figures.served), name: "served" },
@@ -479,11 +499,21 @@ Item {
                                 { key: "counter_ratings", value: String(root.vm.figures.ratings), name: "ratings" },
                                 { key: "counter_satisfaction", value: root.vm.figures.satisfaction || "—", name: "satisfaction" }
                             ]
-                            Column {
-                                width: parent.width / 4
-                                Text { width: parent.width; text: root.s[modelData.key]; font.pixelSize: theme.small * 0.85; color: theme.muted; wrapMode: Text.WordWrap }
+                            Row {
+                                width: (figureGrid.width - figureGrid.columnSpacing) / 2
+                                spacing: theme.gap * 0.5
                                 Text {
+                                    width: parent.width - figureValue.width - parent.spacing
+                                    anchors.verticalCenter: parent.verticalCenter
+                                    text: root.s[modelData.key]
+                                    font.pixelSize: theme.small
+                                    color: theme.muted
+                                    wrapMode: Text.WordWrap
+                                }
+                                Text {
+                                    id: figureValue
                                     objectName: "figure_" + modelData.name
+                                    anchors.verticalCenter: parent.verticalCenter
                                     text: modelData.value
                                     font.pixelSize: theme.large
                                     font.bold: true
@@ -513,6 +543,7 @@ Item {
                         anchors { left: parent.left; right: parent.right; top: parent.top; margins: theme.pad }
                         spacing: theme.gap
                         Text {
+                            objectName: "counter_dialog_title"
                             text: root.vm.dialog.name === "transfer" ? root.s.counter_transfer_title
                                 : root.vm.dialog.name === "call_back" ? root.s.counter_callback_title
                                 : root.s.counter_pause_title
@@ -520,7 +551,7 @@ Item {
                             font.bold: true
                             color: theme.text
                         }
-                        // transfer: kind, targets, position
+                        // transfer: kind and position in one row (room for three rows of targets in large print), targets
                         Row {
                             visible: root.vm.dialog.name === "transfer"
                             spacing: theme.gap
@@ -532,6 +563,17 @@ Item {
                                     primary: root.vm.dialog.kind === modelData.id
                                     text: root.s[modelData.key]
                                     onClicked: root.vm.transferKind(modelData.id)
+                                }
+                            }
+                            Item { width: theme.pad; height: 1 }
+                            Repeater {
+                                model: [{ id: "front", key: "counter_front" }, { id: "end", key: "counter_end" }]
+                                BigButton {
+                                    objectName: "transfer_pos_" + modelData.id
+                                    theme: root.theme
+                                    primary: root.vm.dialog.position === modelData.id
+                                    text: root.s[modelData.key]
+                                    onClicked: root.vm.transferPosition(modelData.id)
                                 }
                             }
                         }
@@ -548,20 +590,6 @@ Item {
                                     primary: root.vm.dialog.target === modelData.id
                                     text: root.tr(modelData.text)
                                     onClicked: root.vm.transferTarget(modelData.id)
-                                }
-                            }
-                        }
-                        Row {
-                            visible: root.vm.dialog.name === "transfer"
-                            spacing: theme.gap
-                            Repeater {
-                                model: [{ id: "front", key: "counter_front" }, { id: "end", key: "counter_end" }]
-                                BigButton {
-                                    objectName: "transfer_pos_" + modelData.id
-                                    theme: root.theme
-                                    primary: root.vm.dialog.position === modelData.id
-                                    text: root.s[modelData.key]
-                                    onClicked: root.vm.transferPosition(modelData.id)
                                 }
                             }
                         }
@@ -626,7 +654,7 @@ Item {
         property string title: ""
         default property alias content: inner.data
         width: parent.width
-        height: inner.implicitHeight + titleText.implicitHeight + theme.gap * 2.5
+        height: inner.implicitHeight + titleText.implicitHeight + theme.gap * 1.8
         radius: theme.radius
         color: theme.surface
         border.color: theme.line
@@ -641,7 +669,7 @@ Item {
         }
         Column {
             id: inner
-            anchors { left: parent.left; right: parent.right; top: titleText.bottom; margins: theme.gap }
+            anchors { left: parent.left; right: parent.right; top: titleText.bottom; margins: theme.gap; topMargin: theme.gap * 0.3 }
             spacing: theme.gap * 0.4
         }
     }

@@ -178,6 +178,7 @@ Item {
                 anchors.margins: theme.pad
                 spacing: theme.pad
                 Text {
+                    objectName: "tablet_faces_title"
                     width: parent.width
                     text: root.s.tablet_faces_title
                     font.pixelSize: theme.title
@@ -209,7 +210,7 @@ Item {
                             color: area.pressed ? "#dbe6f5" : theme.surface  // the same for every level
                             border.color: theme.line
                             border.width: theme.border
-                            Face {
+                            RatingFace {
                                 id: face
                                 level: modelData.level
                                 width: Math.min(parent.width * 0.72, parent.height * 0.55)
@@ -286,23 +287,23 @@ Item {
                     height: theme.touch * 0.9
                     radius: theme.radius * 0.6
                     color: theme.surface
-                    border.color: comment.activeFocus ? theme.primary : theme.line
+                    border.color: comment.activeFocus || root.vm.rating.commentNeeded ? theme.primary : theme.line
                     border.width: theme.border
                     Text {
                         anchors { left: parent.left; leftMargin: theme.gap; verticalCenter: parent.verticalCenter }
                         visible: comment.text === ""
-                        text: root.s.tablet_comment_hint
+                        text: root.s.rating_comment_hint
                         font.pixelSize: theme.body
                         color: theme.muted
                     }
                     TextInput {
                         id: comment
                         objectName: "tablet_comment"
-                        anchors { fill: parent; margins: theme.gap }
+                        anchors { fill: parent; leftMargin: theme.gap; rightMargin: theme.gap }  // the whole box takes the tap
                         verticalAlignment: TextInput.AlignVCenter
                         font.pixelSize: theme.body
                         color: theme.text
-                        maximumLength: 200
+                        maximumLength: root.vm.rating.commentMax
                         text: root.vm.rating.comment
                         onTextEdited: root.vm.setComment(text)
                     }
@@ -354,36 +355,14 @@ Item {
                 }
                 Text {
                     width: parent.width
-                    text: root.vm.rating.bad ? root.s.tablet_thanks_bad : root.s.tablet_thanks_good
+                    objectName: "tablet_thanks_text"
+                    text: root.tr(root.vm.rating.thanks)
                     font.pixelSize: theme.large
                     color: theme.text
                     horizontalAlignment: Text.AlignHCenter
                     wrapMode: Text.WordWrap
                 }
             }
-        }
-    }
-
-    // A face drawn once (no emoji font on kiosks): the mouth curves with the level.
-    component Face: Canvas {
-        property int level: 3
-        onPaint: {
-            var c = getContext("2d")
-            var w = width, h = height
-            c.reset()
-            c.lineWidth = Math.max(3, w * 0.05)
-            c.strokeStyle = "#0b3f80"
-            c.fillStyle = "#fff4d6"
-            c.beginPath(); c.arc(w / 2, h / 2, w * 0.45, 0, Math.PI * 2); c.fill(); c.stroke()
-            c.fillStyle = "#0b3f80"
-            c.beginPath(); c.arc(w * 0.35, h * 0.4, w * 0.05, 0, Math.PI * 2); c.fill()
-            c.beginPath(); c.arc(w * 0.65, h * 0.4, w * 0.05, 0, Math.PI * 2); c.fill()
-            var curve = (level - 3) * 0.09   // >0 smile, <0 frown
-            var y = h * 0.66 - curve * h * 0.3
-            c.beginPath()
-            c.moveTo(w * 0.3, y)
-            c.quadraticCurveTo(w * 0.5, y + curve * h * 1.2, w * 0.7, y)
-            c.stroke()
         }
     }
 }

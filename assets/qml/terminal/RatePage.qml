@@ -107,7 +107,7 @@ Item {
                     Column {
                         anchors.centerIn: parent
                         spacing: theme.gap * 0.5
-                        Text { anchors.horizontalCenter: parent.horizontalCenter; text: "★".repeat(modelData.level); font.pixelSize: theme.large; color: "#d89b00" }
+                        RatingFace { anchors.horizontalCenter: parent.horizontalCenter; level: modelData.level; width: theme.large * 2.2; height: width }
                         Text { anchors.horizontalCenter: parent.horizontalCenter; text: page.term.tr(modelData.text); font.pixelSize: theme.large; font.bold: true; color: theme.text }
                     }
                     MouseArea { id: levelArea; anchors.fill: parent; onClicked: page.term.vm.rateLevel(modelData.level) }
@@ -148,7 +148,7 @@ Item {
         Grid {
             id: reasonsGrid
             objectName: "rate_reasons_grid"
-            anchors { left: parent.left; right: parent.right; top: reasonsError.visible ? reasonsError.bottom : sendButton.bottom; topMargin: theme.gap; bottom: parent.bottom }
+            anchors { left: parent.left; right: parent.right; top: reasonsError.visible ? reasonsError.bottom : sendButton.bottom; topMargin: theme.gap; bottom: commentBox.top; bottomMargin: theme.gap }
             columns: theme.elderly ? 3 : 4  // as many rows in large print as in standard: buttons as tall or taller
             spacing: theme.gap
             readonly property int rowsN: Math.ceil(page.flow.reasonList.length / columns)
@@ -176,6 +176,36 @@ Item {
                 }
             }
         }
+
+        // the same comment as on the tablet: optional, needed with "other" (hallbus.schemas.rating)
+        Rectangle {
+            id: commentBox
+            anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
+            height: theme.touch
+            radius: theme.radius * 0.6
+            color: theme.surface
+            border.color: commentInput.activeFocus || page.flow.commentNeeded ? theme.primary : theme.line
+            border.width: page.flow.commentNeeded ? theme.border * 2 : theme.border
+            Text {
+                anchors { left: parent.left; right: parent.right; margins: theme.gap; verticalCenter: parent.verticalCenter }
+                visible: commentInput.text === ""
+                text: page.s.rating_comment_hint
+                font.pixelSize: theme.body
+                color: theme.muted
+                elide: Text.ElideRight
+            }
+            TextInput {
+                id: commentInput
+                objectName: "rate_comment"
+                anchors { fill: parent; leftMargin: theme.gap; rightMargin: theme.gap }  // the whole box takes the tap
+                verticalAlignment: TextInput.AlignVCenter
+                font.pixelSize: theme.body
+                color: theme.text
+                maximumLength: page.flow.commentMax || 200
+                text: page.flow.comment
+                onTextEdited: page.term.vm.rateComment(text)
+            }
+        }
     }
 
     Column {
@@ -184,7 +214,7 @@ Item {
         visible: page.flow.step === "thanks"
         spacing: theme.pad
         Text { objectName: "rate_thanks"; width: parent.width; text: page.s.rate_thanks_title; font.pixelSize: theme.title; font.bold: true; color: theme.ok; horizontalAlignment: Text.AlignHCenter }
-        Text { width: parent.width; text: page.s.rate_thanks_body; font.pixelSize: theme.large; color: theme.text; horizontalAlignment: Text.AlignHCenter; wrapMode: Text.WordWrap }
+        Text { width: parent.width; objectName: "rate_thanks_text"; text: page.term.tr(page.flow.thanks); font.pixelSize: theme.large; color: theme.text; horizontalAlignment: Text.AlignHCenter; wrapMode: Text.WordWrap }
         BigButton { anchors.horizontalCenter: parent.horizontalCenter; theme: page.theme; primary: true; width: theme.touch * 4; text: page.s.ticket_done_button; onClicked: page.term.vm.reset() }
     }
 }

@@ -241,6 +241,10 @@ def test_rating_rules_over_the_bus(hall: Hall) -> None:
     assert fault(tablet.call, "rating.submit", bad).code == "reasons_required"
     assert fault(tablet.call, "rating.submit", {**bad, "reasons": ["nonsense"]}).code == "bad_reason"
     assert fault(tablet.call, "rating.submit", {**bad, "reasons": ["other"]}).code == "comment_required"
+    # the one vocabulary (hallbus.schemas.rating): no second code for lateness, comments of at most 200
+    assert fault(tablet.call, "rating.submit", {**bad, "reasons": ["overdue"]}).code == "bad_reason"
+    too_long = {**bad, "reasons": ["other"], "comment": "意" * 201}
+    assert fault(tablet.call, "rating.submit", too_long).code == "comment_too_long"
     assert fault(tablet.call, "rating.submit", {**bad, "level": 7}).code == "bad_level"
     assert fault(hall.client("tablet-2", "tablet").call, "rating.submit", {**bad, "reasons": ["attitude"]}).code == "wrong_window"
     got = tablet.call("rating.submit", {**bad, "reasons": ["not_told_once", "asked_again"], "comment": "材料清单没说全"})
@@ -302,7 +306,7 @@ def test_followup_deadline_alerts(hall: Hall) -> None:
     hall.import_records([case("ZW2026030300051", P, status="done", finished_at=T0.isoformat())])
     term = hall.client("terminal-1")
     got = term.call("rating.submit", {"rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300051", "level": 1,
-                                      "reasons": ["overdue"]})
+                                      "reasons": ["efficiency"]})
     fid = got["followup"]
     due = CAL.add_workdays(T0, hall.config.ratings.followup_days)
     with _db(hall) as db:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtTest import QTest
 
 from hallbus import schemas
-from tests.kiosk.helpers import find, item, text_of, touch
+from tests.kiosk.helpers import find, item, settled_image, text_of, touch
 from tests.kiosk.rolefixtures import RoleHall, issue, state_of
+from tests.kiosk.screenwalk import contrast_in, pixels
+from tests.kiosk.statepayloads import CAT
 
 
 def _type(window: Any, text: str) -> None:
@@ -86,6 +88,7 @@ def test_full_service_cycle_to_a_bad_rating_with_a_followup(
     for level in (5, 4, 3, 2, 1):  # five faces, none chosen or highlighted
         face = item(qtbot, tablet.window, f"face_{level}")
         assert face.property("color") == item(qtbot, tablet.window, "face_5").property("color")
+        assert find(tablet.window, f"rating_face_{level}") is not None  # the faces the terminal draws too
     assert state_of(tablet).level == 0
 
     touch(qtbot, tablet.window, "face_1")  # 非常不满意
@@ -205,6 +208,10 @@ def test_a_double_click_sends_once_and_an_outage_disables_the_buttons(
     role_hall.broker.stop()  # the hall server's broker goes away
     qtbot.waitUntil(lambda: not st.connected, timeout=10000)
     item(qtbot, window, "banner_offline", timeout=6000)  # the shell's banner, after its grace period
+    # staff read their own words (what happened, what to do), not the citizens' offline text
+    banner = text_of(item(qtbot, window, "banner_offline_text"))
+    assert CAT.get("zh_CN", "counter_offline") in banner and CAT.get("zh_CN", "banner_offline") not in banner
+    assert text_of(item(qtbot, window, "counter_message")) == CAT.get("zh_CN", "counter_offline_todo")
     assert not any(
         _enabled(counter, a)
         for a in ("recall", "finish", "hold", "no_show", "transfer", "call_next")
@@ -223,3 +230,30 @@ def test_a_double_click_sends_once_and_an_outage_disables_the_buttons(
     qtbot.waitUntil(lambda: st.ticket is None, timeout=5000)
     assert role_hall.query("SELECT status FROM tickets WHERE number = ?", first) == [("done",)]
     assert second
+
+
+def _look(picture: Any, button: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(background, ink) of a button as drawn: its commonest colour and the strongest colour on it."""
+    rect = button.mapRectToScene(QRectF(0, 0, button.width(), button.height()))
+    _ratio, ink, bg = contrast_in(picture, rect.adjusted(6, 6, -6, -6))  # inside the rounded border
+    return bg, ink
+
+
+def test_every_disabled_button_looks_disabled_and_alike(
+    role_hall: RoleHall, start_kiosk: Any, qtbot: Any
+) -> None:
+    """Issue 16 item 13: a disabled plain button kept dark words and looked pressable."""
+    counter = start_kiosk("counter", "counter-2", size=(1920, 1080))
+    _login_by_keyboard(qtbot, counter, "s002", "hall002")
+    issue(role_hall.rpc("terminal-1", "terminal"), "A")
+    qtbot.waitUntil(lambda: _enabled(counter, "call_next"), timeout=5000)
+    picture = pixels(settled_image(qtbot, counter.window))
+    looks: dict[bool, dict[str, Any]] = {True: {}, False: {}}
+    for a in state_of(counter).view("actions"):
+        looks[bool(a["enabled"])][a["id"]] = _look(picture, item(qtbot, counter.window, f"action_{a['id']}"))
+    disabled, enabled = looks[False], looks[True]
+    assert {"recall", "finish", "no_show", "hold", "transfer"} <= set(disabled)  # a primary one among them
+    assert len(set(disabled.values())) == 1, f"disabled buttons drawn differently: {disabled}"
+    off = next(iter(disabled.values()))
+    for name, look in enabled.items():
+        assert look != off, f"{name} is enabled but drawn like a disabled button"

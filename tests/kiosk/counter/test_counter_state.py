@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from hallbus import schemas
@@ -46,3 +47,39 @@ def test_counter_buttons_follow_the_window_and_one_request_at_a_time() -> None:
     assert not c.enabled("finish")
     c.act("finish")
     assert len(port.sent) == 1
+
+
+def _finished(c: CounterState, port: NoPort, ts: str, expires: str) -> schemas.RatingRequest:
+    """Call A001 and finish it; the finish reply opens a rating request until `expires`."""
+    c.act("finish")
+    rr = schemas.RatingRequest(ticket="A001", staff="s001", expires_at=expires, request_id="rr-1")
+    port.answer[-1](schemas.WindowReply(window=wstate("1", ts=ts, rating_request=rr)))
+    return rr
+
+
+def test_the_counter_says_when_the_rating_has_arrived_or_lapsed() -> None:
+    clock = [dt.datetime.fromisoformat("2026-03-03T09:01:00+08:00")]
+    for rated, key in ((True, "counter_rating_received"), (False, "counter_rating_expired")):
+        port = NoPort()
+        c = CounterState(CFG, CAT, port, window="1", now=lambda: clock[0])
+        c.on_connection(True)
+        c.on_window_state(wstate("1", "A001", ts=TS))
+        _finished(c, port, "2026-03-03T09:01:00.000+08:00", "2026-03-03T09:03:00.000+08:00")
+        asked = c.view("message")["text"]["zh_CN"]
+        assert asked == CAT.get("zh_CN", "counter_done_finish") and "评价器上评价" in asked
+        c.on_window_state(wstate("1", ts="2026-03-03T09:01:05.000+08:00", rating_request=c.rating_open))
+        assert c.view("message")["text"]["zh_CN"] == asked  # the same request again: still waiting
+        clock[0] = dt.datetime.fromisoformat("2026-03-03T09:01:30+08:00" if rated else "2026-03-03T09:03:00+08:00")
+        c.on_window_state(wstate("1", ts="2026-03-03T09:01:30.000+08:00"))  # the request closed
+        said = c.view("message")["text"]["zh_CN"]
+        assert said == CAT.get("zh_CN", key) and "请邀请" not in said
+
+
+def test_a_finish_without_a_rating_request_does_not_ask_for_one() -> None:
+    port = NoPort()
+    c = CounterState(CFG, CAT, port, window="1")
+    c.on_connection(True)
+    c.on_window_state(wstate("1", "A001", ts=TS))
+    c.act("finish")
+    port.answer[-1](schemas.WindowReply(window=wstate("1", ts="2026-03-03T09:01:00.000+08:00")))
+    assert "评价" not in c.view("message")["text"]["zh_CN"]

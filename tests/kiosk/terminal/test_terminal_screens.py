@@ -2,6 +2,8 @@
 
 The PNGs go to a temporary folder; with `KIOSK_SCREENS=docs/screens` they become the docs' screenshots
 (and `terminal-printed-ticket.png`, the ticket as the printer simulator drew it).
+One clock per picture set: the kiosk reads the controller's clock (T0, the moment
+scripts/role_screens.py uses too), so the header's date is the tickets' date.
 """
 
 from __future__ import annotations
@@ -16,8 +18,20 @@ from PIL import Image
 
 from devices.idcard.samples import sample_card
 from devices.printer.escpos import PaperState
+from hallbus.schemas import set_clock
+from kiosk.qt.shell import date_text
 from tests.kiosk.conftest import T0, Hall, Sims
 from tests.kiosk.helpers import item, settled_image, take_card_off, touch
+from tests.kiosk.screenwalk import WALKED, check_screen
+
+
+@pytest.fixture
+def one_clock(hall: Hall) -> Any:
+    """The kiosk reads the hall's clock while the pictures are taken (issue 16 item 15)."""
+    set_clock(hall.clock)
+    yield hall.clock
+    set_clock(None)
+
 
 VARIANTS = {"zh": ("zh_CN", False), "en": ("en", False), "elderly": ("zh_CN", True)}
 
@@ -25,7 +39,7 @@ VARIANTS = {"zh": ("zh_CN", False), "en": ("en", False), "elderly": ("zh_CN", Tr
 @pytest.mark.slow
 @pytest.mark.qt_log_level_fail("WARNING")
 @pytest.mark.parametrize("variant", list(VARIANTS))
-def test_every_screen(variant: str, kiosk: Any, hall: Hall, sims: Sims, qtbot: Any, tmp_path: Path) -> None:
+def test_every_screen(variant: str, one_clock: Any, kiosk: Any, hall: Hall, sims: Sims, qtbot: Any, tmp_path: Path) -> None:
     out = Path(os.environ.get("KIOSK_SCREENS") or tmp_path / "screens")
     out.mkdir(parents=True, exist_ok=True)
     lang, elderly = VARIANTS[variant]
@@ -50,8 +64,10 @@ def test_every_screen(variant: str, kiosk: Any, hall: Hall, sims: Sims, qtbot: A
         path = out / f"terminal-{name}-{variant}.png"
         image = settled_image(qtbot, window)
         assert image.save(str(path), "PNG")
+        WALKED[(f"terminal-{name}", variant)] = check_screen(window, image)  # the screen walk's checks
         shots.append(path)
 
+    qtbot.waitUntil(lambda: shell.date == date_text(lang, T0), timeout=3000)  # the header is of T0's day
     shot("home")
     touch(qtbot, window, "tile_ticket")
     item(qtbot, window, "service_A")

@@ -112,9 +112,16 @@ def test_rating_goes_to_the_outbox_with_reasons_for_a_bad_level(state: TerminalS
     answered: list[Any] = []
     done = threading.Event()
     outbox.add_listener(lambda item, data, fault: (answered.append((item, data, fault)), done.set()))
+    state.rate.toggle_reason("other")  # the tablet's rule, the controller's rule: "other" needs a comment
+    state.rate.send()
+    assert state.rate.step == "reasons" and state.rate.error is not None and "其他" in state.rate.error["zh_CN"]
+    assert outbox.pending() == []
+    state.rate.toggle_reason("other")
     state.rate.toggle_reason("efficiency")
     state.rate.send()
     assert state.rate.step == "thanks"
+    promise = f"{hall.config.ratings.followup_days}个工作日内"
+    assert promise in state.rate.view()["thanks"]["zh_CN"]
     assert done.wait(5), "the controller never answered the rating"
     item, data, fault = answered[0]
     assert fault is None and data is not None
