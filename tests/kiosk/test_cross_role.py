@@ -49,7 +49,7 @@ def _words_under(item: Any) -> str:
 NAMED = {  # role -> objectNames whose visible words are read (a prefix ends in "_")
     "terminal": ("ticket_number", "ticket_ahead", "screen_ticket"),
     "counter": ("counter_status", "counter_ticket_number", "counter_next", "counter_message"),
-    "tablet": ("tablet_paused", "tablet_idle"),
+    "tablet": ("tablet_paused", "tablet_state_word", "tablet_idle"),
     "window": ("display_status", "display_ticket", "display_next", "display_window_name"),
     "hall": (f"hall_window_{WINDOW}", f"hall_window_ticket_{WINDOW}", f"hall_wait_{SERVICE}",
              f"hall_wait_count_{SERVICE}", "hall_newest", "hall_grid"),
@@ -127,6 +127,17 @@ def minutes(words: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+NO_WINDOW = "no window open"
+
+
+def wait_said(words: str) -> int | str | None:
+    """The wait some words say: minutes (see `minutes`), or NO_WINDOW when they say no window serving
+    the ticket is open (hallbus.wording.wait: 暂无开放窗口, then no minutes are honest)."""
+    if re.search(r"暂无开放窗口|[Nn]o window open", words):
+        return NO_WINDOW
+    return minutes(words)
+
+
 def windows_named(words: str) -> set[str]:
     """The window numbers named in some words (3号窗口, Window 3)."""
     return set(re.findall(r"(\d+)\s*号窗口", words)) | set(re.findall(r"[Ww]indow\s*(\d+)", words))
@@ -144,20 +155,7 @@ def _at(run: dict[str, Step], step: str) -> Step:
 
 # --- the agreements --------------------------------------------------------------------------
 
-KNOWN: dict[str, str] = {
-    "ticket-taken-wait": "issue 16 item 2: the terminal says 无需等待, the hall screen 10 分钟 (one wait computation)",
-    "ticket-taken-windows": "issue 16 item 2: the terminal names windows 3 and 4 that the hall screen shows 未开放",
-    "ticket-taken-printed-windows": "issue 16 items 2/14: the printed ticket names no window",
-    "start-state-words": "issue 16 item 3: a window with nobody logged in is 未开放 on the hall, 暂停服务 elsewhere",
-    "card-swiped-state-words": "issue 16 item 3: a window with nobody logged in is 未开放 on the hall, 暂停服务 elsewhere",
-    "ticket-taken-state-words": "issue 16 item 3: a window with nobody logged in is 未开放 on the hall, 暂停服务 elsewhere",
-    "finished-state-words": "issue 16 item 3: window-state words differ between the hall, the display and the counter",
-    "rated-state-words": "issue 16 item 3: window-state words differ between the hall, the display and the counter",
-    "case-deadline-state-words": "issue 16 item 3: window-state words differ between the hall, the display and the counter",
-    "finished-current-call": "issue 16 item 1: the hall screen keeps calling a number that was finished",
-    "rated-current-call": "issue 16 item 1: the hall screen keeps calling a number that was finished",
-    "case-deadline-current-call": "issue 16 item 1: the hall screen keeps calling a number that was finished",
-}
+KNOWN: dict[str, str] = {}  # every agreement holds since issue 16 items 1-3 and 14 were merged
 
 
 def _case(name: str) -> Any:
@@ -180,9 +178,9 @@ def test_the_ticket_says_the_same_position_everywhere(demo_run: dict[str, Step])
 def test_the_ticket_says_the_same_wait_everywhere(case: str, demo_run: dict[str, Step]) -> None:
     step = _at(demo_run, "ticket-taken")
     said = {
-        "terminal": minutes(step.words["terminal"].get("ticket_ahead", "")),
-        "printed": minutes(step.printed),
-        "hall": minutes(step.words["hall"].get(f"hall_wait_{SERVICE}", "")),
+        "terminal": wait_said(step.words["terminal"].get("ticket_ahead", "")),
+        "printed": wait_said(step.printed),
+        "hall": wait_said(step.words["hall"].get(f"hall_wait_{SERVICE}", "")),
     }
     assert len(set(said.values())) == 1 and None not in said.values(), said
 
@@ -199,7 +197,12 @@ def test_the_terminal_names_only_windows_the_hall_shows_open(case: str, demo_run
     screen = step.words["terminal"].get("screen_ticket", "")
     named = windows_named(screen)
     closed = named & closed_on_hall(step)
-    assert named and not closed, f"the terminal names windows {sorted(named)}; the hall shows {sorted(closed)} closed"
+    assert named, screen
+    # a window the hall shows closed may be named only as what serves the ticket once it opens, said
+    # honestly (hallbus.wording.windows_note: 暂未开放), and then only when every one named is closed
+    said_closed = bool(re.search(r"暂未开放|not open yet", screen))
+    assert not closed or (closed == named and said_closed), (
+        f"the terminal names windows {sorted(named)} ({screen!r}); the hall shows {sorted(closed)} closed")
 
 
 @pytest.mark.parametrize("case", [_case("ticket-taken-printed-windows")])
@@ -221,8 +224,8 @@ def test_every_role_calls_the_windows_state_by_the_same_words(case: str, demo_ru
     }
     if "counter_status" in step.words["counter"]:  # staff logged in
         said["counter"] = state_word(step.words["counter"]["counter_status"])
-    if "tablet_paused" in step.words["tablet"]:
-        said["tablet"] = state_word(step.words["tablet"]["tablet_paused"])
+    if step.words["tablet"].get("tablet_paused"):  # the band shows: its state word, not the hint under it
+        said["tablet"] = state_word(step.words["tablet"].get("tablet_state_word", ""))
     assert all(said.values()) and len(set(said.values())) == 1, said
 
 
@@ -266,8 +269,6 @@ def test_the_counter_says_the_rating_arrived(demo_run: dict[str, Step]) -> None:
 WALK_KNOWN: dict[tuple[str, str, str], str] = {}
 for _step in ("ticket-taken", "called", "finished", "rated"):
     WALK_KNOWN[(_step, "terminal", "contrast")] = "issue 16 items 7/14: the terminal's ticket number is 6.99:1 on white"
-for _step in ("called", "finished", "rated", "case-deadline"):
-    WALK_KNOWN[(_step, "hall", "contrast")] = "issue 16 item 10: the hall screen's called numbers and tile words under 7:1"
 
 
 @pytest.mark.parametrize(("step_name", "role", "check"), cases(STEPS, ROLES, WALK_KNOWN))

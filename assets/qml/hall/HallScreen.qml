@@ -18,15 +18,17 @@ Rectangle {
     readonly property color panel: "#0e2650"
     readonly property color ink: "#ffffff"
     readonly property color dim: "#9fb3d1"
-    readonly property color amber: "#ffc400"
+    // a called number needs 7:1 (issue 16): this yellow is 7.4:1 on the 正在呼叫 red, 8:1 on a serving
+    // tile, 7.5:1 on a paused one (#ffc400 was 6.1:1 and 6.5:1)
+    readonly property color amber: "#ffe066"
     readonly property bool flashing: flash.running
     // more than 24 windows: the grid takes most of the screen, so every tile reads from 8-10 m
     readonly property bool bigHall: ready && vm.windows.length > 24
     color: bg
 
     function statusColor(st) {
-        // dark enough that the amber ticket and the white words stay at 4.5:1 and more
-        return st === "serving" ? "#0c4a22" : st === "paused" ? "#8a4500" : st === "idle" ? "#1f4b8f" : "#2e3746"
+        // dark enough that the amber ticket stays at 7:1 and the white words at 4.5:1 and more
+        return st === "serving" ? "#0c4a22" : st === "paused" ? "#6b3500" : st === "idle" ? "#1f4b8f" : "#2e3746"
     }
 
     // --- flash the newest call for a few seconds --------------------------------------------
@@ -45,9 +47,10 @@ Rectangle {
     SequentialAnimation {
         id: flash
         loops: 5
-        ColorAnimation { target: newest; property: "color"; to: "#b71c1c"; duration: 300 }
-        ColorAnimation { target: newest; property: "color"; to: "#8a1010"; duration: 300 }
-        onStopped: newest.color = "#8a1010"
+        // the panel's rim flashes, not its red: a lighter red took the number under 7:1 (5:1)
+        ColorAnimation { target: newest; property: "border.color"; to: root.amber; duration: 300 }
+        ColorAnimation { target: newest; property: "border.color"; to: "#8a1010"; duration: 300 }
+        onStopped: newest.border.color = "#8a1010"
     }
 
     // --- header -------------------------------------------------------------------------------
@@ -174,6 +177,8 @@ Rectangle {
             height: parent.height * 0.42
             radius: 18 * root.u
             color: "#8a1010"
+            border.width: 10 * root.u
+            border.color: "#8a1010"
             Text {
                 anchors { left: parent.left; top: parent.top; margins: 16 * root.u }
                 text: root.s.hall_calling
@@ -225,7 +230,7 @@ Rectangle {
                 anchors.centerIn: parent
                 visible: root.ready && !root.vm.calls.has
                 text: root.s.hall_no_calls
-                color: root.dim
+                color: "#ffcdd2"  // 6.9:1 on the red (the blue-grey dim was 4.5:1 there)
                 font.pixelSize: 60 * root.u
             }
         }
