@@ -68,7 +68,7 @@ Item {
                     delegate: Rectangle {
                         objectName: "category_" + modelData
                         height: theme.touch * 0.8
-                        width: catText.implicitWidth + theme.pad
+                        width: Math.max(catText.implicitWidth + theme.pad, Math.round(theme.touch * 2 / 3))  // "All": still 15 mm
                         radius: height / 2
                         color: page.flow.category === modelData ? theme.primary : theme.surface
                         border.color: theme.line

@@ -40,7 +40,7 @@ Rectangle {
         font.bold: true
         color: theme.primaryText
         horizontalAlignment: Text.AlignHCenter
-        elide: Text.ElideRight
+        wrapMode: Text.WordWrap  // a narrow list in large print: two lines, the bar grows with them
     }
     // a touch on the bar scrolls one screenful on
     MouseArea {
