@@ -68,16 +68,6 @@ _known("issue 16 item 10: the hall screen's called numbers (yellow on red or gre
        HALL_SHOTS, ALL, "contrast")
 _known("issue 16 item 10: the hall screen's English service names and recent calls are elided",
        HALL_SHOTS, ("en",), "cut")
-_known("issue 16 items 7/14: the terminal's ticket number is 6.99:1 on white (numbers need 7:1)",
-       ("terminal-ticket-printed", "terminal-ticket-paper-out"), ("zh", "en"), "contrast")
-_known("issue 16 item 8: the guide's lists, placeholder and keys cut their words",
-       ("terminal-guide-all",), ALL, "cut")
-_known("issue 16 item 8: the guide's search placeholder and keys cut their words",
-       ("terminal-guide-search",), ("en", "elderly"), "cut")
-_known("issue 16 item 11: the guide keyboard's keys are under 15 mm",
-       ("terminal-guide-all",), ("en",), "target")
-_known("issue 16 item 11: the guide keyboard's keys are under 15 mm",
-       ("terminal-guide-search",), ("en",), "target")
 
 
 def _role_screens() -> ModuleType:
