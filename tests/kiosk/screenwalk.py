@@ -5,7 +5,8 @@
 - `cut`: a Text whose words do not fit (elided or cut short: `truncated`), or whose
   painted words reach out of the box drawn around them (the nearest Rectangle with a
   fill or a border), out of a clipping ancestor, or off the window (words scrolled
-  wholly out of a list's view are not shown, so not cut; words half in view are);
+  wholly out of a list's view are not shown, so not cut; words half in view are, except
+  at the edge where the list shows its scroll sign: see SCROLL_SIGNS);
 - `overlap`: two Texts whose painted words cover each other;
 - `target`: a touch target (an enabled MouseArea or a text field) smaller than
   MIN_TARGET_PX on its short side (about 15 mm on the hall's panels);
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage
 from PySide6.QtQml import QQmlEngine, QQmlExpression, QQmlProperty
@@ -53,6 +55,12 @@ MESSAGES = (
 )
 # a ticker scrolls its words through a clipped window on purpose: not a cut
 TICKERS = ("hall_notice",)
+# The sign a scrolling list shows while it goes on past an edge (objectName -> that edge): an item
+# with a `target` property naming the list (terminal/ScrollHint.qml below a list, the guide's "›" at
+# the end of its categories). Words cut by that edge of that list, while the sign shows, are the
+# list going on as the sign says, as on any scrolling page; they are not counted as cut. Words cut
+# by any other edge, or by a list showing no sign, still are.
+SCROLL_SIGNS = {"scroll_hint": "bottom", "scroll_hint_right": "right"}
 CHECKS = ("cut", "overlap", "target", "contrast")
 # (picture name, variant) -> findings, filled by whatever walks the screens in this test session
 WALKED: dict[tuple[str, str], dict[str, list[Finding]]] = {}
@@ -79,6 +87,7 @@ class Seen:
     boxes: list[QRectF]  # scene rectangles of the drawn boxes around it, innermost first
     clip: QRectF  # what of the scene its clipping ancestors leave visible
     path: str  # objectNames from the root, for messages
+    scroller: QQuickItem | None = None  # the innermost clipping Flickable around it
 
 
 def _cls(item: QQuickItem, name: str) -> bool:
@@ -125,7 +134,7 @@ def walk(window: QQuickWindow) -> list[Seen]:
     scene = QRectF(0, 0, window.width(), window.height())
 
     def visit(item: QQuickItem, opacity: float, boxes: list[QRectF], clip: QRectF, covers: list[QRectF],
-              path: str) -> None:
+              path: str, scroller: QQuickItem | None) -> None:
         if not item.isVisible():
             return
         opacity *= item.opacity()
@@ -137,15 +146,16 @@ def walk(window: QQuickWindow) -> list[Seen]:
             return
         name = item.objectName()
         here = f"{path}/{name}" if name else path
-        out.append(Seen(item, rect, boxes, clip, here))
+        out.append(Seen(item, rect, boxes, clip, here, scroller))
         inner = [rect, *boxes] if _draws_box(item) else boxes
         inner_clip = clip.intersected(rect) if item.clip() else clip
+        inner_scroller = item if item.clip() and _cls(item, "QQuickFlickable") else scroller
         kids = _paint_order(item)
         for i, kid in enumerate(kids):
             over = [_scene_rect(k) for k in kids[i + 1:] if k.isVisible() and _covers(k)]
-            visit(kid, opacity, inner, inner_clip, covers + over, here)
+            visit(kid, opacity, inner, inner_clip, covers + over, here, inner_scroller)
 
-    visit(root, 1.0, [scene], scene, [], "")
+    visit(root, 1.0, [scene], scene, [], "", None)
     return out
 
 
@@ -177,9 +187,33 @@ def _outside(inner: QRectF, outer: QRectF) -> float:
                outer.top() - inner.top(), inner.bottom() - outer.bottom(), 0.0)
 
 
+def _signed_edges(seen: list[Seen]) -> dict[int, str]:
+    """The lists (by C++ address) showing a scroll sign, and the edge past which it says they go on."""
+    out: dict[int, str] = {}
+    for s in seen:
+        edge = SCROLL_SIGNS.get(s.item.objectName())
+        target = _qml(s.item, "target") if edge else None  # (a Flickable: PySide cannot convert the property)
+        if edge and target is not None:
+            out[shiboken6.getCppPointer(target)[0]] = edge
+    return out
+
+
+def _clip_allowing(s: Seen, words: QRectF, signed: dict[int, str]) -> QRectF:
+    """The clipping area of `s`, widened past the edge where its list's scroll sign says it goes on."""
+    limit = QRectF(s.clip)
+    edge = signed.get(shiboken6.getCppPointer(s.scroller)[0]) if s.scroller is not None else None
+    list_rect = _scene_rect(s.scroller) if s.scroller is not None else None
+    if edge == "bottom" and list_rect is not None and abs(limit.bottom() - list_rect.bottom()) <= SLACK_PX:
+        limit.setBottom(max(limit.bottom(), words.bottom()))
+    if edge == "right" and list_rect is not None and abs(limit.right() - list_rect.right()) <= SLACK_PX:
+        limit.setRight(max(limit.right(), words.right()))
+    return limit
+
+
 def cut_texts(seen: list[Seen]) -> list[Finding]:
     """Texts whose words are elided, or reach out of their box, their clip or the window."""
     out = []
+    signed = _signed_edges(seen)
     for s in _texts(seen):
         if s.item.objectName() in TICKERS:
             continue
@@ -190,7 +224,7 @@ def cut_texts(seen: list[Seen]) -> list[Finding]:
         if words.intersected(s.clip).isEmpty():
             continue  # scrolled right out of view: not shown, so not cut
         box = s.boxes[0]
-        for limit, what in ((box, "its box"), (s.clip, "its clipping area")):
+        for limit, what in ((box, "its box"), (_clip_allowing(s, words, signed), "its clipping area")):
             over = _outside(words, limit)
             if over > SLACK_PX:
                 out.append(Finding("cut", _label(s), f"the words reach {over:.0f} px out of {what}"))

@@ -68,24 +68,6 @@ _known("issue 16 item 10: the hall screen's called numbers (yellow on red or gre
        HALL_SHOTS, ALL, "contrast")
 _known("issue 16 item 10: the hall screen's English service names and recent calls are elided",
        HALL_SHOTS, ("en",), "cut")
-_known("issue 16 item 9: English department names overprint the 'ID card needed' line",
-       ("terminal-ticket-services",), ("en",), "cut", "overlap")
-_known("issue 16 items 7/14: the terminal's ticket number is 6.99:1 on white (numbers need 7:1)",
-       ("terminal-ticket-printed", "terminal-ticket-paper-out"), ("zh", "en"), "contrast")
-_known("issue 16 item 8: large print: the ticket card's 取号时间 crosses its border",
-       ("terminal-ticket-printed", "terminal-ticket-paper-out"), ("elderly",), "cut")
-_known("issue 16 item 8: the case list is cut mid-line", ("terminal-cases-list",), ALL, "cut")
-_known("issue 16 item 6: the rating picker cuts the finished case below the fold", ("terminal-rate-pick",), ALL, "cut")
-_known("issue 16 item 8: the guide's lists, placeholder and keys cut their words",
-       ("terminal-guide-all",), ALL, "cut")
-_known("issue 16 item 8: the guide's search placeholder and keys cut their words",
-       ("terminal-guide-search",), ("en", "elderly"), "cut")
-_known("issue 16 item 8: large print cuts the guide's materials list", ("terminal-guide-item",), ("elderly",), "cut")
-_known("issue 16 item 11: the guide keyboard's keys are under 15 mm",
-       ("terminal-guide-all", "terminal-guide-search"), ALL, "target")
-_known("issue 16 item 11: the case-number keypad's keys are under 15 mm", ("terminal-rate-case",), ALL, "target")
-_known("issue 16 item 8: large print halves the bad-rating reason buttons", ("terminal-rate-reasons",), ("elderly",),
-       "target")
 
 
 def _role_screens() -> ModuleType:

@@ -112,7 +112,7 @@ Item {
         ListView {
             id: casesList
             objectName: "cases_list"
-            anchors { top: listError.visible ? listError.bottom : listTitle.bottom; topMargin: theme.gap; left: parent.left; right: parent.right; bottom: parent.bottom }
+            anchors { top: listError.visible ? listError.bottom : listTitle.bottom; topMargin: theme.gap; left: parent.left; right: parent.right; bottom: casesHint.top }
             clip: true
             spacing: theme.gap
             model: page.flow.items
@@ -123,6 +123,6 @@ Item {
                 CaseCard { id: caseCard; term: page.term; c: modelData; width: parent.width }
             }
         }
-        ScrollHint { target: casesList; theme: page.theme; text: page.s.scroll_more }
+        ScrollHint { id: casesHint; target: casesList; theme: page.theme; text: page.s.scroll_more }
     }
 }

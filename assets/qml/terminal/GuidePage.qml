@@ -51,31 +51,59 @@ Item {
                 clearText: page.s.clear
                 onKey: (name) => page.term.vm.guideKey(name)
             }
-            ListView {
-                objectName: "guide_categories"
+            // the categories scroll sideways (twelve do not fit): a button at the row's end says so and
+            // scrolls on ("›"), and back to the start ("‹") once the last one is in view
+            Item {
                 width: parent.width
                 height: theme.touch * 0.8
-                orientation: ListView.Horizontal
-                spacing: theme.gap * 0.6
-                clip: true
-                boundsBehavior: Flickable.StopAtBounds
-                model: [""].concat(page.flow.categories)
-                delegate: Rectangle {
-                    objectName: "category_" + modelData
-                    height: theme.touch * 0.8
-                    width: catText.implicitWidth + theme.pad
-                    radius: height / 2
-                    color: page.flow.category === modelData ? theme.primary : theme.surface
-                    border.color: theme.line
-                    border.width: theme.border
-                    Text {
-                        id: catText
-                        anchors.centerIn: parent
-                        text: modelData === "" ? page.s.guide_all : modelData
-                        font.pixelSize: theme.body
-                        color: page.flow.category === modelData ? "white" : theme.text
+                ListView {
+                    id: cats
+                    objectName: "guide_categories"
+                    anchors { left: parent.left; top: parent.top; bottom: parent.bottom; right: catsMore.left; rightMargin: theme.gap * 0.6 }
+                    orientation: ListView.Horizontal
+                    spacing: theme.gap * 0.6
+                    clip: true
+                    boundsBehavior: Flickable.StopAtBounds
+                    model: [""].concat(page.flow.categories)
+                    delegate: Rectangle {
+                        objectName: "category_" + modelData
+                        height: theme.touch * 0.8
+                        width: Math.max(catText.implicitWidth + theme.pad, Math.round(theme.touch * 2 / 3))  // "All": still 15 mm
+                        radius: height / 2
+                        color: page.flow.category === modelData ? theme.primary : theme.surface
+                        border.color: theme.line
+                        border.width: theme.border
+                        Text {
+                            id: catText
+                            anchors.centerIn: parent
+                            text: modelData === "" ? page.s.guide_all : modelData
+                            font.pixelSize: theme.body
+                            color: page.flow.category === modelData ? "white" : theme.text
+                        }
+                        MouseArea { anchors.fill: parent; onClicked: page.term.vm.guideCategory(modelData) }
                     }
-                    MouseArea { anchors.fill: parent; onClicked: page.term.vm.guideCategory(modelData) }
+                }
+                Rectangle {
+                    id: catsMore
+                    readonly property Flickable target: cats
+                    readonly property bool overflow: cats.contentWidth > cats.width + 1
+                    objectName: overflow && !cats.atXEnd ? "scroll_hint_right" : "scroll_back"
+                    anchors { right: parent.right; top: parent.top; bottom: parent.bottom }
+                    width: Math.round(theme.touch * 2 / 3)  // at least 15 mm: a touch target like any other
+                    visible: overflow
+                    radius: height / 2
+                    color: theme.primary
+                    Text {
+                        anchors.centerIn: parent
+                        text: cats.atXEnd ? "‹" : "›"
+                        font.pixelSize: theme.title
+                        font.bold: true
+                        color: theme.primaryText
+                    }
+                    MouseArea {
+                        anchors.fill: parent
+                        onClicked: cats.contentX = cats.atXEnd ? 0 : Math.min(cats.contentX + cats.width * 0.8, cats.contentWidth - cats.width)
+                    }
                 }
             }
         }
@@ -97,7 +125,7 @@ Item {
             ListView {
                 id: results
                 objectName: "guide_results"
-                anchors { top: guideError.visible ? guideError.bottom : count.bottom; topMargin: theme.gap; left: parent.left; right: parent.right; bottom: parent.bottom }
+                anchors { top: guideError.visible ? guideError.bottom : count.bottom; topMargin: theme.gap; left: parent.left; right: parent.right; bottom: resultsHint.top }
                 clip: true
                 spacing: theme.gap * 0.6
                 boundsBehavior: Flickable.StopAtBounds
@@ -125,7 +153,7 @@ Item {
                     MouseArea { id: itemArea; anchors.fill: parent; onClicked: page.term.vm.guideOpen(modelData.item) }
                 }
             }
-            ScrollHint { target: results; theme: page.theme; text: page.s.scroll_more }
+            ScrollHint { id: resultsHint; target: results; theme: page.theme; text: page.s.scroll_more }
         }
     }
 
@@ -170,7 +198,7 @@ Item {
         }
         Flickable {
             id: flick
-            anchors { left: parent.left; right: parent.right; top: printNote.visible ? printNote.bottom : headBottom.bottom; topMargin: theme.gap; bottom: parent.bottom }
+            anchors { left: parent.left; right: parent.right; top: printNote.visible ? printNote.bottom : headBottom.bottom; topMargin: theme.gap; bottom: flickHint.top }
             contentHeight: detailCol.implicitHeight
             clip: true
             boundsBehavior: Flickable.StopAtBounds
@@ -199,6 +227,6 @@ Item {
                 GuideSection { theme: page.theme; title: page.s.guide_mistakes; lines: detailCol.it.mistakes || []; visible: lines.length > 0 }
             }
         }
-        ScrollHint { target: flick; theme: page.theme; text: page.s.scroll_more }
+        ScrollHint { id: flickHint; target: flick; theme: page.theme; text: page.s.scroll_more }
     }
 }

@@ -42,7 +42,7 @@ Item {
         ListView {
             id: pickList
             objectName: "rate_pick_list"
-            anchors { top: notYet.visible ? notYet.bottom : pickTitle.bottom; topMargin: theme.gap; left: parent.left; right: parent.right; bottom: parent.bottom }
+            anchors { top: notYet.visible ? notYet.bottom : pickTitle.bottom; topMargin: theme.gap; left: parent.left; right: parent.right; bottom: pickHint.top }
             clip: true
             spacing: theme.gap
             boundsBehavior: Flickable.StopAtBounds
@@ -80,7 +80,7 @@ Item {
                 MouseArea { id: pickArea; anchors.fill: parent; onClicked: page.term.vm.ratePick(modelData.caseNo) }
             }
         }
-        ScrollHint { target: pickList; theme: page.theme; text: page.s.scroll_more }
+        ScrollHint { id: pickHint; target: pickList; theme: page.theme; text: page.s.scroll_more }
     }
 
     Column {
@@ -149,7 +149,7 @@ Item {
             id: reasonsGrid
             objectName: "rate_reasons_grid"
             anchors { left: parent.left; right: parent.right; top: reasonsError.visible ? reasonsError.bottom : sendButton.bottom; topMargin: theme.gap; bottom: commentBox.top; bottomMargin: theme.gap }
-            columns: theme.elderly ? 3 : 4  // as many rows in large print as in standard: buttons as tall or taller
+            columns: 4  // large print too: a third row of 3 ran under the comment box; a long reason wraps instead
             spacing: theme.gap
             readonly property int rowsN: Math.ceil(page.flow.reasonList.length / columns)
             Repeater {
