@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF
 from devices.idcard.samples import sample_card
 from devices.printer.escpos import PaperState
 from kiosk.common.i18n import Catalogue
-from kiosk.qt.drive import find
+from kiosk.qt.drive import find, next_frame
 from tests.kiosk.conftest import T0, Hall, Sims
 from tests.kiosk.helpers import item, text_of, touch
 
@@ -91,16 +91,27 @@ def test_cases_by_card_show_progress_and_take_a_pickup_ticket_in_one_touch(kiosk
     assert "张**" in kiosk.role.keep[0].cases.items[0]["applicant"]
 
     # The second case is below the fold: scroll to the end, as a finger would. A list knows its
-    # full height only once it has laid out the rows it scrolls to, so scroll again until the
-    # button is on the screen (a tap computed before that lands below the window).
+    # full height only once it has laid out the rows it scrolls to (and a row places its button
+    # a frame later), so scroll, draw a frame, and go on until the button sits inside the list's
+    # visible part at the same place two frames running: a tap computed before that lands
+    # wherever the button was on its way.
     cases_list = item(qtbot, window, "cases_list")
+    seen: list[QPointF] = []
 
-    def pickup_on_screen() -> bool:
+    def pickup_settled_in_view() -> bool:
         cases_list.setProperty("contentY", max(0.0, cases_list.property("contentHeight") - cases_list.height()))
+        next_frame(window)
         pickup = find(window, "pickup_ZW2026030300002")
-        return pickup is not None and pickup.mapToScene(QPointF(0, pickup.height())).y() <= window.height()
+        if pickup is None:
+            return False
+        centre = pickup.mapToScene(QPointF(pickup.width() / 2, pickup.height() / 2))
+        inside = pickup.mapToScene(QPointF(0, pickup.height())).y() <= cases_list.mapToScene(
+            QPointF(0, cases_list.height())).y()
+        settled = bool(seen) and seen[-1] == centre
+        seen.append(centre)
+        return inside and settled
 
-    qtbot.waitUntil(pickup_on_screen, timeout=5000)
+    qtbot.waitUntil(pickup_settled_in_view, timeout=5000)
     touch(qtbot, window, "pickup_ZW2026030300002")  # done: collect at 3号窗口, whose first service is B
     number = item(qtbot, window, "ticket_number")
     qtbot.waitUntil(lambda: text_of(number).startswith("B"), timeout=5000)
