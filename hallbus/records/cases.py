@@ -68,8 +68,8 @@ CREATE INDEX IF NOT EXISTS rec_cases_finished ON rec_cases(finished_ts);
 """,
 )
 
-OPEN_STATUSES = ("submitted", "accepted", "reviewing", "correction_needed")
-FINISHED_STATUSES = ("decided", "done", "delivered", "rejected")
+OPEN_STATUSES = schemas.CASE_OPEN_STATUSES
+FINISHED_STATUSES = schemas.CASE_FINISHED_STATUSES
 STATUSES = OPEN_STATUSES + FINISHED_STATUSES
 PAUSED_STATUSES = ("correction_needed",)  # the clock waits on the applicant (补正): no warnings
 

@@ -134,6 +134,12 @@ from hallbus.schemas.methods import (
     reply_type as reply_type,
 )
 from hallbus.schemas.payloads import (
+    CASE_FINISHED_STATUSES as CASE_FINISHED_STATUSES,
+)
+from hallbus.schemas.payloads import (
+    CASE_OPEN_STATUSES as CASE_OPEN_STATUSES,
+)
+from hallbus.schemas.payloads import (
     Alert as Alert,
 )
 from hallbus.schemas.payloads import (

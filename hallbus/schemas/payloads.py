@@ -263,8 +263,17 @@ class TimelineNode(msgspec.Struct, kw_only=True):
     opinion: str = ""
 
 
+CASE_OPEN_STATUSES = ("submitted", "accepted", "reviewing", "correction_needed")
+# No longer being handled: the statuses a citizen may rate (一事一评), the controller's rule too.
+CASE_FINISHED_STATUSES = ("decided", "done", "delivered", "rejected")
+
+
 class CaseInfo(msgspec.Struct, kw_only=True):
-    """A case (办件) as a citizen may see it."""
+    """A case (办件) as a citizen may see it.
+
+    `status`: open (submitted, accepted, reviewing, correction_needed) or finished (decided,
+    done, delivered, rejected; only a finished case may be rated): CASE_*_STATUSES.
+    """
 
     case_no: str
     item: str

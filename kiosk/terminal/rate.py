@@ -75,8 +75,8 @@ class RateFlow(TypedCaseFlow):
 
         def ok(reply: schemas.CaseQueryReply) -> None:
             found = [views.case_view(t.cfg, t.cat, c) for c in reply.cases]
-            self.cases = [c for c in found if c["status"] in views.FINISHED_STATUSES]
-            self.not_yet = [c for c in found if c["status"] not in views.FINISHED_STATUSES]
+            self.cases = [c for c in found if c["status"] in schemas.CASE_FINISHED_STATUSES]
+            self.not_yet = [c for c in found if c["status"] not in schemas.CASE_FINISHED_STATUSES]
             if not found:
                 self.step = "case"
                 self.error = t.cat.text("rate_case_not_found")

@@ -11,8 +11,6 @@ from hallbus.config import HallConfig, ServiceSection, WindowSection
 from kiosk.common.i18n import Catalogue, Text, both
 
 DONE_STATUSES = frozenset({"done", "delivered"})
-# A case the controller lets a citizen rate: no longer being handled (hallbus.records.cases.FINISHED_STATUSES).
-FINISHED_STATUSES = frozenset({"decided", "done", "delivered", "rejected"})
 
 
 def clock_of(iso: str | None) -> str:

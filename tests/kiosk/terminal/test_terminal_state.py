@@ -160,12 +160,6 @@ def test_rating_offers_only_finished_cases_and_says_why_the_others_wait(state: T
     assert state.rate.error is not None and "审核中" in state.rate.error["zh_CN"], state.rate.error
 
 
-def test_the_terminal_knows_the_same_finished_statuses_as_the_controller() -> None:
-    from hallbus.records.cases import FINISHED_STATUSES
-
-    assert views.FINISHED_STATUSES == frozenset(FINISHED_STATUSES)
-
-
 def test_reset_forgets_everything_and_drops_late_answers(state: TerminalState) -> None:
     state.go("ticket")
     state.on_card(sample_card("resident"))
