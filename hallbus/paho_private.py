@@ -36,16 +36,18 @@ def _self_check() -> None:
     version = paho.mqtt.__version__
     if version.split(".")[:2] != TESTED.split("."):
         raise ImportError(
-            f"hallbus needs paho-mqtt {TESTED}.x (tested with 2.2.0), found {version}: "
+            f"paho-mqtt 版本不符：需要 {TESTED}.x，当前为 {version}，请运行 ./hall setup 重新安装。 "
+            f"(hallbus needs paho-mqtt {TESTED}.x (tested with 2.2.0), found {version}: "
             f"hallbus/paho_private.py hooks into paho's network loop. Run ./hall setup "
-            f"(pyproject.toml pins paho-mqtt>={TESTED},<2.3)."
+            f"(pyproject.toml pins paho-mqtt>={TESTED},<2.3).)"
         )
     loop = getattr(mqtt.Client, "_loop", None)
     calls_loop_read = "loop_read" in getattr(getattr(loop, "__code__", None), "co_names", ())
     if not calls_loop_read:
         raise ImportError(
-            f"paho-mqtt {version}: Client._loop no longer calls loop_read, so the read hooks of "
-            "hallbus/paho_private.py would never run (RPC batches would never be answered)."
+            f"paho-mqtt {version} 与大厅总线不兼容，请运行 ./hall setup 安装经过测试的版本。 "
+            f"(paho-mqtt {version}: Client._loop no longer calls loop_read, so the read hooks of "
+            "hallbus/paho_private.py would never run (RPC batches would never be answered).)"
         )
 
 
