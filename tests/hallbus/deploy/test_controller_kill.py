@@ -5,7 +5,9 @@ terminals keep 1,500 `ticket.issue` requests in flight (30 s expiry), the contro
 process dies with SIGKILL while they wait (after a hang, as a watchdog restart looks,
 or mid-load), and a new process starts on the same data. It resumes its persistent
 session, so the broker hands it the whole backlog; every queued request and 300 new
-ones must be answered, the first within a second of the new process being online.
+ones must be answered, the first within seconds of the new process being online: at once,
+not held until the requests expire (30 s) or the broker retries. How soon is a figure the
+test prints (about 50 ms on a quiet machine); the bound leaves room for a loaded one.
 """
 
 from __future__ import annotations
@@ -212,5 +214,7 @@ def test_a_killed_controller_answers_its_backlog_at_once_after_restart(hall: Sec
     first_new = min(answers.at[i] for i in range(BACKLOG, BACKLOG + NEW)) - back
     print(f"{death}: {in_flight} in flight at the kill; first answer {first * 1000:.0f} ms, first new one "
           f"{first_new * 1000:.0f} ms, last {last * 1000:.0f} ms after the controller was back")
-    assert first <= 1.0, f"the first answer came {first:.2f} s after the controller was back"
+    # 50 ms here on a quiet machine; once 1.2 s on a loaded CI one. What the bound catches is a
+    # restarted controller that sits on its backlog (until expiry, or a retry), not a slow disk.
+    assert first <= 5.0, f"the first answer came {first:.2f} s after the controller was back"
     assert last <= 10.0, f"the last answer came {last:.2f} s after the controller was back (expiry {EXPIRY_S} s)"
