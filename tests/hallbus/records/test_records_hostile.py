@@ -75,7 +75,10 @@ def serve(hall: Hall, window: str, staff: str, password: str) -> tuple[dict[str,
     term, counter = hall.client(f"kiosk-{uuid.uuid4().hex[:6]}"), hall.client(f"counter-{window}", "counter")
     counter.call("window.login", {"window": window, "staff": staff, "password": password})
     ticket = term.call("ticket.issue", {"service": "A"})["ticket"]
-    counter.call("window.call_next", {"window": window})
+    serving = counter.call("window.call_next", {"window": window})["window"]["ticket"]
+    # the ticket's id is its holder's proof: no screen and no look-up by number shows it
+    assert serving["number"] == ticket["number"] and serving["ticket_id"] == "" == serving["track_url"]
+    assert term.call("ticket.status", {"number": ticket["number"]})["ticket"]["ticket_id"] == ""
     rr = counter.call("window.finish", {"window": window})["window"]["rating_request"]
     assert rr["handling_id"] and rr["staff"] == staff
     return ticket, rr
