@@ -10,8 +10,9 @@
 - Who may rate what: a tablet only the rating requests of its own window (the node's
   `window` in the config); any other node (a terminal, later the phone page) only a
   handling the citizen proves: a window's handling by the ticket's `ticket_id` (the
-  unguessable id in its QR), a finished case by the applicant's ID card or by its number
-  with the last 6 of the ID number (throttled like `case.query`: `hallbus.records.lookups`).
+  unguessable id in its QR) or the ID card the ticket was taken with, a finished case by
+  the applicant's ID card or by its number with the last 6 of the ID number (throttled
+  like `case.query`: `hallbus.records.lookups`).
 - A window's handling may be rated only while its rating request is open. A rating made
   on the tablet while it was open (its `ts`) and delivered late, because the tablet
   kept it and retried, is still accepted within RETRY_GRACE_S (the moment is `made_at`,
@@ -220,6 +221,8 @@ class RatingsModule(ControllerModule):
             h = self._ticket_handling(b.ticket_id, tx)
         elif b.case_no:
             h = self._case_handling(req, b, tx)
+        elif b.id_card is not None:
+            h = self._card_handling(b.id_card.id_hash, b.handling_id, tx)
         else:
             raise _proof_required()
         if b.staff and not self._same_staff(b.staff, h.staff):
@@ -309,7 +312,35 @@ class RatingsModule(ControllerModule):
                 "这张排队小票还没有办结的服务，办结后才能评价。",
                 "This ticket has no finished service to rate yet; it can be rated once it is finished.",
             )
-        request_id, window, ticket, _ticket_id, case_no, staff, opened_ts, expires_ts = tuple(rr)
+        return self._proven_window_handling(tuple(rr), tx)
+
+    def _card_handling(self, id_hash: str, handling_id: str | None, tx: Tx) -> Handling:
+        """A window's handling proven by the ID card its ticket was taken with: the one named, else the latest unrated.
+
+        (The card's hash is on the queue's `tickets` row; the rating requests keep the ticket's id.)
+        """
+        cols = ", ".join(f"r.{c.strip()}" for c in self._RR_COLS.split(","))
+        sql = (
+            f"SELECT {cols} FROM rec_rating_requests r JOIN tickets t ON t.id = r.ticket_id "
+            "WHERE t.id_hash = ? AND r.opened_ts >= ?"
+        )
+        params: list[Any] = [id_hash, tx.now_ts - RETRY_GRACE_S]
+        if handling_id:
+            sql += " AND r.request_id = ?"
+            params.append(handling_id.strip())
+        order = " ORDER BY EXISTS (SELECT 1 FROM rec_ratings g WHERE g.handling = r.request_id), r.opened_ts DESC"
+        rr = tx.execute(sql + order + " LIMIT 1", params).fetchone()
+        if rr is None:
+            raise _fault(
+                "ticket_not_rateable",
+                "没有找到凭这张身份证取号、在24小时内办结的窗口服务。",
+                "No window service finished in the last 24 hours for a ticket taken with this ID card.",
+            )
+        return self._proven_window_handling(tuple(rr), tx)
+
+    def _proven_window_handling(self, rr: tuple[Any, ...], tx: Tx) -> Handling:
+        """A window's handling its ticket's holder proved: ratable within a day of the finish, from anywhere."""
+        request_id, window, ticket, _ticket_id, case_no, staff, opened_ts, expires_ts = rr
         if tx.now_ts - opened_ts > RETRY_GRACE_S:
             raise _fault(
                 "rating_expired",

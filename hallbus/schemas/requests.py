@@ -98,8 +98,9 @@ class RatingSubmitReq(RpcRequest, kw_only=True):
 
     Which handling, and the proof that the rater may rate it: a window's tablet names the
     rating request its window got (`handling_id`, else the window's latest); any other node
-    proves it, by the ticket's `ticket_id` (from its QR) for a window's handling, by `case_no`
-    with `verify` (last 6 of the ID number) or `id_card` for a case. `staff` and `window` are
+    proves it, by the ticket's `ticket_id` (from its QR) or the `id_card` it was taken with
+    for a window's handling, by `case_no` with `verify` (last 6 of the ID number) or
+    `id_card` for a case. `staff` and `window` are
     checked against the controller's record, never taken from here.
     """
 
@@ -115,7 +116,7 @@ class RatingSubmitReq(RpcRequest, kw_only=True):
     handling_id: str | None = None  # the rating request's `handling_id` (a tablet)
     ticket_id: str | None = None  # proof of a window's handling: the ticket's id from its QR
     verify: str | None = None  # proof of a case: the last 6 characters of the applicant's ID number
-    id_card: IdCardRef | None = None  # proof of a case: the applicant's card
+    id_card: IdCardRef | None = None  # proof: the applicant's card (with case_no), else the ticket's card
 
 
 class StatsTodayReq(RpcRequest, kw_only=True):

@@ -156,6 +156,22 @@ def test_a_terminal_cannot_rate_without_proof(hall: Hall) -> None:
     assert fault(term.call, "case.query", {"case_no": CASE_P, "verify": P.id_number[-6:]}).code == "too_many_attempts"
 
 
+def test_an_id_card_proves_the_window_handling_of_the_ticket_it_took(hall: Hall) -> None:
+    term, counter = hall.client("terminal-1"), hall.client("counter-1", "counter")
+    counter.call("window.login", {"window": "1", "staff": "s001", "password": "hall001"})
+    mine = term.call("ticket.issue", {"service": "A", "id_card": card(P)})["ticket"]
+    counter.call("window.call_next", {"window": "1"})
+    rr = counter.call("window.finish", {"window": "1"})["window"]["rating_request"]
+    assert outcome(term, bad(id_card=card(Q))) == "ticket_not_rateable"
+    got = term.call("rating.submit", bad(id_card=card(P), staff=" 李明 "))
+    assert got["handling_id"] == rr["handling_id"] and isinstance(got["followup"], int)
+    assert outcome(term, bad(id_card=card(P))) == "already_rated"
+    assert outcome(term, bad(ticket_id=mine["ticket_id"])) == "already_rated"
+    # the window's tablet stopped asking: the handling was rated at the terminal
+    with sqlite3.connect(hall.data_dir / "hall.db") as db:
+        assert db.execute("SELECT rating_request FROM windows WHERE id = '1'").fetchone()[0] is None
+
+
 # --- finding 5: the case look-up throttle ------------------------------------------------------
 
 
