@@ -29,7 +29,6 @@ from hallbus.records.lookups import (
     NODE_CAP_S,
     THROTTLE_MIGRATION,
     LookupThrottle,
-    node_key,
     not_found,
     prove_by_number,
 )
@@ -244,7 +243,7 @@ class CasesModule(ControllerModule):
         self.clock = HallTime.of(ctx.config)
         self.calendar = calendar or WorkCalendar.from_config(ctx.config.calendar)
         self.book = CaseBook(self.calendar, self.clock)
-        self.throttle = LookupThrottle()
+        self.throttle = LookupThrottle(frozenset(n.id for n in ctx.config.nodes))
         self._last_scan = 0.0
         self._cursor: tuple[float, str] | None = None  # where the deadline pass in progress stands
         # Build the working-day index for the coming weeks now, not inside the first scan.
@@ -279,7 +278,7 @@ class CasesModule(ControllerModule):
         )
 
     def _by_qr(self, text: str, caller: str | None, tx: Tx) -> Mapping[str, Any]:
-        self.throttle.guard(tx, [node_key(caller)])
+        self.throttle.guard(tx, [self.throttle.node_key(caller)])
         parsed = receipt.parse_receipt_qr(text)
         if parsed is None:
             raise RpcFault(
@@ -289,7 +288,7 @@ class CasesModule(ControllerModule):
             )
         case_no, token = parsed
         if not receipt.check_receipt(tx.hall_key, case_no, token):
-            self.throttle.fail(tx, node_key(caller), NODE_CAP_S)
+            self.throttle.fail(tx, self.throttle.node_key(caller), NODE_CAP_S)
             raise RpcFault(
                 "bad_qr",
                 "回执二维码无法验证，请输入办件编号和身份证号码后6位查询。",

@@ -5,6 +5,9 @@ receipt QR (signed with the hall key), or by the case number with the last 6 cha
 the ID number. Only the last can be guessed, so only it is throttled, per source node and
 per case number, with a growing wait rather than a lock-out:
 
+- a node is the caller of the request; callers the hall does not list in `[[nodes]]` share
+  one key, so junk sent under made-up reply topics neither escapes the throttle nor fills
+  the table with keys of its own;
 - each key (a node, a case number) has FREE_FAILS failed guesses free; every further one
   makes it wait BASE_WAIT_S, doubling per failure, at most `cap_s` (a node 15 min, a
   case 5 min: the owner of an attacked case waits minutes, never the day);
@@ -72,9 +75,16 @@ def not_found(case_no: str) -> RpcFault:
 class LookupThrottle:
     """Failed guesses per key in `rec_lookup_throttle`; stateless itself (the store keeps the counts)."""
 
+    known_nodes: frozenset[str] = frozenset()  # the hall's [[nodes]]; empty: every caller is its own key
     free: int = FREE_FAILS
     base_s: float = BASE_WAIT_S
     forget_s: float = FORGET_S
+
+    def node_key(self, caller: str | None) -> str:
+        """The throttle key of a source node (one shared key for callers the hall does not know)."""
+        if not caller or (self.known_nodes and caller not in self.known_nodes):
+            return "node:?"
+        return f"node:{caller}"
 
     def wait_s(self, tx: Tx, key: str) -> float:
         """Seconds until `key` may guess again (0 when it may now)."""
@@ -113,11 +123,6 @@ class LookupThrottle:
         return int(cur.rowcount)
 
 
-def node_key(caller: str | None) -> str:
-    """The throttle key of a source node."""
-    return f"node:{caller or '?'}"
-
-
 def case_key(case_no: str) -> str:
     """The throttle key of a case number (as typed, stripped and upper-cased: one key per case)."""
     return f"case:{case_no.strip().upper()}"
@@ -127,7 +132,7 @@ def prove_by_number(throttle: LookupThrottle, tx: Tx, caller: str | None, case_n
     """Check a case number + last 6 of the ID number, throttled; the stored case number, or RpcFault."""
     case_no = case_no.strip()
     verify = verify.strip().upper()
-    keys = [node_key(caller), case_key(case_no)]
+    keys = [throttle.node_key(caller), case_key(case_no)]
     throttle.guard(tx, keys)
     if not VERIFY_RE.match(verify):
         raise RpcFault(

@@ -181,7 +181,7 @@ class RatingsModule(ControllerModule):
         self.clock = HallTime.of(ctx.config)
         self.calendar = calendar or WorkCalendar.from_config(ctx.config.calendar)
         self._last_scan = 0.0
-        self.throttle = LookupThrottle()
+        self.throttle = LookupThrottle(frozenset(n.id for n in ctx.config.nodes))
 
     def handlers(self) -> Mapping[str, TxHandler]:
         """`rating.submit`."""
