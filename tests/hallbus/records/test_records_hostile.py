@@ -195,6 +195,7 @@ def test_the_look_up_throttle_survives_a_controller_restart(hall: Hall) -> None:
         again.stop()
 
 
+@pytest.mark.slow
 def test_junk_queries_do_not_reset_the_counts(hall: Hall, caplog: pytest.LogCaptureFixture) -> None:
     """The old limiter forgot its oldest keys past 10,000: 5,200 junk look-ups (2 keys each) reset a case's count."""
     caplog.set_level(logging.WARNING)
