@@ -183,7 +183,8 @@ class Controller:
             conn.execute("RELEASE request")
             out.merge(tx.out)
         except RpcFault as fault:
-            conn.execute("ROLLBACK TO request")
+            if not fault.keep_writes:  # else a refusal that counts (a failed look-up) stays counted
+                conn.execute("ROLLBACK TO request")
             conn.execute("RELEASE request")
             reply = error_reply(req.request_id, fault)
         except Exception:

@@ -13,7 +13,7 @@ from hallbus import schemas
 from hallbus.controller import errors
 from hallbus.controller.issuing import Issuer
 from hallbus.controller.module import Tx, TxHandler
-from hallbus.controller.queue_views import QueueViews
+from hallbus.controller.queue_views import QueueViews, without_id
 from hallbus.controller.windows import Windows
 from hallbus.rpc import Request
 
@@ -62,6 +62,8 @@ class QueueRpc:
         ticket = self.views.find_ticket(tx, number=b.number, ticket_id=b.ticket_id)
         if ticket is None:
             raise errors.unknown_ticket(b.number or b.ticket_id or "")
+        if not b.ticket_id:  # a number is no proof of holding the ticket: its id stays secret
+            ticket = without_id(ticket)
         return {"ticket": schemas.to_builtins(ticket)}
 
     def _window_reply(self, tx: Tx, wid: str) -> Mapping[str, Any]:

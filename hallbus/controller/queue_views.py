@@ -24,6 +24,16 @@ NEXT_NUMBERS = 5  # on a window's display: who comes next
 RECENT_CALLS = 10  # on `calls/recent`
 
 
+def without_id(ticket: schemas.Ticket) -> schemas.Ticket:
+    """A ticket as others may see it: no `ticket_id` nor `track_url`, the secret its QR proves it by.
+
+    Whoever holds the printed ticket (or its link) may follow it, leave the queue and rate its
+    handling (`rating.submit` with `ticket_id`); every screen that reads a window's state
+    and every node that asks `ticket.status` by number sees the ticket without them.
+    """
+    return msgspec.structs.replace(ticket, ticket_id="", track_url="")
+
+
 class QueueViews:
     """Projections of the queue's tables onto the bus's payloads."""
 
@@ -150,7 +160,7 @@ class QueueViews:
         ticket = None
         if w.ticket_id:
             row = tables.ticket_by_id(tx, w.ticket_id)
-            ticket = self.ticket(tx, row) if row else None
+            ticket = without_id(self.ticket(tx, row)) if row else None
         staff = None
         if w.staff:
             st = self.layout.staff.get(w.staff)
@@ -164,7 +174,7 @@ class QueueViews:
         rr = None
         if w.rating_request and (w.rating_expires_ts or 0) > tx.now_ts:
             rr = schemas.decode(w.rating_request, schemas.RatingRequest)
-        held = [self.ticket(tx, r) for r in tables.held_at(tx, window)]
+        held = [without_id(self.ticket(tx, r)) for r in tables.held_at(tx, window)]
         status = "closed" if w.staff is None else ("serving" if ticket is not None else w.status)
         if status not in ("closed", "idle", "serving", "paused"):
             status = "idle"

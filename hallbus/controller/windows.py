@@ -228,12 +228,14 @@ class Windows:
         w = self._logged_in(tx, wid)
         row = self._end_current(tx, wid, w, "done")
         expires = tx.now + dt.timedelta(seconds=self.config.ratings.request_ttl_s)
+        handling_id = str(uuid.uuid4())  # this handling's one id: one rating of it, from any device
         rr = schemas.RatingRequest(
             ticket=row.number,
             staff=w.staff or "",
             expires_at=expires.isoformat(timespec="milliseconds"),
             case_no=row.case_no,
-            request_id=str(uuid.uuid4()),
+            request_id=handling_id,
+            handling_id=handling_id,
         )
         self._set(tx, wid, rating_request=schemas.encode(rr).decode(), rating_expires_ts=expires.timestamp())
         tx.queue_event(

@@ -1,8 +1,9 @@
 """Cases (办件): look-up for citizens, deadline warnings for staff, and the day's case figures.
 
 `case.query` finds cases by the ID card's HMAC, by case number + last 6 of the ID number
-(checked against a stored HMAC, with a limit on failed attempts per caller and per case
-number), or by the receipt QR text. Deadline warnings (7/5/3 working days left, overdue)
+(checked against a stored HMAC; failed guesses are throttled per source node and per case
+number with a growing wait, kept in the store: `hallbus.records.lookups`), or by the
+receipt QR text. Deadline warnings (7/5/3 working days left, overdue)
 go out on `alerts` once per level, escalating from the handler to the department to
 the leadership.
 """
@@ -10,13 +11,10 @@ the leadership.
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import json
 import logging
 import math
-import re
 import sqlite3
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +24,14 @@ import msgspec
 from hallbus import schemas
 from hallbus.controller.clock import HallTime
 from hallbus.controller.module import ControllerModule, ModuleContext, Tx, TxHandler
-from hallbus.privacy import verify_hash
 from hallbus.records import receipt
+from hallbus.records.lookups import (
+    NODE_CAP_S,
+    THROTTLE_MIGRATION,
+    LookupThrottle,
+    not_found,
+    prove_by_number,
+)
 from hallbus.records.workdays import Warning_, WorkCalendar, level_rank
 from hallbus.rpc import Request, RpcFault
 from hallbus.schemas import AlertLevel
@@ -66,6 +70,8 @@ CREATE INDEX IF NOT EXISTS rec_cases_id_hash ON rec_cases(id_hash);
 CREATE INDEX IF NOT EXISTS rec_cases_open_due ON rec_cases(open, due_ts);
 CREATE INDEX IF NOT EXISTS rec_cases_finished ON rec_cases(finished_ts);
 """,
+    # 2: failed look-ups per node and per case number, kept across restarts (was in memory)
+    THROTTLE_MIGRATION,
 )
 
 OPEN_STATUSES = schemas.CASE_OPEN_STATUSES
@@ -77,7 +83,6 @@ LEADERSHIP = "leadership"
 MAX_CASES = 50
 SCAN_EVERY_S = 30.0
 SCAN_BATCH = 300  # cases looked at per tick during a deadline pass (about 3 ms)
-VERIFY_RE = re.compile(r"^[0-9X]{6}$")
 
 CASE_COLUMNS = (
     "case_no, item, applicant_masked, status, accepted_ts, promised_days, due_ts, finished_ts, "
@@ -97,45 +102,6 @@ def recipients(level: str, handler: str, department: str) -> list[str]:
     else:  # urgent, overdue
         chain = [LEADERSHIP, d, h]
     return [x for x in chain if x]
-
-
-class AttemptLimiter:
-    """Failed look-ups per key (caller, case number): after `limit` in `window_s`, refuse for `lock_s`."""
-
-    def __init__(self, limit: int = 5, window_s: float = 600.0, lock_s: float = 600.0) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self.lock_s = lock_s
-        self._fails: dict[str, list[float]] = {}
-        self._locked: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def locked_for(self, key: str, now: float) -> float:
-        """Seconds until `key` may try again (0 when it may)."""
-        with self._lock:
-            until = self._locked.get(key, 0.0)
-            if until <= now:
-                self._locked.pop(key, None)
-                return 0.0
-            return until - now
-
-    def fail(self, key: str, now: float) -> None:
-        """Count one failed attempt."""
-        with self._lock:
-            recent = [t for t in self._fails.get(key, []) if now - t < self.window_s]
-            recent.append(now)
-            if len(recent) >= self.limit:
-                self._locked[key] = now + self.lock_s
-                recent = []
-            self._fails[key] = recent
-            if len(self._fails) > 10000:  # forget the oldest keys; a bounded memory
-                for k in list(self._fails)[:1000]:
-                    self._fails.pop(k, None)
-
-    def success(self, key: str) -> None:
-        """A correct attempt clears the count."""
-        with self._lock:
-            self._fails.pop(key, None)
 
 
 @dataclass
@@ -266,23 +232,6 @@ def save_case(conn: sqlite3.Connection, case: CaseRecord) -> bool:
     return prev is None
 
 
-def _not_found(case_no: str) -> RpcFault:
-    return RpcFault(
-        "case_not_found",
-        f"没有找到办件编号为 {case_no} 的办件，请核对受理回执上的编号，或刷身份证查询。",
-        f"No case numbered {case_no}. Check the number on your receipt, or look up by ID card.",
-    )
-
-
-def _too_many(wait_s: float) -> RpcFault:
-    minutes = max(1, int(wait_s + 59) // 60)
-    return RpcFault(
-        "too_many_attempts",
-        f"查询验证失败次数过多，请 {minutes} 分钟后再试，或刷身份证查询、到咨询台求助。",
-        f"Too many failed look-ups. Try again in {minutes} min, use your ID card, or ask at the help desk.",
-    )
-
-
 class CasesModule(ControllerModule):
     """`case.query`, deadline alerts and the case figures of the day."""
 
@@ -294,7 +243,7 @@ class CasesModule(ControllerModule):
         self.clock = HallTime.of(ctx.config)
         self.calendar = calendar or WorkCalendar.from_config(ctx.config.calendar)
         self.book = CaseBook(self.calendar, self.clock)
-        self.limiter = AttemptLimiter()
+        self.throttle = LookupThrottle(frozenset(n.id for n in ctx.config.nodes))
         self._last_scan = 0.0
         self._cursor: tuple[float, str] | None = None  # where the deadline pass in progress stands
         # Build the working-day index for the coming weeks now, not inside the first scan.
@@ -315,54 +264,21 @@ class CasesModule(ControllerModule):
         if body.id_card is not None:
             cases = self.book.by_id_hash(tx.conn, body.id_card.id_hash, now)
             return {"cases": [schemas.to_builtins(c) for c in cases]}
-        caller = f"caller:{req.caller or '?'}"
         if body.qr is not None:
-            return self._by_qr(body.qr, caller, tx)
+            return self._by_qr(body.qr, req.caller, tx)
         if body.case_no is not None:
-            return self._by_number(body.case_no.strip(), (body.verify or "").strip().upper(), caller, tx)
+            case_no = prove_by_number(self.throttle, tx, req.caller, body.case_no, body.verify or "")
+            info = self.book.by_case_no(tx.conn, case_no, tx.now)
+            assert info is not None
+            return {"cases": [schemas.to_builtins(info)]}
         raise RpcFault(
             "bad_request",
             "请刷身份证，或输入办件编号和身份证号码后6位，或扫描受理回执上的二维码。",
             "Give an ID card, a case number with the last 6 characters of the ID number, or the receipt QR.",
         )
 
-    def _guard(self, keys: list[str], now: float) -> None:
-        wait = max(self.limiter.locked_for(k, now) for k in keys)
-        if wait > 0:
-            raise _too_many(wait)
-
-    def _by_number(self, case_no: str, verify: str, caller: str, tx: Tx) -> Mapping[str, Any]:
-        now = tx.now_ts
-        keys = [caller, f"case:{case_no}"]
-        self._guard(keys, now)
-        if not VERIFY_RE.match(verify):
-            raise RpcFault(
-                "bad_verify",
-                "请输入身份证号码的后6位（数字，最后一位可能是X）。",
-                "Enter the last 6 characters of the ID number (digits, the last may be X).",
-            )
-        row = tx.execute("SELECT verify_hash FROM rec_cases WHERE case_no = ?", (case_no,)).fetchone()
-        if row is None:
-            for k in keys:
-                self.limiter.fail(k, now)
-            raise _not_found(case_no)
-        expected = row[0] or ""
-        if not expected or not hmac.compare_digest(expected, verify_hash(tx.hall_key, case_no, verify)):
-            for k in keys:
-                self.limiter.fail(k, now)
-            raise RpcFault(
-                "verify_mismatch",
-                "办件编号与身份证号码后6位不匹配，请核对后重试。",
-                "The case number and the last 6 characters of the ID number do not match. Please check and retry.",
-            )
-        self.limiter.success(caller)
-        info = self.book.by_case_no(tx.conn, case_no, tx.now)
-        assert info is not None
-        return {"cases": [schemas.to_builtins(info)]}
-
-    def _by_qr(self, text: str, caller: str, tx: Tx) -> Mapping[str, Any]:
-        now = tx.now_ts
-        self._guard([caller], now)
+    def _by_qr(self, text: str, caller: str | None, tx: Tx) -> Mapping[str, Any]:
+        self.throttle.guard(tx, [self.throttle.node_key(caller)])
         parsed = receipt.parse_receipt_qr(text)
         if parsed is None:
             raise RpcFault(
@@ -372,15 +288,16 @@ class CasesModule(ControllerModule):
             )
         case_no, token = parsed
         if not receipt.check_receipt(tx.hall_key, case_no, token):
-            self.limiter.fail(caller, now)
+            self.throttle.fail(tx, self.throttle.node_key(caller), NODE_CAP_S)
             raise RpcFault(
                 "bad_qr",
                 "回执二维码无法验证，请输入办件编号和身份证号码后6位查询。",
                 "The receipt QR code does not verify. Enter the case number and the last 6 of the ID number.",
+                keep_writes=True,
             )
         info = self.book.by_case_no(tx.conn, case_no, tx.now)
         if info is None:
-            raise _not_found(case_no)
+            raise not_found(case_no)
         return {"cases": [schemas.to_builtins(info)]}
 
     # --- deadline warnings ------------------------------------------------------------
@@ -397,6 +314,7 @@ class CasesModule(ControllerModule):
                 return
             self._last_scan = tx.now_ts
             self._cursor = (-math.inf, "")
+            self.throttle.prune(tx)
         self._cursor, _sent = self._scan_from(tx, self._cursor)
 
     def scan_deadlines(self, tx: Tx) -> int:

@@ -1,9 +1,18 @@
 """Ratings (政务服务"好差评") and follow-up tasks (整改) for bad ones (SPEC 4.2).
 
-- One rating per handling (一次一评): a window's handling is keyed by its ticket and the
-  staff member, a terminal rating of a case (一事一评) by the case number and the staff.
-  A `rating_id` seen before gets its first answer again; another rating of a handling
-  already rated is refused with `already_rated`.
+- One rating per handling (一次一评), keyed by the handling's id as the controller assigned
+  it: a window's handling (a ticket served at a window by a staff member) by the id its
+  finish gave it (the rating request's `handling_id`), a case (一事一评) by its stored case
+  number. Nothing the client spells (staff, spaces, letter case) makes a second handling;
+  the window and staff a rating counts against are the controller's record, never the
+  request's. A `rating_id` seen before gets its first answer again; another rating of a
+  handling already rated is refused with `already_rated`.
+- Who may rate what: a tablet only the rating requests of its own window (the node's
+  `window` in the config); any other node (a terminal, later the phone page) only a
+  handling the citizen proves: a window's handling by the ticket's `ticket_id` (the
+  unguessable id in its QR) or the ID card the ticket was taken with, a finished case by
+  the applicant's ID card or by its number with the last 6 of the ID number (throttled
+  like `case.query`: `hallbus.records.lookups`).
 - A window's handling may be rated only while its rating request is open. A rating made
   on the tablet while it was open (its `ts`) and delivered late, because the tablet
   kept it and retried, is still accepted within RETRY_GRACE_S (the moment is `made_at`,
@@ -19,14 +28,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import json
 import sqlite3
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from hallbus import schemas
 from hallbus.controller.clock import HallTime
 from hallbus.controller.module import ControllerModule, ModuleContext, QueueEvent, Tx, TxHandler
+from hallbus.records.lookups import LookupThrottle, prove_by_number
 from hallbus.records.workdays import WorkCalendar, level_rank
 from hallbus.rpc import Request, RpcFault
 from hallbus.schemas.rating import LEVELS, REASONS, rating_problem
@@ -83,6 +95,22 @@ CREATE TABLE IF NOT EXISTS rec_followups (
 );
 CREATE INDEX IF NOT EXISTS rec_followups_state_due ON rec_followups(state, due_ts);
 """,
+    # 2: one rating per handling id, whatever the client spells: the ratings keyed by a ticket
+    # and the staff name take their handling's id (the rating request's), the ones keyed by a
+    # case and a staff name the case alone (the first of them; later ones were the fakes).
+    """
+CREATE INDEX rec_rating_requests_ticket_id ON rec_rating_requests(ticket_id);
+UPDATE rec_ratings SET handling = (
+    SELECT r.request_id FROM rec_rating_requests r
+    WHERE rec_ratings.handling = 'ticket:' || COALESCE(r.ticket_id, r.ticket) || ':' || r.staff
+    ORDER BY r.opened_ts DESC LIMIT 1)
+WHERE handling LIKE 'ticket:%' AND EXISTS (
+    SELECT 1 FROM rec_rating_requests r
+    WHERE rec_ratings.handling = 'ticket:' || COALESCE(r.ticket_id, r.ticket) || ':' || r.staff);
+UPDATE rec_ratings SET handling = 'case:' || case_no WHERE rowid IN (
+    SELECT MIN(rowid) FROM rec_ratings
+    WHERE window IS NULL AND case_no IS NOT NULL AND handling LIKE 'case:%' GROUP BY case_no);
+""",
 )
 
 STATES = ("open", "verified", "rectified", "closed", "appealed")
@@ -95,7 +123,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 STATE_NAMES = {"open": "待核实", "verified": "已核实", "rectified": "已整改", "closed": "已办结", "appealed": "申诉中"}
 ACTIVE = ("open", "verified")  # deadlines run (an appeal stops the clock until it is decided)
-RETRY_GRACE_S = 24 * 3600
+RETRY_GRACE_S = 24 * 3600  # also how long after a finish its ticket may rate it elsewhere
 SCAN_EVERY_S = 60.0
 
 
@@ -122,6 +150,26 @@ def check_level_and_reasons(level: int, reasons: list[str], comment: str) -> lis
     return clean
 
 
+@dataclass(frozen=True)
+class Handling:
+    """One handling as the controller records it: its id, and where and whom a rating of it counts against."""
+
+    handling_id: str
+    window: str | None
+    ticket: str | None
+    case_no: str | None
+    staff: str
+
+
+def _proof_required() -> RpcFault:
+    return _fault(
+        "proof_required",
+        "请先证明这是您本人的办理：扫描排队小票上的二维码，或刷身份证，或输入办件编号和身份证号码后6位。",
+        "Show that this handling is yours first: scan the QR code on your queue ticket, use your ID card, "
+        "or enter the case number with the last 6 characters of your ID number.",
+    )
+
+
 class RatingsModule(ControllerModule):
     """`rating.submit`, rating requests from the queue engine, follow-up deadlines and rating figures."""
 
@@ -133,6 +181,7 @@ class RatingsModule(ControllerModule):
         self.clock = HallTime.of(ctx.config)
         self.calendar = calendar or WorkCalendar.from_config(ctx.config.calendar)
         self._last_scan = 0.0
+        self.throttle = LookupThrottle(frozenset(n.id for n in ctx.config.nodes))
 
     def handlers(self) -> Mapping[str, TxHandler]:
         """`rating.submit`."""
@@ -165,17 +214,24 @@ class RatingsModule(ControllerModule):
         if row is not None:
             return dict(json.loads(row[0]))
         reasons = check_level_and_reasons(b.level, b.reasons, b.comment)
-        if b.window:
-            handling, window, ticket, case_no, staff = self._window_handling(req, b, tx)
+        node = self.ctx.config.node(req.caller) if req.caller else None
+        if node is not None and node.role == "tablet" and node.window is not None:
+            h = self._tablet_handling(node.window, b, tx)
+        elif b.ticket_id:
+            h = self._ticket_handling(b.ticket_id, tx)
         elif b.case_no:
-            handling, window, ticket, case_no, staff = self._case_handling(b, tx)
+            h = self._case_handling(req, b, tx)
+        elif b.id_card is not None:
+            h = self._card_handling(b.id_card.id_hash, b.handling_id, tx)
         else:
+            raise _proof_required()
+        if b.staff and not self._same_staff(b.staff, h.staff):
             raise _fault(
-                "bad_request",
-                "请说明评价的是哪个窗口的服务，或哪一个办件。",
-                "Say which window's service or which case is rated.",
+                "staff_mismatch",
+                "评价的工作人员与办理人员不一致，本次评价未记录。",
+                f"The rating names staff {b.staff.strip()}, but the handling was by {h.staff}; nothing was recorded.",
             )
-        if tx.execute("SELECT 1 FROM rec_ratings WHERE handling = ?", (handling,)).fetchone():
+        if tx.execute("SELECT 1 FROM rec_ratings WHERE handling = ?", (h.handling_id,)).fetchone():
             raise _fault(
                 "already_rated",
                 "这次办理已经评价过了，感谢您的参与。每次办理只能评价一次。",
@@ -183,35 +239,42 @@ class RatingsModule(ControllerModule):
             )
         followup = None
         if b.level <= 2:
-            followup = self._open_followup(tx, b.rating_id, b.level, reasons, b.comment, window, staff, ticket, case_no)
-        answer = {"accepted": True, "rating_id": b.rating_id, "followup": followup}
+            followup = self._open_followup(
+                tx, b.rating_id, b.level, reasons, b.comment, h.window, h.staff, h.ticket, h.case_no
+            )
+        answer = {"accepted": True, "rating_id": b.rating_id, "followup": followup, "handling_id": h.handling_id}
         made = _client_ts(b.made_at or b.ts)
         tx.execute(
             "INSERT INTO rec_ratings(rating_id, handling, window, ticket, case_no, staff, level, reasons, comment, "
             "caller, made_ts, at_ts, day, answer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (b.rating_id, handling, window, ticket, case_no, staff, b.level, json.dumps(reasons), b.comment,
-             req.caller, made, tx.now_ts, tx.today, json.dumps(answer)),
+            (b.rating_id, h.handling_id, h.window, h.ticket, h.case_no, h.staff, b.level, json.dumps(reasons),
+             b.comment, req.caller, made, tx.now_ts, tx.today, json.dumps(answer)),
         )
         tx.mark("stats")
         return answer
 
-    def _window_handling(
-        self, req: Request, b: schemas.RatingSubmitReq, tx: Tx
-    ) -> tuple[str, str | None, str | None, str | None, str]:
-        assert b.window is not None
-        node = self.ctx.config.node(req.caller) if req.caller else None
-        if node is not None and node.role == "tablet" and node.window != b.window:
+    def _same_staff(self, named: str, staff: str) -> bool:
+        """Whether a client's `staff` names the one who handled it (by id or name, any spacing or case)."""
+        member = self.ctx.config.staff_member(staff) if staff else None
+        known = {staff.casefold()} | ({member.name.casefold()} if member is not None else set())
+        return named.strip().casefold() in known
+
+    _RR_COLS = "request_id, window, ticket, ticket_id, case_no, staff, opened_ts, expires_ts"
+
+    def _tablet_handling(self, window: str, b: schemas.RatingSubmitReq, tx: Tx) -> Handling:
+        """The rating request the tablet's own window got: the one named, else the latest."""
+        if b.window is not None and b.window.strip() != window:
             raise _fault(
                 "wrong_window",
                 "这台评价器只能评价它所在窗口的服务。",
-                f"This tablet belongs to window {node.window} and cannot rate window {b.window}.",
+                f"This tablet belongs to window {window} and cannot rate window {b.window}.",
             )
-        sql = (
-            "SELECT request_id, ticket, ticket_id, case_no, staff, opened_ts, expires_ts FROM rec_rating_requests "
-            "WHERE window = ?"
-        )
-        params: list[Any] = [b.window]
-        if b.ticket:
+        sql = f"SELECT {self._RR_COLS} FROM rec_rating_requests WHERE window = ?"
+        params: list[Any] = [window]
+        if b.handling_id:
+            sql += " AND request_id = ?"
+            params.append(b.handling_id.strip())
+        elif b.ticket:
             sql += " AND ticket = ?"
             params.append(b.ticket.strip().upper())
         rr = tx.execute(sql + " ORDER BY opened_ts DESC LIMIT 1", params).fetchone()
@@ -221,7 +284,7 @@ class RatingsModule(ControllerModule):
                 "这个窗口现在没有待评价的办理。",
                 "There is no handling waiting for a rating at this window.",
             )
-        request_id, ticket, ticket_id, case_no, staff, opened_ts, expires_ts = tuple(rr)
+        request_id, _window, ticket, _ticket_id, case_no, staff, opened_ts, expires_ts = tuple(rr)
         now = tx.now_ts
         made = _client_ts(b.made_at or b.ts)
         late_but_kept = (
@@ -233,34 +296,90 @@ class RatingsModule(ControllerModule):
                 "评价时间已过，本次评价未记录。如有意见，可在自助终端凭办件编号评价或拨打12345。",
                 "The time to rate this handling has passed; nothing was recorded.",
             )
-        if b.staff and staff and b.staff != staff:
-            raise _fault(
-                "staff_mismatch",
-                "评价的工作人员与办理人员不一致，本次评价未记录。",
-                f"The rating names staff {b.staff}, but the handling was by {staff}; nothing was recorded.",
-            )
         if now <= expires_ts:
-            self.ctx.queue.clear_rating_request(tx, b.window, request_id=request_id)
-        return f"ticket:{ticket_id or ticket}:{staff}", b.window, ticket, b.case_no or case_no, staff
+            self.ctx.queue.clear_rating_request(tx, window, request_id=request_id)
+        return Handling(request_id, window, ticket, case_no, staff)
 
-    def _case_handling(self, b: schemas.RatingSubmitReq, tx: Tx) -> tuple[str, None, None, str, str]:
+    def _ticket_handling(self, ticket_id: str, tx: Tx) -> Handling:
+        """A window's handling proven by its ticket's id (the QR on the ticket), within a day of the finish."""
+        rr = tx.execute(
+            f"SELECT {self._RR_COLS} FROM rec_rating_requests WHERE ticket_id = ? ORDER BY opened_ts DESC LIMIT 1",
+            (ticket_id.strip().lower(),),
+        ).fetchone()
+        if rr is None:
+            raise _fault(
+                "ticket_not_rateable",
+                "这张排队小票还没有办结的服务，办结后才能评价。",
+                "This ticket has no finished service to rate yet; it can be rated once it is finished.",
+            )
+        return self._proven_window_handling(tuple(rr), tx)
+
+    def _card_handling(self, id_hash: str, handling_id: str | None, tx: Tx) -> Handling:
+        """A window's handling proven by the ID card its ticket was taken with: the one named, else the latest unrated.
+
+        (The card's hash is on the queue's `tickets` row; the rating requests keep the ticket's id.)
+        """
+        cols = ", ".join(f"r.{c.strip()}" for c in self._RR_COLS.split(","))
+        sql = (
+            f"SELECT {cols} FROM rec_rating_requests r JOIN tickets t ON t.id = r.ticket_id "
+            "WHERE t.id_hash = ? AND r.opened_ts >= ?"
+        )
+        params: list[Any] = [id_hash, tx.now_ts - RETRY_GRACE_S]
+        if handling_id:
+            sql += " AND r.request_id = ?"
+            params.append(handling_id.strip())
+        order = " ORDER BY EXISTS (SELECT 1 FROM rec_ratings g WHERE g.handling = r.request_id), r.opened_ts DESC"
+        rr = tx.execute(sql + order + " LIMIT 1", params).fetchone()
+        if rr is None:
+            raise _fault(
+                "ticket_not_rateable",
+                "没有找到凭这张身份证取号、在24小时内办结的窗口服务。",
+                "No window service finished in the last 24 hours for a ticket taken with this ID card.",
+            )
+        return self._proven_window_handling(tuple(rr), tx)
+
+    def _proven_window_handling(self, rr: tuple[Any, ...], tx: Tx) -> Handling:
+        """A window's handling its ticket's holder proved: ratable within a day of the finish, from anywhere."""
+        request_id, window, ticket, _ticket_id, case_no, staff, opened_ts, expires_ts = rr
+        if tx.now_ts - opened_ts > RETRY_GRACE_S:
+            raise _fault(
+                "rating_expired",
+                "评价时间已过，本次评价未记录。如有意见，请拨打12345。",
+                "The time to rate this handling has passed; nothing was recorded.",
+            )
+        if tx.now_ts <= expires_ts:  # rated elsewhere first: the window's tablet stops asking
+            self.ctx.queue.clear_rating_request(tx, window, request_id=request_id)
+        return Handling(request_id, window, ticket, case_no, staff)
+
+    def _case_handling(self, req: Request, b: schemas.RatingSubmitReq, tx: Tx) -> Handling:
+        """A finished case proven by the applicant's card, or by its number and the last 6 of the ID number."""
         assert b.case_no is not None
         case_no = b.case_no.strip()
-        row = tx.execute("SELECT open, handler FROM rec_cases WHERE case_no = ?", (case_no,)).fetchone()
+        if b.id_card is None and b.verify is None:
+            raise _proof_required()
+        if b.id_card is None:
+            case_no = prove_by_number(self.throttle, tx, req.caller, case_no, b.verify or "")
+        row = tx.execute("SELECT case_no, open, handler, id_hash FROM rec_cases WHERE case_no = ?", (case_no,)).fetchone()
         if row is None:
             raise _fault(
                 "case_not_found",
                 f"没有找到办件 {case_no}，请核对受理回执上的编号。",
                 f"No case numbered {case_no}.",
             )
-        if row[0]:
+        stored, is_open, handler, applicant = tuple(row)
+        if b.id_card is not None and not (applicant and hmac.compare_digest(applicant, b.id_card.id_hash)):
+            raise _fault(
+                "not_applicant",
+                "这张身份证不是该办件申请人的，不能评价该办件。",
+                "This ID card is not the applicant's; the case cannot be rated with it.",
+            )
+        if is_open:
             raise _fault(
                 "case_not_finished",
                 "该办件尚未办结，办结后才能评价。",
                 "This case is not finished yet; it can be rated once it is.",
             )
-        staff = b.staff or row[1] or ""
-        return f"case:{case_no}:{staff}", None, None, case_no, staff
+        return Handling(f"case:{stored}", None, None, stored, handler or "")
 
     def _open_followup(
         self, tx: Tx, rating_id: str, level: int, reasons: list[str], comment: str,

@@ -101,6 +101,7 @@ RATING_SUBMIT = _rpc(
     "rating.submit", q.RatingSubmitReq, r.RatingReply, "submit a rating",
     "bad_level", "bad_reason", "reasons_required", "comment_required", "comment_too_long", "wrong_window",
     "no_rating_request", "rating_expired", "staff_mismatch", "already_rated", "case_not_found", "case_not_finished",
+    "proof_required", "ticket_not_rateable", "bad_verify", "verify_mismatch", "not_applicant", "too_many_attempts",
 )
 STATS_TODAY = _rpc("stats.today", q.StatsTodayReq, r.StatsReply, "today's figures")
 

@@ -133,13 +133,18 @@ class StaffCard(msgspec.Struct, kw_only=True):
 
 
 class RatingRequest(msgspec.Struct, kw_only=True):
-    """An open invitation to rate the handling just finished at a window."""
+    """An open invitation to rate the handling just finished at a window.
+
+    `request_id` is the controller's id of that handling (a ticket served at this window by
+    this staff member); `handling_id` repeats it under the name `rating.submit` uses.
+    """
 
     ticket: str | None
     staff: str
     expires_at: str
     case_no: str | None = None
     request_id: str = ""
+    handling_id: str = ""
 
 
 WindowStatusName = Literal["closed", "idle", "serving", "paused"]

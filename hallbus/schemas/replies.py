@@ -81,6 +81,7 @@ class RatingReply(msgspec.Struct, kw_only=True):
     accepted: bool  # always true: a refused rating is an error reply
     rating_id: str
     followup: int | None  # the follow-up task (整改) a rating of level 1-2 opened
+    handling_id: str | None = None  # the handling rated, as the controller knows it (one rating each)
 
 
 class StatsReply(msgspec.Struct, kw_only=True):

@@ -94,7 +94,15 @@ class WindowPauseReq(RpcRequest, kw_only=True):
 
 
 class RatingSubmitReq(RpcRequest, kw_only=True):
-    """`rating.submit`: a citizen's rating (好差评) of one handling."""
+    """`rating.submit`: a citizen's rating (好差评) of one handling.
+
+    Which handling, and the proof that the rater may rate it: a window's tablet names the
+    rating request its window got (`handling_id`, else the window's latest); any other node
+    proves it, by the ticket's `ticket_id` (from its QR) or the `id_card` it was taken with
+    for a window's handling, by `case_no` with `verify` (last 6 of the ID number) or
+    `id_card` for a case. `staff` and `window` are
+    checked against the controller's record, never taken from here.
+    """
 
     rating_id: str
     level: int
@@ -105,6 +113,10 @@ class RatingSubmitReq(RpcRequest, kw_only=True):
     reasons: list[str] = msgspec.field(default_factory=list)
     comment: str = ""
     made_at: str | None = None  # when the citizen rated, set once on the tablet (the envelope `ts` is per send)
+    handling_id: str | None = None  # the rating request's `handling_id` (a tablet)
+    ticket_id: str | None = None  # proof of a window's handling: the ticket's id from its QR
+    verify: str | None = None  # proof of a case: the last 6 characters of the applicant's ID number
+    id_card: IdCardRef | None = None  # proof: the applicant's card (with case_no), else the ticket's card
 
 
 class StatsTodayReq(RpcRequest, kw_only=True):

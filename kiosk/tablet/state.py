@@ -209,6 +209,7 @@ class TabletState(Sectioned):
             "comment": self.comment.strip(),
             "made_at": schemas.now_iso(),  # when the citizen rated, whatever the delivery delay
             "rating_request_id": request_key(rr),
+            "handling_id": rr.handling_id or rr.request_id or None,  # exactly the handling asked about
         }
         # Stored durably before the screen says thanks; the outbox delivers (and retries) it.
         self.ratings.put("rating.submit", body, request_id=rating_id)

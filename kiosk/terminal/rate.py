@@ -1,4 +1,8 @@
-"""服务评价 (一事一评): find the case (number + verify, or card), five levels, reasons for a bad one, thanks."""
+"""服务评价 (一事一评): find the case (number + verify, or card), five levels, reasons for a bad one, thanks.
+
+The rating carries the proof the case was found with (the card, or the last 6 of the ID
+number): the controller rates only a case its applicant proves (`rating.submit`).
+"""
 
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ class RateFlow(TypedCaseFlow):
         self.cases: list[dict[str, Any]] = []
         self.not_yet: list[dict[str, Any]] = []  # the person's cases still being handled (cannot be rated yet)
         self.chosen: dict[str, Any] | None = None
+        self.proof: dict[str, Any] = {}  # how the listed cases were found: {"id_card": ...} or {"verify": ...}
         self.level = 0
         self.reasons: list[str] = []
         self.comment = ""
@@ -75,6 +80,7 @@ class RateFlow(TypedCaseFlow):
 
         def ok(reply: schemas.CaseQueryReply) -> None:
             found = [views.case_view(t.cfg, t.cat, c) for c in reply.cases]
+            self.proof = {k: body[k] for k in ("id_card", "verify") if body.get(k) is not None}
             self.cases = [c for c in found if c["status"] in schemas.CASE_FINISHED_STATUSES]
             self.not_yet = [c for c in found if c["status"] not in schemas.CASE_FINISHED_STATUSES]
             if not found:
@@ -170,6 +176,7 @@ class RateFlow(TypedCaseFlow):
             "level": self.level,
             "reasons": list(self.reasons),
             "comment": self.comment.strip(),
+            **self.proof,
         })
         self.step = "thanks"
         self.changed()

@@ -169,9 +169,10 @@ def test_ticket_status_by_number_and_id(ctl: Controller) -> None:
     a = issue(ctl, "A")
     b = issue(ctl, "A")
     by_number = call(ctl, "ticket.status", {"number": "a002"})["ticket"]
-    assert by_number["ticket_id"] == b["ticket_id"] and by_number["ahead"] == 1
+    assert by_number["number"] == b["number"] and by_number["ahead"] == 1
+    assert by_number["ticket_id"] == "" == by_number["track_url"]  # a number does not prove the ticket: no id
     by_id = call(ctl, "ticket.status", {"ticket_id": a["ticket_id"]})["ticket"]
-    assert by_id["number"] == "A001" and by_id["status"] == "waiting"
+    assert by_id["number"] == "A001" and by_id["status"] == "waiting" and by_id["ticket_id"] == a["ticket_id"]
     assert fault(call, ctl, "ticket.status", {"number": "A999"}).code == "unknown_ticket"
     assert fault(call, ctl, "ticket.status", {}).code == "bad_request"
 

@@ -83,17 +83,28 @@ def test_case_query_by_id_card_by_number_and_by_receipt_qr(hall: Hall) -> None:
     assert term.call("case.query", {"id_card": card(R)})["cases"] == []
 
 
-def test_failed_look_ups_are_limited_per_caller_and_per_case(hall: Hall) -> None:
+def test_failed_look_ups_are_throttled_per_caller_and_per_case_with_back_off(hall: Hall) -> None:
     hall.import_records([case("ZW2026030300011", P), case("ZW2026030300012", Q)])
     t1, t2 = hall.client("terminal-1"), hall.client("terminal-2")
     for _ in range(5):
         assert fault(t1.call, "case.query", {"case_no": "ZW2026030300011", "verify": "000000"}).code == "verify_mismatch"
-    # locked now: even the right digits are refused, from this caller and for this case
+    # the fifth failure makes both wait 30 s: even the right digits are refused, from this caller and for this case
     err = fault(t1.call, "case.query", {"case_no": "ZW2026030300012", "verify": Q.id_number[-6:]})
-    assert err.code == "too_many_attempts" and "分钟" in err.message
+    assert err.code == "too_many_attempts" and "30 秒后再试" in err.message and "try again in 30 s" in err.message_en
+    assert "刷身份证" in err.message and "ID card" in err.message_en
     assert fault(t2.call, "case.query", {"case_no": "ZW2026030300011", "verify": P.id_number[-6:]}).code == "too_many_attempts"
-    # another terminal, another case: fine
+    # another terminal, another case: fine; the owner's card: at once
     assert t2.call("case.query", {"case_no": "ZW2026030300012", "verify": Q.id_number[-6:]})["cases"]
+    assert [c["case_no"] for c in t1.call("case.query", {"id_card": card(P)})["cases"]] == ["ZW2026030300011"]
+    # a wait, not a lock-out: half a minute later the owner's digits work again
+    hall.advance(31)
+    assert t2.call("case.query", {"case_no": "ZW2026030300011", "verify": P.id_number[-6:]})["cases"]
+    # each failure past the free ones doubles the wait
+    for wait in (30, 60):
+        hall.advance(wait + 1)
+        assert fault(t1.call, "case.query", {"case_no": "ZW2026030300012", "verify": "000000"}).code == "verify_mismatch"
+    err = fault(t1.call, "case.query", {"case_no": "ZW2026030300012", "verify": Q.id_number[-6:]})
+    assert err.code == "too_many_attempts" and "120 秒后再试" in err.message
 
 
 def _levels(alerts: list[dict[str, Any]], subject: str) -> list[str]:
@@ -293,10 +304,11 @@ def test_terminal_rating_of_a_finished_case(hall: Hall) -> None:
         case("ZW2026030300042", Q),
     ])
     term = hall.client("terminal-1")
-    body = {"rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300041", "level": 4}
+    body = {"rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300041", "level": 4, "verify": P.id_number[-6:]}
     assert term.call("rating.submit", body)["accepted"] is True
     assert fault(term.call, "rating.submit", {**body, "rating_id": str(uuid.uuid4())}).code == "already_rated"
-    assert fault(term.call, "rating.submit", {**body, "rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300042"}).code == "case_not_finished"
+    unfinished = {**body, "rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300042", "verify": Q.id_number[-6:]}
+    assert fault(term.call, "rating.submit", unfinished).code == "case_not_finished"
     assert fault(term.call, "rating.submit", {**body, "rating_id": str(uuid.uuid4()), "case_no": "ZW0000"}).code == "case_not_found"
     stats = term.call("stats.today")["stats"]
     assert stats["ratings_by_staff"]["李明"]["ratings"] == 1
@@ -306,6 +318,7 @@ def test_followup_deadline_alerts(hall: Hall) -> None:
     hall.import_records([case("ZW2026030300051", P, status="done", finished_at=T0.isoformat())])
     term = hall.client("terminal-1")
     got = term.call("rating.submit", {"rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300051", "level": 1,
+                                      "id_card": card(P),
                                       "reasons": ["efficiency"]})
     fid = got["followup"]
     due = CAL.add_workdays(T0, hall.config.ratings.followup_days)
@@ -346,6 +359,7 @@ def test_no_full_id_number_in_database_logs_or_payloads(hall: Hall, caplog: pyte
     fault(term.call, "case.query", {"case_no": "ZW2026030300062", "verify": P.id_number[-6:]})
     term.call("appointment.checkin", {"id_card": card(R)})
     term.call("rating.submit", {"rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300062", "level": 2,
+                                "verify": Q.id_number[-6:],
                                 "reasons": ["attitude"]})
     hall.set(CAL.add_workdays(T0, 1) + dt.timedelta(hours=1))
     hall.alerts.wait_until(lambda a: any(x.get("subject") == "ZW2026030300061" and x["level"] == "overdue" for x in a))

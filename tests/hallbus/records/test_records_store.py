@@ -20,14 +20,17 @@ from hallbus.controller.app import build_controller, feature_module_factories, o
 from hallbus.controller.clock import ManualClock
 from hallbus.controller.controller import Controller
 from hallbus.controller.queue_schema import QUEUE_MIGRATIONS
-from hallbus.controller.store import CORE_MIGRATIONS, StoreError
+from hallbus.controller.store import CORE_MIGRATIONS, Store, StoreError, db_path
 from hallbus.records.modules import migrations as records_migrations
+from hallbus.records.ratings import RATINGS_MIGRATIONS
 from tests.hallbus.controller.helpers import T0, issue
 from tests.hallbus.records.conftest import records_config
 
 DUMPS = Path(__file__).parent / "data"
 CASE = ("ZW2026030100001", "reviewing", "张*", "李明")
 APPOINTMENT = ("YY20260303001", "A", "王*", "booked")
+# migrations newer than the dumps: the case look-up throttle, ratings keyed by handling id
+ADDED_SINCE = [("records.cases", 2), ("records.ratings", 2)]
 
 
 def _restore(name: str, data: Path) -> None:
@@ -76,7 +79,7 @@ def test_a_database_the_old_controller_made_runs_nothing_again_and_keeps_countin
     data = tmp_path / "data"
     _restore("controller", data)
     with _controller(tmp_path, data) as ctl:
-        assert ctl.store.applied == []
+        assert ctl.store.applied == ADDED_SINCE  # only what came after that code, once
         assert _records(ctl.store.conn) == ([CASE], [APPOINTMENT])
         assert issue(ctl, "A")["number"] == "A003"  # the old controller's A001 and A002 are kept
     with open_store(data) as store:
@@ -89,3 +92,23 @@ def test_a_migration_newer_than_the_program_is_refused_by_name(tmp_path: Path) -
         store.conn.execute("UPDATE schema_versions SET version = 99 WHERE module = 'records.cases'")
     with pytest.raises(StoreError, match=r"'records.cases' is at schema version 99"):
         open_store(data)
+
+
+def test_ratings_keyed_by_staff_name_take_their_handling_ids(tmp_path: Path) -> None:
+    """Migration 2 of the ratings: a window rating gets its request's id, a case's first rating the case."""
+    with Store(db_path(tmp_path)) as store:
+        store.migrate("records.ratings", RATINGS_MIGRATIONS[:1])
+        store.conn.execute(
+            "INSERT INTO rec_rating_requests VALUES ('h-1', '1', 'A001', '20260303-a001-0badf00d', NULL, 's001', 1, 2)"
+        )
+        rows = [("r1", "ticket:20260303-a001-0badf00d:s001", "1", None), ("r2", "case:ZW1:李明", None, "ZW1"),
+                ("r3", "case:ZW1:s001 ", None, "ZW1"), ("r4", "ticket:gone:s002", "2", None)]
+        for rid, handling, window, case_no in rows:
+            store.conn.execute(
+                "INSERT INTO rec_ratings(rating_id, handling, window, case_no, level, at_ts, day, answer) "
+                "VALUES (?, ?, ?, ?, 1, 0, '2026-03-03', '{}')", (rid, handling, window, case_no),
+            )
+        assert store.migrate("records.ratings", RATINGS_MIGRATIONS) == 1
+        got = dict(store.conn.execute("SELECT rating_id, handling FROM rec_ratings").fetchall())
+    # the fakes of one case keep their old keys (one rating of the case counts as its rating)
+    assert got == {"r1": "h-1", "r2": "case:ZW1", "r3": "case:ZW1:s001 ", "r4": "ticket:gone:s002"}

@@ -147,7 +147,8 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     c.fails(term, "ticket.issue", {"service": "Z"}, "unknown_service")
     c.fails(term, "ticket.issue", {"service": "C"}, "id_card_required")
     c.fails(term, "ticket.issue", {"service": 5}, "bad_request")
-    assert c.ok(term, schemas.TICKET_STATUS, {"number": "A001"}).ticket.ticket_id == a1.ticket_id
+    by_number = c.ok(term, schemas.TICKET_STATUS, {"number": "A001"}).ticket
+    assert by_number.number == "A001" and by_number.ticket_id == "" == by_number.track_url  # the id is the ticket's secret
     assert c.ok(term, schemas.TICKET_STATUS, {"ticket_id": c1.ticket_id}).ticket.number == c1.number
     c.fails(term, "ticket.status", {"number": "A999"}, "unknown_ticket")
     c.fails(term, "ticket.status", {}, "bad_request")
@@ -201,7 +202,9 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     assert good.accepted is True and good.followup is None and good.rating_id == body["rating_id"]
     assert c.ok(tablet, schemas.RATING_SUBMIT, body) == good  # the tablet retried: the first answer again
     c.fails(tablet, "rating.submit", {**body, "rating_id": str(uuid.uuid4())}, "already_rated")
-    c.fails(term, "rating.submit", {**body, "rating_id": str(uuid.uuid4()), "window": "2"}, "no_rating_request")
+    c.fails(term, "rating.submit", {**body, "rating_id": str(uuid.uuid4()), "window": "2"}, "proof_required")
+    c.fails(hall.client("tablet-2", "tablet"), "rating.submit", {**body, "rating_id": str(uuid.uuid4()), "window": None},
+            "no_rating_request")
     c.ok(term, schemas.TICKET_ISSUE, {"service": "A"})
     c.ok(counter, schemas.WINDOW_CALL_NEXT, {"window": "1"})
     rr = c.ok(counter, schemas.WINDOW_FINISH, {"window": "1"}).window.rating_request
@@ -211,9 +214,10 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     assert isinstance(bad.followup, int)
     c.fails(term, "rating.submit", {"rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300002", "level": 2},
             "reasons_required")
-    c.fails(term, "rating.submit", {"rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300001", "level": 5},
-            "case_not_finished")
-    case_rating = {"rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300002", "level": 4}
+    c.fails(term, "rating.submit", {"rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300001", "level": 5,
+                                    "id_card": card(P)}, "case_not_finished")
+    case_rating = {"rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300002", "level": 4,
+                   "verify": P.id_number[-6:]}
     assert c.ok(term, schemas.RATING_SUBMIT, case_rating).accepted is True
 
     # pause and resume, an empty queue, leaving

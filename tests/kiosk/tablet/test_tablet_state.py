@@ -31,6 +31,7 @@ def test_tablet_rates_once_and_never_reopens_a_handling_it_already_rated() -> No
     t.back()
     t.choose_level(5)
     assert t.screen == "thanks" and [b["level"] for b in sink.items] == [5]
+    assert sink.items[0]["handling_id"] == "r1"  # exactly the handling its window was asked about
     t.choose_level(1)  # a second tap
     t.on_window_state(
         _with_request()

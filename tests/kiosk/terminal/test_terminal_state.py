@@ -82,6 +82,16 @@ def test_expired_card_is_refused_with_a_reason(state: TerminalState) -> None:
     assert "过期" in state.ticket.error["zh_CN"] and "2024-01-01" in state.ticket.error["en"]
 
 
+def finished_case(case_no: str, id_number: str) -> dict[str, Any]:
+    """A case finished an hour after T0, handled by 李明, as an import delivers it."""
+    return {
+        "case_no": case_no, "item": "个体工商户设立登记", "item_code": "scjg-gtgsh-sl",
+        "applicant_name": "张测试", "id_number": id_number, "status": "done",
+        "accepted_at": T0.isoformat(), "finished_at": (T0 + dt.timedelta(hours=1)).isoformat(),
+        "promised_days": 3, "handler": "李明", "department": "县市场监督管理局",
+    }
+
+
 def type_case_to_rate(state: TerminalState, case_no: str, verify: str) -> None:
     """Open 服务评价 and type a case number and the last 6 of the ID number on its keypad."""
     state.go("rate")
@@ -95,12 +105,7 @@ def type_case_to_rate(state: TerminalState, case_no: str, verify: str) -> None:
 
 def test_rating_goes_to_the_outbox_with_reasons_for_a_bad_level(state: TerminalState, hall: Hall) -> None:
     card = sample_card("resident", seq="021")
-    hall.import_records([{
-        "case_no": "ZW2026030300021", "item": "个体工商户设立登记", "item_code": "scjg-gtgsh-sl",
-        "applicant_name": "张测试", "id_number": card.id_number, "status": "done",
-        "accepted_at": T0.isoformat(), "finished_at": (T0 + dt.timedelta(hours=1)).isoformat(),
-        "promised_days": 3, "handler": "李明", "department": "县市场监督管理局",
-    }])
+    hall.import_records([finished_case("ZW2026030300021", card.id_number)])
     type_case_to_rate(state, "ZW2026030300021", card.id_number[-6:])
     assert state.rate.step == "level", state.rate.error
     state.rate.choose_level(2)
@@ -129,6 +134,27 @@ def test_rating_goes_to_the_outbox_with_reasons_for_a_bad_level(state: TerminalS
     assert isinstance(reply, schemas.RatingReply) and reply.accepted and reply.followup  # a bad rating opens a follow-up
     assert item.method == "rating.submit" and item.body["level"] == 2 and item.body["reasons"] == ["efficiency"]
     assert item.body["case_no"] == "ZW2026030300021" and outbox.pending() == []
+    assert item.body["verify"] == card.id_number[-6:]  # the proof the case was found with goes along
+
+
+def test_wrong_digits_make_the_terminal_say_how_long_to_wait_and_the_card_still_works(
+    state: TerminalState, hall: Hall
+) -> None:
+    card = sample_card("resident", seq="041")
+    hall.import_records([finished_case("ZW2026030300041", card.id_number)])
+    for _ in range(5):
+        state.reset()
+        type_case_to_rate(state, "ZW2026030300041", "000000")
+        assert state.rate.error is not None and "不匹配" in state.rate.error["zh_CN"]
+    state.reset()
+    type_case_to_rate(state, "ZW2026030300041", card.id_number[-6:])
+    shown = state.view("rate")["error"]
+    assert state.rate.step == "case"
+    assert "30 秒后再试" in shown["zh_CN"] and "刷身份证" in shown["zh_CN"] and shown["zh_CN"].endswith("。")
+    assert "try again in 30 s" in shown["en"] and "ID card" in shown["en"] and shown["en"].endswith(".")
+    state.on_card(card)  # the owner's card is never held back by the guesses
+    assert state.rate.step == "level" or state.rate.step == "pick", state.rate.error
+    assert state.rate.proof.get("id_card") is not None
 
 
 def test_rating_offers_only_finished_cases_and_says_why_the_others_wait(state: TerminalState, hall: Hall) -> None:
