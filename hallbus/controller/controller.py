@@ -184,6 +184,8 @@ class Controller:
             out.merge(tx.out)
         except RpcFault as fault:
             conn.execute("ROLLBACK TO request")
+            for write in tx.on_fault:  # what the error must not undo (a failed login counted)
+                write(tx)
             conn.execute("RELEASE request")
             reply = error_reply(req.request_id, fault)
         except Exception:

@@ -187,12 +187,17 @@ def transfer_to_self(window: str) -> RpcFault:
     )
 
 
-def staff_busy(staff: str, window: str) -> RpcFault:
-    """The staff member is still serving at another window."""
+def staff_busy(staff: str, name: str, window: str, window_en: str, *, serving: bool) -> RpcFault:
+    """The staff member is signed in at another window (one window per person at a time)."""
+    first = "办结正在办理的号并" if serving else ""
+    first_en = "finish the ticket open there and " if serving else ""
     return RpcFault(
         "staff_busy",
-        f"工号{staff}在{window}号窗口还有未办结的号，请先在该窗口办结后退出。",
-        f"Staff {staff} still has an open ticket at window {window}. Please finish it and log out there first.",
+        f"{name}（工号{staff}）已在{window}登录，同一时间只能在一个窗口登录。请先回到{window}{first}退出登录，"
+        f"再在本窗口登录；若{window}的叫号终端无法使用，请联系大厅管理员。",
+        f"{name} (staff {staff}) is signed in at {window_en or window}; a person can be signed in at one window "
+        f"at a time. Please {first_en}log out at {window_en or window} first, then log in here; if its counter "
+        "terminal does not work, ask the hall manager.",
     )
 
 
