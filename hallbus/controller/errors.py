@@ -190,14 +190,13 @@ def transfer_to_self(window: str) -> RpcFault:
 def staff_busy(staff: str, name: str, window: str, window_en: str, *, serving: bool) -> RpcFault:
     """The staff member is signed in at another window (one window per person at a time)."""
     first = "办结正在办理的号并" if serving else ""
-    first_en = "finish the ticket open there and " if serving else ""
+    first_en = " (finish the ticket open there)" if serving else ""
     return RpcFault(
         "staff_busy",
-        f"{name}（工号{staff}）已在{window}登录，同一时间只能在一个窗口登录。请先回到{window}{first}退出登录，"
-        f"再在本窗口登录；若{window}的叫号终端无法使用，请联系大厅管理员。",
-        f"{name} (staff {staff}) is signed in at {window_en or window}; a person can be signed in at one window "
-        f"at a time. Please {first_en}log out at {window_en or window} first, then log in here; if its counter "
-        "terminal does not work, ask the hall manager.",
+        f"{name}（工号{staff}）已在{window}登录，同一时间只能在一个窗口登录。请先到{window}{first}退出登录再来；"
+        "若该窗口终端无法使用，请联系大厅管理员。",
+        f"{name} ({staff}) is signed in at {window_en or window}; one window per person. Log out there first"
+        f"{first_en}, then log in here. Its counter out of order? Ask the hall manager.",
     )
 
 

@@ -61,16 +61,16 @@ def throttled(until: dt.datetime, wait_s: float, *, staff: str | None) -> RpcFau
     if staff is not None:
         return RpcFault(
             "login_throttled",
-            f"工号{staff}的密码错误次数过多，为保护账号已暂停密码登录。请在{at}之后（{zh_wait}）再试，"
-            "或刷工牌登录；如非本人操作，请告知大厅管理员。",
-            f"Too many wrong passwords for staff {staff}: password login is paused to protect the account. "
-            f"Try again after {at} ({en_wait}), or sign in with your badge; if this was not you, tell the hall manager.",
+            f"工号{staff}密码错误次数过多，已暂停密码登录。请在{at}之后（{zh_wait}）再试，或刷工牌登录；"
+            "如非本人操作，请告知大厅管理员。",
+            f"Too many wrong passwords for {staff}: password login is paused. Try again after {at} ({en_wait}) "
+            "or use your badge. Not you? Tell the hall manager.",
         )
     return RpcFault(
         "login_throttled",
-        f"本叫号终端登录失败次数过多，已暂停登录。请在{at}之后（{zh_wait}）再试；如非本人操作，请告知大厅管理员。",
-        f"Too many failed logins at this counter: logins are paused. Try again after {at} ({en_wait}); "
-        "if this was not you, tell the hall manager.",
+        f"本终端登录失败次数过多，已暂停登录。请在{at}之后（{zh_wait}）再试；如非本人操作，请告知大厅管理员。",
+        f"Too many failed logins at this counter: logins are paused. Try again after {at} ({en_wait}). "
+        "Not you? Tell the hall manager.",
     )
 
 
