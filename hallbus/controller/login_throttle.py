@@ -84,6 +84,11 @@ class LoginThrottle(ControllerModule):
         self.config = config
         self.rules: LoginSection = config.login
         self._staff_ids: AbstractSet[str] = {s.id for s in config.staff}
+        # A hint for the worker thread that hashes passwords, so a refusal costs no PBKDF2:
+        # each key's wait as last written or seen, and the latest transaction's time. The
+        # store stays the authority: `check` decides in the transaction.
+        self._waits: dict[str, float] = {}
+        self._now = 0.0
 
     def keys(self, *, window: str, node: str | None, staff: str | None, password: bool) -> LoginKeys:
         """The keys of a login at `window` from `node` (the signed or reply-topic node id, if configured)."""
@@ -93,11 +98,13 @@ class LoginThrottle(ControllerModule):
 
     def check(self, tx: Tx, keys: LoginKeys) -> None:
         """Refuse (RpcFault `login_throttled`) while either key waits; the refusal is not counted."""
+        self._now = max(self._now, tx.now_ts)
         for key in (keys.staff, keys.node):
             if key is None:
                 continue
             row = tx.execute("SELECT blocked_until FROM login_failures WHERE key = ?", (key,)).fetchone()
             if row is not None and float(row[0]) > tx.now_ts:
+                self._waits[key] = float(row[0])
                 until = dt.datetime.fromtimestamp(float(row[0]), tx.now.tzinfo)
                 raise throttled(until, float(row[0]) - tx.now_ts, staff=key.split(":", 1)[1] if key == keys.staff else None)
 
@@ -121,11 +128,18 @@ class LoginThrottle(ControllerModule):
             "blocked_until = excluded.blocked_until",
             (key, failures, tx.now_ts, blocked_until),
         )
+        if blocked_until:
+            self._waits[key] = blocked_until
 
     def succeeded(self, tx: Tx, keys: LoginKeys) -> None:
         """A right password clears its staff id (the node's count only fades with time)."""
         if keys.staff is not None:
             tx.execute("DELETE FROM login_failures WHERE key = ?", (keys.staff,))
+            self._waits.pop(keys.staff, None)
+
+    def waiting(self, keys: LoginKeys) -> bool:
+        """Whether a key waits, as far as the latest transaction knew (the hashing thread's hint)."""
+        return any(self._waits.get(k, 0.0) > self._now for k in (keys.staff, keys.node) if k is not None)
 
     def tick(self, tx: Tx) -> None:
         """Forget keys whose wait is over and whose last failure is older than `forget_after_s`."""
@@ -133,3 +147,6 @@ class LoginThrottle(ControllerModule):
             "DELETE FROM login_failures WHERE last_ts < ? AND blocked_until <= ?",
             (tx.now_ts - self.rules.forget_after_s, tx.now_ts),
         )
+        self._now = max(self._now, tx.now_ts)
+        for key in [k for k, until in self._waits.items() if until <= tx.now_ts]:
+            self._waits.pop(key, None)

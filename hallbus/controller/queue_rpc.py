@@ -12,7 +12,7 @@ from typing import Any
 from hallbus import schemas
 from hallbus.controller import errors
 from hallbus.controller.issuing import Issuer
-from hallbus.controller.login_throttle import LoginThrottle
+from hallbus.controller.login_throttle import LoginKeys, LoginThrottle
 from hallbus.controller.module import Tx, TxHandler
 from hallbus.controller.queue_views import QueueViews
 from hallbus.controller.windows import Windows
@@ -78,17 +78,21 @@ class QueueRpc:
 
         return handler
 
+    def _login_keys(self, req: Request) -> LoginKeys:
+        b: schemas.WindowLoginReq = req.body
+        by_password = bool(b.staff) and b.password is not None and not b.badge_uid
+        return self.logins.keys(window=b.window, node=b.node or req.caller, staff=b.staff, password=by_password)
+
     def _prepare_login(self, req: Request) -> None:
         b: schemas.WindowLoginReq = req.body
-        if b.staff and b.password is not None and not b.badge_uid:
+        if b.staff and b.password is not None and not b.badge_uid and not self.logins.waiting(self._login_keys(req)):
             req.prepared = {"password_ok": self.windows.password_ok(b.staff, b.password)}
 
     def _login(self, req: Request, tx: Tx) -> Mapping[str, Any]:
         b: schemas.WindowLoginReq = req.body
         self.views.layout.window(b.window)
-        by_password = bool(b.staff) and b.password is not None and not b.badge_uid
-        keys = self.logins.keys(window=b.window, node=b.node or req.caller, staff=b.staff, password=by_password)
-        self.logins.check(tx, keys)  # before the password counts at all
+        keys = self._login_keys(req)
+        self.logins.check(tx, keys)  # before the password counts at all (a waiting key's was not even hashed)
         checked = (req.prepared or {}).get("password_ok")
         try:
             self.windows.login(

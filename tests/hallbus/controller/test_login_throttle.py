@@ -9,7 +9,7 @@ import pytest
 from hallbus.controller.clock import ManualClock
 from hallbus.controller.controller import Controller
 from hallbus.rpc import RpcFault
-from tests.hallbus.controller.helpers import call
+from tests.hallbus.controller.helpers import call, request
 
 LOGIN = "[login]\nstaff_free_attempts = 5\nnode_free_attempts = 8\nbackoff_s = 30\nmax_backoff_s = 120\nforget_after_s = 600\n"
 
@@ -87,3 +87,23 @@ def test_junk_ids_add_no_rows_and_old_failures_are_forgotten(ctl: Controller, cl
     clock.advance(601)
     ctl.tick()
     assert failures(ctl) == {}
+
+
+def test_a_refused_attempt_costs_no_password_hash(ctl: Controller, clock: ManualClock) -> None:
+    """The worker thread skips PBKDF2 for a key that waits: a flood of guesses costs the hall no CPU."""
+
+    def prepared(staff: str, password: str) -> dict[str, bool] | None:
+        req = request("window.login", {"window": "1", "staff": staff, "password": password}, caller="counter-1")
+        work = ctl.slow_work(req)
+        assert work is not None
+        work()
+        return req.prepared
+
+    for i in range(5):
+        attempt(ctl, "1", "counter-1", staff="s001", password=f"x{i}")
+    assert prepared("s001", "hall001") is None, "no hash while s001 waits"
+    assert prepared("s002", "hall002") == {"password_ok": True}, "other staff ids are hashed as before"
+    clock.advance(31)
+    ctl.tick()  # the controller's tick moves the hint's clock on, about once a second
+    assert prepared("s001", "hall001") == {"password_ok": True}
+    assert attempt(ctl, "1", "counter-1", staff="s001", password="hall001") == "ok"

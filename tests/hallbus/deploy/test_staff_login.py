@@ -109,21 +109,30 @@ def hall(tmp_path: Path) -> Iterator[Hall]:
     (server / "staff-secrets.toml").chmod(0o640)
     node_text = (tmp_path / "split" / "hall.toml").read_text(encoding="utf-8")
     (node / "hall.toml").write_text(node_text, encoding="utf-8")  # "copy hall.toml to every node"
-    # step 4: the broker's files; step 5: the server's hall.toml names the node keys
-    port = free_port()
+    # step 4: the broker's files (step 5 below: the server's hall.toml names the node keys)
     out = tmp_path / "broker"
     (out / "persist").mkdir(parents=True)
-    gen = hallbus("broker-config", "--config", str(node / "hall.toml"), "--out", str(out), "--listen", "127.0.0.1",
-                  "--port", str(port), "--run-as", getpass.getuser(), "--persistence-dir", f"{out}/persist/")
-    assert gen.returncode == 0, gen.stderr
+    broker = None
+    for _ in range(3):  # a free port may be taken by another test process before Mosquitto binds it
+        port = free_port()
+        gen = hallbus("broker-config", "--config", str(node / "hall.toml"), "--out", str(out), "--listen",
+                      "127.0.0.1", "--port", str(port), "--run-as", getpass.getuser(),
+                      "--persistence-dir", f"{out}/persist/")
+        assert gen.returncode == 0, gen.stderr
+        broker = LocalBroker(out, port, conf_file=out / "mosquitto.conf")
+        try:
+            broker.start()
+            break
+        except RuntimeError as err:
+            if "Address already in use" not in str(err):
+                raise
+    assert broker is not None and broker.proc is not None and broker.proc.poll() is None
     server_text = node_text.replace(
         "[privacy]\n", f'[privacy]\nnode_keys_file = "{out / "node-keys.json"}"\n', 1)
     (server / "hall.toml").write_text(server_text, encoding="utf-8")
     for v in values:
         assert v not in node_text, "a node's hall.toml must carry no password hash or badge UID"
     assert "password_hash" not in node_text and "badge_uid" not in node_text
-    broker = LocalBroker(out, port, conf_file=out / "mosquitto.conf")
-    broker.start()
     h = Hall(server / "hall.toml", node / "hall.toml", out, broker)
     try:
         yield h
