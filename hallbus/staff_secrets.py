@@ -21,12 +21,14 @@ the controller warns at every start. `split_config` moves them out
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
 
 import msgspec
 
 from hallbus.config import (
+    REPO_ROOT,
     ConfigError,
     HallConfig,
     StaffSection,
@@ -38,7 +40,10 @@ from hallbus.config import (
     read_config_text,
 )
 
+log = logging.getLogger(__name__)
+
 SECRET_KEYS = ("badge_uid", "password_hash")
+SAMPLES = REPO_ROOT / "assets"  # the sample hall's secrets are public demo data
 _HASH_RE = re.compile(r"pbkdf2_sha256\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+")
 
 
@@ -85,6 +90,8 @@ def read_staff_secrets(cfg: HallConfig, path: Path | str) -> StaffSecretsFile:
     errs = _check(cfg, secrets)
     if errs:
         raise first_error(text, p, errs)
+    if p.stat().st_mode & 0o007 and not p.resolve().is_relative_to(SAMPLES):
+        log.warning("%s: readable by every user of this machine: chmod 640 it, owner root, group hallkit", p)
     return secrets
 
 

@@ -113,3 +113,13 @@ def test_login_limits_are_checked(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         parse_config(text, "hall.toml")
     assert err.value.key == "login.max_backoff_s" and err.value.line is not None
+
+
+def test_a_secrets_file_every_user_may_read_is_warned_about(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path, sec = hall_with_secrets(tmp_path, f'[[staff]]\nid = "s001"\npassword_hash = "{HASH}"\n')
+    sec.chmod(0o640)
+    merged(path)
+    assert "readable by every user" not in caplog.text
+    sec.chmod(0o644)
+    merged(path)
+    assert "readable by every user" in caplog.text and "chmod 640" in caplog.text
