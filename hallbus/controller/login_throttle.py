@@ -21,6 +21,7 @@ attacker sends can grow the table or push a count out of it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from dataclasses import dataclass
 from hallbus.config import HallConfig, LoginSection
 from hallbus.controller.module import ControllerModule, Tx
 from hallbus.rpc import RpcFault
+
+log = logging.getLogger(__name__)
 
 LOGIN_MIGRATIONS: tuple[str, ...] = (
     """
@@ -130,6 +133,9 @@ class LoginThrottle(ControllerModule):
         )
         if blocked_until:
             self._waits[key] = blocked_until
+            log.warning(  # for the hall manager: someone may be guessing (journalctl -u hallbus)
+                "staff login: %s failed %d times; logins through it wait %.0f s", key, failures, blocked_until - tx.now_ts
+            )
 
     def succeeded(self, tx: Tx, keys: LoginKeys) -> None:
         """A right password clears its staff id (the node's count only fades with time)."""
