@@ -28,8 +28,10 @@ def bench_config(tmp: Path, windows_per_service: int = 1) -> Path:
     """26 walk-in services open all day (so any hour works), a window or more each, one staff per window."""
     lines = [
         "[hall]", f'id = "{HALL}"', 'name = "压测大厅"', 'timezone = "Asia/Shanghai"', 'rollover = "03:00"',
-        f'data_dir = "{tmp / "data"}"', "", "[privacy]", f'key_file = "{tmp / "hall.key"}"', "",
+        f'data_dir = "{tmp / "data"}"', "", "[privacy]", f'key_file = "{tmp / "hall.key"}"',
+        f'staff_secrets_file = "{tmp / "staff-secrets.toml"}"', "",
     ]
+    secrets: list[str] = []
     for code in SERVICES:
         lines += ["[[services]]", f'code = "{code}"', f'name = "业务{code}"', "daily_cap = 999",
                   'hours = ["00:00-24:00"]', "avg_service_s = 300", ""]
@@ -39,8 +41,10 @@ def bench_config(tmp: Path, windows_per_service: int = 1) -> Path:
             n += 1
             lines += ["[[windows]]", f'id = "{n}"', f'name = "{n}号窗口"', f'services = ["{code}"]', ""]
             # password "hall" + last three digits, as in the sample (fewer rounds: a bench, not a hall)
-            lines += ["[[staff]]", f'id = "s{n:03d}"', f'name = "员工{n}"',
-                      f'password_hash = "{hash_password(f"hall{n:03d}", iterations=1000)}"', ""]
+            lines += ["[[staff]]", f'id = "s{n:03d}"', f'name = "员工{n}"', ""]
+            secrets += ["[[staff]]", f'id = "s{n:03d}"',
+                        f'password_hash = "{hash_password(f"hall{n:03d}", iterations=1000)}"', ""]
+    (tmp / "staff-secrets.toml").write_text("\n".join(secrets), encoding="utf-8")  # the controller's only
     path = tmp / "hall.toml"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

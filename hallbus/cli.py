@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from hallbus import docs
+from hallbus import docs, staff_secrets_cli
 from hallbus.cli_common import Context, add_common, broker_from_config
 from hallbus.config import ConfigError, load_config
 from hallbus.controller import cli_admin, cli_serve
@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[ModuleType, str]] = {
     "cases": (records_cli, "cases: import, overdue"),
     "ratings": (records_cli, "ratings and follow-up tasks"),
     "broker-config": (deploy_cli, "write Mosquitto config, passwords, ACL and node credentials"),
+    "staff-secrets": (staff_secrets_cli, "staff password hashes and badge UIDs: hash, check, split"),
     "docs": (docs, "regenerate docs/protocol.md from the schemas"),
 }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import msgspec
 
@@ -69,6 +69,7 @@ class PrivacySection(Strict, kw_only=True):
 
     key_file: str = "var/hall/hall.key"
     node_keys_file: str | None = None  # controller only: node keys from `hallbus broker-config`
+    staff_secrets_file: str | None = None  # controller only: staff password hashes and badge UIDs
 
 
 class Slot(Strict, kw_only=True):
@@ -116,7 +117,11 @@ class WindowSection(Strict, kw_only=True):
 
 
 class StaffSection(Strict, kw_only=True):
-    """[[staff]]: a member of window staff."""
+    """[[staff]]: a member of window staff (what screens show; secrets belong in `[privacy] staff_secrets_file`).
+
+    `badge_uid` and `password_hash` are still read here for halls set up before the
+    secrets file existed; the controller warns at start (`hallbus.staff_secrets`).
+    """
 
     id: str
     name: str
@@ -126,6 +131,16 @@ class StaffSection(Strict, kw_only=True):
     photo: str | None = None
     stars: float = 5.0
     department: str = ""
+
+
+class LoginSection(Strict, kw_only=True):
+    """[login]: how staff logins are throttled (back-off per staff id and per node, in the controller's store)."""
+
+    staff_free_attempts: int = 5  # wrong passwords for one staff id before the back-off starts
+    node_free_attempts: int = 10  # failed logins from one counter before it must wait too
+    backoff_s: int = 30  # the first wait; each further failure doubles it
+    max_backoff_s: int = 900  # never longer than this: no lock-out an attacker can make permanent
+    forget_after_s: int = 3600  # failures with no new one for this long are forgotten
 
 
 class DeviceSection(Strict, kw_only=True):
@@ -195,6 +210,7 @@ class HallConfig(Strict, kw_only=True):
     services: list[ServiceSection] = msgspec.field(default_factory=list)
     windows: list[WindowSection] = msgspec.field(default_factory=list)
     staff: list[StaffSection] = msgspec.field(default_factory=list)
+    login: LoginSection = msgspec.field(default_factory=LoginSection)
     nodes: list[NodeSection] = msgspec.field(default_factory=list)
     devices: dict[str, DeviceSection] = msgspec.field(default_factory=dict)
     queue: QueueSection = msgspec.field(default_factory=QueueSection)
@@ -316,6 +332,12 @@ def _validate_semantics(cfg: HallConfig) -> list[tuple[list[str | int], str]]:
         if st.id in sids:
             errs.append((["staff", i, "id"], f"staff id {st.id!r} is used twice"))
         sids.add(st.id)
+    lg = cfg.login
+    for key in ("staff_free_attempts", "node_free_attempts", "backoff_s", "forget_after_s"):
+        if getattr(lg, key) < 1:
+            errs.append((["login", key], "must be at least 1"))
+    if lg.max_backoff_s < lg.backoff_s:
+        errs.append((["login", "max_backoff_s"], f"must be at least backoff_s ({lg.backoff_s})"))
     nids: set[str] = set()
     for i, n in enumerate(cfg.nodes):
         if not ID_RE.match(n.id):
@@ -332,15 +354,18 @@ def _validate_semantics(cfg: HallConfig) -> list[tuple[list[str | int], str]]:
     return errs
 
 
-def parse_config(text: str, path: Path | str = "<config>") -> HallConfig:
-    """Parse and validate config text; raise ConfigError naming key and line."""
+T = TypeVar("T")
+
+
+def decode_toml(text: str, path: Path | str, kind: type[T]) -> T:
+    """TOML text as the typed `kind`; raise ConfigError naming file, key and line."""
     try:
         raw: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         m = re.search(r"line (\d+)", str(err))
         raise ConfigError(path, "", f"not valid TOML: {err}", int(m.group(1)) if m else None) from err
     try:
-        cfg = msgspec.convert(raw, type=HallConfig)
+        return msgspec.convert(raw, type=kind)
     except msgspec.ValidationError as err:
         msg = str(err)
         m = re.search(r" - at `(\$[^`]*)`", msg)
@@ -357,22 +382,38 @@ def parse_config(text: str, path: Path | str = "<config>") -> HallConfig:
                 parts.append(fm.group(1).strip("`"))
                 detail = "this key is required"
         raise ConfigError(path, _key_text(parts), detail, locate(text, parts)) from err
+
+
+def first_error(text: str, path: Path | str, errs: list[tuple[list[str | int], str]]) -> ConfigError:
+    """The first of `errs` (key path, detail) as a ConfigError naming its line, counting the others."""
+    parts, detail = errs[0]
+    extra = f" (and {len(errs) - 1} more problem(s))" if len(errs) > 1 else ""
+    return ConfigError(path, _key_text(parts), detail + extra, locate(text, parts))
+
+
+def parse_config(text: str, path: Path | str = "<config>") -> HallConfig:
+    """Parse and validate config text; raise ConfigError naming key and line."""
+    cfg = decode_toml(text, path, HallConfig)
     errs = _validate_semantics(cfg)
     if errs:
-        parts, detail = errs[0]
-        extra = f" (and {len(errs) - 1} more problem(s))" if len(errs) > 1 else ""
-        raise ConfigError(path, _key_text(parts), detail + extra, locate(text, parts))
+        raise first_error(text, path, errs)
     cfg.path = str(path)
     return cfg
+
+
+def read_config_text(p: Path, missing: str = "file not found") -> str:
+    """A config file's text; ConfigError naming the file when it is absent, unreadable or not UTF-8."""
+    try:
+        return p.read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise ConfigError(p, "", missing) from err
+    except PermissionError as err:
+        raise ConfigError(p, "", "permission denied (is this process in the file's group?)") from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(p, "", "file is not UTF-8 text") from err
 
 
 def load_config(path: Path | str | None = None) -> HallConfig:
     """Load `path` (default: the shipped sample) and validate it."""
     p = Path(path) if path else DEFAULT_CONFIG
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError as err:
-        raise ConfigError(p, "", "file not found") from err
-    except UnicodeDecodeError as err:
-        raise ConfigError(p, "", "file is not UTF-8 text") from err
-    return parse_config(text, p)
+    return parse_config(read_config_text(p), p)

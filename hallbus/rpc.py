@@ -44,14 +44,11 @@ REAP_GRAIN_S = 0.05  # a call times out at most this late (the deadline thread w
 class RpcFault(Exception):
     """An error reply: a snake_case code and a message in zh_CN and English."""
 
-    def __init__(self, code: str, message: str, message_en: str = "", *, keep_writes: bool = False) -> None:
+    def __init__(self, code: str, message: str, message_en: str = "") -> None:
         super().__init__(f"{code}: {message_en or message}")
         self.code = code
         self.message = message
         self.message_en = message_en
-        # A refusal that must leave a trace in the store (a counted failed attempt): the
-        # controller keeps the request's writes instead of rolling them back.
-        self.keep_writes = keep_writes
 
     def to_error(self) -> schemas.RpcError:
         """As the `error` object of a reply."""

@@ -20,6 +20,7 @@ from hallbus.client import BusClient
 from hallbus.config import HallConfig
 from hallbus.controller.clock import Clock, system_clock
 from hallbus.controller.controller import Controller, Publisher
+from hallbus.controller.login_throttle import LoginThrottle
 from hallbus.controller.module import ModuleContext, ModuleFactory
 from hallbus.controller.queue import QueueModule
 from hallbus.controller.sdnotify import SdNotifier
@@ -28,6 +29,7 @@ from hallbus.nodeauth import NodeGuard, load_node_keys
 from hallbus.privacy import load_hall_key
 from hallbus.records import modules as records
 from hallbus.rpc import Dispatcher, RpcServer
+from hallbus.staff_secrets import inline_warning, with_staff_secrets
 from hallbus.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,8 @@ def open_store(data_dir: Path | str, *, busy_timeout_s: float = 30.0) -> Store:
     """
     store = Store(db_path(data_dir), busy_timeout_s=busy_timeout_s, owner=False)
     try:
-        for name, migrations in [(QueueModule.name, QueueModule.migrations), *records.migrations()]:
+        core = [(QueueModule.name, QueueModule.migrations), (LoginThrottle.name, LoginThrottle.migrations)]
+        for name, migrations in [*core, *records.migrations()]:
             store.migrate(name, migrations)
     except BaseException:
         store.close()
@@ -77,6 +80,10 @@ def build_controller(
 ) -> Controller:
     """Open the store in `data_dir`, build the queue and feature modules, and the controller core."""
     schemas.set_timezone(config.hall.timezone)
+    warning = inline_warning(config)
+    if warning:
+        log.warning("%s", warning)
+    config = with_staff_secrets(config)  # the one process that may know them
     data = Path(data_dir)
     clock = clock or system_clock(config.hall.timezone)
     key = hall_key if hall_key is not None else hall_key_for(config)
@@ -87,7 +94,7 @@ def build_controller(
             config=config, topics=Topics(config.hall.id), hall_key=key, data_dir=data, clock=clock, queue=queue
         )
         chosen = feature_module_factories() if factories is None else factories
-        modules = [queue, *(f(ctx) for f in chosen)]
+        modules = [queue, queue.logins, *(f(ctx) for f in chosen)]
         return Controller(
             config=config,
             store=store,

@@ -183,8 +183,9 @@ class Controller:
             conn.execute("RELEASE request")
             out.merge(tx.out)
         except RpcFault as fault:
-            if not fault.keep_writes:  # else a refusal that counts (a failed look-up) stays counted
-                conn.execute("ROLLBACK TO request")
+            conn.execute("ROLLBACK TO request")
+            for write in tx.on_fault:  # what the error must not undo (a failed login counted)
+                write(tx)
             conn.execute("RELEASE request")
             reply = error_reply(req.request_id, fault)
         except Exception:

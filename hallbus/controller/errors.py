@@ -187,12 +187,16 @@ def transfer_to_self(window: str) -> RpcFault:
     )
 
 
-def staff_busy(staff: str, window: str) -> RpcFault:
-    """The staff member is still serving at another window."""
+def staff_busy(staff: str, name: str, window: str, window_en: str, *, serving: bool) -> RpcFault:
+    """The staff member is signed in at another window (one window per person at a time)."""
+    first = "办结正在办理的号并" if serving else ""
+    first_en = " (finish the ticket open there)" if serving else ""
     return RpcFault(
         "staff_busy",
-        f"工号{staff}在{window}号窗口还有未办结的号，请先在该窗口办结后退出。",
-        f"Staff {staff} still has an open ticket at window {window}. Please finish it and log out there first.",
+        f"{name}（工号{staff}）已在{window}登录，同一时间只能在一个窗口登录。请先到{window}{first}退出登录再来；"
+        "若该窗口终端无法使用，请联系大厅管理员。",
+        f"{name} ({staff}) is signed in at {window_en or window}; one window per person. Log out there first"
+        f"{first_en}, then log in here. Its counter out of order? Ask the hall manager.",
     )
 
 

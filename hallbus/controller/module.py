@@ -101,6 +101,7 @@ class Tx:
         self.request = request
         self.out = Outgoing()
         self._event_sink = event_sink
+        self.on_fault: list[Callable[[Tx], None]] = []
 
     @functools.cached_property
     def now_ts(self) -> float:
@@ -128,6 +129,7 @@ class Tx:
         tx.__dict__.update(self.__dict__)  # also `now_ts`, `now_iso`, `today` once worked out
         tx.request = request
         tx.out = Outgoing()
+        tx.on_fault = []
         return tx
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> sqlite3.Cursor:
@@ -145,6 +147,14 @@ class Tx:
     def mark(self, key: str) -> None:
         """Ask for `refresh(tx, keys)` with this key after the commit (e.g. `queue`, `stats`, `window:3`)."""
         self.out.marks.add(key)
+
+    def keep_on_fault(self, write: Callable[[Tx], None]) -> None:
+        """Run `write(tx)` after this request's changes are rolled back for an error reply.
+
+        For what an error must not undo: a failed login is counted (`login_throttle`),
+        though the request that failed leaves nothing else behind.
+        """
+        self.on_fault.append(write)
 
     def queue_event(self, event: QueueEvent) -> None:
         """Tell every module what the queue engine did (same transaction)."""

@@ -6,6 +6,7 @@ The parts, one job each:
 - `queue_layout`: the hall config's services, windows and staff, checked at start;
 - `issuing`: the rules a new ticket passes (hours, caps, slots, real name);
 - `windows`: the window state machine (the counter actions);
+- `login_throttle`: back-off after failed staff logins (a module of its own: its table, its tick);
 - `queue_views`: tickets with their place in line, retained state, figures, alerts;
 - `queue_rpc`: the `ticket.*` and `window.*` RPC methods over all of these.
 
@@ -24,6 +25,7 @@ from typing import Any
 from hallbus import schemas
 from hallbus.config import HallConfig
 from hallbus.controller.issuing import Issuer
+from hallbus.controller.login_throttle import LoginThrottle
 from hallbus.controller.module import ALL, ControllerModule, Tx, TxHandler
 from hallbus.controller.queue_layout import QueueLayout
 from hallbus.controller.queue_rpc import QueueRpc
@@ -48,7 +50,8 @@ class QueueModule(ControllerModule):
         self.views = QueueViews(self.layout)
         self.issuer = Issuer(self.views)
         self.windows = Windows(self.views)
-        self.rpc = QueueRpc(self.issuer, self.windows, self.views)
+        self.logins = LoginThrottle(config)  # its own module (table, tick); build_controller lists it
+        self.rpc = QueueRpc(self.issuer, self.windows, self.views, self.logins)
         # What other modules use (hallbus.controller.module.QueueApi), straight from its part.
         self.issue = self.issuer.issue
         self.find_ticket = self.views.find_ticket

@@ -6,11 +6,7 @@ from hallbus.config import ConfigError, HallConfig, ServiceSection, StaffSection
 from hallbus.controller import errors
 from hallbus.controller.clock import parse_hhmm
 from hallbus.controller.rules import parse_ratio
-
-
-def badge_key(uid: str) -> str:
-    """A badge UID as the lookup knows it (lower case, no separators)."""
-    return uid.strip().lower().replace(":", "").replace(" ", "")
+from hallbus.staff_secrets import badge_key
 
 
 class QueueLayout:

@@ -12,19 +12,21 @@ from typing import Any
 from hallbus import schemas
 from hallbus.controller import errors
 from hallbus.controller.issuing import Issuer
+from hallbus.controller.login_throttle import LoginKeys, LoginThrottle
 from hallbus.controller.module import Tx, TxHandler
 from hallbus.controller.queue_views import QueueViews, without_id
 from hallbus.controller.windows import Windows
-from hallbus.rpc import Request
+from hallbus.rpc import Request, RpcFault
 
 
 class QueueRpc:
     """RPC method -> handler, for the issuer and the windows."""
 
-    def __init__(self, issuer: Issuer, windows: Windows, views: QueueViews) -> None:
+    def __init__(self, issuer: Issuer, windows: Windows, views: QueueViews, logins: LoginThrottle) -> None:
         self.issuer = issuer
         self.windows = windows
         self.views = views
+        self.logins = logins
 
     def handlers(self) -> Mapping[str, TxHandler]:
         """The queue's RPC methods."""
@@ -78,17 +80,31 @@ class QueueRpc:
 
         return handler
 
+    def _login_keys(self, req: Request) -> LoginKeys:
+        b: schemas.WindowLoginReq = req.body
+        by_password = bool(b.staff) and b.password is not None and not b.badge_uid
+        return self.logins.keys(window=b.window, node=b.node or req.caller, staff=b.staff, password=by_password)
+
     def _prepare_login(self, req: Request) -> None:
         b: schemas.WindowLoginReq = req.body
-        if b.staff and b.password is not None and not b.badge_uid:
+        if b.staff and b.password is not None and not b.badge_uid and not self.logins.waiting(self._login_keys(req)):
             req.prepared = {"password_ok": self.windows.password_ok(b.staff, b.password)}
 
     def _login(self, req: Request, tx: Tx) -> Mapping[str, Any]:
         b: schemas.WindowLoginReq = req.body
+        self.views.layout.window(b.window)
+        keys = self._login_keys(req)
+        self.logins.check(tx, keys)  # before the password counts at all (a waiting key's was not even hashed)
         checked = (req.prepared or {}).get("password_ok")
-        self.windows.login(
-            tx, b.window, staff=b.staff, password=b.password, badge_uid=b.badge_uid, password_ok=checked
-        )
+        try:
+            self.windows.login(
+                tx, b.window, staff=b.staff, password=b.password, badge_uid=b.badge_uid, password_ok=checked
+            )
+        except RpcFault as fault:
+            if fault.code == "login_failed":
+                tx.keep_on_fault(lambda t: self.logins.failed(t, keys))
+            raise
+        self.logins.succeeded(tx, keys)
         return self._window_reply(tx, b.window)
 
     def _call_back(self, req: Request, tx: Tx) -> Mapping[str, Any]:

@@ -19,11 +19,11 @@ from hallbus.config import StaffSection, WindowSection
 from hallbus.controller import errors
 from hallbus.controller import queue_schema as tables
 from hallbus.controller.module import QueueEvent, Tx
-from hallbus.controller.queue_layout import badge_key
 from hallbus.controller.queue_schema import TicketRow, WindowRow
 from hallbus.controller.queue_views import QueueViews
 from hallbus.controller.rules import RuleState, pick
 from hallbus.passwords import verify_password
+from hallbus.staff_secrets import badge_key
 
 
 class Windows:
@@ -105,9 +105,11 @@ class Windows:
             "SELECT id, ticket_id FROM windows WHERE staff = ? AND id != ?", (member.id, wid)
         ).fetchone()
         if other is not None:
-            if other[1] is not None:
-                raise errors.staff_busy(member.id, str(other[0]))
-            self._close(tx, str(other[0]))
+            # One window per person: refused, never moved. Signing the first window out from
+            # here would let a copied badge UID pull a colleague off the window they sit at
+            # (and rate, call and count in their name); walking back to log out costs less.
+            there = self.layout.window(str(other[0]))
+            raise errors.staff_busy(member.id, member.name, there.name, there.name_en, serving=other[1] is not None)
         if w.staff is not None:
             self._return_held(tx, wid)
         self._set(tx, wid, staff=member.id, status="idle", since=tx.now_iso, pause_reason=None)

@@ -293,7 +293,6 @@ class CasesModule(ControllerModule):
                 "bad_qr",
                 "回执二维码无法验证，请输入办件编号和身份证号码后6位查询。",
                 "The receipt QR code does not verify. Enter the case number and the last 6 of the ID number.",
-                keep_writes=True,
             )
         info = self.book.by_case_no(tx.conn, case_no, tx.now)
         if info is None:

@@ -15,7 +15,7 @@ per case number, with a growing wait rather than a lock-out:
   no sooner: the table is bounded by time, not by a count a flood of junk could overflow;
 - the counts live in `rec_lookup_throttle` (a table of the cases module, made by the
   store's migration runner), so a restart of the controller forgets nothing; a failure is
-  counted in the refused request's own transaction (`RpcFault(keep_writes=True)`);
+  counted when the request is refused, after its other changes are rolled back (`Tx.keep_on_fault`);
 - an ID card read or a valid receipt QR proves the owner and is never held back by
   guesses made elsewhere (the QR only by its own node's failed QRs).
 """
@@ -67,7 +67,6 @@ def not_found(case_no: str) -> RpcFault:
         "case_not_found",
         f"没有找到办件编号为 {case_no} 的办件，请核对受理回执上的编号，或刷身份证查询。",
         f"No case numbered {case_no}. Check the number on your receipt, or look up by ID card.",
-        keep_writes=True,
     )
 
 
@@ -98,7 +97,11 @@ class LookupThrottle:
             raise too_many(wait)
 
     def fail(self, tx: Tx, key: str, cap_s: float) -> None:
-        """Count one failed guess of `key`; past the free ones it must wait, doubling up to `cap_s`."""
+        """Count one failed guess of `key` once the request is refused (the refusal's rollback keeps it)."""
+        tx.keep_on_fault(lambda t: self._count(t, key, cap_s))
+
+    def _count(self, tx: Tx, key: str, cap_s: float) -> None:
+        """Past the free failures `key` must wait, doubling up to `cap_s`."""
         now = tx.now_ts
         row = tx.execute("SELECT fails, last_ts FROM rec_lookup_throttle WHERE key = ?", (key,)).fetchone()
         fails = int(row[0]) + 1 if row is not None and now - float(row[1]) < self.forget_s else 1
@@ -153,7 +156,6 @@ def prove_by_number(throttle: LookupThrottle, tx: Tx, caller: str | None, case_n
             "verify_mismatch",
             "办件编号与身份证号码后6位不匹配，请核对后重试。",
             "The case number and the last 6 characters of the ID number do not match. Please check and retry.",
-            keep_writes=True,
-        )
+            )
     throttle.clear(tx, keys[1])
     return stored

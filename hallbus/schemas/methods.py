@@ -72,7 +72,7 @@ _ON_TICKET = (*_AT, "no_current_ticket")  # actions on the ticket being served
 
 WINDOW_LOGIN = _rpc(
     "window.login", q.WindowLoginReq, r.WindowReply, "staff login", "unknown_window", "login_failed", "staff_busy",
-    "window_busy",
+    "window_busy", "login_throttled",
 )
 WINDOW_LOGOUT = _rpc("window.logout", q.WindowReq, r.WindowReply, "staff logout", *_AT, "window_busy")
 WINDOW_CALL_NEXT = _rpc(

@@ -51,6 +51,8 @@ LOGIN_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
 FIELD_MAX = 32
 # Our own words for errors that mean "the controller did not answer" (a retry is up to the person).
 LINK_FAULTS = {"unavailable": "err_controller_unreachable", "timeout": "counter_err_timeout"}
+# Login refusals that typing again cannot mend: the band keeps them until the next answer.
+LASTING_LOGIN_FAULTS = ("login_throttled", "staff_busy")
 
 
 def parse_ts(text: str | None) -> dt.datetime | None:
@@ -79,6 +81,7 @@ class LoginForm:
     password: str = ""
     focus: str = "staff"  # staff | password
     error: Text | None = None
+    error_stays: bool = False  # typing does not clear it: it says when to try again, or where to log out
 
 
 @dataclass
@@ -290,13 +293,15 @@ class CounterState(Sectioned):
             self.login.staff = text
         else:
             self.login.password = text
-        self.login.error = None
+        if not self.login.error_stays:
+            self.login.error = None
         self._changed("login")
 
     def submit_login(self) -> None:
         """Log in with the typed staff id and password."""
         if not self.login.staff or not self.login.password:
             self.login.error = self.cat.text("counter_login_incomplete")
+            self.login.error_stays = False
             self._changed("login")
             return
         body = {
@@ -424,6 +429,7 @@ class CounterState(Sectioned):
         text = fault_text(self.cat, err, LINK_FAULTS)
         if action == "login":
             self.login.error = text
+            self.login.error_stays = getattr(err, "code", "") in LASTING_LOGIN_FAULTS
             self.login.password = ""
         else:
             self.message = {

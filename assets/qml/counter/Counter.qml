@@ -67,6 +67,10 @@ Item {
     Component {
         id: loginPage
         Item {
+            id: loginItem
+            // While the controller says why a login did not work, its sentence takes the room
+            // of the title and the drawn badge: in large print it needs all of it.
+            readonly property bool saying: root.tr(root.vm.login.error) !== ""
             Column {
                 id: who
                 anchors { left: parent.left; top: parent.top; margins: theme.pad }
@@ -82,10 +86,17 @@ Item {
                     fontSizeMode: Text.HorizontalFit
                 }
                 Text {
+                    visible: !loginItem.saying
                     text: root.s.counter_login_title
                     font.pixelSize: theme.title
                     font.bold: true
                     color: theme.text
+                }
+                MessageBand {
+                    objectName: "counter_login_error"
+                    theme: root.theme
+                    width: parent.width
+                    text: root.tr(root.vm.login.error)
                 }
                 Rectangle {
                     width: parent.width
@@ -100,6 +111,7 @@ Item {
                         width: parent.width - theme.pad * 2
                         spacing: theme.gap
                         Rectangle {  // a badge on a reader, drawn (no emoji font on kiosks)
+                            visible: !loginItem.saying
                             anchors.horizontalCenter: parent.horizontalCenter
                             width: theme.touch * 1.5
                             height: theme.touch
@@ -130,12 +142,6 @@ Item {
                             horizontalAlignment: Text.AlignHCenter
                         }
                     }
-                }
-                MessageBand {
-                    objectName: "counter_login_error"
-                    theme: root.theme
-                    width: parent.width
-                    text: root.tr(root.vm.login.error)
                 }
             }
             Column {

@@ -352,9 +352,10 @@ def test_a_password_login_does_not_hold_up_the_queue(broker: LocalBroker, client
     from tests.hallbus.controller.helpers import test_config_text
 
     slow = hash_password("hall001", iterations=3_000_000)
-    text = re.sub(r'(id = "s001"[^\[]*?password_hash = )"[^"]*"', lambda m: f'{m.group(1)}"{slow}"',
-                  test_config_text(tmp_path), count=1)
-    assert slow in text
+    secrets = tmp_path / "staff-secrets.toml"
+    secrets.write_text(f'[[staff]]\nid = "s001"\npassword_hash = "{slow}"\n', encoding="utf-8")
+    text = re.sub(r'(?m)^staff_secrets_file = .*$', f'staff_secrets_file = "{secrets}"', test_config_text(tmp_path))
+    assert str(secrets) in text
     app = HallController(parse_config(text, tmp_path / "hall.toml"), data_dir=tmp_path / "data",
                          broker=parse_broker_url(broker.url), tick_s=0.2)
     assert app.start(wait=5)

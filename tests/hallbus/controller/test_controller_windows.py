@@ -223,15 +223,24 @@ def test_pause_and_resume(ctl: Controller, published: RecordingPublisher) -> Non
     assert fault(window_call, ctl, "pause", "9", reason="x").code == "window_busy"
 
 
-def test_staff_moving_to_another_window(ctl: Controller) -> None:
+def test_one_window_per_person(ctl: Controller) -> None:
+    """Signed in at window 1, the same person (password or badge) is refused at window 2, told where they are."""
     login(ctl, "1", "s001")
-    st = login(ctl, "2", "s001")
-    assert st["staff"]["id"] == "s001"
-    assert fault(window_call, ctl, "call_next", "1").code == "not_logged_in"
+    for body in ({"staff": "s001", "password": "hall001"}, {"badge_uid": "04a1b2c3010080"}):
+        f = fault(window_call, ctl, "login", "2", **body)
+        assert f.code == "staff_busy"
+        assert "1号窗口" in f.message and "李明" in f.message and "Window 1" in f.message_en
+        assert "办结" not in f.message
+    assert fault(window_call, ctl, "call_next", "2").code == "not_logged_in"
+    # window 1 is untouched: still signed in, and serving once it calls
     issue(ctl, "A")
-    window_call(ctl, "call_next", "2")
-    f = fault(login, ctl, "1", "s001")
-    assert f.code == "staff_busy"
+    assert window_call(ctl, "call_next", "1")["ticket"]["number"] == "A001"
+    f = fault(login, ctl, "2", "s001")
+    assert f.code == "staff_busy" and "办结" in f.message and "finish the ticket open there" in f.message_en
+    # logged out at the first window, the person may sit down at the second
+    window_call(ctl, "finish", "1")
+    window_call(ctl, "logout", "1")
+    assert login(ctl, "2", "s001")["staff"]["id"] == "s001"
 
 
 def test_window_display_shows_next_numbers_by_its_rule(ctl: Controller, published: RecordingPublisher) -> None:

@@ -19,6 +19,7 @@ import pytest
 from hallbus.controller.app import build_controller, feature_module_factories, open_store
 from hallbus.controller.clock import ManualClock
 from hallbus.controller.controller import Controller
+from hallbus.controller.login_throttle import LoginThrottle
 from hallbus.controller.queue_schema import QUEUE_MIGRATIONS
 from hallbus.controller.store import CORE_MIGRATIONS, Store, StoreError, db_path
 from hallbus.records.modules import migrations as records_migrations
@@ -30,7 +31,7 @@ DUMPS = Path(__file__).parent / "data"
 CASE = ("ZW2026030100001", "reviewing", "张*", "李明")
 APPOINTMENT = ("YY20260303001", "A", "王*", "booked")
 # migrations newer than the dumps: the case look-up throttle, ratings keyed by handling id
-ADDED_SINCE = [("records.cases", 2), ("records.ratings", 2)]
+ADDED_SINCE = [(LoginThrottle.name, 1), ("records.cases", 2), ("records.ratings", 2)]
 
 
 def _restore(name: str, data: Path) -> None:
@@ -57,7 +58,10 @@ def _controller(tmp_path: Path, data: Path) -> Iterator[Controller]:
 
 
 def _every_migration() -> list[tuple[str, int]]:
-    modules = [("core", CORE_MIGRATIONS), ("queue", QUEUE_MIGRATIONS), *records_migrations()]
+    modules = [
+        ("core", CORE_MIGRATIONS), ("queue", QUEUE_MIGRATIONS), (LoginThrottle.name, LoginThrottle.migrations),
+        *records_migrations(),
+    ]
     return [(name, n) for name, scripts in modules for n in range(1, len(scripts) + 1)]
 
 

@@ -20,6 +20,7 @@ import pytest
 from devices.pcsc.privatepcscd import VPCD_DRIVER, PrivatePcscd
 from devices.pcsc.vcard import StaffBadge, VpcdCard
 from hallbus import schemas
+from hallbus.staff_secrets import with_staff_secrets
 from tests.kiosk.rolefixtures import RoleHall
 
 pytestmark = pytest.mark.pcsc
@@ -28,7 +29,9 @@ pytestmark = pytest.mark.pcsc
 def test_staff_log_in_with_their_badge(role_hall: RoleHall, tmp_path: Path) -> None:
     if shutil.which("pcscd") is None or not VPCD_DRIVER.exists():
         pytest.skip("pcscd and vsmartcard-vpcd are not installed (the set-up script installs them)")
-    member = role_hall.config.staff_member("s004")
+    # the badge a staff member carries: its UID is only in the controller's secrets file, not in hall.toml
+    assert role_hall.config.staff_member("s004").badge_uid is None  # type: ignore[union-attr]
+    member = with_staff_secrets(role_hall.config).staff_member("s004")
     assert member is not None and member.badge_uid
     states: list[schemas.WindowState] = []
     seen = threading.Event()
