@@ -146,12 +146,18 @@ def _raw_request(bus, topic: str, payload: bytes, reply_topic: str | None) -> No
     bus.publish(topic, payload, properties=props)
 
 
-def test_malformed_requests_get_error_replies_or_are_dropped(server, make_bus, rpc) -> None:
-    handlers, srv = server
+def _fuzzer(make_bus):
+    """A client sending raw requests, its reply topic and what arrives there."""
     attacker = make_bus("fuzzer")
     reply_topic = attacker.topics.reply("fuzzer", "s1")
     inbox = Inbox()
     assert attacker.subscribe(reply_topic, inbox).wait(5)
+    return attacker, reply_topic, inbox
+
+
+def test_malformed_requests_get_error_replies_or_are_dropped(server, make_bus, rpc) -> None:
+    handlers, srv = server
+    attacker, reply_topic, inbox = _fuzzer(make_bus)
     cases = [
         b"not json",
         b"[1,2,3]",
@@ -191,10 +197,7 @@ def test_malformed_requests_get_error_replies_or_are_dropped(server, make_bus, r
 
 def test_json_nested_30000_deep_is_bad_json_without_a_traceback(server, make_bus, caplog) -> None:
     handlers, srv = server
-    attacker = make_bus("fuzzer")
-    reply_topic = attacker.topics.reply("fuzzer", "s1")
-    inbox = Inbox()
-    assert attacker.subscribe(reply_topic, inbox).wait(5)
+    attacker, reply_topic, inbox = _fuzzer(make_bus)
     deep = [
         b"[" * 30000 + b"]" * 30000,  # 60,000 bytes: under the 64 KiB limit
         b'{"v":1,"request_id":"deep-1","service":"A","x":' + b"[" * 30000 + b"]" * 30000 + b"}",  # 60,046 bytes
