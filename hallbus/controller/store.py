@@ -14,7 +14,9 @@ use their own connections, which WAL lets run beside the writer.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,6 +54,8 @@ CORE_MIGRATIONS: tuple[str, ...] = (
 )
 
 PRUNE_BATCH = 500  # stored replies looked at per prune step
+DB_MODE = 0o640  # hall.db and its -wal/-shm: the service's user writes, its group (backups) reads
+DIR_MODE = 0o750  # a data directory the store makes
 
 
 class StoreError(Exception):
@@ -61,6 +65,32 @@ class StoreError(Exception):
 def db_path(data_dir: Path | str) -> Path:
     """Where the hall's database lives in a data directory."""
     return Path(data_dir) / DB_NAME
+
+
+def _private_files(path: Path) -> None:
+    """Make the data directory (0750) and the database file (0640) before SQLite does, never world-readable.
+
+    SQLite gives the -wal and -shm files the database file's mode. A database left
+    world-readable by an older release, and its -wal/-shm, lose their "other" bits here.
+    """
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, mode=DIR_MODE)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, DB_MODE))
+    except FileExistsError:
+        pass
+    except OSError as err:
+        raise StoreError(f"cannot create the hall database {path}: {err}") from err
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = stat.S_IMODE(p.stat().st_mode)
+            if mode & 0o007:
+                p.chmod(mode & ~0o007)
+                log.warning("%s was readable by every user; now %o", p, mode & ~0o007)
+        except FileNotFoundError:
+            pass
+        except OSError as err:  # not ours to change: say so, the store still opens
+            log.warning("cannot make %s private: %s", p, err)
 
 
 def _pragmas(conn: sqlite3.Connection, busy_timeout_s: float = 5.0) -> None:
@@ -80,7 +110,7 @@ class Store:
     def __init__(self, path: Path | str, *, busy_timeout_s: float = 5.0, owner: bool = True) -> None:
         self.path = Path(path)
         self.owner = owner
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _private_files(self.path)
         self.lock = threading.RLock()
         try:
             self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
