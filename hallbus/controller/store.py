@@ -51,9 +51,31 @@ CORE_MIGRATIONS: tuple[str, ...] = (
     DROP TABLE rpc_replies;
     ALTER TABLE rpc_replies_v2 RENAME TO rpc_replies;
     """,
+    # 3: a reply is kept per (request_id, node): a request_id that another node sends again
+    # must not get the first node's reply. Replies stored before have no node (LEGACY_NODE);
+    # they answer their request_id from any node until they are pruned.
+    """
+    CREATE TABLE rpc_replies_v3 (
+        seq INTEGER PRIMARY KEY,
+        request_id TEXT NOT NULL,
+        node TEXT NOT NULL,
+        method TEXT NOT NULL,
+        reply BLOB NOT NULL,
+        at_ts REAL NOT NULL,
+        UNIQUE(request_id, node)
+    );
+    INSERT INTO rpc_replies_v3(seq, request_id, node, method, reply, at_ts)
+        SELECT seq, request_id, '?', method, reply, at_ts FROM rpc_replies ORDER BY seq;
+    DROP TABLE rpc_replies;
+    ALTER TABLE rpc_replies_v3 RENAME TO rpc_replies;
+    """,
 )
+LEGACY_NODE = "?"  # the node of a reply stored before core migration 3 (no node id has a "?")
 
-PRUNE_BATCH = 500  # stored replies looked at per prune step
+ReplyKey = tuple[str, str]  # (node, request_id): whose request a stored reply answers
+
+PRUNE_BATCH = 500  # aged stored replies forgotten per prune step
+PRUNE_MAX = 5000  # stored replies forgotten per prune step when the store is over its size bound
 DB_MODE = 0o640  # hall.db and its -wal/-shm: the service's user writes, its group (backups) reads
 DIR_MODE = 0o750  # a data directory the store makes
 
@@ -170,39 +192,48 @@ class Store:
 
     # --- stored replies (idempotency) ---------------------------------------------------
 
-    def stored_reply(self, request_id: str) -> bytes | None:
-        """The reply stored for a request_id, if any."""
-        row = self.conn.execute("SELECT reply FROM rpc_replies WHERE request_id = ?", (request_id,)).fetchone()
+    def stored_reply(self, node: str, request_id: str) -> bytes | None:
+        """The reply stored for this node's request_id (or for the request_id alone, before migration 3)."""
+        row = self.conn.execute(
+            "SELECT reply FROM rpc_replies WHERE request_id = ? AND node IN (?, ?) ORDER BY node = ? LIMIT 1",
+            (request_id, node, LEGACY_NODE, LEGACY_NODE),
+        ).fetchone()
         return None if row is None else bytes(row[0])
 
-    def keep_reply(self, request_id: str, method: str, reply: bytes, at_ts: float) -> None:
+    def keep_reply(self, node: str, request_id: str, method: str, reply: bytes, at_ts: float) -> None:
         """Store a new request's reply, in the writer's transaction."""
         self.conn.execute(
-            "INSERT INTO rpc_replies(request_id, method, reply, at_ts) VALUES (?, ?, ?, ?)",
-            (request_id, method, reply, at_ts),
+            "INSERT INTO rpc_replies(request_id, node, method, reply, at_ts) VALUES (?, ?, ?, ?, ?)",
+            (request_id, node, method, reply, at_ts),
         )
 
-    def reply_ids(self) -> set[str]:
-        """Every request_id with a stored reply."""
-        return {str(r[0]) for r in self.conn.execute("SELECT request_id FROM rpc_replies")}
+    def reply_keys(self) -> set[ReplyKey]:
+        """Every (node, request_id) with a stored reply."""
+        return {(str(n), str(r)) for n, r in self.conn.execute("SELECT node, request_id FROM rpc_replies")}
 
-    def prune_replies(self, before_ts: float) -> list[str]:
-        """Forget the oldest stored replies from before `before_ts`, at most PRUNE_BATCH; their ids.
+    def prune_replies(self, before_ts: float, over: int = 0) -> list[ReplyKey]:
+        """Forget the oldest stored replies: those from before `before_ts` (at most PRUNE_BATCH),
+        and the oldest `over` whatever their age (at most PRUNE_MAX); their keys.
 
         Rows are in arrival order, so this reads only the oldest few. (Should the clock have
         stepped back, a younger reply among them stops the step: the rest waits, longer kept.)
         """
-        oldest = self.conn.execute("SELECT seq, at_ts FROM rpc_replies ORDER BY seq LIMIT ?", (PRUNE_BATCH,))
+        forced = min(max(over, 0), PRUNE_MAX)
+        oldest = self.conn.execute(
+            "SELECT seq, at_ts FROM rpc_replies ORDER BY seq LIMIT ?", (max(PRUNE_BATCH, forced),)
+        )
         last = None
-        for seq, at_ts in oldest:  # stepped lazily: a young first row ends it at once
-            if at_ts >= before_ts:
+        for i, (seq, at_ts) in enumerate(oldest):  # stepped lazily: a young first row ends it at once
+            if i >= forced and (at_ts >= before_ts or i >= PRUNE_BATCH):
                 break
             last = seq
         oldest.close()
         if last is None:
             return []
-        rows = self.conn.execute("DELETE FROM rpc_replies WHERE seq <= ? RETURNING request_id", (last,)).fetchall()
-        return [str(r[0]) for r in rows]
+        rows = self.conn.execute(
+            "DELETE FROM rpc_replies WHERE seq <= ? RETURNING node, request_id", (last,)
+        ).fetchall()
+        return [(str(n), str(r)) for n, r in rows]
 
     def reader(self) -> sqlite3.Connection:
         """A new read-only connection to the same database (for another thread)."""

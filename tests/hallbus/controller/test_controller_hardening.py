@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import os
 import stat
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from hallbus.brokerurl import parse_broker_url
+from hallbus.client import BusClient
 from hallbus.config import HallConfig
 from hallbus.controller.app import HallController
-from hallbus.controller.store import db_path
+from hallbus.controller.store import PRUNE_MAX, Store, db_path
 from hallbus.localbroker import LocalBroker
+from hallbus.rpc import RpcClient
+from tests.hallbus.controller.helpers import HALL
 
 
 @pytest.fixture
@@ -52,3 +57,74 @@ def test_hall_db_its_wal_and_the_data_dir_are_not_world_readable(
         assert _mode(db) == 0o640
     finally:
         app.stop()
+
+
+def _terminal(broker: LocalBroker, node: str) -> RpcClient:
+    bus = BusClient(hall=HALL, node=node, role="terminal", broker=parse_broker_url(broker.url))
+    assert bus.start(wait=5)
+    client = RpcClient(bus)
+    assert bus.wait_subscribed(client.reply_topic, 5)
+    return client
+
+
+def test_a_request_id_reused_by_another_node_is_a_request_of_its_own(
+    running: HallController, broker: LocalBroker
+) -> None:
+    first, second = _terminal(broker, "terminal-1"), _terminal(broker, "terminal-2")
+    try:
+        mine = first.call("ticket.issue", {"service": "A"}, request_id="shared-id")["ticket"]
+        theirs = second.call("ticket.issue", {"service": "A"}, request_id="shared-id")["ticket"]
+        assert theirs["ticket_id"] != mine["ticket_id"] and theirs["number"] == "A002"
+        # Each node's retry still gets its own first answer, nothing new is issued.
+        assert first.call("ticket.issue", {"service": "A"}, request_id="shared-id")["ticket"] == mine
+        assert second.call("ticket.issue", {"service": "A"}, request_id="shared-id")["ticket"] == theirs
+        assert running.controller.duplicates == 2
+    finally:
+        first.bus.stop()
+        second.bus.stop()
+
+
+def test_stored_replies_are_bounded_in_number_pruned_oldest_first(
+    running: HallController, broker: LocalBroker
+) -> None:
+    running.controller.reply_keep_max = 50
+    client = _terminal(broker, "terminal-1")
+    try:
+        futures = [client.call_async("stats.today", request_id=f"r-{i}", timeout=10) for i in range(400)]
+        for f in futures:
+            f.result(11)
+        running.controller.tick()  # what the ticker does every 0.2 s here (it may have done it already)
+        reader = running.controller.store.reader()
+        try:
+            assert int(reader.execute("SELECT COUNT(*) FROM rpc_replies").fetchone()[0]) <= 50
+            kept = {r[0] for r in reader.execute("SELECT request_id FROM rpc_replies")}
+        finally:
+            reader.close()
+        assert kept == {f"r-{i}" for i in range(350, 400)}  # the newest stay
+        before = running.controller.duplicates
+        client.call("stats.today", request_id="r-399")
+        assert running.controller.duplicates == before + 1
+    finally:
+        client.bus.stop()
+
+
+def test_a_prune_step_over_the_size_bound_holds_the_writer_briefly(tmp_path: Path) -> None:
+    store = Store(tmp_path / "h.db")
+    try:
+        reply = b'{"v":1,"request_id":"x","ok":true,"data":{"ticket":{}}}'.ljust(530, b" ")
+        store.conn.execute("BEGIN IMMEDIATE")
+        store.conn.executemany(
+            "INSERT INTO rpc_replies(request_id, node, method, reply, at_ts) VALUES (?, 'terminal-1', 'x', ?, ?)",
+            ((str(uuid.uuid4()), reply, 1000.0 + i) for i in range(2 * PRUNE_MAX)),
+        )
+        store.conn.execute("COMMIT")
+        t0 = time.perf_counter()
+        store.conn.execute("BEGIN IMMEDIATE")
+        gone = store.prune_replies(before_ts=0.0, over=3 * PRUNE_MAX)
+        store.conn.execute("COMMIT")
+        took = time.perf_counter() - t0
+        print(f"pruned {len(gone)} stored replies in {took * 1000:.1f} ms")
+        assert len(gone) == PRUNE_MAX  # at most this many per step, whatever the excess
+        assert took < 1.0
+    finally:
+        store.close()
