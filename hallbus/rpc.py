@@ -240,6 +240,7 @@ class Request:
     reply_topic: str | None
     correlation: bytes | None
     caller: str | None  # node id from the reply topic, when it follows reply/{node}/...
+    signed_node: str | None = field(default=None)  # set by the node guard once the node's signature checked out
     reply: schemas.RpcReply | None = field(default=None)
     prepared: dict[str, Any] | None = field(default=None)  # what the dispatcher's slow work found
     ack: Callable[[], None] | None = field(default=None, repr=False, compare=False)  # PUBACK, after the answer

@@ -145,11 +145,23 @@ class HallController:
     def _guarded(self, controller: Controller) -> Dispatcher:
         """The controller behind the signed-node-id check when the hall has node keys."""
         keys_file = self.config.privacy.node_keys_file
+        limits = self.config.ticket_limits
         if not keys_file:
-            log.warning("no [privacy] node_keys_file: window actions are guarded by the broker ACL only")
+            log.warning(
+                "no [privacy] node_keys_file: window actions are guarded by the broker ACL only, and "
+                "ticket.issue is not paced per terminal ([ticket_limits]): without node keys no node "
+                "has an identity to keep a pace by (development and load benchmarks only)"
+            )
             return controller
         keys = load_node_keys(self.config.resolve(keys_file))
-        log.info("window actions and ratings checked against %d node keys", len(keys))
+        log.info("window actions, tickets and ratings checked against %d node keys", len(keys))
+        if limits.per_minute > 0:
+            log.info(
+                "ticket.issue paced per signed terminal: %d a minute, %d one after another",
+                limits.per_minute, limits.burst,
+            )
+        else:
+            log.warning("[ticket_limits] per_minute = 0: terminals issue tickets without a pace")
         return NodeGuard(controller, self.config, keys)
 
     def start(self, wait: float | None = 10.0) -> bool:
