@@ -22,6 +22,7 @@ from hallbus.controller.clock import Clock, system_clock
 from hallbus.controller.controller import Controller, Publisher
 from hallbus.controller.module import ModuleContext, ModuleFactory
 from hallbus.controller.queue import QueueModule
+from hallbus.controller.retained_guard import RetainedGuard
 from hallbus.controller.sdnotify import SdNotifier
 from hallbus.controller.store import Store, db_path
 from hallbus.nodeauth import NodeGuard, load_node_keys
@@ -138,6 +139,7 @@ class HallController:
             refresh_interval_s=REFRESH_INTERVAL_S, stats_interval_s=STATS_INTERVAL_S,
         )
         self.rpc = RpcServer(self.bus, self._guarded(self.controller))
+        self.retained = RetainedGuard(self.bus)
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
         self._started = False
@@ -168,6 +170,7 @@ class HallController:
         """Publish the state, take requests, connect (retrying forever); True once connected within `wait`."""
         self.controller.publish_all()
         self.rpc.start()  # subscribed before the first connect: a resumed session delivers at once
+        self.retained.start()  # junk retained on our state topics meanwhile is replaced on connecting
         connected = self.bus.start(wait=wait)
         self._ticker = threading.Thread(target=self._tick_loop, name="controller-tick", daemon=True)
         self._ticker.start()
@@ -182,6 +185,7 @@ class HallController:
         last_wd = 0.0
         while not self._stop.wait(self.tick_s if wd_every is None else min(self.tick_s, wd_every)):
             self.controller.tick()
+            self.retained.catch_up()
             try:
                 self.controller.store.checkpoint()
             except Exception:

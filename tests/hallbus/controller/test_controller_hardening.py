@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from hallbus import schemas
 from hallbus.brokerurl import parse_broker_url
 from hallbus.client import BusClient
 from hallbus.config import HallConfig
@@ -18,7 +19,9 @@ from hallbus.controller.app import HallController
 from hallbus.controller.store import PRUNE_MAX, Store, db_path
 from hallbus.localbroker import LocalBroker
 from hallbus.rpc import RpcClient
+from hallbus.topics import Topics
 from tests.hallbus.controller.helpers import HALL
+from tests.hallbus.helpers import Inbox
 
 
 @pytest.fixture
@@ -128,3 +131,55 @@ def test_a_prune_step_over_the_size_bound_holds_the_writer_briefly(tmp_path: Pat
         assert took < 1.0
     finally:
         store.close()
+
+
+def _subscriber(broker: LocalBroker, node: str, topic_filter: str) -> tuple[BusClient, Inbox]:
+    bus = BusClient(hall=HALL, node=node, role="hall", broker=parse_broker_url(broker.url))
+    assert bus.start(wait=5)
+    inbox = Inbox()
+    assert bus.subscribe(topic_filter, inbox).wait(5)
+    return bus, inbox
+
+
+def test_junk_on_the_controllers_retained_topics_is_replaced_at_start_and_when_written(
+    broker: LocalBroker, config: HallConfig, tmp_path: Path
+) -> None:
+    """A client that may write anywhere (an open broker, a wrong ACL) leaves junk; screens never keep it."""
+    t = Topics(HALL)
+    junk = b'{"v":1,"services":[],"total_waiting":999}'
+    vandal = BusClient(hall=HALL, node="vandal", role="terminal", broker=parse_broker_url(broker.url))
+    assert vandal.start(wait=5)
+    for topic in (t.queue_state, t.window_state("3"), t.window_state("zzz")):
+        vandal.publish(topic, junk, retain=True).wait_for_publish(5)
+    watcher, seen = _subscriber(broker, "watcher", t.everything)
+    seen.wait_for(lambda topic, p: topic == t.window_state("zzz") and p == junk)  # the junk is there
+    app = HallController(config, data_dir=tmp_path / "data", broker=parse_broker_url(broker.url), tick_s=0.2)
+    buses = [vandal, watcher]
+    try:
+        assert app.start(wait=5)
+        ours = app.bus.retained_state
+        # at start: a window the hall does not have is cleared, the others carry the controller's state
+        seen.wait_for(lambda topic, p: topic == t.window_state("zzz") and p == b"")
+        for topic in (t.queue_state, t.window_state("3")):
+            fresh, inbox = _subscriber(broker, f"screen-{len(buses)}", topic)
+            buses.append(fresh)
+            _t, got = inbox.wait_for(lambda _t, p: p != junk)
+            assert got == ours(topic) and schemas.decode(got, schemas.PAYLOADS[_payload(topic)])
+        # while running: a foreign write, and one more within the second, are both put right
+        for n in range(2):
+            with seen._cond:
+                seen.messages.clear()
+            vandal.publish(t.queue_state, junk, retain=True).wait_for_publish(5)
+            seen.wait_for(lambda topic, p: topic == t.queue_state and p == ours(t.queue_state))  # put back
+            fresh, inbox = _subscriber(broker, f"late-{n}", t.queue_state)
+            buses.append(fresh)
+            assert inbox.wait_for(lambda _t, p: True)[1] == ours(t.queue_state)
+        assert app.retained.replaced >= 4  # queue, window 3, window zzz at start; then two writes
+    finally:
+        for b in buses:
+            b.stop()
+        app.stop()
+
+
+def _payload(topic: str) -> str:
+    return "QueueState" if topic.endswith("queue/state") else "WindowState"
