@@ -111,7 +111,9 @@ class NodeGuard:
                 passed.append((i, req))
             else:
                 self.refused += 1
-                log.warning("refused %s from %s (%s): %s", req.method, req.caller, req.request_id[:8], fault.message_en)
+                if self.refused <= 20 or self.refused % 1000 == 0:  # a flood of unsigned requests: a few lines
+                    log.warning("refused %s from %s (%s): %s (%d refused so far)", req.method, req.caller,
+                                req.request_id[:8], fault.message_en, self.refused)
                 replies[i] = error_reply(req.request_id, fault)
         if passed:
             for (i, _req), reply in zip(passed, self.inner.handle_batch([r for _i, r in passed]), strict=True):
