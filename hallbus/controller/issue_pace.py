@@ -25,14 +25,21 @@ class IssuePace:
         self.ahead_s = (limits.burst - 1) * self.interval_s  # how far ahead of now a schedule may run
         self._due: dict[str, float] = {}
 
+    def _schedule(self, node: str, now: float) -> float:
+        # Never before now, and never further ahead than a full burst: that bound holds by
+        # itself unless the clock stepped back, which must not lock a terminal out for the step.
+        due = min(max(self._due.get(node, now), now), now + self.ahead_s + self.interval_s)
+        if node in self._due:
+            self._due[node] = due
+        return due
+
     def wait_s(self, node: str, now: float) -> int:
         """Whole seconds `node` must wait before its next ticket; 0 when it may take one now."""
         if not self.enabled:
             return 0
-        early = max(self._due.get(node, now), now) - now - self.ahead_s
-        return max(0, math.ceil(early))
+        return max(0, math.ceil(self._schedule(node, now) - now - self.ahead_s))
 
     def took(self, node: str, now: float) -> None:
         """`node` was issued a ticket at `now`: its schedule moves on by one interval."""
         if self.enabled:
-            self._due[node] = max(self._due.get(node, now), now) + self.interval_s
+            self._due[node] = self._schedule(node, now) + self.interval_s

@@ -8,10 +8,11 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from hallbus.config import HallConfig, Slot
+from hallbus.config import HallConfig, Slot, TicketLimitsSection
 from hallbus.controller.app import build_controller
 from hallbus.controller.clock import HallTime, ManualClock
 from hallbus.controller.controller import Controller
+from hallbus.controller.issue_pace import IssuePace
 from hallbus.rpc import RpcFault
 from tests.hallbus.controller.helpers import (
     T0,
@@ -278,3 +279,16 @@ def test_a_waiting_ticket_says_how_many_open_windows_can_call_it(ctl: Controller
     window_call(ctl, "call_next", "1")
     called = call(ctl, "ticket.status", {"number": t["number"]})["ticket"]
     assert called["windows_open"] == -1  # no longer waiting: nothing to compute
+
+
+def test_the_pace_of_a_terminal_survives_a_clock_step_back() -> None:
+    pace = IssuePace(TicketLimitsSection(per_minute=6, burst=3))
+    now = 1_000_000.0
+    for _ in range(3):
+        assert pace.wait_s("terminal-1", now) == 0
+        pace.took("terminal-1", now)
+    assert pace.wait_s("terminal-1", now) == 10 and pace.wait_s("terminal-2", now) == 0
+    # The clock steps back an hour (NTP): the terminal waits one interval, not an hour.
+    assert pace.wait_s("terminal-1", now - 3600) == 10
+    assert pace.wait_s("terminal-1", now - 3600 + 10) == 0
+    assert IssuePace(TicketLimitsSection(per_minute=0)).wait_s("terminal-1", now) == 0
