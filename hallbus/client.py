@@ -114,6 +114,7 @@ class BusClient:
         self._session_expiry_s = session_expiry_s
         self._lock = threading.RLock()
         self._subscriptions: dict[str, tuple[MessageHandler, int]] = {}
+        self._no_local: set[str] = set()  # filters subscribed with MQTT 5 No Local: our own messages stay away
         self._subscribed: dict[str, threading.Event] = {}  # filter -> set by the broker's SUBACK
         self._suback_waiting: dict[int, list[threading.Event]] = {}  # SUBSCRIBE mid -> its filters' events
         self._live = False  # subscriptions made on this connection (under _lock): new ones go out at once
@@ -212,24 +213,34 @@ class BusClient:
 
     # --- subscribe and publish ------------------------------------------------------------
 
-    def subscribe(self, topic_filter: str, handler: MessageHandler, qos: int = 1) -> threading.Event:
+    def subscribe(
+        self, topic_filter: str, handler: MessageHandler, qos: int = 1, *, no_local: bool = False
+    ) -> threading.Event:
         """Route messages matching `topic_filter` to `handler(topic, payload, properties)`.
 
         Kept across reconnects. One handler per filter; a later call replaces it. The
         event returned is set once the broker has acknowledged the subscription (its
         SUBACK): from then on every message published to the filter arrives. Use QoS 1
         with a persistent session: paho leaves a QoS 2 release it does not know (after a
-        restart) unanswered when the acknowledgement is manual.
+        restart) unanswered when the acknowledgement is manual. With `no_local`, what this
+        client publishes itself is not sent back to it (MQTT 5 No Local).
         """
         with self._lock:
             self._subscriptions[topic_filter] = (handler, qos)
+            if no_local:
+                self._no_local.add(topic_filter)
+            else:
+                self._no_local.discard(topic_filter)
             done = self._subscribed[topic_filter] = threading.Event()
             self._routes_changed()
             if self._live:
-                _rc, mid = self._mqtt.subscribe(topic_filter, qos)
+                _rc, mid = self._mqtt.subscribe(topic_filter, options=self._options(topic_filter, qos))
                 if mid is not None:
                     self._suback_waiting[mid] = [done]
         return done
+
+    def _options(self, topic_filter: str, qos: int) -> SubscribeOptions:
+        return SubscribeOptions(qos=qos, noLocal=topic_filter in self._no_local)
 
     def wait_subscribed(self, topic_filter: str, timeout: float) -> bool:
         """Block until the broker acknowledged the subscription to `topic_filter` on this connection."""
@@ -241,6 +252,7 @@ class BusClient:
         """Stop routing `topic_filter`."""
         with self._lock:
             self._subscriptions.pop(topic_filter, None)
+            self._no_local.discard(topic_filter)
             self._subscribed.pop(topic_filter, None)
             self._routes_changed()
             if self._live:
@@ -293,6 +305,11 @@ class BusClient:
             self._retained[topic] = bytes(data)
         return self._mqtt.publish(topic, data, qos=qos, retain=True)
 
+    def retained_state(self, topic: str) -> bytes | None:
+        """What this client last published as retained state on `topic` (None: nothing, or cleared)."""
+        with self._lock:
+            return self._retained.get(topic)
+
     def clear_state(self, topic: str) -> None:
         """Remove a retained topic (empty retained payload) and forget it."""
         with self._lock:
@@ -325,7 +342,7 @@ class BusClient:
                 waiting = [self._subscribed[f] for f, _s in subs]
                 for done in waiting:
                     done.clear()  # until this connection's SUBACK
-                _rc, mid = client.subscribe([(f, SubscribeOptions(qos=q)) for f, (_h, q) in subs])
+                _rc, mid = client.subscribe([(f, self._options(f, q)) for f, (_h, q) in subs])
                 if mid is not None:
                     self._suback_waiting[mid] = waiting
             self._live = True

@@ -174,6 +174,18 @@ class QueueSection(Strict, kw_only=True):
     est_window: int = 20
 
 
+class TicketLimitsSection(Strict, kw_only=True):
+    """[ticket_limits]: how fast one terminal may take tickets, and who may take the green channel (绿色通道).
+
+    The pace is kept per signed node id (`hallbus.nodeauth`): a hall without node keys has
+    no identity to keep it by and issues unlimited (the controller says so at start).
+    """
+
+    per_minute: int = 6  # tickets one terminal issues per minute on average (0: no limit)
+    burst: int = 6  # tickets one terminal may issue one after another before the pace applies
+    green_min_age: int = 70  # the green channel for an ID card whose holder is this old or older (0: never)
+
+
 class RatingsSection(Strict, kw_only=True):
     """[ratings]: 好差评 rules."""
 
@@ -214,6 +226,7 @@ class HallConfig(Strict, kw_only=True):
     nodes: list[NodeSection] = msgspec.field(default_factory=list)
     devices: dict[str, DeviceSection] = msgspec.field(default_factory=dict)
     queue: QueueSection = msgspec.field(default_factory=QueueSection)
+    ticket_limits: TicketLimitsSection = msgspec.field(default_factory=TicketLimitsSection)
     ratings: RatingsSection = msgspec.field(default_factory=RatingsSection)
     calendar: CalendarSection = msgspec.field(default_factory=CalendarSection)
     kiosk: KioskSection = msgspec.field(default_factory=KioskSection)
@@ -349,6 +362,13 @@ def _validate_semantics(cfg: HallConfig) -> list[tuple[list[str | int], str]]:
             errs.append((["nodes", i, "window"], f"a {n.role} node needs the window it belongs to"))
         if n.window is not None and n.window not in wids:
             errs.append((["nodes", i, "window"], f"unknown window {n.window!r}"))
+    limits = cfg.ticket_limits
+    if limits.per_minute < 0:
+        errs.append((["ticket_limits", "per_minute"], "must be 0 (no limit) or more"))
+    if limits.burst < 1:
+        errs.append((["ticket_limits", "burst"], "must be 1 or more (a terminal issues at least one ticket)"))
+    if limits.green_min_age < 0:
+        errs.append((["ticket_limits", "green_min_age"], "must be 0 (no age rule) or more"))
     if not re.fullmatch(r"\d\d:\d\d", cfg.hall.rollover):
         errs.append((["hall", "rollover"], f"must look like 03:00, got {cfg.hall.rollover!r}"))
     return errs

@@ -3,9 +3,11 @@
 A topic ACL can say that only counters publish `rpc/window.*`, but not which window a
 request names. So each node signs `node|method|request_id` with its node key (made by
 `hallbus broker-config`, installed with its credentials) and the controller, which holds
-every node key, refuses `window.*` from anyone but that window's counter and
-`rating.submit` from a tablet of another window. A misconfigured ACL is then not the
-only guard. (A node's own side, its key and signature, is `hallbus.nodesign`.)
+every node key, refuses `window.*` from anyone but that window's counter,
+`rating.submit` from a tablet of another window, and `ticket.issue` from anyone but a
+terminal. A misconfigured ACL is then not the only guard. A request that passes carries
+its checked node id on (`Request.signed_node`): the controller keeps each terminal's
+ticket pace by it. (A node's own side, its key and signature, is `hallbus.nodesign`.)
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from hallbus.rpc import Dispatcher, Request, RpcFault, error_reply
 log = logging.getLogger(__name__)
 
 GUARDED_PREFIXES = ("window.",)
-GUARDED_METHODS = ("rating.submit",)
+GUARDED_METHODS = ("rating.submit", "ticket.issue")
 
 
 def load_node_keys(path: Path | str) -> dict[str, bytes]:
@@ -47,7 +49,7 @@ class NodeGuard:
         self.refused = 0
 
     def guarded(self, method: str) -> bool:
-        """True for methods that act for one window."""
+        """True for methods that act for one window, and for taking a ticket (paced per terminal)."""
         return method.startswith(GUARDED_PREFIXES) or method in GUARDED_METHODS
 
     def check(self, req: Request) -> RpcFault | None:
@@ -72,6 +74,9 @@ class NodeGuard:
                     f"只有{window}号窗口的叫号终端可以操作该窗口。",
                     f"Only the counter terminal of window {window} may act for it.",
                 )
+        elif req.method == "ticket.issue":
+            if cfg_node is None or cfg_node.role != "terminal":
+                return _forbidden("只有自助终端可以取号。", "Only self-service terminals may issue tickets.")
         elif req.method == "rating.submit":
             if cfg_node is None or cfg_node.role not in ("tablet", "terminal"):
                 return _forbidden("只有评价终端可以提交评价。", "Only rating tablets and terminals may submit ratings.")
@@ -79,6 +84,7 @@ class NodeGuard:
                 return _forbidden(
                     "评价平板只能评价本窗口的服务。", "A rating tablet may only rate its own window."
                 )
+        req.signed_node = node
         return None
 
     def slow_work(self, req: Request) -> Callable[[], None] | None:
@@ -105,7 +111,9 @@ class NodeGuard:
                 passed.append((i, req))
             else:
                 self.refused += 1
-                log.warning("refused %s from %s (%s): %s", req.method, req.caller, req.request_id[:8], fault.message_en)
+                if self.refused <= 20 or self.refused % 1000 == 0:  # a flood of unsigned requests: a few lines
+                    log.warning("refused %s from %s (%s): %s (%d refused so far)", req.method, req.caller,
+                                req.request_id[:8], fault.message_en, self.refused)
                 replies[i] = error_reply(req.request_id, fault)
         if passed:
             for (i, _req), reply in zip(passed, self.inner.handle_batch([r for _i, r in passed]), strict=True):

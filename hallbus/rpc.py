@@ -208,7 +208,7 @@ class RpcClient:
     def _on_reply(self, _topic: str, payload: bytes, props: Properties | None) -> None:
         try:
             reply = _reply_decoder.decode(payload)
-        except ValueError as err:  # msgspec errors and UnicodeDecodeError
+        except (ValueError, RecursionError) as err:  # msgspec errors, UnicodeDecodeError, deep nesting
             log.warning("dropped a malformed reply: %s", err)
             return
         rid = reply.request_id
@@ -240,6 +240,7 @@ class Request:
     reply_topic: str | None
     correlation: bytes | None
     caller: str | None  # node id from the reply topic, when it follows reply/{node}/...
+    signed_node: str | None = field(default=None)  # set by the node guard once the node's signature checked out
     reply: schemas.RpcReply | None = field(default=None)
     prepared: dict[str, Any] | None = field(default=None)  # what the dispatcher's slow work found
     ack: Callable[[], None] | None = field(default=None, repr=False, compare=False)  # PUBACK, after the answer
@@ -457,7 +458,7 @@ class RpcServer:
         if decoder is not None and len(payload) <= MAX_REQUEST_BYTES:
             try:
                 body = decoder.decode(payload)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested deeper than msgspec goes
                 body = None
         if body is not None and 0 < len(body.request_id) <= 100 and body.v == schemas.SCHEMA_VERSION:
             rid, raw = body.request_id, None
@@ -497,6 +498,10 @@ class RpcServer:
                 raw = msgspec.json.decode(payload)
             except ValueError as err:  # msgspec.DecodeError, or UnicodeDecodeError inside a string
                 raise RpcFault("bad_json", "请求格式错误（不是有效的JSON）。", f"The request is not valid JSON: {err}") from err
+            except RecursionError as err:  # e.g. 30,000 nested arrays in 60 KB: refused, not a traceback
+                raise RpcFault(
+                    "bad_json", "请求格式错误（JSON嵌套过深）。", f"The request's JSON is nested too deeply: {err}"
+                ) from err
             if not isinstance(raw, dict):
                 raise RpcFault("bad_request", "请求格式错误（应为JSON对象）。", "The request must be a JSON object.")
             rid_val = raw.get("request_id")

@@ -187,7 +187,8 @@ def shoot_roles(s: Shooter) -> None:
     s.wait(1, lambda: cv.actions[0]["enabled"])
     s.grab(counter, "counter-idle")
 
-    s.call("ticket.issue", service="A", channel="green")  # 绿色通道: called first
+    elder = {"id_hash": "cd" * 32, "name_masked": "李*", "birth": "1950-05-01"}  # 70 and over
+    s.call("ticket.issue", service="A", channel="green", id_card=elder)  # 绿色通道: called first
     s.wait(0.5)
     cv.act("call_next")
     s.wait(3, lambda: cst.ticket is not None)

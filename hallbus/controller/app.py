@@ -23,6 +23,7 @@ from hallbus.controller.controller import Controller, Publisher
 from hallbus.controller.login_throttle import LoginThrottle
 from hallbus.controller.module import ModuleContext, ModuleFactory
 from hallbus.controller.queue import QueueModule
+from hallbus.controller.retained_guard import RetainedGuard
 from hallbus.controller.sdnotify import SdNotifier
 from hallbus.controller.store import Store, db_path
 from hallbus.nodeauth import NodeGuard, load_node_keys
@@ -145,6 +146,7 @@ class HallController:
             refresh_interval_s=REFRESH_INTERVAL_S, stats_interval_s=STATS_INTERVAL_S,
         )
         self.rpc = RpcServer(self.bus, self._guarded(self.controller))
+        self.retained = RetainedGuard(self.bus)
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
         self._started = False
@@ -152,17 +154,30 @@ class HallController:
     def _guarded(self, controller: Controller) -> Dispatcher:
         """The controller behind the signed-node-id check when the hall has node keys."""
         keys_file = self.config.privacy.node_keys_file
+        limits = self.config.ticket_limits
         if not keys_file:
-            log.warning("no [privacy] node_keys_file: window actions are guarded by the broker ACL only")
+            log.warning(
+                "no [privacy] node_keys_file: window actions are guarded by the broker ACL only, and "
+                "ticket.issue is not paced per terminal ([ticket_limits]): without node keys no node "
+                "has an identity to keep a pace by (development and load benchmarks only)"
+            )
             return controller
         keys = load_node_keys(self.config.resolve(keys_file))
-        log.info("window actions and ratings checked against %d node keys", len(keys))
+        log.info("window actions, tickets and ratings checked against %d node keys", len(keys))
+        if limits.per_minute > 0:
+            log.info(
+                "ticket.issue paced per signed terminal: %d a minute, %d one after another",
+                limits.per_minute, limits.burst,
+            )
+        else:
+            log.warning("[ticket_limits] per_minute = 0: terminals issue tickets without a pace")
         return NodeGuard(controller, self.config, keys)
 
     def start(self, wait: float | None = 10.0) -> bool:
         """Publish the state, take requests, connect (retrying forever); True once connected within `wait`."""
         self.controller.publish_all()
         self.rpc.start()  # subscribed before the first connect: a resumed session delivers at once
+        self.retained.start()  # junk retained on our state topics meanwhile is replaced on connecting
         connected = self.bus.start(wait=wait)
         self._ticker = threading.Thread(target=self._tick_loop, name="controller-tick", daemon=True)
         self._ticker.start()
@@ -177,6 +192,7 @@ class HallController:
         last_wd = 0.0
         while not self._stop.wait(self.tick_s if wd_every is None else min(self.tick_s, wd_every)):
             self.controller.tick()
+            self.retained.catch_up()
             try:
                 self.controller.store.checkpoint()
             except Exception:

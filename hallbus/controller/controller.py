@@ -35,13 +35,14 @@ from hallbus.controller.module import (
     TxHandler,
 )
 from hallbus.controller.queue import QueueModule
-from hallbus.controller.store import Store
+from hallbus.controller.store import LEGACY_NODE, ReplyKey, Store
 from hallbus.rpc import Request, RpcFault, error_reply, internal_fault, ok_reply, unknown_method
 from hallbus.topics import Topics
 
 log = logging.getLogger(__name__)
 
-REPLY_KEEP_S = 3 * 24 * 3600  # how long a request_id is remembered (at least; see `tick`)
+REPLY_KEEP_S = 24 * 3600  # how long a request's reply is remembered, unless the size bound comes first
+REPLY_KEEP_MAX = 100_000  # stored replies at most (~530 bytes each: ~60 MB with the key; docs/controller.md)
 REFRESH_BURST = 3  # state refreshes that may follow each other at once before the interval applies
 
 
@@ -99,6 +100,8 @@ class Controller:
         self._state_lock = threading.Lock()
         self.duplicates = 0
         self.batches = 0
+        self.reply_keep_s = REPLY_KEEP_S
+        self.reply_keep_max = REPLY_KEEP_MAX
         self._refresher: _Refresher | None = None
         # stats/today scans the day's tickets: under load it is published at most this often
         # (the tick publishes what was held back), other state as soon as the publisher can.
@@ -106,8 +109,8 @@ class Controller:
         self._last_stats = -1e9
         self._stats_held = False
         with store.lock:
-            # The request_ids with a stored reply, so a new request needs no lookup.
-            self._reply_ids = store.reply_ids()
+            # The (node, request_id) with a stored reply, so a new request needs no lookup.
+            self._reply_ids = store.reply_keys()
             tx = self._begin()
             self.queue.prepare(tx)
             self.queue.ensure_day(tx, self._figures)
@@ -143,7 +146,7 @@ class Controller:
         conn = self.store.conn
         with self.store.lock:
             out = Outgoing()
-            kept: list[str] = []
+            kept: list[ReplyKey] = []
             try:
                 base = self._begin()
                 self.queue.ensure_day(base, self._figures)
@@ -166,10 +169,12 @@ class Controller:
         fn = self.preparers.get(req.method)
         return None if fn is None else functools.partial(fn, req)
 
-    def _one(self, base: Tx, req: Request, out: Outgoing, kept: list[str]) -> schemas.RpcReply:
+    def _one(self, base: Tx, req: Request, out: Outgoing, kept: list[ReplyKey]) -> schemas.RpcReply:
         conn = base.conn
-        if req.request_id in self._reply_ids:  # else it cannot be in the table: no query
-            stored = self.store.stored_reply(req.request_id)
+        # Keyed by the node the reply goes to: a request_id another node sends is another request.
+        key = (req.caller or "", req.request_id)
+        if key in self._reply_ids or (LEGACY_NODE, req.request_id) in self._reply_ids:  # else no query
+            stored = self.store.stored_reply(*key)
             if stored is not None:
                 self.duplicates += 1
                 return schemas.decode(stored, schemas.RpcReply)
@@ -193,9 +198,9 @@ class Controller:
             conn.execute("ROLLBACK TO request")
             conn.execute("RELEASE request")
             return error_reply(req.request_id, internal_fault())  # not stored: a retry may succeed
-        self.store.keep_reply(req.request_id, req.method, schemas.encode(reply), base.now_ts)
-        self._reply_ids.add(req.request_id)  # taken out again if the batch rolls back
-        kept.append(req.request_id)
+        self.store.keep_reply(*key, req.method, schemas.encode(reply), base.now_ts)
+        self._reply_ids.add(key)  # taken out again if the batch rolls back
+        kept.append(key)
         return reply
 
     def after_replies(self) -> None:
@@ -238,7 +243,9 @@ class Controller:
                         log.exception("tick of module %s failed; its changes were rolled back", m.name)
                         conn.execute("ROLLBACK TO tick")
                         conn.execute("RELEASE tick")
-                gone = self.store.prune_replies(base.now_ts - REPLY_KEEP_S)  # a few hundred per tick at most
+                # Bounded by age and by count; each tick forgets at most a few thousand (a few ms).
+                over = len(self._reply_ids) - self.reply_keep_max
+                gone = self.store.prune_replies(base.now_ts - self.reply_keep_s, over)
                 conn.execute("COMMIT")
                 self._reply_ids.difference_update(gone)
             except Exception:

@@ -33,6 +33,38 @@ def daily_cap_reached(name: str, name_en: str, cap: int) -> RpcFault:
     )
 
 
+def numbers_exhausted(name: str, name_en: str, last: int) -> RpcFault:
+    """The day's three-digit numbers of a service are all used (walk-ins, appointments and green alike)."""
+    return RpcFault(
+        "numbers_exhausted",
+        f"“{name}”今天的{last}个号码已经全部发完，今天无法再取号，请明天再来或咨询工作人员。",
+        f"All {last} ticket numbers for {name_en or name} are used up today. Please come tomorrow or ask staff.",
+    )
+
+
+def issue_rate_limited(wait_s: int) -> RpcFault:
+    """One terminal issued faster than `[ticket_limits]` allows."""
+    return RpcFault(
+        "issue_rate_limited",
+        f"本机取号过于频繁，请{wait_s}秒后再取号；如需帮助请联系工作人员。",
+        f"This terminal is issuing tickets too fast. Please try again in {wait_s} s, or ask staff for help.",
+    )
+
+
+def channel_refused(channel: str, min_age: int) -> RpcFault:
+    """A priority channel asked for without the proof the controller checks."""
+    if channel == "appointment":
+        zh = "预约号只能通过“预约签到”领取，请在终端上选择预约签到，或取普通号。"
+        en = "Appointment tickets come only from the appointment check-in. Please check in, or take a normal ticket."
+    elif min_age > 0:
+        zh = f"绿色通道需要刷身份证确认（{min_age}周岁及以上），或请工作人员协助办理。"
+        en = f"The green channel needs an ID card read showing an age of {min_age} or over, or a member of staff."
+    else:
+        zh = "本大厅的绿色通道由工作人员协助办理，请咨询工作人员。"
+        en = "In this hall the green channel is given by staff. Please ask a member of staff."
+    return RpcFault("channel_refused", zh, en)
+
+
 def slot_full(name: str, name_en: str, start: str, end: str, cap: int) -> RpcFault:
     """A time slot's quota is used up."""
     return RpcFault(

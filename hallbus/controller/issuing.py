@@ -1,15 +1,17 @@
 """Issuing tickets (取号) by the rules of SPEC 4.1: numbering per service per day, hours, caps, slots, real name.
 
 Caps and time-slot quotas limit walk-in tickets; appointments and the green channel are
-never turned away by them, only by the three-digit number space.
+never turned away by them, only by the three-digit number space. Neither is the caller's
+to choose: `check_channel` holds a `ticket.issue` to the proof the controller can check.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 from hallbus import schemas
-from hallbus.config import ServiceSection
+from hallbus.config import ServiceSection, TicketLimitsSection
 from hallbus.controller import errors
 from hallbus.controller.clock import in_hours, minute_of_day, parse_hhmm, within
 from hallbus.controller.module import QueueEvent, Tx
@@ -19,6 +21,32 @@ from hallbus.controller.ticket_ids import new_ticket_id
 
 PRIORITY_CHANNELS = frozenset({"appointment", "green"})
 MAX_SEQ = 999  # three digits per service per day
+
+
+def age_on(birth: str, day: str) -> int | None:
+    """Whole years from `birth` to `day` (both YYYY-MM-DD); None when either is no date."""
+    try:
+        born, on = dt.date.fromisoformat(birth), dt.date.fromisoformat(day)
+    except ValueError:
+        return None
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def check_channel(
+    limits: TicketLimitsSection, channel: schemas.Channel, id_card: schemas.IdCardRef | None, day: str
+) -> None:
+    """Refuse a priority channel that a `ticket.issue` declares without proof (RpcFault `channel_refused`).
+
+    Appointment tickets come only from `appointment.checkin`. The green channel needs the
+    ID card read the request carries, its holder `green_min_age` or older on the hall day.
+    """
+    if channel == "onsite":
+        return
+    if channel == "green" and limits.green_min_age > 0 and id_card is not None and id_card.birth:
+        age = age_on(id_card.birth, day)
+        if age is not None and age >= limits.green_min_age:
+            return
+    raise errors.channel_refused(channel, limits.green_min_age)
 
 
 class Issuer:
@@ -51,7 +79,7 @@ class Issuer:
         last_seq = int(last_number[1:]) if last_number else 0
         priority = channel in PRIORITY_CHANNELS
         if last_seq >= MAX_SEQ:
-            raise errors.daily_cap_reached(svc.name, svc.name_en, min(svc.daily_cap, MAX_SEQ))
+            raise errors.numbers_exhausted(svc.name, svc.name_en, MAX_SEQ)
         if not priority and last_seq >= svc.daily_cap:  # else the walk-ins cannot have reached it
             onsite_count = tx.execute(
                 "SELECT COUNT(*) FROM tickets WHERE day = ? AND number BETWEEN ? AND ? AND channel = 'onsite'",

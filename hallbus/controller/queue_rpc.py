@@ -11,7 +11,8 @@ from typing import Any
 
 from hallbus import schemas
 from hallbus.controller import errors
-from hallbus.controller.issuing import Issuer
+from hallbus.controller.issue_pace import IssuePace
+from hallbus.controller.issuing import Issuer, check_channel
 from hallbus.controller.login_throttle import LoginKeys, LoginThrottle
 from hallbus.controller.module import Tx, TxHandler
 from hallbus.controller.queue_views import QueueViews, without_id
@@ -27,6 +28,7 @@ class QueueRpc:
         self.windows = windows
         self.views = views
         self.logins = logins
+        self.pace = IssuePace(views.config.ticket_limits)
 
     def handlers(self) -> Mapping[str, TxHandler]:
         """The queue's RPC methods."""
@@ -51,10 +53,19 @@ class QueueRpc:
         return {"window.login": self._prepare_login}
 
     def _issue(self, req: Request, tx: Tx) -> Mapping[str, Any]:
+        """A terminal's ticket: its node's pace first (signed halls), a priority channel only with proof."""
         b: schemas.TicketIssueReq = req.body
+        node = req.signed_node
+        if node is not None:
+            wait_s = self.pace.wait_s(node, tx.now_ts)
+            if wait_s:
+                raise errors.issue_rate_limited(wait_s)
+        check_channel(self.views.config.ticket_limits, b.channel, b.id_card, tx.today)
         ticket = self.issuer.issue(
-            tx, service=b.service, channel=b.channel, id_card=b.id_card, node=b.node or req.caller
+            tx, service=b.service, channel=b.channel, id_card=b.id_card, node=node or b.node or req.caller
         )
+        if node is not None:
+            self.pace.took(node, tx.now_ts)
         return {"ticket": schemas.to_builtins(ticket)}
 
     def _status(self, req: Request, tx: Tx) -> Mapping[str, Any]:

@@ -14,7 +14,9 @@ use their own connections, which WAL lets run beside the writer.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,9 +51,33 @@ CORE_MIGRATIONS: tuple[str, ...] = (
     DROP TABLE rpc_replies;
     ALTER TABLE rpc_replies_v2 RENAME TO rpc_replies;
     """,
+    # 3: a reply is kept per (request_id, node): a request_id that another node sends again
+    # must not get the first node's reply. Replies stored before have no node (LEGACY_NODE);
+    # they answer their request_id from any node until they are pruned.
+    """
+    CREATE TABLE rpc_replies_v3 (
+        seq INTEGER PRIMARY KEY,
+        request_id TEXT NOT NULL,
+        node TEXT NOT NULL,
+        method TEXT NOT NULL,
+        reply BLOB NOT NULL,
+        at_ts REAL NOT NULL,
+        UNIQUE(request_id, node)
+    );
+    INSERT INTO rpc_replies_v3(seq, request_id, node, method, reply, at_ts)
+        SELECT seq, request_id, '?', method, reply, at_ts FROM rpc_replies ORDER BY seq;
+    DROP TABLE rpc_replies;
+    ALTER TABLE rpc_replies_v3 RENAME TO rpc_replies;
+    """,
 )
+LEGACY_NODE = "?"  # the node of a reply stored before core migration 3 (no node id has a "?")
 
-PRUNE_BATCH = 500  # stored replies looked at per prune step
+ReplyKey = tuple[str, str]  # (node, request_id): whose request a stored reply answers
+
+PRUNE_BATCH = 500  # aged stored replies forgotten per prune step
+PRUNE_MAX = 5000  # stored replies forgotten per prune step when the store is over its size bound
+DB_MODE = 0o640  # hall.db and its -wal/-shm: the service's user writes, its group (backups) reads
+DIR_MODE = 0o750  # a data directory the store makes
 
 
 class StoreError(Exception):
@@ -61,6 +87,32 @@ class StoreError(Exception):
 def db_path(data_dir: Path | str) -> Path:
     """Where the hall's database lives in a data directory."""
     return Path(data_dir) / DB_NAME
+
+
+def _private_files(path: Path) -> None:
+    """Make the data directory (0750) and the database file (0640) before SQLite does, never world-readable.
+
+    SQLite gives the -wal and -shm files the database file's mode. A database left
+    world-readable by an older release, and its -wal/-shm, lose their "other" bits here.
+    """
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, mode=DIR_MODE)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, DB_MODE))
+    except FileExistsError:
+        pass
+    except OSError as err:
+        raise StoreError(f"cannot create the hall database {path}: {err}") from err
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = stat.S_IMODE(p.stat().st_mode)
+            if mode & 0o007:
+                p.chmod(mode & ~0o007)
+                log.warning("%s was readable by every user; now %o", p, mode & ~0o007)
+        except FileNotFoundError:
+            pass
+        except OSError as err:  # not ours to change: say so, the store still opens
+            log.warning("cannot make %s private: %s", p, err)
 
 
 def _pragmas(conn: sqlite3.Connection, busy_timeout_s: float = 5.0) -> None:
@@ -80,7 +132,7 @@ class Store:
     def __init__(self, path: Path | str, *, busy_timeout_s: float = 5.0, owner: bool = True) -> None:
         self.path = Path(path)
         self.owner = owner
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _private_files(self.path)
         self.lock = threading.RLock()
         try:
             self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -140,39 +192,48 @@ class Store:
 
     # --- stored replies (idempotency) ---------------------------------------------------
 
-    def stored_reply(self, request_id: str) -> bytes | None:
-        """The reply stored for a request_id, if any."""
-        row = self.conn.execute("SELECT reply FROM rpc_replies WHERE request_id = ?", (request_id,)).fetchone()
+    def stored_reply(self, node: str, request_id: str) -> bytes | None:
+        """The reply stored for this node's request_id (or for the request_id alone, before migration 3)."""
+        row = self.conn.execute(
+            "SELECT reply FROM rpc_replies WHERE request_id = ? AND node IN (?, ?) ORDER BY node = ? LIMIT 1",
+            (request_id, node, LEGACY_NODE, LEGACY_NODE),
+        ).fetchone()
         return None if row is None else bytes(row[0])
 
-    def keep_reply(self, request_id: str, method: str, reply: bytes, at_ts: float) -> None:
+    def keep_reply(self, node: str, request_id: str, method: str, reply: bytes, at_ts: float) -> None:
         """Store a new request's reply, in the writer's transaction."""
         self.conn.execute(
-            "INSERT INTO rpc_replies(request_id, method, reply, at_ts) VALUES (?, ?, ?, ?)",
-            (request_id, method, reply, at_ts),
+            "INSERT INTO rpc_replies(request_id, node, method, reply, at_ts) VALUES (?, ?, ?, ?, ?)",
+            (request_id, node, method, reply, at_ts),
         )
 
-    def reply_ids(self) -> set[str]:
-        """Every request_id with a stored reply."""
-        return {str(r[0]) for r in self.conn.execute("SELECT request_id FROM rpc_replies")}
+    def reply_keys(self) -> set[ReplyKey]:
+        """Every (node, request_id) with a stored reply."""
+        return {(str(n), str(r)) for n, r in self.conn.execute("SELECT node, request_id FROM rpc_replies")}
 
-    def prune_replies(self, before_ts: float) -> list[str]:
-        """Forget the oldest stored replies from before `before_ts`, at most PRUNE_BATCH; their ids.
+    def prune_replies(self, before_ts: float, over: int = 0) -> list[ReplyKey]:
+        """Forget the oldest stored replies: those from before `before_ts` (at most PRUNE_BATCH),
+        and the oldest `over` whatever their age (at most PRUNE_MAX); their keys.
 
         Rows are in arrival order, so this reads only the oldest few. (Should the clock have
         stepped back, a younger reply among them stops the step: the rest waits, longer kept.)
         """
-        oldest = self.conn.execute("SELECT seq, at_ts FROM rpc_replies ORDER BY seq LIMIT ?", (PRUNE_BATCH,))
+        forced = min(max(over, 0), PRUNE_MAX)
+        oldest = self.conn.execute(
+            "SELECT seq, at_ts FROM rpc_replies ORDER BY seq LIMIT ?", (max(PRUNE_BATCH, forced),)
+        )
         last = None
-        for seq, at_ts in oldest:  # stepped lazily: a young first row ends it at once
-            if at_ts >= before_ts:
+        for i, (seq, at_ts) in enumerate(oldest):  # stepped lazily: a young first row ends it at once
+            if i >= forced and (at_ts >= before_ts or i >= PRUNE_BATCH):
                 break
             last = seq
         oldest.close()
         if last is None:
             return []
-        rows = self.conn.execute("DELETE FROM rpc_replies WHERE seq <= ? RETURNING request_id", (last,)).fetchall()
-        return [str(r[0]) for r in rows]
+        rows = self.conn.execute(
+            "DELETE FROM rpc_replies WHERE seq <= ? RETURNING node, request_id", (last,)
+        ).fetchall()
+        return [(str(n), str(r)) for n, r in rows]
 
     def reader(self) -> sqlite3.Connection:
         """A new read-only connection to the same database (for another thread)."""

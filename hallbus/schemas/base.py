@@ -75,8 +75,15 @@ def encode(obj: Any) -> bytes:
 
 
 def decode(data: bytes | str, type_: type[T]) -> T:
-    """Decode and validate JSON into `type_`; raises msgspec.ValidationError / DecodeError."""
-    return msgspec.json.decode(data, type=type_)
+    """Decode and validate JSON into `type_`; raises msgspec.ValidationError / DecodeError.
+
+    JSON nested deeper than msgspec follows (a few KB of `[`) is a DecodeError too, not
+    the RecursionError msgspec raises, so every reader's `except ValueError` holds.
+    """
+    try:
+        return msgspec.json.decode(data, type=type_)
+    except RecursionError as err:
+        raise msgspec.DecodeError(f"JSON nested too deeply: {err}") from err
 
 
 def to_builtins(obj: Any) -> Any:

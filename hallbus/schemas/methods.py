@@ -51,11 +51,14 @@ def _rpc(name: str, request: type[p.RpcRequest], reply: type[R], purpose: str, *
 
 
 _ISSUE_ERRORS = (
-    "unknown_service", "service_closed", "daily_cap_reached", "slot_full", "id_card_required",
+    "unknown_service", "service_closed", "daily_cap_reached", "numbers_exhausted", "slot_full", "id_card_required",
     "already_in_queue", "person_daily_limit", "no_show_blocked",
 )
 
-TICKET_ISSUE = _rpc("ticket.issue", q.TicketIssueReq, r.TicketReply, "take a ticket", *_ISSUE_ERRORS)
+TICKET_ISSUE = _rpc(
+    "ticket.issue", q.TicketIssueReq, r.TicketReply, "take a ticket", *_ISSUE_ERRORS,
+    "issue_rate_limited", "channel_refused", "forbidden",
+)
 TICKET_STATUS = _rpc("ticket.status", q.TicketStatusReq, r.TicketReply, "ticket position", "unknown_ticket")
 APPOINTMENT_CHECKIN = _rpc(
     "appointment.checkin", q.AppointmentCheckinReq, r.CheckinReply, "appointment check-in",

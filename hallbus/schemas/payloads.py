@@ -55,6 +55,7 @@ class IdCardRef(msgspec.Struct, kw_only=True):
     name_masked: str | None = None
     id_masked: str | None = None
     card_type: CardType = "resident"
+    birth: str | None = None  # YYYY-MM-DD from the card, sent only to ask for the green channel (age rule)
 
 
 # --- 3.2 RPC envelope ----------------------------------------------------------------------

@@ -89,6 +89,15 @@ def test_duplicate_ids_and_bad_prefix() -> None:
     assert "capital letter" in err.detail
 
 
+def test_ticket_limits_are_on_in_the_sample_and_checked() -> None:
+    limits = parse_config(SAMPLE).ticket_limits
+    assert (limits.per_minute, limits.burst, limits.green_min_age) == (6, 6, 70)
+    text = SAMPLE.replace("burst = 6 ", "burst = 0 ", 1)
+    err = _error(text)
+    assert err.key == "ticket_limits.burst" and err.line == _line_of(text, "burst = 0") and "1 or more" in err.detail
+    assert _error(SAMPLE.replace("per_minute = 6 ", "per_minute = -1 ", 1)).key == "ticket_limits.per_minute"
+
+
 def test_a_tablet_node_needs_its_window() -> None:
     text = SAMPLE.replace('id = "tablet-1"\nrole = "tablet"\nwindow = "1"', 'id = "tablet-1"\nrole = "tablet"')
     err = _error(text)

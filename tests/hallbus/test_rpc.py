@@ -146,12 +146,18 @@ def _raw_request(bus, topic: str, payload: bytes, reply_topic: str | None) -> No
     bus.publish(topic, payload, properties=props)
 
 
-def test_malformed_requests_get_error_replies_or_are_dropped(server, make_bus, rpc) -> None:
-    handlers, srv = server
+def _fuzzer(make_bus):
+    """A client sending raw requests, its reply topic and what arrives there."""
     attacker = make_bus("fuzzer")
     reply_topic = attacker.topics.reply("fuzzer", "s1")
     inbox = Inbox()
     assert attacker.subscribe(reply_topic, inbox).wait(5)
+    return attacker, reply_topic, inbox
+
+
+def test_malformed_requests_get_error_replies_or_are_dropped(server, make_bus, rpc) -> None:
+    handlers, srv = server
+    attacker, reply_topic, inbox = _fuzzer(make_bus)
     cases = [
         b"not json",
         b"[1,2,3]",
@@ -187,6 +193,32 @@ def test_malformed_requests_get_error_replies_or_are_dropped(server, make_bus, r
     assert data["ticket"]["number"] == "A001"
     assert len(handlers.calls) == 1
     assert srv.malformed == len(cases) + sent_to_rpc_plus
+
+
+def test_json_nested_30000_deep_is_bad_json_without_a_traceback(server, make_bus, caplog) -> None:
+    handlers, srv = server
+    attacker, reply_topic, inbox = _fuzzer(make_bus)
+    deep = [
+        b"[" * 30000 + b"]" * 30000,  # 60,000 bytes: under the 64 KiB limit
+        b'{"v":1,"request_id":"deep-1","service":"A","x":' + b"[" * 30000 + b"]" * 30000 + b"}",  # 60,046 bytes
+        b'{"v":1,"request_id":"deep-2","service":"A","x":' + b'{"a":' * 5000 + b"1" + b"}" * 5000 + b"}",
+    ]
+    assert all(len(p) <= 64 * 1024 for p in deep)
+    # More than the broker lets be in flight unacknowledged (20): each must be acknowledged.
+    rounds = 10
+    for _ in range(rounds):
+        for payload in deep:
+            _raw_request(attacker, attacker.topics.rpc("ticket.issue"), payload, reply_topic)
+    replies = [json.loads(p) for _t, p in inbox.wait_count(rounds * len(deep), timeout=15)]
+    assert {r["error"]["code"] for r in replies} == {"bad_json"}
+    assert all(r["ok"] is False for r in replies)
+    data = RpcClient(attacker).call("ticket.issue", {"service": "A"}, timeout=10)
+    assert data["ticket"]["number"] == "A001" and len(handlers.calls) == 1
+    assert srv.malformed == rounds * len(deep)
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged for a malformed request"
+    # Every reader of a payload (screens reading retained state) gets the DecodeError it expects.
+    with pytest.raises(ValueError):
+        schemas.decode(deep[0], schemas.QueueState)
 
 
 def test_reply_topic_outside_reply_namespace_is_refused(server, make_bus) -> None:

@@ -97,6 +97,11 @@ def id_card(person: str, name: str = "张*") -> dict[str, Any]:
     return {"id_hash": f"{person:0>64}"[-64:], "name_masked": name, "card_type": "resident"}
 
 
+def elder(person: str, birth: str = "1950-05-01") -> dict[str, Any]:
+    """An ID card read of someone old enough for the green channel (70 and over by default)."""
+    return {**id_card(person, "李*"), "birth": birth}
+
+
 def login(ctl: Controller, window: str, staff: str = "s001") -> dict[str, Any]:
     """Log a staff member in at a window with their password (hall + last three digits)."""
     return dict(call(ctl, "window.login", {"window": window, "staff": staff, "password": "hall" + staff[-3:]})["window"])

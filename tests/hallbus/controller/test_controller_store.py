@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from hallbus.controller.clock import ManualClock
 from hallbus.controller.controller import REPLY_KEEP_S, Controller
 from hallbus.controller.queue import QueueModule
 from hallbus.controller.queue_schema import QUEUE_MIGRATIONS
-from hallbus.controller.store import PRUNE_BATCH, Store
+from hallbus.controller.store import PRUNE_BATCH, Store, db_path
 from hallbus.controller.ticket_ids import new_ticket_id, ticket_key
 from hallbus.rpc import RpcFault
 from tests.hallbus.controller.helpers import T0, call, issue, login, window_call
@@ -46,18 +47,26 @@ def test_an_older_store_is_upgraded_keeping_tickets_their_order_and_stored_repli
 ) -> None:
     data = tmp_path / "data"
     clock = ManualClock(T0)
-    # A store as the first release left it: core schema 1, queue schema 2.
+    # A store as the first release left it: core schema 1, queue schema 2. (The queue is
+    # run at its old schema; the stored replies are put back into their first table after.)
     with monkeypatch.context() as m:
-        m.setattr(store_mod, "CORE_MIGRATIONS", store_mod.CORE_MIGRATIONS[:1])
         m.setattr(QueueModule, "migrations", QUEUE_MIGRATIONS[:2])
         old = _controller(config, data, clock)
-        assert old.store.version("core") == 1 and old.store.version("queue") == 2
+        assert old.store.version("queue") == 2
         login(old, "9", "s009")
         # Issued in the same second: only the issue order tells them apart.
         first = call(old, "ticket.issue", {"service": "E"}, request_id="req-first")["ticket"]
         issue(old, "E")
         issue(old, "E")
         old.close()
+    with sqlite3.connect(db_path(data)) as conn:
+        conn.executescript(store_mod.CORE_MIGRATIONS[0].replace("rpc_replies", "rpc_replies_v1") + """
+            INSERT INTO rpc_replies_v1 SELECT request_id, method, reply, at_ts FROM rpc_replies;
+            DROP TABLE rpc_replies;
+            ALTER TABLE rpc_replies_v1 RENAME TO rpc_replies;
+            UPDATE schema_versions SET version = 1 WHERE module = 'core';
+        """)
+    conn.close()
 
     ctl = _controller(config, data, clock)
     try:
@@ -79,7 +88,7 @@ def test_an_older_store_is_upgraded_keeping_tickets_their_order_and_stored_repli
         ctl.close()
 
 
-def test_replies_are_kept_three_days_then_pruned_and_a_retry_after_that_is_new(
+def test_replies_are_kept_a_day_then_pruned_and_a_retry_after_that_is_new(
     ctl: Controller, clock: ManualClock
 ) -> None:
     first = call(ctl, "ticket.issue", {"service": "A"}, request_id="req-old")["ticket"]
@@ -89,10 +98,10 @@ def test_replies_are_kept_three_days_then_pruned_and_a_retry_after_that_is_new(
     young = call(ctl, "ticket.issue", {"service": "A"}, request_id="req-young")["ticket"]
     clock.advance(120)
     ctl.tick()
-    assert ctl.store.stored_reply("req-old") is None
-    assert ctl.store.stored_reply("req-young") is not None
+    assert ctl.store.stored_reply("terminal-1", "req-old") is None
+    assert ctl.store.stored_reply("terminal-1", "req-young") is not None
     assert call(ctl, "ticket.issue", {"service": "A"}, request_id="req-young")["ticket"] == young
-    # forgotten: the same id is a new request now (three days on, it is one)
+    # forgotten: the same id is a new request now (a day on, it is one)
     assert call(ctl, "ticket.issue", {"service": "A"}, request_id="req-old")["ticket"]["ticket_id"] != first["ticket_id"]
 
 
@@ -101,12 +110,14 @@ def test_pruning_takes_a_bounded_batch_of_the_oldest_replies_per_step(tmp_path: 
     try:
         store.conn.execute("BEGIN IMMEDIATE")
         for i in range(PRUNE_BATCH + 100):
-            store.keep_reply(f"old-{i}", "ticket.issue", b"{}", 1000.0 + i)
-        store.keep_reply("young", "ticket.issue", b"{}", 5000.0)
+            store.keep_reply("t", f"old-{i}", "ticket.issue", b"{}", 1000.0 + i)
+        store.keep_reply("t", "young", "ticket.issue", b"{}", 5000.0)
         store.conn.execute("COMMIT")
         assert len(store.prune_replies(before_ts=4000.0)) == PRUNE_BATCH
-        assert sorted(store.prune_replies(before_ts=4000.0)) == sorted(f"old-{i}" for i in range(PRUNE_BATCH, PRUNE_BATCH + 100))
+        assert sorted(store.prune_replies(before_ts=4000.0)) == sorted(
+            ("t", f"old-{i}") for i in range(PRUNE_BATCH, PRUNE_BATCH + 100)
+        )
         assert store.prune_replies(before_ts=4000.0) == []
-        assert store.reply_ids() == {"young"}
+        assert store.reply_keys() == {("t", "young")}
     finally:
         store.close()

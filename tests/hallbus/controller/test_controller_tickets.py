@@ -8,16 +8,18 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from hallbus.config import HallConfig, Slot
+from hallbus.config import HallConfig, Slot, TicketLimitsSection
 from hallbus.controller.app import build_controller
 from hallbus.controller.clock import HallTime, ManualClock
 from hallbus.controller.controller import Controller
+from hallbus.controller.issue_pace import IssuePace
 from hallbus.rpc import RpcFault
 from tests.hallbus.controller.helpers import (
     T0,
     TZ,
     RecordingPublisher,
     call,
+    elder,
     id_card,
     issue,
     login,
@@ -77,7 +79,7 @@ def test_ahead_and_estimated_wait(ctl: Controller, clock: ManualClock) -> None:
 def test_priority_ticket_is_ahead_of_normal_ones(ctl: Controller) -> None:
     issue(ctl, "A")
     issue(ctl, "A")
-    green = issue(ctl, "A", channel="green")
+    green = issue(ctl, "A", channel="green", id_card=elder("7"))
     assert green["ahead"] == 0
     late = issue(ctl, "A")
     assert late["ahead"] == 3
@@ -90,7 +92,30 @@ def test_daily_cap_stops_walk_ins_but_not_appointments(ctl: Controller, config: 
     issue(ctl, "E")
     f = fault(issue, ctl, "E")
     assert f.code == "daily_cap_reached" and "2" in f.message
-    assert issue(ctl, "E", channel="appointment")["number"] == "E003"
+    assert issue(ctl, "E", channel="green", id_card=elder("7"))["number"] == "E003"
+    appointment = ctl.run_tx(lambda tx: ctl.queue.issue(tx, service="E", channel="appointment"))
+    assert appointment.number == "E004"  # as `appointment.checkin` issues it
+
+
+def test_a_priority_channel_is_never_self_declared(ctl: Controller) -> None:
+    for body in ({}, {"id_card": id_card("1")}, {"id_card": elder("2", birth="1990-01-01")},
+                 {"id_card": elder("3", birth="not a date")}):
+        f = fault(issue, ctl, "A", channel="green", **body)
+        assert f.code == "channel_refused" and "70" in f.message
+    # 70 on the hall day itself (T0 is 2026-03-03): in; a day short: out.
+    assert issue(ctl, "A", channel="green", id_card=elder("4", birth="1956-03-03"))["channel"] == "green"
+    assert fault(issue, ctl, "A", channel="green", id_card=elder("5", birth="1956-03-04")).code == "channel_refused"
+    f = fault(issue, ctl, "A", channel="appointment", id_card=elder("6"))
+    assert f.code == "channel_refused" and "预约签到" in f.message
+    assert issue(ctl, "A")["number"] == "A002"  # nothing was issued for the refused ones
+
+
+def test_when_the_999_numbers_run_out_the_message_says_so(ctl: Controller) -> None:
+    ctl.queue.services["E"].daily_cap = 999
+    ctl.run_tx(lambda tx: [ctl.queue.issue(tx, service="E") for _ in range(999)])
+    for body in ({}, {"channel": "green", "id_card": elder("1")}):
+        f = fault(issue, ctl, "E", **body)
+        assert f.code == "numbers_exhausted" and "999个号码" in f.message and "999 ticket numbers" in f.message_en
 
 
 def test_time_slot_quota(tmp_path: Path) -> None:
@@ -255,3 +280,16 @@ def test_a_waiting_ticket_says_how_many_open_windows_can_call_it(ctl: Controller
     window_call(ctl, "call_next", "1")
     called = call(ctl, "ticket.status", {"number": t["number"]})["ticket"]
     assert called["windows_open"] == -1  # no longer waiting: nothing to compute
+
+
+def test_the_pace_of_a_terminal_survives_a_clock_step_back() -> None:
+    pace = IssuePace(TicketLimitsSection(per_minute=6, burst=3))
+    now = 1_000_000.0
+    for _ in range(3):
+        assert pace.wait_s("terminal-1", now) == 0
+        pace.took("terminal-1", now)
+    assert pace.wait_s("terminal-1", now) == 10 and pace.wait_s("terminal-2", now) == 0
+    # The clock steps back an hour (NTP): the terminal waits one interval, not an hour.
+    assert pace.wait_s("terminal-1", now - 3600) == 10
+    assert pace.wait_s("terminal-1", now - 3600 + 10) == 0
+    assert IssuePace(TicketLimitsSection(per_minute=0)).wait_s("terminal-1", now) == 0

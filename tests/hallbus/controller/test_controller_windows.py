@@ -14,6 +14,7 @@ from tests.hallbus.controller.helpers import (
     HALL,
     RecordingPublisher,
     call,
+    elder,
     id_card,
     issue,
     login,
@@ -246,7 +247,7 @@ def test_one_window_per_person(ctl: Controller) -> None:
 def test_window_display_shows_next_numbers_by_its_rule(ctl: Controller, published: RecordingPublisher) -> None:
     login(ctl, "3", "s003")  # B then A, A only when B is empty, 2:1
     issue(ctl, "A")
-    issue(ctl, "A", channel="green")
+    issue(ctl, "A", channel="green", id_card=elder("9"))
     issue(ctl, "B", id_card=id_card("1"))
     issue(ctl, "B", id_card=id_card("2"))
     st = published.state(f"hall/v1/{HALL}/window/3/state")

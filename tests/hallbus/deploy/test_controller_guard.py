@@ -17,7 +17,8 @@ from hallbus.sample import open_all_day
 
 
 def test_controller_checks_signed_node_ids(broker: LocalBroker, tmp_path: Path) -> None:
-    keys = {"counter-3": secrets.token_hex(32), "counter-4": secrets.token_hex(32), "tablet-3": secrets.token_hex(32)}
+    keys = {"counter-3": secrets.token_hex(32), "counter-4": secrets.token_hex(32), "tablet-3": secrets.token_hex(32),
+            "terminal-1": secrets.token_hex(32)}
     (tmp_path / "node-keys.json").write_text(json.dumps(keys))
     _path, cfg = open_all_day(tmp_path, extra="")
     text = _path.read_text().replace(
@@ -42,14 +43,19 @@ def test_controller_checks_signed_node_ids(broker: LocalBroker, tmp_path: Path) 
         c3 = rpc("counter-3", keys["counter-3"])
         c4 = rpc("counter-4", keys["counter-4"])
         stranger = rpc("counter-5", None)
+        terminal = rpc("terminal-1", keys["terminal-1"])
         state = c3.call("window.login", {"window": "3", "staff": "s003", "password": "hall003"})["window"]
         assert state["status"] == "idle" and state["staff"]["id"] == "s003"
         for client in (c4, stranger):
             with pytest.raises(RpcFault) as err:
                 client.call("window.pause", {"window": "3", "reason": "午休"})
             assert err.value.code == "forbidden"
-        # Citizen methods are not guarded: any terminal may take a ticket.
-        assert stranger.call("ticket.issue", {"service": "A"})["ticket"]["number"] == "A001"
+        # A ticket comes from a signed terminal only (its pace is kept by its node id).
+        for client in (stranger, c3):
+            with pytest.raises(RpcFault) as err:
+                client.call("ticket.issue", {"service": "A"})
+            assert err.value.code == "forbidden"
+        assert terminal.call("ticket.issue", {"service": "A"})["ticket"]["number"] == "A001"
         state = c3.call("window.call_next", {"window": "3"})["window"]
         assert state["ticket"]["number"] == "A001"
     finally:

@@ -62,8 +62,8 @@ def test_full_service_cycle_to_a_bad_rating_with_a_followup(
     number = issue(
         terminal,
         "B",
-        id_card={"id_hash": "ab" * 32, "name_masked": "张*", "card_type": "resident"},
-        channel="appointment",
+        id_card={"id_hash": "ab" * 32, "name_masked": "张*", "card_type": "resident", "birth": "1950-05-01"},
+        channel="green",  # 绿色通道: the card read shows 70 and over
     )
     qtbot.waitUntil(lambda: _enabled(counter, "call_next"), timeout=5000)
     assert not _enabled(counter, "finish") and not _enabled(counter, "recall")
@@ -73,7 +73,7 @@ def test_full_service_cycle_to_a_bad_rating_with_a_followup(
     shown = item(qtbot, counter.window, "counter_ticket_number")
     qtbot.waitUntil(lambda: text_of(shown) == number, timeout=5000)
     assert "张*" in text_of(item(qtbot, counter.window, "counter_ticket_name"))
-    assert find(counter.window, "counter_ticket_channel") is not None  # appointment marked
+    assert find(counter.window, "counter_ticket_channel") is not None  # priority marked
     assert _enabled(counter, "finish") and not _enabled(counter, "call_next")
 
     big = item(qtbot, display.window, "display_ticket")

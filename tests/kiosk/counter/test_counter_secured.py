@@ -22,7 +22,7 @@ from tests.kiosk.helpers import item, text_of, touch
 def test_a_signed_counter_works_its_window_in_a_secured_hall(
     broker: LocalBroker, tmp_path: Path, qtbot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    keys = {"counter-3": secrets.token_hex(32)}
+    keys = {"counter-3": secrets.token_hex(32), "terminal-1": secrets.token_hex(32)}
     (tmp_path / "node-keys.json").write_text(json.dumps(keys))
     text = all_day_text(tmp_path).replace(
         f'key_file = "{tmp_path / "hall.key"}"',
@@ -41,7 +41,7 @@ def test_a_signed_counter_works_its_window_in_a_secured_hall(
         qtbot.waitExposed(window)
         qtbot.waitUntil(lambda: k.shell.connected, timeout=5000)
         assert terminal.start(wait=5)
-        number = RpcClient(terminal).call_typed(schemas.TICKET_ISSUE, {"service": "B", "id_card": {"id_hash": "cd" * 32}}).ticket.number
+        number = RpcClient(terminal, node_key=bytes.fromhex(keys["terminal-1"])).call_typed(schemas.TICKET_ISSUE, {"service": "B", "id_card": {"id_hash": "cd" * 32}}).ticket.number
         touch(qtbot, window, "login_field_staff")
         for ch in "s003":
             touch(qtbot, window, f"login_key_{ch}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,9 @@ from devices.idcard.samples import sample_card
 from hallbus import schemas
 from hallbus.brokerurl import parse_broker_url
 from hallbus.client import BusClient
+from hallbus.config import parse_config
+from hallbus.controller.app import HallController
+from hallbus.controller.clock import ManualClock
 from hallbus.localbroker import LocalBroker
 from hallbus.outbox import Outbox
 from hallbus.privacy import id_hash
@@ -273,3 +278,37 @@ def test_a_reply_of_another_shape_is_told_in_a_sentence(broker: LocalBroker, tmp
         server.stop()
         terminal.stop()
         controller.stop()
+
+
+def test_a_terminal_issuing_too_fast_shows_the_controllers_sentence(broker: LocalBroker, tmp_path: Path) -> None:
+    """A signed terminal past its pace ([ticket_limits]) shows why and how long to wait, not an error code."""
+    node_key = secrets.token_hex(32)
+    (tmp_path / "node-keys.json").write_text(json.dumps({NODE: node_key}))
+    config = kiosk_config(tmp_path, extra="")
+    text = Path(config.path).read_text(encoding="utf-8").replace(
+        "[privacy]\n", f'[privacy]\nnode_keys_file = "{tmp_path / "node-keys.json"}"\n', 1
+    )
+    Path(config.path).write_text(text, encoding="utf-8")
+    config = parse_config(text, config.path)
+    ctl = HallController(config, data_dir=tmp_path / "data", broker=parse_broker_url(broker.url),
+                         clock=ManualClock(T0), hall_key=KEY, tick_s=0.1)
+    assert ctl.start(wait=5)
+    bus = BusClient(hall=config.hall.id, node=NODE, role="terminal", broker=parse_broker_url(broker.url))
+    try:
+        assert bus.start(wait=5)
+        rpc = RpcClient(bus, node_key=bytes.fromhex(node_key))
+        assert bus.wait_subscribed(rpc.reply_topic, 5)
+        state = TerminalState(config, Catalogue(), InlinePort(rpc), node=NODE, hall_key=KEY, today=lambda: T0.date())
+        for n in range(1, config.ticket_limits.burst + 2):
+            state.go("ticket")
+            state.ticket.choose("A")
+            state.ticket.confirm()
+            if n <= config.ticket_limits.burst:
+                assert state.ticket.step == "done" and state.ticket.result["number"] == f"A{n:03d}", state.ticket.error
+        error = state.view("ticket")["error"]
+        assert state.ticket.step == "confirm"
+        assert "过于频繁" in error["zh_CN"] and "秒后再取号" in error["zh_CN"], error
+        assert "too fast" in error["en"], error
+    finally:
+        bus.stop()
+        ctl.stop()
