@@ -91,10 +91,12 @@ class Probe:
             _rc, mid = self.c.subscribe(topic, qos=1)
             assert self._cond.wait_for(lambda: mid in self._subacks, 5), f"no SUBACK for {topic}"
 
-    def wait_got(self, topic: str) -> None:
-        """Block until a message on `topic` arrived."""
+    def wait_got(self, topic: str, probe: str | None = None) -> None:
+        """Block until a message on `topic` arrived (sent by probe node `probe`, if given)."""
         with self._cond:
-            assert self._cond.wait_for(lambda: topic in self.got, 5), f"nothing on {topic}; got {self.got}"
+            arrived = self._cond.wait_for(
+                lambda: (topic, probe) in self.from_ if probe else topic in self.got, 5)
+            assert arrived, f"nothing on {topic}; got {self.got}"
 
     def close(self) -> None:
         self.c.disconnect()
@@ -138,15 +140,23 @@ PUBLISH_RULES = [
     ("hall-1", "calls", False),
     ("hall-1", "alerts", False),
     ("tablet-3", "node/tablet-3/status", True),
+    ("tablet-3", "node/tablet-3/devices", True),
     ("tablet-3", "node/tablet-4/status", False),
+    # under its own node/ prefix a node writes its presence and device health, nothing else
+    ("tablet-3", "node/tablet-3/junk", False),
+    ("window-3", "node/window-3/status", True),
+    ("window-3", "node/window-3/big/retained", False),
+    ("counter-3", "node/controller/status", False),
+    ("hall-1", "node/hall-1/devices", True),
 ]
 
 
 def test_publish_rules(secured) -> None:
     broker, out = secured
+    # The controller's login is one connection (the username is the client id): it watches and probes.
     watcher = as_node(broker, out, "controller")
     watcher.subscribe(ROOT + "#")
-    probes: dict[str, Probe] = {}
+    probes: dict[str, Probe] = {"controller": watcher}
     try:
         for node, topic, _ok in PUBLISH_RULES:
             p = probes.get(node) or probes.setdefault(node, as_node(broker, out, node))
@@ -154,16 +164,15 @@ def test_publish_rules(secured) -> None:
         # Each probe's marker on a topic it may write goes out after its tries: once the
         # watcher has every marker, whatever the broker let through has arrived.
         for node, p in probes.items():
-            p.c.publish(ROOT + f"node/{node}/marker", json.dumps({"v": 1, "probe": node}), qos=1)
+            p.c.publish(ROOT + f"node/{node}/status", json.dumps({"v": 1, "probe": node, "marker": 1}), qos=1)
         for node in probes:
-            watcher.wait_got(ROOT + f"node/{node}/marker")
+            watcher.wait_got(ROOT + f"node/{node}/status", node)
         for node, topic, ok in PUBLISH_RULES:
             arrived = (ROOT + topic, node) in watcher.from_
             assert arrived == ok, f"{node} publishing {topic}: expected {'allowed' if ok else 'refused'}"
     finally:
         for p in probes.values():
             p.close()
-        watcher.close()
 
 
 # (node, subscription, topic the controller publishes, may read?)
@@ -185,26 +194,27 @@ READ_RULES = [
 
 def test_read_rules(secured) -> None:
     broker, out = secured
-    probes = []
+    probes: dict[str, Probe] = {}  # one connection per login: the username is the client id
     try:
         for node, sub, _topic, _ok in READ_RULES:
-            p = as_node(broker, out, node)
+            p = probes.get(node) or probes.setdefault(node, as_node(broker, out, node))
             p.subscribe(ROOT + sub)
+        for node, p in probes.items():
             p.subscribe(ROOT + f"node/{node}/marker")
-            probes.append(p)
         ctl = as_node(broker, out, "controller")
         for _node, _sub, topic, _ok in READ_RULES:
             ctl.c.publish(ROOT + topic, b'{"v":1}', qos=1)
         # A marker each probe may read, sent after the rules' messages on the same connection.
-        for node in {node for node, _s, _t, _ok in READ_RULES}:
+        for node in probes:
             ctl.c.publish(ROOT + f"node/{node}/marker", b'{"v":1}', qos=1)
-        for p, (node, _sub, _topic, _ok) in zip(probes, READ_RULES, strict=True):
+        for node, p in probes.items():
             p.wait_got(ROOT + f"node/{node}/marker")
-        for p, (node, sub, topic, ok) in zip(probes, READ_RULES, strict=True):
-            assert ((ROOT + topic) in p.got) == ok, f"{node} reading {sub}: expected {'allowed' if ok else 'refused'}"
+        for node, sub, topic, ok in READ_RULES:
+            got = (ROOT + topic) in probes[node].got
+            assert got == ok, f"{node} reading {sub}: expected {'allowed' if ok else 'refused'}"
         ctl.close()
     finally:
-        for p in probes:
+        for p in probes.values():
             p.close()
 
 
