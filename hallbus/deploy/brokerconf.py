@@ -11,10 +11,11 @@ writes nothing but its own presence and device health and the RPC methods of its
 ACLs cannot see which window a request names, so the controller also checks the signed
 node id of `window.*` and `rating.submit` requests (see `hallbus.nodeauth`).
 
-Sizes are bounded so no login can fill the broker's memory: a payload over
-`MESSAGE_SIZE_LIMIT` is refused (QoS 1: a PUBACK with an error, the connection stays), a
-packet over `MAX_PACKET_SIZE` closes the connection before it is read, and what waits for
-one client is capped at `MAX_QUEUED_MESSAGES` messages and `MAX_QUEUED_BYTES` bytes.
+Sizes are bounded so no login can fill the broker's memory: a packet over
+`MAX_PACKET_SIZE` ends the sender's connection before the broker reads it, a payload over
+`MESSAGE_SIZE_LIMIT` is dropped (Mosquitto 2.0 acknowledges it with a code paho takes as
+a protocol error, so that connection ends too), and what waits for one client is capped at
+`MAX_QUEUED_MESSAGES` messages and `MAX_QUEUED_BYTES` bytes.
 The largest message a 60-window hall really sends is measured by bench/message_sizes.py.
 """
 
@@ -47,14 +48,20 @@ TABLET_METHODS = ("rating.submit",)
 # The RPC methods each role may call (a role absent here calls none).
 ROLE_METHODS = {"terminal": TERMINAL_METHODS, "counter": COUNTER_METHODS, "tablet": TABLET_METHODS}
 
+# A listener option: each listener takes the login's username as the client id, so a login can
+# only ever take over its own connection (never the controller's persistent session).
+CLIENT_ID_IS_USERNAME = (
+    "# The username is the client id: a login can only take over its own connection.",
+    "use_username_as_clientid true",
+)
+
 # The largest message of a busy 60-window hall with 60 staff is ~12.3 KiB (bench/message_sizes.py:
 # stats/today and its reply, which grow by ~0.1 KiB per window and staff member; the guide list
 # reply 10 KiB, a window's state 1.5 KiB, the queue state 1.1 KiB): 256 KiB leaves 20x room.
 MESSAGE_SIZE_LIMIT = 256 * 1024
-# A packet is a payload plus topic and properties; past this the broker closes the
-# connection without reading it (between the two it drops the message, QoS 1 acknowledged
-# with an error, so a node's too-big message is not resent forever).
-MAX_PACKET_SIZE = 2 * MESSAGE_SIZE_LIMIT
+# A packet is a payload plus topic and properties (an RPC request's reply topic and
+# correlation: ~0.2 KiB); a bigger packet ends the connection before the broker reads it.
+MAX_PACKET_SIZE = MESSAGE_SIZE_LIMIT + 4 * 1024
 # Per client, messages waiting beyond those in flight (the controller's backlog while it
 # restarts: ~1,500 requests of ~0.3 KiB in tests/hallbus/deploy/test_controller_kill.py).
 MAX_QUEUED_MESSAGES = 10000
@@ -183,8 +190,6 @@ def build(
         f"# hall: {cfg.hall.id} ({cfg.hall.name})",
         "per_listener_settings false",
         "allow_anonymous false",
-        "# The username is the client id: a login can only take over its own connection.",
-        "use_username_as_clientid true",
         f"password_file {base / 'passwd'}",
         f"acl_file {base / 'acl'}",
         "# Without TCP_NODELAY a request/response on a LAN takes ~40-90 ms instead of ~1 ms.",
@@ -204,11 +209,13 @@ def build(
         "connection_messages true",
         "",
         f"listener {port or cfg.broker.port} {listen}",
+        *CLIENT_ID_IS_USERNAME,
     ]
     if run_as:
         conf.insert(3, f"user {run_as}")
     if tls_cert and tls_key:
-        conf += ["", f"listener {tls_port} {listen}", f"certfile {tls_cert}", f"keyfile {tls_key}"]
+        conf += ["", f"listener {tls_port} {listen}", *CLIENT_ID_IS_USERNAME, f"certfile {tls_cert}",
+                 f"keyfile {tls_key}"]
         if tls_ca:
             conf.append(f"cafile {tls_ca}")
         conf.append("tls_version tlsv1.2")

@@ -6,108 +6,25 @@ import getpass
 import json
 import subprocess
 import sys
-import threading
-import uuid
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
-from hallbus.brokerurl import BrokerAddress
 from hallbus.client import BusClient
 from hallbus.config import load_config
-from hallbus.localbroker import LocalBroker, free_port
+from hallbus.localbroker import LocalBroker
 from hallbus.nodeauth import NodeGuard, load_node_keys
 from hallbus.rpc import RpcClient, RpcFault, RpcServer, SimpleDispatcher
-
-ROOT = "hall/v1/demo-county/"
+from tests.hallbus.deploy.secured import ROOT, Probe, address, as_node, creds, secured_broker
 
 
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("broker-config")
-    port = free_port()
-    (out / "persist").mkdir()
-    done = subprocess.run(
-        [sys.executable, "-m", "hallbus", "broker-config", "--out", str(out), "--listen", "127.0.0.1",
-         "--port", str(port), "--run-as", getpass.getuser(), "--persistence-dir", f"{out}/persist/", "--json"],
-        capture_output=True, text=True, timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "controller" in json.loads(done.stdout)["nodes"]
-    broker = LocalBroker(out, port, conf_file=out / "mosquitto.conf")
+    broker = secured_broker(out)
     broker.start()
     yield broker, out
     broker.stop()
-
-
-def creds(out: Path, node: str) -> dict:
-    return json.loads((out / "credentials" / f"{node}.json").read_text())
-
-
-class Probe:
-    """A raw paho client logged in as one node, recording what it receives."""
-
-    def __init__(self, port: int, username: str | None, password: str | None) -> None:
-        self.got: list[str] = []
-        self.from_: list[tuple[str, str]] = []  # (topic, probe node that sent it)
-        self.rc: object = None
-        self.connected = threading.Event()
-        self._cond = threading.Condition()
-        self._subacks: set[int] = set()
-        self.c = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
-                             client_id=f"probe-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5)
-        if username:
-            self.c.username_pw_set(username, password)
-        self.c.on_connect = self._on_connect
-        self.c.on_message = self._on_message
-        self.c.on_subscribe = self._on_subscribe
-        self.c.connect("127.0.0.1", port)
-        self.c.loop_start()
-        self.connected.wait(5)
-
-    def _on_connect(self, _c, _u, _f, rc, _p=None) -> None:
-        self.rc = rc
-        self.connected.set()
-
-    def _on_message(self, _c, _u, m) -> None:
-        with self._cond:
-            self.got.append(m.topic)
-            try:
-                self.from_.append((m.topic, json.loads(m.payload).get("probe", "")))
-            except ValueError:
-                pass
-            self._cond.notify_all()
-
-    def _on_subscribe(self, _c, _u, mid, _codes, _props=None) -> None:
-        with self._cond:
-            self._subacks.add(mid)
-            self._cond.notify_all()
-
-    def subscribe(self, topic: str) -> None:
-        """Subscribe (QoS 1) and wait for the broker's SUBACK."""
-        with self._cond:
-            _rc, mid = self.c.subscribe(topic, qos=1)
-            assert self._cond.wait_for(lambda: mid in self._subacks, 5), f"no SUBACK for {topic}"
-
-    def wait_got(self, topic: str, probe: str | None = None) -> None:
-        """Block until a message on `topic` arrived (sent by probe node `probe`, if given)."""
-        with self._cond:
-            arrived = self._cond.wait_for(
-                lambda: (topic, probe) in self.from_ if probe else topic in self.got, 5)
-            assert arrived, f"nothing on {topic}; got {self.got}"
-
-    def close(self) -> None:
-        self.c.disconnect()
-        self.c.loop_stop()
-
-
-def as_node(broker: LocalBroker, out: Path, node: str) -> Probe:
-    c = creds(out, node)
-    p = Probe(broker.port, c["username"], c["password"])
-    assert not p.rc.is_failure, f"{node} could not log in: {p.rc}"
-    return p
 
 
 def test_anonymous_and_wrong_password_are_refused(secured) -> None:
@@ -219,9 +136,7 @@ def test_read_rules(secured) -> None:
 
 
 def _bus(broker: LocalBroker, out: Path, node: str, role: str) -> BusClient:
-    c = creds(out, node)
-    bus = BusClient(hall="demo-county", node=node, role=role,
-                    broker=BrokerAddress("127.0.0.1", broker.port, c["username"], c["password"]))
+    bus = BusClient(hall="demo-county", node=node, role=role, broker=address(broker, out, node))
     assert bus.start(wait=5)
     return bus
 

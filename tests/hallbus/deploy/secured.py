@@ -1,0 +1,110 @@
+"""A hall behind the broker config `hallbus broker-config` generates, and raw probes logged in as its nodes."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from hallbus.brokerurl import BrokerAddress
+from hallbus.localbroker import LocalBroker, free_port
+
+ROOT = "hall/v1/demo-county/"
+
+
+def secured_broker(out: Path, config: Path | None = None) -> LocalBroker:
+    """Run `hallbus broker-config` into `out` (the sample hall, or `config`); its Mosquitto, not started."""
+    port = free_port()
+    (out / "persist").mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "hallbus", "broker-config", *(["--config", str(config)] if config else []),
+         "--out", str(out), "--listen", "127.0.0.1", "--port", str(port), "--run-as", getpass.getuser(),
+         "--persistence-dir", f"{out}/persist/", "--json"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "controller" in json.loads(done.stdout)["nodes"]
+    return LocalBroker(out, port, conf_file=out / "mosquitto.conf")
+
+
+def creds(out: Path, node: str) -> dict:
+    return json.loads((out / "credentials" / f"{node}.json").read_text())
+
+
+def address(broker: LocalBroker, out: Path, node: str) -> BrokerAddress:
+    """The broker as `node` logs in to it (its generated username and password)."""
+    c = creds(out, node)
+    return BrokerAddress("127.0.0.1", broker.port, c["username"], c["password"])
+
+
+class Probe:
+    """A raw paho client logged in as one node, recording what it receives."""
+
+    def __init__(self, port: int, username: str | None, password: str | None) -> None:
+        self.got: list[str] = []
+        self.from_: list[tuple[str, str]] = []  # (topic, probe node that sent it)
+        self.sizes: dict[str, int] = {}  # topic -> size of the last payload on it
+        self.rc: object = None
+        self.connected = threading.Event()
+        self._cond = threading.Condition()
+        self._subacks: set[int] = set()
+        self.c = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
+                             client_id=f"probe-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5)
+        if username:
+            self.c.username_pw_set(username, password)
+        self.c.on_connect = self._on_connect
+        self.c.on_message = self._on_message
+        self.c.on_subscribe = self._on_subscribe
+        self.c.connect("127.0.0.1", port)
+        self.c.loop_start()
+        self.connected.wait(5)
+
+    def _on_connect(self, _c, _u, _f, rc, _p=None) -> None:
+        self.rc = rc
+        self.connected.set()
+
+    def _on_message(self, _c, _u, m) -> None:
+        with self._cond:
+            self.got.append(m.topic)
+            self.sizes[m.topic] = len(m.payload)
+            try:
+                self.from_.append((m.topic, json.loads(m.payload).get("probe", "")))
+            except ValueError:
+                pass
+            self._cond.notify_all()
+
+    def _on_subscribe(self, _c, _u, mid, _codes, _props=None) -> None:
+        with self._cond:
+            self._subacks.add(mid)
+            self._cond.notify_all()
+
+    def subscribe(self, topic: str) -> None:
+        """Subscribe (QoS 1) and wait for the broker's SUBACK."""
+        with self._cond:
+            _rc, mid = self.c.subscribe(topic, qos=1)
+            assert self._cond.wait_for(lambda: mid in self._subacks, 5), f"no SUBACK for {topic}"
+
+    def wait_got(self, topic: str, probe: str | None = None) -> None:
+        """Block until a message on `topic` arrived (sent by probe node `probe`, if given)."""
+        with self._cond:
+            arrived = self._cond.wait_for(
+                lambda: (topic, probe) in self.from_ if probe else topic in self.got, 5)
+            assert arrived, f"nothing on {topic}; got {self.got}"
+
+    def close(self) -> None:
+        self.c.disconnect()
+        self.c.loop_stop()
+
+
+def as_node(broker: LocalBroker, out: Path, node: str) -> Probe:
+    c = creds(out, node)
+    p = Probe(broker.port, c["username"], c["password"])
+    assert not p.rc.is_failure, f"{node} could not log in: {p.rc}"
+    return p
