@@ -231,6 +231,12 @@ class BusClient:
                     self._suback_waiting[mid] = [done]
         return done
 
+    @property
+    def filters(self) -> list[str]:
+        """Every topic filter this client subscribes to, its own presence included (what its login must read)."""
+        with self._lock:
+            return [*self._subscriptions, self.topics.node_status(self.node)]
+
     def wait_subscribed(self, topic_filter: str, timeout: float) -> bool:
         """Block until the broker acknowledged the subscription to `topic_filter` on this connection."""
         with self._lock:

@@ -133,12 +133,11 @@ def acl_rules(topics: Topics, node: str, role: str, window: str | None) -> list[
     if role not in ROLE_READS:
         raise ValueError(f"unknown role {role!r}")
     # Its own presence (birth, will, offline) and device health, nothing else under node/.
+    # Every kiosk has an RPC client (its reply topic), even a display that calls nothing.
     lines = [f"topic write {topics.node_status(node)}", f"topic write {topics.node_devices(node)}",
-             f"topic read {r}node/{node}/#", f"topic read {topics.node_status(CONTROLLER)}"]
-    methods = ROLE_METHODS.get(role, ())
-    if methods:
-        lines.append(f"topic read {r}reply/{node}/#")
-        lines += [f"topic write {topics.rpc(m)}" for m in methods]
+             f"topic read {r}node/{node}/#", f"topic read {topics.node_status(CONTROLLER)}",
+             f"topic read {r}reply/{node}/#"]
+    lines += [f"topic write {topics.rpc(m)}" for m in ROLE_METHODS.get(role, ())]
     reads = ROLE_READS[role](topics, window or "")
     return lines + [f"topic read {t}" for t in reads]
 

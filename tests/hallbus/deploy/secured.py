@@ -8,13 +8,17 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hallbus.brokerurl import BrokerAddress
+from hallbus.controller.app import HallController
 from hallbus.localbroker import LocalBroker, free_port
+from hallbus.sample import all_day_text, open_all_day
 
 ROOT = "hall/v1/demo-county/"
 
@@ -108,3 +112,20 @@ def as_node(broker: LocalBroker, out: Path, node: str) -> Probe:
     p = Probe(broker.port, c["username"], c["password"])
     assert not p.rc.is_failure, f"{node} could not log in: {p.rc}"
     return p
+
+
+@pytest.fixture
+def secured_hall(tmp_path: Path) -> Iterator[tuple[LocalBroker, Path, HallController]]:
+    """The sample hall with node keys behind its generated broker config, its controller in this process."""
+    out = tmp_path / "broker"
+    text = all_day_text(tmp_path).replace("[privacy]\n", f'[privacy]\nnode_keys_file = "{out}/node-keys.json"\n', 1)
+    config_path, cfg = open_all_day(tmp_path, text=text)
+    broker = secured_broker(out, config_path)
+    broker.start()
+    ctl = HallController(cfg, data_dir=tmp_path / "data", broker=address(broker, out, "controller"), tick_s=0.2)
+    try:
+        assert ctl.start(wait=5), "the controller could not log in"
+        yield broker, out, ctl
+    finally:
+        ctl.stop()
+        broker.stop()

@@ -20,12 +20,18 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hallbus.client import BusClient
-from hallbus.controller.app import HallController
 from hallbus.deploy.brokerconf import MAX_PACKET_SIZE, MESSAGE_SIZE_LIMIT
 from hallbus.localbroker import LocalBroker
 from hallbus.rpc import RpcClient, RpcFault
-from hallbus.sample import all_day_text, open_all_day
-from tests.hallbus.deploy.secured import ROOT, Probe, address, as_node, creds, secured_broker
+from tests.hallbus.deploy.secured import (
+    ROOT,
+    Probe,
+    address,
+    as_node,
+    creds,
+    secured_broker,
+    secured_hall,  # noqa: F401  (a fixture)
+)
 
 MB = 1024 * 1024
 
@@ -144,24 +150,7 @@ def test_a_payload_over_the_limit_is_dropped_and_junk_under_a_nodes_prefix_is_no
     assert retained_under(broker, out, "node/tablet-3/#") == {ROOT + "node/tablet-3/devices": len(devices)}
 
 
-@pytest.fixture
-def secured_hall(tmp_path: Path) -> Iterator[tuple[LocalBroker, Path, HallController]]:
-    """The sample hall with node keys behind its generated broker config, its controller in this process."""
-    out = tmp_path / "broker"
-    text = all_day_text(tmp_path).replace("[privacy]\n", f'[privacy]\nnode_keys_file = "{out}/node-keys.json"\n', 1)
-    config_path, cfg = open_all_day(tmp_path, text=text)
-    broker = secured_broker(out, config_path)
-    broker.start()
-    ctl = HallController(cfg, data_dir=tmp_path / "data", broker=address(broker, out, "controller"), tick_s=0.2)
-    try:
-        assert ctl.start(wait=5), "the controller could not log in"
-        yield broker, out, ctl
-    finally:
-        ctl.stop()
-        broker.stop()
-
-
-def test_a_tablet_login_reconnecting_as_controller_kicks_nobody_but_itself(secured_hall) -> None:
+def test_a_tablet_login_reconnecting_as_controller_kicks_nobody_but_itself(secured_hall) -> None:  # noqa: F811
     broker, out, ctl = secured_hall
     hall_id = ctl.config.hall.id
     screen = BusClient(hall=hall_id, node="hall-1", role="hall", broker=address(broker, out, "hall-1"))
