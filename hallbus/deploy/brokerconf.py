@@ -15,7 +15,8 @@ Sizes are bounded so no login can fill the broker's memory: a packet over
 `MAX_PACKET_SIZE` ends the sender's connection before the broker reads it, a payload over
 `MESSAGE_SIZE_LIMIT` is dropped (Mosquitto 2.0 acknowledges it with a code paho takes as
 a protocol error, so that connection ends too), and what waits for one client is capped at
-`MAX_QUEUED_MESSAGES` messages and `MAX_QUEUED_BYTES` bytes.
+`MAX_INFLIGHT_BYTES` in flight plus `MAX_QUEUED_MESSAGES` messages and `MAX_QUEUED_BYTES`
+bytes queued.
 The largest message a 60-window hall really sends is measured by bench/message_sizes.py.
 """
 
@@ -56,9 +57,12 @@ CLIENT_ID_IS_USERNAME = (
 )
 
 # The largest message of a busy 60-window hall with 60 staff is ~12.3 KiB (bench/message_sizes.py:
-# stats/today and its reply, which grow by ~0.1 KiB per window and staff member; the guide list
-# reply 10 KiB, a window's state 1.5 KiB, the queue state 1.1 KiB): 256 KiB leaves 20x room.
-MESSAGE_SIZE_LIMIT = 256 * 1024
+# stats/today and its reply, which grow by ~0.1 KiB per window and per staff member rated that
+# day; the guide list reply 10 KiB, a window's state 1.5 KiB, the queue state 1.1 KiB). 128 KiB
+# leaves 10x: 400 windows and 400 staff come to ~80 KiB. (Requests are answered `too_large`
+# past 64 KiB by the controller anyway.) A controller message over the limit would cut its own
+# connection: raise this before a hall grows near it.
+MESSAGE_SIZE_LIMIT = 128 * 1024
 # A packet is a payload plus topic and properties (an RPC request's reply topic and
 # correlation: ~0.2 KiB); a bigger packet ends the connection before the broker reads it.
 MAX_PACKET_SIZE = MESSAGE_SIZE_LIMIT + 4 * 1024
@@ -66,6 +70,11 @@ MAX_PACKET_SIZE = MESSAGE_SIZE_LIMIT + 4 * 1024
 # restarts: ~1,500 requests of ~0.3 KiB in tests/hallbus/deploy/test_controller_kill.py).
 MAX_QUEUED_MESSAGES = 10000
 MAX_QUEUED_BYTES = 32 * 1024 * 1024
+# Per client, bytes in flight (sent, not yet acknowledged). An MQTT 5 client that does not say
+# otherwise (paho, our BusClient) takes up to 65,535 messages in flight, and those are never
+# counted as queued: without this a flood of 128 KiB requests piled up 450 MiB in the broker
+# for the controller (bench/reliability.py --phase hostile). 4 MiB is ~13,000 real requests.
+MAX_INFLIGHT_BYTES = 4 * 1024 * 1024
 
 
 def _reads(*names: str) -> Callable[[Topics, str], list[str]]:
@@ -201,6 +210,7 @@ def build(
         f"max_packet_size {MAX_PACKET_SIZE}",
         f"max_queued_messages {MAX_QUEUED_MESSAGES}",
         f"max_queued_bytes {MAX_QUEUED_BYTES}",
+        f"max_inflight_bytes {MAX_INFLIGHT_BYTES}",
         "max_inflight_messages 100",
         "log_type error",
         "log_type warning",

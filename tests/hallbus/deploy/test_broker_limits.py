@@ -8,6 +8,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -34,6 +37,7 @@ from tests.hallbus.deploy.secured import (
 )
 
 MB = 1024 * 1024
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -212,3 +216,14 @@ def test_a_tablet_login_reconnecting_as_controller_kicks_nobody_but_itself(secur
         stop.set()
         for b in buses:
             b.stop()
+
+
+def test_the_size_limit_leaves_room_over_the_largest_real_message() -> None:
+    """bench/message_sizes.py runs a busy 60-window day; the broker's limit must be well above what it sends."""
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "message_sizes.py"), "--tickets", "300"],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    r = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"\nlargest message {r['largest_bytes']} bytes ({r['largest_by_topic']}); limit {MESSAGE_SIZE_LIMIT}")
+    assert r["windows"] == 60 and r["largest_by_topic"]["stats/today"] > 5000, "the day was not busy"
+    assert r["largest_bytes"] * 5 <= MESSAGE_SIZE_LIMIT

@@ -193,3 +193,22 @@ def test_rerunning_broker_config_keeps_installed_passwords(secured, tmp_path: Pa
     assert creds(out, "tablet-7") == before
     mode = (out / "credentials" / "tablet-7.json").stat().st_mode & 0o777
     assert mode == 0o600
+
+
+def test_the_protocol_doc_says_what_each_role_may_write_and_read() -> None:
+    """docs/protocol.md's role table is the generated ACL, word for word."""
+    from hallbus.deploy.brokerconf import ROLE_METHODS, ROLE_READS
+    from hallbus.docs import DOC_PATH
+    from hallbus.topics import Topics
+
+    rows = {}
+    for line in DOC_PATH.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0] in ROLE_READS:
+            rows[cells[0]] = cells[1:]
+    t = Topics("h")
+    for role, reads in ROLE_READS.items():
+        methods = ROLE_METHODS.get(role, ())
+        writes = f"`rpc/` {', '.join(methods)}" if methods else "nothing"
+        topics = [x[len(t.root):] for x in reads(t, "{its window}")]
+        assert rows.get(role) == [writes, ", ".join(f"`{x}`" for x in topics)], role
