@@ -227,3 +227,28 @@ def test_the_size_limit_leaves_room_over_the_largest_real_message() -> None:
     print(f"\nlargest message {r['largest_bytes']} bytes ({r['largest_by_topic']}); limit {MESSAGE_SIZE_LIMIT}")
     assert r["windows"] == 60 and r["largest_by_topic"]["stats/today"] > 5000, "the day was not busy"
     assert r["largest_bytes"] * 5 <= MESSAGE_SIZE_LIMIT
+
+
+def test_what_waits_for_a_stalled_controller_is_bounded(secured) -> None:
+    """A terminal sends 1,200 requests at the size limit (~150 MiB) while the controller's login reads nothing.
+
+    What the broker holds for it is bounded by the queue limits (without `max_queued_bytes`
+    the broker grew by ~160 MiB here).
+    """
+    broker, out = secured
+    stalled = Probe(broker.port, "controller", creds(out, "controller")["password"])
+    stalled.subscribe(ROOT + "rpc/+")
+    stalled.c.loop_stop()  # connected, subscribed, and reading nothing from now on
+    terminal = Publisher(broker, out, "terminal-1")
+    try:
+        before = peak_rss_mb(broker)
+        big = b'{"v":1,"request_id":"x","pad":"' + b"x" * (MESSAGE_SIZE_LIMIT - 100) + b'"}'
+        for _ in range(1200):  # ~150 MiB
+            terminal.publish("rpc/case.query", big)
+        after = peak_rss_mb(broker)
+        print(f"\nbroker peak memory {before:.1f} MiB before, {after:.1f} MiB after 1,200 requests of 128 KiB "
+              "for a controller that reads nothing")
+        assert after < before + 60, f"the broker grew from {before:.1f} to {after:.1f} MiB"
+    finally:
+        terminal.close()
+        stalled.c.disconnect()
