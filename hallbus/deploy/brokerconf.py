@@ -12,9 +12,8 @@ ACLs cannot see which window a request names, so the controller also checks the 
 node id of `window.*` and `rating.submit` requests (see `hallbus.nodeauth`).
 
 Sizes are bounded so no login can fill the broker's memory: a packet over
-`MAX_PACKET_SIZE` ends the sender's connection before the broker reads it, a payload over
-`MESSAGE_SIZE_LIMIT` is dropped (Mosquitto 2.0 acknowledges it with a code paho takes as
-a protocol error, so that connection ends too), and what waits for one client is capped at
+`MAX_PACKET_SIZE` (= `MESSAGE_SIZE_LIMIT`, the payload limit) ends the sender's connection
+before the broker reads it, and what waits for one client is capped at
 `MAX_INFLIGHT_BYTES` in flight plus `MAX_QUEUED_MESSAGES` messages and `MAX_QUEUED_BYTES`
 bytes queued.
 The largest message a 60-window hall really sends is measured by bench/message_sizes.py.
@@ -63,9 +62,12 @@ CLIENT_ID_IS_USERNAME = (
 # past 64 KiB by the controller anyway.) A controller message over the limit would cut its own
 # connection: raise this before a hall grows near it.
 MESSAGE_SIZE_LIMIT = 128 * 1024
-# A packet is a payload plus topic and properties (an RPC request's reply topic and
-# correlation: ~0.2 KiB); a bigger packet ends the connection before the broker reads it.
-MAX_PACKET_SIZE = MESSAGE_SIZE_LIMIT + 4 * 1024
+# The whole packet (payload, topic, properties) is held to the same size: a bigger one ends the
+# connection before the broker reads it, and MQTT 5 clients are told the limit in the CONNACK
+# (BusClient then refuses to send a bigger message instead of being disconnected for it). The
+# payload limit alone is only a backstop: Mosquitto 2.0 answers it with a code paho takes as a
+# protocol error, and paho sends the message again on every reconnect.
+MAX_PACKET_SIZE = MESSAGE_SIZE_LIMIT
 # Per client, messages waiting beyond those in flight (the controller's backlog while it
 # restarts: ~1,500 requests of ~0.3 KiB in tests/hallbus/deploy/test_controller_kill.py).
 MAX_QUEUED_MESSAGES = 10000

@@ -133,7 +133,6 @@ def test_a_huge_retained_publish_never_reaches_the_brokers_memory(secured) -> No
 
 def test_a_payload_over_the_limit_is_dropped_and_junk_under_a_nodes_prefix_is_not_kept(secured) -> None:
     broker, out = secured
-    assert MESSAGE_SIZE_LIMIT < MAX_PACKET_SIZE
     tablet = Publisher(broker, out, "tablet-3")
     watcher = as_node(broker, out, "controller")
     try:
@@ -144,7 +143,7 @@ def test_a_payload_over_the_limit_is_dropped_and_junk_under_a_nodes_prefix_is_no
         assert not tablet.publish("node/tablet-3/devices", devices, retain=True).is_failure
         watcher.wait_got(ROOT + "node/tablet-3/devices")
         assert tablet.disconnects == [] and ROOT + "node/tablet-3/junk" not in watcher.got
-        # a payload just over the limit (the packet under MAX_PACKET_SIZE): dropped, the connection ends
+        # a payload just over the limit: dropped, the connection ends
         tablet.c.publish(ROOT + "node/tablet-3/devices", b"x" * (MESSAGE_SIZE_LIMIT + 1), qos=1, retain=True)
         with tablet.cond:
             assert tablet.cond.wait_for(lambda: tablet.disconnects, 10), "the broker took the message"
@@ -252,3 +251,38 @@ def test_what_waits_for_a_stalled_controller_is_bounded(secured) -> None:
     finally:
         terminal.close()
         stalled.c.disconnect()
+
+
+def test_a_bus_client_does_not_send_what_the_broker_would_not_take(secured) -> None:
+    """Told the limit in the CONNACK, BusClient logs and drops a too-big message and keeps its connection."""
+    broker, out = secured
+    watcher = as_node(broker, out, "controller")
+    bus = BusClient(hall="demo-county", node="window-3", role="window", broker=address(broker, out, "window-3"))
+    try:
+        watcher.subscribe(ROOT + "node/window-3/devices")
+        assert bus.start(wait=5)
+        assert bus.max_packet == MAX_PACKET_SIZE
+        info = bus.publish(bus.topics.node_devices("window-3"), b"x" * MAX_PACKET_SIZE, retain=True)
+        assert info.rc == mqtt.MQTTErrorCode.MQTT_ERR_PAYLOAD_SIZE
+        bus.publish(bus.topics.node_devices("window-3"), b'{"v":1}', retain=True).wait_for_publish(5)
+        watcher.wait_got(ROOT + "node/window-3/devices")
+        assert watcher.sizes[ROOT + "node/window-3/devices"] == len(b'{"v":1}')
+        assert bus.connected and bus.connect_count == 1, "the connection was lost"
+    finally:
+        bus.stop()
+        watcher.close()
+
+
+def test_an_rpc_request_over_the_limit_fails_at_once_as_too_large(secured) -> None:
+    broker, out = secured
+    bus = BusClient(hall="demo-county", node="terminal-1", role="terminal", broker=address(broker, out, "terminal-1"))
+    try:
+        assert bus.start(wait=5)
+        fut = RpcClient(bus).call_async("case.query", {"case_no": "x" * MAX_PACKET_SIZE}, timeout=30)
+        assert fut.done(), "it waits for a reply that cannot come"
+        with pytest.raises(RpcFault) as err:
+            fut.result(0)
+        assert err.value.code == "too_large"
+        assert bus.connected and bus.connect_count == 1
+    finally:
+        bus.stop()
