@@ -119,3 +119,36 @@ def disk_note(path: Path) -> str:
 def now_ms() -> float:
     """A clock shared by every process on the machine (CLOCK_MONOTONIC), in ms."""
     return time.monotonic() * 1000
+
+
+class Serve:
+    """`hallbus serve` as a real process, killed by its PID (`env`: e.g. its broker login)."""
+
+    def __init__(self, config: Path, broker: LocalBroker, data: Path, env: dict[str, str] | None = None) -> None:
+        self.args = [sys.executable, "-m", "hallbus", "serve", "--config", str(config),
+                     "--broker", broker.url, "--data", str(data), "--tick", "0.5"]
+        self.log = data.parent / "serve.log"
+        self.env = {**os.environ, **(env or {})}
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(self.args, cwd=REPO, stdout=log, stderr=log, env=self.env)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill9(self) -> None:
+        if self.proc is not None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+
+    def stop(self) -> None:
+        if self.alive():
+            assert self.proc is not None
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)

@@ -1,6 +1,6 @@
 """Reliability under faults, with real processes (SPEC section 10, issue 10).
 
-    .venv/bin/python bench/reliability.py [--phase restart|kill|garbage|all]
+    .venv/bin/python bench/reliability.py [--phase restart|kill|garbage|hostile|all]
 
 1. broker restart under load: the controller (`hallbus serve`, a real process) and one
    bus client per node of the sample hall (39) while two terminals issue tickets; the
@@ -14,6 +14,11 @@
 3. garbage: 10,000 malformed payloads on every topic the controller and the screens
    subscribe to; then the controller must still answer correctly and every node still
    be connected. Figure: correct answers afterwards, processes alive.
+4. hostile nodes (bench/hostile.py): behind the generated broker config, a counter's RPC
+   latency alone and while a tablet and a terminal attack at full speed with their real
+   credentials (request floods, payloads at the size limit, huge publishes, reconnect
+   storms as `controller`). Figures: p50/p99 both ways (bar: p99 within 2x), failed
+   counter requests, the controller seen leaving, the broker's peak memory.
 """
 
 from __future__ import annotations
@@ -22,9 +27,7 @@ import argparse
 import json
 import os
 import random
-import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,44 +40,14 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench._common import emit  # noqa: E402
+from bench._hall import Serve  # noqa: E402
+from bench.hostile import describe, phase_hostile  # noqa: E402
 from hallbus.brokerurl import parse_broker_url  # noqa: E402
 from hallbus.client import BusClient  # noqa: E402
 from hallbus.config import HallConfig  # noqa: E402
 from hallbus.localbroker import LocalBroker  # noqa: E402
 from hallbus.rpc import RpcClient, RpcFault  # noqa: E402
 from hallbus.sample import open_all_day  # noqa: E402
-
-
-class Serve:
-    """`hallbus serve` as a real process, killed by its PID."""
-
-    def __init__(self, config: Path, broker: LocalBroker, data: Path) -> None:
-        self.args = [sys.executable, "-m", "hallbus", "serve", "--config", str(config),
-                     "--broker", broker.url, "--data", str(data), "--tick", "0.5"]
-        self.log = data.parent / "serve.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(self.args, cwd=REPO, stdout=log, stderr=log)
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def kill9(self) -> None:
-        if self.proc is not None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(5)
-
-    def stop(self) -> None:
-        if self.alive():
-            assert self.proc is not None
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
 
 
 def call(rpc: RpcClient, method: str, body: dict[str, Any], *, rid: str | None = None,
@@ -318,8 +291,9 @@ def phase_garbage(tmp: Path, per_topic: int) -> dict[str, Any]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--phase", choices=["restart", "kill", "garbage", "all"], default="all")
+    ap.add_argument("--phase", choices=["restart", "kill", "garbage", "hostile", "all"], default="all")
     ap.add_argument("--per-topic", type=int, default=10000)
+    ap.add_argument("--attack-s", type=float, default=10.0, help="hostile: seconds measured alone and under attack")
     args = ap.parse_args()
     result: dict[str, Any] = {"bench": "reliability"}
     with tempfile.TemporaryDirectory() as d:
@@ -339,6 +313,9 @@ def main() -> int:
             print(f"garbage: {r['payloads_sent']} payloads on {r['topics']} topics; controller alive: "
                   f"{r['controller_alive']}; correct answer after: {r['correct_answer_after']} "
                   f"({r['first']} -> {r['after']}); nodes connected: {r['nodes_connected_after']}/{r['nodes']}")
+        if args.phase in ("hostile", "all"):
+            r = result["hostile"] = phase_hostile(tmp, args.attack_s)
+            print(describe(r))
     emit(result)
     return 0
 

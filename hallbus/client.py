@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
@@ -42,6 +42,10 @@ class _PahoNoise(logging.Filter):
 _paho_log = logging.getLogger("hallbus.paho")
 _paho_log.addFilter(_PahoNoise())
 
+# Bytes of a PUBLISH besides payload and topic: fixed header, lengths, packet id, and the
+# properties of an RPC request (reply topic, correlation data, expiry).
+PACKET_OVERHEAD = 256
+
 MessageHandler = Callable[[str, bytes, "Properties | None"], None]
 ConnectionListener = Callable[[bool], None]
 
@@ -62,6 +66,13 @@ def filter_matches(levels: tuple[str, ...], topic_levels: list[str]) -> bool:
         if i >= n or (level != "+" and level != topic_levels[i]):
             return False
     return len(levels) == n
+
+
+def _not_sent() -> mqtt.MQTTMessageInfo:
+    """What `publish` gives for a message it did not send because the broker would not take it."""
+    info = mqtt.MQTTMessageInfo(0)
+    info.rc = MQTTErrorCode.MQTT_ERR_PAYLOAD_SIZE
+    return info
 
 
 def _no_ack() -> None:
@@ -125,6 +136,7 @@ class BusClient:
         self._started = False
         self.last_error: str | None = None
         self.connect_count = 0
+        self.max_packet: int | None = None  # the broker's Maximum Packet Size (its CONNACK), if it says one
         self._delivering: mqtt.MQTTMessage | None = None  # the message handlers run for (network thread)
         self._deferred: Callable[[], None] | None = None  # its acknowledgement, if a handler took it
 
@@ -242,6 +254,12 @@ class BusClient:
     def _options(self, topic_filter: str, qos: int) -> SubscribeOptions:
         return SubscribeOptions(qos=qos, noLocal=topic_filter in self._no_local)
 
+    @property
+    def filters(self) -> list[str]:
+        """Every topic filter this client subscribes to, its own presence included (what its login must read)."""
+        with self._lock:
+            return [*self._subscriptions, self.topics.node_status(self.node)]
+
     def wait_subscribed(self, topic_filter: str, timeout: float) -> bool:
         """Block until the broker acknowledged the subscription to `topic_filter` on this connection."""
         with self._lock:
@@ -294,13 +312,30 @@ class BusClient:
         retain: bool = False,
         properties: Properties | None = None,
     ) -> mqtt.MQTTMessageInfo:
-        """Publish a Struct, dict or bytes; thread-safe. QoS 1 messages queue while offline."""
+        """Publish a Struct, dict or bytes; thread-safe. QoS 1 messages queue while offline.
+
+        A message bigger than the broker takes is not sent (logged; the returned info has
+        `rc` MQTT_ERR_PAYLOAD_SIZE): the broker would drop the connection, and paho would
+        send the message again on every reconnect.
+        """
         data = payload if isinstance(payload, bytes | bytearray) else schemas.encode(payload)
+        if not self._fits(topic, data):
+            return _not_sent()
         return self._mqtt.publish(topic, data, qos=qos, retain=retain, properties=properties)
+
+    def _fits(self, topic: str, data: bytes | bytearray) -> bool:
+        limit = self.max_packet
+        size = len(data) + len(topic.encode()) + PACKET_OVERHEAD
+        if limit is None or size <= limit:
+            return True
+        log.error("not publishing %d bytes on %s: the broker takes packets of at most %d bytes", len(data), topic, limit)
+        return False
 
     def publish_state(self, topic: str, payload: Any, *, qos: int = 1) -> mqtt.MQTTMessageInfo:
         """Publish retained state and remember it, so it is republished after a reconnect."""
         data = payload if isinstance(payload, bytes | bytearray) else schemas.encode(payload)
+        if not self._fits(topic, data):
+            return _not_sent()
         with self._lock:
             self._retained[topic] = bytes(data)
         return self._mqtt.publish(topic, data, qos=qos, retain=True)
@@ -328,11 +363,12 @@ class BusClient:
         except (OSError, AttributeError):  # not a TCP socket (e.g. websockets wrapper)
             pass
 
-    def _on_connect(self, client: mqtt.Client, _u: Any, _flags: Any, rc: Any, _props: Any = None) -> None:
+    def _on_connect(self, client: mqtt.Client, _u: Any, _flags: Any, rc: Any, props: Any = None) -> None:
         if rc.is_failure:
             self.last_error = f"broker refused the connection: {rc}"
             log.error("%s (%s)", self.last_error, self.broker.url)
             return
+        self.max_packet = getattr(props, "MaximumPacketSize", None)
         self.connect_count += 1
         self.last_error = None
         with self._lock:

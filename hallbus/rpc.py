@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 import msgspec
+from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.properties import Properties
 
 from hallbus import schemas
@@ -141,7 +142,11 @@ class RpcClient:
             heapq.heappush(self._deadlines, (deadline, rid, method, timeout))
             if idle or deadline < self._reaper_wakes_at:
                 self._deadline_cond.notify()
-        self.bus.publish(self.bus.topics.rpc(method), payload, qos=1, properties=props)
+        info = self.bus.publish(self.bus.topics.rpc(method), payload, qos=1, properties=props)
+        if info.rc == MQTTErrorCode.MQTT_ERR_PAYLOAD_SIZE:  # bigger than the broker takes: never sent
+            with self._lock:
+                self._pending.pop(rid, None)
+            fut.set_exception(RpcFault("too_large", "请求过大。", "The request is too large."))
         return fut
 
     def call(

@@ -43,3 +43,15 @@ def test_garbage_on_every_subscribed_topic() -> None:
     r = _run("--phase", "garbage", "--per-topic", "2000")["garbage"]
     assert r["controller_alive"] and r["correct_answer_after"]
     assert r["nodes_connected_after"] == r["nodes"]
+
+
+@pytest.mark.slow
+def test_hostile_nodes_cannot_take_the_broker_or_the_controller_down() -> None:
+    """The figures of the hostile phase are printed (latency is the machine's); what must hold here is not timed."""
+    r = _run("--phase", "hostile", "--attack-s", "4")["hostile"]
+    for kind in ("flood", "big", "huge", "storm", "all"):
+        for node, counts in r["attacked"][kind]["attackers"].items():
+            assert sum(n for what, n in counts.items() if what.endswith(("_sent", "_connects"))), f"{node}: no {kind}"
+    assert r["controller_alive"] and r["controller_seen_not_online"] == []
+    assert r["counter_connections"] == 1, "the counter was kicked off"
+    assert r["broker_peak_mb_after"] < 150, "the broker's memory grew with the attack"

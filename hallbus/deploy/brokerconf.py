@@ -1,12 +1,22 @@
 """Mosquitto configuration for a hall: config file, password file, ACL and node credentials.
 
 Each node in `[[nodes]]`, plus the controller, gets its own username (the node id) and a
-random password. The ACL gives every role only what it needs (see `acl_rules`): only
-the controller publishes state and events and reads `rpc/#`; terminals may call the
-citizen methods; counters the `window.*` methods; tablets only `rating.submit` and their
-own window's state; displays only read. Topic ACLs cannot see which window a request
-names, so the controller also checks the signed node id of `window.*` and
-`rating.submit` requests (see `hallbus.nodeauth`).
+random password, and the broker uses that username as the client id
+(`use_username_as_clientid`): a login can only ever replace its own connection, never the
+controller's or another node's. The ACL gives every role only what it needs (see
+`acl_rules`): only the controller publishes state and events and reads `rpc/#`; a node
+writes nothing but its own presence and device health and the RPC methods of its role
+(terminals the citizen methods, counters the `window.*` methods, tablets only
+`rating.submit`), and reads what its screen shows plus the controller's presence. Topic
+ACLs cannot see which window a request names, so the controller also checks the signed
+node id of `window.*` and `rating.submit` requests (see `hallbus.nodeauth`).
+
+Sizes are bounded so no login can fill the broker's memory: a packet over
+`MAX_PACKET_SIZE` (= `MESSAGE_SIZE_LIMIT`, the payload limit) ends the sender's connection
+before the broker reads it, and what waits for one client is capped at
+`MAX_INFLIGHT_BYTES` in flight plus `MAX_QUEUED_MESSAGES` messages and `MAX_QUEUED_BYTES`
+bytes queued.
+The largest message a 60-window hall really sends is measured by bench/message_sizes.py.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ import hashlib
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +45,58 @@ COUNTER_METHODS = (
     "window.resume", "stats.today",
 )
 TABLET_METHODS = ("rating.submit",)
+# The RPC methods each role may call (a role absent here calls none).
+ROLE_METHODS = {"terminal": TERMINAL_METHODS, "counter": COUNTER_METHODS, "tablet": TABLET_METHODS}
+
+# A listener option: each listener takes the login's username as the client id, so a login can
+# only ever take over its own connection (never the controller's persistent session).
+CLIENT_ID_IS_USERNAME = (
+    "# The username is the client id: a login can only take over its own connection.",
+    "use_username_as_clientid true",
+)
+
+# The largest message of a busy 60-window hall with 60 staff is ~12.3 KiB (bench/message_sizes.py:
+# stats/today and its reply, which grow by ~0.1 KiB per window and per staff member rated that
+# day; the guide list reply 10 KiB, a window's state 1.5 KiB, the queue state 1.1 KiB). 128 KiB
+# leaves 10x: 400 windows and 400 staff come to ~80 KiB. (Requests are answered `too_large`
+# past 64 KiB by the controller anyway.) A controller message over the limit would cut its own
+# connection: raise this before a hall grows near it.
+MESSAGE_SIZE_LIMIT = 128 * 1024
+# The whole packet (payload, topic, properties) is held to the same size: a bigger one ends the
+# connection before the broker reads it, and MQTT 5 clients are told the limit in the CONNACK
+# (BusClient then refuses to send a bigger message instead of being disconnected for it). The
+# payload limit alone is only a backstop: Mosquitto 2.0 answers it with a code paho takes as a
+# protocol error, and paho sends the message again on every reconnect.
+MAX_PACKET_SIZE = MESSAGE_SIZE_LIMIT
+# Per client, messages waiting beyond those in flight (the controller's backlog while it
+# restarts: ~1,500 requests of ~0.3 KiB in tests/hallbus/deploy/test_controller_kill.py).
+MAX_QUEUED_MESSAGES = 10000
+MAX_QUEUED_BYTES = 32 * 1024 * 1024
+# Per client, bytes in flight (sent, not yet acknowledged): an MQTT 5 client that names no
+# Receive Maximum (paho, our BusClient) may take 65,535 messages in flight, which the queue
+# limits do not count. Under bench/reliability.py --phase hostile's big requests the broker
+# peaked at 90-450 MiB without this, 72-81 MiB with it. 4 MiB is ~13,000 real requests.
+MAX_INFLIGHT_BYTES = 4 * 1024 * 1024
+
+
+def _reads(*names: str) -> Callable[[Topics, str], list[str]]:
+    """What a role reads besides its own: `Topics` names; `window_state` is its own window's."""
+
+    def reads(t: Topics, window: str) -> list[str]:
+        return [t.window_state(window) if n == "window_state" else str(getattr(t, n)) for n in names]
+
+    return reads
+
+
+# What each role's screen follows (kiosk/<role>/role.py), beside the controller's presence.
+ROLE_READS: dict[str, Callable[[Topics, str], list[str]]] = {
+    "terminal": _reads("queue_state", "calls_recent", "stats_today", "window_state_all"),
+    "counter": _reads("window_state", "queue_state", "stats_today", "calls_recent", "calls"),
+    "tablet": _reads("window_state"),
+    "window": _reads("window_state", "queue_state", "calls", "calls_recent"),
+    "hall": _reads("window_state_all", "queue_state", "calls", "calls_recent", "stats_today", "alerts",
+                   "node_status_all", "node_devices_all"),
+}
 
 
 @dataclass
@@ -76,36 +139,18 @@ def mosquitto_hash(password: str, *, salt: bytes | None = None, iterations: int 
 def acl_rules(topics: Topics, node: str, role: str, window: str | None) -> list[str]:
     """The ACL lines of one user (`topic read|write|readwrite FILTER`)."""
     r = topics.root
-    own = [f"topic readwrite {r}node/{node}/#"]
-    reply = [f"topic read {r}reply/{node}/#"]
     if role == "controller":
         return [f"topic readwrite {r}#"]
-    if role == "terminal":
-        return own + reply + [f"topic write {r}rpc/{m}" for m in TERMINAL_METHODS] + [
-            f"topic read {r}queue/state", f"topic read {r}calls/recent", f"topic read {r}stats/today",
-            f"topic read {r}window/+/state",
-        ]
-    if role == "counter":
-        return own + reply + [f"topic write {r}rpc/{m}" for m in COUNTER_METHODS] + [
-            f"topic read {r}window/{window}/state", f"topic read {r}queue/state",
-            f"topic read {r}stats/today", f"topic read {r}calls/recent", f"topic read {r}calls",
-        ]
-    if role == "tablet":
-        return own + reply + [f"topic write {r}rpc/{m}" for m in TABLET_METHODS] + [
-            f"topic read {r}window/{window}/state",
-        ]
-    if role == "window":
-        return own + [
-            f"topic read {r}window/{window}/state", f"topic read {r}queue/state",
-            f"topic read {r}calls", f"topic read {r}calls/recent",
-        ]
-    if role == "hall":
-        return own + [
-            f"topic read {r}window/+/state", f"topic read {r}queue/state", f"topic read {r}calls",
-            f"topic read {r}calls/recent", f"topic read {r}stats/today", f"topic read {r}alerts",
-            f"topic read {r}node/+/status", f"topic read {r}node/+/devices",
-        ]
-    raise ValueError(f"unknown role {role!r}")
+    if role not in ROLE_READS:
+        raise ValueError(f"unknown role {role!r}")
+    # Its own presence (birth, will, offline) and device health, nothing else under node/.
+    # Every kiosk has an RPC client (its reply topic), even a display that calls nothing.
+    lines = [f"topic write {topics.node_status(node)}", f"topic write {topics.node_devices(node)}",
+             f"topic read {r}node/{node}/#", f"topic read {topics.node_status(CONTROLLER)}",
+             f"topic read {r}reply/{node}/#"]
+    lines += [f"topic write {topics.rpc(m)}" for m in ROLE_METHODS.get(role, ())]
+    reads = ROLE_READS[role](topics, window or "")
+    return lines + [f"topic read {t}" for t in reads]
 
 
 def _existing(out_dir: Path | None, node: str) -> dict[str, str] | None:
@@ -162,7 +207,12 @@ def build(
         "persistence true",
         f"persistence_location {persistence_dir}",
         "autosave_interval 30",
-        "max_queued_messages 10000",
+        "# Sizes: the largest real message is ~12 KiB (bench/message_sizes.py, 60 windows).",
+        f"message_size_limit {MESSAGE_SIZE_LIMIT}",
+        f"max_packet_size {MAX_PACKET_SIZE}",
+        f"max_queued_messages {MAX_QUEUED_MESSAGES}",
+        f"max_queued_bytes {MAX_QUEUED_BYTES}",
+        f"max_inflight_bytes {MAX_INFLIGHT_BYTES}",
         "max_inflight_messages 100",
         "log_type error",
         "log_type warning",
@@ -170,11 +220,13 @@ def build(
         "connection_messages true",
         "",
         f"listener {port or cfg.broker.port} {listen}",
+        *CLIENT_ID_IS_USERNAME,
     ]
     if run_as:
         conf.insert(3, f"user {run_as}")
     if tls_cert and tls_key:
-        conf += ["", f"listener {tls_port} {listen}", f"certfile {tls_cert}", f"keyfile {tls_key}"]
+        conf += ["", f"listener {tls_port} {listen}", *CLIENT_ID_IS_USERNAME, f"certfile {tls_cert}",
+                 f"keyfile {tls_key}"]
         if tls_ca:
             conf.append(f"cafile {tls_ca}")
         conf.append("tls_version tlsv1.2")

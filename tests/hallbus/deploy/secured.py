@@ -1,19 +1,45 @@
-"""The sample hall behind the broker config `hallbus broker-config` generates (ACL, passwords, node keys)."""
+"""A hall behind the broker config `hallbus broker-config` generates, and raw probes logged in as its nodes."""
 
 from __future__ import annotations
 
 import getpass
+import json
 import subprocess
 import sys
-from collections.abc import Callable
+import threading
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from hallbus.brokerurl import BrokerAddress
 from hallbus.config import HallConfig
+from hallbus.controller.app import HallController
 from hallbus.localbroker import LocalBroker, free_port
 from hallbus.sample import all_day_text, open_all_day
 
+ROOT = "hall/v1/demo-county/"
 
-def secured_hall(
+
+def secured_broker(out: Path, config: Path | None = None) -> LocalBroker:
+    """Run `hallbus broker-config` into `out` (the sample hall, or `config`); its Mosquitto, not started."""
+    port = free_port()
+    (out / "persist").mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "hallbus", "broker-config", *(["--config", str(config)] if config else []),
+         "--out", str(out), "--listen", "127.0.0.1", "--port", str(port), "--run-as", getpass.getuser(),
+         "--persistence-dir", f"{out}/persist/", "--json"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "controller" in json.loads(done.stdout)["nodes"]
+    return LocalBroker(out, port, conf_file=out / "mosquitto.conf")
+
+
+def write_secured_hall(
     tmp: Path, out: Path, edit: Callable[[str], str] = lambda text: text
 ) -> tuple[Path, HallConfig, LocalBroker]:
     """Write the all-day sample hall (node keys in `out`, `edit` applied) and its broker config into `out`.
@@ -32,3 +58,96 @@ def secured_hall(
     )
     assert done.returncode == 0, done.stderr
     return config_path, config, LocalBroker(out, port, conf_file=out / "mosquitto.conf")
+
+
+def creds(out: Path, node: str) -> dict:
+    return json.loads((out / "credentials" / f"{node}.json").read_text())
+
+
+def address(broker: LocalBroker, out: Path, node: str) -> BrokerAddress:
+    """The broker as `node` logs in to it (its generated username and password)."""
+    c = creds(out, node)
+    return BrokerAddress("127.0.0.1", broker.port, c["username"], c["password"])
+
+
+class Probe:
+    """A raw paho client logged in as one node, recording what it receives."""
+
+    def __init__(self, port: int, username: str | None, password: str | None) -> None:
+        self.got: list[str] = []
+        self.from_: list[tuple[str, str]] = []  # (topic, probe node that sent it)
+        self.sizes: dict[str, int] = {}  # topic -> size of the last payload on it
+        self.rc: object = None
+        self.connected = threading.Event()
+        self._cond = threading.Condition()
+        self._subacks: set[int] = set()
+        self.c = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
+                             client_id=f"probe-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5)
+        if username:
+            self.c.username_pw_set(username, password)
+        self.c.on_connect = self._on_connect
+        self.c.on_message = self._on_message
+        self.c.on_subscribe = self._on_subscribe
+        self.c.connect("127.0.0.1", port)
+        self.c.loop_start()
+        self.connected.wait(5)
+
+    def _on_connect(self, _c, _u, _f, rc, _p=None) -> None:
+        self.rc = rc
+        self.connected.set()
+
+    def _on_message(self, _c, _u, m) -> None:
+        with self._cond:
+            self.got.append(m.topic)
+            self.sizes[m.topic] = len(m.payload)
+            try:
+                self.from_.append((m.topic, json.loads(m.payload).get("probe", "")))
+            except ValueError:
+                pass
+            self._cond.notify_all()
+
+    def _on_subscribe(self, _c, _u, mid, _codes, _props=None) -> None:
+        with self._cond:
+            self._subacks.add(mid)
+            self._cond.notify_all()
+
+    def subscribe(self, topic: str) -> None:
+        """Subscribe (QoS 1) and wait for the broker's SUBACK."""
+        with self._cond:
+            _rc, mid = self.c.subscribe(topic, qos=1)
+            assert self._cond.wait_for(lambda: mid in self._subacks, 5), f"no SUBACK for {topic}"
+
+    def wait_got(self, topic: str, probe: str | None = None) -> None:
+        """Block until a message on `topic` arrived (sent by probe node `probe`, if given)."""
+        with self._cond:
+            arrived = self._cond.wait_for(
+                lambda: (topic, probe) in self.from_ if probe else topic in self.got, 5)
+            assert arrived, f"nothing on {topic}; got {self.got}"
+
+    def close(self) -> None:
+        self.c.disconnect()
+        self.c.loop_stop()
+
+
+def as_node(broker: LocalBroker, out: Path, node: str) -> Probe:
+    c = creds(out, node)
+    p = Probe(broker.port, c["username"], c["password"])
+    assert not p.rc.is_failure, f"{node} could not log in: {p.rc}"
+    return p
+
+
+@pytest.fixture
+def secured_hall(tmp_path: Path) -> Iterator[tuple[LocalBroker, Path, HallController]]:
+    """The sample hall with node keys behind its generated broker config, its controller in this process."""
+    out = tmp_path / "broker"
+    text = all_day_text(tmp_path).replace("[privacy]\n", f'[privacy]\nnode_keys_file = "{out}/node-keys.json"\n', 1)
+    config_path, cfg = open_all_day(tmp_path, text=text)
+    broker = secured_broker(out, config_path)
+    broker.start()
+    ctl = HallController(cfg, data_dir=tmp_path / "data", broker=address(broker, out, "controller"), tick_s=0.2)
+    try:
+        assert ctl.start(wait=5), "the controller could not log in"
+        yield broker, out, ctl
+    finally:
+        ctl.stop()
+        broker.stop()

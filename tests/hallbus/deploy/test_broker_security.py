@@ -6,106 +6,25 @@ import getpass
 import json
 import subprocess
 import sys
-import threading
-import uuid
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
-from hallbus.brokerurl import BrokerAddress
 from hallbus.client import BusClient
 from hallbus.config import load_config
-from hallbus.localbroker import LocalBroker, free_port
+from hallbus.localbroker import LocalBroker
 from hallbus.nodeauth import NodeGuard, load_node_keys
 from hallbus.rpc import RpcClient, RpcFault, RpcServer, SimpleDispatcher
-
-ROOT = "hall/v1/demo-county/"
+from tests.hallbus.deploy.secured import ROOT, Probe, address, as_node, creds, secured_broker
 
 
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("broker-config")
-    port = free_port()
-    (out / "persist").mkdir()
-    done = subprocess.run(
-        [sys.executable, "-m", "hallbus", "broker-config", "--out", str(out), "--listen", "127.0.0.1",
-         "--port", str(port), "--run-as", getpass.getuser(), "--persistence-dir", f"{out}/persist/", "--json"],
-        capture_output=True, text=True, timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "controller" in json.loads(done.stdout)["nodes"]
-    broker = LocalBroker(out, port, conf_file=out / "mosquitto.conf")
+    broker = secured_broker(out)
     broker.start()
     yield broker, out
     broker.stop()
-
-
-def creds(out: Path, node: str) -> dict:
-    return json.loads((out / "credentials" / f"{node}.json").read_text())
-
-
-class Probe:
-    """A raw paho client logged in as one node, recording what it receives."""
-
-    def __init__(self, port: int, username: str | None, password: str | None) -> None:
-        self.got: list[str] = []
-        self.from_: list[tuple[str, str]] = []  # (topic, probe node that sent it)
-        self.rc: object = None
-        self.connected = threading.Event()
-        self._cond = threading.Condition()
-        self._subacks: set[int] = set()
-        self.c = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
-                             client_id=f"probe-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5)
-        if username:
-            self.c.username_pw_set(username, password)
-        self.c.on_connect = self._on_connect
-        self.c.on_message = self._on_message
-        self.c.on_subscribe = self._on_subscribe
-        self.c.connect("127.0.0.1", port)
-        self.c.loop_start()
-        self.connected.wait(5)
-
-    def _on_connect(self, _c, _u, _f, rc, _p=None) -> None:
-        self.rc = rc
-        self.connected.set()
-
-    def _on_message(self, _c, _u, m) -> None:
-        with self._cond:
-            self.got.append(m.topic)
-            try:
-                self.from_.append((m.topic, json.loads(m.payload).get("probe", "")))
-            except ValueError:
-                pass
-            self._cond.notify_all()
-
-    def _on_subscribe(self, _c, _u, mid, _codes, _props=None) -> None:
-        with self._cond:
-            self._subacks.add(mid)
-            self._cond.notify_all()
-
-    def subscribe(self, topic: str) -> None:
-        """Subscribe (QoS 1) and wait for the broker's SUBACK."""
-        with self._cond:
-            _rc, mid = self.c.subscribe(topic, qos=1)
-            assert self._cond.wait_for(lambda: mid in self._subacks, 5), f"no SUBACK for {topic}"
-
-    def wait_got(self, topic: str) -> None:
-        """Block until a message on `topic` arrived."""
-        with self._cond:
-            assert self._cond.wait_for(lambda: topic in self.got, 5), f"nothing on {topic}; got {self.got}"
-
-    def close(self) -> None:
-        self.c.disconnect()
-        self.c.loop_stop()
-
-
-def as_node(broker: LocalBroker, out: Path, node: str) -> Probe:
-    c = creds(out, node)
-    p = Probe(broker.port, c["username"], c["password"])
-    assert not p.rc.is_failure, f"{node} could not log in: {p.rc}"
-    return p
 
 
 def test_anonymous_and_wrong_password_are_refused(secured) -> None:
@@ -138,15 +57,23 @@ PUBLISH_RULES = [
     ("hall-1", "calls", False),
     ("hall-1", "alerts", False),
     ("tablet-3", "node/tablet-3/status", True),
+    ("tablet-3", "node/tablet-3/devices", True),
     ("tablet-3", "node/tablet-4/status", False),
+    # under its own node/ prefix a node writes its presence and device health, nothing else
+    ("tablet-3", "node/tablet-3/junk", False),
+    ("window-3", "node/window-3/status", True),
+    ("window-3", "node/window-3/big/retained", False),
+    ("counter-3", "node/controller/status", False),
+    ("hall-1", "node/hall-1/devices", True),
 ]
 
 
 def test_publish_rules(secured) -> None:
     broker, out = secured
+    # The controller's login is one connection (the username is the client id): it watches and probes.
     watcher = as_node(broker, out, "controller")
     watcher.subscribe(ROOT + "#")
-    probes: dict[str, Probe] = {}
+    probes: dict[str, Probe] = {"controller": watcher}
     try:
         for node, topic, _ok in PUBLISH_RULES:
             p = probes.get(node) or probes.setdefault(node, as_node(broker, out, node))
@@ -154,16 +81,15 @@ def test_publish_rules(secured) -> None:
         # Each probe's marker on a topic it may write goes out after its tries: once the
         # watcher has every marker, whatever the broker let through has arrived.
         for node, p in probes.items():
-            p.c.publish(ROOT + f"node/{node}/marker", json.dumps({"v": 1, "probe": node}), qos=1)
+            p.c.publish(ROOT + f"node/{node}/status", json.dumps({"v": 1, "probe": node, "marker": 1}), qos=1)
         for node in probes:
-            watcher.wait_got(ROOT + f"node/{node}/marker")
+            watcher.wait_got(ROOT + f"node/{node}/status", node)
         for node, topic, ok in PUBLISH_RULES:
             arrived = (ROOT + topic, node) in watcher.from_
             assert arrived == ok, f"{node} publishing {topic}: expected {'allowed' if ok else 'refused'}"
     finally:
         for p in probes.values():
             p.close()
-        watcher.close()
 
 
 # (node, subscription, topic the controller publishes, may read?)
@@ -185,33 +111,32 @@ READ_RULES = [
 
 def test_read_rules(secured) -> None:
     broker, out = secured
-    probes = []
+    probes: dict[str, Probe] = {}  # one connection per login: the username is the client id
     try:
         for node, sub, _topic, _ok in READ_RULES:
-            p = as_node(broker, out, node)
+            p = probes.get(node) or probes.setdefault(node, as_node(broker, out, node))
             p.subscribe(ROOT + sub)
+        for node, p in probes.items():
             p.subscribe(ROOT + f"node/{node}/marker")
-            probes.append(p)
         ctl = as_node(broker, out, "controller")
         for _node, _sub, topic, _ok in READ_RULES:
             ctl.c.publish(ROOT + topic, b'{"v":1}', qos=1)
         # A marker each probe may read, sent after the rules' messages on the same connection.
-        for node in {node for node, _s, _t, _ok in READ_RULES}:
+        for node in probes:
             ctl.c.publish(ROOT + f"node/{node}/marker", b'{"v":1}', qos=1)
-        for p, (node, _sub, _topic, _ok) in zip(probes, READ_RULES, strict=True):
+        for node, p in probes.items():
             p.wait_got(ROOT + f"node/{node}/marker")
-        for p, (node, sub, topic, ok) in zip(probes, READ_RULES, strict=True):
-            assert ((ROOT + topic) in p.got) == ok, f"{node} reading {sub}: expected {'allowed' if ok else 'refused'}"
+        for node, sub, topic, ok in READ_RULES:
+            got = (ROOT + topic) in probes[node].got
+            assert got == ok, f"{node} reading {sub}: expected {'allowed' if ok else 'refused'}"
         ctl.close()
     finally:
-        for p in probes:
+        for p in probes.values():
             p.close()
 
 
 def _bus(broker: LocalBroker, out: Path, node: str, role: str) -> BusClient:
-    c = creds(out, node)
-    bus = BusClient(hall="demo-county", node=node, role=role,
-                    broker=BrokerAddress("127.0.0.1", broker.port, c["username"], c["password"]))
+    bus = BusClient(hall="demo-county", node=node, role=role, broker=address(broker, out, node))
     assert bus.start(wait=5)
     return bus
 
@@ -268,3 +193,22 @@ def test_rerunning_broker_config_keeps_installed_passwords(secured, tmp_path: Pa
     assert creds(out, "tablet-7") == before
     mode = (out / "credentials" / "tablet-7.json").stat().st_mode & 0o777
     assert mode == 0o600
+
+
+def test_the_protocol_doc_says_what_each_role_may_write_and_read() -> None:
+    """docs/protocol.md's role table is the generated ACL, word for word."""
+    from hallbus.deploy.brokerconf import ROLE_METHODS, ROLE_READS
+    from hallbus.docs import DOC_PATH
+    from hallbus.topics import Topics
+
+    rows = {}
+    for line in DOC_PATH.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0] in ROLE_READS:
+            rows[cells[0]] = cells[1:]
+    t = Topics("h")
+    for role, reads in ROLE_READS.items():
+        methods = ROLE_METHODS.get(role, ())
+        writes = f"`rpc/` {', '.join(methods)}" if methods else "nothing"
+        topics = [x[len(t.root):] for x in reads(t, "{its window}")]
+        assert rows.get(role) == [writes, ", ".join(f"`{x}`" for x in topics)], role

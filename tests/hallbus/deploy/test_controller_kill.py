@@ -31,7 +31,7 @@ from hallbus import schemas
 from hallbus.brokerurl import BrokerAddress
 from hallbus.client import BusClient
 from hallbus.rpc import RpcClient, RpcFault
-from tests.hallbus.deploy.secured import secured_hall
+from tests.hallbus.deploy.secured import write_secured_hall
 
 REPO = Path(__file__).resolve().parents[3]
 BACKLOG = 1500
@@ -45,7 +45,7 @@ class SecuredHall:
     def __init__(self, tmp: Path) -> None:
         self.out = tmp / "broker"
         # A load test: two terminals issue far faster than any printing terminal may.
-        self.config_path, self.config, self.broker = secured_hall(
+        self.config_path, self.config, self.broker = write_secured_hall(
             tmp, self.out, lambda text: re.sub(r"(?m)^per_minute = \d+", "per_minute = 0", text)
         )
         self.log = tmp / "serve.log"

@@ -25,7 +25,7 @@ from hallbus.controller.clock import ManualClock
 from hallbus.localbroker import LocalBroker
 from hallbus.rpc import RpcClient, RpcFault
 from hallbus.sample import open_all_day
-from tests.hallbus.deploy.secured import secured_hall
+from tests.hallbus.deploy.secured import write_secured_hall
 
 T0 = dt.datetime(2026, 3, 3, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 ELDER = {"id_hash": "e1" * 32, "name_masked": "李*", "birth": "1950-05-01"}  # 75 on T0
@@ -36,7 +36,7 @@ class SignedHall:
 
     def __init__(self, tmp: Path) -> None:
         self.out = tmp / "broker"
-        self.config_path, self.config, self.broker = secured_hall(tmp, self.out)
+        self.config_path, self.config, self.broker = write_secured_hall(tmp, self.out)
         self.clock = ManualClock(T0)
         self.buses: list[BusClient] = []
         self.app: HallController | None = None
