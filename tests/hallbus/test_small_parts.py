@@ -1,8 +1,11 @@
 """Broker URLs, topic ids, masks and hashes."""
 
+import socket
+
 import pytest
 
 from hallbus.brokerurl import parse_broker_url
+from hallbus.localbroker import ephemeral_low, free_port
 from hallbus.passwords import hash_password, verify_password
 from hallbus.privacy import id_hash, mask_id, mask_name
 from hallbus.topics import Topics, check_id
@@ -93,3 +96,12 @@ def test_fast_publish_properties_pack_like_paho(kw: dict) -> None:
     parsed = Properties(PacketTypes.PUBLISH)
     parsed.unpack(fast.pack()[0:])
     assert getattr(parsed, "CorrelationData", None) == kw.get("correlation")
+
+
+def test_a_free_port_is_never_one_an_outgoing_connection_could_take() -> None:
+    """Test brokers listen below the ephemeral range, where no client's own port ever is."""
+    ports = {free_port() for _ in range(20)}
+    assert all(1024 <= p < ephemeral_low() for p in ports), ports
+    assert len(ports) > 1  # random: two processes picking at once rarely meet
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", ports.pop()))  # and it is free
