@@ -1,7 +1,7 @@
 import QtQuick
 
 // The hall screen (大厅屏): the newest call large (flashing briefly), the last 10 calls, waiting
-// per service with estimated wait, the window grid (up to 60 windows without scrolling), today's
+// per service with estimated wait, the window grid (a big hall: its open windows, a page at a time), today's
 // figures with a chart of waiting through the day, and a scrolling notice. Broker gone: a
 // small mark, the last state stays. Nothing animates while nothing changes, except one pass
 // of the notice now and then.
@@ -29,6 +29,16 @@ Rectangle {
     function statusColor(st) {
         // dark enough that the amber ticket stays at 7:1 and the white words at 4.5:1 and more
         return st === "serving" ? "#0c4a22" : st === "paused" ? "#6b3500" : st === "idle" ? "#1f4b8f" : "#2e3746"
+    }
+
+    // --- a big hall's lists that do not fit at a readable size turn a page every 10 s ----------
+    property int pageTick: 0
+    Timer {
+        objectName: "hall_pager"
+        interval: 10000
+        repeat: true
+        running: gridArea.pages > 1 || waitCol.pages > 1
+        onTriggered: root.pageTick++
     }
 
     // --- flash the newest call for a few seconds --------------------------------------------
@@ -249,9 +259,21 @@ Rectangle {
             Grid {
                 id: recentGrid
                 anchors { left: parent.left; right: parent.right; top: recentTitle.bottom; bottom: parent.bottom; margins: 16 * root.u }
-                columns: root.bigHall ? 1 : 2  // a big hall's narrower column: five calls, window names whole
+                // two columns of calls when every "A002 → window" fits in half the width, else one
+                // (a big hall's narrower column; English window names): five calls, names whole
+                columns: {
+                    if (root.bigHall || !root.ready) return 1
+                    var half = (width - columnSpacing) / 2, recent = root.vm.calls.recent
+                    for (var i = 0; i < Math.min(recent.length, 10); i++) {
+                        if (recentTicketFont.advanceWidth(recent[i].ticket) + 12 * root.u
+                            + recentWindowFont.advanceWidth("→ " + root.tr(recent[i].windowName)) > half) return 1
+                    }
+                    return 2
+                }
                 columnSpacing: 16 * root.u
                 readonly property real cellH: height / 5
+                FontMetrics { id: recentTicketFont; font.pixelSize: Math.min(56 * root.u, recentGrid.cellH * 0.6); font.bold: true }
+                FontMetrics { id: recentWindowFont; font.pixelSize: Math.min(40 * root.u, recentGrid.cellH * 0.45) }
                 Repeater {
                     model: root.ready ? root.vm.calls.recent.slice(0, recentGrid.columns * 5) : []
                     Item {
@@ -264,15 +286,15 @@ Rectangle {
                             anchors { left: parent.left; verticalCenter: parent.verticalCenter }
                             text: modelData.ticket
                             color: root.ink
-                            font.pixelSize: Math.min(56 * root.u, parent.height * 0.6)
-                            font.bold: true
+                            font: recentTicketFont.font
                         }
                         Text {
                             anchors { left: rt.right; leftMargin: 12 * root.u; right: parent.right; verticalCenter: parent.verticalCenter }
                             text: "→ " + root.tr(modelData.windowName)
                             color: root.dim
-                            font.pixelSize: Math.min(40 * root.u, parent.height * 0.45)
-                            elide: Text.ElideRight
+                            font: recentWindowFont.font
+                            fontSizeMode: Text.HorizontalFit  // a name longer than any seen yet: smaller, whole
+                            minimumPixelSize: 12
                         }
                     }
                 }
@@ -295,20 +317,47 @@ Rectangle {
                 anchors { left: parent.left; top: parent.top; margins: 12 * root.u }
                 text: root.s.hall_windows
                 color: root.dim
-                font.pixelSize: 26 * root.u
+                font.pixelSize: (root.bigHall ? 30 : 26) * root.u
                 font.bold: true
+            }
+            // a big hall names how many windows it leaves out, and which page of the open ones shows
+            Text {
+                objectName: "hall_grid_note"
+                anchors { left: gridTitle.right; right: parent.right; baseline: gridTitle.baseline; leftMargin: 24 * root.u; rightMargin: 16 * root.u }
+                visible: root.bigHall
+                horizontalAlignment: Text.AlignRight
+                text: !root.bigHall ? ""
+                    : root.s.hall_windows_open.arg(gridArea.shown.length).arg(gridArea.all.length - gridArea.shown.length)
+                      + (gridArea.pages > 1 ? "   " + root.s.hall_page.arg(gridArea.page + 1).arg(gridArea.pages) : "")
+                color: root.ink
+                font.pixelSize: 30 * root.u
+                fontSizeMode: Text.HorizontalFit
+                minimumPixelSize: 12
             }
             Item {
                 id: gridArea
                 objectName: "hall_grid"
                 anchors { left: parent.left; right: parent.right; top: gridTitle.bottom; bottom: parent.bottom; margins: 12 * root.u }
-                readonly property int n: root.ready ? root.vm.windows.length : 0
+                readonly property var all: root.ready ? root.vm.windows : []
+                // A big hall (Qmatic-style hall boards do the same) shows only the windows open today,
+                // each at a size read from 8-10 m, a page at a time when they do not all fit; the
+                // closed ones are counted in the title. A small hall shows every window.
+                readonly property var shown: root.bigHall ? all.filter(function (w) { return w.open }) : all
+                readonly property real gap: 8 * root.u
+                // the smallest big-hall cell: the window's number and the ticket ~90 px tall at 1080p
+                readonly property int maxCols: root.bigHall ? Math.max(1, Math.floor((width + gap) / (330 * root.u + gap))) : Math.max(1, shown.length)
+                readonly property int maxRows: root.bigHall ? Math.max(1, Math.floor((height + gap) / (150 * root.u + gap))) : Math.max(1, shown.length)
+                readonly property int perPage: Math.max(1, Math.min(shown.length, maxCols * maxRows))
+                readonly property int pages: Math.max(1, Math.ceil(shown.length / perPage))
+                readonly property int page: root.pageTick % pages
+                readonly property var pageWindows: shown.slice(page * perPage, (page + 1) * perPage)
+                readonly property int n: perPage
                 // the column count that gives the largest cells of about 1.6:1 (2.2:1 for a big hall,
                 // whose cells put the number and the ticket side by side)
-                readonly property real aspect: n > 24 ? 2.2 : 1.6
+                readonly property real aspect: root.bigHall ? 2.2 : 1.6
                 readonly property int cols: {
                     var best = 1, bestSize = 0
-                    for (var c = 1; c <= Math.max(1, n); c++) {
+                    for (var c = 1; c <= Math.min(n, maxCols); c++) {
                         var rows = Math.ceil(n / c)
                         var size = Math.min(width / c / aspect, height / rows)
                         if (size > bestSize) { bestSize = size; best = c }
@@ -316,11 +365,19 @@ Rectangle {
                     return best
                 }
                 readonly property int rows: Math.max(1, Math.ceil(n / cols))
-                readonly property real gap: 8 * root.u
                 readonly property real cellW: (width - gap * (cols - 1)) / cols
                 readonly property real cellH: (height - gap * (rows - 1)) / rows
+                Text {
+                    objectName: "hall_no_windows_open"
+                    anchors.centerIn: parent
+                    visible: root.ready && gridArea.shown.length === 0
+                    text: root.s.hall_no_windows_open
+                    color: root.ink
+                    font.pixelSize: 80 * root.u
+                    font.bold: true
+                }
                 Repeater {
-                    model: root.ready ? root.vm.windows : []
+                    model: gridArea.pageWindows
                     Rectangle {
                         objectName: "hall_window_" + modelData.id
                         x: (index % gridArea.cols) * (gridArea.cellW + gridArea.gap)
@@ -329,45 +386,49 @@ Rectangle {
                         height: gridArea.cellH
                         radius: 8 * root.u
                         color: root.statusColor(modelData.status)
-                        // tall cells: name over ticket; flat cells (many windows): the window's number
-                        // on a light label, the ticket beside it, so "13" and "A002" never run together
-                        readonly property bool flat: gridArea.cellH < 100 * root.u
+                        // a small hall's cells: name over ticket; a big hall's: the window's number on a
+                        // light label, the ticket beside it, so "13" and "A002" never run together
+                        readonly property bool flat: root.bigHall
+                        readonly property real pad: (flat ? 8 : 4) * root.u
                         Rectangle {
                             id: idLabel
                             visible: parent.flat
-                            anchors { left: parent.left; top: parent.top; bottom: parent.bottom; margins: 4 * root.u }
-                            width: parent.width * 0.3
+                            anchors { left: parent.left; top: parent.top; bottom: parent.bottom; margins: parent.pad }
+                            width: Math.min(parent.width * 0.4, parent.height * 1.2)
                             radius: 6 * root.u
                             color: "#e8eef7"
                         }
                         Text {
                             id: wname
                             objectName: "hall_window_name_" + modelData.id
-                            anchors { left: parent.left; top: parent.top; margins: 4 * root.u }
-                            width: parent.flat ? idLabel.width : parent.width - 8 * root.u
-                            height: parent.flat ? parent.height - 8 * root.u : parent.height * 0.42
+                            anchors { left: parent.left; top: parent.top; margins: parent.pad }
+                            width: parent.flat ? idLabel.width : parent.width - 2 * parent.pad
+                            height: parent.flat ? parent.height - 2 * parent.pad : parent.height * 0.42
                             horizontalAlignment: Text.AlignHCenter
                             verticalAlignment: Text.AlignVCenter
                             text: parent.flat ? modelData.id : root.tr(modelData.name)
                             color: parent.flat ? "#0b1f3f" : root.ink
                             font.bold: true
-                            font.pixelSize: 200
+                            font.pixelSize: parent.flat ? Math.min(150 * root.u, parent.height * 0.8) : 200
                             fontSizeMode: Text.Fit
                             minimumPixelSize: 8
                         }
                         Text {
                             objectName: "hall_window_ticket_" + modelData.id
-                            anchors { right: parent.right; bottom: parent.bottom; margins: 4 * root.u }
-                            width: parent.flat ? parent.width - idLabel.width - 16 * root.u : parent.width - 8 * root.u
-                            height: parent.flat ? parent.height - 8 * root.u : parent.height * 0.58 - 8 * root.u
+                            anchors { right: parent.right; bottom: parent.bottom; margins: parent.pad }
+                            width: parent.flat ? parent.width - idLabel.width - 4 * parent.pad : parent.width - 2 * parent.pad
+                            height: parent.flat ? parent.height - 2 * parent.pad : parent.height * 0.58 - 2 * parent.pad
                             horizontalAlignment: Text.AlignHCenter
                             verticalAlignment: Text.AlignVCenter
                             text: modelData.ticket !== "" ? modelData.ticket : root.tr(modelData.statusText)
                             color: modelData.ticket !== "" ? root.amber : "#ffffff"
                             font.bold: true
-                            font.pixelSize: parent.flat && modelData.ticket === "" ? parent.height * 0.5 : 200
+                            // a big hall's state word stays below the ticket numbers it stands among
+                            font.pixelSize: !parent.flat ? 200 : modelData.ticket !== "" ? Math.min(150 * root.u, parent.height * 0.8)
+                                                                                           : Math.min(60 * root.u, parent.height * 0.4)
                             fontSizeMode: Text.Fit
                             minimumPixelSize: 8
+                            wrapMode: parent.flat && modelData.ticket === "" ? Text.WordWrap : Text.NoWrap
                         }
                     }
                 }
@@ -376,13 +437,13 @@ Rectangle {
         Rectangle {
             id: waitPanel
             anchors { left: parent.left; top: gridPanel.bottom; bottom: parent.bottom; topMargin: 20 * root.u }
-            width: parent.width * 0.5 - 10 * root.u
+            width: parent.width * (root.bigHall ? 0.62 : 0.5) - 10 * root.u  // a big hall: room for whole names
             radius: 18 * root.u
             color: root.panel
             Text {
                 id: waitTitle
                 anchors { left: parent.left; top: parent.top; margins: 12 * root.u }
-                text: root.s.hall_waiting
+                text: root.s.hall_waiting + (waitCol.pages > 1 ? "   " + root.s.hall_page.arg(waitCol.page + 1).arg(waitCol.pages) : "")
                 color: root.dim
                 font.pixelSize: 26 * root.u
                 font.bold: true
@@ -390,44 +451,54 @@ Rectangle {
             Grid {
                 id: waitCol
                 anchors { left: parent.left; right: parent.right; top: waitTitle.bottom; bottom: parent.bottom; margins: 12 * root.u }
-                columns: root.bigHall ? 2 : 1  // a big hall's lower panel is short: two columns keep the rows readable
-                columnSpacing: 24 * root.u
-                readonly property int n: root.ready ? Math.max(1, root.vm.queue.services.length) : 1
-                readonly property real rowH: height / Math.ceil(n / columns)
-                readonly property real colW: (width - columnSpacing * (columns - 1)) / columns
+                columns: 1
+                // a big hall's lower panel is short: rows stay readable (30 px at 1080p), a page at a time
+                readonly property var services: root.ready ? root.vm.queue.services : []
+                readonly property int perPage: root.bigHall ? Math.max(1, Math.floor(height / (42 * root.u))) : Math.max(1, services.length)
+                readonly property int pages: Math.max(1, Math.ceil(services.length / perPage))
+                readonly property int page: root.pageTick % pages
+                readonly property real rowH: height / Math.min(perPage, Math.max(1, services.length))
+                readonly property real colW: width
                 Repeater {
-                    model: root.ready ? root.vm.queue.services : []
+                    model: waitCol.services.slice(waitCol.page * waitCol.perPage, (waitCol.page + 1) * waitCol.perPage)
                     Item {
                         objectName: "hall_wait_" + modelData.code
                         width: waitCol.colW
                         height: waitCol.rowH
                         readonly property real fs: Math.min(30 * root.u, height * 0.7)
+                        // the name takes what the count and the wait leave, and shrinks to stay whole
+                        // (English names run long) rather than lose its end
                         Text {
-                            anchors { left: parent.left; verticalCenter: parent.verticalCenter }
-                            width: parent.width * 0.56
+                            objectName: "hall_wait_name_" + modelData.code
+                            anchors { left: parent.left; right: waitCount.left; rightMargin: 10 * root.u; verticalCenter: parent.verticalCenter }
                             text: modelData.code + " " + root.tr(modelData.name)
                             color: root.ink
                             font.pixelSize: parent.fs
-                            elide: Text.ElideRight
+                            fontSizeMode: Text.HorizontalFit
+                            minimumPixelSize: 10
                         }
                         Text {
+                            id: waitCount
                             objectName: "hall_wait_count_" + modelData.code
-                            anchors { right: parent.right; rightMargin: parent.width * 0.36; verticalCenter: parent.verticalCenter }
+                            anchors { right: waitWords.left; rightMargin: 12 * root.u; verticalCenter: parent.verticalCenter }
+                            width: parent.fs * 1.4
+                            horizontalAlignment: Text.AlignRight
                             text: modelData.waiting
                             color: root.amber
                             font.pixelSize: parent.fs
                             font.bold: true
                         }
                         Text {
+                            id: waitWords
                             objectName: "hall_wait_text_" + modelData.code
                             anchors { right: parent.right; verticalCenter: parent.verticalCenter }
-                            width: parent.width * 0.32
+                            width: Math.min(implicitWidth, parent.width * 0.4)
                             horizontalAlignment: Text.AlignRight
                             text: root.tr(modelData.waitText)
                             color: modelData.windowsOpen === 0 ? "#ffb74d" : root.dim
                             font.pixelSize: parent.fs * 0.9
                             fontSizeMode: Text.HorizontalFit
-                            minimumPixelSize: 12
+                            minimumPixelSize: 10
                         }
                     }
                 }
@@ -436,7 +507,7 @@ Rectangle {
         Rectangle {
             id: statsPanel
             anchors { right: parent.right; top: gridPanel.bottom; bottom: parent.bottom; topMargin: 20 * root.u }
-            width: parent.width * 0.5 - 10 * root.u
+            width: parent.width * (root.bigHall ? 0.38 : 0.5) - 10 * root.u
             radius: 18 * root.u
             color: root.panel
             Text {
