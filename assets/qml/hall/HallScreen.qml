@@ -13,6 +13,10 @@ Rectangle {
     readonly property var s: shell ? shell.strings : ({})
     function tr(t) { return t && shell ? (t[shell.language] || t["zh_CN"] || "") : "" }
     readonly property bool ready: shell !== null && vm !== null
+    // each read of a view-model section converts all of it from Python: the calls are read once
+    // here on each change, and everything below reads this
+    readonly property var calls: ready ? vm.calls : ({ has: false, newest: {}, recent: [], flashSeq: 0 })
+    readonly property var windows: ready ? vm.windows : []
     readonly property real u: Math.min(width / 1920, height / 1080)
     readonly property color bg: "#071631"
     readonly property color panel: "#0e2650"
@@ -23,7 +27,7 @@ Rectangle {
     readonly property color amber: "#ffe066"
     readonly property bool flashing: flash.running
     // more than 24 windows: the grid takes most of the screen, so every tile reads from 8-10 m
-    readonly property bool bigHall: ready && vm.windows.length > 24
+    readonly property bool bigHall: windows.length > 24
     color: bg
 
     function statusColor(st) {
@@ -43,17 +47,14 @@ Rectangle {
 
     // --- flash the newest call for a few seconds --------------------------------------------
     property int seenSeq: -1
-    Connections {
-        target: root.vm
-        function onCallsChanged() {
-            if (root.vm.calls.flashSeq !== root.seenSeq) {
-                var first = root.seenSeq < 0
-                root.seenSeq = root.vm.calls.flashSeq
-                if (!first || root.vm.calls.flashSeq > 0) flash.restart()
-            }
+    onCallsChanged: {
+        if (calls.flashSeq !== seenSeq) {
+            var first = seenSeq < 0
+            seenSeq = calls.flashSeq
+            if (!first || calls.flashSeq > 0) flash.restart()
         }
     }
-    Component.onCompleted: if (ready) seenSeq = vm.calls.flashSeq
+    Component.onCompleted: if (ready) seenSeq = calls.flashSeq
     SequentialAnimation {
         id: flash
         loops: 5
@@ -200,7 +201,7 @@ Rectangle {
                 anchors.centerIn: parent
                 anchors.verticalCenterOffset: 16 * root.u
                 width: parent.width * 0.92
-                visible: root.ready && root.vm.calls.has
+                visible: root.ready && root.calls.has
                 Text {
                     objectName: "hall_newest_ticket"
                     width: parent.width
@@ -208,7 +209,7 @@ Rectangle {
                     verticalAlignment: Text.AlignVCenter
                     fontSizeMode: Text.Fit
                     horizontalAlignment: Text.AlignHCenter
-                    text: root.ready && root.vm.calls.has ? root.vm.calls.newest.ticket : ""
+                    text: root.ready && root.calls.has ? root.calls.newest.ticket : ""
                     color: root.amber
                     font.pixelSize: 220 * root.u
                     font.bold: true
@@ -220,7 +221,7 @@ Rectangle {
                     height: newest.height * 0.22
                     verticalAlignment: Text.AlignVCenter
                     horizontalAlignment: Text.AlignHCenter
-                    text: root.ready && root.vm.calls.has ? "→ " + root.tr(root.vm.calls.newest.windowName) : ""
+                    text: root.ready && root.calls.has ? "→ " + root.tr(root.calls.newest.windowName) : ""
                     color: root.ink
                     font.pixelSize: 80 * root.u
                     font.bold: true
@@ -231,14 +232,14 @@ Rectangle {
                     width: parent.width
                     horizontalAlignment: Text.AlignHCenter
                     visible: text !== ""
-                    text: root.ready && root.vm.calls.has ? root.vm.calls.newest.name : ""
+                    text: root.ready && root.calls.has ? root.calls.newest.name : ""
                     color: "#ffcdd2"
                     font.pixelSize: 40 * root.u
                 }
             }
             Text {
                 anchors.centerIn: parent
-                visible: root.ready && !root.vm.calls.has
+                visible: root.ready && !root.calls.has
                 text: root.s.hall_no_calls
                 color: "#ffcdd2"  // 6.9:1 on the red (the blue-grey dim was 4.5:1 there)
                 font.pixelSize: 60 * root.u
@@ -263,7 +264,7 @@ Rectangle {
                 // (a big hall's narrower column; English window names): five calls, names whole
                 columns: {
                     if (root.bigHall || !root.ready) return 1
-                    var half = (width - columnSpacing) / 2, recent = root.vm.calls.recent
+                    var half = (width - columnSpacing) / 2, recent = root.calls.recent
                     for (var i = 0; i < Math.min(recent.length, 10); i++) {
                         if (recentTicketFont.advanceWidth(recent[i].ticket) + 12 * root.u
                             + recentWindowFont.advanceWidth("→ " + root.tr(recent[i].windowName)) > half) return 1
@@ -274,9 +275,11 @@ Rectangle {
                 readonly property real cellH: height / 5
                 FontMetrics { id: recentTicketFont; font.pixelSize: Math.min(56 * root.u, recentGrid.cellH * 0.6); font.bold: true }
                 FontMetrics { id: recentWindowFont; font.pixelSize: Math.min(40 * root.u, recentGrid.cellH * 0.45) }
+                readonly property var shown: root.ready ? root.calls.recent.slice(0, columns * 5) : []
                 Repeater {
-                    model: root.ready ? root.vm.calls.recent.slice(0, recentGrid.columns * 5) : []
+                    model: recentGrid.shown.length  // a count, as the grid's (see there)
                     Item {
+                        readonly property var entry: recentGrid.shown[index] || ({})
                         objectName: "hall_recent_" + index
                         width: (recentGrid.width - recentGrid.columnSpacing * (recentGrid.columns - 1)) / recentGrid.columns
                         height: recentGrid.cellH
@@ -284,13 +287,13 @@ Rectangle {
                             id: rt
                             objectName: "hall_recent_ticket_" + index
                             anchors { left: parent.left; verticalCenter: parent.verticalCenter }
-                            text: modelData.ticket
+                            text: entry.ticket
                             color: root.ink
                             font: recentTicketFont.font
                         }
                         Text {
                             anchors { left: rt.right; leftMargin: 12 * root.u; right: parent.right; verticalCenter: parent.verticalCenter }
-                            text: "→ " + root.tr(modelData.windowName)
+                            text: "→ " + root.tr(entry.windowName)
                             color: root.dim
                             font: recentWindowFont.font
                             fontSizeMode: Text.HorizontalFit  // a name longer than any seen yet: smaller, whole
@@ -338,7 +341,7 @@ Rectangle {
                 id: gridArea
                 objectName: "hall_grid"
                 anchors { left: parent.left; right: parent.right; top: gridTitle.bottom; bottom: parent.bottom; margins: 12 * root.u }
-                readonly property var all: root.ready ? root.vm.windows : []
+                readonly property var all: root.windows
                 // A big hall (Qmatic-style hall boards do the same) shows only the windows open today,
                 // each at a size read from 8-10 m, a page at a time when they do not all fit; the
                 // closed ones are counted in the title. A small hall shows every window.
@@ -376,16 +379,20 @@ Rectangle {
                     font.pixelSize: 80 * root.u
                     font.bold: true
                 }
+                // Repeaters here count their rows instead of holding the JS array: a new array of the
+                // same length (every call) then only updates each delegate's bindings through `entry`
+                // instead of destroying and building every delegate again (felt.md: ~5 ms a call)
                 Repeater {
-                    model: gridArea.pageWindows
+                    model: gridArea.pageWindows.length
                     Rectangle {
-                        objectName: "hall_window_" + modelData.id
+                        readonly property var entry: gridArea.pageWindows[index] || ({})
+                        objectName: "hall_window_" + entry.id
                         x: (index % gridArea.cols) * (gridArea.cellW + gridArea.gap)
                         y: Math.floor(index / gridArea.cols) * (gridArea.cellH + gridArea.gap)
                         width: gridArea.cellW
                         height: gridArea.cellH
                         radius: 8 * root.u
-                        color: root.statusColor(modelData.status)
+                        color: root.statusColor(entry.status)
                         // a small hall's cells: name over ticket; a big hall's: the window's number on a
                         // light label, the ticket beside it, so "13" and "A002" never run together
                         readonly property bool flat: root.bigHall
@@ -400,13 +407,13 @@ Rectangle {
                         }
                         Text {
                             id: wname
-                            objectName: "hall_window_name_" + modelData.id
+                            objectName: "hall_window_name_" + entry.id
                             anchors { left: parent.left; top: parent.top; margins: parent.pad }
                             width: parent.flat ? idLabel.width : parent.width - 2 * parent.pad
                             height: parent.flat ? parent.height - 2 * parent.pad : parent.height * 0.42
                             horizontalAlignment: Text.AlignHCenter
                             verticalAlignment: Text.AlignVCenter
-                            text: parent.flat ? modelData.id : root.tr(modelData.name)
+                            text: parent.flat ? entry.id : root.tr(entry.name)
                             color: parent.flat ? "#0b1f3f" : root.ink
                             font.bold: true
                             font.pixelSize: parent.flat ? Math.min(150 * root.u, parent.height * 0.8) : 200
@@ -414,21 +421,21 @@ Rectangle {
                             minimumPixelSize: 8
                         }
                         Text {
-                            objectName: "hall_window_ticket_" + modelData.id
+                            objectName: "hall_window_ticket_" + entry.id
                             anchors { right: parent.right; bottom: parent.bottom; margins: parent.pad }
                             width: parent.flat ? parent.width - idLabel.width - 4 * parent.pad : parent.width - 2 * parent.pad
                             height: parent.flat ? parent.height - 2 * parent.pad : parent.height * 0.58 - 2 * parent.pad
                             horizontalAlignment: Text.AlignHCenter
                             verticalAlignment: Text.AlignVCenter
-                            text: modelData.ticket !== "" ? modelData.ticket : root.tr(modelData.statusText)
-                            color: modelData.ticket !== "" ? root.amber : "#ffffff"
+                            text: entry.ticket !== "" ? entry.ticket : root.tr(entry.statusText)
+                            color: entry.ticket !== "" ? root.amber : "#ffffff"
                             font.bold: true
                             // a big hall's state word stays below the ticket numbers it stands among
-                            font.pixelSize: !parent.flat ? 200 : modelData.ticket !== "" ? Math.min(150 * root.u, parent.height * 0.8)
+                            font.pixelSize: !parent.flat ? 200 : entry.ticket !== "" ? Math.min(150 * root.u, parent.height * 0.8)
                                                                                            : Math.min(60 * root.u, parent.height * 0.4)
                             fontSizeMode: Text.Fit
                             minimumPixelSize: 8
-                            wrapMode: parent.flat && modelData.ticket === "" ? Text.WordWrap : Text.NoWrap
+                            wrapMode: parent.flat && entry.ticket === "" ? Text.WordWrap : Text.NoWrap
                         }
                     }
                 }
@@ -459,19 +466,21 @@ Rectangle {
                 readonly property int page: root.pageTick % pages
                 readonly property real rowH: height / Math.min(perPage, Math.max(1, services.length))
                 readonly property real colW: width
+                readonly property var pageServices: services.slice(page * perPage, (page + 1) * perPage)
                 Repeater {
-                    model: waitCol.services.slice(waitCol.page * waitCol.perPage, (waitCol.page + 1) * waitCol.perPage)
+                    model: waitCol.pageServices.length  // a count, as the grid's (see there)
                     Item {
-                        objectName: "hall_wait_" + modelData.code
+                        readonly property var entry: waitCol.pageServices[index] || ({})
+                        objectName: "hall_wait_" + entry.code
                         width: waitCol.colW
                         height: waitCol.rowH
                         readonly property real fs: Math.min(30 * root.u, height * 0.7)
                         // the name takes what the count and the wait leave, and shrinks to stay whole
                         // (English names run long) rather than lose its end
                         Text {
-                            objectName: "hall_wait_name_" + modelData.code
+                            objectName: "hall_wait_name_" + entry.code
                             anchors { left: parent.left; right: waitCount.left; rightMargin: 10 * root.u; verticalCenter: parent.verticalCenter }
-                            text: modelData.code + " " + root.tr(modelData.name)
+                            text: entry.code + " " + root.tr(entry.name)
                             color: root.ink
                             font.pixelSize: parent.fs
                             fontSizeMode: Text.HorizontalFit
@@ -479,23 +488,23 @@ Rectangle {
                         }
                         Text {
                             id: waitCount
-                            objectName: "hall_wait_count_" + modelData.code
+                            objectName: "hall_wait_count_" + entry.code
                             anchors { right: waitWords.left; rightMargin: 12 * root.u; verticalCenter: parent.verticalCenter }
                             width: parent.fs * 1.4
                             horizontalAlignment: Text.AlignRight
-                            text: modelData.waiting
+                            text: entry.waiting
                             color: root.amber
                             font.pixelSize: parent.fs
                             font.bold: true
                         }
                         Text {
                             id: waitWords
-                            objectName: "hall_wait_text_" + modelData.code
+                            objectName: "hall_wait_text_" + entry.code
                             anchors { right: parent.right; verticalCenter: parent.verticalCenter }
                             width: Math.min(implicitWidth, parent.width * 0.4)
                             horizontalAlignment: Text.AlignRight
-                            text: root.tr(modelData.waitText)
-                            color: modelData.windowsOpen === 0 ? "#ffb74d" : root.dim
+                            text: root.tr(entry.waitText)
+                            color: entry.windowsOpen === 0 ? "#ffb74d" : root.dim
                             font.pixelSize: parent.fs * 0.9
                             fontSizeMode: Text.HorizontalFit
                             minimumPixelSize: 10
@@ -522,21 +531,25 @@ Rectangle {
                 id: figures
                 anchors { left: parent.left; right: parent.right; top: statsTitle.bottom; margins: 12 * root.u }
                 height: parent.height * 0.36
+                // read once per change; a count for the Repeater, so its delegates stay (see the grid)
+                readonly property var stats: root.ready ? root.vm.stats : ({})
+                readonly property var items: root.ready ? [
+                    { key: "hall_tickets", value: String(stats.tickets), name: "tickets" },
+                    { key: "hall_served", value: String(stats.served), name: "served" },
+                    { key: "hall_avg_wait", value: root.s.hall_minutes.arg(stats.avgWaitMin), name: "avg_wait" },
+                    { key: "hall_satisfaction", value: stats.satisfaction, name: "satisfaction", note: root.tr(stats.satisfactionNote) },
+                    { key: "hall_on_time", value: stats.onTime, name: "on_time" }
+                ] : []
                 Repeater {
-                    model: root.ready ? [
-                        { key: "hall_tickets", value: String(root.vm.stats.tickets), name: "tickets" },
-                        { key: "hall_served", value: String(root.vm.stats.served), name: "served" },
-                        { key: "hall_avg_wait", value: root.s.hall_minutes.arg(root.vm.stats.avgWaitMin), name: "avg_wait" },
-                        { key: "hall_satisfaction", value: root.vm.stats.satisfaction, name: "satisfaction", note: root.tr(root.vm.stats.satisfactionNote) },
-                        { key: "hall_on_time", value: root.vm.stats.onTime, name: "on_time" }
-                    ] : []
+                    model: figures.items.length
                     Column {
+                        readonly property var entry: figures.items[index] || ({})
                         width: figures.width / 5
                         Text {
-                            objectName: "hall_figure_" + modelData.name
+                            objectName: "hall_figure_" + entry.name
                             width: parent.width
                             horizontalAlignment: Text.AlignHCenter
-                            text: modelData.value
+                            text: entry.value
                             color: root.ink
                             font.pixelSize: 44 * root.u
                             font.bold: true
@@ -546,18 +559,18 @@ Rectangle {
                         Text {
                             width: parent.width
                             horizontalAlignment: Text.AlignHCenter
-                            text: root.s[modelData.key]
+                            text: root.s[entry.key]
                             color: root.dim
                             font.pixelSize: 22 * root.u
                             fontSizeMode: Text.HorizontalFit
                             minimumPixelSize: 10
                         }
                         Text {
-                            objectName: "hall_figure_note_" + modelData.name
+                            objectName: "hall_figure_note_" + entry.name
                             width: parent.width
                             horizontalAlignment: Text.AlignHCenter
                             visible: text !== ""
-                            text: modelData.note || ""
+                            text: entry.note || ""
                             color: root.dim
                             font.pixelSize: 18 * root.u
                             wrapMode: Text.Wrap
