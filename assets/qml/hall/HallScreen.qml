@@ -444,7 +444,7 @@ Rectangle {
         Rectangle {
             id: waitPanel
             anchors { left: parent.left; top: gridPanel.bottom; bottom: parent.bottom; topMargin: 20 * root.u }
-            width: parent.width * (root.bigHall ? 0.62 : 0.5) - 10 * root.u  // a big hall: room for whole names
+            width: parent.width * (root.bigHall ? 0.62 : 0.56) - 10 * root.u  // room for whole names (English runs long)
             radius: 18 * root.u
             color: root.panel
             Text {
@@ -516,7 +516,7 @@ Rectangle {
         Rectangle {
             id: statsPanel
             anchors { right: parent.right; top: gridPanel.bottom; bottom: parent.bottom; topMargin: 20 * root.u }
-            width: parent.width * (root.bigHall ? 0.38 : 0.5) - 10 * root.u
+            width: parent.width * (root.bigHall ? 0.38 : 0.44) - 10 * root.u
             radius: 18 * root.u
             color: root.panel
             Text {
