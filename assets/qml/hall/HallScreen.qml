@@ -272,10 +272,12 @@ Rectangle {
                     return 2
                 }
                 columnSpacing: 16 * root.u
-                readonly property real cellH: height / 5
-                FontMetrics { id: recentTicketFont; font.pixelSize: Math.min(56 * root.u, recentGrid.cellH * 0.6); font.bold: true }
-                FontMetrics { id: recentWindowFont; font.pixelSize: Math.min(40 * root.u, recentGrid.cellH * 0.45) }
-                readonly property var shown: root.ready ? root.calls.recent.slice(0, columns * 5) : []
+                // a big hall: four calls a column, larger (its grid already shows every ticket being served)
+                readonly property int rows: root.bigHall ? 4 : 5
+                readonly property real cellH: height / rows
+                FontMetrics { id: recentTicketFont; font.pixelSize: Math.min((root.bigHall ? 80 : 56) * root.u, recentGrid.cellH * 0.6); font.bold: true }
+                FontMetrics { id: recentWindowFont; font.pixelSize: Math.min((root.bigHall ? 52 : 40) * root.u, recentGrid.cellH * 0.45) }
+                readonly property var shown: root.ready ? root.calls.recent.slice(0, columns * rows) : []
                 Repeater {
                     model: recentGrid.shown.length  // a count, as the grid's (see there)
                     Item {
