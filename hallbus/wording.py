@@ -21,6 +21,7 @@ with no window of the service open, no estimate is promised.
 from __future__ import annotations
 
 import math
+import re
 
 Words = dict[str, str]
 
@@ -95,3 +96,31 @@ def windows_note(names: Words, windows_open: int | None) -> Words:
             "en": f"{names['en']} (not open yet)" if names["en"] else "not open yet",
         }
     return dict(names)
+
+
+# The ranks of the civil service (公务员职级) and the posts a hall names most, in the English the
+# State Council's own translations use. A title not listed stays as the hall wrote it: the
+# official Chinese name, shown as it is rather than guessed at.
+_RANK = re.compile(r"^([一二三四])级(巡视员|调研员|主任科员|科员)$")
+_RANK_EN = {"巡视员": "Inspector", "调研员": "Consultant", "主任科员": "Principal Staff Member", "科员": "Staff Member"}
+_LEVEL = {"一": 1, "二": 2, "三": 3, "四": 4}
+_TITLE_EN = {
+    "科员": "Staff Member",
+    "办事员": "Clerk",
+    "工作人员": "Staff",
+    "科长": "Section Chief",
+    "副科长": "Deputy Section Chief",
+    "主任": "Director",
+    "副主任": "Deputy Director",
+    "首席代表": "Chief Representative",
+    "窗口负责人": "Window Supervisor",
+}
+
+
+def staff_title(title: str) -> Words:
+    """A staff member's title (`[[staff]] title`) in both languages; an unknown one as written."""
+    en = _TITLE_EN.get(title)
+    rank = _RANK.match(title)
+    if rank is not None:
+        en = f"{_RANK_EN[rank.group(2)]}, Level {_LEVEL[rank.group(1)]}"
+    return {"zh_CN": title, "en": en or title}

@@ -260,12 +260,14 @@ def shoot_roles(s: Shooter) -> None:
 
 
 def shoot_sixty(s: Shooter) -> None:
-    """The hall screen with 60 windows."""
-    for n, staff in ((1, "s001"), (13, "s002"), (27, "s003"), (44, "s004"), (60, "s005")):
-        s.call("window.login", window=str(n), staff=staff, password="hall" + staff[-3:])
-    for _ in range(8):
+    """The hall screen with 60 windows, 14 of them open (more than one page of its grid holds)."""
+    opened = (1, 5, 9, 13, 17, 21, 27, 31, 38, 44, 48, 52, 56, 60)
+    for i, n in enumerate(opened, start=1):
+        s.call("window.login", window=str(n), staff=f"s{i:03d}", password=f"hall{i:03d}")
+    s.call("window.pause", window="9", reason="业务培训")
+    for _ in range(10):
         s.call("ticket.issue", service="A")
-    for n in (1, 13, 27, 44, 60):
+    for n in (1, 13, 17, 21, 27, 31, 44, 60):
         s.call("window.call_next", window=str(n))
     hall = s.kiosk("hall", "hall-1", (1920, 1080))
     s.wait(1)

@@ -20,7 +20,24 @@ from hallbus.schemas.rating import (
 )
 from kiosk.common.i18n import Catalogue, Text, both
 
-__all__ = ["COMMENT_MAX", "LEVELS", "REASONS", "needs_comment", "needs_reasons", "problem_text"]
+__all__ = [
+    "COMMENT_MAX", "LEVELS", "REASONS", "needs_comment", "needs_reasons", "problem_text", "rate_text", "satisfaction",
+]
+
+
+def rate_text(rate: float | None) -> str:
+    """A rate as a percentage, or a dash when there is nothing to rate yet."""
+    return "—" if rate is None else f"{rate * 100:.0f}%"
+
+
+def satisfaction(cfg: HallConfig, cat: Catalogue, rate: float | None, ratings: int) -> dict[str, Any]:
+    """满意率 and the count it stands on, as the hall screen and the counter show it: a rate only
+    from `[kiosk] satisfaction_min_ratings` ratings (a rate of one or two ratings says nothing),
+    below that a dash and how many there are."""
+    least = max(1, cfg.kiosk.satisfaction_min_ratings)
+    if rate is None or ratings < least:
+        return {"satisfaction": "—", "satisfactionNote": cat.text("hall_ratings_few", n=ratings, least=least)}
+    return {"satisfaction": rate_text(rate), "satisfactionNote": cat.text("hall_ratings_count", n=ratings)}
 
 
 def level_choices() -> list[dict[str, Any]]:

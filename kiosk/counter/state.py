@@ -19,6 +19,7 @@ from hallbus.config import HallConfig
 from kiosk.common.faults import fault_text
 from kiosk.common.i18n import Catalogue, Text, both
 from kiosk.common.port import Port
+from kiosk.common.rating import satisfaction
 from kiosk.common.sections import Sectioned, configured_window
 
 # action id -> (label key, shortcut key shown on the button)
@@ -467,7 +468,7 @@ class CounterState(Sectioned):
             "pauseReason": (st.pause_reason or "") if st is not None else "",
             "staffId": staff.id if staff else "",
             "staffName": staff.name if staff else "",
-            "staffTitle": staff.title if staff else "",
+            "staffTitle": wording.staff_title(staff.title if staff else ""),
             "next": list(st.next_numbers) if st is not None else [],
             "held": [self._held_view(t) for t in st.held] if st is not None else [],
             "canLogout": self.enabled("logout"),
@@ -536,7 +537,8 @@ class CounterState(Sectioned):
                     "code": code,
                     "name": both(svc.name, svc.name_en or svc.name) if svc else both(code, code),
                     "waiting": q.waiting if q else -1,
-                    "estMinutes": (q.est_wait_s + 59) // 60 if q else -1,
+                    # the words every screen uses for this wait (无需等待, 暂无开放窗口, 约N分钟)
+                    "waitText": wording.service_wait(q.waiting, q.est_wait_s, q.windows_open) if q else both("", ""),
                 }
             )
         return out
@@ -552,7 +554,8 @@ class CounterState(Sectioned):
             "avgServiceMin": round((mine.avg_service_s if mine else 0.0) / 60, 1),
             "ratings": rated.ratings if rated else 0,
             "bad": rated.bad if rated else 0,
-            "satisfaction": "" if rate is None else f"{rate * 100:.0f}%",
+            # as the hall screen: a rate only from `[kiosk] satisfaction_min_ratings` ratings
+            **satisfaction(self.cfg, self.cat, rate, rated.ratings if rated else 0),
         }
 
     def _view_dialog(self) -> dict[str, Any]:

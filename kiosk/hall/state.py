@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from hallbus import schemas, wording
 from hallbus.config import HallConfig
 from kiosk.common.i18n import Catalogue, both
+from kiosk.common.rating import rate_text, satisfaction
 from kiosk.common.sections import Sectioned
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ RECENT = 10  # calls listed under the newest one
 CHART_START_H = 8
 CHART_END_H = 18
 CHART_STEP_MIN = 30
+OPEN_STATES = ("idle", "serving", "paused")  # someone is logged in: the window is open today
 
 
 class Voice(Protocol):
@@ -39,11 +41,6 @@ class Voice(Protocol):
     def call(self, ticket: str, window: str) -> None:
         """Queue a call."""
         ...
-
-
-def rate_text(rate: float | None) -> str:
-    """A rate as a percentage, or a dash when there is nothing to rate yet."""
-    return "—" if rate is None else f"{rate * 100:.0f}%"
 
 
 class HallScreenState(Sectioned):
@@ -234,6 +231,7 @@ class HallScreenState(Sectioned):
                     "status": status,
                     "ticket": st.ticket.number if st is not None and st.ticket is not None else "",
                     "statusText": wording.window_state(status),
+                    "open": status in OPEN_STATES,
                 }
             )
         return out
@@ -245,20 +243,8 @@ class HallScreenState(Sectioned):
             "tickets": s.tickets_issued if s else 0,
             "served": s.served if s else 0,
             "avgWaitMin": wording.wait_minutes(s.avg_wait_s) if s else 0,
-            **self._satisfaction(s),
+            **satisfaction(self.cfg, self.cat, s.satisfaction_rate if s else None, s.ratings if s else 0),
             "onTime": rate_text(s.on_time_rate if s else None),
-        }
-
-    def _satisfaction(self, s: schemas.StatsToday | None) -> dict[str, Any]:
-        """满意率 and the count it stands on, only from `[kiosk] satisfaction_min_ratings` ratings
-        (a rate of one or two ratings says nothing); below that a dash and how many there are."""
-        n = s.ratings if s else 0
-        least = max(1, self.cfg.kiosk.satisfaction_min_ratings)
-        if s is None or s.satisfaction_rate is None or n < least:
-            return {"satisfaction": "—", "satisfactionNote": self.cat.text("hall_ratings_few", n=n, least=least)}
-        return {
-            "satisfaction": rate_text(s.satisfaction_rate),
-            "satisfactionNote": self.cat.text("hall_ratings_count", n=n),
         }
 
     def _view_chart(self) -> dict[str, Any]:

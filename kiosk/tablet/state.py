@@ -253,7 +253,7 @@ class TabletState(Sectioned):
             "staff": staff is not None,
             "staffName": staff.name if staff else "",
             "staffId": staff.id if staff else "",
-            "staffTitle": staff.title if staff else "",
+            "staffTitle": wording.staff_title(staff.title if staff else ""),
             "photo": photo_url(self.cfg, staff.photo_url) if staff else "",
             "initial": staff.name[:1] if staff else "",
             "stars": round(staff.stars) if staff else 0,

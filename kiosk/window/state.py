@@ -116,7 +116,7 @@ class WindowDisplayState(Sectioned):
             "hint": wording.window_hint(status),
             "pauseReason": (st.pause_reason or "") if st is not None else "",
             "staffName": staff.name if staff else "",
-            "staffTitle": staff.title if staff else "",
+            "staffTitle": wording.staff_title(staff.title if staff else ""),
             "staffId": staff.id if staff else "",
             # the whole list the counter shows as 下一位（预计）, in both layouts
             "next": list(st.next_numbers) if st is not None and status != "paused" else [],

@@ -27,7 +27,7 @@ def wstate(
     t = None
     if ticket is not None:
         t = schemas.Ticket(number=ticket, service="A", called_at=called_at, attempt=attempt)
-    staff = schemas.StaffCard(id="s001", name="李明")
+    staff = kw.pop("staff", schemas.StaffCard(id="s001", name="李明"))
     return schemas.WindowState(
         window=window,
         name=f"{window}号窗口",

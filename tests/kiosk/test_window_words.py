@@ -40,3 +40,21 @@ def test_every_role_says_the_same_word_for_each_window_state() -> None:
     assert wording.window_hint("closed")["zh_CN"] != wording.window_hint("paused")["zh_CN"]
     for status in wording.WINDOW_STATES:  # every word in both languages
         assert wording.window_state(status)["zh_CN"] and wording.window_state(status)["en"]
+
+
+def test_staff_titles_read_in_english_on_every_role_and_unknown_ones_stay_official() -> None:
+    """Issue 16, item 9: the tablet, the window display and the counter give a staff member's
+    title in English where the civil-service rank is known, the hall's own Chinese otherwise."""
+    assert wording.staff_title("二级主任科员") == {"zh_CN": "二级主任科员", "en": "Principal Staff Member, Level 2"}
+    assert wording.staff_title("一级科员")["en"] == "Staff Member, Level 1"
+    assert wording.staff_title("科员")["en"] == "Staff Member"
+    assert wording.staff_title("综合受理岗") == {"zh_CN": "综合受理岗", "en": "综合受理岗"}  # not guessed at
+    state = wstate("1", staff=schemas.StaffCard(id="s002", name="王芳", title="二级主任科员"))
+    display = WindowDisplayState(CFG, CAT, window="1")
+    tablet = TabletState(CFG, CAT, Sink(), window="1")
+    counter = CounterState(CFG, CAT, NoPort(), window="1")
+    for role in (display, tablet, counter):
+        role.on_window_state(state)
+    for title in (display.view("window")["staffTitle"], tablet.view("idle")["staffTitle"],
+                  counter.view("window")["staffTitle"]):
+        assert title == {"zh_CN": "二级主任科员", "en": "Principal Staff Member, Level 2"}

@@ -245,7 +245,11 @@ Item {
                     Text {
                         objectName: "counter_staff"
                         anchors.verticalCenter: parent.verticalCenter
-                        text: root.vm.window.staffName + "（" + root.vm.window.staffId + "）"
+                        // name, title (English where the rank is known) and id, in the language's punctuation
+                        readonly property bool en: root.shell !== null && root.shell.language === "en"
+                        readonly property string title: root.tr(root.vm.window.staffTitle)
+                        text: root.vm.window.staffName + (title !== "" ? (en ? ", " : " ") + title : "")
+                              + (en ? " (" + root.vm.window.staffId + ")" : "（" + root.vm.window.staffId + "）")
                         font.pixelSize: theme.large
                         color: theme.text
                     }
@@ -449,9 +453,13 @@ Item {
                                 horizontalAlignment: Text.AlignRight
                             }
                             Text {
+                                objectName: "waiting_text_" + modelData.code
                                 width: parent.width * 0.25
-                                text: modelData.estMinutes < 0 ? "" : root.s.counter_est.arg(modelData.estMinutes)
+                                anchors.verticalCenter: parent.verticalCenter
+                                text: root.tr(modelData.waitText)
                                 font.pixelSize: theme.small
+                                fontSizeMode: Text.HorizontalFit
+                                minimumPixelSize: 12
                                 color: theme.muted
                                 horizontalAlignment: Text.AlignRight
                             }
@@ -503,7 +511,7 @@ Item {
                                 { key: "counter_served", value: String(root.vm.figures.served), name: "served" },
                                 { key: "counter_avg_service", value: String(root.vm.figures.avgServiceMin), name: "avg" },
                                 { key: "counter_ratings", value: String(root.vm.figures.ratings), name: "ratings" },
-                                { key: "counter_satisfaction", value: root.vm.figures.satisfaction || "—", name: "satisfaction" }
+                                { key: "counter_satisfaction", value: root.vm.figures.satisfaction, name: "satisfaction" }
                             ]
                             Row {
                                 width: (figureGrid.width - figureGrid.columnSpacing) / 2

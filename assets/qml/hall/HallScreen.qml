@@ -1,7 +1,7 @@
 import QtQuick
 
 // The hall screen (大厅屏): the newest call large (flashing briefly), the last 10 calls, waiting
-// per service with estimated wait, the window grid (up to 60 windows without scrolling), today's
+// per service with estimated wait, the window grid (a big hall: its open windows, a page at a time), today's
 // figures with a chart of waiting through the day, and a scrolling notice. Broker gone: a
 // small mark, the last state stays. Nothing animates while nothing changes, except one pass
 // of the notice now and then.
@@ -13,6 +13,10 @@ Rectangle {
     readonly property var s: shell ? shell.strings : ({})
     function tr(t) { return t && shell ? (t[shell.language] || t["zh_CN"] || "") : "" }
     readonly property bool ready: shell !== null && vm !== null
+    // each read of a view-model section converts all of it from Python: the calls are read once
+    // here on each change, and everything below reads this
+    readonly property var calls: ready ? vm.calls : ({ has: false, newest: {}, recent: [], flashSeq: 0 })
+    readonly property var windows: ready ? vm.windows : []
     readonly property real u: Math.min(width / 1920, height / 1080)
     readonly property color bg: "#071631"
     readonly property color panel: "#0e2650"
@@ -23,7 +27,7 @@ Rectangle {
     readonly property color amber: "#ffe066"
     readonly property bool flashing: flash.running
     // more than 24 windows: the grid takes most of the screen, so every tile reads from 8-10 m
-    readonly property bool bigHall: ready && vm.windows.length > 24
+    readonly property bool bigHall: windows.length > 24
     color: bg
 
     function statusColor(st) {
@@ -31,19 +35,26 @@ Rectangle {
         return st === "serving" ? "#0c4a22" : st === "paused" ? "#6b3500" : st === "idle" ? "#1f4b8f" : "#2e3746"
     }
 
+    // --- a big hall's lists that do not fit at a readable size turn a page every 10 s ----------
+    property int pageTick: 0
+    Timer {
+        objectName: "hall_pager"
+        interval: 10000
+        repeat: true
+        running: gridArea.pages > 1 || waitCol.pages > 1
+        onTriggered: root.pageTick++
+    }
+
     // --- flash the newest call for a few seconds --------------------------------------------
     property int seenSeq: -1
-    Connections {
-        target: root.vm
-        function onCallsChanged() {
-            if (root.vm.calls.flashSeq !== root.seenSeq) {
-                var first = root.seenSeq < 0
-                root.seenSeq = root.vm.calls.flashSeq
-                if (!first || root.vm.calls.flashSeq > 0) flash.restart()
-            }
+    onCallsChanged: {
+        if (calls.flashSeq !== seenSeq) {
+            var first = seenSeq < 0
+            seenSeq = calls.flashSeq
+            if (!first || calls.flashSeq > 0) flash.restart()
         }
     }
-    Component.onCompleted: if (ready) seenSeq = vm.calls.flashSeq
+    Component.onCompleted: if (ready) seenSeq = calls.flashSeq
     SequentialAnimation {
         id: flash
         loops: 5
@@ -190,7 +201,7 @@ Rectangle {
                 anchors.centerIn: parent
                 anchors.verticalCenterOffset: 16 * root.u
                 width: parent.width * 0.92
-                visible: root.ready && root.vm.calls.has
+                visible: root.ready && root.calls.has
                 Text {
                     objectName: "hall_newest_ticket"
                     width: parent.width
@@ -198,7 +209,7 @@ Rectangle {
                     verticalAlignment: Text.AlignVCenter
                     fontSizeMode: Text.Fit
                     horizontalAlignment: Text.AlignHCenter
-                    text: root.ready && root.vm.calls.has ? root.vm.calls.newest.ticket : ""
+                    text: root.ready && root.calls.has ? root.calls.newest.ticket : ""
                     color: root.amber
                     font.pixelSize: 220 * root.u
                     font.bold: true
@@ -210,7 +221,7 @@ Rectangle {
                     height: newest.height * 0.22
                     verticalAlignment: Text.AlignVCenter
                     horizontalAlignment: Text.AlignHCenter
-                    text: root.ready && root.vm.calls.has ? "→ " + root.tr(root.vm.calls.newest.windowName) : ""
+                    text: root.ready && root.calls.has ? "→ " + root.tr(root.calls.newest.windowName) : ""
                     color: root.ink
                     font.pixelSize: 80 * root.u
                     font.bold: true
@@ -221,14 +232,14 @@ Rectangle {
                     width: parent.width
                     horizontalAlignment: Text.AlignHCenter
                     visible: text !== ""
-                    text: root.ready && root.vm.calls.has ? root.vm.calls.newest.name : ""
+                    text: root.ready && root.calls.has ? root.calls.newest.name : ""
                     color: "#ffcdd2"
                     font.pixelSize: 40 * root.u
                 }
             }
             Text {
                 anchors.centerIn: parent
-                visible: root.ready && !root.vm.calls.has
+                visible: root.ready && !root.calls.has
                 text: root.s.hall_no_calls
                 color: "#ffcdd2"  // 6.9:1 on the red (the blue-grey dim was 4.5:1 there)
                 font.pixelSize: 60 * root.u
@@ -249,12 +260,28 @@ Rectangle {
             Grid {
                 id: recentGrid
                 anchors { left: parent.left; right: parent.right; top: recentTitle.bottom; bottom: parent.bottom; margins: 16 * root.u }
-                columns: root.bigHall ? 1 : 2  // a big hall's narrower column: five calls, window names whole
+                // two columns of calls when every "A002 → window" fits in half the width, else one
+                // (a big hall's narrower column; English window names): five calls, names whole
+                columns: {
+                    if (root.bigHall || !root.ready) return 1
+                    var half = (width - columnSpacing) / 2, recent = root.calls.recent
+                    for (var i = 0; i < Math.min(recent.length, 10); i++) {
+                        if (recentTicketFont.advanceWidth(recent[i].ticket) + 12 * root.u
+                            + recentWindowFont.advanceWidth("→ " + root.tr(recent[i].windowName)) > half) return 1
+                    }
+                    return 2
+                }
                 columnSpacing: 16 * root.u
-                readonly property real cellH: height / 5
+                // a big hall: four calls a column, larger (its grid already shows every ticket being served)
+                readonly property int rows: root.bigHall ? 4 : 5
+                readonly property real cellH: height / rows
+                FontMetrics { id: recentTicketFont; font.pixelSize: Math.min((root.bigHall ? 80 : 56) * root.u, recentGrid.cellH * 0.6); font.bold: true }
+                FontMetrics { id: recentWindowFont; font.pixelSize: Math.min((root.bigHall ? 52 : 40) * root.u, recentGrid.cellH * 0.45) }
+                readonly property var shown: root.ready ? root.calls.recent.slice(0, columns * rows) : []
                 Repeater {
-                    model: root.ready ? root.vm.calls.recent.slice(0, recentGrid.columns * 5) : []
+                    model: recentGrid.shown.length  // a count, as the grid's (see there)
                     Item {
+                        readonly property var entry: recentGrid.shown[index] || ({})
                         objectName: "hall_recent_" + index
                         width: (recentGrid.width - recentGrid.columnSpacing * (recentGrid.columns - 1)) / recentGrid.columns
                         height: recentGrid.cellH
@@ -262,17 +289,17 @@ Rectangle {
                             id: rt
                             objectName: "hall_recent_ticket_" + index
                             anchors { left: parent.left; verticalCenter: parent.verticalCenter }
-                            text: modelData.ticket
+                            text: entry.ticket
                             color: root.ink
-                            font.pixelSize: Math.min(56 * root.u, parent.height * 0.6)
-                            font.bold: true
+                            font: recentTicketFont.font
                         }
                         Text {
                             anchors { left: rt.right; leftMargin: 12 * root.u; right: parent.right; verticalCenter: parent.verticalCenter }
-                            text: "→ " + root.tr(modelData.windowName)
+                            text: "→ " + root.tr(entry.windowName)
                             color: root.dim
-                            font.pixelSize: Math.min(40 * root.u, parent.height * 0.45)
-                            elide: Text.ElideRight
+                            font: recentWindowFont.font
+                            fontSizeMode: Text.HorizontalFit  // a name longer than any seen yet: smaller, whole
+                            minimumPixelSize: 12
                         }
                     }
                 }
@@ -295,20 +322,47 @@ Rectangle {
                 anchors { left: parent.left; top: parent.top; margins: 12 * root.u }
                 text: root.s.hall_windows
                 color: root.dim
-                font.pixelSize: 26 * root.u
+                font.pixelSize: (root.bigHall ? 30 : 26) * root.u
                 font.bold: true
+            }
+            // a big hall names how many windows it leaves out, and which page of the open ones shows
+            Text {
+                objectName: "hall_grid_note"
+                anchors { left: gridTitle.right; right: parent.right; baseline: gridTitle.baseline; leftMargin: 24 * root.u; rightMargin: 16 * root.u }
+                visible: root.bigHall
+                horizontalAlignment: Text.AlignRight
+                text: !root.bigHall ? ""
+                    : root.s.hall_windows_open.arg(gridArea.shown.length).arg(gridArea.all.length - gridArea.shown.length)
+                      + (gridArea.pages > 1 ? "   " + root.s.hall_page.arg(gridArea.page + 1).arg(gridArea.pages) : "")
+                color: root.ink
+                font.pixelSize: 30 * root.u
+                fontSizeMode: Text.HorizontalFit
+                minimumPixelSize: 12
             }
             Item {
                 id: gridArea
                 objectName: "hall_grid"
                 anchors { left: parent.left; right: parent.right; top: gridTitle.bottom; bottom: parent.bottom; margins: 12 * root.u }
-                readonly property int n: root.ready ? root.vm.windows.length : 0
+                readonly property var all: root.windows
+                // A big hall (Qmatic-style hall boards do the same) shows only the windows open today,
+                // each at a size read from 8-10 m, a page at a time when they do not all fit; the
+                // closed ones are counted in the title. A small hall shows every window.
+                readonly property var shown: root.bigHall ? all.filter(function (w) { return w.open }) : all
+                readonly property real gap: 8 * root.u
+                // the smallest big-hall cell: the window's number and the ticket ~90 px tall at 1080p
+                readonly property int maxCols: root.bigHall ? Math.max(1, Math.floor((width + gap) / (330 * root.u + gap))) : Math.max(1, shown.length)
+                readonly property int maxRows: root.bigHall ? Math.max(1, Math.floor((height + gap) / (150 * root.u + gap))) : Math.max(1, shown.length)
+                readonly property int perPage: Math.max(1, Math.min(shown.length, maxCols * maxRows))
+                readonly property int pages: Math.max(1, Math.ceil(shown.length / perPage))
+                readonly property int page: root.pageTick % pages
+                readonly property var pageWindows: shown.slice(page * perPage, (page + 1) * perPage)
+                readonly property int n: perPage
                 // the column count that gives the largest cells of about 1.6:1 (2.2:1 for a big hall,
                 // whose cells put the number and the ticket side by side)
-                readonly property real aspect: n > 24 ? 2.2 : 1.6
+                readonly property real aspect: root.bigHall ? 2.2 : 1.6
                 readonly property int cols: {
                     var best = 1, bestSize = 0
-                    for (var c = 1; c <= Math.max(1, n); c++) {
+                    for (var c = 1; c <= Math.min(n, maxCols); c++) {
                         var rows = Math.ceil(n / c)
                         var size = Math.min(width / c / aspect, height / rows)
                         if (size > bestSize) { bestSize = size; best = c }
@@ -316,58 +370,74 @@ Rectangle {
                     return best
                 }
                 readonly property int rows: Math.max(1, Math.ceil(n / cols))
-                readonly property real gap: 8 * root.u
                 readonly property real cellW: (width - gap * (cols - 1)) / cols
                 readonly property real cellH: (height - gap * (rows - 1)) / rows
+                Text {
+                    objectName: "hall_no_windows_open"
+                    anchors.centerIn: parent
+                    visible: root.ready && gridArea.shown.length === 0
+                    text: root.s.hall_no_windows_open
+                    color: root.ink
+                    font.pixelSize: 80 * root.u
+                    font.bold: true
+                }
+                // Repeaters here count their rows instead of holding the JS array: a new array of the
+                // same length (every call) then only updates each delegate's bindings through `entry`
+                // instead of destroying and building every delegate again (felt.md: ~5 ms a call)
                 Repeater {
-                    model: root.ready ? root.vm.windows : []
+                    model: gridArea.pageWindows.length
                     Rectangle {
-                        objectName: "hall_window_" + modelData.id
+                        readonly property var entry: gridArea.pageWindows[index] || ({})
+                        objectName: "hall_window_" + entry.id
                         x: (index % gridArea.cols) * (gridArea.cellW + gridArea.gap)
                         y: Math.floor(index / gridArea.cols) * (gridArea.cellH + gridArea.gap)
                         width: gridArea.cellW
                         height: gridArea.cellH
                         radius: 8 * root.u
-                        color: root.statusColor(modelData.status)
-                        // tall cells: name over ticket; flat cells (many windows): the window's number
-                        // on a light label, the ticket beside it, so "13" and "A002" never run together
-                        readonly property bool flat: gridArea.cellH < 100 * root.u
+                        color: root.statusColor(entry.status)
+                        // a small hall's cells: name over ticket; a big hall's: the window's number on a
+                        // light label, the ticket beside it, so "13" and "A002" never run together
+                        readonly property bool flat: root.bigHall
+                        readonly property real pad: (flat ? 8 : 4) * root.u
                         Rectangle {
                             id: idLabel
                             visible: parent.flat
-                            anchors { left: parent.left; top: parent.top; bottom: parent.bottom; margins: 4 * root.u }
-                            width: parent.width * 0.3
+                            anchors { left: parent.left; top: parent.top; bottom: parent.bottom; margins: parent.pad }
+                            width: Math.min(parent.width * 0.4, parent.height * 1.2)
                             radius: 6 * root.u
                             color: "#e8eef7"
                         }
                         Text {
                             id: wname
-                            objectName: "hall_window_name_" + modelData.id
-                            anchors { left: parent.left; top: parent.top; margins: 4 * root.u }
-                            width: parent.flat ? idLabel.width : parent.width - 8 * root.u
-                            height: parent.flat ? parent.height - 8 * root.u : parent.height * 0.42
+                            objectName: "hall_window_name_" + entry.id
+                            anchors { left: parent.left; top: parent.top; margins: parent.pad }
+                            width: parent.flat ? idLabel.width : parent.width - 2 * parent.pad
+                            height: parent.flat ? parent.height - 2 * parent.pad : parent.height * 0.42
                             horizontalAlignment: Text.AlignHCenter
                             verticalAlignment: Text.AlignVCenter
-                            text: parent.flat ? modelData.id : root.tr(modelData.name)
+                            text: parent.flat ? entry.id : root.tr(entry.name)
                             color: parent.flat ? "#0b1f3f" : root.ink
                             font.bold: true
-                            font.pixelSize: 200
+                            font.pixelSize: parent.flat ? Math.min(150 * root.u, parent.height * 0.8) : 200
                             fontSizeMode: Text.Fit
                             minimumPixelSize: 8
                         }
                         Text {
-                            objectName: "hall_window_ticket_" + modelData.id
-                            anchors { right: parent.right; bottom: parent.bottom; margins: 4 * root.u }
-                            width: parent.flat ? parent.width - idLabel.width - 16 * root.u : parent.width - 8 * root.u
-                            height: parent.flat ? parent.height - 8 * root.u : parent.height * 0.58 - 8 * root.u
+                            objectName: "hall_window_ticket_" + entry.id
+                            anchors { right: parent.right; bottom: parent.bottom; margins: parent.pad }
+                            width: parent.flat ? parent.width - idLabel.width - 4 * parent.pad : parent.width - 2 * parent.pad
+                            height: parent.flat ? parent.height - 2 * parent.pad : parent.height * 0.58 - 2 * parent.pad
                             horizontalAlignment: Text.AlignHCenter
                             verticalAlignment: Text.AlignVCenter
-                            text: modelData.ticket !== "" ? modelData.ticket : root.tr(modelData.statusText)
-                            color: modelData.ticket !== "" ? root.amber : "#ffffff"
+                            text: entry.ticket !== "" ? entry.ticket : root.tr(entry.statusText)
+                            color: entry.ticket !== "" ? root.amber : "#ffffff"
                             font.bold: true
-                            font.pixelSize: parent.flat && modelData.ticket === "" ? parent.height * 0.5 : 200
+                            // a big hall's state word stays below the ticket numbers it stands among
+                            font.pixelSize: !parent.flat ? 200 : entry.ticket !== "" ? Math.min(150 * root.u, parent.height * 0.8)
+                                                                                           : Math.min(60 * root.u, parent.height * 0.4)
                             fontSizeMode: Text.Fit
                             minimumPixelSize: 8
+                            wrapMode: parent.flat && entry.ticket === "" ? Text.WordWrap : Text.NoWrap
                         }
                     }
                 }
@@ -376,13 +446,13 @@ Rectangle {
         Rectangle {
             id: waitPanel
             anchors { left: parent.left; top: gridPanel.bottom; bottom: parent.bottom; topMargin: 20 * root.u }
-            width: parent.width * 0.5 - 10 * root.u
+            width: parent.width * (root.bigHall ? 0.62 : 0.56) - 10 * root.u  // room for whole names (English runs long)
             radius: 18 * root.u
             color: root.panel
             Text {
                 id: waitTitle
                 anchors { left: parent.left; top: parent.top; margins: 12 * root.u }
-                text: root.s.hall_waiting
+                text: root.s.hall_waiting + (waitCol.pages > 1 ? "   " + root.s.hall_page.arg(waitCol.page + 1).arg(waitCol.pages) : "")
                 color: root.dim
                 font.pixelSize: 26 * root.u
                 font.bold: true
@@ -390,44 +460,56 @@ Rectangle {
             Grid {
                 id: waitCol
                 anchors { left: parent.left; right: parent.right; top: waitTitle.bottom; bottom: parent.bottom; margins: 12 * root.u }
-                columns: root.bigHall ? 2 : 1  // a big hall's lower panel is short: two columns keep the rows readable
-                columnSpacing: 24 * root.u
-                readonly property int n: root.ready ? Math.max(1, root.vm.queue.services.length) : 1
-                readonly property real rowH: height / Math.ceil(n / columns)
-                readonly property real colW: (width - columnSpacing * (columns - 1)) / columns
+                columns: 1
+                // a big hall's lower panel is short: rows stay readable (30 px at 1080p), a page at a time
+                readonly property var services: root.ready ? root.vm.queue.services : []
+                readonly property int perPage: root.bigHall ? Math.max(1, Math.floor(height / (42 * root.u))) : Math.max(1, services.length)
+                readonly property int pages: Math.max(1, Math.ceil(services.length / perPage))
+                readonly property int page: root.pageTick % pages
+                readonly property real rowH: height / Math.min(perPage, Math.max(1, services.length))
+                readonly property real colW: width
+                readonly property var pageServices: services.slice(page * perPage, (page + 1) * perPage)
                 Repeater {
-                    model: root.ready ? root.vm.queue.services : []
+                    model: waitCol.pageServices.length  // a count, as the grid's (see there)
                     Item {
-                        objectName: "hall_wait_" + modelData.code
+                        readonly property var entry: waitCol.pageServices[index] || ({})
+                        objectName: "hall_wait_" + entry.code
                         width: waitCol.colW
                         height: waitCol.rowH
                         readonly property real fs: Math.min(30 * root.u, height * 0.7)
+                        // the name takes what the count and the wait leave, and shrinks to stay whole
+                        // (English names run long) rather than lose its end
                         Text {
-                            anchors { left: parent.left; verticalCenter: parent.verticalCenter }
-                            width: parent.width * 0.56
-                            text: modelData.code + " " + root.tr(modelData.name)
+                            objectName: "hall_wait_name_" + entry.code
+                            anchors { left: parent.left; right: waitCount.left; rightMargin: 10 * root.u; verticalCenter: parent.verticalCenter }
+                            text: entry.code + " " + root.tr(entry.name)
                             color: root.ink
                             font.pixelSize: parent.fs
-                            elide: Text.ElideRight
+                            fontSizeMode: Text.HorizontalFit
+                            minimumPixelSize: 10
                         }
                         Text {
-                            objectName: "hall_wait_count_" + modelData.code
-                            anchors { right: parent.right; rightMargin: parent.width * 0.36; verticalCenter: parent.verticalCenter }
-                            text: modelData.waiting
+                            id: waitCount
+                            objectName: "hall_wait_count_" + entry.code
+                            anchors { right: waitWords.left; rightMargin: 12 * root.u; verticalCenter: parent.verticalCenter }
+                            width: parent.fs * 1.4
+                            horizontalAlignment: Text.AlignRight
+                            text: entry.waiting
                             color: root.amber
                             font.pixelSize: parent.fs
                             font.bold: true
                         }
                         Text {
-                            objectName: "hall_wait_text_" + modelData.code
+                            id: waitWords
+                            objectName: "hall_wait_text_" + entry.code
                             anchors { right: parent.right; verticalCenter: parent.verticalCenter }
-                            width: parent.width * 0.32
+                            width: Math.min(implicitWidth, parent.width * 0.4)
                             horizontalAlignment: Text.AlignRight
-                            text: root.tr(modelData.waitText)
-                            color: modelData.windowsOpen === 0 ? "#ffb74d" : root.dim
+                            text: root.tr(entry.waitText)
+                            color: entry.windowsOpen === 0 ? "#ffb74d" : root.dim
                             font.pixelSize: parent.fs * 0.9
                             fontSizeMode: Text.HorizontalFit
-                            minimumPixelSize: 12
+                            minimumPixelSize: 10
                         }
                     }
                 }
@@ -436,7 +518,7 @@ Rectangle {
         Rectangle {
             id: statsPanel
             anchors { right: parent.right; top: gridPanel.bottom; bottom: parent.bottom; topMargin: 20 * root.u }
-            width: parent.width * 0.5 - 10 * root.u
+            width: parent.width * (root.bigHall ? 0.38 : 0.44) - 10 * root.u
             radius: 18 * root.u
             color: root.panel
             Text {
@@ -451,21 +533,25 @@ Rectangle {
                 id: figures
                 anchors { left: parent.left; right: parent.right; top: statsTitle.bottom; margins: 12 * root.u }
                 height: parent.height * 0.36
+                // read once per change; a count for the Repeater, so its delegates stay (see the grid)
+                readonly property var stats: root.ready ? root.vm.stats : ({})
+                readonly property var items: root.ready ? [
+                    { key: "hall_tickets", value: String(stats.tickets), name: "tickets" },
+                    { key: "hall_served", value: String(stats.served), name: "served" },
+                    { key: "hall_avg_wait", value: root.s.hall_minutes.arg(stats.avgWaitMin), name: "avg_wait" },
+                    { key: "hall_satisfaction", value: stats.satisfaction, name: "satisfaction", note: root.tr(stats.satisfactionNote) },
+                    { key: "hall_on_time", value: stats.onTime, name: "on_time" }
+                ] : []
                 Repeater {
-                    model: root.ready ? [
-                        { key: "hall_tickets", value: String(root.vm.stats.tickets), name: "tickets" },
-                        { key: "hall_served", value: String(root.vm.stats.served), name: "served" },
-                        { key: "hall_avg_wait", value: root.s.hall_minutes.arg(root.vm.stats.avgWaitMin), name: "avg_wait" },
-                        { key: "hall_satisfaction", value: root.vm.stats.satisfaction, name: "satisfaction", note: root.tr(root.vm.stats.satisfactionNote) },
-                        { key: "hall_on_time", value: root.vm.stats.onTime, name: "on_time" }
-                    ] : []
+                    model: figures.items.length
                     Column {
+                        readonly property var entry: figures.items[index] || ({})
                         width: figures.width / 5
                         Text {
-                            objectName: "hall_figure_" + modelData.name
+                            objectName: "hall_figure_" + entry.name
                             width: parent.width
                             horizontalAlignment: Text.AlignHCenter
-                            text: modelData.value
+                            text: entry.value
                             color: root.ink
                             font.pixelSize: 44 * root.u
                             font.bold: true
@@ -475,18 +561,18 @@ Rectangle {
                         Text {
                             width: parent.width
                             horizontalAlignment: Text.AlignHCenter
-                            text: root.s[modelData.key]
+                            text: root.s[entry.key]
                             color: root.dim
                             font.pixelSize: 22 * root.u
                             fontSizeMode: Text.HorizontalFit
                             minimumPixelSize: 10
                         }
                         Text {
-                            objectName: "hall_figure_note_" + modelData.name
+                            objectName: "hall_figure_note_" + entry.name
                             width: parent.width
                             horizontalAlignment: Text.AlignHCenter
                             visible: text !== ""
-                            text: modelData.note || ""
+                            text: entry.note || ""
                             color: root.dim
                             font.pixelSize: 18 * root.u
                             wrapMode: Text.Wrap

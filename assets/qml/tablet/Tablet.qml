@@ -95,8 +95,8 @@ Item {
                         color: theme.text
                     }
                     Text {
-                        visible: root.vm.idle.staff && root.vm.idle.staffTitle !== ""
-                        text: root.vm.idle.staffTitle
+                        visible: root.vm.idle.staff && root.tr(root.vm.idle.staffTitle) !== ""
+                        text: root.tr(root.vm.idle.staffTitle)
                         font.pixelSize: theme.large
                         color: theme.muted
                     }

@@ -99,7 +99,7 @@ Rectangle {
                     width: parent.width
                     horizontalAlignment: Text.AlignRight
                     visible: text !== ""
-                    text: root.ready ? root.vm.window.staffTitle : ""
+                    text: root.ready ? root.tr(root.vm.window.staffTitle) : ""
                     color: root.dim
                     font.pixelSize: 44 * full.u
                 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from hallbus import schemas
+from hallbus import schemas, wording
 from kiosk.counter.state import CounterState
 from tests.kiosk.statepayloads import CAT, CFG, TS, wstate
 
@@ -83,3 +83,29 @@ def test_a_finish_without_a_rating_request_does_not_ask_for_one() -> None:
     c.act("finish")
     port.answer[-1](schemas.WindowReply(window=wstate("1", ts="2026-03-03T09:01:00.000+08:00")))
     assert "评价" not in c.view("message")["text"]["zh_CN"]
+
+
+def test_the_counter_shows_a_rate_only_from_enough_ratings_and_waits_in_the_shared_words() -> None:
+    """Issue 16, items 5 and 2: one rating is no 满意率 of 0% on the counter either (as on the hall
+    screen, from `[kiosk] satisfaction_min_ratings`), and its waiting box says 无需等待 / 暂无开放窗口 /
+    约N分钟 as every other screen does, never 约 0 分钟."""
+    c = CounterState(CFG, CAT, NoPort(), window="1")
+    least = CFG.kiosk.satisfaction_min_ratings
+    assert least > 1
+    one = schemas.RatingFigures(ratings=1, satisfied=0, bad=1, satisfaction_rate=0.0)
+    c.on_stats(schemas.StatsToday(ratings=1, satisfaction_rate=0.0, ratings_by_window={"1": one}))
+    figures = c.view("figures")
+    assert figures["ratings"] == 1 and figures["satisfaction"] == "—"
+    enough = schemas.RatingFigures(ratings=least, satisfied=least, satisfaction_rate=1.0)
+    c.on_stats(schemas.StatsToday(ratings=least, satisfaction_rate=1.0, ratings_by_window={"1": enough}))
+    assert c.view("figures")["satisfaction"] == "100%"
+    services = CFG.window("1").services
+    assert len(services) >= 2
+    a, b = services[0], services[1]
+    c.on_queue_state(schemas.QueueState(total_waiting=3, services=[
+        schemas.ServiceQueue(code=a, name=a, waiting=0, est_wait_s=0, windows_open=1),
+        schemas.ServiceQueue(code=b, name=b, waiting=3, est_wait_s=540, windows_open=1),
+    ]))
+    waits = {q["code"]: q["waitText"]["zh_CN"] for q in c.view("queue")}
+    assert waits[a] == wording.service_wait(0, 0, 1)["zh_CN"] == "无需等待"
+    assert waits[b] == "约9分钟"
