@@ -1,8 +1,13 @@
 """`./hall demo`: the whole hall on one machine.
 
-A private Mosquitto and `hallbus serve` run as child processes; sample cases,
-appointments and the service guide are loaded; then every role runs in this process,
-each with its own bus connection, as its own window: the self-service terminal
+The hall runs as docs/install.md sets one up, on one machine: `hallbus broker-config`
+writes the Mosquitto config, password file, ACL, node keys and every node's credentials
+into `<out>/broker/`; a private Mosquitto runs on that config (anonymous clients refused)
+and `hallbus serve` as a child process, logged in as the controller, with the node keys
+and the staff secrets file `<out>/staff-secrets.toml`. Sample cases, appointments and the
+service guide are loaded; then every role runs in this process, each with its own node's
+config (`<out>/nodes/NODE.toml`, its own `[broker] credentials_file`), so its own login and
+node key, as its own window: the self-service terminal
 (terminal-1, with simulated SAM ID card reader, ESC/POS printer and QR scanner on
 ptys), the counter, the evaluation tablet and the window display of window 3, and the
 hall screen. With a display the windows are tiled on screen and stay up until Ctrl-C;
@@ -13,6 +18,9 @@ ticket, the counter calls it, the window display flashes, the hall screen announ
 it, the counter finishes, the tablet takes the rating, and the citizen's case list
 shows a deadline warning. After every step a screenshot of every window is written to
 `<out>/screens/`. Ctrl-C (or the end of a headless run) stops every process started.
+
+`--capture FILE` writes every bus message to FILE with `mosquitto_sub`, logged in as a
+read-only observer (`demo-capture`) the demo adds to the generated password file and ACL.
 """
 
 from __future__ import annotations
