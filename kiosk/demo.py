@@ -1,8 +1,13 @@
 """`./hall demo`: the whole hall on one machine.
 
-A private Mosquitto and `hallbus serve` run as child processes; sample cases,
-appointments and the service guide are loaded; then every role runs in this process,
-each with its own bus connection, as its own window: the self-service terminal
+The hall runs as docs/install.md sets one up, on one machine: `hallbus broker-config`
+writes the Mosquitto config, password file, ACL, node keys and every node's credentials
+into `<out>/broker/`; a private Mosquitto runs on that config (anonymous clients refused)
+and `hallbus serve` as a child process, logged in as the controller, with the node keys
+and the staff secrets file `<out>/staff-secrets.toml`. Sample cases, appointments and the
+service guide are loaded; then every role runs in this process, each with its own node's
+config (`<out>/nodes/NODE.toml`, its own `[broker] credentials_file`), so its own login and
+node key, as its own window: the self-service terminal
 (terminal-1, with simulated SAM ID card reader, ESC/POS printer and QR scanner on
 ptys), the counter, the evaluation tablet and the window display of window 3, and the
 hall screen. With a display the windows are tiled on screen and stay up until Ctrl-C;
@@ -13,26 +18,33 @@ ticket, the counter calls it, the window display flashes, the hall screen announ
 it, the counter finishes, the tablet takes the rating, and the citizen's case list
 shows a deadline warning. After every step a screenshot of every window is written to
 `<out>/screens/`. Ctrl-C (or the end of a headless run) stops every process started.
+
+`--capture FILE` writes every bus message to FILE with `mosquitto_sub`, logged in as a
+read-only observer (`demo-capture`) the demo adds to the generated password file and ACL.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from secrets import token_urlsafe
 from typing import Any
 
-from hallbus.config import REPO_ROOT, HallConfig
-from hallbus.localbroker import LocalBroker, parent_death_hook
-from hallbus.sample import open_all_day
+from hallbus.config import REPO_ROOT, HallConfig, parse_config
+from hallbus.deploy.brokerconf import mosquitto_hash
+from hallbus.localbroker import LocalBroker, free_port, parent_death_hook
+from hallbus.sample import all_day_text, open_all_day
 
 log = logging.getLogger("kiosk.demo")
 
@@ -45,6 +57,56 @@ SCREENS: list[tuple[str, str, tuple[int, int]]] = [
     ("hall", "hall-1", (1920, 1080)),
 ]
 CITIZEN_CASE = "ZW2026DEMO00001"
+STAFF_SECRETS_EXAMPLE = REPO_ROOT / "assets" / "staff-secrets.example.toml"
+DEMO_DEVICES = (
+    "\n[devices.terminal-1]\nidcard = \"sim\"\nprinter = \"sim\"\nprinter_width = 80\nscanner = \"sim\"\n"
+    "\n[devices.counter-3]\n"  # staff log in by password in the demo (no PC/SC daemon needed)
+)
+OBSERVER = "demo-capture"  # `--capture`'s login: reads every topic, writes none
+
+
+def _set_line(text: str, pattern: str, line: str) -> str:
+    """`text` with the one line matching `pattern` (a regex over a whole line) replaced by `line`."""
+    new, n = re.subn(rf"(?m)^{pattern}$", line.replace("\\", "\\\\"), text, count=1)
+    if n != 1:
+        raise RuntimeError(f"the sample hall.toml has no line matching {pattern!r}: kiosk/demo.py needs updating")
+    return new
+
+
+def server_text(text: str, *, port: int, broker_dir: Path, secrets: Path) -> str:
+    """The sample hall's config as install.md sets up the server's (steps 3 and 5), on one machine.
+
+    Its broker on `port`, the node keys from `broker-config`'s `node-keys.json` in `broker_dir`, staff
+    secrets from `secrets`. The controller's login is set once `broker-config` has written it.
+    """
+    text = _set_line(text, r"port = \d+.*", f"port = {port}")
+    text = _set_line(text, r"staff_secrets_file = .*", f'staff_secrets_file = "{secrets}"   # controller only')
+    return _set_line(text, r"\[privacy\]", f'[privacy]\nnode_keys_file = "{broker_dir / "node-keys.json"}"')
+
+
+def node_config(server_config: Path, nodes_dir: Path, node: str) -> HallConfig:
+    """Write and read `nodes_dir/NODE.toml`: the server's hall.toml with this node's own credentials (install.md, step 6)."""
+    text = server_config.read_text(encoding="utf-8")
+    own = server_config.parent / "broker" / "credentials" / f"{node}.json"
+    text = _set_line(text, r'credentials_file = ".*"', f'credentials_file = "{own}"')
+    nodes_dir.mkdir(parents=True, exist_ok=True)
+    path = nodes_dir / f"{node}.toml"
+    path.write_text(text, encoding="utf-8")
+    return parse_config(text, path)
+
+
+def add_observer(broker_dir: Path) -> tuple[str, str]:
+    """Add a read-only login to the generated password file and ACL (before the broker starts); its (user, password).
+
+    No node of a hall reads every topic, and a capture logged in as one would push that node off the
+    broker (the client id is the login), so `--capture` gets a login of its own that can only read.
+    """
+    password = token_urlsafe(18)
+    with open(broker_dir / "passwd", "a", encoding="utf-8") as f:
+        f.write(f"{OBSERVER}:{mosquitto_hash(password)}\n")
+    with open(broker_dir / "acl", "a", encoding="utf-8") as f:
+        f.write(f"\nuser {OBSERVER}\ntopic read #\n")
+    return OBSERVER, password
 
 
 class Demo:
@@ -68,34 +130,62 @@ class Demo:
     # --- the parts ------------------------------------------------------------------------
 
     def start_back_end(self) -> None:
-        """Broker, config, sample records and the controller."""
-        extra = (
-            "\n[devices.terminal-1]\nidcard = \"sim\"\nprinter = \"sim\"\nprinter_width = 80\nscanner = \"sim\"\n"
-            "\n[devices.counter-3]\n"  # staff log in by password in the demo (no PC/SC daemon needed)
-        )
-        self.cfg_path, self.cfg = open_all_day(self.out, extra=extra)
-        self.broker = LocalBroker(self.out / "broker")
+        """The hall as docs/install.md sets it up: generated broker config, its Mosquitto, the controller."""
+        port = free_port()
+        broker_dir = self.out / "broker"
+        secrets = self.out / "staff-secrets.toml"  # the controller's alone (install.md, step 3)
+        secrets.write_text(STAFF_SECRETS_EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+        secrets.chmod(0o600)
+        text = server_text(all_day_text(self.out), port=port, broker_dir=broker_dir, secrets=secrets)
+        self.cfg_path, self.cfg = open_all_day(self.out, text=text, extra=DEMO_DEVICES)
+        (broker_dir / "persist").mkdir(parents=True, exist_ok=True)
+        self._run([sys.executable, "-m", "hallbus", "broker-config", "--config", str(self.cfg_path),
+                   "--out", str(broker_dir), "--listen", "127.0.0.1", "--port", str(port),
+                   "--run-as", getpass.getuser(), "--persistence-dir", f"{broker_dir}/persist/"])
+        # Then the controller logs in with the credentials broker-config wrote for it (install.md, step 5).
+        text = _set_line(text, r"# credentials_file = .*",
+                         f'credentials_file = "{broker_dir / "credentials" / "controller.json"}"')
+        self.cfg_path, self.cfg = open_all_day(self.out, text=text, extra=DEMO_DEVICES)
+        observer = add_observer(broker_dir) if self.capture_path is not None else None
+        self.broker = LocalBroker(broker_dir, port, conf_file=broker_dir / "mosquitto.conf")
         self.broker.start()
-        print(f"demo: broker      {self.broker.url} (pid {self.broker.proc.pid if self.broker.proc else '?'})")
-        if self.capture_path is not None:
-            # Everything said on the bus, as a third-party client sees it (a privacy check greps it).
+        self._say_secured(broker_dir, secrets)
+        print(f"demo: broker      {self.broker.url} (pid {self.broker.proc.pid if self.broker.proc else '?'}), "
+              f"log {self.broker.log_path}")
+        if self.capture_path is not None and observer is not None:
+            # Everything said on the bus, as a third-party client sees it (a privacy check greps it),
+            # logged in as a read-only observer the demo adds to the generated password file and ACL.
             out = open(self.capture_path, "wb")
             self.capture = subprocess.Popen(
-                ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t", "#", "-v", "-V", "mqttv5"],
+                ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-u", observer[0], "-P", observer[1],
+                 "-t", "#", "-v", "-V", "mqttv5"],
                 stdout=out, stderr=subprocess.DEVNULL, preexec_fn=parent_death_hook(),
             )
             out.close()
-            print(f"demo: capture     every bus message to {self.capture_path} (pid {self.capture.pid})")
+            print(f"demo: capture     every bus message to {self.capture_path} (pid {self.capture.pid}), "
+                  f"logged in as the read-only {observer[0]}")
         data = self.out / "data"
         self._records(data)
         log_file = open(self.out / "controller.log", "ab")
         self.serve = subprocess.Popen(
-            [sys.executable, "-m", "hallbus", "serve", "--config", str(self.cfg_path), "--broker", self.broker.url,
-             "--data", str(data), "--tick", "0.5"],
+            [sys.executable, "-m", "hallbus", "serve", "--config", str(self.cfg_path), "--data", str(data),
+             "--tick", "0.5"],
             cwd=REPO_ROOT, stdout=log_file, stderr=log_file, preexec_fn=parent_death_hook(),
         )
         log_file.close()
-        print(f"demo: controller  hallbus serve (pid {self.serve.pid}), state in {data}, log {self.out / 'controller.log'}")
+        print(f"demo: controller  hallbus serve --config {self.cfg_path} (pid {self.serve.pid}), state in {data}, "
+              f"log {self.out / 'controller.log'}")
+
+    def _say_secured(self, broker_dir: Path, secrets: Path) -> None:
+        """What the demo hall secures, and where its generated files are."""
+        print("demo: secured as docs/install.md sets a hall up: anonymous clients refused, one login per node")
+        print("demo:   (client id = login), an ACL per role, 128 KiB message limit, window actions and ratings")
+        print("demo:   signed with node keys, tickets paced per signed terminal, staff secrets on the controller only")
+        print(f"demo: hall.toml   {self.cfg_path} (the controller's)")
+        print(f"demo: nodes       {self.out / 'nodes'}/NODE.toml (each node's: its own credentials_file)")
+        print(f"demo: broker conf {broker_dir / 'mosquitto.conf'} (+ passwd, acl; `hallbus broker-config`)")
+        print(f"demo: credentials {broker_dir / 'credentials'}/NODE.json, node keys {broker_dir / 'node-keys.json'}")
+        print(f"demo: staff       {secrets} (password hashes, badge UIDs)")
 
     def _records(self, data: Path) -> None:
         """Sample cases and appointments for today, plus a case of the demo citizen near its deadline."""
@@ -133,12 +223,14 @@ class Demo:
         """One Kiosk per role in this process, tiled on a screen when there is one."""
         from kiosk.app import Kiosk, Options
 
-        assert self.cfg is not None and self.broker is not None
+        assert self.cfg_path is not None and self.broker is not None
         x = y = 0
         row_h = 0
         for role, node, size in SCREENS:
-            k = Kiosk(Options(role=role, node=node, broker=self.broker.url, data=self.out / "kiosk" / node,
-                              size=size if self.headless else (size[0] // 2, size[1] // 2)), self.cfg)
+            # Each screen reads its own node's hall.toml, so logs in and signs as that node, as on a real node.
+            cfg = node_config(self.cfg_path, self.out / "nodes", node)
+            k = Kiosk(Options(role=role, node=node, config=Path(cfg.path), data=self.out / "kiosk" / node,
+                              size=size if self.headless else (size[0] // 2, size[1] // 2)), cfg)
             window = k.start()
             if not self.headless:
                 w, h = size[0] // 2, size[1] // 2
@@ -148,7 +240,7 @@ class Demo:
                 x += w + 10
                 row_h = max(row_h, h)
             self.kiosks[role] = k
-            print(f"demo: screen      kiosk --role {role} --node {node}")
+            print(f"demo: screen      kiosk --role {role} --node {node} --config {cfg.path}")
 
     def stop(self) -> None:
         """Stop every screen, the controller and the broker: nothing is left running."""

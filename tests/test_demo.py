@@ -41,6 +41,16 @@ def test_headless_demo_plays_the_scenario_and_stops_everything(tmp_path: Path) -
     assert any("ticket-taken" in p.name for p in shots)
     assert list((out / "kiosk").glob("*/printed/**/*.png")), "the simulated printer rendered no ticket"
     assert _processes_mentioning(str(out)) == [], "the demo left processes running"
+    # The hall ran secured as docs/install.md sets it up: the generated broker config, each screen
+    # logged in as its own node, the controller with node keys and the staff secrets file.
+    conf = (out / "broker" / "mosquitto.conf").read_text()
+    assert "allow_anonymous false" in conf and "acl_file" in conf and "use_username_as_clientid true" in conf
+    broker_log = (out / "broker" / "mosquitto.log").read_text()
+    for node in ("controller", "terminal-1", "counter-3", "tablet-3", "window-3", "hall-1"):
+        assert f"as {node} (p5, " in broker_log and f"u'{node}')" in broker_log, f"{node} did not log in as itself"
+    controller_log = (out / "controller.log").read_text()
+    assert "checked against" in controller_log and "paced per signed terminal" in controller_log, controller_log
+    assert f'staff_secrets_file = "{out}/staff-secrets.toml"' in (out / "hall.toml").read_text()
     # Privacy: the demo citizen's full ID number appears in no log, database or state file.
     from devices.idcard.samples import sample_card
 
