@@ -33,6 +33,8 @@ class QueueRpc:
         return {
             "ticket.issue": self._issue,
             "ticket.status": self._status,
+            "ticket.statuses": self._statuses,
+            "ticket.cancel": self._cancel,
             "window.login": self._login,
             "window.logout": self._window_action(self.windows.logout),
             "window.call_next": self._window_action(self.windows.call_next),
@@ -66,6 +68,18 @@ class QueueRpc:
             raise errors.unknown_ticket(b.number or b.ticket_id or "")
         if not b.ticket_id:  # a number is no proof of holding the ticket: its id stays secret
             ticket = without_id(ticket)
+        return {"ticket": schemas.to_builtins(ticket)}
+
+    def _statuses(self, req: Request, tx: Tx) -> Mapping[str, Any]:
+        b: schemas.TicketStatusesReq = req.body
+        if len(b.ticket_ids) > schemas.MAX_WATCHED_IDS:
+            raise errors.too_many_ids(len(b.ticket_ids), schemas.MAX_WATCHED_IDS)
+        found = (self.views.find_ticket(tx, ticket_id=tid) for tid in b.ticket_ids if tid)
+        return {"tickets": [schemas.to_builtins(t) for t in found if t is not None]}
+
+    def _cancel(self, req: Request, tx: Tx) -> Mapping[str, Any]:
+        b: schemas.TicketCancelReq = req.body
+        ticket = self.issuer.cancel(tx, b.ticket_id)
         return {"ticket": schemas.to_builtins(ticket)}
 
     def _window_reply(self, tx: Tx, wid: str) -> Mapping[str, Any]:

@@ -77,7 +77,7 @@ class QueueViews:
             est_wait_s=est,
             windows_open=windows_open,
             issued_at=r.issued_at,
-            track_url=self.config.hall.track_url.replace("{ticket_id}", r.id),
+            track_url=self.config.track_url(r.id),
             window=r.window or r.target_window,
             name_masked=r.name_masked,
             called_at=r.called_at,

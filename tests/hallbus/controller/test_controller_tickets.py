@@ -255,3 +255,35 @@ def test_a_waiting_ticket_says_how_many_open_windows_can_call_it(ctl: Controller
     window_call(ctl, "call_next", "1")
     called = call(ctl, "ticket.status", {"number": t["number"]})["ticket"]
     assert called["windows_open"] == -1  # no longer waiting: nothing to compute
+
+
+def test_the_holder_leaves_the_queue_and_those_behind_move_up(ctl: Controller, published: RecordingPublisher) -> None:
+    first, second = issue(ctl, "A"), issue(ctl, "A")
+    assert call(ctl, "ticket.status", {"ticket_id": second["ticket_id"]})["ticket"]["ahead"] == 1
+    left = call(ctl, "ticket.cancel", {"ticket_id": first["ticket_id"]})["ticket"]
+    assert left["status"] == "cancelled" and left["number"] == "A001"
+    assert call(ctl, "ticket.status", {"ticket_id": second["ticket_id"]})["ticket"]["ahead"] == 0
+    queue = published.state(f"hall/v1/{ctl.config.hall.id}/queue/state")
+    assert next(s for s in queue["services"] if s["code"] == "A")["waiting"] == 1
+    again = fault(call, ctl, "ticket.cancel", {"ticket_id": first["ticket_id"]})
+    assert again.code == "ticket_not_waiting"
+    assert fault(call, ctl, "ticket.cancel", {"ticket_id": "20260303-a999-0000000000000000"}).code == "unknown_ticket"
+
+
+def test_a_called_ticket_cannot_leave_the_queue(ctl: Controller) -> None:
+    t = issue(ctl, "A")
+    login(ctl, "1")
+    window_call(ctl, "call_next", "1")
+    err = fault(call, ctl, "ticket.cancel", {"ticket_id": t["ticket_id"]})
+    assert err.code == "ticket_not_waiting" and "窗口" in err.message
+    assert call(ctl, "ticket.status", {"ticket_id": t["ticket_id"]})["ticket"]["status"] == "called"
+
+
+def test_many_tickets_by_id_in_one_request_unknown_ones_left_out(ctl: Controller) -> None:
+    a, b = issue(ctl, "A"), issue(ctl, "A")
+    got = call(ctl, "ticket.statuses", {"ticket_ids": [b["ticket_id"], "nonsense", a["ticket_id"]]})["tickets"]
+    assert [(t["number"], t["ahead"], t["ticket_id"]) for t in got] == [
+        ("A002", 1, b["ticket_id"]), ("A001", 0, a["ticket_id"])
+    ]
+    too_many = fault(call, ctl, "ticket.statuses", {"ticket_ids": [a["ticket_id"]] * 501})
+    assert too_many.code == "too_many_ids"
