@@ -4,7 +4,8 @@ Each node in `[[nodes]]`, plus the controller, gets its own username (the node i
 random password. The ACL gives every role only what it needs (see `acl_rules`): only
 the controller publishes state and events and reads `rpc/#`; terminals may call the
 citizen methods; counters the `window.*` methods; tablets only `rating.submit` and their
-own window's state; displays only read. Topic ACLs cannot see which window a request
+own window's state; displays only read; the web service (`hallweb`) reads the queue
+and calls the `ticket.*` methods its phone pages need. Topic ACLs cannot see which window a request
 names, so the controller also checks the signed node id of `window.*` and
 `rating.submit` requests (see `hallbus.nodeauth`).
 """
@@ -34,6 +35,8 @@ COUNTER_METHODS = (
     "window.resume", "stats.today",
 )
 TABLET_METHODS = ("rating.submit",)
+# hallweb (SPEC 12.1): follows tickets by id and lets their holder leave the queue.
+WEB_METHODS = ("ticket.status", "ticket.statuses", "ticket.cancel")
 
 
 @dataclass
@@ -104,6 +107,11 @@ def acl_rules(topics: Topics, node: str, role: str, window: str | None) -> list[
             f"topic read {r}window/+/state", f"topic read {r}queue/state", f"topic read {r}calls",
             f"topic read {r}calls/recent", f"topic read {r}stats/today", f"topic read {r}alerts",
             f"topic read {r}node/+/status", f"topic read {r}node/+/devices",
+        ]
+    if role == "web":
+        return own + reply + [f"topic write {r}rpc/{m}" for m in WEB_METHODS] + [
+            f"topic read {r}window/+/state", f"topic read {r}queue/state", f"topic read {r}calls",
+            f"topic read {r}calls/recent",
         ]
     raise ValueError(f"unknown role {role!r}")
 

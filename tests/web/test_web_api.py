@@ -1,0 +1,108 @@
+"""hallweb's JSON routes against a real server, broker and controller: the ticket, its events, leaving, 404s."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.web.conftest import WebHall
+
+SPEC_FIELDS = {"number", "service", "service_name", "status", "ahead", "est_wait_s", "window", "window_name",
+               "called_at", "issued_at"}
+
+
+def ticket_path(ticket_id: str) -> str:
+    return f"/api/v1/tickets/{ticket_id}"
+
+
+def test_healthz_says_the_bus_is_up(hall: WebHall) -> None:
+    got = hall.get("/healthz")
+    assert got.status_code == 200 and got.json()["ok"] is True and got.json()["bus"] == "up"
+
+
+def test_a_ticket_as_json_has_the_spec_fields_and_nothing_personal(hall: WebHall) -> None:
+    first, second = hall.issue("A"), hall.issue("A")
+    assert second.track_url == f"{hall.web}/t/{second.ticket_id}"  # the QR leads to this service
+    got = hall.get(ticket_path(second.ticket_id))
+    assert got.status_code == 200 and got.headers["content-type"].startswith("application/json")
+    body = got.json()
+    assert SPEC_FIELDS <= set(body)
+    assert "ticket_id" not in body and "name_masked" not in body and "track_url" not in body
+    assert (body["number"], body["status"], body["ahead"], body["window"]) == (second.number, "waiting", 1, None)
+    assert body["service"] == "A" and body["service_name"] and body["issued_at"] == second.issued_at
+    assert first.number != second.number
+
+
+@pytest.mark.parametrize("bad", ["nope", "20260303-a001-0000000000000000", "%00", "x" * 300, "20260303-A001-zz"])
+def test_unknown_or_malformed_ids_are_404_with_a_json_error(hall: WebHall, bad: str) -> None:
+    got = hall.get(ticket_path(bad))
+    assert got.status_code == 404
+    err = got.json()["error"]
+    assert err["code"] == "not_found" and "没有找到" in err["message"]
+    page = hall.get(f"/t/{bad}")
+    assert page.status_code == 404 and "没有找到" in page.text and page.headers["content-type"].startswith("text/html")
+
+
+def test_unknown_routes_are_404_never_5xx(hall: WebHall) -> None:
+    for path in ("/api/v1/nothing", "/api/v1/tickets/", "/t/", "/static/../hall.toml", "/q?lang=%ff%fe"):
+        assert hall.get(path).status_code in (200, 404), path
+    assert hall.get("/api/v1/nothing").json()["error"]["code"] == "not_found"
+
+
+def test_every_answer_carries_the_security_headers(hall: WebHall) -> None:
+    t = hall.issue("A")
+    for path in (f"/t/{t.ticket_id}", ticket_path(t.ticket_id), "/q", "/healthz", "/t/nope", "/static/ticket.js"):
+        h = hall.get(path).headers
+        assert "script-src 'self'" in h["content-security-policy"] and "unsafe-inline" not in h["content-security-policy"]
+        assert h["x-content-type-options"] == "nosniff" and h["referrer-policy"] == "no-referrer"
+        if not path.startswith("/static/"):
+            assert h["cache-control"] == "no-store", path
+
+
+def sse_events(response: httpx.Response) -> Iterator[tuple[str, str]]:
+    """(event, data) of each event of a text/event-stream; ("", comment) for a comment."""
+    event, data = "message", []
+    for line in response.iter_lines():
+        if line.startswith(":"):
+            yield "", line[1:].strip()
+        elif line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].strip())
+        elif line == "" and data:
+            yield event, "\n".join(data)
+            event, data = "message", []
+
+
+def test_the_event_stream_sends_the_state_at_once_and_again_at_every_change(hall: WebHall) -> None:
+    first, mine = hall.issue("A"), hall.issue("A")
+    counter = hall.counter("1", "s001")
+    with httpx.stream("GET", hall.web + ticket_path(mine.ticket_id) + "/events", timeout=30) as response:
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+        events = sse_events(response)
+        kind, data = next(events)
+        assert kind == "ticket" and json.loads(data)["ahead"] == 1
+        counter.call("window.call_next", {"window": "1"}, timeout=10)  # calls `first`: one fewer ahead
+        kind, data = next(e for e in events if e[0] == "ticket")
+        assert json.loads(data)["ahead"] == 0 and json.loads(data)["status"] == "waiting"
+        counter.call("window.finish", {"window": "1"}, timeout=10)
+        counter.call("window.call_next", {"window": "1"}, timeout=10)  # now mine
+        called = next(json.loads(d) for k, d in events if k == "ticket" and json.loads(d)["status"] == "called")
+        assert called["window"] == "1" and called["window_name"] == "1号窗口" and called["called_at"]
+    assert first.number < mine.number
+
+
+def test_the_holder_leaves_the_queue_and_is_refused_once_called(hall: WebHall) -> None:
+    leaving, called = hall.issue("A"), hall.issue("K")
+    got = httpx.post(hall.web + ticket_path(leaving.ticket_id) + "/cancel", timeout=15)
+    assert got.status_code == 200 and got.json()["status"] == "cancelled"
+    assert hall.get(ticket_path(leaving.ticket_id)).json()["status"] == "cancelled"
+    counter = hall.counter("1", "s001")
+    counter.call("window.call_next", {"window": "1"}, timeout=10)
+    refused = httpx.post(hall.web + ticket_path(called.ticket_id) + "/cancel", timeout=15)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "ticket_not_waiting"
+    assert hall.get(ticket_path(called.ticket_id)).json()["status"] == "called"
+    assert httpx.post(hall.web + ticket_path("nope") + "/cancel", timeout=15).status_code == 404

@@ -1,0 +1,233 @@
+"""The Litestar application of `hallweb`: the citizen's routes of SPEC 12.1.
+
+One composition root, `create_app`: it takes the validated config and a bus client (not
+yet started) and builds the ticket book, the board, the routes and the security headers
+around them. Pages are rendered on the server with Jinja2 and are complete without
+JavaScript; the ticket page's one script (`static/ticket.js`) follows the ticket's
+event stream. Every answer carries the security headers of `SecurityHeaders`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from litestar import Litestar, MediaType, Request, Response, get, post
+from litestar.config.compression import CompressionConfig
+from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage
+from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from hallbus.client import BusClient
+from hallbus.config import HallConfig
+from hallbus.rpc import RpcClient, RpcFault
+from web.board import Board
+from web.public import CANCELLABLE, lang_of, status_words, wait_words, window_words, words
+from web.tickets import BusDown, Public, TicketBook
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class SecurityHeaders:
+    """ASGI wrapper: the security headers on every answer, error pages and static files included.
+
+    A Content-Security-Policy without inline script, `nosniff`, `Referrer-Policy: no-referrer`
+    (a ticket's link is its secret: it must not leak to another site) and `no-store` on
+    everything but the static files, so no proxy keeps a ticket page.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        static = str(scope.get("path", "")).startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                have = {k.lower() for k, _v in headers}
+                extra = [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"cache-control", b"public, max-age=3600" if static else b"no-store"),
+                ]
+                headers += [(k, v) for k, v in extra if k not in have]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _error_body(code: str, message: str, message_en: str = "") -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "message_en": message_en}}
+
+
+def _not_found_body() -> dict[str, Any]:
+    w_zh, w_en = words("zh_CN")["not_found"], words("en")["not_found"]
+    return _error_body("not_found", w_zh, w_en)
+
+
+def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> SecurityHeaders:
+    """The whole web service over a bus client that `on_startup` starts and `on_shutdown` stops."""
+    book = TicketBook(bus, rpc, config)
+    board = Board(bus, config)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined
+    )
+
+    def page(template: str, status: int = 200, **context: Any) -> Response[str]:
+        html = env.get_template(template).render(hall=config.hall, **context)
+        return Response(html, status_code=status, media_type=MediaType.HTML)
+
+    def ticket_page_context(ticket_id: str, t: Public, lang: str, bus_down: bool) -> dict[str, Any]:
+        w = words(lang)
+        return {
+            "lang": lang, "w": w, "t": t, "ticket_id": ticket_id, "bus_down": bus_down,
+            "status_text": status_words(t["status"], lang),
+            "wait_text": wait_words(t, lang),
+            "window_text": window_words(t, lang),
+            "go_to": w["go_to"].replace("{window}", window_words(t, lang)),
+            "called_again": w["called_again"].replace("{n}", str(t["attempt"])) if t["attempt"] > 1 else "",
+            "can_leave": t["status"] in CANCELLABLE,
+            "words_json": json.dumps(w, ensure_ascii=False),
+        }
+
+    async def current(ticket_id: str) -> tuple[Public | None, bool]:
+        """The ticket now, or its last known state and True when the controller cannot be asked."""
+        try:
+            return await book.lookup(ticket_id), False
+        except BusDown:
+            return book.last_known(ticket_id), True
+
+    # --- routes ------------------------------------------------------------------------------
+
+    @get("/healthz", media_type=MediaType.JSON)
+    async def healthz() -> dict[str, Any]:
+        return {"ok": True, "bus": "up" if bus.connected else "down", "followed": book.followed}
+
+    @get("/api/v1/tickets/{ticket_id:str}", media_type=MediaType.JSON)
+    async def ticket_json(ticket_id: str) -> Response[Any]:
+        t, down = await current(ticket_id)
+        if t is None and down:
+            return Response(_error_body("bus_down", words("zh_CN")["bus_down"], words("en")["bus_down"]), status_code=503)
+        if t is None:
+            return Response(_not_found_body(), status_code=404)
+        return Response(t)
+
+    @get("/api/v1/tickets/{ticket_id:str}/events")
+    async def ticket_events(ticket_id: str) -> Response[Any]:
+        t, down = await current(ticket_id)
+        if t is None and not down:
+            return Response(_not_found_body(), status_code=404)
+
+        async def stream() -> AsyncIterator[ServerSentEventMessage]:
+            async for view in book.follow(ticket_id):
+                if view is None:
+                    yield ServerSentEventMessage(comment="ping")
+                else:
+                    yield ServerSentEventMessage(event="ticket", data=json.dumps(view, ensure_ascii=False))
+
+        return ServerSentEvent(stream(), headers={"X-Accel-Buffering": "no"})
+
+    @post("/api/v1/tickets/{ticket_id:str}/cancel", media_type=MediaType.JSON, status_code=200)
+    async def ticket_cancel(ticket_id: str) -> Response[Any]:
+        if (await current(ticket_id))[0] is None:
+            return Response(_not_found_body(), status_code=404)
+        try:
+            return Response(await book.cancel(ticket_id))
+        except RpcFault as fault:
+            status = {"unknown_ticket": 404, "ticket_not_waiting": 409}.get(fault.code, 503)
+            code = "not_found" if fault.code == "unknown_ticket" else fault.code
+            return Response(_error_body(code, fault.message, fault.message_en), status_code=status)
+
+    @get("/t/{ticket_id:str}")
+    async def ticket_page(ticket_id: str, lang: str | None = None, leave: str | None = None) -> Response[str]:
+        la = lang_of(lang)
+        t, down = await current(ticket_id)
+        if t is None:
+            status = 503 if down else 404
+            return page("missing.html", status, lang=la, w=words(la), bus_down=down)
+        ctx = ticket_page_context(ticket_id, t, la, down)
+        return page("ticket.html", confirm_leave=bool(leave) and ctx["can_leave"], **ctx)
+
+    @post("/t/{ticket_id:str}/cancel", status_code=303)
+    async def ticket_page_cancel(ticket_id: str, lang: str | None = None) -> Redirect:
+        # The form of the page without JavaScript; the answer is the page again, in its new state.
+        try:
+            await book.cancel(ticket_id)
+        except RpcFault as fault:
+            log.info("a phone could not leave the queue: %s", fault)
+        suffix = "?lang=en" if lang_of(lang) == "en" else ""
+        return Redirect(f"/t/{ticket_id}{suffix}", status_code=303)
+
+    @get("/q")
+    async def queue_board(lang: str | None = None) -> Response[str]:
+        la = lang_of(lang)
+        return page("board.html", lang=la, w=words(la), board=board.view(la), bus_down=not bus.connected)
+
+    @get("/", include_in_schema=False)
+    async def home() -> Redirect:
+        return Redirect("/q", status_code=302)
+
+    # --- errors ------------------------------------------------------------------------------
+
+    def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+        status = exc.status_code
+        code = "not_found" if status == 404 else ("bad_request" if status < 500 else "internal_error")
+        api = request.url.path.startswith("/api/")
+        if status == 404:
+            body = _not_found_body()
+        else:
+            body = _error_body(code, "请求有误，请检查链接。", f"This request cannot be answered: {exc.detail}")
+        if api:
+            return Response(body, status_code=status, media_type=MediaType.JSON)
+        la = lang_of(request.query_params.get("lang"))
+        return page("missing.html", status, lang=la, w=words(la), bus_down=False)
+
+    def on_crash(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        log.exception("unexpected error on %s", request.url.path, exc_info=exc)
+        body = _error_body("internal_error", "服务出错，请稍后再试。", "Something went wrong; please try again later.")
+        return Response(body, status_code=HTTP_500_INTERNAL_SERVER_ERROR, media_type=MediaType.JSON)
+
+    async def on_startup() -> None:
+        bus.start(wait=None)
+        await book.start()
+
+    async def on_shutdown() -> None:
+        await book.stop()
+        bus.stop()
+
+    app = Litestar(
+        route_handlers=[
+            healthz, ticket_json, ticket_events, ticket_cancel, ticket_page, ticket_page_cancel, queue_board, home,
+            create_static_files_router(path="/static", directories=[STATIC], send_as_attachment=False),
+        ],
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        exception_handlers={NotFoundException: on_http_error, HTTPException: on_http_error, Exception: on_crash},
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500, exclude=r"^/api/v1/tickets/.*/events$"),
+        openapi_config=None,
+        debug=False,
+    )
+    app.state.book = book
+    return SecurityHeaders(app)

@@ -1,0 +1,74 @@
+"""The hall's live board for phones (`/q`): the retained queue state and the latest calls, as received.
+
+Both are retained topics the controller republishes at every change, so the board is the
+last message of each, decoded once; nothing is asked of the controller.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from hallbus import schemas, wording
+from hallbus.client import BusClient
+from hallbus.config import HallConfig
+
+log = logging.getLogger(__name__)
+
+
+class Board:
+    """The last `queue/state` and `calls/recent` this process received."""
+
+    def __init__(self, bus: BusClient, config: HallConfig) -> None:
+        self.config = config
+        self.queue: schemas.QueueState | None = None
+        self.calls: schemas.CallsRecent | None = None
+        self._lock = threading.Lock()
+        bus.subscribe(bus.topics.queue_state, self._on_queue)
+        bus.subscribe(bus.topics.calls_recent, self._on_calls)
+
+    def _on_queue(self, _topic: str, payload: bytes, _props: Any) -> None:
+        try:
+            state = schemas.decode(payload, schemas.QueueState)
+        except ValueError as err:  # msgspec's errors; a bad payload must not blank the board
+            log.warning("ignored a queue state that does not decode: %s", err)
+            return
+        with self._lock:
+            self.queue = state
+
+    def _on_calls(self, _topic: str, payload: bytes, _props: Any) -> None:
+        try:
+            calls = schemas.decode(payload, schemas.CallsRecent)
+        except ValueError as err:
+            log.warning("ignored a calls list that does not decode: %s", err)
+            return
+        with self._lock:
+            self.calls = calls
+
+    def view(self, lang: str) -> dict[str, Any]:
+        """What `/q` shows: services open now with their waiting and wait, the latest calls."""
+        key = "en" if lang == "en" else "zh_CN"
+        with self._lock:
+            queue, calls = self.queue, self.calls
+        services = []
+        for s in queue.services if queue else []:
+            services.append({
+                "name": (s.name_en or s.name) if lang == "en" else s.name,
+                "code": s.code,
+                "waiting": s.waiting,
+                "open": s.windows_open > 0,
+                "wait": wording.service_wait(s.waiting, s.est_wait_s, s.windows_open)[key],
+            })
+        latest = []
+        for c in calls.calls if calls else []:
+            win = self.config.window(c.window)
+            name = (win.name_en or win.name if lang == "en" else win.name) if win else c.window
+            latest.append({"number": c.ticket, "window": name, "at": c.ts[11:16]})  # never the name
+        return {
+            "known": queue is not None,
+            "services": services,
+            "calls": latest,
+            "total_waiting": queue.total_waiting if queue else 0,
+            "as_of": queue.ts[11:16] if queue else "",
+        }
