@@ -106,7 +106,6 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> SecurityHe
             "status_text": status_words(t["status"], lang),
             "wait_text": wait_words(t, lang),
             "window_text": window_words(t, lang),
-            "go_to": w["go_to"].replace("{window}", window_words(t, lang)),
             "called_again": w["called_again"].replace("{n}", str(t["attempt"])) if t["attempt"] > 1 else "",
             "can_leave": t["status"] in CANCELLABLE,
             "words_json": json.dumps(w, ensure_ascii=False),

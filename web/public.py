@@ -1,8 +1,8 @@
 """A ticket as a phone may see it: the JSON of `GET /api/v1/tickets/{ticket_id}` and the page's words.
 
 No name, no ID data, no ticket id (the link already holds it): the fields of SPEC 12.1,
-plus `windows_open` and `attempt`, which the page needs to say "no window open" and "called
-again" honestly. The words are one table per language, shipped to the page's script as
+plus what the page needs to say it in both languages and honestly: `service_name_en`,
+`window_name_en`, `windows_open` ("no window open") and `attempt` ("called again"). The words are one table per language, shipped to the page's script as
 data, so the server-rendered page and the live one read the same.
 """
 
@@ -32,11 +32,13 @@ def is_ticket_id(value: str) -> bool:
 def public_ticket(t: schemas.Ticket, config: HallConfig) -> dict[str, Any]:
     """The phone's view of a ticket (SPEC 12.1)."""
     win = config.window(t.window) if t.window else None
+    svc = config.service(t.service)
     shown = t.status in ("called", "serving") and t.window is not None
     return {
         "number": t.number,
         "service": t.service,
         "service_name": t.service_name,
+        "service_name_en": (svc.name_en or svc.name) if svc else t.service_name,
         "status": t.status,
         "ahead": t.ahead if t.status == "waiting" else 0,
         "est_wait_s": t.est_wait_s if t.status == "waiting" else 0,

@@ -8,6 +8,7 @@
   var words = JSON.parse(document.getElementById("words").textContent);
   var id = root.getAttribute("data-ticket-id");
   var last = { status: root.getAttribute("data-status"), attempt: Number(root.getAttribute("data-attempt")) };
+  var en = root.getAttribute("data-lang") === "en";
   var audio = null;
 
   function el(name) { return document.getElementById(name); }
@@ -27,7 +28,7 @@
   }
   function windowWords(t) {
     if (!t.window) { return ""; }
-    return root.getAttribute("data-lang") === "en" ? t.window_name_en : t.window_name;
+    return en ? t.window_name_en : t.window_name;
   }
 
   // Browsers play sound only after a touch: the first touch unlocks a chime made here (no file).
@@ -50,7 +51,9 @@
     });
   }
   function alertCalled() {
-    if (navigator.vibrate) { try { navigator.vibrate([400, 150, 400, 150, 800]); } catch (e) { /* not allowed */ } }
+    // Phones allow vibration only after the person touched the page once (as for sound).
+    var touched = !navigator.userActivation || navigator.userActivation.hasBeenActive;
+    if (navigator.vibrate && touched) { navigator.vibrate([400, 150, 400, 150, 800]); }
     chime();
   }
 
@@ -58,7 +61,7 @@
     document.body.className = "status-" + t.status;
     root.setAttribute("data-status", t.status);
     setText("number", t.number);
-    setText("service", t.service_name);
+    setText("service", en ? t.service_name_en : t.service_name);
     setText("status", words["status_" + t.status] || t.status);
     var waiting = t.status === "waiting";
     show("ahead-row", waiting);
@@ -68,7 +71,7 @@
     show("window-row", !!t.window);
     setText("window", windowWords(t));
     show("called", t.status === "called");
-    setText("go", fill(words.go_to, { window: windowWords(t) }));
+    setText("go-window", windowWords(t));
     show("again", t.attempt > 1);
     setText("again", fill(words.called_again, { n: t.attempt }));
     var leave = el("leave");

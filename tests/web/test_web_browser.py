@@ -1,0 +1,116 @@
+"""The ticket page in real headless Chromium (Debian's, through /usr/bin/chromedriver): waiting → called live.
+
+Also saves the phone-sized screenshots of docs/screens/web-ticket-*.png (390x844), waiting and
+called, in zh_CN and English.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.web.conftest import REPO, WebHall
+
+CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+SCREENS = REPO / "docs" / "screens"
+WAIT_S = 30  # generous: a loaded 2-core machine
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not (CHROMIUM.exists() and DRIVER.exists()), reason="chromium and chromium-driver (apt) missing"),
+]
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+    """Headless Chromium with a phone's viewport (390x844); nothing downloaded at run time."""
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=390,844", "--hide-scrollbars", "--force-device-scale-factor=1",
+                f"--user-data-dir={tmp_path / 'chromium'}"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(DRIVER)), options=opts)
+    try:
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(tmp_path / "chromium", ignore_errors=True)
+
+
+def page_text(driver: webdriver.Chrome) -> str:
+    """The visible text of the page, its line breaks and runs of spaces as one space."""
+    return " ".join(str(driver.find_element(By.TAG_NAME, "body").text).split())
+
+
+def wait_text(driver: webdriver.Chrome, *parts: str) -> None:
+    """Wait until the visible page says every one of `parts` (case-insensitive)."""
+    try:
+        WebDriverWait(driver, WAIT_S).until(lambda d: all(p.lower() in page_text(d).lower() for p in parts))
+    except Exception as err:
+        raise AssertionError(f"page never said {parts!r}; it says:\n{page_text(driver)}") from err
+
+
+def console_errors(driver: webdriver.Chrome) -> list[str]:
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def shot(driver: webdriver.Chrome, name: str) -> None:
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(SCREENS / f"web-{name}.png"))
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_the_page_goes_from_waiting_to_called_without_a_reload(hall: WebHall, browser: webdriver.Chrome, lang: str) -> None:
+    first, mine = hall.issue("A"), hall.issue("A")
+    en = lang == "en"
+    browser.get(f"{hall.web}/t/{mine.ticket_id}" + ("?lang=en" if en else ""))
+    wait_text(browser, mine.number, "People ahead" if en else "前面还有", "1")
+    # The script is running and connected: it replaced the server's words with its own live line.
+    wait_text(browser, "updates by itself" if en else "本页自动更新")
+    marker = browser.execute_script("window.__same_page = true; return window.__same_page;")
+    assert marker is True
+    counter = hall.counter("1", "s001")
+    counter.call("window.call_next", {"window": "1"}, timeout=10)  # first is called: nobody ahead of me
+    wait_text(browser, "You are next" if en else "即将叫号")
+    shot(browser, f"ticket-waiting-{'en' if en else 'zh'}")
+    counter.call("window.finish", {"window": "1"}, timeout=10)
+    counter.call("window.call_next", {"window": "1"}, timeout=10)
+    wait_text(browser, "Go to Window 1" if en else "请到 1号窗口 办理", "It's your turn" if en else "轮到您了")
+    assert browser.execute_script("return window.__same_page === true;"), "the page was reloaded"
+    assert "status-called" in browser.find_element(By.TAG_NAME, "body").get_attribute("class")
+    shot(browser, f"ticket-called-{'en' if en else 'zh'}")
+    errors = console_errors(browser)
+    assert errors == [], errors
+    assert first.number != mine.number
+
+
+def test_without_javascript_the_page_is_complete_and_leaving_asks_first(hall: WebHall, tmp_path: Path) -> None:
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=390,844",
+                f"--user-data-dir={tmp_path / 'nojs'}"):
+        opts.add_argument(arg)
+    opts.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    driver = webdriver.Chrome(service=Service(str(DRIVER)), options=opts)
+    try:
+        t = hall.issue("A")
+        driver.get(f"{hall.web}/t/{t.ticket_id}")
+        wait_text(driver, t.number, "等候中", "前面还有", "预计等候")
+        driver.find_element(By.LINK_TEXT, "我不排了（取消排队）").click()
+        wait_text(driver, "确定要取消排队吗")
+        driver.find_element(By.CSS_SELECTOR, "button.danger").click()
+        wait_text(driver, "已取消排队")
+        assert "我不排了" not in page_text(driver)
+    finally:
+        driver.quit()
