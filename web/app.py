@@ -87,10 +87,18 @@ def _not_found_body() -> dict[str, Any]:
     return _error_body("not_found", w_zh, w_en)
 
 
-def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> SecurityHeaders:
+class WebApp(SecurityHeaders):
+    """The ASGI application `create_app` builds, with the ticket book the server must close at a stop."""
+
+    def __init__(self, app: ASGIApp, book: TicketBook) -> None:
+        super().__init__(app)
+        self.book = book
+
+
+def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
     """The whole web service over a bus client that `on_startup` starts and `on_shutdown` stops."""
     book = TicketBook(bus, rpc, config)
-    board = Board(bus, config)
+    board = Board(bus, config, on_queue=book.queue_changed)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined
     )
@@ -228,5 +236,4 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> SecurityHe
         openapi_config=None,
         debug=False,
     )
-    app.state.book = book
-    return SecurityHeaders(app)
+    return WebApp(app, book)

@@ -1,13 +1,15 @@
 """The hall's live board for phones (`/q`): the retained queue state and the latest calls, as received.
 
 Both are retained topics the controller republishes at every change, so the board is the
-last message of each, decoded once; nothing is asked of the controller.
+last message of each, decoded once; nothing is asked of the controller. A bus client has one
+handler per topic: the board owns `queue/state` and tells the ticket book of each change.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from hallbus import schemas, wording
@@ -20,8 +22,10 @@ log = logging.getLogger(__name__)
 class Board:
     """The last `queue/state` and `calls/recent` this process received."""
 
-    def __init__(self, bus: BusClient, config: HallConfig) -> None:
+    def __init__(self, bus: BusClient, config: HallConfig, on_queue: Callable[[], None]) -> None:
+        """`on_queue()` is called (on the bus's thread) after every new queue state."""
         self.config = config
+        self.on_queue = on_queue
         self.queue: schemas.QueueState | None = None
         self.calls: schemas.CallsRecent | None = None
         self._lock = threading.Lock()
@@ -36,6 +40,7 @@ class Board:
             return
         with self._lock:
             self.queue = state
+        self.on_queue()
 
     def _on_calls(self, _topic: str, payload: bytes, _props: Any) -> None:
         try:

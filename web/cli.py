@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from types import FrameType
 
 import uvicorn
 
@@ -18,9 +19,24 @@ from hallbus.cli_common import add_common, broker_from_config, node_key_from_con
 from hallbus.client import BusClient
 from hallbus.config import ConfigError, load_config, split_listen
 from hallbus.rpc import RpcClient
-from web.app import create_app
+from web.app import WebApp, create_app
 
 log = logging.getLogger(__name__)
+
+
+class WebServer(uvicorn.Server):
+    """uvicorn, ending the open event streams at SIGTERM/SIGINT so the stop does not wait on them.
+
+    The phones' EventSource reconnects by itself to the next process (systemd restarts it).
+    """
+
+    def __init__(self, config: uvicorn.Config, app: WebApp) -> None:
+        super().__init__(config)
+        self.app = app
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.app.book.close_streams()
+        super().handle_exit(sig, frame)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,9 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     bus = BusClient(hall=cfg.hall.id, node=args.node, role="web", broker=broker)
     app = create_app(cfg, bus, RpcClient(bus, node_key))
     log.info("hallweb on http://%s:%d (phones reach it as %s), broker %s", host, port, cfg.web.base_url, broker.url)
-    server = uvicorn.Server(
+    server = WebServer(
         uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=True, lifespan="on",
-                       timeout_graceful_shutdown=3)
+                       timeout_graceful_shutdown=5),
+        app,
     )
     server.run()
     return 0

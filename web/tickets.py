@@ -50,7 +50,8 @@ class TicketBook:
         self.rpc = rpc
         self.config = config
         self.rounds = 0  # refresh rounds run (a health figure)
-        self._watchers: dict[str, set[asyncio.Queue[Public]]] = {}
+        self._watchers: dict[str, set[asyncio.Queue[Public | None]]] = {}  # None in a queue: the stream ends
+        self._closing = False
         self._last: dict[str, Public] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._dirty: asyncio.Event | None = None
@@ -63,7 +64,7 @@ class TicketBook:
         self._loop = asyncio.get_running_loop()
         self._dirty = asyncio.Event()
         t = self.bus.topics
-        for topic in (t.queue_state, t.window_state_all, t.calls):
+        for topic in (t.window_state_all, t.calls):  # `queue/state` is the board's: it calls `queue_changed`
             self.bus.subscribe(topic, self._on_change)
         self.bus.add_connection_listener(self._on_connection)
         self._task = asyncio.create_task(self._refresher(), name="ticket-book")
@@ -77,7 +78,28 @@ class TicketBook:
             except asyncio.CancelledError:
                 pass
 
+    def close_streams(self) -> None:
+        """End every event stream now (from any thread): the server is stopping, its clients reconnect elsewhere.
+
+        Without it a stopping server waits for open streams until its grace time runs out.
+        """
+        loop = self._loop
+        if loop is not None:
+            loop.call_soon_threadsafe(self._close_all)
+
+    def _close_all(self) -> None:
+        self._closing = True
+        for queues in self._watchers.values():
+            for queue in queues:
+                if queue.full():
+                    queue.get_nowait()
+                queue.put_nowait(None)
+
     def _on_change(self, _topic: str, _payload: bytes, _props: Any) -> None:
+        self._mark_dirty()
+
+    def queue_changed(self) -> None:
+        """The retained queue state changed (any thread): the followed tickets may have moved."""
         self._mark_dirty()
 
     def _on_connection(self, up: bool) -> None:
@@ -128,9 +150,11 @@ class TicketBook:
 
         The first item is the current state (the last known one when the controller is
         away; nothing at all for an unknown ticket: the caller checked it). Stops following
-        when the consumer stops iterating.
+        when the consumer stops iterating, and ends when the server stops (`close_streams`).
         """
-        queue: asyncio.Queue[Public] = asyncio.Queue(maxsize=64)
+        if self._closing:
+            return
+        queue: asyncio.Queue[Public | None] = asyncio.Queue(maxsize=64)
         self._watchers.setdefault(ticket_id, set()).add(queue)
         try:
             sent: Public | None = None
@@ -147,8 +171,10 @@ class TicketBook:
                 except TimeoutError:
                     yield None
                     continue
-                while not queue.empty():  # only the newest of a burst matters
+                while view is not None and not queue.empty():  # only the newest of a burst matters
                     view = queue.get_nowait()
+                if view is None:
+                    return
                 if view != sent:
                     sent = view
                     yield view
@@ -167,6 +193,8 @@ class TicketBook:
     def _push(self, ticket_id: str, view: Public) -> None:
         self._last[ticket_id] = view
         for queue in self._watchers.get(ticket_id, ()):
+            if self._closing:
+                break
             if queue.full():  # a consumer far behind: it needs the newest state only
                 queue.get_nowait()
             queue.put_nowait(view)

@@ -52,8 +52,23 @@ class WebHall:
     broker: LocalBroker
     controller: HallController
     web: str
-    proc: subprocess.Popen[bytes]
+    config_path: Path
+    log: Path
+    proc: subprocess.Popen[bytes] | None = None
     buses: list[BusClient] = field(default_factory=list)
+
+    def stop_web(self) -> None:
+        """Stop `hallweb` (SIGTERM, by PID), as `systemctl restart` does first."""
+        if self.proc is not None:
+            end_process(self.proc)
+
+    def start_web(self) -> None:
+        """Start `hallweb` again on the same address and wait until its bus is up."""
+        port = int(self.web.rsplit(":", 1)[1])
+        self.proc = start_hallweb(self.config_path, self.broker, port, self.log)
+        proc = self.proc
+        wait_until(lambda: proc.poll() is not None or bus_up(self.web), START_S, "hallweb up with its bus")
+        assert proc.poll() is None, f"hallweb exited: {self.log.read_text(errors='replace')}"
 
     def rpc(self, node: str, role: str) -> RpcClient:
         bus = BusClient(hall=self.config.hall.id, node=node, role=role, broker=parse_broker_url(self.broker.url))
@@ -85,12 +100,6 @@ def start_hallweb(config_path: Path, broker: LocalBroker, port: int, log: Path) 
         )
 
 
-def stop(proc: subprocess.Popen[bytes], log: Path) -> str:
-    """Stop a server by its PID (SIGTERM, then SIGKILL); return its log."""
-    end_process(proc)
-    return log.read_text(errors="replace") if log.exists() else ""
-
-
 def bus_up(web: str) -> bool:
     try:
         return bool(httpx.get(web + "/healthz", timeout=2).json().get("bus") == "up")
@@ -111,15 +120,14 @@ def hall(broker: LocalBroker, tmp_path: Path) -> Iterator[WebHall]:
     controller = HallController(config, data_dir=tmp_path / "data", broker=parse_broker_url(broker.url), tick_s=0.2)
     assert controller.start(wait=10), "controller did not connect"
     log = tmp_path / "hallweb.log"
-    proc = start_hallweb(path, broker, port, log)
-    h = WebHall(config, broker, controller, f"http://127.0.0.1:{port}", proc)
+    h = WebHall(config, broker, controller, f"http://127.0.0.1:{port}", path, log)
     try:
-        wait_until(lambda: proc.poll() is not None or bus_up(h.web), START_S, "hallweb up with its bus")
-        assert proc.poll() is None, f"hallweb exited: {stop(proc, log)}"
+        h.start_web()
         yield h
     finally:
         for bus in h.buses:
             bus.stop()
-        errors = stop(proc, log)
+        h.stop_web()
+        errors = log.read_text(errors="replace") if log.exists() else ""
         controller.stop()
         assert "Traceback" not in errors, errors

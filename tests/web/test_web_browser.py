@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -56,7 +57,9 @@ def page_text(driver: webdriver.Chrome) -> str:
 def wait_text(driver: webdriver.Chrome, *parts: str) -> None:
     """Wait until the visible page says every one of `parts` (case-insensitive)."""
     try:
-        WebDriverWait(driver, WAIT_S).until(lambda d: all(p.lower() in page_text(d).lower() for p in parts))
+        WebDriverWait(driver, WAIT_S, ignored_exceptions=(StaleElementReferenceException,)).until(
+            lambda d: all(p.lower() in page_text(d).lower() for p in parts)
+        )
     except Exception as err:
         raise AssertionError(f"page never said {parts!r}; it says:\n{page_text(driver)}") from err
 
@@ -114,3 +117,36 @@ def test_without_javascript_the_page_is_complete_and_leaving_asks_first(hall: We
         assert "我不排了" not in page_text(driver)
     finally:
         driver.quit()
+
+
+def test_an_open_page_says_when_the_service_is_gone_and_recovers_without_a_reload(
+    hall: WebHall, browser: webdriver.Chrome
+) -> None:
+    mine = hall.issue("A")
+    browser.get(f"{hall.web}/t/{mine.ticket_id}")
+    wait_text(browser, "本页自动更新")
+    browser.execute_script("window.__same_page = true;")
+    hall.stop_web()
+    wait_text(browser, "连接中断")  # the last known state stays, and the page says it is reconnecting
+    assert mine.number in page_text(browser)
+    hall.start_web()
+    wait_text(browser, "本页自动更新")  # EventSource reconnected by itself and got the state at once
+    hall.counter("1", "s001").call("window.call_next", {"window": "1"}, timeout=10)
+    wait_text(browser, "请到 1号窗口 办理")
+    assert browser.execute_script("return window.__same_page === true;"), "the page was reloaded"
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_the_board_shows_the_latest_calls_and_waiting_per_service(
+    hall: WebHall, browser: webdriver.Chrome, lang: str
+) -> None:
+    for service in "AAAK":
+        hall.issue(service)
+    hall.counter("1", "s001").call("window.call_next", {"window": "1"}, timeout=10)
+    en = lang == "en"
+    browser.get(f"{hall.web}/q" + ("?lang=en" if en else ""))
+    wait_text(browser, "Latest calls" if en else "最新叫号", "A001 → " + ("Window 1" if en else "1号窗口"))
+    wait_text(browser, "General intake 2" if en else "综合受理 2")
+    shot(browser, f"board-{'en' if en else 'zh'}")
+    errors = console_errors(browser)
+    assert errors == [], errors
