@@ -1,6 +1,7 @@
 """`./hall demo`: the whole hall on one machine.
 
-A private Mosquitto and `hallbus serve` run as child processes; sample cases,
+A private Mosquitto, `hallbus serve` and `hallweb serve` (the phone pages, on port 8080 of
+every interface, its address printed) run as child processes; sample cases,
 appointments and the service guide are loaded; then every role runs in this process,
 each with its own bus connection, as its own window: the self-service terminal
 (terminal-1, with simulated SAM ID card reader, ESC/POS printer and QR scanner on
@@ -10,7 +11,8 @@ without one (or with `--headless`) everything is drawn off-screen.
 
 Either way a scripted scenario plays once: a citizen swipes an ID card and takes a
 ticket, the counter calls it, the window display flashes, the hall screen announces
-it, the counter finishes, the tablet takes the rating, and the citizen's case list
+it, the printed ticket's QR opened in headless Chromium (a phone, 390x844) says "go to
+window 3", the counter finishes, the tablet takes the rating, and the citizen's case list
 shows a deadline warning. After every step a screenshot of every window is written to
 `<out>/screens/`. Ctrl-C (or the end of a headless run) stops every process started.
 """
@@ -31,8 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from hallbus.config import REPO_ROOT, HallConfig
-from hallbus.localbroker import LocalBroker, parent_death_hook
+from hallbus.localbroker import LocalBroker, end_process, parent_death_hook
 from hallbus.sample import open_all_day
+from kiosk import demo_web
 
 log = logging.getLogger("kiosk.demo")
 
@@ -57,6 +60,7 @@ class Demo:
         self.step_pause_s = step_pause_s
         self.broker: LocalBroker | None = None
         self.serve: subprocess.Popen[bytes] | None = None
+        self.web: subprocess.Popen[bytes] | None = None
         self.kiosks: dict[str, Any] = {}
         self.cfg: HallConfig | None = None
         self.cfg_path: Path | None = None
@@ -73,7 +77,8 @@ class Demo:
             "\n[devices.terminal-1]\nidcard = \"sim\"\nprinter = \"sim\"\nprinter_width = 80\nscanner = \"sim\"\n"
             "\n[devices.counter-3]\n"  # staff log in by password in the demo (no PC/SC daemon needed)
         )
-        self.cfg_path, self.cfg = open_all_day(self.out, extra=extra)
+        port, host = demo_web.web_port(), demo_web.lan_address()
+        self.cfg_path, self.cfg = open_all_day(self.out, text=demo_web.sample_with_web(host, port), extra=extra)
         self.broker = LocalBroker(self.out / "broker")
         self.broker.start()
         print(f"demo: broker      {self.broker.url} (pid {self.broker.proc.pid if self.broker.proc else '?'})")
@@ -96,6 +101,9 @@ class Demo:
         )
         log_file.close()
         print(f"demo: controller  hallbus serve (pid {self.serve.pid}), state in {data}, log {self.out / 'controller.log'}")
+        self.web = demo_web.start_hallweb(self.out, self.cfg_path, self.broker.url)
+        print(f"demo: web         hallweb on {self.cfg.web.base_url} (pid {self.web.pid}): a phone on this network "
+              f"follows a printed ticket by its QR; log {self.out / 'web.log'}")
 
     def _records(self, data: Path) -> None:
         """Sample cases and appointments for today, plus a case of the demo citizen near its deadline."""
@@ -166,6 +174,9 @@ class Demo:
                 self.serve.kill()
                 self.serve.wait(5)
         self.serve = None
+        if self.web is not None:
+            end_process(self.web)
+            self.web = None
         if self.capture is not None:
             self.capture.terminate()
             self.capture.wait(5)
@@ -211,6 +222,7 @@ class Demo:
             ("card-swiped", lambda: self._take_ticket_part1(expect)),
             ("ticket-taken", lambda: self._take_ticket_part2(expect)),
             ("called", lambda: self._call(expect)),
+            ("phone", lambda: self._phone(expect)),
             ("finished", lambda: self._finish(expect)),
             ("rated", lambda: self._rate(expect)),
             ("case-deadline", lambda: self._cases(expect)),
@@ -261,6 +273,18 @@ class Demo:
     def _call(self, expect: Callable[[bool, str], None]) -> None:
         """Window 3's staff logs in and calls the next ticket (the citizen's)."""
         drive_counter_call(self, expect)
+
+    def _phone(self, expect: Callable[[bool, str], None]) -> None:
+        """The citizen's phone: the printed ticket's QR opened in Chromium shows "go to window 3"."""
+        printed = sorted((self.out / "kiosk").glob("*/printed/**/*.png"))
+        link = demo_web.ticket_link(printed[-1]) if printed else None
+        expect(link is not None, "phone: no link in the printed ticket's QR code")
+        if link is None:
+            return
+        print(f"demo: phone       the printed ticket's QR leads to {link}")
+        path = self.out / "screens" / f"{self.step + 1:02d}-phone-web.png"
+        if demo_web.phone_screenshot(link, path, self.out / "chromium"):
+            self.shots.append(path)
 
     def _finish(self, expect: Callable[[bool, str], None]) -> None:
         drive_counter_finish(self, expect)

@@ -81,6 +81,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "called_again": ("第 {n} 次叫号，请尽快前往", "Called {n} times: please go now"),
     "window": ("窗口", "Window"),
     "live": ("本页自动更新", "This page updates by itself"),
+    "reload": ("刷新页面可查看最新状态", "Reload the page to see the latest state"),
     "offline": ("连接中断，正在重连…显示的是最后已知的状态", "Connection lost, reconnecting… showing the last known state"),
     "bus_down": (
         "暂时连不上大厅服务器，显示的是最后已知的状态，请稍后刷新。",

@@ -29,6 +29,7 @@ from hallbus.rpc import RpcClient
 from tests.hallbus.controller.helpers import test_config_text
 
 REPO = Path(__file__).resolve().parents[2]
+PUBLIC_URL = "https://hallweb.test"  # what the tickets link to ([web] public_url); the server itself is `hall.web`
 START_S = 60.0  # generous: a loaded 2-core machine starts Python, Litestar and uvicorn slowly
 
 
@@ -62,13 +63,25 @@ class WebHall:
         if self.proc is not None:
             end_process(self.proc)
 
-    def start_web(self) -> None:
-        """Start `hallweb` again on the same address and wait until its bus is up."""
-        port = int(self.web.rsplit(":", 1)[1])
-        self.proc = start_hallweb(self.config_path, self.broker, port, self.log)
-        proc = self.proc
-        wait_until(lambda: proc.poll() is not None or bus_up(self.web), START_S, "hallweb up with its bus")
-        assert proc.poll() is None, f"hallweb exited: {self.log.read_text(errors='replace')}"
+    def start_web(self, *, new_port: bool = False) -> None:
+        """Start `hallweb` (again on the same address, unless `new_port`) and wait until its bus is up.
+
+        A free port can be taken by another process before the server binds it: then once more
+        on another port.
+        """
+        for _attempt in range(3):
+            if new_port:
+                self.web = f"http://127.0.0.1:{free_port()}"
+            self.log.unlink(missing_ok=True)
+            self.proc = start_hallweb(self.config_path, self.broker, int(self.web.rsplit(":", 1)[1]), self.log)
+            proc = self.proc
+            wait_until(lambda p=proc: p.poll() is not None or bus_up(self.web), START_S, "hallweb up with its bus")
+            if proc.poll() is None:
+                return
+            said = self.log.read_text(errors="replace")
+            assert "address already in use" in said, f"hallweb exited: {said}"
+            new_port = True
+        raise AssertionError("hallweb found no free port in three tries")
 
     def rpc(self, node: str, role: str) -> RpcClient:
         bus = BusClient(hall=self.config.hall.id, node=node, role=role, broker=parse_broker_url(self.broker.url))
@@ -110,19 +123,16 @@ def bus_up(web: str) -> bool:
 @pytest.fixture
 def hall(broker: LocalBroker, tmp_path: Path) -> Iterator[WebHall]:
     """Broker, controller (in this process) and `hallweb` (its own process) on free ports."""
-    port = free_port()
-    text = test_config_text(tmp_path).replace(
-        'public_url = "https://zwfw.example.gov.cn"', f'public_url = "http://127.0.0.1:{port}"'
-    )
+    text = test_config_text(tmp_path).replace('public_url = "https://zwfw.example.gov.cn"', f'public_url = "{PUBLIC_URL}"')
     path = tmp_path / "hall.toml"
     path.write_text(text, encoding="utf-8")
     config = parse_config(text, path)
     controller = HallController(config, data_dir=tmp_path / "data", broker=parse_broker_url(broker.url), tick_s=0.2)
     assert controller.start(wait=10), "controller did not connect"
     log = tmp_path / "hallweb.log"
-    h = WebHall(config, broker, controller, f"http://127.0.0.1:{port}", path, log)
+    h = WebHall(config, broker, controller, "", path, log)
     try:
-        h.start_web()
+        h.start_web(new_port=True)
         yield h
     finally:
         for bus in h.buses:

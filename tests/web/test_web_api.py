@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.web.conftest import WebHall
+from tests.web.conftest import PUBLIC_URL, WebHall
 
 SPEC_FIELDS = {"number", "service", "service_name", "status", "ahead", "est_wait_s", "window", "window_name",
                "called_at", "issued_at"}
@@ -25,7 +25,7 @@ def test_healthz_says_the_bus_is_up(hall: WebHall) -> None:
 
 def test_a_ticket_as_json_has_the_spec_fields_and_nothing_personal(hall: WebHall) -> None:
     first, second = hall.issue("A"), hall.issue("A")
-    assert second.track_url == f"{hall.web}/t/{second.ticket_id}"  # the QR leads to this service
+    assert second.track_url == f"{PUBLIC_URL}/t/{second.ticket_id}"  # the QR leads to this service's public address
     got = hall.get(ticket_path(second.ticket_id))
     assert got.status_code == 200 and got.headers["content-type"].startswith("application/json")
     body = got.json()

@@ -109,7 +109,7 @@ def test_without_javascript_the_page_is_complete_and_leaving_asks_first(hall: We
     try:
         t = hall.issue("A")
         driver.get(f"{hall.web}/t/{t.ticket_id}")
-        wait_text(driver, t.number, "等候中", "前面还有", "预计等候")
+        wait_text(driver, t.number, "等候中", "前面还有", "预计等候", "刷新页面可查看最新状态")  # no promise of updates
         driver.find_element(By.LINK_TEXT, "我不排了（取消排队）").click()
         wait_text(driver, "确定要取消排队吗")
         driver.find_element(By.CSS_SELECTOR, "button.danger").click()
