@@ -46,6 +46,9 @@ CSP = (
 class SecurityHeaders:
     """ASGI wrapper: the security headers on every answer, error pages and static files included.
 
+    It also answers 404 at once to a path with control characters (a NUL made the static file
+    router fail with a 500).
+
     A Content-Security-Policy without inline script, `nosniff`, `Referrer-Policy: no-referrer`
     (a ticket's link is its secret: it must not leak to another site) and `no-store` on
     everything but the static files, so no proxy keeps a ticket page.
@@ -58,7 +61,8 @@ class SecurityHeaders:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        static = str(scope.get("path", "")).startswith("/static/")
+        path = str(scope.get("path", ""))
+        static = path.startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -75,6 +79,13 @@ class SecurityHeaders:
                 message["headers"] = headers
             await send(message)
 
+        if any(ord(c) < 32 for c in path):  # NUL and control characters: no route has them (the file router chokes)
+            body = json.dumps(_not_found_body(), ensure_ascii=False).encode()
+            await send_with_headers({"type": "http.response.start", "status": 404,
+                                     "headers": [(b"content-type", b"application/json"),
+                                                 (b"content-length", str(len(body)).encode())]})
+            await send_with_headers({"type": "http.response.body", "body": body, "more_body": False})
+            return
         await self.app(scope, receive, send_with_headers)
 
 

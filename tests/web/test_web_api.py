@@ -106,3 +106,37 @@ def test_the_holder_leaves_the_queue_and_is_refused_once_called(hall: WebHall) -
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "ticket_not_waiting"
     assert hall.get(ticket_path(called.ticket_id)).json()["status"] == "called"
     assert httpx.post(hall.web + ticket_path("nope") + "/cancel", timeout=15).status_code == 404
+
+
+def test_the_ticket_page_first_load_is_under_60_kb_over_the_wire(hall: WebHall) -> None:
+    t = hall.issue("A")
+    total = 0
+    with httpx.Client(base_url=hall.web, headers={"Accept-Encoding": "gzip"}, timeout=15) as client:
+        page = client.get(f"/t/{t.ticket_id}")
+        assert page.status_code == 200 and page.headers.get("content-encoding") == "gzip"
+        assets = [a for a in ("/static/web.css", "/static/ticket.js", "/static/favicon.svg") if a in page.text]
+        assert len(assets) == 3, "the page no longer loads what this test weighs"
+        total += page.num_bytes_downloaded
+        for path in assets:
+            got = client.get(path)
+            assert got.status_code == 200
+            total += got.num_bytes_downloaded
+    print(f"ticket page first load: {total} bytes over the wire (gzip)")
+    assert total <= 60 * 1024  # SPEC 14
+
+
+def test_garbage_in_paths_queries_and_bodies_is_a_4xx_never_a_5xx(hall: WebHall) -> None:
+    t = hall.issue("A")
+    tid = t.ticket_id
+    requests = [
+        ("GET", f"/t/{tid}?lang=%00%ff&leave=%%%"), ("GET", f"/t/{tid}?lang=" + "x" * 5000),
+        ("GET", "/t/%E4%BD%A0%E5%A5%BD"), ("GET", "/t/" + "a" * 3000), ("GET", "/api/v1/tickets/%2e%2e%2fhall.toml"),
+        ("POST", f"/api/v1/tickets/{tid}/cancel?x=1"), ("PUT", f"/api/v1/tickets/{tid}"), ("DELETE", f"/t/{tid}"),
+        ("POST", "/t/nope/cancel"), ("POST", "/q"), ("GET", "/api/v1/tickets/" + tid.upper()),
+        ("GET", "/static/nothing.js"), ("GET", "/static/%00"),
+    ]
+    for method, path in requests:
+        got = httpx.request(method, hall.web + path, timeout=15, content=b"\xff\x00{garbage", follow_redirects=False)
+        assert got.status_code < 500, (method, path, got.status_code, got.text[:300])
+    # Only the one cancel above changed anything: the ticket left the queue, nothing else moved.
+    assert hall.get(ticket_path(tid)).json()["status"] == "cancelled"
