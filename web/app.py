@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from litestar import Litestar, MediaType, Request, Response, get, post
@@ -46,8 +47,8 @@ CSP = (
 class SecurityHeaders:
     """ASGI wrapper: the security headers on every answer, error pages and static files included.
 
-    It also answers 404 at once to a path with control characters (a NUL made the static file
-    router fail with a 500).
+    It also answers 404 at once to a static file's path with control characters (a NUL made
+    the static file router fail with a 500).
 
     A Content-Security-Policy without inline script, `nosniff`, `Referrer-Policy: no-referrer`
     (a ticket's link is its secret: it must not leak to another site) and `no-store` on
@@ -79,7 +80,7 @@ class SecurityHeaders:
                 message["headers"] = headers
             await send(message)
 
-        if any(ord(c) < 32 for c in path):  # NUL and control characters: no route has them (the file router chokes)
+        if static and any(ord(c) < 32 for c in path):  # the file router fails on a NUL with a 500
             body = json.dumps(_not_found_body(), ensure_ascii=False).encode()
             await send_with_headers({"type": "http.response.start", "status": 404,
                                      "headers": [(b"content-type", b"application/json"),
@@ -87,6 +88,14 @@ class SecurityHeaders:
             await send_with_headers({"type": "http.response.body", "body": body, "more_body": False})
             return
         await self.app(scope, receive, send_with_headers)
+
+
+def page_link(path: str, lang: str, large: bool, /, **change: str | None) -> str:
+    """`path` keeping a page's language and print size in its query (`change` sets or drops a parameter)."""
+    params: dict[str, str | None] = {"lang": "en" if lang == "en" else None, "large": "1" if large else None}
+    params.update(change)
+    query = urlencode({k: v for k, v in params.items() if v})
+    return f"{path}?{query}" if query else path
 
 
 def _error_body(code: str, message: str, message_en: str = "") -> dict[str, Any]:
@@ -114,8 +123,13 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined
     )
 
-    def page(template: str, status: int = 200, **context: Any) -> Response[str]:
-        html = env.get_template(template).render(hall=config.hall, **context)
+    def page(template: str, status: int = 200, *, large: bool = False, **context: Any) -> Response[str]:
+        lang = context["lang"]
+
+        def link(path: str, **change: str | None) -> str:
+            return page_link(path, lang, large, **change)
+
+        html = env.get_template(template).render(hall=config.hall, large=large, link=link, **context)
         return Response(html, status_code=status, media_type=MediaType.HTML)
 
     def ticket_page_context(ticket_id: str, t: Public, lang: str, bus_down: bool) -> dict[str, Any]:
@@ -179,29 +193,30 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
             return Response(_error_body(code, fault.message, fault.message_en), status_code=status)
 
     @get("/t/{ticket_id:str}")
-    async def ticket_page(ticket_id: str, lang: str | None = None, leave: str | None = None) -> Response[str]:
-        la = lang_of(lang)
+    async def ticket_page(
+        ticket_id: str, lang: str | None = None, leave: str | None = None, large: str | None = None
+    ) -> Response[str]:
+        la, big = lang_of(lang), bool(large)
         t, down = await current(ticket_id)
         if t is None:
             status = 503 if down else 404
-            return page("missing.html", status, lang=la, w=words(la), bus_down=down)
+            return page("missing.html", status, large=big, lang=la, w=words(la), bus_down=down)
         ctx = ticket_page_context(ticket_id, t, la, down)
-        return page("ticket.html", confirm_leave=bool(leave) and ctx["can_leave"], **ctx)
+        return page("ticket.html", large=big, confirm_leave=bool(leave) and ctx["can_leave"], **ctx)
 
     @post("/t/{ticket_id:str}/cancel", status_code=303)
-    async def ticket_page_cancel(ticket_id: str, lang: str | None = None) -> Redirect:
+    async def ticket_page_cancel(ticket_id: str, lang: str | None = None, large: str | None = None) -> Redirect:
         # The form of the page without JavaScript; the answer is the page again, in its new state.
         try:
             await book.cancel(ticket_id)
         except RpcFault as fault:
             log.info("a phone could not leave the queue: %s", fault)
-        suffix = "?lang=en" if lang_of(lang) == "en" else ""
-        return Redirect(f"/t/{ticket_id}{suffix}", status_code=303)
+        return Redirect(page_link(f"/t/{ticket_id}", lang_of(lang), bool(large)), status_code=303)
 
     @get("/q")
-    async def queue_board(lang: str | None = None) -> Response[str]:
+    async def queue_board(lang: str | None = None, large: str | None = None) -> Response[str]:
         la = lang_of(lang)
-        return page("board.html", lang=la, w=words(la), board=board.view(la), bus_down=not bus.connected)
+        return page("board.html", large=bool(large), lang=la, w=words(la), board=board.view(la), bus_down=not bus.connected)
 
     @get("/", include_in_schema=False)
     async def home() -> Redirect:

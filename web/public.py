@@ -97,12 +97,15 @@ _WORDS: dict[str, tuple[str, str]] = {
         "This ticket was not found. The link may be wrong, or the ticket has expired.",
     ),
     "sound_hint": ("轻触屏幕一次，叫号时会响铃提醒", "Tap the screen once to hear a chime when you are called"),
+    "sound_on": ("叫号提醒音已开启", "A chime will sound when you are called"),
     "board": ("大厅排队情况", "Queue in the hall"),
     "latest_calls": ("最新叫号", "Latest calls"),
     "per_service": ("各事项等候", "Waiting per service"),
     "col_waiting": ("等候人数", "Waiting"),
     "as_of": ("更新于 {t}，每15秒刷新", "As of {t}; refreshes every 15 s"),
     "other_lang": ("English", "中文"),
+    "large_print": ("大字", "Large text"),
+    "normal_print": ("标准字号", "Normal text"),
 }
 
 

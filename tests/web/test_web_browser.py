@@ -150,3 +150,25 @@ def test_the_board_shows_the_latest_calls_and_waiting_per_service(
     shot(browser, f"board-{'en' if en else 'zh'}")
     errors = console_errors(browser)
     assert errors == [], errors
+
+
+def test_the_large_print_and_english_switches_keep_each_other(hall: WebHall, browser: webdriver.Chrome) -> None:
+    t = hall.issue("A")
+    browser.get(f"{hall.web}/t/{t.ticket_id}")
+    wait_text(browser, "本页自动更新")
+    normal = browser.find_element(By.ID, "number").size["height"]
+    browser.find_element(By.LINK_TEXT, "大字").click()
+    wait_text(browser, "标准字号", "本页自动更新")
+    assert "large" in browser.find_element(By.TAG_NAME, "body").get_attribute("class").split()
+    assert browser.find_element(By.ID, "number").size["height"] > normal
+    shot(browser, "ticket-waiting-large-zh")
+    browser.find_element(By.LINK_TEXT, "English").click()
+    wait_text(browser, "Normal text", "People ahead", "updates by itself")
+    assert "large" in browser.find_element(By.TAG_NAME, "body").get_attribute("class").split()
+    shot(browser, "ticket-waiting-large-en")
+    browser.find_element(By.LINK_TEXT, "I'm leaving the queue").click()
+    wait_text(browser, "Leave the queue?")
+    browser.find_element(By.CSS_SELECTOR, "button.danger").click()
+    wait_text(browser, "You left the queue", "Normal text")  # back on the page, still English and large
+    errors = console_errors(browser)
+    assert errors == [], errors

@@ -35,7 +35,8 @@
   function unlock() {
     var Ctx = window.AudioContext || window.webkitAudioContext;
     if (Ctx && !audio) { audio = new Ctx(); }
-    show("sound", false);
+    // Say so in place (removing the line would move what the finger is about to tap).
+    if (audio) { setText("sound", words.sound_on); }
   }
   function chime() {
     if (!audio) { return; }
@@ -58,7 +59,9 @@
   }
 
   function render(t) {
-    document.body.className = "status-" + t.status;
+    var classes = document.body.classList;
+    Array.prototype.slice.call(classes).forEach(function (c) { if (c.indexOf("status-") === 0) { classes.remove(c); } });
+    classes.add("status-" + t.status);
     root.setAttribute("data-status", t.status);
     setText("number", t.number);
     setText("service", en ? t.service_name_en : t.service_name);
