@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.web.conftest import PUBLIC_URL, WebHall
+from tests.web.conftest import PUBLIC_URL, WebHall, wait_until
 
 SPEC_FIELDS = {"number", "service", "service_name", "status", "ahead", "est_wait_s", "window", "window_name",
                "called_at", "issued_at"}
@@ -140,3 +140,21 @@ def test_garbage_in_paths_queries_and_bodies_is_a_4xx_never_a_5xx(hall: WebHall)
         assert got.status_code < 500, (method, path, got.status_code, got.text[:300])
     # Only the one cancel above changed anything: the ticket left the queue, nothing else moved.
     assert hall.get(ticket_path(tid)).json()["status"] == "cancelled"
+
+
+def test_with_the_broker_down_pages_say_so_and_keep_the_last_known_state(hall: WebHall) -> None:
+    t = hall.issue("A")
+    assert hall.get(ticket_path(t.ticket_id)).json()["status"] == "waiting"  # now known to hallweb
+    hall.broker.stop()
+    wait_until(lambda: hall.get("/healthz").json()["bus"] == "down", 30, "hallweb noticing the broker is gone")
+    known = hall.get(ticket_path(t.ticket_id))
+    assert known.status_code == 200 and known.json()["number"] == t.number  # the last known state
+    page = hall.get(f"/t/{t.ticket_id}")
+    assert page.status_code == 200 and t.number in page.text
+    assert '<p id="conn" class="conn down">暂时连不上大厅服务器' in page.text  # the line, not the script's words
+    never_seen = hall.get(ticket_path(t.ticket_id[:-4] + "0000"))
+    assert never_seen.status_code == 503 and never_seen.json()["error"]["code"] == "bus_down"
+    assert "暂时连不上大厅服务器" in hall.get("/q").text
+    hall.broker.start()
+    wait_until(lambda: hall.get("/healthz").json()["bus"] == "up", 60, "hallweb back on the bus")
+    wait_until(lambda: '<p id="conn" class="conn">' in hall.get(f"/t/{t.ticket_id}").text, 60, "the page back up")
