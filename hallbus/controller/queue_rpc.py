@@ -74,8 +74,7 @@ class QueueRpc:
         b: schemas.TicketStatusesReq = req.body
         if len(b.ticket_ids) > schemas.MAX_WATCHED_IDS:
             raise errors.too_many_ids(len(b.ticket_ids), schemas.MAX_WATCHED_IDS)
-        found = (self.views.find_ticket(tx, ticket_id=tid) for tid in b.ticket_ids if tid)
-        return {"tickets": [schemas.to_builtins(t) for t in found if t is not None]}
+        return {"tickets": [schemas.to_builtins(t) for t in self.views.tickets_by_id(tx, b.ticket_ids)]}
 
     def _cancel(self, req: Request, tx: Tx) -> Mapping[str, Any]:
         b: schemas.TicketCancelReq = req.body

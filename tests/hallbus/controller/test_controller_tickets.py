@@ -287,3 +287,19 @@ def test_many_tickets_by_id_in_one_request_unknown_ones_left_out(ctl: Controller
     ]
     too_many = fault(call, ctl, "ticket.statuses", {"ticket_ids": [a["ticket_id"]] * 501})
     assert too_many.code == "too_many_ids"
+
+
+def test_many_tickets_at_once_stand_where_each_alone_stands(ctl: Controller) -> None:
+    """`ticket.statuses` ranks each queue once; every figure equals `ticket.status` of the ticket alone."""
+    tickets = [issue(ctl, "A") for _ in range(4)] + [issue(ctl, "A", channel="green"), issue(ctl, "K"), issue(ctl, "K")]
+    login(ctl, "1")
+    login(ctl, "2", "s002")
+    window_call(ctl, "call_next", "1")
+    window_call(ctl, "transfer", "1", to_window="2")  # now waiting for window 2 alone (a targeted queue)
+    window_call(ctl, "call_next", "1")
+    ids = [t["ticket_id"] for t in tickets]
+    together = call(ctl, "ticket.statuses", {"ticket_ids": ids})["tickets"]
+    alone = [call(ctl, "ticket.status", {"ticket_id": tid})["ticket"] for tid in ids]
+    assert together == alone
+    assert {t["ahead"] for t in alone if t["status"] == "waiting"} >= {0, 1}
+    assert any(t["window"] == "2" and t["status"] == "waiting" for t in alone), "no targeted ticket in the mix"
