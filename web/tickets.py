@@ -29,6 +29,7 @@ from web.public import ACTIVE, is_ticket_id, public_ticket
 log = logging.getLogger(__name__)
 
 RPC_TIMEOUT_S = 5.0
+COALESCE_S = 0.005  # a call sends its event, the window's state and the queue's within ~1 ms
 PING_S = 15.0  # an SSE comment at least this often (SPEC 12.1), so proxies keep the stream open
 
 Public = dict[str, Any]
@@ -203,6 +204,7 @@ class TicketBook:
         assert self._dirty is not None
         while True:
             await self._dirty.wait()
+            await asyncio.sleep(COALESCE_S)  # the other messages of the same change, in one round
             self._dirty.clear()
             try:
                 await self.refresh()
