@@ -158,3 +158,20 @@ def test_with_the_broker_down_pages_say_so_and_keep_the_last_known_state(hall: W
     hall.broker.start()
     wait_until(lambda: hall.get("/healthz").json()["bus"] == "up", 60, "hallweb back on the bus")
     wait_until(lambda: '<p id="conn" class="conn">' in hall.get(f"/t/{t.ticket_id}").text, 60, "the page back up")
+
+
+def test_a_recall_and_a_no_show_are_said_honestly(hall: WebHall) -> None:
+    t = hall.issue("A")
+    counter = hall.counter("1", "s001")
+    counter.call("window.call_next", {"window": "1"}, timeout=10)
+    counter.call("window.recall", {"window": "1"}, timeout=10)
+    recalled = hall.get(ticket_path(t.ticket_id)).json()
+    assert (recalled["status"], recalled["attempt"], recalled["window"]) == ("called", 2, "1")
+    page = hall.get(f"/t/{t.ticket_id}").text
+    assert "第 2 次叫号，请尽快前往" in page and "1号窗口" in page
+    counter.call("window.no_show", {"window": "1"}, timeout=10)
+    missed = hall.get(ticket_path(t.ticket_id)).json()
+    assert missed["status"] == "no_show" and missed["window"] is None
+    page = hall.get(f"/t/{t.ticket_id}?lang=en").text
+    assert "Missed: you were not there when called" in page.split('id="words"')[0]  # the page's own line
+    assert "I&#39;m leaving the queue" not in page and "leave=1" not in page
