@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
+import msgspec
 from litestar import Litestar, MediaType, Request, Response, get, post
 from litestar.config.compression import CompressionConfig
 from litestar.enums import ScopeType
@@ -29,11 +31,34 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from hallbus.client import BusClient
 from hallbus.config import HallConfig
 from hallbus.rpc import RpcClient, RpcFault
+from hallbus.schemas import rating
 from web.board import Board
-from web.public import CANCELLABLE, lang_of, status_words, wait_words, window_words, words
+from web.public import (
+    CANCELLABLE,
+    is_ticket_id,
+    lang_of,
+    rating_choices,
+    status_words,
+    wait_words,
+    window_words,
+    words,
+)
 from web.tickets import BusDown, Public, TicketBook
 
 log = logging.getLogger(__name__)
+
+# rating.submit's refusals -> HTTP status (anything else the controller says: 400)
+RATING_STATUS = {"already_rated": 409, "ticket_not_rateable": 409, "unavailable": 503, "timeout": 503, "forbidden": 403}
+
+
+class RatingBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """`POST /api/v1/ratings` (SPEC 12.1): one rating of a finished handling, proven by the ticket's id."""
+
+    ticket_id: str
+    level: int
+    reasons: list[str] = msgspec.field(default_factory=list)
+    comment: str = ""
+    rating_id: str = ""  # the phone's own id for the rating, so a retry is answered, not counted twice
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -141,6 +166,8 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
             "window_text": window_words(t, lang),
             "called_again": w["called_again"].replace("{n}", str(t["attempt"])) if t["attempt"] > 1 else "",
             "can_leave": t["status"] in CANCELLABLE,
+            "choices": rating_choices(lang),
+            "rating_id": str(uuid.uuid4()),
             "words_json": json.dumps(w, ensure_ascii=False),
         }
 
@@ -150,6 +177,21 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
             return await book.lookup(ticket_id), False
         except BusDown:
             return book.last_known(ticket_id), True
+
+    async def submit_rating(b: RatingBody) -> tuple[int, dict[str, Any]]:
+        """Check a rating as every device does, send it with the ticket's id as proof; (status, body)."""
+        if not is_ticket_id(b.ticket_id):
+            return 404, _not_found_body()
+        problem = rating.rating_problem(b.level, b.reasons, b.comment)
+        if problem is not None:
+            return 400, _error_body(*problem)
+        try:
+            reply = await book.rate(b.ticket_id, b.level, b.reasons, b.comment, b.rating_id or str(uuid.uuid4()))
+        except RpcFault as fault:
+            code = "not_found" if fault.code == "unknown_ticket" else fault.code
+            status = 404 if code == "not_found" else RATING_STATUS.get(fault.code, 400)
+            return status, _error_body(code, fault.message, fault.message_en)
+        return 200, {"accepted": True, "rating_id": reply.rating_id}
 
     # --- routes ------------------------------------------------------------------------------
 
@@ -192,9 +234,42 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
             code = "not_found" if fault.code == "unknown_ticket" else fault.code
             return Response(_error_body(code, fault.message, fault.message_en), status_code=status)
 
+    @post("/api/v1/ratings", media_type=MediaType.JSON, status_code=200)
+    async def ratings(data: RatingBody) -> Response[Any]:
+        status, body = await submit_rating(data)
+        return Response(body, status_code=status)
+
+    @post("/t/{ticket_id:str}/rate", status_code=303)
+    async def ticket_page_rate(
+        ticket_id: str, request: Request[Any, Any, Any], lang: str | None = None, large: str | None = None
+    ) -> Response[Any]:
+        # The page's form (no JavaScript): thanks on success, the page again with the reason otherwise.
+        form = await request.form()
+        la, big = lang_of(lang), bool(large)
+        try:
+            level = int(str(form.get("level", "")))
+        except ValueError:
+            level = 0
+        reasons = [str(r) for r in form.getall("reasons")] if "reasons" in form else []
+        body = RatingBody(ticket_id=ticket_id, level=level, reasons=reasons, comment=str(form.get("comment", "")),
+                          rating_id=str(form.get("rating_id", ""))[:64])
+        status, answer = await submit_rating(body)
+        if status == 200 or answer["error"]["code"] == "already_rated":
+            done = "1" if status == 200 else "already"
+            return Redirect(page_link(f"/t/{ticket_id}", la, big, rated=done), status_code=303)
+        t, down = await current(ticket_id)
+        if t is None:
+            return page("missing.html", 503 if down else 404, large=big, lang=la, w=words(la), bus_down=down)
+        err = answer["error"]
+        ctx = ticket_page_context(ticket_id, t, la, down)
+        # 200: the page again with the reason beside the form (the JSON route answers 4xx)
+        return page("ticket.html", 200 if status < 500 else status, large=big, confirm_leave=False, rated="",
+                    rate_error=err["message_en"] if la == "en" else err["message"], **ctx)
+
     @get("/t/{ticket_id:str}")
     async def ticket_page(
-        ticket_id: str, lang: str | None = None, leave: str | None = None, large: str | None = None
+        ticket_id: str, lang: str | None = None, leave: str | None = None, large: str | None = None,
+        rated: str | None = None,
     ) -> Response[str]:
         la, big = lang_of(lang), bool(large)
         t, down = await current(ticket_id)
@@ -202,7 +277,8 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
             status = 503 if down else 404
             return page("missing.html", status, large=big, lang=la, w=words(la), bus_down=down)
         ctx = ticket_page_context(ticket_id, t, la, down)
-        return page("ticket.html", large=big, confirm_leave=bool(leave) and ctx["can_leave"], **ctx)
+        return page("ticket.html", large=big, confirm_leave=bool(leave) and ctx["can_leave"],
+                    rated=rated if rated in ("1", "already") else "", rate_error="", **ctx)
 
     @post("/t/{ticket_id:str}/cancel", status_code=303)
     async def ticket_page_cancel(ticket_id: str, lang: str | None = None, large: str | None = None) -> Redirect:
@@ -253,6 +329,7 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
     app = Litestar(
         route_handlers=[
             healthz, ticket_json, ticket_events, ticket_cancel, ticket_page, ticket_page_cancel, queue_board, home,
+            ratings, ticket_page_rate,
             create_static_files_router(path="/static", directories=[STATIC], send_as_attachment=False),
         ],
         on_startup=[on_startup],

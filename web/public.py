@@ -13,6 +13,7 @@ from typing import Any
 from hallbus import schemas, wording
 from hallbus.config import HallConfig
 from hallbus.controller.ticket_ids import ticket_key
+from hallbus.schemas import rating
 
 LANGS = ("zh_CN", "en")
 ACTIVE = ("waiting", "called", "serving", "held")  # a ticket still in the hall's hands
@@ -104,6 +105,12 @@ _WORDS: dict[str, tuple[str, str]] = {
     "col_waiting": ("等候人数", "Waiting"),
     "as_of": ("更新于 {t}，每15秒刷新", "As of {t}; refreshes every 15 s"),
     "other_lang": ("English", "中文"),
+    "rate_title": ("请为本次服务评价", "Please rate this service"),
+    "rate_reasons": ("不满意的原因（至少选一项）", "What went wrong (choose at least one)"),
+    "rate_comment": ("意见（选“其他”时必填）", "Comment (needed with “Other”)"),
+    "rate_send": ("提交评价", "Send my rating"),
+    "rated": ("感谢您的评价！", "Thank you for your rating!"),
+    "already_rated": ("这次办理已经评价过了（每次办理只能评价一次）。", "This service was already rated (once per service)."),
     "large_print": ("大字", "Large text"),
     "normal_print": ("标准字号", "Normal text"),
 }
@@ -131,3 +138,13 @@ def wait_words(ticket: dict[str, Any], lang: str) -> str:
 def window_words(ticket: dict[str, Any], lang: str) -> str:
     """The window a called ticket goes to, by its name in the language."""
     return str(ticket["window_name_en"] if lang == "en" else ticket["window_name"]) if ticket["window"] else ""
+
+
+def rating_choices(lang: str) -> dict[str, Any]:
+    """The tablet's five levels (5 first, none pre-selected) and reasons, in one language (`hallbus.schemas.rating`)."""
+    i = 1 if lang == "en" else 0
+    return {
+        "levels": [(level, words[i]) for level, words in rating.LEVELS.items()],
+        "reasons": [(code, words[i]) for code, words in rating.REASONS.items()],
+        "comment_max": rating.COMMENT_MAX,
+    }

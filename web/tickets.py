@@ -144,6 +144,12 @@ class TicketBook:
         self._push(ticket_id, view)
         return view
 
+    async def rate(self, ticket_id: str, level: int, reasons: list[str], comment: str, rating_id: str) -> Any:
+        """`rating.submit` with the ticket's id as proof; RpcFault as the controller says (`already_rated` ...)."""
+        body = {"rating_id": rating_id, "level": level, "reasons": reasons, "comment": comment, "ticket_id": ticket_id}
+        fut = self.rpc.call_typed_async(schemas.RATING_SUBMIT, body, timeout=RPC_TIMEOUT_S)
+        return await asyncio.wrap_future(fut)
+
     # --- following tickets -------------------------------------------------------------------
 
     async def follow(self, ticket_id: str) -> AsyncIterator[Public | None]:

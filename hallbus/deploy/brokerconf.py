@@ -35,8 +35,8 @@ COUNTER_METHODS = (
     "window.resume", "stats.today",
 )
 TABLET_METHODS = ("rating.submit",)
-# hallweb (SPEC 12.1): follows tickets by id and lets their holder leave the queue.
-WEB_METHODS = ("ticket.status", "ticket.statuses", "ticket.cancel")
+# hallweb (SPEC 12.1): follows tickets by id, lets their holder leave the queue and rate the handling.
+WEB_METHODS = ("ticket.status", "ticket.statuses", "ticket.cancel", "rating.submit")
 
 
 @dataclass

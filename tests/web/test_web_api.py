@@ -175,3 +175,24 @@ def test_a_recall_and_a_no_show_are_said_honestly(hall: WebHall) -> None:
     page = hall.get(f"/t/{t.ticket_id}?lang=en").text
     assert "Missed: you were not there when called" in page.split('id="words"')[0]  # the page's own line
     assert "I&#39;m leaving the queue" not in page and "leave=1" not in page
+
+
+def test_a_finished_handling_is_rated_once_from_the_phone(hall: WebHall) -> None:
+    waiting, served = hall.issue("K"), hall.issue("A")
+    counter = hall.counter("2", "s002")  # window 2 serves A only
+    counter.call("window.call_next", {"window": "2"}, timeout=10)
+    counter.call("window.finish", {"window": "2"}, timeout=10)
+    rate = hall.web + "/api/v1/ratings"
+    bad = httpx.post(rate, json={"ticket_id": served.ticket_id, "level": 1, "reasons": []}, timeout=15)
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "reasons_required"
+    ok = httpx.post(rate, json={"ticket_id": served.ticket_id, "level": 2, "reasons": ["attitude"], "rating_id": "r-1"},
+                    timeout=15)
+    assert ok.status_code == 200 and ok.json() == {"accepted": True, "rating_id": "r-1"}
+    again = httpx.post(rate, json={"ticket_id": served.ticket_id, "level": 5, "rating_id": "r-2"}, timeout=15)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_rated"  # one rating per handling
+    early = httpx.post(rate, json={"ticket_id": waiting.ticket_id, "level": 5}, timeout=15)
+    assert early.status_code == 409 and early.json()["error"]["code"] == "ticket_not_rateable"
+    for junk in (b"{", b'{"ticket_id": 5, "level": "x"}', b'{"level": 5}', b"[]"):
+        got = httpx.post(rate, content=junk, headers={"content-type": "application/json"}, timeout=15)
+        assert got.status_code in (400, 404), (junk, got.status_code, got.text[:200])
+    assert httpx.post(rate, json={"ticket_id": "nope", "level": 5}, timeout=15).status_code == 404

@@ -172,3 +172,26 @@ def test_the_large_print_and_english_switches_keep_each_other(hall: WebHall, bro
     wait_text(browser, "You left the queue", "Normal text")  # back on the page, still English and large
     errors = console_errors(browser)
     assert errors == [], errors
+
+
+def test_after_the_service_the_page_offers_the_rating_and_takes_it(hall: WebHall, browser: webdriver.Chrome) -> None:
+    mine = hall.issue("A")
+    counter = hall.counter("2", "s002")
+    counter.call("window.call_next", {"window": "2"}, timeout=10)
+    browser.get(f"{hall.web}/t/{mine.ticket_id}")
+    wait_text(browser, "请到 2号窗口 办理", "本页自动更新")
+    counter.call("window.finish", {"window": "2"}, timeout=10)
+    # The form came by itself (the script reloads the page once at `done`); the live line says the
+    # reloaded page's stream is connected, so no other reload is coming.
+    wait_text(browser, "已办结", "请为本次服务评价", "非常满意", "服务态度不好", "本页自动更新")
+    shot(browser, "ticket-rate-zh")
+    browser.find_element(By.CSS_SELECTOR, "input[name=level][value='2']").click()
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()  # no reason: the controller's rule says so
+    wait_text(browser, "请至少选择一项不满意的原因")
+    browser.find_element(By.CSS_SELECTOR, "input[name=level][value='2']").click()
+    browser.find_element(By.CSS_SELECTOR, "input[name=reasons][value='attitude']").click()
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_text(browser, "感谢您的评价")
+    shot(browser, "ticket-rated-zh")
+    errors = console_errors(browser)
+    assert errors == [], errors

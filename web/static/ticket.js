@@ -80,6 +80,8 @@
     var leave = el("leave");
     if (leave) { leave.hidden = !waiting; }
     if (t.status === "called" && (last.status !== "called" || t.attempt !== last.attempt)) { alertCalled(); }
+    // Finished: the server renders the rating form (it works without this script): load it once.
+    if (t.status === "done" && last.status !== "done") { window.location.reload(); return; }
     last = t;
   }
   function connection(up) {
