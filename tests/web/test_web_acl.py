@@ -1,19 +1,23 @@
-"""Role `web` on a real Mosquitto configured by `hallbus broker-config`: it reads the queue and calls only its methods."""
+"""Role `web`: on a Mosquitto configured by `hallbus broker-config` it reads the queue and calls only its
+methods; behind the controller's node keys it rates a handling only with the ticket's id as proof."""
 
 from __future__ import annotations
 
 import getpass
 import json
+import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from hallbus.brokerurl import BrokerAddress
+from hallbus.brokerurl import BrokerAddress, parse_broker_url
 from hallbus.client import BusClient
+from hallbus.controller.app import HallController
 from hallbus.localbroker import LocalBroker, free_port
-from hallbus.rpc import RpcClient, RpcServer, SimpleDispatcher
+from hallbus.rpc import RpcClient, RpcFault, RpcServer, SimpleDispatcher
+from hallbus.sample import open_all_day
 from tests.hallbus.helpers import Inbox
 
 HALL = "demo-county"
@@ -28,7 +32,7 @@ def node_bus(broker: LocalBroker, out: Path, node: str, role: str) -> BusClient:
 
 
 @pytest.mark.slow
-def test_the_web_node_reads_the_queue_and_calls_only_the_ticket_methods(tmp_path: Path) -> None:
+def test_the_web_node_reads_the_queue_and_calls_only_its_methods(tmp_path: Path) -> None:
     out, port = tmp_path / "broker-config", free_port()
     (tmp_path / "persist").mkdir()
     done = subprocess.run(
@@ -47,7 +51,8 @@ def test_the_web_node_reads_the_queue_and_calls_only_the_ticket_methods(tmp_path
         buses += [ctl, web]
         asked: list[str] = []
         answer = SimpleDispatcher({m: (lambda r, m=m: asked.append(m) or {"m": m})
-                                   for m in ("ticket.status", "ticket.statuses", "ticket.cancel", "window.call_next")})
+                                   for m in ("ticket.status", "ticket.statuses", "ticket.cancel", "rating.submit",
+                                             "window.call_next")})
         server = RpcServer(ctl, answer)
         server.start()
         try:
@@ -68,10 +73,52 @@ def test_the_web_node_reads_the_queue_and_calls_only_the_ticket_methods(tmp_path
             web.publish(web.topics.rpc("window.call_next"), {"v": 1, "request_id": "forged", "window": "1"})
             for method in ("ticket.status", "ticket.statuses", "ticket.cancel"):
                 assert rpc.call(method, {"ticket_id": "x"}, timeout=10) == {"m": method}
-            assert asked == ["ticket.status", "ticket.statuses", "ticket.cancel"]
+            assert rpc.call("rating.submit", {"rating_id": "r", "level": 5}, timeout=10) == {"m": "rating.submit"}
+            assert asked == ["ticket.status", "ticket.statuses", "ticket.cancel", "rating.submit"]
         finally:
             server.stop()
     finally:
         for bus in buses:
             bus.stop()
         broker.stop()
+
+
+def test_the_controller_lets_the_web_node_rate_only_with_the_tickets_id(broker: LocalBroker, tmp_path: Path) -> None:
+    keys = {"web": secrets.token_hex(32), "counter-3": secrets.token_hex(32)}
+    (tmp_path / "node-keys.json").write_text(json.dumps(keys))
+    path, _cfg = open_all_day(tmp_path, extra="")
+    text = path.read_text().replace(
+        f'key_file = "{tmp_path / "hall.key"}"',
+        f'key_file = "{tmp_path / "hall.key"}"\nnode_keys_file = "{tmp_path / "node-keys.json"}"',
+    )
+    _path, cfg = open_all_day(tmp_path, text=text)
+    app = HallController(cfg, data_dir=tmp_path / "data", broker=parse_broker_url(broker.url), tick_s=0.2)
+    assert app.start(wait=10)
+    assert app.bus.wait_subscribed(app.bus.topics.rpc_all, 10)
+    buses: list[BusClient] = []
+    try:
+        def rpc(node: str, role: str) -> RpcClient:
+            bus = BusClient(hall=cfg.hall.id, node=node, role=role, broker=parse_broker_url(broker.url))
+            assert bus.start(wait=10)
+            buses.append(bus)
+            client = RpcClient(bus, node_key=bytes.fromhex(keys[node]))
+            assert bus.wait_subscribed(client.reply_topic, 10)
+            return client
+
+        web, counter = rpc("web", "web"), rpc("counter-3", "counter")
+        term_bus = BusClient(hall=cfg.hall.id, node="terminal-1", role="terminal", broker=parse_broker_url(broker.url))
+        assert term_bus.start(wait=10)
+        buses.append(term_bus)
+        mine = RpcClient(term_bus).call("ticket.issue", {"service": "A"})["ticket"]
+        counter.call("window.login", {"window": "3", "staff": "s003", "password": "hall003"})
+        counter.call("window.call_next", {"window": "3"})
+        counter.call("window.finish", {"window": "3"})
+        with pytest.raises(RpcFault) as err:  # a web node naming a window, as a tablet would: no
+            web.call("rating.submit", {"rating_id": "w-1", "level": 5, "window": "3"})
+        assert err.value.code == "forbidden"
+        got = web.call("rating.submit", {"rating_id": "w-2", "level": 5, "ticket_id": mine["ticket_id"]})
+        assert got["accepted"] is True
+    finally:
+        for b in buses:
+            b.stop()
+        app.stop()
