@@ -5,7 +5,7 @@ random password. The ACL gives every role only what it needs (see `acl_rules`): 
 the controller publishes state and events and reads `rpc/#`; terminals may call the
 citizen methods; counters the `window.*` methods; tablets only `rating.submit` and their
 own window's state; displays only read; the web service (`hallweb`) reads the queue
-and calls the `ticket.*` methods its phone pages need. Topic ACLs cannot see which window a request
+and calls the `ticket.*` methods and `rating.submit` its phone pages need. Topic ACLs cannot see which window a request
 names, so the controller also checks the signed node id of `window.*` and
 `rating.submit` requests (see `hallbus.nodeauth`).
 """
