@@ -9,6 +9,7 @@ event stream. Every answer carries the security headers of `SecurityHeaders`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -28,13 +29,16 @@ from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from hallbus import schemas
 from hallbus.client import BusClient
 from hallbus.config import HallConfig
+from hallbus.records.lookups import VERIFY_RE, case_key
 from hallbus.rpc import RpcClient, RpcFault
 from hallbus.schemas import rating
 from web.board import Board
 from web.public import (
     CANCELLABLE,
+    case_view,
     is_ticket_id,
     lang_of,
     rating_choices,
@@ -43,12 +47,23 @@ from web.public import (
     window_words,
     words,
 )
+from web.throttle import FailureThrottle
 from web.tickets import BusDown, Public, TicketBook
 
 log = logging.getLogger(__name__)
 
 # rating.submit's refusals -> HTTP status (anything else the controller says: 400)
 RATING_STATUS = {"already_rated": 409, "ticket_not_rateable": 409, "unavailable": 503, "timeout": 503, "forbidden": 403}
+
+
+CASE_NO_MAX = 40  # longer than any case number a hall issues
+
+
+class CaseQueryBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """`POST /api/v1/cases/query` (SPEC 12.1): a case number and the last 6 of the applicant's ID number."""
+
+    case_no: str
+    verify: str
 
 
 class RatingBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -193,6 +208,35 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
             return status, _error_body(code, fault.message, fault.message_en)
         return 200, {"accepted": True, "rating_id": reply.rating_id}
 
+    lookups = FailureThrottle()
+
+    async def query_case(request: Request[Any, Any, Any], b: CaseQueryBody) -> tuple[int, dict[str, Any], int]:
+        """Look a case up as the terminal does; (status, body, Retry-After seconds or 0)."""
+        case_no, verify = b.case_no.strip().upper(), b.verify.strip().upper()
+        if not case_no or len(case_no) > CASE_NO_MAX or not VERIFY_RE.match(verify):
+            zh, en = "请填写办件编号和身份证号码后6位（数字，最后一位可能是X）。", \
+                "Give the case number and the last 6 characters of the ID number (digits, the last may be X)."
+            return 400, _error_body("bad_request", zh, en), 0
+        keys = (f"addr:{request.client.host if request.client else '?'}", case_key(case_no))
+        wait = lookups.wait_s(*keys)
+        if wait:
+            zh = f"输错的次数较多，为保护办件信息，请 {wait} 秒后再试。"
+            en = f"Too many wrong attempts. To protect the case, try again in {wait} s."
+            return 429, _error_body("too_many_attempts", zh, en), wait
+        fut = rpc.call_typed_async(schemas.CASE_QUERY, {"case_no": case_no, "verify": verify}, timeout=5.0)
+        try:
+            reply = await asyncio.wrap_future(fut)
+        except RpcFault as fault:
+            if fault.code in ("case_not_found", "verify_mismatch", "bad_verify"):
+                lookups.failed(*keys)  # one answer for both: whether the number exists is not told
+                w_zh, w_en = words("zh_CN")["case_not_found"], words("en")["case_not_found"]
+                return 404, _error_body("not_found", w_zh, w_en), 0
+            if fault.code == "too_many_attempts":
+                return 429, _error_body(fault.code, fault.message, fault.message_en), int(lookups.base_s)
+            return 503, _error_body(fault.code, fault.message, fault.message_en), 0
+        lookups.succeeded(keys[0])
+        return 200, {"cases": [schemas.to_builtins(c) for c in reply.cases]}, 0
+
     # --- routes ------------------------------------------------------------------------------
 
     @get("/healthz", media_type=MediaType.JSON)
@@ -266,6 +310,34 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
         return page("ticket.html", 200 if status < 500 else status, large=big, confirm_leave=False, rated="",
                     rate_error=err["message_en"] if la == "en" else err["message"], **ctx)
 
+    @post("/api/v1/cases/query", media_type=MediaType.JSON, status_code=200)
+    async def cases_query(request: Request[Any, Any, Any], data: CaseQueryBody) -> Response[Any]:
+        status, body, retry = await query_case(request, data)
+        return Response(body, status_code=status, headers={"Retry-After": str(retry)} if retry else None)
+
+    @get("/cases")
+    async def cases_page(lang: str | None = None, large: str | None = None) -> Response[str]:
+        la = lang_of(lang)
+        return page("cases.html", large=bool(large), lang=la, w=words(la), cases=None, error="", case_no="")
+
+    @post("/cases", status_code=200)
+    async def cases_page_query(
+        request: Request[Any, Any, Any], lang: str | None = None, large: str | None = None
+    ) -> Response[str]:
+        la = lang_of(lang)
+        form = await request.form()
+        case_no = str(form.get("case_no", ""))[:CASE_NO_MAX + 10]
+        status, body, retry = await query_case(request, CaseQueryBody(case_no=case_no, verify=str(form.get("verify", ""))[:20]))
+        if status == 200:
+            found = [case_view(msgspec.convert(c, schemas.CaseInfo), la) for c in body["cases"]]
+            return page("cases.html", large=bool(large), lang=la, w=words(la), cases=found, error="", case_no=case_no)
+        err = body["error"]
+        resp = page("cases.html", status, large=bool(large), lang=la, w=words(la), cases=None, case_no=case_no,
+                    error=err["message_en"] if la == "en" else err["message"])
+        if retry:
+            resp.headers["Retry-After"] = str(retry)
+        return resp
+
     @get("/t/{ticket_id:str}")
     async def ticket_page(
         ticket_id: str, lang: str | None = None, leave: str | None = None, large: str | None = None,
@@ -329,7 +401,7 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
     app = Litestar(
         route_handlers=[
             healthz, ticket_json, ticket_events, ticket_cancel, ticket_page, ticket_page_cancel, queue_board, home,
-            ratings, ticket_page_rate,
+            ratings, ticket_page_rate, cases_query, cases_page, cases_page_query,
             create_static_files_router(path="/static", directories=[STATIC], send_as_attachment=False),
         ],
         on_startup=[on_startup],

@@ -8,10 +8,12 @@ data, so the server-rendered page and the live one read the same.
 
 from __future__ import annotations
 
+import json
+from functools import cache
 from typing import Any
 
 from hallbus import schemas, wording
-from hallbus.config import HallConfig
+from hallbus.config import REPO_ROOT, HallConfig
 from hallbus.controller.ticket_ids import ticket_key
 from hallbus.schemas import rating
 
@@ -105,6 +107,15 @@ _WORDS: dict[str, tuple[str, str]] = {
     "col_waiting": ("等候人数", "Waiting"),
     "as_of": ("更新于 {t}，每15秒刷新", "As of {t}; refreshes every 15 s"),
     "other_lang": ("English", "中文"),
+    "cases_title": ("办件进度查询", "Check a case"),
+    "case_no": ("办件编号（受理回执上）", "Case number (on your receipt)"),
+    "verify": ("申请人身份证号码后6位", "Last 6 characters of the applicant's ID number"),
+    "case_query": ("查询", "Look up"),
+    "case_not_found": ("没有找到该办件，或身份证号码后6位不符，请核对后再试。",
+                       "No such case, or the ID digits do not match. Please check and try again."),
+    "case_due": ("承诺办结日期", "Promised by"),
+    "case_pickup": ("领取窗口", "Collect at"),
+    "case_result": ("办理结果", "Result"),
     "rate_title": ("请为本次服务评价", "Please rate this service"),
     "rate_reasons": ("不满意的原因（至少选一项）", "What went wrong (choose at least one)"),
     "rate_comment": ("意见（选“其他”时必填）", "Comment (needed with “Other”)"),
@@ -147,4 +158,27 @@ def rating_choices(lang: str) -> dict[str, Any]:
         "levels": [(level, words[i]) for level, words in rating.LEVELS.items()],
         "reasons": [(code, words[i]) for code, words in rating.REASONS.items()],
         "comment_max": rating.COMMENT_MAX,
+    }
+
+
+@cache
+def _i18n(lang: str) -> dict[str, str]:
+    """The kiosk's word tables (assets/i18n), read as data: the terminal and the phone name a case's status alike."""
+    path = REPO_ROOT / "assets" / "i18n" / ("en.json" if lang == "en" else "zh_CN.json")
+    table: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return table
+
+
+def case_view(case: schemas.CaseInfo, lang: str) -> dict[str, Any]:
+    """A case as the phone page shows it (already masked by the controller)."""
+    table = _i18n(lang)
+    return {
+        "case_no": case.case_no,
+        "item": case.item,
+        "applicant": case.applicant_masked,
+        "status": table.get(f"case_status_{case.status}", case.status),
+        "due": (case.due_at or "")[:10],
+        "warning": case.warning,
+        "result": table.get(f"case_result_{case.result}", case.result or "") if case.result else "",
+        "pickup": case.pickup_window or "",
     }

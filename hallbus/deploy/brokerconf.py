@@ -35,8 +35,9 @@ COUNTER_METHODS = (
     "window.resume", "stats.today",
 )
 TABLET_METHODS = ("rating.submit",)
-# hallweb (SPEC 12.1): follows tickets by id, lets their holder leave the queue and rate the handling.
-WEB_METHODS = ("ticket.status", "ticket.statuses", "ticket.cancel", "rating.submit")
+# hallweb (SPEC 12.1): follows tickets by id, lets their holder leave the queue and rate the handling,
+# and looks a case up by number + last 6 of the ID number (throttled per client address in hallweb too).
+WEB_METHODS = ("ticket.status", "ticket.statuses", "ticket.cancel", "rating.submit", "case.query")
 
 
 @dataclass

@@ -195,3 +195,19 @@ def test_after_the_service_the_page_offers_the_rating_and_takes_it(hall: WebHall
     shot(browser, "ticket-rated-zh")
     errors = console_errors(browser)
     assert errors == [], errors
+
+
+def test_a_case_is_looked_up_from_the_phone(hall: WebHall, browser: webdriver.Chrome, tmp_path: Path) -> None:
+    from tests.web.test_web_cases import CASE, PERSON, import_case
+
+    import_case(hall, tmp_path)
+    browser.get(f"{hall.web}/cases")
+    wait_text(browser, "办件进度查询")
+    browser.find_element(By.NAME, "case_no").send_keys(CASE)
+    browser.find_element(By.NAME, "verify").send_keys(PERSON.id_number[-6:])
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_text(browser, "个体工商户设立登记", "审核中", "承诺办结日期")
+    assert PERSON.id_number not in page_text(browser)
+    shot(browser, "cases-zh")
+    errors = console_errors(browser)
+    assert errors == [], errors
