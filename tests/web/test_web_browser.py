@@ -168,6 +168,8 @@ def test_the_large_print_and_english_switches_keep_each_other(hall: WebHall, bro
     shot(browser, "ticket-waiting-large-en")
     browser.find_element(By.LINK_TEXT, "I'm leaving the queue").click()
     wait_text(browser, "Leave the queue?")
+    browser.execute_script("document.querySelector('form.confirm').scrollIntoView({block: 'end'});")
+    shot(browser, "ticket-leave-large-en")
     browser.find_element(By.CSS_SELECTOR, "button.danger").click()
     wait_text(browser, "You left the queue", "Normal text")  # back on the page, still English and large
     errors = console_errors(browser)
