@@ -48,7 +48,7 @@ from web.public import (
     words,
 )
 from web.throttle import FailureThrottle
-from web.tickets import BusDown, Public, TicketBook
+from web.tickets import PING_S, BusDown, Public, TicketBook
 
 log = logging.getLogger(__name__)
 
@@ -148,11 +148,17 @@ def _not_found_body() -> dict[str, Any]:
 
 
 class WebApp(SecurityHeaders):
-    """The ASGI application `create_app` builds, with the ticket book the server must close at a stop."""
+    """The ASGI application `create_app` builds, with what the server must close at a stop."""
 
-    def __init__(self, app: ASGIApp, book: TicketBook) -> None:
+    def __init__(self, app: ASGIApp, book: TicketBook, board: Board) -> None:
         super().__init__(app)
         self.book = book
+        self.board = board
+
+    def close_streams(self) -> None:
+        """End every open event stream (any thread): phones reconnect by themselves."""
+        self.book.close_streams()
+        self.board.close_streams()
 
 
 def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
@@ -366,6 +372,19 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
         la = lang_of(lang)
         return page("board.html", large=bool(large), lang=la, w=words(la), board=board.view(la), bus_down=not bus.connected)
 
+    @get("/api/v1/board/events")
+    async def board_events(lang: str | None = None) -> ServerSentEvent:
+        la = lang_of(lang)
+
+        async def stream() -> AsyncIterator[ServerSentEventMessage]:
+            async for view in board.follow(la, PING_S):
+                if view is None:
+                    yield ServerSentEventMessage(comment="ping")
+                else:
+                    yield ServerSentEventMessage(event="board", data=json.dumps(view, ensure_ascii=False))
+
+        return ServerSentEvent(stream(), headers={"X-Accel-Buffering": "no"})
+
     @get("/", include_in_schema=False)
     async def home() -> Redirect:
         return Redirect("/q", status_code=302)
@@ -391,6 +410,7 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
         return Response(body, status_code=HTTP_500_INTERNAL_SERVER_ERROR, media_type=MediaType.JSON)
 
     async def on_startup() -> None:
+        board.attach(asyncio.get_running_loop())
         bus.start(wait=None)
         await book.start()
 
@@ -401,14 +421,14 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
     app = Litestar(
         route_handlers=[
             healthz, ticket_json, ticket_events, ticket_cancel, ticket_page, ticket_page_cancel, queue_board, home,
-            ratings, ticket_page_rate, cases_query, cases_page, cases_page_query,
+            ratings, ticket_page_rate, cases_query, cases_page, cases_page_query, board_events,
             create_static_files_router(path="/static", directories=[STATIC], send_as_attachment=False),
         ],
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         exception_handlers={NotFoundException: on_http_error, HTTPException: on_http_error, Exception: on_crash},
-        compression_config=CompressionConfig(backend="gzip", minimum_size=500, exclude=r"^/api/v1/tickets/.*/events$"),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500, exclude=[r"^/api/v1/tickets/.*/events$", r"^/api/v1/board/events$"]),
         openapi_config=None,
         debug=False,
     )
-    return WebApp(app, book)
+    return WebApp(app, book, board)

@@ -7,9 +7,10 @@ handler per topic: the board owns `queue/state` and tells the ticket book of eac
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from hallbus import schemas, wording
@@ -29,6 +30,8 @@ class Board:
         self.queue: schemas.QueueState | None = None
         self.calls: schemas.CallsRecent | None = None
         self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._watchers: set[asyncio.Queue[bool]] = set()  # False in a queue: the stream ends
         bus.subscribe(bus.topics.queue_state, self._on_queue)
         bus.subscribe(bus.topics.calls_recent, self._on_calls)
 
@@ -41,6 +44,7 @@ class Board:
         with self._lock:
             self.queue = state
         self.on_queue()
+        self._changed()
 
     def _on_calls(self, _topic: str, payload: bytes, _props: Any) -> None:
         try:
@@ -50,6 +54,51 @@ class Board:
             return
         with self._lock:
             self.calls = calls
+        self._changed()
+
+    # --- live pages (the server's loop) --------------------------------------------------------
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Tell open board pages of changes on `loop` from now on."""
+        self._loop = loop
+
+    def _changed(self) -> None:
+        loop = self._loop
+        if loop is not None and self._watchers:
+            loop.call_soon_threadsafe(self._wake, True)
+
+    def _wake(self, more: bool) -> None:
+        for queue in list(self._watchers):
+            if queue.empty():  # one pending wake-up is enough: the page reads the newest board
+                queue.put_nowait(more)
+
+    def close_streams(self) -> None:
+        """End every board stream (any thread): the server is stopping."""
+        loop = self._loop
+        if loop is not None:
+            loop.call_soon_threadsafe(self._wake, False)
+
+    async def follow(self, lang: str, ping_s: float) -> AsyncIterator[dict[str, Any] | None]:
+        """The board's view now and after every change; None at every `ping_s` without one."""
+        queue: asyncio.Queue[bool] = asyncio.Queue(maxsize=1)
+        self._watchers.add(queue)
+        try:
+            sent = self.view(lang)
+            yield sent
+            while True:
+                try:
+                    more = await asyncio.wait_for(queue.get(), ping_s)
+                except TimeoutError:
+                    yield None
+                    continue
+                if not more:
+                    return
+                view = self.view(lang)
+                if view != sent:
+                    sent = view
+                    yield view
+        finally:
+            self._watchers.discard(queue)
 
     def view(self, lang: str) -> dict[str, Any]:
         """What `/q` shows: services open now with their waiting and wait, the latest calls."""

@@ -35,7 +35,7 @@ class WebServer(uvicorn.Server):
         self.app = app
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        self.app.book.close_streams()
+        self.app.close_streams()
         super().handle_exit(sig, frame)
 
 

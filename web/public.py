@@ -106,6 +106,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "per_service": ("各事项等候", "Waiting per service"),
     "col_waiting": ("等候人数", "Waiting"),
     "as_of": ("更新于 {t}，每15秒刷新", "As of {t}; refreshes every 15 s"),
+    "as_of_live": ("更新于 {t}，自动更新", "As of {t}; updates by itself"),
     "other_lang": ("English", "中文"),
     "cases_title": ("办件进度查询", "Check a case"),
     "case_no": ("办件编号（受理回执上）", "Case number (on your receipt)"),

@@ -142,11 +142,17 @@ def test_the_board_shows_the_latest_calls_and_waiting_per_service(
 ) -> None:
     for service in "AAAK":
         hall.issue(service)
-    hall.counter("1", "s001").call("window.call_next", {"window": "1"}, timeout=10)
+    counter = hall.counter("1", "s001")
+    counter.call("window.call_next", {"window": "1"}, timeout=10)
     en = lang == "en"
     browser.get(f"{hall.web}/q" + ("?lang=en" if en else ""))
     wait_text(browser, "Latest calls" if en else "最新叫号", "A001 → " + ("Window 1" if en else "1号窗口"))
-    wait_text(browser, "General intake 2" if en else "综合受理 2")
+    wait_text(browser, "General intake 2" if en else "综合受理 2", "updates by itself" if en else "自动更新")
+    browser.execute_script("window.__same_page = true;")
+    counter.call("window.finish", {"window": "1"}, timeout=10)
+    counter.call("window.call_next", {"window": "1"}, timeout=10)
+    wait_text(browser, "A002 → " + ("Window 1" if en else "1号窗口"), "General intake 1" if en else "综合受理 1")
+    assert browser.execute_script("return window.__same_page === true;"), "the board was reloaded"
     shot(browser, f"board-{'en' if en else 'zh'}")
     errors = console_errors(browser)
     assert errors == [], errors
