@@ -39,7 +39,7 @@ from bench._common import emit  # noqa: E402
 from hallbus.brokerurl import parse_broker_url  # noqa: E402
 from hallbus.client import BusClient  # noqa: E402
 from hallbus.config import DEFAULT_CONFIG  # noqa: E402
-from hallbus.localbroker import LocalBroker  # noqa: E402
+from hallbus.localbroker import LocalBroker, end_process  # noqa: E402
 from hallbus.rpc import RpcClient  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -109,12 +109,7 @@ def run_role(role: str, config: Path, broker: str, tmp: Path, idle_s: float) -> 
         cpu = (cpu_seconds(proc.pid) - c0) / (time.monotonic() - w0) * 100
         rss = max(rss, rss_mb(proc.pid))
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        end_process(proc)
     return {
         "role": role,
         "first_frame_s": round(first["wall_s"], 3),

@@ -96,7 +96,8 @@ def make_nodes(cfg: HallConfig, broker: LocalBroker) -> list[BusClient]:
         t = bus.topics
         subs = {"terminal": [t.queue_state], "counter": [t.window_state(n.window or ""), t.queue_state],
                 "tablet": [t.window_state(n.window or "")], "window": [t.window_state(n.window or ""), t.calls],
-                "hall": [t.window_state_all, t.queue_state, t.calls, t.calls_recent, t.stats_today]}[n.role]
+                "hall": [t.window_state_all, t.queue_state, t.calls, t.calls_recent, t.stats_today],
+                "web": [t.window_state_all, t.queue_state, t.calls, t.calls_recent]}[n.role]
         for s in subs:
             bus.subscribe(s, lambda *_a: None)
         out.append(bus)

@@ -18,7 +18,7 @@ from hallbus.topics import ID_RE
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "assets" / "hall.example.toml"
 
-Role = Literal["terminal", "tablet", "counter", "window", "hall"]
+Role = Literal["terminal", "tablet", "counter", "window", "hall", "web"]
 
 
 class ConfigError(Exception):
@@ -48,7 +48,7 @@ class HallSection(Strict, kw_only=True):
     data_dir: str = "var/hall"
     notice: str = ""
     notice_en: str = ""
-    track_url: str = "https://hall.example.gov.cn/t/{ticket_id}"
+    track_url: str = ""  # "" = `{[web] public_url}/t/{ticket_id}` (SPEC 12)
 
 
 class BrokerSection(Strict, kw_only=True):
@@ -213,6 +213,27 @@ class KioskSection(Strict, kw_only=True):
     satisfaction_min_ratings: int = 10  # hall screen: 满意率 shown only from this many ratings today
 
 
+class WebSection(Strict, kw_only=True):
+    """[web]: the hall's web service `hallweb` (SPEC 12)."""
+
+    listen: str = "127.0.0.1:8080"  # HOST:PORT
+    public_url: str = ""  # what a phone reaches, e.g. https://zwfw.example.gov.cn; "" = http://{listen}
+    secret_key_file: str = "var/hall/web.key"  # sessions and CSRF (the manager console)
+
+    @property
+    def base_url(self) -> str:
+        """`public_url` without its trailing slash, or `http://{listen}` when it is not set."""
+        return (self.public_url or f"http://{self.listen}").rstrip("/")
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    """`HOST:PORT` (IPv6 in brackets) as (host, port); ValueError when it is no such thing."""
+    m = re.fullmatch(r"(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})", listen.strip())
+    if m is None or not 0 < int(m[3]) < 65536:
+        raise ValueError(f"must look like HOST:PORT (e.g. 127.0.0.1:8080), got {listen!r}")
+    return m[1] or m[2], int(m[3])
+
+
 class HallConfig(Strict, kw_only=True):
     """The whole hall.toml."""
 
@@ -230,7 +251,13 @@ class HallConfig(Strict, kw_only=True):
     ratings: RatingsSection = msgspec.field(default_factory=RatingsSection)
     calendar: CalendarSection = msgspec.field(default_factory=CalendarSection)
     kiosk: KioskSection = msgspec.field(default_factory=KioskSection)
+    web: WebSection = msgspec.field(default_factory=WebSection)
     path: str = ""
+
+    def track_url(self, ticket_id: str) -> str:
+        """A ticket's tracking link: `[hall] track_url`, else `{[web] public_url}/t/{ticket_id}`."""
+        pattern = self.hall.track_url or f"{self.web.base_url}/t/{{ticket_id}}"
+        return pattern.replace("{ticket_id}", ticket_id)
 
     def service(self, code: str) -> ServiceSection | None:
         """The service with this ticket prefix."""
@@ -369,6 +396,14 @@ def _validate_semantics(cfg: HallConfig) -> list[tuple[list[str | int], str]]:
         errs.append((["ticket_limits", "burst"], "must be 1 or more (a terminal issues at least one ticket)"))
     if limits.green_min_age < 0:
         errs.append((["ticket_limits", "green_min_age"], "must be 0 (no age rule) or more"))
+    if cfg.hall.track_url and "{ticket_id}" not in cfg.hall.track_url:
+        errs.append((["hall", "track_url"], "must contain {ticket_id} (or leave it out: {[web] public_url}/t/{ticket_id})"))
+    try:
+        split_listen(cfg.web.listen)
+    except ValueError as err:
+        errs.append((["web", "listen"], str(err)))
+    if cfg.web.public_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", cfg.web.public_url):
+        errs.append((["web", "public_url"], f"must be an http:// or https:// address, got {cfg.web.public_url!r}"))
     if not re.fullmatch(r"\d\d:\d\d", cfg.hall.rollover):
         errs.append((["hall", "rollover"], f"must look like 03:00, got {cfg.hall.rollover!r}"))
     return errs

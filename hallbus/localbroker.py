@@ -68,6 +68,18 @@ def parent_death_hook() -> Callable[[], None] | None:
     return die_with_parent if threading.current_thread() is threading.main_thread() else None
 
 
+def end_process(proc: subprocess.Popen[bytes], grace_s: float = 10.0) -> None:
+    """Stop a child we started, by its PID: SIGTERM, and SIGKILL if it has not ended after `grace_s`."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 def _wait_port(host: str, port: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -147,14 +159,8 @@ class LocalBroker:
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the process we started (SIGTERM, then SIGKILL)."""
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout)
+        if proc is not None:
+            end_process(proc, timeout)
 
     def kill(self) -> None:
         """Kill the broker abruptly (SIGKILL), as a crash or a power cut would."""

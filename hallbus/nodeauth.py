@@ -78,8 +78,10 @@ class NodeGuard:
             if cfg_node is None or cfg_node.role != "terminal":
                 return _forbidden("只有自助终端可以取号。", "Only self-service terminals may issue tickets.")
         elif req.method == "rating.submit":
-            if cfg_node is None or cfg_node.role not in ("tablet", "terminal"):
+            if cfg_node is None or cfg_node.role not in ("tablet", "terminal", "web"):
                 return _forbidden("只有评价终端可以提交评价。", "Only rating tablets and terminals may submit ratings.")
+            if cfg_node.role == "web" and not getattr(body, "ticket_id", None):  # a phone proves it by its link
+                return _forbidden("手机评价须凭排队小票的链接。", "A phone rates a handling by its ticket's link only.")
             if cfg_node.role == "tablet" and window is not None and cfg_node.window != window:
                 return _forbidden(
                     "评价平板只能评价本窗口的服务。", "A rating tablet may only rate its own window."

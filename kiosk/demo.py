@@ -4,7 +4,8 @@ The hall runs as docs/install.md sets one up, on one machine: `hallbus broker-co
 writes the Mosquitto config, password file, ACL, node keys and every node's credentials
 into `<out>/broker/`; a private Mosquitto runs on that config (anonymous clients refused)
 and `hallbus serve` as a child process, logged in as the controller, with the node keys
-and the staff secrets file `<out>/staff-secrets.toml`. Sample cases, appointments and the
+and the staff secrets file `<out>/staff-secrets.toml`; `hallweb serve` (the phone pages,
+on port 8080 of every interface, its address printed) logs in as the node `web`. Sample cases, appointments and the
 service guide are loaded; then every role runs in this process, each with its own node's
 config (`<out>/nodes/NODE.toml`, its own `[broker] credentials_file`), so its own login and
 node key, as its own window: the self-service terminal
@@ -15,7 +16,8 @@ without one (or with `--headless`) everything is drawn off-screen.
 
 Either way a scripted scenario plays once: a citizen swipes an ID card and takes a
 ticket, the counter calls it, the window display flashes, the hall screen announces
-it, the counter finishes, the tablet takes the rating, and the citizen's case list
+it, the printed ticket's QR opened in headless Chromium (a phone, 390x844) says "go to
+window 3", the counter finishes, the tablet takes the rating, and the citizen's case list
 shows a deadline warning. After every step a screenshot of every window is written to
 `<out>/screens/`. Ctrl-C (or the end of a headless run) stops every process started.
 
@@ -43,8 +45,9 @@ from typing import Any
 
 from hallbus.config import REPO_ROOT, HallConfig, parse_config
 from hallbus.deploy.brokerconf import mosquitto_hash
-from hallbus.localbroker import LocalBroker, free_port, parent_death_hook
+from hallbus.localbroker import LocalBroker, end_process, free_port, parent_death_hook
 from hallbus.sample import all_day_text, open_all_day
+from kiosk import demo_web
 
 log = logging.getLogger("kiosk.demo")
 
@@ -119,6 +122,7 @@ class Demo:
         self.step_pause_s = step_pause_s
         self.broker: LocalBroker | None = None
         self.serve: subprocess.Popen[bytes] | None = None
+        self.web: subprocess.Popen[bytes] | None = None
         self.kiosks: dict[str, Any] = {}
         self.cfg: HallConfig | None = None
         self.cfg_path: Path | None = None
@@ -137,6 +141,7 @@ class Demo:
         secrets.write_text(STAFF_SECRETS_EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
         secrets.chmod(0o600)
         text = server_text(all_day_text(self.out), port=port, broker_dir=broker_dir, secrets=secrets)
+        text = demo_web.with_web(text, demo_web.lan_address(), demo_web.web_port())
         self.cfg_path, self.cfg = open_all_day(self.out, text=text, extra=DEMO_DEVICES)
         (broker_dir / "persist").mkdir(parents=True, exist_ok=True)
         self._run([sys.executable, "-m", "hallbus", "broker-config", "--config", str(self.cfg_path),
@@ -175,6 +180,10 @@ class Demo:
         log_file.close()
         print(f"demo: controller  hallbus serve --config {self.cfg_path} (pid {self.serve.pid}), state in {data}, "
               f"log {self.out / 'controller.log'}")
+        web_cfg = node_config(self.cfg_path, self.out / "nodes", "web")  # its own login, as every node
+        self.web = demo_web.start_hallweb(self.out, Path(web_cfg.path))
+        print(f"demo: web         hallweb on {self.cfg.web.base_url} (pid {self.web.pid}): a phone on this network "
+              f"follows a printed ticket by its QR; log {self.out / 'web.log'}")
 
     def _say_secured(self, broker_dir: Path, secrets: Path) -> None:
         """What the demo hall secures, and where its generated files are."""
@@ -258,6 +267,9 @@ class Demo:
                 self.serve.kill()
                 self.serve.wait(5)
         self.serve = None
+        if self.web is not None:
+            end_process(self.web)
+            self.web = None
         if self.capture is not None:
             self.capture.terminate()
             self.capture.wait(5)
@@ -303,6 +315,7 @@ class Demo:
             ("card-swiped", lambda: self._take_ticket_part1(expect)),
             ("ticket-taken", lambda: self._take_ticket_part2(expect)),
             ("called", lambda: self._call(expect)),
+            ("phone", lambda: self._phone(expect)),
             ("finished", lambda: self._finish(expect)),
             ("rated", lambda: self._rate(expect)),
             ("case-deadline", lambda: self._cases(expect)),
@@ -353,6 +366,18 @@ class Demo:
     def _call(self, expect: Callable[[bool, str], None]) -> None:
         """Window 3's staff logs in and calls the next ticket (the citizen's)."""
         drive_counter_call(self, expect)
+
+    def _phone(self, expect: Callable[[bool, str], None]) -> None:
+        """The citizen's phone: the printed ticket's QR opened in Chromium shows "go to window 3"."""
+        printed = sorted((self.out / "kiosk").glob("*/printed/**/*.png"))
+        link = demo_web.ticket_link(printed[-1]) if printed else None
+        expect(link is not None, "phone: no link in the printed ticket's QR code")
+        if link is None:
+            return
+        print(f"demo: phone       the printed ticket's QR leads to {link}")
+        path = self.out / "screens" / f"{self.step + 1:02d}-phone-web.png"
+        if demo_web.phone_screenshot(link, path, self.out / "chromium"):
+            self.shots.append(path)
 
     def _finish(self, expect: Callable[[bool, str], None]) -> None:
         drive_counter_finish(self, expect)

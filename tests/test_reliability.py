@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from hallbus.config import load_config
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -22,10 +24,11 @@ def _run(*args: str) -> dict:
 @pytest.mark.slow
 def test_broker_restart_under_load() -> None:
     r = _run("--phase", "restart")["broker_restart"]
-    assert r["nodes_back"] == r["nodes"] == 39
+    nodes = len(load_config().nodes)  # every node of the sample hall (39 screens and the web service)
+    assert r["nodes_back"] == r["nodes"] == nodes >= 39
     assert r["back_max_s"] <= 2.0
     assert r["retained_missing_after_2s"] == []
-    assert r["nodes_online_after"] == 39
+    assert r["nodes_online_after"] == nodes
     assert r["tickets_acked"] > 0 and r["tickets_duplicated"] == 0
 
 

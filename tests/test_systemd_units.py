@@ -10,7 +10,7 @@ UNITS = Path(__file__).resolve().parent.parent / "systemd"
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
-@pytest.mark.parametrize("unit", ["hallbus.service", "kiosk@.service", "kiosk-eglfs@.service"])
+@pytest.mark.parametrize("unit", ["hallbus.service", "hallweb.service", "kiosk@.service", "kiosk-eglfs@.service"])
 def test_unit_verifies(unit: str) -> None:
     out = subprocess.run(["systemd-analyze", "verify", str(UNITS / unit)], capture_output=True, text=True, timeout=60)
     problems = [
@@ -24,4 +24,11 @@ def test_controller_unit_is_hardened_and_watched() -> None:
     text = (UNITS / "hallbus.service").read_text()
     for line in ("Type=notify", "WatchdogSec=", "Restart=on-failure", "User=hallkit", "ProtectSystem=strict",
                  "StateDirectory=hallkit", "NoNewPrivileges=true"):
+        assert line in text
+
+
+def test_web_unit_is_hardened_and_kept_from_the_controllers_state() -> None:
+    text = (UNITS / "hallweb.service").read_text()
+    for line in ("User=hallweb", "ExecStart=/opt/hallkit/.venv/bin/hallweb serve", "InaccessiblePaths=-/var/lib/hallkit",
+                 "ProtectSystem=strict", "NoNewPrivileges=true", "Restart=on-failure"):
         assert line in text

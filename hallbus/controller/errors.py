@@ -241,6 +241,22 @@ def not_paused(window: str) -> RpcFault:
     )
 
 
+def too_many_ids(n: int, limit: int) -> RpcFault:
+    """A `ticket.statuses` request naming more tickets than one request may."""
+    return RpcFault(
+        "too_many_ids", f"一次最多查询{limit}张号，本次{n}张。", f"At most {limit} tickets per request, got {n}."
+    )
+
+
+def ticket_not_waiting(number: str, status: str) -> RpcFault:
+    """`ticket.cancel` of a ticket that is no longer waiting (called, served, ended)."""
+    return RpcFault(
+        "ticket_not_waiting",
+        f"{number}号已不在等候中，无法取消排队；如已叫号，请直接前往窗口。",
+        f"Ticket {number} is no longer waiting ({status}) and cannot leave the queue; if it was called, go to the window.",
+    )
+
+
 def bad_request(zh: str, en: str) -> RpcFault:
     """A request whose fields do not make sense together."""
     return RpcFault("bad_request", zh, en)

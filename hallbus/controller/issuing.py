@@ -13,6 +13,7 @@ import math
 from hallbus import schemas
 from hallbus.config import ServiceSection, TicketLimitsSection
 from hallbus.controller import errors
+from hallbus.controller import queue_schema as tables
 from hallbus.controller.clock import in_hours, minute_of_day, parse_hhmm, within
 from hallbus.controller.module import QueueEvent, Tx
 from hallbus.controller.queue_schema import TicketRow
@@ -124,6 +125,17 @@ class Issuer:
         ticket = self.views.ticket(tx, row)
         tx.queue_event(QueueEvent("issued", ticket))
         return ticket
+
+    def cancel(self, tx: Tx, ticket_id: str) -> schemas.Ticket:
+        """The holder leaves the queue (status `cancelled`); refused once the ticket was called."""
+        row = tables.ticket_by_id(tx, ticket_id.strip().lower())
+        if row is None:
+            raise errors.unknown_ticket(ticket_id)
+        if row.status != "waiting":
+            raise errors.ticket_not_waiting(row.number, row.status)
+        tx.execute("UPDATE tickets SET status = 'cancelled', ended_ts = ? WHERE rowid = ?", (tx.now_ts, row.rowid))
+        self.views.touch_service(tx, row.service)
+        return self.views.ticket(tx, tables.reload(tx, row.rowid))
 
     def _check_person(self, tx: Tx, svc: ServiceSection, id_hash: str, day: str) -> None:
         """One open ticket per person per service, the daily limit, the block after a no-show."""

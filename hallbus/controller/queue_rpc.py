@@ -35,6 +35,8 @@ class QueueRpc:
         return {
             "ticket.issue": self._issue,
             "ticket.status": self._status,
+            "ticket.statuses": self._statuses,
+            "ticket.cancel": self._cancel,
             "window.login": self._login,
             "window.logout": self._window_action(self.windows.logout),
             "window.call_next": self._window_action(self.windows.call_next),
@@ -77,6 +79,17 @@ class QueueRpc:
             raise errors.unknown_ticket(b.number or b.ticket_id or "")
         if not b.ticket_id:  # a number is no proof of holding the ticket: its id stays secret
             ticket = without_id(ticket)
+        return {"ticket": schemas.to_builtins(ticket)}
+
+    def _statuses(self, req: Request, tx: Tx) -> Mapping[str, Any]:
+        b: schemas.TicketStatusesReq = req.body
+        if len(b.ticket_ids) > schemas.MAX_WATCHED_IDS:
+            raise errors.too_many_ids(len(b.ticket_ids), schemas.MAX_WATCHED_IDS)
+        return {"tickets": [schemas.to_builtins(t) for t in self.views.tickets_by_id(tx, b.ticket_ids)]}
+
+    def _cancel(self, req: Request, tx: Tx) -> Mapping[str, Any]:
+        b: schemas.TicketCancelReq = req.body
+        ticket = self.issuer.cancel(tx, b.ticket_id)
         return {"ticket": schemas.to_builtins(ticket)}
 
     def _window_reply(self, tx: Tx, wid: str) -> Mapping[str, Any]:

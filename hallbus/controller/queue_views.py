@@ -57,13 +57,22 @@ class QueueViews:
 
     # --- tickets -------------------------------------------------------------------------
 
-    def ticket(self, tx: Tx, r: TicketRow) -> schemas.Ticket:
-        """A ticket as the bus shows it, with its place in line and estimated wait."""
+    def ticket(self, tx: Tx, r: TicketRow, batch: TicketBatch | None = None) -> schemas.Ticket:
+        """A ticket as the bus shows it, with its place in line and estimated wait.
+
+        With `batch` (many tickets in one request) the places and per-service figures are
+        computed once for the batch instead of once per ticket (same results).
+        """
         svc = self.layout.services.get(r.service)
-        ahead = self._ahead(tx, r) if r.status == "waiting" else 0
         est = 0
         windows_open = -1
-        if r.status == "waiting":
+        ahead = 0
+        if r.status == "waiting" and batch is not None:
+            ahead = batch.ahead(tx, r)
+            windows_open = batch.open_for(tx, r)
+            est = batch.estimate(tx, r.service, ahead)
+        elif r.status == "waiting":
+            ahead = self._ahead(tx, r)
             windows_open = self._open_for(tx, r)
             est = self._estimate(tx, r.service, ahead)
         return schemas.Ticket(
@@ -77,7 +86,7 @@ class QueueViews:
             est_wait_s=est,
             windows_open=windows_open,
             issued_at=r.issued_at,
-            track_url=self.config.hall.track_url.replace("{ticket_id}", r.id),
+            track_url=self.config.track_url(r.id),
             window=r.window or r.target_window,
             name_masked=r.name_masked,
             called_at=r.called_at,
@@ -95,6 +104,12 @@ class QueueViews:
         else:
             row = None
         return self.ticket(tx, row) if row else None
+
+    def tickets_by_id(self, tx: Tx, ticket_ids: list[str]) -> list[schemas.Ticket]:
+        """Many tickets by id (unknown ids left out), in one pass over each queue they wait in."""
+        rows = [tables.ticket_by_id(tx, tid.strip().lower()) for tid in ticket_ids if tid]
+        batch = TicketBatch(self)
+        return [self.ticket(tx, r, batch) for r in rows if r is not None]
 
     def _ahead(self, tx: Tx, r: TicketRow) -> int:
         if r.target_window:
@@ -318,3 +333,57 @@ class QueueViews:
                             ts=tx.now_iso,
                         ),
                     )
+
+
+class TicketBatch:
+    """Places in line and per-service figures of one request's tickets, each queue read once.
+
+    A waiting ticket's `ahead` is its rank in its queue: by priority (highest first), sort key
+    and arrival (rowid) among the untargeted tickets of its service, or by sort key and arrival
+    among the tickets for its target window (the order `QueueViews._ahead` counts in).
+    """
+
+    def __init__(self, views: QueueViews) -> None:
+        self.views = views
+        self._ranks: dict[tuple[str, str], dict[int, int]] = {}
+        self._open: dict[str, int] = {}
+        self._open_target: dict[str, int] = {}
+        self._avg: dict[str, float] = {}
+
+    def ahead(self, tx: Tx, r: TicketRow) -> int:
+        """How many waiting tickets are called before `r`."""
+        if r.target_window:
+            key = ("window", r.target_window)
+            query = ("SELECT rowid FROM tickets WHERE status = 'waiting' AND target_window = ? "
+                     "ORDER BY sort_key, rowid")
+            arg = r.target_window
+        else:
+            key = ("service", r.service)
+            query = ("SELECT rowid FROM tickets WHERE status = 'waiting' AND service = ? AND target_window IS NULL "
+                     "ORDER BY priority DESC, sort_key, rowid")
+            arg = r.service
+        ranks = self._ranks.get(key)
+        if ranks is None:
+            ranks = self._ranks[key] = {int(row[0]): i for i, row in enumerate(tx.execute(query, (arg,)))}
+        return ranks.get(r.rowid, 0)
+
+    def open_for(self, tx: Tx, r: TicketRow) -> int:
+        """`QueueViews._open_for`, once per service or target window."""
+        if r.target_window:
+            if r.target_window not in self._open_target:
+                self._open_target[r.target_window] = self.views._open_for(tx, r)
+            return self._open_target[r.target_window]
+        return self._open_count(tx, r.service)
+
+    def _open_count(self, tx: Tx, service: str) -> int:
+        if service not in self._open:
+            self._open[service] = self.views._open_count(tx, service)
+        return self._open[service]
+
+    def estimate(self, tx: Tx, service: str, ahead: int) -> int:
+        """`QueueViews._estimate`, the service's mean handling time read once."""
+        if ahead <= 0:
+            return 0
+        if service not in self._avg:
+            self._avg[service] = self.views.avg_service_s(tx, service)
+        return math.ceil(ahead * self._avg[service] / max(1, self._open_count(tx, service)))

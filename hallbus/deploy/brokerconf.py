@@ -7,7 +7,8 @@ controller's or another node's. The ACL gives every role only what it needs (see
 `acl_rules`): only the controller publishes state and events and reads `rpc/#`; a node
 writes nothing but its own presence and device health and the RPC methods of its role
 (terminals the citizen methods, counters the `window.*` methods, tablets only
-`rating.submit`), and reads what its screen shows plus the controller's presence. Topic
+`rating.submit`, the web service (`hallweb`) the `ticket.*` methods, `rating.submit` and
+`case.query` its phone pages need), and reads what its screen shows plus the controller's presence. Topic
 ACLs cannot see which window a request names, so the controller also checks the signed
 node id of `window.*` and `rating.submit` requests (see `hallbus.nodeauth`).
 
@@ -45,8 +46,13 @@ COUNTER_METHODS = (
     "window.resume", "stats.today",
 )
 TABLET_METHODS = ("rating.submit",)
+# hallweb (SPEC 12.1): follows tickets by id, lets their holder leave the queue and rate the handling,
+# and looks a case up by number + last 6 of the ID number (throttled per client address in hallweb too).
+WEB_METHODS = ("ticket.status", "ticket.statuses", "ticket.cancel", "rating.submit", "case.query")
 # The RPC methods each role may call (a role absent here calls none).
-ROLE_METHODS = {"terminal": TERMINAL_METHODS, "counter": COUNTER_METHODS, "tablet": TABLET_METHODS}
+ROLE_METHODS = {
+    "terminal": TERMINAL_METHODS, "counter": COUNTER_METHODS, "tablet": TABLET_METHODS, "web": WEB_METHODS,
+}
 
 # A listener option: each listener takes the login's username as the client id, so a login can
 # only ever take over its own connection (never the controller's persistent session).
@@ -96,6 +102,8 @@ ROLE_READS: dict[str, Callable[[Topics, str], list[str]]] = {
     "window": _reads("window_state", "queue_state", "calls", "calls_recent"),
     "hall": _reads("window_state_all", "queue_state", "calls", "calls_recent", "stats_today", "alerts",
                    "node_status_all", "node_devices_all"),
+    # hallweb: the queue and the windows to follow the tickets its phone pages show (web/)
+    "web": _reads("window_state_all", "queue_state", "calls", "calls_recent"),
 }
 
 

@@ -86,10 +86,16 @@ from hallbus.schemas.methods import (
     STATS_TODAY as STATS_TODAY,
 )
 from hallbus.schemas.methods import (
+    TICKET_CANCEL as TICKET_CANCEL,
+)
+from hallbus.schemas.methods import (
     TICKET_ISSUE as TICKET_ISSUE,
 )
 from hallbus.schemas.methods import (
     TICKET_STATUS as TICKET_STATUS,
+)
+from hallbus.schemas.methods import (
+    TICKET_STATUSES as TICKET_STATUSES,
 )
 from hallbus.schemas.methods import (
     WINDOW_CALL_BACK as WINDOW_CALL_BACK,
@@ -260,7 +266,13 @@ from hallbus.schemas.replies import (
     TicketReply as TicketReply,
 )
 from hallbus.schemas.replies import (
+    TicketsReply as TicketsReply,
+)
+from hallbus.schemas.replies import (
     WindowReply as WindowReply,
+)
+from hallbus.schemas.requests import (
+    MAX_WATCHED_IDS as MAX_WATCHED_IDS,
 )
 from hallbus.schemas.requests import (
     AppointmentCheckinReq as AppointmentCheckinReq,
@@ -281,7 +293,13 @@ from hallbus.schemas.requests import (
     StatsTodayReq as StatsTodayReq,
 )
 from hallbus.schemas.requests import (
+    TicketCancelReq as TicketCancelReq,
+)
+from hallbus.schemas.requests import (
     TicketIssueReq as TicketIssueReq,
+)
+from hallbus.schemas.requests import (
+    TicketStatusesReq as TicketStatusesReq,
 )
 from hallbus.schemas.requests import (
     TicketStatusReq as TicketStatusReq,

@@ -60,6 +60,12 @@ TICKET_ISSUE = _rpc(
     "issue_rate_limited", "channel_refused", "forbidden",
 )
 TICKET_STATUS = _rpc("ticket.status", q.TicketStatusReq, r.TicketReply, "ticket position", "unknown_ticket")
+TICKET_STATUSES = _rpc(
+    "ticket.statuses", q.TicketStatusesReq, r.TicketsReply, "positions of many tickets by id (web pages)", "too_many_ids"
+)
+TICKET_CANCEL = _rpc(
+    "ticket.cancel", q.TicketCancelReq, r.TicketReply, "the holder leaves the queue", "unknown_ticket", "ticket_not_waiting"
+)
 APPOINTMENT_CHECKIN = _rpc(
     "appointment.checkin", q.AppointmentCheckinReq, r.CheckinReply, "appointment check-in",
     "bad_qr", "not_found", "already_checked_in", "too_early", "too_late", *_ISSUE_ERRORS,

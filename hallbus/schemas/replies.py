@@ -20,6 +20,12 @@ class TicketReply(msgspec.Struct, kw_only=True):
     ticket: Ticket
 
 
+class TicketsReply(msgspec.Struct, kw_only=True):
+    """`ticket.statuses`: the tickets found, with their ids, in the order asked; unknown ids are left out."""
+
+    tickets: list[Ticket]
+
+
 class CheckinReply(msgspec.Struct, kw_only=True):
     """`appointment.checkin`: the ticket issued on the `appointment` channel, and the booking's code."""
 

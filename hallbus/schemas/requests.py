@@ -26,6 +26,21 @@ class TicketStatusReq(RpcRequest, kw_only=True):
     ticket_id: str | None = None
 
 
+MAX_WATCHED_IDS = 500  # ticket ids in one `ticket.statuses` request (a request stays under 64 KiB)
+
+
+class TicketStatusesReq(RpcRequest, kw_only=True):
+    """`ticket.statuses`: where each of many tickets stands, by id (the web service's open pages)."""
+
+    ticket_ids: list[str] = msgspec.field(default_factory=list)
+
+
+class TicketCancelReq(RpcRequest, kw_only=True):
+    """`ticket.cancel`: the holder leaves the queue (only while the ticket waits)."""
+
+    ticket_id: str
+
+
 class AppointmentCheckinReq(RpcRequest, kw_only=True):
     """`appointment.checkin`: check in an appointment by QR code or ID card."""
 

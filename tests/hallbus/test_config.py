@@ -117,3 +117,27 @@ def test_cli_reports_config_errors_plainly(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 2
     assert f"{bad}:{_line_of(SAMPLE, 'keepalive = 15')}: broker.keepalive" in out.stderr
+
+
+@pytest.mark.parametrize(("old", "new", "key", "says"), [
+    ('listen = "127.0.0.1:8080"', 'listen = "8080"', "web.listen", "HOST:PORT"),
+    ('listen = "127.0.0.1:8080"', 'listen = "127.0.0.1:99999"', "web.listen", "HOST:PORT"),
+    ('public_url = "https://zwfw.example.gov.cn"', 'public_url = "zwfw.example.gov.cn"', "web.public_url", "http"),
+    ("# track_url = ", "track_url = \"https://x.cn/t/\"\n# ", "hall.track_url", "{ticket_id}"),
+])
+def test_web_section_errors_name_key_and_line(old: str, new: str, key: str, says: str) -> None:
+    assert old in SAMPLE
+    text = SAMPLE.replace(old, new, 1)
+    err = _error(text)
+    assert err.key == key and says in err.detail
+    assert err.line == _line_of(text, new.split("\n")[0])
+
+
+def test_a_ticket_links_to_the_web_service_unless_track_url_says_otherwise() -> None:
+    cfg = load_config()
+    assert cfg.track_url("20260303-a001-00ff") == "https://zwfw.example.gov.cn/t/20260303-a001-00ff"
+    bare = parse_config(SAMPLE.replace('public_url = "https://zwfw.example.gov.cn"', 'public_url = ""'), "hall.toml")
+    assert bare.track_url("x") == "http://127.0.0.1:8080/t/x"  # [web] listen, for a hall that has not set its address
+    own = parse_config(SAMPLE.replace('# track_url = "https://zwfw.example.gov.cn/t/{ticket_id}"',
+                                      'track_url = "https://m.example.cn/follow?t={ticket_id}"', 1), "hall.toml")
+    assert own.track_url("x") == "https://m.example.cn/follow?t=x"

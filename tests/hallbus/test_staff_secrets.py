@@ -92,7 +92,7 @@ def test_split_leaves_the_node_file_without_a_secret(tmp_path: Path, privacy: st
     if privacy != "keep":
         text = re.sub(r"(?m)^staff_secrets_file = .*\n", "", text)
     if privacy == "absent":
-        text = re.sub(r"(?m)^\[privacy\]\n", "", text).replace("key_file = ", "# key_file = ", 1)
+        text = re.sub(r"(?m)^\[privacy\]\n", "", text).replace("\nkey_file = ", "\n# key_file = ", 1)
     path = tmp_path / "old.toml"
     path.write_text(text, encoding="utf-8")
     nodes, secrets = split_config(parse_config(text, path), str(tmp_path / "sec.toml"))

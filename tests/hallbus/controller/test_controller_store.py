@@ -26,8 +26,9 @@ def _controller(config: HallConfig, data: Path, clock: ManualClock) -> Controlle
 
 def test_ticket_ids_name_their_day_and_number() -> None:
     tid = new_ticket_id("2026-03-03", "A012")
-    assert tid.startswith("20260303-a012-") and len(tid) == 22
+    assert tid.startswith("20260303-a012-") and len(tid) == 30  # 64 random bits (SPEC 12)
     assert ticket_key(tid) == ("2026-03-03", "A012")
+    assert ticket_key("20260303-a012-1f2e3d4c") == ("2026-03-03", "A012")  # an older 32-bit link still works
     for bad in ("", "A012", "20260303-a012", "20260303-a012-XYZ12345", "20260303-a012-1f2e3d4c5", "x" * 200):
         assert ticket_key(bad) is None
 

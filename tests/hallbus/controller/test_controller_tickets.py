@@ -293,3 +293,51 @@ def test_the_pace_of_a_terminal_survives_a_clock_step_back() -> None:
     assert pace.wait_s("terminal-1", now - 3600) == 10
     assert pace.wait_s("terminal-1", now - 3600 + 10) == 0
     assert IssuePace(TicketLimitsSection(per_minute=0)).wait_s("terminal-1", now) == 0
+
+
+def test_the_holder_leaves_the_queue_and_those_behind_move_up(ctl: Controller, published: RecordingPublisher) -> None:
+    first, second = issue(ctl, "A"), issue(ctl, "A")
+    assert call(ctl, "ticket.status", {"ticket_id": second["ticket_id"]})["ticket"]["ahead"] == 1
+    left = call(ctl, "ticket.cancel", {"ticket_id": first["ticket_id"]})["ticket"]
+    assert left["status"] == "cancelled" and left["number"] == "A001"
+    assert call(ctl, "ticket.status", {"ticket_id": second["ticket_id"]})["ticket"]["ahead"] == 0
+    queue = published.state(f"hall/v1/{ctl.config.hall.id}/queue/state")
+    assert next(s for s in queue["services"] if s["code"] == "A")["waiting"] == 1
+    again = fault(call, ctl, "ticket.cancel", {"ticket_id": first["ticket_id"]})
+    assert again.code == "ticket_not_waiting"
+    assert fault(call, ctl, "ticket.cancel", {"ticket_id": "20260303-a999-0000000000000000"}).code == "unknown_ticket"
+
+
+def test_a_called_ticket_cannot_leave_the_queue(ctl: Controller) -> None:
+    t = issue(ctl, "A")
+    login(ctl, "1")
+    window_call(ctl, "call_next", "1")
+    err = fault(call, ctl, "ticket.cancel", {"ticket_id": t["ticket_id"]})
+    assert err.code == "ticket_not_waiting" and "窗口" in err.message
+    assert call(ctl, "ticket.status", {"ticket_id": t["ticket_id"]})["ticket"]["status"] == "called"
+
+
+def test_many_tickets_by_id_in_one_request_unknown_ones_left_out(ctl: Controller) -> None:
+    a, b = issue(ctl, "A"), issue(ctl, "A")
+    got = call(ctl, "ticket.statuses", {"ticket_ids": [b["ticket_id"], "nonsense", a["ticket_id"]]})["tickets"]
+    assert [(t["number"], t["ahead"], t["ticket_id"]) for t in got] == [
+        ("A002", 1, b["ticket_id"]), ("A001", 0, a["ticket_id"])
+    ]
+    too_many = fault(call, ctl, "ticket.statuses", {"ticket_ids": [a["ticket_id"]] * 501})
+    assert too_many.code == "too_many_ids"
+
+
+def test_many_tickets_at_once_stand_where_each_alone_stands(ctl: Controller) -> None:
+    """`ticket.statuses` ranks each queue once; every figure equals `ticket.status` of the ticket alone."""
+    tickets = [issue(ctl, "A") for _ in range(4)] + [issue(ctl, "A", channel="green", id_card=elder("9")), issue(ctl, "K"), issue(ctl, "K")]
+    login(ctl, "1")
+    login(ctl, "2", "s002")
+    window_call(ctl, "call_next", "1")
+    window_call(ctl, "transfer", "1", to_window="2")  # now waiting for window 2 alone (a targeted queue)
+    window_call(ctl, "call_next", "1")
+    ids = [t["ticket_id"] for t in tickets]
+    together = call(ctl, "ticket.statuses", {"ticket_ids": ids})["tickets"]
+    alone = [call(ctl, "ticket.status", {"ticket_id": tid})["ticket"] for tid in ids]
+    assert together == alone
+    assert {t["ahead"] for t in alone if t["status"] == "waiting"} >= {0, 1}
+    assert any(t["window"] == "2" and t["status"] == "waiting" for t in alone), "no targeted ticket in the mix"

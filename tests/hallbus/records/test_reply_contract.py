@@ -152,6 +152,13 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     assert c.ok(term, schemas.TICKET_STATUS, {"ticket_id": c1.ticket_id}).ticket.number == c1.number
     c.fails(term, "ticket.status", {"number": "A999"}, "unknown_ticket")
     c.fails(term, "ticket.status", {}, "bad_request")
+    many = c.ok(term, schemas.TICKET_STATUSES, {"ticket_ids": [c1.ticket_id, "nonsense"]}).tickets
+    assert [t.ticket_id for t in many] == [c1.ticket_id]
+    c.fails(term, "ticket.statuses", {"ticket_ids": ["x"] * 501}, "too_many_ids")
+    leaving = c.ok(term, schemas.TICKET_ISSUE, {"service": "K"}).ticket
+    assert c.ok(term, schemas.TICKET_CANCEL, {"ticket_id": leaving.ticket_id}).ticket.status == "cancelled"
+    c.fails(term, "ticket.cancel", {"ticket_id": leaving.ticket_id}, "ticket_not_waiting")
+    c.fails(term, "ticket.cancel", {"ticket_id": "nonsense"}, "unknown_ticket")
 
     # appointments and cases
     checked = c.ok(term, schemas.APPOINTMENT_CHECKIN, {"code": receipt.appointment_qr("YY0001")})

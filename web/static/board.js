@@ -1,0 +1,38 @@
+// The hall's board, live: one EventSource on the board's stream redraws the lists the server
+// rendered (the page reloads itself every 15 s without this script).
+"use strict";
+(function () {
+  var root = document.getElementById("board");
+  if (!root || !window.EventSource) { return; }
+  var lang = root.getAttribute("data-lang");
+
+  function cell(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    e.textContent = text;
+    return e;
+  }
+  function render(b) {
+    var calls = document.getElementById("calls");
+    calls.replaceChildren.apply(calls, b.calls.map(function (c) {
+      var li = document.createElement("li");
+      li.append(cell("span", "num", c.number), " ", cell("span", "arrow", "→"), " ",
+                cell("span", "win", c.window), " ", cell("span", "at", c.at));
+      return li;
+    }));
+    document.getElementById("calls-card").hidden = b.calls.length === 0;
+    var rows = document.getElementById("services");
+    rows.replaceChildren.apply(rows, b.services.map(function (s) {
+      var tr = document.createElement("tr");
+      tr.className = s.open ? "open" : "closed";
+      tr.append(cell("td", "", s.code + " " + s.name), cell("td", "", String(s.waiting)), cell("td", "", s.wait));
+      return tr;
+    }));
+    var asOf = document.getElementById("as-of");
+    asOf.textContent = b.as_of ? asOf.getAttribute("data-template").replace("{t}", b.as_of) : "";
+    document.getElementById("board-down").hidden = b.known;
+  }
+  var events = new EventSource("/api/v1/board/events" + (lang === "en" ? "?lang=en" : ""));
+  events.addEventListener("board", function (e) { render(JSON.parse(e.data)); });
+  events.addEventListener("error", function () { document.getElementById("board-down").hidden = false; });
+}());

@@ -1,0 +1,242 @@
+"""The web service's bus side: the state of every ticket an open page follows, pushed on change.
+
+Window states and `ticket.status` by number carry no ticket ids (a ticket's id is its
+holder's secret), so the service cannot tell from the retained state alone which followed
+ticket changed. What it can tell is *that* the queue changed: the controller republishes
+`queue/state` (and the windows it touched) after every issue, call, recall, finish and
+cancel, and sends a `calls` event at every call. Each such message marks the book dirty;
+one refresher then asks `ticket.statuses` for every followed ticket at once (500 ids a
+request) and pushes to each page only what changed. So one change costs one request per
+500 open tickets, never one per page; a burst of messages costs one round.
+
+Threads: bus handlers run on paho's network thread and only set an asyncio event on the
+web server's loop; everything else runs on that loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from hallbus import schemas
+from hallbus.client import BusClient
+from hallbus.config import HallConfig
+from hallbus.rpc import RpcClient, RpcFault
+from web.public import ACTIVE, is_ticket_id, public_ticket
+
+log = logging.getLogger(__name__)
+
+RPC_TIMEOUT_S = 5.0
+COALESCE_S = 0.005  # a call sends its event, the window's state and the queue's within ~1 ms
+PING_S = 15.0  # an SSE comment at least this often (SPEC 12.1), so proxies keep the stream open
+
+Public = dict[str, Any]
+
+
+class BusDown(Exception):
+    """The controller cannot be asked right now (broker away, controller silent)."""
+
+    def __init__(self, fault: RpcFault) -> None:
+        super().__init__(str(fault))
+        self.fault = fault
+
+
+class TicketBook:
+    """What hallweb knows of the tickets its pages follow."""
+
+    def __init__(self, bus: BusClient, rpc: RpcClient, config: HallConfig) -> None:
+        self.bus = bus
+        self.rpc = rpc
+        self.config = config
+        self.rounds = 0  # refresh rounds run (a health figure)
+        self._watchers: dict[str, set[asyncio.Queue[Public | None]]] = {}  # None in a queue: the stream ends
+        self._closing = False
+        self._last: dict[str, Public] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._dirty: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    # --- lifecycle (on the server's loop) ----------------------------------------------------
+
+    async def start(self) -> None:
+        """Follow the queue's changes from now on (call on the server's event loop)."""
+        self._loop = asyncio.get_running_loop()
+        self._dirty = asyncio.Event()
+        t = self.bus.topics
+        for topic in (t.window_state_all, t.calls):  # `queue/state` is the board's: it calls `queue_changed`
+            self.bus.subscribe(topic, self._on_change)
+        self.bus.add_connection_listener(self._on_connection)
+        self._task = asyncio.create_task(self._refresher(), name="ticket-book")
+
+    async def stop(self) -> None:
+        """Stop refreshing."""
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    def close_streams(self) -> None:
+        """End every event stream now (from any thread): the server is stopping, its clients reconnect elsewhere.
+
+        Without it a stopping server waits for open streams until its grace time runs out.
+        """
+        loop = self._loop
+        if loop is not None:
+            loop.call_soon_threadsafe(self._close_all)
+
+    def _close_all(self) -> None:
+        self._closing = True
+        for queues in self._watchers.values():
+            for queue in queues:
+                if queue.full():
+                    queue.get_nowait()
+                queue.put_nowait(None)
+
+    def _on_change(self, _topic: str, _payload: bytes, _props: Any) -> None:
+        self._mark_dirty()
+
+    def queue_changed(self) -> None:
+        """The retained queue state changed (any thread): the followed tickets may have moved."""
+        self._mark_dirty()
+
+    def _on_connection(self, up: bool) -> None:
+        if up:  # what changed while the bus was away is known only by asking again
+            self._mark_dirty()
+
+    def _mark_dirty(self) -> None:
+        loop, dirty = self._loop, self._dirty
+        if loop is not None and dirty is not None and self._watchers:
+            loop.call_soon_threadsafe(dirty.set)
+
+    # --- reading one ticket ------------------------------------------------------------------
+
+    async def lookup(self, ticket_id: str) -> Public | None:
+        """A ticket's public view, asked of the controller now; None when there is no such ticket.
+
+        Raises BusDown when the controller cannot be asked (the caller may show `last_known`).
+        """
+        if not is_ticket_id(ticket_id):
+            return None
+        fut = self.rpc.call_typed_async(schemas.TICKET_STATUS, {"ticket_id": ticket_id}, timeout=RPC_TIMEOUT_S)
+        try:
+            reply = await asyncio.wrap_future(fut)
+        except RpcFault as fault:
+            if fault.code == "unknown_ticket":
+                return None
+            raise BusDown(fault) from fault
+        view = public_ticket(reply.ticket, self.config)
+        self._last[ticket_id] = view
+        return view
+
+    def last_known(self, ticket_id: str) -> Public | None:
+        """The last state this process saw of a ticket (shown when the controller is away)."""
+        return self._last.get(ticket_id)
+
+    async def cancel(self, ticket_id: str) -> Public:
+        """The holder leaves the queue; RpcFault `unknown_ticket` / `ticket_not_waiting` as the controller says."""
+        fut = self.rpc.call_typed_async(schemas.TICKET_CANCEL, {"ticket_id": ticket_id}, timeout=RPC_TIMEOUT_S)
+        reply = await asyncio.wrap_future(fut)
+        view = public_ticket(reply.ticket, self.config)
+        self._push(ticket_id, view)
+        return view
+
+    async def rate(self, ticket_id: str, level: int, reasons: list[str], comment: str, rating_id: str) -> Any:
+        """`rating.submit` with the ticket's id as proof; RpcFault as the controller says (`already_rated` ...)."""
+        body = {"rating_id": rating_id, "level": level, "reasons": reasons, "comment": comment, "ticket_id": ticket_id}
+        fut = self.rpc.call_typed_async(schemas.RATING_SUBMIT, body, timeout=RPC_TIMEOUT_S)
+        return await asyncio.wrap_future(fut)
+
+    # --- following tickets -------------------------------------------------------------------
+
+    async def follow(self, ticket_id: str) -> AsyncIterator[Public | None]:
+        """The ticket's view now and at every change; None at every `PING_S` without one.
+
+        The first item is the current state (the last known one when the controller is
+        away; nothing at all for an unknown ticket: the caller checked it). Stops following
+        when the consumer stops iterating, and ends when the server stops (`close_streams`).
+        """
+        if self._closing:
+            return
+        queue: asyncio.Queue[Public | None] = asyncio.Queue(maxsize=64)
+        self._watchers.setdefault(ticket_id, set()).add(queue)
+        try:
+            sent: Public | None = None
+            try:
+                first = await self.lookup(ticket_id)
+            except BusDown:
+                first = self.last_known(ticket_id)
+            if first is not None:
+                sent = first
+                yield first
+            while True:
+                try:
+                    view = await asyncio.wait_for(queue.get(), PING_S)
+                except TimeoutError:
+                    yield None
+                    continue
+                while view is not None and not queue.empty():  # only the newest of a burst matters
+                    view = queue.get_nowait()
+                if view is None:
+                    return
+                if view != sent:
+                    sent = view
+                    yield view
+        finally:
+            watchers = self._watchers.get(ticket_id)
+            if watchers is not None:
+                watchers.discard(queue)
+                if not watchers:
+                    del self._watchers[ticket_id]
+
+    @property
+    def followed(self) -> int:
+        """How many tickets open pages follow now."""
+        return len(self._watchers)
+
+    def _push(self, ticket_id: str, view: Public) -> None:
+        self._last[ticket_id] = view
+        for queue in self._watchers.get(ticket_id, ()):
+            if self._closing:
+                break
+            if queue.full():  # a consumer far behind: it needs the newest state only
+                queue.get_nowait()
+            queue.put_nowait(view)
+
+    async def _refresher(self) -> None:
+        assert self._dirty is not None
+        while True:
+            await self._dirty.wait()
+            await asyncio.sleep(COALESCE_S)  # the other messages of the same change, in one round
+            self._dirty.clear()
+            try:
+                await self.refresh()
+            except RpcFault as fault:  # the bus or controller is away: the reconnect marks us again
+                log.info("could not refresh followed tickets: %s", fault)
+            except Exception:
+                log.exception("refreshing followed tickets failed")
+
+    async def refresh(self) -> None:
+        """Ask the controller for every followed ticket (one request per 500) and push what changed."""
+        self.rounds += 1
+        ids = list(self._watchers)
+        step = schemas.MAX_WATCHED_IDS
+        futures = [
+            asyncio.wrap_future(
+                self.rpc.call_typed_async(
+                    schemas.TICKET_STATUSES, {"ticket_ids": ids[i:i + step]}, timeout=RPC_TIMEOUT_S
+                )
+            )
+            for i in range(0, len(ids), step)
+        ]
+        for reply in await asyncio.gather(*futures):
+            for ticket in reply.tickets:
+                view = public_ticket(ticket, self.config)
+                if view != self._last.get(ticket.ticket_id):
+                    self._push(ticket.ticket_id, view)
+        # Tickets that ended stay in `_last` only while followed: the dict must not grow all day.
+        for tid in [t for t, v in self._last.items() if t not in self._watchers and v["status"] not in ACTIVE]:
+            del self._last[tid]
