@@ -186,6 +186,19 @@ class TicketLimitsSection(Strict, kw_only=True):
     green_min_age: int = 70  # the green channel for an ID card whose holder is this old or older (0: never)
 
 
+class RpcLimitsSection(Strict, kw_only=True):
+    """[rpc_limits]: how many requests of any kind the controller takes from one node (`hallbus.admission`).
+
+    Kept per signed node id where a request is signed, else per the node its reply topic
+    claims (a hall without node keys, where a node may claim another's name). Far above
+    what any real kiosk sends: only a node sending at full speed meets it, and is
+    answered `busy`, so it cannot bury every other node's requests.
+    """
+
+    per_second: float = 20.0  # requests one node sends a second on average (0: no limit)
+    burst: int = 100  # requests one node may send at once before that average applies
+
+
 class RatingsSection(Strict, kw_only=True):
     """[ratings]: 好差评 rules."""
 
@@ -227,6 +240,7 @@ class HallConfig(Strict, kw_only=True):
     devices: dict[str, DeviceSection] = msgspec.field(default_factory=dict)
     queue: QueueSection = msgspec.field(default_factory=QueueSection)
     ticket_limits: TicketLimitsSection = msgspec.field(default_factory=TicketLimitsSection)
+    rpc_limits: RpcLimitsSection = msgspec.field(default_factory=RpcLimitsSection)
     ratings: RatingsSection = msgspec.field(default_factory=RatingsSection)
     calendar: CalendarSection = msgspec.field(default_factory=CalendarSection)
     kiosk: KioskSection = msgspec.field(default_factory=KioskSection)
@@ -369,6 +383,10 @@ def _validate_semantics(cfg: HallConfig) -> list[tuple[list[str | int], str]]:
         errs.append((["ticket_limits", "burst"], "must be 1 or more (a terminal issues at least one ticket)"))
     if limits.green_min_age < 0:
         errs.append((["ticket_limits", "green_min_age"], "must be 0 (no age rule) or more"))
+    if cfg.rpc_limits.per_second < 0:
+        errs.append((["rpc_limits", "per_second"], "must be 0 (no limit) or more"))
+    if cfg.rpc_limits.burst < 1:
+        errs.append((["rpc_limits", "burst"], "must be 1 or more"))
     if not re.fullmatch(r"\d\d:\d\d", cfg.hall.rollover):
         errs.append((["hall", "rollover"], f"must look like 03:00, got {cfg.hall.rollover!r}"))
     return errs
