@@ -1,4 +1,4 @@
-"""The one place the hall bus relies on paho-mqtt beyond its public API: read hooks, and a faster property decoder.
+"""The one place the hall bus relies on paho-mqtt beyond its public API: read hooks, a read-ahead, faster properties.
 
 Needed by: `RpcServer` (group commit). The requests one pass of the network thread
 reads are handled as one batch, so the controller commits them with one fsync and
@@ -14,6 +14,11 @@ nearly half of what the controller spends on a request it sheds. `fast_unpack`
 replaces it (for every paho client in the process) with the same result: the
 properties every request carries (expiry, response topic, correlation data, content
 type) are set directly; any other goes through paho's own checks as before.
+
+And a read-ahead: paho reads a packet's first byte, each byte of its length, then the
+rest, each with a system call of its own. `HookedClient._sock_recv` (paho's private
+socket read) serves them from one read of up to 64 KiB, and `loop_read` handles what
+was read ahead before it returns (the network loop's select() cannot see it).
 
 Everything else the bus client does goes through paho's public API (`on_message`,
 `publish`, `Properties`, ...). The self-check below runs at import: with any other
@@ -46,6 +51,7 @@ log = logging.getLogger(__name__)
 
 TESTED = "2.2"  # paho-mqtt 2.2.x; pyproject.toml pins the same range
 MAX_READ_PASSES = 256  # read passes gathered before the read hooks run, under a pipeline of requests
+READ_CHUNK = 64 * 1024  # bytes read from the socket at once (paho would read a packet in 3-4 calls)
 
 ReadHook = Callable[[], None]
 
@@ -173,20 +179,47 @@ class HookedClient(mqtt.Client):
     """
 
     read_hooks: tuple[ReadHook, ...] = ()
+    _rbuf: bytes = b""  # bytes read from _rbuf_sock that paho has not asked for yet, from _rpos on
+    _rpos = 0
+    _rbuf_sock: Any = None
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        """paho's `_sock_recv`, served from one read of up to READ_CHUNK bytes.
+
+        paho asks for a packet's first byte, then each byte of its length, then the rest:
+        four system calls a message. Read at once, a read pass costs one.
+        """
+        sock = self._sock
+        buf, pos = self._rbuf, self._rpos
+        if pos < len(buf) and sock is self._rbuf_sock:
+            out = buf[pos:pos + bufsize]
+            self._rpos = pos + len(out)
+            return out
+        data: bytes = super()._sock_recv(max(bufsize, READ_CHUNK))
+        if len(data) <= bufsize:
+            self._rbuf, self._rpos = b"", 0
+            return data
+        self._rbuf, self._rpos, self._rbuf_sock = data, bufsize, sock
+        return data[:bufsize]
+
+    def _buffered(self) -> bool:
+        return self._rpos < len(self._rbuf) and self._sock is self._rbuf_sock
 
     def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
         """paho's `loop_read`, then more passes while bytes keep coming, then the read hooks."""
         rc = super().loop_read(max_packets)
         hooks = self.read_hooks
-        if not hooks:
-            return rc
         passes = 1
-        while rc == MQTTErrorCode.MQTT_ERR_SUCCESS and passes < MAX_READ_PASSES:
-            sock = self.socket()
-            if sock is None or not _readable(sock):
-                break
+        # What was read ahead is always handled now: the socket's select() cannot see it.
+        while rc == MQTTErrorCode.MQTT_ERR_SUCCESS and (self._buffered() or (hooks and passes < MAX_READ_PASSES)):
+            if not self._buffered():
+                sock = self.socket()
+                if sock is None or not _readable(sock):
+                    break
             rc = super().loop_read(max_packets)
             passes += 1
+        if not hooks:
+            return rc
         for hook in hooks:
             try:
                 hook()
