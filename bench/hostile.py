@@ -4,7 +4,7 @@
 
 The sample hall behind the broker config `hallbus broker-config` generates (ACL, size
 limits, client ids bound to logins, node keys), its controller a real `hallbus serve`
-process. A counter (counter-3, signed) pauses and resumes its window back to back, first
+process. A counter (counter-3, signed) pauses and resumes its window every 50 ms, first
 alone, then while a tablet (tablet-3) and a terminal (terminal-1), each in a process of
 its own with its real generated credentials, attack at full speed with what the broker
 still lets them do:
