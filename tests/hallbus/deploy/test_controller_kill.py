@@ -141,6 +141,7 @@ class Answers:
     def track(self, i: int, fut: concurrent.futures.Future[dict[str, Any]]) -> None:
         with self._lock:
             self.expected += 1
+            self.all_in.clear()  # (set already if the backlog was all answered before this one went out)
         fut.add_done_callback(lambda f: self._done(i, f))
 
     def _done(self, i: int, fut: concurrent.futures.Future[dict[str, Any]]) -> None:
