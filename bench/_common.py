@@ -7,8 +7,11 @@ import socket
 import statistics
 from typing import Any
 
+import msgspec
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+
+from hallbus.config import HallConfig, RpcLimitsSection
 
 
 def pct(values: list[float], p: float) -> float:
@@ -25,6 +28,12 @@ def summary_ms(values_s: list[float]) -> dict[str, float]:
     ms = [v * 1000 for v in values_s]
     return {"n": len(ms), "p50_ms": round(pct(ms, 50), 3), "p99_ms": round(pct(ms, 99), 3),
             "mean_ms": round(statistics.fmean(ms), 3) if ms else float("nan")}
+
+
+def without_rpc_limits(cfg: HallConfig) -> HallConfig:
+    """`cfg` with the per-node request budget off (`[rpc_limits] per_second = 0`): a bench that
+    drives a whole hall from one node sends far more than one node's budget takes."""
+    return msgspec.structs.replace(cfg, rpc_limits=RpcLimitsSection(per_second=0))
 
 
 def bare_client(client_id: str, host: str, port: int) -> mqtt.Client:

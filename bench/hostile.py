@@ -4,7 +4,7 @@
 
 The sample hall behind the broker config `hallbus broker-config` generates (ACL, size
 limits, client ids bound to logins, node keys), its controller a real `hallbus serve`
-process. A counter (counter-3, signed) pauses and resumes its window back to back, first
+process. A counter (counter-3, signed) pauses and resumes its window every 50 ms, first
 alone, then while a tablet (tablet-3) and a terminal (terminal-1), each in a process of
 its own with its real generated credentials, attack at full speed with what the broker
 still lets them do:
@@ -14,6 +14,9 @@ still lets them do:
   (`rating.submit`, `case.query`) and retained on its own device-health topic;
 - huge: 50 MiB publishes (the broker closes the connection before reading them);
 - storm: reconnecting under the client id `controller`, without a pause.
+
+(One more kind, `spoof`, is not part of the phase: unsigned requests whose reply topic
+claims to be the counter's, as tests/hallbus/deploy/test_rpc_fairness.py sends them.)
 
 A login is one connection (the username is the client id), so an attacker's own
 connections also replace each other. Figures: the counter's p50/p99 alone and under
@@ -61,6 +64,10 @@ FLOOD = {"terminal": "ticket.issue", "tablet": "rating.submit"}
 BIG_TOPIC = {"terminal": "case.query", "tablet": "rating.submit"}
 HUGE_BYTES = 50 * 1024 * 1024
 ATTACKERS = (("terminal", "terminal-1"), ("tablet", "tablet-3"))
+# The counter's requests start at most this often: a clerk presses far less often, and back to
+# back (~500 a second) it would be over its own budget ([rpc_limits] 20 a second) and shed.
+COUNTER_PACE_S = 0.05
+SPOOFED = "counter-3"  # the node whose name `spoof` claims
 
 
 # --- the attacker process ------------------------------------------------------------------
@@ -145,6 +152,18 @@ class Attacker:
 
         self.publish_loop("flood", f"{self.root}rpc/{method}", request)
 
+    def spoof(self) -> None:
+        """Unsigned `stats.today` requests whose reply topic claims to be counter-3's (SPOOFED)."""
+        reply = f"{self.root}reply/{SPOOFED}/{uuid.uuid4()}/0"
+
+        def request() -> tuple[bytes, Any]:
+            rid = str(uuid.uuid4())
+            body = {"v": 1, "request_id": rid, "reply_to": reply}
+            return json.dumps(body).encode(), PublishProperties(response_topic=reply, correlation=rid.encode(),
+                                                                expiry_s=5)
+
+        self.publish_loop("spoof", f"{self.root}rpc/stats.today", request)
+
     def big(self) -> None:
         pad = "x" * (brokerconf.MESSAGE_SIZE_LIMIT - 1024)
         data = json.dumps({"v": 1, "request_id": "big", "pad": pad}).encode()
@@ -197,7 +216,7 @@ def attacker_main(argv: list[str]) -> int:
     """`hostile.py --attack ROLE --kinds flood,big --creds FILE --port P --hall H --seconds S`: one attacker."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--attack", choices=sorted(FLOOD), required=True)
-    ap.add_argument("--kinds", required=True, help="comma-separated: " + ",".join(KINDS))
+    ap.add_argument("--kinds", required=True, help="comma-separated: " + ",".join((*KINDS, "spoof")))
     ap.add_argument("--creds", type=Path, required=True)
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--hall", required=True)
@@ -255,14 +274,16 @@ class SecuredSample:
 
 
 def counter_run(rpc: RpcClient, seconds: float) -> dict[str, Any]:
-    """Pause and resume window 3 back to back for `seconds`; latencies of the answered, codes of the failed."""
+    """Pause and resume window 3 every COUNTER_PACE_S for `seconds`; latencies of the answered, codes of the failed."""
     lat: list[float] = []
     failed: dict[str, int] = {}
     end = time.monotonic() + seconds
     i = 0
+    t0 = time.perf_counter() - COUNTER_PACE_S
     while time.monotonic() < end:
         method = "window.resume" if i % 2 else "window.pause"
         i += 1
+        time.sleep(max(0.0, COUNTER_PACE_S - (time.perf_counter() - t0)))
         t0 = time.perf_counter()
         try:
             rpc.call(method, {"window": "3", "reason": "bench"}, timeout=5)

@@ -186,6 +186,20 @@ class TicketLimitsSection(Strict, kw_only=True):
     green_min_age: int = 70  # the green channel for an ID card whose holder is this old or older (0: never)
 
 
+class RpcLimitsSection(Strict, kw_only=True):
+    """[rpc_limits]: how many requests of any kind the controller takes from one node (`hallbus.admission`).
+
+    Kept per signed node id where a request is signed, else per the node its reply topic
+    claims (a hall without node keys, where a node may claim another's name). Far above
+    what any real kiosk sends: only a node sending at full speed meets it, and is
+    answered `busy`, so it cannot bury every other node's requests.
+    """
+
+    per_second: float = 20.0  # requests one node sends a second on average (0: no limit)
+    burst: int = 100  # requests one node may send at once before that average applies
+    web_scale: float = 10.0  # a `web` node (hallweb, asking for every phone in the hall) gets this many times as much
+
+
 class RatingsSection(Strict, kw_only=True):
     """[ratings]: 好差评 rules."""
 
@@ -248,6 +262,7 @@ class HallConfig(Strict, kw_only=True):
     devices: dict[str, DeviceSection] = msgspec.field(default_factory=dict)
     queue: QueueSection = msgspec.field(default_factory=QueueSection)
     ticket_limits: TicketLimitsSection = msgspec.field(default_factory=TicketLimitsSection)
+    rpc_limits: RpcLimitsSection = msgspec.field(default_factory=RpcLimitsSection)
     ratings: RatingsSection = msgspec.field(default_factory=RatingsSection)
     calendar: CalendarSection = msgspec.field(default_factory=CalendarSection)
     kiosk: KioskSection = msgspec.field(default_factory=KioskSection)
@@ -404,6 +419,12 @@ def _validate_semantics(cfg: HallConfig) -> list[tuple[list[str | int], str]]:
         errs.append((["web", "listen"], str(err)))
     if cfg.web.public_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", cfg.web.public_url):
         errs.append((["web", "public_url"], f"must be an http:// or https:// address, got {cfg.web.public_url!r}"))
+    if cfg.rpc_limits.per_second < 0:
+        errs.append((["rpc_limits", "per_second"], "must be 0 (no limit) or more"))
+    if cfg.rpc_limits.burst < 1:
+        errs.append((["rpc_limits", "burst"], "must be 1 or more"))
+    if cfg.rpc_limits.web_scale < 1:
+        errs.append((["rpc_limits", "web_scale"], "must be 1 or more (the web service asks for many phones)"))
     if not re.fullmatch(r"\d\d:\d\d", cfg.hall.rollover):
         errs.append((["hall", "rollover"], f"must look like 03:00, got {cfg.hall.rollover!r}"))
     return errs

@@ -7,7 +7,8 @@ every node key, refuses `window.*` from anyone but that window's counter,
 `rating.submit` from a tablet of another window, and `ticket.issue` from anyone but a
 terminal. A misconfigured ACL is then not the only guard. A request that passes carries
 its checked node id on (`Request.signed_node`): the controller keeps each terminal's
-ticket pace by it. (A node's own side, its key and signature, is `hallbus.nodesign`.)
+ticket pace by it, and the RPC server its request budget (`source`, for every method).
+(A node's own side, its key and signature, is `hallbus.nodesign`.)
 """
 
 from __future__ import annotations
@@ -52,6 +53,22 @@ class NodeGuard:
         """True for methods that act for one window, and for taking a ticket (paced per terminal)."""
         return method.startswith(GUARDED_PREFIXES) or method in GUARDED_METHODS
 
+    def _sig_ok(self, req: Request) -> bool:
+        """Whether `req` carries a valid signature of the node it names (checked once, kept on the request)."""
+        if req.sig_ok is None:
+            node = getattr(req.body, "node", None)
+            sig = getattr(req.body, "sig", None)
+            key = self.node_keys.get(node) if isinstance(node, str) else None
+            req.sig_ok = bool(
+                isinstance(node, str) and isinstance(sig, str) and key is not None
+                and hmac.compare_digest(sign(key, node, req.method, req.request_id), sig)
+            )
+        return req.sig_ok
+
+    def source(self, req: Request) -> str | None:
+        """The node `req` proves it comes from (a valid signature, any method), else None: its budget's key."""
+        return getattr(req.body, "node", None) if self._sig_ok(req) else None
+
     def check(self, req: Request) -> RpcFault | None:
         """None when `req` may go on; otherwise the fault to answer with."""
         if not self.guarded(req.method):
@@ -62,7 +79,7 @@ class NodeGuard:
         key = self.node_keys.get(node or "")
         if not node or not sig or key is None:
             return _forbidden("本终端未获授权执行此操作。", "This node is not authorised for this action (unsigned request).")
-        if not hmac.compare_digest(sign(key, node, req.method, req.request_id), sig):
+        if not self._sig_ok(req):
             return _forbidden("本终端的签名无效。", "The node signature is not valid.")
         if req.caller is not None and req.caller != node:
             return _forbidden("请求来源与终端不符。", "The reply topic does not belong to the signing node.")

@@ -7,8 +7,15 @@ and a `request_id` in the body so MQTT 3.1.1 tools and `mosquitto_rr` work too.
 Server: `RpcServer` gathers the requests of each read pass of the network thread and
 hands them to a `Dispatcher` as one batch (so a store can commit them at once before any
 reply goes out), then publishes the replies before the next read. A malformed request
-gets an error reply when it has a reply topic and one log line otherwise; it never
-changes state or stops the server.
+gets an error reply when it has a reply topic and a log line otherwise (a few a second
+at most); it never changes state or stops the server. Before any of that work each
+request is sorted by its source and held to that source's budget (`hallbus.admission`):
+a node flooding the controller is shed in microseconds a request, and each batch takes
+the sources in turn.
+
+Long because: the caller and the server of one protocol share its envelope, faults and
+limits here; the server's admission (identity from the envelope, shedding) has to sit in
+its network-thread path, before any decoding, so it cannot go elsewhere.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.properties import Properties
 
 from hallbus import schemas
+from hallbus.admission import Admission, Verdict, round_robin, source_of
 from hallbus.client import BusClient
 from hallbus.nodesign import sign
 from hallbus.wire import PublishProperties
@@ -246,6 +254,8 @@ class Request:
     correlation: bytes | None
     caller: str | None  # node id from the reply topic, when it follows reply/{node}/...
     signed_node: str | None = field(default=None)  # set by the node guard once the node's signature checked out
+    sig_ok: bool | None = field(default=None)  # the node signature's check, once made (None: not yet)
+    source: str = field(default="")  # whose budget it spends (`hallbus.admission`)
     reply: schemas.RpcReply | None = field(default=None)
     prepared: dict[str, Any] | None = field(default=None)  # what the dispatcher's slow work found
     ack: Callable[[], None] | None = field(default=None, repr=False, compare=False)  # PUBACK, after the answer
@@ -258,7 +268,10 @@ class Dispatcher(Protocol):
     `slow_work(request)`, returning None or a callable that the server runs on a worker
     thread before the request joins a batch: CPU-heavy checks that need no store (such as
     a password hash) must not hold up the network thread or the other requests. The
-    callable leaves what it found in `request.prepared`.
+    callable leaves what it found in `request.prepared`. And `source(request)`, the node id
+    that the request proves it comes from (a checked signature) or None, called on the
+    network thread for every request before admission: it must be cheap and may cache
+    what it checked on the request (`sig_ok`).
     """
 
     def handle_batch(self, requests: list[Request]) -> list[schemas.RpcReply]:
@@ -313,6 +326,15 @@ def busy_fault() -> RpcFault:
     )
 
 
+def over_budget_fault() -> RpcFault:
+    """What a node hears (a few times a second at most) while it sends more than its budget (`[rpc_limits]`)."""
+    return RpcFault(
+        "busy",
+        "本终端的请求过于频繁，请稍后再试。",
+        "This node sends more requests than the hall controller takes from one node; please try again in a moment.",
+    )
+
+
 def unknown_method(method: str) -> RpcFault:
     """The fault for a method the server does not know."""
     return RpcFault("unknown_method", f"不支持的请求：{method}。", f"Unknown method: {method}.")
@@ -338,6 +360,18 @@ class SimpleDispatcher:
                     self._cache.popitem(last=False)
             out.append(cached)
         return out
+
+
+class _Envelope(msgspec.Struct):
+    """The fields of any request that say who sent it, decoded before anything else (unknown fields skipped)."""
+
+    request_id: Any = None
+    reply_to: Any = None
+    node: Any = None
+    sig: Any = None
+
+
+_envelope_decoder = msgspec.json.Decoder(_Envelope)
 
 
 class _Malformed(Exception):
@@ -367,7 +401,9 @@ class RpcServer:
         *,
         methods: Mapping[str, type[schemas.RpcRequest]] | None = None,
         max_batch: int = 256,
+        admission: Admission | None = None,
     ) -> None:
+        """`admission`: the per-source budget (None: every request is taken; batches are still fair)."""
         self.bus = bus
         self.dispatcher = dispatcher
         self.methods = dict(methods if methods is not None else {m: t for m, (t, _d, _x) in schemas.RPC_METHODS.items()})
@@ -377,6 +413,9 @@ class RpcServer:
         self._handling = threading.Lock()  # held while a batch is handled; stop() waits on it
         self.malformed = 0
         self.handled = 0
+        self.shed = 0  # requests refused over their source's budget
+        self.admission = admission
+        self._source: Callable[[Request], str | None] | None = getattr(dispatcher, "source", None)
         self._decoders = {m: msgspec.json.Decoder(t) for m, t in self.methods.items()}
         self._after = getattr(dispatcher, "after_replies", None)
         self._slow_work: Callable[[Request], Callable[[], None] | None] | None = getattr(dispatcher, "slow_work", None)
@@ -402,6 +441,7 @@ class RpcServer:
             if not self._pending:
                 return
             batch, self._pending = self._pending, []
+        batch = round_robin(batch, _source_key)
         if self._slow_work is not None:
             batch = [req for req in batch if not self._offload(req)]
             if not batch:
@@ -449,7 +489,7 @@ class RpcServer:
         with self._handling:
             self._handle([req])
 
-    # network thread: parse, validate, gather for the batch of this read pass
+    # network thread: admit, parse, validate, gather for the batch of this read pass
     def _on_request(self, topic: str, payload: bytes, props: Properties | None) -> None:
         # The broker keeps the request until it is answered: a crash before that hands it
         # to the next process, whose idempotency answers it from the store or anew.
@@ -457,6 +497,9 @@ class RpcServer:
         method = self.bus.topics.method_of(topic) or ""
         reply_topic = getattr(props, "ResponseTopic", None) if props is not None else None
         corr = getattr(props, "CorrelationData", None) if props is not None else None
+        source, sig_ok = self._source_of(method, payload, reply_topic, corr, ack)
+        if source is None:
+            return  # shed
         # Fast path: a well-formed request decodes straight into its schema in one pass.
         decoder = self._decoders.get(method)
         body: Any = None
@@ -479,17 +522,73 @@ class RpcServer:
                 self.malformed += 1
                 if bad.reply_topic:
                     self._send(bad.reply_topic, corr, error_reply(bad.request_id, bad.fault))
-                else:
-                    log.warning("dropped a malformed request on %s: %s", topic, bad.fault.message_en)
+                elif self.malformed <= 20 or self.malformed % 1000 == 0:  # a flood of junk: a few lines
+                    log.warning("dropped a malformed request on %s: %s (%d so far)", topic, bad.fault.message_en,
+                                self.malformed)
                 ack()
                 return
-        caller = None
-        if reply_topic:
-            rest = reply_topic[len(self.bus.topics.reply_prefix()):]
-            caller = rest.split("/", 1)[0] or None
-        req = Request(method, rid, body, raw, reply_topic, corr, caller, ack=ack)
+        req = Request(method, rid, body, raw, reply_topic, corr, self._claimed(reply_topic), ack=ack)
+        req.source, req.sig_ok = source, sig_ok
         with self._pending_lock:
             self._pending.append(req)
+
+    def _claimed(self, reply_topic: str | None) -> str | None:
+        """The node a reply topic names (`reply/{node}/...`): claimed by the sender, not proven."""
+        prefix = self.bus.topics.reply_prefix()
+        if not reply_topic or not reply_topic.startswith(prefix):
+            return None
+        return reply_topic[len(prefix):].split("/", 1)[0] or None
+
+    def _source_of(
+        self, method: str, payload: bytes, reply_topic: str | None, corr: bytes | None, ack: Callable[[], None],
+    ) -> tuple[str | None, bool | None]:
+        """Who sent this request and whether its budget takes it, from its envelope alone.
+
+        (source, the signature's check) when it goes on; (None, None) when it was shed.
+        Only the few envelope fields are decoded (a request over MAX_REQUEST_BYTES not at
+        all): a shed request costs no schema decoding and no store work.
+        """
+        env = None
+        if len(payload) <= MAX_REQUEST_BYTES:
+            try:
+                env = _envelope_decoder.decode(payload)
+            except (ValueError, RecursionError):
+                env = None
+        rid = env.request_id if env is not None and isinstance(env.request_id, str) else ""
+        if not reply_topic and env is not None and isinstance(env.reply_to, str):
+            reply_topic = env.reply_to
+        claimed = self._claimed(reply_topic)
+        signed, sig_ok = None, None
+        if (self._source is not None and env is not None and rid and isinstance(env.node, str)
+                and isinstance(env.sig, str)):
+            probe = Request(method, rid, env, None, reply_topic, corr, claimed)
+            try:
+                signed = self._source(probe)
+            except Exception:
+                log.exception("source() of the dispatcher failed on %s; taken as unsigned", method)
+            sig_ok = probe.sig_ok
+        admission = self.admission
+        if admission is None:
+            return source_of(signed, claimed), sig_ok
+        source = admission.source(signed, claimed)
+        verdict = admission.admit(source)
+        if verdict == "go":
+            return source, sig_ok
+        if reply_topic and not reply_topic.startswith(self.bus.topics.reply_prefix()):
+            reply_topic = None
+        self._shed(verdict, rid, reply_topic, corr, ack)
+        return None, None
+
+    def _shed(
+        self, verdict: Verdict, request_id: str | None, reply_topic: str | None, corr: bytes | None,
+        ack: Callable[[], None] | None,
+    ) -> None:
+        """A request over its source's budget: `busy` a few times a second (with a reply topic), acknowledged."""
+        self.shed += 1
+        if verdict == "busy" and reply_topic and request_id:
+            self._send(reply_topic, corr, error_reply(request_id, over_budget_fault()))
+        if ack is not None:
+            ack()
 
     def _diagnose(
         self, method: str, payload: bytes, reply_topic: str | None
@@ -558,3 +657,7 @@ class RpcServer:
     def _send(self, topic: str, corr: bytes | None, reply: schemas.RpcReply) -> None:
         props = PublishProperties(correlation=corr) if corr else None
         self.bus.publish(topic, reply, qos=1, properties=props)
+
+
+def _source_key(req: Request) -> str:
+    return req.source

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from hallbus import schemas
+from hallbus.admission import CLAIMED, Admission
 from hallbus.brokerurl import BrokerAddress
 from hallbus.client import BusClient
 from hallbus.config import HallConfig
@@ -145,11 +146,30 @@ class HallController:
             config, self.data_dir, clock=clock, hall_key=hall_key, publisher=self.bus, factories=factories,
             refresh_interval_s=REFRESH_INTERVAL_S, stats_interval_s=STATS_INTERVAL_S,
         )
-        self.rpc = RpcServer(self.bus, self._guarded(self.controller))
+        self.rpc = RpcServer(self.bus, self._guarded(self.controller), admission=self._admission())
         self.retained = RetainedGuard(self.bus)
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
         self._started = False
+
+    def _admission(self) -> Admission:
+        """Each node's request budget ([rpc_limits]), kept by its signed id where it has one."""
+        limits = self.config.rpc_limits
+        known = [n.id for n in self.config.nodes]
+        if limits.per_second <= 0:
+            log.warning("[rpc_limits] per_second = 0: any node may send requests at full speed (load benchmarks only)")
+        elif self.config.privacy.node_keys_file:
+            log.info("requests taken per node: %g a second, %d at once, by signed node id", limits.per_second,
+                     limits.burst)
+        else:
+            log.warning(
+                "requests taken per node: %g a second, %d at once, by the node each reply topic claims: "
+                "without node keys a node can spend another's budget by claiming its name", limits.per_second,
+                limits.burst,
+            )
+        # signed, or (a hall without node keys) claimed
+        web = {src: limits.web_scale for n in self.config.nodes if n.role == "web" for src in (n.id, CLAIMED + n.id)}
+        return Admission(limits.per_second, limits.burst, known=known, scale=web)
 
     def _guarded(self, controller: Controller) -> Dispatcher:
         """The controller behind the signed-node-id check when the hall has node keys."""

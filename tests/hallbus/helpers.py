@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 HALL = "test-hall"
+
+
+def without_rpc_limits(text: str) -> str:
+    """Config text with the per-node request budget off (`[rpc_limits] per_second = 0`): for load tests only."""
+    lifted = re.sub(r"(?m)^(\[rpc_limits\][^\n]*\n)per_second = [\d.]+", r"\1per_second = 0", text)
+    assert lifted != text, "no [rpc_limits] per_second in the config"
+    return lifted
 
 
 class Inbox:

@@ -17,6 +17,7 @@ from hallbus.config import DEFAULT_CONFIG, HallConfig, parse_config
 from hallbus.controller.controller import Controller
 from hallbus.rpc import Request, RpcFault
 from hallbus.sample import all_day_text
+from tests.hallbus.helpers import without_rpc_limits
 
 TZ = ZoneInfo("Asia/Shanghai")
 HALL = "demo-county"
@@ -34,6 +35,11 @@ def test_config_text(tmp_path: Path, *, extra: str = "", all_day: bool = True, q
     if queue:
         text = re.sub(r"(?ms)^\[queue\].*?(?=^\[)", "[queue]\n" + queue + "\n\n", text)
     return text + "\n" + extra
+
+
+def lift_rpc_limits(config_file: Path) -> None:
+    """Turn the per-node request budget off in a written config: for load tests that send thousands from one node."""
+    config_file.write_text(without_rpc_limits(config_file.read_text(encoding="utf-8")), encoding="utf-8")
 
 
 def make_config(tmp_path: Path, **kw: Any) -> HallConfig:

@@ -1,0 +1,77 @@
+"""A node flooding the controller does not bury a counter's requests (issue 17, hostile-node bar).
+
+Over the broker `hallbus broker-config` generates: a terminal, logged in with its own
+credentials in a process of its own, sends signed `ticket.issue` requests as fast as the
+broker takes them and, at the same time, unsigned requests whose reply topic claims to be
+counter-3's. Meanwhile counter-3, signed, pauses and resumes its window: every one of its
+requests is answered (no timeout, no `busy`). Without per-node admission ([rpc_limits])
+the controller works through each flood request in turn and the counter's wait behind
+them until they expire.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from hallbus.client import BusClient
+from hallbus.controller.app import HallController
+from hallbus.localbroker import LocalBroker
+from hallbus.rpc import RpcClient, RpcFault
+from tests.hallbus.deploy.secured import address, creds, secured_hall  # noqa: F401  (a fixture)
+
+REPO = Path(__file__).resolve().parents[3]
+ATTACK_S = 8.0
+
+
+def _attacker(broker: LocalBroker, out: Path, seconds: float) -> subprocess.Popen[bytes]:
+    """terminal-1 flooding (signed as itself, and claiming counter-3's replies), in a process of its own."""
+    return subprocess.Popen(
+        [sys.executable, str(REPO / "bench" / "hostile.py"), "--attack", "terminal", "--kinds", "flood,spoof",
+         "--creds", str(out / "credentials" / "terminal-1.json"), "--port", str(broker.port),
+         "--hall", "demo-county", "--seconds", str(seconds)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+
+
+def test_a_flooding_terminal_leaves_the_counters_requests_answered(
+    secured_hall: tuple[LocalBroker, Path, HallController],  # noqa: F811
+) -> None:
+    broker, out, ctl = secured_hall
+    bus = BusClient(hall="demo-county", node="counter-3", role="counter", broker=address(broker, out, "counter-3"))
+    assert bus.start(wait=5)
+    try:
+        counter = RpcClient(bus, node_key=bytes.fromhex(creds(out, "counter-3")["node_key"]))
+        counter.call("window.login", {"window": "3", "staff": "s003", "password": "hall003"}, timeout=10)
+        attacker = _attacker(broker, out, ATTACK_S)
+        try:
+            while ctl.rpc.shed + ctl.rpc.handled < 2000:  # the flood is on before the counter acts
+                assert attacker.poll() is None, attacker.stderr.read() if attacker.stderr else ""
+                time.sleep(0.05)
+            failed: list[str] = []
+            calls = 0
+            end = time.monotonic() + ATTACK_S - 3
+            while time.monotonic() < end:
+                method = "window.resume" if calls % 2 else "window.pause"
+                calls += 1
+                try:
+                    counter.call(method, {"window": "3", "reason": "fairness"}, timeout=5)
+                except RpcFault as fault:
+                    failed.append(f"{method}: {fault.code}")
+                time.sleep(0.05)
+            out_text, err_text = attacker.communicate(timeout=30)
+        finally:
+            if attacker.poll() is None:
+                attacker.kill()
+                attacker.wait(5)
+        sent = json.loads(out_text.decode().strip().splitlines()[-1])
+        assert failed == [], f"{len(failed)} of {calls} counter requests failed under the flood: {failed[:5]}"
+        assert calls >= 40
+        # The flood really was at full speed, and shed (its budget takes ~20 a second per source).
+        assert sent["flood_sent"] > 5000 and sent["spoof_sent"] > 1000, (sent, err_text.decode()[-2000:])
+        assert ctl.rpc.shed > 5000
+    finally:
+        bus.stop()
