@@ -1,12 +1,15 @@
 """The ticket page in real headless Chromium (Debian's, through /usr/bin/chromedriver): waiting → called live.
 
-Also saves the phone-sized screenshots of docs/screens/web-ticket-*.png (390x844), waiting and
-called, in zh_CN and English.
+Also takes the phone-sized screenshots (390x844) of each page it drives, in zh_CN and English:
+into a temporary folder, or with `KIOSK_SCREENS=docs/screens` into the docs' pictures (as the
+terminal's screenshot test does), so a test run never changes the work tree.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,10 +20,10 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.web.conftest import REPO, WebHall
+from tests.web.conftest import WebHall
 
 CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-SCREENS = REPO / "docs" / "screens"
+SCREENS = Path(os.environ.get("KIOSK_SCREENS") or Path(tempfile.gettempdir()) / "hallkit-web-screens")
 WAIT_S = 30  # generous: a loaded 2-core machine
 
 pytestmark = [
