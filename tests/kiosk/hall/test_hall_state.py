@@ -84,7 +84,7 @@ def test_satisfaction_shows_only_from_the_configured_number_of_ratings_with_the_
     hall.on_stats(schemas.StatsToday(ratings=1, satisfaction_rate=0.0))
     view = hall.view("stats")
     assert view["satisfaction"] == "—"
-    assert view["satisfactionNote"]["zh_CN"] == f"1条评价，满{least}条后显示"
+    assert view["satisfactionNote"]["zh_CN"] == f"1条评价，满{least}条显示"
     hall.on_stats(schemas.StatsToday(ratings=least, satisfaction_rate=0.9))
     view = hall.view("stats")
     assert view["satisfaction"] == "90%" and view["satisfactionNote"]["zh_CN"] == f"{least}条评价"

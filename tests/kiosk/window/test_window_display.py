@@ -93,7 +93,7 @@ def test_a_screen_started_after_the_calls_shows_them(
     least = role_hall.config.kiosk.satisfaction_min_ratings
     rate = item(qtbot, hall.window, "hall_figure_satisfaction")
     note = item(qtbot, hall.window, "hall_figure_note_satisfaction")
-    qtbot.waitUntil(lambda: text_of(note) == f"0条评价，满{least}条后显示", timeout=5000)
+    qtbot.waitUntil(lambda: text_of(note) == f"0条评价，满{least}条显示", timeout=5000)
     assert text_of(rate) == "—"
 
     display = start_kiosk("window", "window-5", size=(1366, 768))
