@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -59,8 +59,10 @@ def page_text(driver: webdriver.Chrome) -> str:
 
 def wait_text(driver: webdriver.Chrome, *parts: str) -> None:
     """Wait until the visible page says every one of `parts` (case-insensitive)."""
+    # While the page is replaced (the script reloads it once a ticket is done), reading its body
+    # may fail with a stale element or "Node ... does not belong to the document": read again.
     try:
-        WebDriverWait(driver, WAIT_S, ignored_exceptions=(StaleElementReferenceException,)).until(
+        WebDriverWait(driver, WAIT_S, ignored_exceptions=(StaleElementReferenceException, WebDriverException)).until(
             lambda d: all(p.lower() in page_text(d).lower() for p in parts)
         )
     except Exception as err:
