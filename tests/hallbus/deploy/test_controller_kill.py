@@ -13,7 +13,6 @@ test prints (about 50 ms on a quiet machine); the bound leaves room for a loaded
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import os
 import re
 import signal
@@ -28,9 +27,9 @@ from typing import Any
 import pytest
 
 from hallbus import schemas
-from hallbus.brokerurl import BrokerAddress
 from hallbus.client import BusClient
 from hallbus.rpc import RpcClient, RpcFault
+from tests.hallbus.deploy import secured
 from tests.hallbus.deploy.secured import write_secured_hall
 from tests.hallbus.helpers import without_rpc_limits
 
@@ -55,12 +54,11 @@ class SecuredHall:
         self.buses: list[BusClient] = []
 
     def creds(self, node: str) -> dict[str, Any]:
-        return json.loads((self.out / "credentials" / f"{node}.json").read_text())
+        return secured.creds(self.out, node)
 
     def bus(self, node: str, role: str) -> BusClient:
-        c = self.creds(node)
         bus = BusClient(hall=self.config.hall.id, node=node, role=role,
-                        broker=BrokerAddress("127.0.0.1", self.broker.port, c["username"], c["password"]))
+                        broker=secured.address(self.broker, self.out, node))
         assert bus.start(wait=5), f"{node} could not log in"
         self.buses.append(bus)
         return bus

@@ -30,6 +30,7 @@ from hallbus.localbroker import LocalBroker, free_port
 from hallbus.rpc import RpcClient, RpcFault
 from hallbus.sample import all_day_text
 from tests.hallbus.controller.helpers import T0
+from tests.hallbus.deploy import secured
 
 SAMPLE_SECRETS = Path(__file__).resolve().parents[3] / "assets" / "staff-secrets.example.toml"
 
@@ -64,8 +65,7 @@ class Hall:
     buses: list[BusClient] = field(default_factory=list)
 
     def address(self, node: str) -> BrokerAddress:
-        c = json.loads((self.out / "credentials" / f"{node}.json").read_text())
-        return BrokerAddress("127.0.0.1", self.broker.port, c["username"], c["password"])
+        return secured.address(self.broker, self.out, node)
 
     def start_controller(self) -> HallController:
         cfg = load_config(self.server_toml)

@@ -9,7 +9,6 @@ says at start that it has no identity to pace by.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from hallbus.controller.clock import ManualClock
 from hallbus.localbroker import LocalBroker
 from hallbus.rpc import RpcClient, RpcFault
 from hallbus.sample import open_all_day
+from tests.hallbus.deploy import secured
 from tests.hallbus.deploy.secured import write_secured_hall
 
 T0 = dt.datetime(2026, 3, 3, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -42,11 +42,10 @@ class SignedHall:
         self.app: HallController | None = None
 
     def creds(self, node: str) -> dict[str, Any]:
-        return dict(json.loads((self.out / "credentials" / f"{node}.json").read_text()))
+        return secured.creds(self.out, node)
 
     def address(self, node: str) -> BrokerAddress:
-        c = self.creds(node)
-        return BrokerAddress("127.0.0.1", self.broker.port, c["username"], c["password"])
+        return secured.address(self.broker, self.out, node)
 
     def start(self) -> None:
         self.broker.start()
