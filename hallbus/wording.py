@@ -64,6 +64,21 @@ def wait_minutes(est_wait_s: int | float | None) -> int:
     return math.ceil(max(0, int(est_wait_s or 0)) / 60)
 
 
+# The words of a wait, `{m}`/`{h}` filled in; the phone page's script says a live wait with these
+# same words (web/public.py hands them to web/static/ticket.js, which applies `wait`'s rule).
+WAIT_WORDS: dict[str, tuple[str, str]] = {
+    "none_open": ("暂无开放窗口", "No window open"),
+    "next": ("即将叫号", "You are next"),
+    "min": ("约{m}分钟", "about {m} min"),
+    "hm": ("约{h}小时{m}分钟", "about {h} h {m} min"),
+}
+
+
+def _filled(key: str, **values: int) -> Words:
+    zh, en = WAIT_WORDS[key]
+    return {"zh_CN": zh.format(**values), "en": en.format(**values)}
+
+
 def wait(est_wait_s: int | float | None, windows_open: int | None) -> Words:
     """A wait in plain words: none of the service's windows open, next, about N minutes, about H hours M minutes.
 
@@ -72,13 +87,13 @@ def wait(est_wait_s: int | float | None, windows_open: int | None) -> Words:
     is shown as it is).
     """
     if windows_open is not None and windows_open == 0:
-        return _words(("暂无开放窗口", "No window open"))
+        return _filled("none_open")
     minutes = wait_minutes(est_wait_s)
     if minutes <= 0:
-        return _words(("即将叫号", "You are next"))
+        return _filled("next")
     if minutes < 60:
-        return _words((f"约{minutes}分钟", f"about {minutes} min"))
-    return _words((f"约{minutes // 60}小时{minutes % 60}分钟", f"about {minutes // 60} h {minutes % 60} min"))
+        return _filled("min", m=minutes)
+    return _filled("hm", h=minutes // 60, m=minutes % 60)
 
 
 def service_wait(waiting: int, est_wait_s: int | float | None, windows_open: int | None) -> Words:

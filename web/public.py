@@ -75,10 +75,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "ahead": ("前面还有", "People ahead"),
     "ahead_n": ("{n} 人", "{n}"),
     "wait": ("预计等候", "Estimated wait"),
-    "wait_none_open": ("暂无开放窗口", "No window open"),
-    "wait_next": ("即将叫号", "You are next"),
-    "wait_min": ("约{m}分钟", "about {m} min"),
-    "wait_hm": ("约{h}小时{m}分钟", "about {h} h {m} min"),
+    **{f"wait_{k}": v for k, v in wording.WAIT_WORDS.items()},  # the script's live wait, as every screen says it
     "your_turn": ("轮到您了", "It's your turn"),
     "go_to": ("请到 {window} 办理", "Go to {window}"),
     "called_again": ("第 {n} 次叫号，请尽快前往", "Called {n} times: please go now"),
