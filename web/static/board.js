@@ -30,9 +30,16 @@
     }));
     var asOf = document.getElementById("as-of");
     asOf.textContent = b.as_of ? asOf.getAttribute("data-template").replace("{t}", b.as_of) : "";
-    document.getElementById("board-down").hidden = b.known;
+    // The hall's server away (or nothing known yet): the last known board stays, and says so.
+    var down = document.getElementById("board-down");
+    down.hidden = b.known && !b.away;
+    down.textContent = down.getAttribute("data-away");
   }
   var events = new EventSource("/api/v1/board/events" + (lang === "en" ? "?lang=en" : ""));
   events.addEventListener("board", function (e) { render(JSON.parse(e.data)); });
-  events.addEventListener("error", function () { document.getElementById("board-down").hidden = false; });
+  events.addEventListener("error", function () { // hallweb itself gone: EventSource reconnects by itself
+    var down = document.getElementById("board-down");
+    down.hidden = false;
+    down.textContent = down.getAttribute("data-offline");
+  });
 }());
