@@ -144,6 +144,12 @@ def _error_body(code: str, message: str, message_en: str = "") -> dict[str, Any]
     return {"error": {"code": code, "message": message, "message_en": message_en}}
 
 
+def _too_many(wait: int) -> dict[str, Any]:
+    zh = f"输错的次数较多，为保护办件信息，请 {wait} 秒后再试。"
+    en = f"Too many wrong attempts. To protect the case, try again in {wait} s."
+    return _error_body("too_many_attempts", zh, en)
+
+
 def _not_found_body() -> dict[str, Any]:
     w_zh, w_en = words("zh_CN")["not_found"], words("en")["not_found"]
     return _error_body("not_found", w_zh, w_en)
@@ -230,9 +236,7 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
         keys = (f"addr:{request.client.host if request.client else '?'}", case_key(case_no))
         wait = lookups.wait_s(*keys)
         if wait:
-            zh = f"输错的次数较多，为保护办件信息，请 {wait} 秒后再试。"
-            en = f"Too many wrong attempts. To protect the case, try again in {wait} s."
-            return 429, _error_body("too_many_attempts", zh, en), wait
+            return 429, _too_many(wait), wait
         fut = rpc.call_typed_async(schemas.CASE_QUERY, {"case_no": case_no, "verify": verify}, timeout=5.0)
         try:
             reply = await asyncio.wrap_future(fut)
@@ -241,8 +245,8 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
                 lookups.failed(*keys)  # one answer for both: whether the number exists is not told
                 w_zh, w_en = words("zh_CN")["case_not_found"], words("en")["case_not_found"]
                 return 404, _error_body("not_found", w_zh, w_en), 0
-            if fault.code == "too_many_attempts":
-                return 429, _error_body(fault.code, fault.message, fault.message_en), int(lookups.base_s)
+            if fault.code == "too_many_attempts":  # its words speak of the terminal's card reader: ours
+                return 429, _too_many(int(lookups.base_s)), int(lookups.base_s)
             return 503, _error_body(fault.code, fault.message, fault.message_en), 0
         lookups.succeeded(keys[0])
         return 200, {"cases": [case_public(c) for c in reply.cases]}, 0

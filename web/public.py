@@ -125,7 +125,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "rate_title": ("请为本次服务评价", "Please rate this service"),
     "rate_reasons": ("选“不满意”或“非常不满意”时，请选择原因（至少一项）",
                      "For a bad rating (dissatisfied or very dissatisfied): what went wrong (at least one)"),
-    "rate_comment": ("意见（选“其他”时必填）", "Comment (needed with “Other”)"),
+    "rate_comment": ("意见（选“其他”时必填）", "Comment (needed with \"Other\")"),
     "rate_send": ("提交评价", "Send my rating"),
     "rated": ("感谢您的评价！", "Thank you for your rating!"),
     "already_rated": ("这次办理已经评价过了（每次办理只能评价一次）。", "This service was already rated (once per service)."),

@@ -58,6 +58,7 @@ class WebHall:
     proc: subprocess.Popen[bytes] | None = None
     buses: list[BusClient] = field(default_factory=list)
     controllers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    in_process: bool = True  # the controller of `controller` runs (stop_controller ends it)
 
     def stop_web(self) -> None:
         """Stop `hallweb` (SIGTERM, by PID), as `systemctl restart` does first."""
@@ -83,6 +84,12 @@ class WebHall:
             assert "address already in use" in said, f"hallweb exited: {said}"
             new_port = True
         raise AssertionError("hallweb found no free port in three tries")
+
+    def stop_controller(self) -> None:
+        """Stop the in-process controller cleanly (it publishes `offline`), as `systemctl stop` does."""
+        if self.in_process:
+            self.in_process = False
+            self.controller.stop()
 
     def controller_away(self) -> bool:
         return bool(self.get("/healthz").json().get("controller") == "away")
@@ -163,5 +170,5 @@ def hall(broker: LocalBroker, tmp_path: Path) -> Iterator[WebHall]:
             end_process(proc)
         h.stop_web()
         errors = log.read_text(errors="replace") if log.exists() else ""
-        controller.stop()
+        h.stop_controller()
         assert "Traceback" not in errors, errors

@@ -223,7 +223,7 @@ def test_with_the_controller_away_the_stream_says_so_keeps_the_state_and_recover
         events = (json.loads(d) for k, d in sse_events(response) if k == "ticket")
         first = next(events)
         assert first["away"] is False and first["status"] == "waiting"
-        hall.controller.stop()  # a clean stop: its presence says `offline`
+        hall.stop_controller()  # a clean stop: its presence says `offline`
         away = next(events)
         assert away["away"] is True and (away["number"], away["status"]) == (mine.number, "waiting")
         assert hall.controller_away()

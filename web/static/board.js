@@ -5,6 +5,7 @@
   var root = document.getElementById("board");
   if (!root || !window.EventSource) { return; }
   var lang = root.getAttribute("data-lang");
+  var labels = Array.prototype.map.call(root.querySelectorAll(".services th"), function (th) { return th.textContent; });
 
   function cell(tag, cls, text) {
     var e = document.createElement(tag);
@@ -25,7 +26,10 @@
     rows.replaceChildren.apply(rows, b.services.map(function (s) {
       var tr = document.createElement("tr");
       tr.className = s.open ? "open" : "closed";
-      tr.append(cell("td", "", s.code + " " + s.name), cell("td", "", String(s.waiting)), cell("td", "", s.wait));
+      var waiting = cell("td", "", String(s.waiting)), wait = cell("td", "", s.wait);
+      waiting.setAttribute("data-label", labels[1]); // large print shows each figure under its label
+      wait.setAttribute("data-label", labels[2]);
+      tr.append(cell("td", "", s.code + " " + s.name), waiting, wait);
       return tr;
     }));
     var asOf = document.getElementById("as-of");

@@ -93,6 +93,7 @@
     setText("go-window", windowWords(t));
     show("again", t.attempt > 1);
     setText("again", fill(words.called_again, { n: t.attempt }));
+    if (!waiting) { show("sound", false); } // the chime's hint is for a page still waiting
     var leave = el("leave");
     if (leave) { leave.hidden = !waiting; }
     // Rated elsewhere (the tablet, a terminal) while this form was open: say so instead of the form.
