@@ -112,10 +112,13 @@ def no_script_browser(tmp_path: Path) -> webdriver.Chrome:
     opts = webdriver.ChromeOptions()
     opts.binary_location = str(CHROMIUM)
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=390,844",
-                f"--user-data-dir={tmp_path / 'nojs'}"):
+                "--hide-scrollbars", f"--user-data-dir={tmp_path / 'nojs'}"):
         opts.add_argument(arg)
     opts.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
-    return webdriver.Chrome(service=Service(str(DRIVER)), options=opts)
+    driver = webdriver.Chrome(service=Service(str(DRIVER)), options=opts)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    return driver
 
 
 def test_without_javascript_the_page_is_complete_and_leaving_asks_first(hall: WebHall, tmp_path: Path) -> None:
