@@ -36,8 +36,10 @@ from hallbus.records.lookups import VERIFY_RE, case_key
 from hallbus.rpc import RpcClient, RpcFault
 from hallbus.schemas import rating
 from web.board import Board
+from web.presence import ControllerPresence
 from web.public import (
     CANCELLABLE,
+    case_public,
     case_view,
     is_ticket_id,
     lang_of,
@@ -142,6 +144,12 @@ def _error_body(code: str, message: str, message_en: str = "") -> dict[str, Any]
     return {"error": {"code": code, "message": message, "message_en": message_en}}
 
 
+def _too_many(wait: int) -> dict[str, Any]:
+    zh = f"输错的次数较多，为保护办件信息，请 {wait} 秒后再试。"
+    en = f"Too many wrong attempts. To protect the case, try again in {wait} s."
+    return _error_body("too_many_attempts", zh, en)
+
+
 def _not_found_body() -> dict[str, Any]:
     w_zh, w_en = words("zh_CN")["not_found"], words("en")["not_found"]
     return _error_body("not_found", w_zh, w_en)
@@ -163,8 +171,9 @@ class WebApp(SecurityHeaders):
 
 def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
     """The whole web service over a bus client that `on_startup` starts and `on_shutdown` stops."""
-    book = TicketBook(bus, rpc, config)
-    board = Board(bus, config, on_queue=book.queue_changed)
+    presence = ControllerPresence(bus)
+    book = TicketBook(bus, rpc, config, presence)
+    board = Board(bus, config, on_queue=book.queue_changed, presence=presence)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined
     )
@@ -189,6 +198,7 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
             "can_leave": t["status"] in CANCELLABLE,
             "choices": rating_choices(lang),
             "rating_id": str(uuid.uuid4()),
+            "chosen": {"level": 0, "reasons": [], "comment": ""},  # a refused rating's form keeps what was chosen
             "words_json": json.dumps(w, ensure_ascii=False),
         }
 
@@ -226,9 +236,7 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
         keys = (f"addr:{request.client.host if request.client else '?'}", case_key(case_no))
         wait = lookups.wait_s(*keys)
         if wait:
-            zh = f"输错的次数较多，为保护办件信息，请 {wait} 秒后再试。"
-            en = f"Too many wrong attempts. To protect the case, try again in {wait} s."
-            return 429, _error_body("too_many_attempts", zh, en), wait
+            return 429, _too_many(wait), wait
         fut = rpc.call_typed_async(schemas.CASE_QUERY, {"case_no": case_no, "verify": verify}, timeout=5.0)
         try:
             reply = await asyncio.wrap_future(fut)
@@ -237,17 +245,18 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
                 lookups.failed(*keys)  # one answer for both: whether the number exists is not told
                 w_zh, w_en = words("zh_CN")["case_not_found"], words("en")["case_not_found"]
                 return 404, _error_body("not_found", w_zh, w_en), 0
-            if fault.code == "too_many_attempts":
-                return 429, _error_body(fault.code, fault.message, fault.message_en), int(lookups.base_s)
+            if fault.code == "too_many_attempts":  # its words speak of the terminal's card reader: ours
+                return 429, _too_many(int(lookups.base_s)), int(lookups.base_s)
             return 503, _error_body(fault.code, fault.message, fault.message_en), 0
         lookups.succeeded(keys[0])
-        return 200, {"cases": [schemas.to_builtins(c) for c in reply.cases]}, 0
+        return 200, {"cases": [case_public(c) for c in reply.cases]}, 0
 
     # --- routes ------------------------------------------------------------------------------
 
     @get("/healthz", media_type=MediaType.JSON)
     async def healthz() -> dict[str, Any]:
-        return {"ok": True, "bus": "up" if bus.connected else "down", "followed": book.followed}
+        return {"ok": True, "bus": "up" if bus.connected else "down", "controller": "away" if presence.away else "up",
+                "followed": book.followed}
 
     @get("/api/v1/tickets/{ticket_id:str}", media_type=MediaType.JSON)
     async def ticket_json(ticket_id: str) -> Response[Any]:
@@ -312,6 +321,7 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
             return page("missing.html", 503 if down else 404, large=big, lang=la, w=words(la), bus_down=down)
         err = answer["error"]
         ctx = ticket_page_context(ticket_id, t, la, down)
+        ctx["chosen"] = {"level": level, "reasons": reasons, "comment": body.comment}
         # 200: the page again with the reason beside the form (the JSON route answers 4xx)
         return page("ticket.html", 200 if status < 500 else status, large=big, confirm_leave=False, rated="",
                     rate_error=err["message_en"] if la == "en" else err["message"], **ctx)
@@ -370,7 +380,7 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
     @get("/q")
     async def queue_board(lang: str | None = None, large: str | None = None) -> Response[str]:
         la = lang_of(lang)
-        return page("board.html", large=bool(large), lang=la, w=words(la), board=board.view(la), bus_down=not bus.connected)
+        return page("board.html", large=bool(large), lang=la, w=words(la), board=board.view(la), bus_down=presence.away)
 
     @get("/api/v1/board/events")
     async def board_events(lang: str | None = None) -> ServerSentEvent:

@@ -1,13 +1,17 @@
 """The hall's live board for phones (`/q`): the retained queue state and the latest calls, as received.
 
 Both are retained topics the controller republishes at every change, so the board is the
-last message of each, decoded once; nothing is asked of the controller. A bus client has one
+last message of each, decoded once; nothing is asked of the controller. Which services are
+open now is said by their opening hours (`[[services]] hours`, the rule `ticket.issue` applies)
+and then by their open windows; while the controller is away (`web.presence`) the board keeps
+the last state and says so. A bus client has one
 handler per topic: the board owns `queue/state` and tells the ticket book of each change.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -16,6 +20,9 @@ from typing import Any
 from hallbus import schemas, wording
 from hallbus.client import BusClient
 from hallbus.config import HallConfig
+from hallbus.controller.clock import HallTime, in_hours
+from web.presence import ControllerPresence
+from web.public import words
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +30,13 @@ log = logging.getLogger(__name__)
 class Board:
     """The last `queue/state` and `calls/recent` this process received."""
 
-    def __init__(self, bus: BusClient, config: HallConfig, on_queue: Callable[[], None]) -> None:
+    def __init__(
+        self, bus: BusClient, config: HallConfig, on_queue: Callable[[], None], presence: ControllerPresence
+    ) -> None:
         """`on_queue()` is called (on the bus's thread) after every new queue state."""
         self.config = config
+        self.presence = presence
+        self.hall_time = HallTime.of(config)
         self.on_queue = on_queue
         self.queue: schemas.QueueState | None = None
         self.calls: schemas.CallsRecent | None = None
@@ -34,6 +45,7 @@ class Board:
         self._watchers: set[asyncio.Queue[bool]] = set()  # False in a queue: the stream ends
         bus.subscribe(bus.topics.queue_state, self._on_queue)
         bus.subscribe(bus.topics.calls_recent, self._on_calls)
+        presence.add_listener(lambda _away: self._changed())
 
     def _on_queue(self, _topic: str, payload: bytes, _props: Any) -> None:
         try:
@@ -88,31 +100,39 @@ class Board:
             while True:
                 try:
                     more = await asyncio.wait_for(queue.get(), ping_s)
-                except TimeoutError:
-                    yield None
-                    continue
+                except TimeoutError:  # also the moment a service opens or closes by its hours
+                    more = True
                 if not more:
                     return
                 view = self.view(lang)
                 if view != sent:
                     sent = view
                     yield view
+                else:
+                    yield None
         finally:
             self._watchers.discard(queue)
 
-    def view(self, lang: str) -> dict[str, Any]:
+    def view(self, lang: str, now: dt.datetime | None = None) -> dict[str, Any]:
         """What `/q` shows: services open now with their waiting and wait, the latest calls."""
         key = "en" if lang == "en" else "zh_CN"
+        w = words(lang)
         with self._lock:
             queue, calls = self.queue, self.calls
+        moment = self.hall_time.local(now or dt.datetime.now(dt.UTC))
         services = []
         for s in queue.services if queue else []:
+            svc = self.config.service(s.code)
+            hours = svc.hours if svc else []
+            spans = ("、" if key == "zh_CN" else ", ").join(hours)
+            in_time = in_hours(moment, hours)
             services.append({
                 "name": (s.name_en or s.name) if lang == "en" else s.name,
                 "code": s.code,
                 "waiting": s.waiting,
-                "open": s.windows_open > 0,
-                "wait": wording.service_wait(s.waiting, s.est_wait_s, s.windows_open)[key],
+                "open": in_time and s.windows_open > 0,
+                "wait": wording.service_wait(s.waiting, s.est_wait_s, s.windows_open)[key] if in_time
+                else w["svc_closed"].replace("{hours}", spans),
             })
         latest = []
         for c in calls.calls if calls else []:
@@ -125,4 +145,5 @@ class Board:
             "calls": latest,
             "total_waiting": queue.total_waiting if queue else 0,
             "as_of": queue.ts[11:16] if queue else "",
+            "away": self.presence.away,
         }

@@ -2,7 +2,9 @@
 
 No name, no ID data, no ticket id (the link already holds it): the fields of SPEC 12.1,
 plus what the page needs to say it in both languages and honestly: `service_name_en`,
-`window_name_en`, `windows_open` ("no window open") and `attempt` ("called again"). The words are one table per language, shipped to the page's script as
+`window_name_en`, `windows_open` ("no window open"), `attempt` ("called again"), `rated`
+(a finished handling already rated, by whichever device) and `away` (the controller cannot
+answer now: this is the last known state). The words are one table per language, shipped to the page's script as
 data, so the server-rendered page and the live one read the same.
 """
 
@@ -52,6 +54,8 @@ def public_ticket(t: schemas.Ticket, config: HallConfig) -> dict[str, Any]:
         "called_at": t.called_at,
         "issued_at": t.issued_at,
         "attempt": t.attempt,
+        "rated": bool(t.rated),  # done: its handling has a rating already (tablet, terminal or phone)
+        "away": False,  # the controller answered for this view (`TicketBook.last_known` says True)
     }
 
 
@@ -87,6 +91,10 @@ _WORDS: dict[str, tuple[str, str]] = {
         "暂时连不上大厅服务器，显示的是最后已知的状态，请稍后刷新。",
         "The hall server cannot be reached right now; this is the last known state. Please reload later.",
     ),
+    "away": (
+        "暂时连不上大厅服务器，显示的是最后已知的状态。恢复后本页自动更新。",
+        "The hall server cannot be reached right now; this is the last known state. The page updates by itself when it is back.",
+    ),
     "leave": ("我不排了（取消排队）", "I'm leaving the queue"),
     "leave_confirm": ("确定要取消排队吗？取消后号码作废，需要重新取号。", "Leave the queue? Your number will no longer be called."),
     "leave_yes": ("确定取消", "Yes, leave the queue"),
@@ -115,11 +123,19 @@ _WORDS: dict[str, tuple[str, str]] = {
     "case_pickup": ("领取窗口", "Collect at"),
     "case_result": ("办理结果", "Result"),
     "rate_title": ("请为本次服务评价", "Please rate this service"),
-    "rate_reasons": ("不满意的原因（至少选一项）", "What went wrong (choose at least one)"),
-    "rate_comment": ("意见（选“其他”时必填）", "Comment (needed with “Other”)"),
+    "rate_reasons": ("选“不满意”或“非常不满意”时，请选择原因（至少一项）",
+                     "For a bad rating (dissatisfied or very dissatisfied): what went wrong (at least one)"),
+    "rate_comment": ("意见（选“其他”时必填）", "Comment (needed with \"Other\")"),
     "rate_send": ("提交评价", "Send my rating"),
     "rated": ("感谢您的评价！", "Thank you for your rating!"),
     "already_rated": ("这次办理已经评价过了（每次办理只能评价一次）。", "This service was already rated (once per service)."),
+    "rated_before": ("已评价，谢谢", "Already rated, thank you"),
+    "rated_before_note": ("这次办理已在窗口评价器或自助终端评价过（每次办理评价一次）。",
+                          "This service was rated at the window's tablet or a self-service terminal (once per service)."),
+    "case_timeline": ("办理进度", "Progress"),
+    "case_deadline": ("办结时限", "Deadline"),
+    "svc_closed": ("不在办理时间（{hours}）", "Closed now (open {hours})"),
+    "svc_open_hours": ("办理时间 {hours}", "Open {hours}"),
     "large_print": ("大字", "Large text"),
     "normal_print": ("标准字号", "Normal text"),
 }
@@ -149,11 +165,22 @@ def window_words(ticket: dict[str, Any], lang: str) -> str:
     return str(ticket["window_name_en"] if lang == "en" else ticket["window_name"]) if ticket["window"] else ""
 
 
+def face_mouth(level: int) -> str:
+    """The SVG path (viewBox 0 0 100 100) of a face's mouth: curved up for 5, flat for 3, down for 1.
+
+    The tablet's drawing (`assets/qml/components/RatingFace.qml`), redrawn for the browser: the
+    same circle, eyes and mouth, so the citizen sees the same five faces on every device.
+    """
+    curve = (level - 3) * 0.09
+    y = 66 - curve * 30
+    return f"M30 {y:.1f} Q50 {y + curve * 120:.1f} 70 {y:.1f}"
+
+
 def rating_choices(lang: str) -> dict[str, Any]:
-    """The tablet's five levels (5 first, none pre-selected) and reasons, in one language (`hallbus.schemas.rating`)."""
+    """The tablet's five faces (5 first, none pre-selected) and reasons, in one language (`hallbus.schemas.rating`)."""
     i = 1 if lang == "en" else 0
     return {
-        "levels": [(level, words[i]) for level, words in rating.LEVELS.items()],
+        "levels": [(level, words[i], face_mouth(level), level in rating.BAD_LEVELS) for level, words in rating.LEVELS.items()],
         "reasons": [(code, words[i]) for code, words in rating.REASONS.items()],
         "comment_max": rating.COMMENT_MAX,
     }
@@ -167,16 +194,69 @@ def _i18n(lang: str) -> dict[str, str]:
     return table
 
 
+def _date(iso: str | None) -> str:
+    return (iso or "")[:10]
+
+
+def _fill(template: str, **values: Any) -> str:
+    for key, value in values.items():
+        template = template.replace("{" + key + "}", str(value))
+    return template
+
+
+def _official(table: dict[str, str], kind: str, zh: str) -> str:
+    """A word of the records (a timeline step, a way to collect): the table's words, else the records' own."""
+    return table.get(f"{kind}_{zh}", zh) if zh else ""
+
+
+def deadline_words(case: schemas.CaseInfo, lang: str) -> str:
+    """Days left or overdue in plain words, by the terminal's rule and its words (`assets/i18n`)."""
+    table = _i18n(lang)
+    if case.status in ("done", "delivered"):
+        return table["case_finished"]
+    if case.status == "rejected":
+        return table["case_closed_rejected"]
+    left = case.days_left
+    if left is None:
+        return table["case_no_deadline"]
+    if case.warning == "overdue" or left < 0:
+        return _fill(table["case_overdue"], n=max(1, abs(left)))
+    if left == 0:
+        return table["case_due_today"]
+    return _fill(table["case_days_left"], n=left, due=_date(case.due_at))
+
+
+def case_public(case: schemas.CaseInfo) -> dict[str, Any]:
+    """`POST /api/v1/cases/query`'s case: the controller's `CaseInfo` without the handlers' names.
+
+    The terminal shows no handler either; a staff member's name has no place on a link
+    anyone could forward (the applicant is masked by the controller already).
+    """
+    out: dict[str, Any] = schemas.to_builtins(case)
+    for node in out.get("timeline", []):
+        node["handler"] = ""
+    return out
+
+
 def case_view(case: schemas.CaseInfo, lang: str) -> dict[str, Any]:
-    """A case as the phone page shows it (already masked by the controller)."""
+    """A case as the phone page shows it, as the terminal does: status, deadline words, timeline.
+
+    Masked by the controller already (the applicant); like the terminal, the timeline shows
+    each step, its date and time and the opinion, never the handler's name.
+    """
     table = _i18n(lang)
     return {
         "case_no": case.case_no,
         "item": case.item,
         "applicant": case.applicant_masked,
         "status": table.get(f"case_status_{case.status}", case.status),
-        "due": (case.due_at or "")[:10],
+        "due": _date(case.due_at),
+        "deadline": deadline_words(case, lang),
         "warning": case.warning,
-        "result": table.get(f"case_result_{case.result}", case.result or "") if case.result else "",
+        "timeline": [
+            {"node": _official(table, "case_node", n.node), "at": n.at[:16].replace("T", " "), "opinion": n.opinion}
+            for n in case.timeline
+        ],
+        "result": _official(table, "case_result", case.result or ""),
         "pickup": case.pickup_window or "",
     }

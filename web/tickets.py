@@ -9,6 +9,10 @@ one refresher then asks `ticket.statuses` for every followed ticket at once (500
 request) and pushes to each page only what changed. So one change costs one request per
 500 open tickets, never one per page; a burst of messages costs one round.
 
+While the controller is away (`web.presence`: its retained presence says offline or lost,
+or hallweb's own bus is down) nothing is asked: every open page gets its last known state
+marked `away`, and the first round after the controller's return brings them up to date.
+
 Threads: bus handlers run on paho's network thread and only set an asyncio event on the
 web server's loop; everything else runs on that loop.
 """
@@ -24,6 +28,7 @@ from hallbus import schemas
 from hallbus.client import BusClient
 from hallbus.config import HallConfig
 from hallbus.rpc import RpcClient, RpcFault
+from web.presence import ControllerPresence
 from web.public import ACTIVE, is_ticket_id, public_ticket
 
 log = logging.getLogger(__name__)
@@ -46,8 +51,9 @@ class BusDown(Exception):
 class TicketBook:
     """What hallweb knows of the tickets its pages follow."""
 
-    def __init__(self, bus: BusClient, rpc: RpcClient, config: HallConfig) -> None:
+    def __init__(self, bus: BusClient, rpc: RpcClient, config: HallConfig, presence: ControllerPresence) -> None:
         self.bus = bus
+        self.presence = presence
         self.rpc = rpc
         self.config = config
         self.rounds = 0  # refresh rounds run (a health figure)
@@ -68,6 +74,7 @@ class TicketBook:
         for topic in (t.window_state_all, t.calls):  # `queue/state` is the board's: it calls `queue_changed`
             self.bus.subscribe(topic, self._on_change)
         self.bus.add_connection_listener(self._on_connection)
+        self.presence.add_listener(self._on_presence)
         self._task = asyncio.create_task(self._refresher(), name="ticket-book")
 
     async def stop(self) -> None:
@@ -107,6 +114,20 @@ class TicketBook:
         if up:  # what changed while the bus was away is known only by asking again
             self._mark_dirty()
 
+    def _on_presence(self, away: bool) -> None:
+        loop = self._loop
+        if away and loop is not None:
+            loop.call_soon_threadsafe(self._say_away)
+        elif not away:  # back: what changed meanwhile is known only by asking
+            self._mark_dirty()
+
+    def _say_away(self) -> None:
+        """Tell every open page that its state is the last known one (the controller is away)."""
+        for ticket_id in list(self._watchers):
+            view = self.last_known(ticket_id)
+            if view is not None:
+                self._push(ticket_id, view)
+
     def _mark_dirty(self) -> None:
         loop, dirty = self._loop, self._dirty
         if loop is not None and dirty is not None and self._watchers:
@@ -121,6 +142,8 @@ class TicketBook:
         """
         if not is_ticket_id(ticket_id):
             return None
+        if self.presence.away:  # known to be away: no wait for a request that cannot be answered
+            raise BusDown(RpcFault("unavailable", "大厅服务器暂时不在线。", "The hall controller is away."))
         fut = self.rpc.call_typed_async(schemas.TICKET_STATUS, {"ticket_id": ticket_id}, timeout=RPC_TIMEOUT_S)
         try:
             reply = await asyncio.wrap_future(fut)
@@ -133,8 +156,9 @@ class TicketBook:
         return view
 
     def last_known(self, ticket_id: str) -> Public | None:
-        """The last state this process saw of a ticket (shown when the controller is away)."""
-        return self._last.get(ticket_id)
+        """The last state this process saw of a ticket, marked `away` (shown when the controller is away)."""
+        view = self._last.get(ticket_id)
+        return None if view is None else {**view, "away": True}
 
     async def cancel(self, ticket_id: str) -> Public:
         """The holder leaves the queue; RpcFault `unknown_ticket` / `ticket_not_waiting` as the controller says."""
@@ -212,6 +236,8 @@ class TicketBook:
             await self._dirty.wait()
             await asyncio.sleep(COALESCE_S)  # the other messages of the same change, in one round
             self._dirty.clear()
+            if self.presence.away:  # nothing can be asked; its return marks the book dirty again
+                continue
             try:
                 await self.refresh()
             except RpcFault as fault:  # the bus or controller is away: the reconnect marks us again

@@ -231,6 +231,14 @@ class QueueApi(Protocol):
         """Close the window's open rating request (only the given one, when `request_id` is set)."""
         ...
 
+    def know_ratings(self, rated: RatedLookup) -> None:
+        """How to tell which tickets' latest handling has a rating (the ratings module says; `Ticket.rated`)."""
+        ...
+
+
+RatedLookup = Callable[[Tx, Sequence[str]], set[str]]
+"""Ticket ids -> those whose latest finished handling has a rating."""
+
 
 @dataclass(frozen=True)
 class ModuleContext:

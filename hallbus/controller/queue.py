@@ -26,7 +26,7 @@ from hallbus import schemas
 from hallbus.config import HallConfig
 from hallbus.controller.issuing import Issuer
 from hallbus.controller.login_throttle import LoginThrottle
-from hallbus.controller.module import ALL, ControllerModule, Tx, TxHandler
+from hallbus.controller.module import ALL, ControllerModule, RatedLookup, Tx, TxHandler
 from hallbus.controller.queue_layout import QueueLayout
 from hallbus.controller.queue_rpc import QueueRpc
 from hallbus.controller.queue_schema import QUEUE_MIGRATIONS
@@ -58,6 +58,10 @@ class QueueModule(ControllerModule):
         self.window_state = self.views.window_state
         self.clear_rating_request = self.windows.clear_rating_request
         self._stored_day: str | None = None  # queue_meta's day as last read (None: read it again)
+
+    def know_ratings(self, rated: RatedLookup) -> None:
+        """The ratings module tells how to know a rated handling (`Ticket.rated` in `ticket.status(es)` by id)."""
+        self.rpc.rated = rated
 
     # --- the day -------------------------------------------------------------------------
 

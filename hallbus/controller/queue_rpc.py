@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import msgspec
+
 from hallbus import schemas
 from hallbus.controller import errors
 from hallbus.controller.issue_pace import IssuePace
 from hallbus.controller.issuing import Issuer, check_channel
 from hallbus.controller.login_throttle import LoginKeys, LoginThrottle
-from hallbus.controller.module import Tx, TxHandler
+from hallbus.controller.module import RatedLookup, Tx, TxHandler
 from hallbus.controller.queue_views import QueueViews, without_id
 from hallbus.controller.windows import Windows
 from hallbus.rpc import Request, RpcFault
@@ -29,6 +31,7 @@ class QueueRpc:
         self.views = views
         self.logins = logins
         self.pace = IssuePace(views.config.ticket_limits)
+        self.rated: RatedLookup | None = None  # set by the ratings module (`QueueApi.know_ratings`)
 
     def handlers(self) -> Mapping[str, TxHandler]:
         """The queue's RPC methods."""
@@ -79,13 +82,27 @@ class QueueRpc:
             raise errors.unknown_ticket(b.number or b.ticket_id or "")
         if not b.ticket_id:  # a number is no proof of holding the ticket: its id stays secret
             ticket = without_id(ticket)
+        else:
+            ticket = self._with_rated(tx, [ticket])[0]
         return {"ticket": schemas.to_builtins(ticket)}
 
     def _statuses(self, req: Request, tx: Tx) -> Mapping[str, Any]:
         b: schemas.TicketStatusesReq = req.body
         if len(b.ticket_ids) > schemas.MAX_WATCHED_IDS:
             raise errors.too_many_ids(len(b.ticket_ids), schemas.MAX_WATCHED_IDS)
-        return {"tickets": [schemas.to_builtins(t) for t in self.views.tickets_by_id(tx, b.ticket_ids)]}
+        tickets = self._with_rated(tx, self.views.tickets_by_id(tx, b.ticket_ids))
+        return {"tickets": [schemas.to_builtins(t) for t in tickets]}
+
+    def _with_rated(self, tx: Tx, tickets: list[schemas.Ticket]) -> list[schemas.Ticket]:
+        """Finished tickets asked for by id say whether their handling has a rating (`Ticket.rated`).
+
+        So a phone page knows, before its holder fills the form, that the tablet or the terminal rated first.
+        """
+        done = [t.ticket_id for t in tickets if t.status == "done" and t.ticket_id]
+        if self.rated is None or not done:
+            return tickets
+        rated = self.rated(tx, done)
+        return [msgspec.structs.replace(t, rated=t.ticket_id in rated) if t.status == "done" else t for t in tickets]
 
     def _cancel(self, req: Request, tx: Tx) -> Mapping[str, Any]:
         b: schemas.TicketCancelReq = req.body

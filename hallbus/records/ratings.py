@@ -31,7 +31,7 @@ import datetime as dt
 import hmac
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,6 +182,7 @@ class RatingsModule(ControllerModule):
         self.calendar = calendar or WorkCalendar.from_config(ctx.config.calendar)
         self._last_scan = 0.0
         self.throttle = LookupThrottle(frozenset(n.id for n in ctx.config.nodes))
+        ctx.queue.know_ratings(self.rated_tickets)
 
     def handlers(self) -> Mapping[str, TxHandler]:
         """`rating.submit`."""
@@ -201,6 +202,24 @@ class RatingsModule(ControllerModule):
             (rr.request_id or event.ticket.ticket_id, event.window, rr.ticket, event.ticket.ticket_id,
              rr.case_no, rr.staff or event.staff or "", tx.now_ts, expires.timestamp()),
         )
+
+    def rated_tickets(self, tx: Tx, ticket_ids: Sequence[str]) -> set[str]:
+        """Of these tickets, those whose latest handling (the last finish at a window) has a rating.
+
+        The same handling `_ticket_handling` rates by the ticket's id, so a phone page offers
+        the form exactly when `rating.submit` would not answer `already_rated`.
+        """
+        ids = sorted({t.strip().lower() for t in ticket_ids if t})
+        if not ids:
+            return set()
+        marks = ",".join("?" * len(ids))
+        rows = tx.execute(
+            f"SELECT rr.ticket_id FROM rec_rating_requests rr JOIN rec_ratings r ON r.handling = rr.request_id "
+            f"WHERE rr.ticket_id IN ({marks}) AND rr.opened_ts = (SELECT MAX(opened_ts) FROM rec_rating_requests "
+            f"WHERE ticket_id = rr.ticket_id)",
+            ids,
+        )
+        return {str(r[0]) for r in rows}
 
     # --- rating.submit ------------------------------------------------------------------
 

@@ -104,6 +104,10 @@ class Ticket(msgspec.Struct, kw_only=True):
     that can call it (its target window alone when it has one); 0 means none is open, so no
     wait can be promised; -1 means not computed (a ticket no longer waiting, or an older
     controller). `est_wait_s` assumes at least one window open.
+
+    `rated` is said only where the holder's `ticket_id` was asked (`ticket.status` by id,
+    `ticket.statuses`): true once the ticket's latest finished handling has a rating (made on
+    the tablet, the terminal or the phone), false while it has none; None elsewhere.
     """
 
     number: str
@@ -121,6 +125,7 @@ class Ticket(msgspec.Struct, kw_only=True):
     name_masked: str | None = None
     called_at: str | None = None
     attempt: int = 0
+    rated: bool | None = None
 
 
 class StaffCard(msgspec.Struct, kw_only=True):

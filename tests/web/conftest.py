@@ -57,6 +57,8 @@ class WebHall:
     log: Path
     proc: subprocess.Popen[bytes] | None = None
     buses: list[BusClient] = field(default_factory=list)
+    controllers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    in_process: bool = True  # the controller of `controller` runs (stop_controller ends it)
 
     def stop_web(self) -> None:
         """Stop `hallweb` (SIGTERM, by PID), as `systemctl restart` does first."""
@@ -82,6 +84,33 @@ class WebHall:
             assert "address already in use" in said, f"hallweb exited: {said}"
             new_port = True
         raise AssertionError("hallweb found no free port in three tries")
+
+    def stop_controller(self) -> None:
+        """Stop the in-process controller cleanly (it publishes `offline`), as `systemctl stop` does."""
+        if self.in_process:
+            self.in_process = False
+            self.controller.stop()
+
+    def controller_away(self) -> bool:
+        return bool(self.get("/healthz").json().get("controller") == "away")
+
+    def start_controller_process(self) -> subprocess.Popen[bytes]:
+        """The hall controller as its own process (`hallbus serve`, as systemd runs it) on this hall's data.
+
+        The in-process controller must be stopped first (one writer). Returns once hallweb has
+        seen it online; stop it by its PID (`end_process`, or SIGKILL for a death).
+        """
+        data = self.config_path.parent / "data"
+        with (self.config_path.parent / "controller.log").open("ab") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "hallbus", "serve", "--config", str(self.config_path), "--broker",
+                 self.broker.url, "--data", str(data), "--tick", "0.2"],
+                cwd=REPO, stdout=out, stderr=out, preexec_fn=die_with_parent,
+            )
+        self.controllers.append(proc)
+        wait_until(lambda: proc.poll() is not None or not self.controller_away(), START_S, "the controller online")
+        assert proc.poll() is None, (self.config_path.parent / "controller.log").read_text(errors="replace")
+        return proc
 
     def rpc(self, node: str, role: str) -> RpcClient:
         bus = BusClient(hall=self.config.hall.id, node=node, role=role, broker=parse_broker_url(self.broker.url))
@@ -137,7 +166,9 @@ def hall(broker: LocalBroker, tmp_path: Path) -> Iterator[WebHall]:
     finally:
         for bus in h.buses:
             bus.stop()
+        for proc in h.controllers:
+            end_process(proc)
         h.stop_web()
         errors = log.read_text(errors="replace") if log.exists() else ""
-        controller.stop()
+        h.stop_controller()
         assert "Traceback" not in errors, errors

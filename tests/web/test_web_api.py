@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -196,3 +197,50 @@ def test_a_finished_handling_is_rated_once_from_the_phone(hall: WebHall) -> None
         got = httpx.post(rate, content=junk, headers={"content-type": "application/json"}, timeout=15)
         assert got.status_code in (400, 404), (junk, got.status_code, got.text[:200])
     assert httpx.post(rate, json={"ticket_id": "nope", "level": 5}, timeout=15).status_code == 404
+
+
+def test_the_page_knows_the_tablet_rated_first(hall: WebHall) -> None:
+    mine = hall.issue("A")
+    counter = hall.counter("1", "s001")
+    counter.call("window.call_next", {"window": "1"}, timeout=10)
+    counter.call("window.finish", {"window": "1"}, timeout=10)
+    assert hall.get(ticket_path(mine.ticket_id)).json()["rated"] is False
+    page = hall.get(f"/t/{mine.ticket_id}").text
+    assert 'id="rate"' in page and 'id="rated"' not in page  # (the script's hidden "rated elsewhere" line aside)
+    tablet = hall.rpc("tablet-1", "tablet")
+    tablet.call("rating.submit", {"rating_id": str(uuid.uuid4()), "window": "1", "level": 4}, timeout=10)
+    assert hall.get(ticket_path(mine.ticket_id)).json()["rated"] is True
+    page = hall.get(f"/t/{mine.ticket_id}").text
+    assert '<section class="card rated" id="rated"><p class="big">已评价，谢谢' in page
+    assert 'id="rate"' not in page  # no form the controller would refuse
+    english = hall.get(f"/t/{mine.ticket_id}?lang=en").text
+    assert "Already rated, thank you" in english
+
+
+def test_with_the_controller_away_the_stream_says_so_keeps_the_state_and_recovers(hall: WebHall) -> None:
+    mine = hall.issue("A")
+    with httpx.stream("GET", hall.web + ticket_path(mine.ticket_id) + "/events", timeout=60) as response:
+        events = (json.loads(d) for k, d in sse_events(response) if k == "ticket")
+        first = next(events)
+        assert first["away"] is False and first["status"] == "waiting"
+        hall.stop_controller()  # a clean stop: its presence says `offline`
+        away = next(events)
+        assert away["away"] is True and (away["number"], away["status"]) == (mine.number, "waiting")
+        assert hall.controller_away()
+        known = hall.get(ticket_path(mine.ticket_id))
+        assert known.status_code == 200 and known.json()["away"] is True  # at once, not after a timeout
+        page = hall.get(f"/t/{mine.ticket_id}").text
+        assert '<p id="conn" class="conn down">暂时连不上大厅服务器，显示的是最后已知的状态' in page
+        assert "暂时连不上大厅服务器" in hall.get("/q").text
+        proc = hall.start_controller_process()  # the real controller process, on the same data
+        back = next(events)
+        assert back["away"] is False and back["status"] == "waiting"
+        hall.counter("1", "s001").call("window.call_next", {"window": "1"}, timeout=10)
+        assert next(e for e in events if e["status"] == "called")["window"] == "1"
+        proc.kill()  # a death: its last will says `lost`
+        proc.wait(10)
+        gone = next(events)
+        assert gone["away"] is True and gone["status"] == "called"
+        hall.start_controller_process()
+        assert next(events)["away"] is False
+    assert '<p id="conn" class="conn">' in hall.get(f"/t/{mine.ticket_id}").text

@@ -5,6 +5,7 @@
   var root = document.getElementById("board");
   if (!root || !window.EventSource) { return; }
   var lang = root.getAttribute("data-lang");
+  var labels = Array.prototype.map.call(root.querySelectorAll(".services th"), function (th) { return th.textContent; });
 
   function cell(tag, cls, text) {
     var e = document.createElement(tag);
@@ -25,14 +26,24 @@
     rows.replaceChildren.apply(rows, b.services.map(function (s) {
       var tr = document.createElement("tr");
       tr.className = s.open ? "open" : "closed";
-      tr.append(cell("td", "", s.code + " " + s.name), cell("td", "", String(s.waiting)), cell("td", "", s.wait));
+      var waiting = cell("td", "", String(s.waiting)), wait = cell("td", "", s.wait);
+      waiting.setAttribute("data-label", labels[1]); // large print shows each figure under its label
+      wait.setAttribute("data-label", labels[2]);
+      tr.append(cell("td", "", s.code + " " + s.name), waiting, wait);
       return tr;
     }));
     var asOf = document.getElementById("as-of");
     asOf.textContent = b.as_of ? asOf.getAttribute("data-template").replace("{t}", b.as_of) : "";
-    document.getElementById("board-down").hidden = b.known;
+    // The hall's server away (or nothing known yet): the last known board stays, and says so.
+    var down = document.getElementById("board-down");
+    down.hidden = b.known && !b.away;
+    down.textContent = down.getAttribute("data-away");
   }
   var events = new EventSource("/api/v1/board/events" + (lang === "en" ? "?lang=en" : ""));
   events.addEventListener("board", function (e) { render(JSON.parse(e.data)); });
-  events.addEventListener("error", function () { document.getElementById("board-down").hidden = false; });
+  events.addEventListener("error", function () { // hallweb itself gone: EventSource reconnects by itself
+    var down = document.getElementById("board-down");
+    down.hidden = false;
+    down.textContent = down.getAttribute("data-offline");
+  });
 }());

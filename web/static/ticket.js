@@ -3,12 +3,28 @@
 // the page itself (#words, rendered by the server in the page's language).
 "use strict";
 (function () {
+  // The rating form: the reasons only for a bad level (1-2). Without this script they are always
+  // shown, their legend saying they are for a bad rating; hidden ones are disabled, so not sent.
+  var rate = document.getElementById("rate");
+  if (rate) {
+    var reasons = document.getElementById("reasons");
+    var levelChosen = function () {
+      var chosen = rate.querySelector("input[name=level]:checked");
+      var bad = !!chosen && Number(chosen.value) <= 2;
+      reasons.hidden = !bad;
+      reasons.disabled = !bad;
+    };
+    rate.addEventListener("change", levelChosen);
+    levelChosen();
+  }
+
   var root = document.getElementById("ticket");
   if (!root || !window.EventSource) { return; }
   var words = JSON.parse(document.getElementById("words").textContent);
   var id = root.getAttribute("data-ticket-id");
   var last = { status: root.getAttribute("data-status"), attempt: Number(root.getAttribute("data-attempt")) };
   var en = root.getAttribute("data-lang") === "en";
+  var away = root.getAttribute("data-away") === "yes";
   var audio = null;
 
   function el(name) { return document.getElementById(name); }
@@ -77,17 +93,25 @@
     setText("go-window", windowWords(t));
     show("again", t.attempt > 1);
     setText("again", fill(words.called_again, { n: t.attempt }));
+    if (!waiting) { show("sound", false); } // the chime's hint is for a page still waiting
     var leave = el("leave");
     if (leave) { leave.hidden = !waiting; }
+    // Rated elsewhere (the tablet, a terminal) while this form was open: say so instead of the form.
+    if (t.status === "done" && t.rated && rate && !rate.hidden) {
+      rate.hidden = true;
+      show("rated-live", true);
+    }
     if (t.status === "called" && (last.status !== "called" || t.attempt !== last.attempt)) { alertCalled(); }
     // Finished: the server renders the rating form (it works without this script): load it once.
     if (t.status === "done" && last.status !== "done") { window.location.reload(); return; }
     last = t;
   }
+  // The stream is up but the hall's server (the controller) may be away: the state shown is then
+  // the last known one, and the page says so until a fresh state comes.
   function connection(up) {
     var c = el("conn");
-    c.className = up ? "conn" : "conn down";
-    setText("conn", up ? words.live : words.offline);
+    c.className = up && !away ? "conn" : "conn down";
+    setText("conn", !up ? words.offline : (away ? words.away : words.live));
   }
 
   if (last.status === "waiting") {
@@ -95,7 +119,12 @@
     document.addEventListener("pointerdown", unlock, { once: true });
   }
   var events = new EventSource("/api/v1/tickets/" + encodeURIComponent(id) + "/events");
-  events.addEventListener("ticket", function (e) { connection(true); render(JSON.parse(e.data)); });
+  events.addEventListener("ticket", function (e) {
+    var t = JSON.parse(e.data);
+    away = !!t.away;
+    connection(true);
+    render(t);
+  });
   events.addEventListener("open", function () { connection(true); });
   events.addEventListener("error", function () { connection(false); }); // EventSource reconnects by itself
 }());

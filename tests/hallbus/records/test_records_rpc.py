@@ -280,6 +280,29 @@ def test_rating_rules_over_the_bus(hall: Hall) -> None:
     assert stats["followups_open"] == 1
 
 
+def test_asked_by_id_a_finished_ticket_says_whether_its_handling_was_rated(hall: Hall) -> None:
+    """`Ticket.rated`: the phone page knows before its holder fills the form that the tablet rated first."""
+    term, counter, tablet = hall.client("terminal-1"), hall.client("counter-1", "counter"), hall.client("tablet-1", "tablet")
+    counter.call("window.login", {"window": "1", "staff": "s001", "password": "hall001"})
+    mine = term.call("ticket.issue", {"service": "A"})["ticket"]
+    other = term.call("ticket.issue", {"service": "A"})["ticket"]
+    ids = [mine["ticket_id"], other["ticket_id"]]
+
+    def rated() -> list[Any]:
+        return [t.get("rated") for t in term.call("ticket.statuses", {"ticket_ids": ids})["tickets"]]
+
+    assert rated() == [None, None]  # waiting: nothing to say
+    counter.call("window.call_next", {"window": "1"})
+    counter.call("window.finish", {"window": "1"})
+    assert rated() == [False, None]
+    assert term.call("ticket.status", {"ticket_id": mine["ticket_id"]})["ticket"]["rated"] is False
+    tablet.call("rating.submit", {"rating_id": str(uuid.uuid4()), "window": "1", "ticket": mine["number"], "level": 5})
+    assert rated() == [True, None]
+    assert term.call("ticket.status", {"ticket_id": mine["ticket_id"]})["ticket"]["rated"] is True
+    # by number (no proof of holding the ticket) it is not said
+    assert term.call("ticket.status", {"number": mine["number"]})["ticket"].get("rated") is None
+
+
 def test_a_rating_kept_on_the_tablet_is_accepted_after_expiry(hall: Hall) -> None:
     """The tablet stores a rating made in time and retries; `made_at` proves when it was made."""
     term, counter = hall.client("terminal-1"), hall.client("counter-1", "counter")

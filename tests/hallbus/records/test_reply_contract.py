@@ -199,9 +199,10 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     assert c.ok(counter, schemas.WINDOW_NO_SHOW, {"window": "1"}).window.ticket is None
 
     # finish opens a rating request; ratings by the tablet and of a finished case
-    c.ok(term, schemas.TICKET_ISSUE, {"service": "A"})
+    rated_later = c.ok(term, schemas.TICKET_ISSUE, {"service": "A"}).ticket
     c.ok(counter, schemas.WINDOW_CALL_NEXT, {"window": "1"})
     rr = c.ok(counter, schemas.WINDOW_FINISH, {"window": "1"}).window.rating_request
+    assert c.ok(term, schemas.TICKET_STATUS, {"ticket_id": rated_later.ticket_id}).ticket.rated is False
     assert rr is not None and rr.staff == "s001"
     c.fails(tablet, "rating.submit", {"rating_id": str(uuid.uuid4()), "window": "1", "level": 7}, "bad_level")
     body = {"rating_id": str(uuid.uuid4()), "window": "1", "ticket": rr.ticket, "staff": "s001", "level": 5}
@@ -209,6 +210,7 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     assert good.accepted is True and good.followup is None and good.rating_id == body["rating_id"]
     assert c.ok(tablet, schemas.RATING_SUBMIT, body) == good  # the tablet retried: the first answer again
     c.fails(tablet, "rating.submit", {**body, "rating_id": str(uuid.uuid4())}, "already_rated")
+    assert c.ok(term, schemas.TICKET_STATUSES, {"ticket_ids": [rated_later.ticket_id]}).tickets[0].rated is True
     c.fails(term, "rating.submit", {**body, "rating_id": str(uuid.uuid4()), "window": "2"}, "proof_required")
     c.fails(hall.client("tablet-2", "tablet"), "rating.submit", {**body, "rating_id": str(uuid.uuid4()), "window": None},
             "no_rating_request")
