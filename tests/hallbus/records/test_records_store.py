@@ -121,8 +121,11 @@ def test_ratings_keyed_by_staff_name_take_their_handling_ids(tmp_path: Path) -> 
     assert got == {"r1": "h-1", "r2": "case:ZW1", "r3": "case:ZW1:s001 ", "r4": "ticket:gone:s002"}
 
 
-def test_look_up_counts_from_before_the_one_back_off_are_kept(tmp_path: Path) -> None:
-    """Migration 3 of the cases renames `fails` to the back-off's `failures`: a wait and a count go on."""
+def test_back_off_counts_from_before_the_one_back_off_are_kept(tmp_path: Path) -> None:
+    """Migration 3 of the cases renames `fails` to the back-off's `failures`: a wait and a count go on.
+
+    The staff logins' table had the back-off's columns from its first migration: its waits hold as they were.
+    """
     data = tmp_path / "data"
     data.mkdir()
     now = T0.timestamp()
@@ -132,7 +135,12 @@ def test_look_up_counts_from_before_the_one_back_off_are_kept(tmp_path: Path) ->
             "INSERT INTO rec_lookup_throttle(key, fails, last_ts, blocked_until) VALUES (?, ?, ?, ?)",
             [("case:ZW1", 5, now, now + 30), ("node:terminal-1", 4, now, now)],
         )
+        store.migrate(LoginThrottle.name, LoginThrottle.migrations)
+        store.conn.execute("INSERT INTO login_failures VALUES ('staff:s001', 5, ?, ?)", (now, now + 30))
     with _controller(tmp_path, data) as ctl:
+        with pytest.raises(RpcFault) as info:  # the right password, refused while s001 waits
+            call(ctl, "window.login", {"window": "1", "staff": "s001", "password": "hall001"}, caller="counter-1")
+        assert info.value.code == "login_throttled" and "09:00:30" in info.value.message
         assert ("records.cases", 3) in ctl.store.applied
         with pytest.raises(RpcFault) as info:  # the case still waits, whichever terminal asks
             call(ctl, "case.query", {"case_no": "ZW1", "verify": "000000"}, caller="terminal-2")
