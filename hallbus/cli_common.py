@@ -28,12 +28,22 @@ class Context:
 
 
 def broker_from_config(cfg: HallConfig, override: str | None = None) -> BrokerAddress:
-    """The broker address from `--broker`, else from `[broker]` (+ credentials file), + env credentials."""
+    """The broker address from `--broker`, else from `[broker]`; the login, most specific first.
+
+    A login in the `--broker` URL; else this process's own `HALL_MQTT_USERNAME` /
+    `HALL_MQTT_PASSWORD` (a unit's EnvironmentFile, such as hallweb's); else the
+    `[broker] credentials_file`; else `[broker] username`/`password`. The environment beats
+    the file because one hall.toml serves every process of a machine: on the hall server
+    its `credentials_file` is the controller's, and hallweb there must not log in as the
+    controller (the broker binds client id to login, so the two would push each other off).
+    """
     if override:
         return parse_broker_url(override).with_env_credentials()
     b = cfg.broker
     user, password = b.username, b.password
-    if b.credentials_file:
+    if os.environ.get("HALL_MQTT_USERNAME"):
+        user, password = os.environ["HALL_MQTT_USERNAME"], os.environ.get("HALL_MQTT_PASSWORD")
+    elif b.credentials_file:
         creds = json.loads(cfg.resolve(b.credentials_file).read_text())
         user, password = creds.get("username", user), creds.get("password", password)
     return BrokerAddress(b.host, b.port, user, password, b.tls, b.ca_file).with_env_credentials()

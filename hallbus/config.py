@@ -6,6 +6,7 @@ Errors name the file, the key and the line, and say what was expected, e.g.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from pathlib import Path
@@ -184,6 +185,26 @@ class TicketLimitsSection(Strict, kw_only=True):
     per_minute: int = 6  # tickets one terminal issues per minute on average (0: no limit)
     burst: int = 6  # tickets one terminal may issue one after another before the pace applies
     green_min_age: int = 70  # the green channel for an ID card whose holder is this old or older (0: never)
+
+    def green_by_age(self, birth: str | None, day: str) -> bool:
+        """Whether a card holder born on `birth` may take the green channel on `day` (both YYYY-MM-DD).
+
+        The one rule: the controller holds a `ticket.issue` to it, and a terminal asks for the
+        green channel when its card read meets it.
+        """
+        if self.green_min_age <= 0 or not birth:
+            return False
+        age = age_on(birth, day)
+        return age is not None and age >= self.green_min_age
+
+
+def age_on(birth: str, day: str) -> int | None:
+    """Whole years from `birth` to `day` (both YYYY-MM-DD); None when either is no date."""
+    try:
+        born, on = dt.date.fromisoformat(birth), dt.date.fromisoformat(day)
+    except ValueError:
+        return None
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 class RpcLimitsSection(Strict, kw_only=True):

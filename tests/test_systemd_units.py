@@ -32,3 +32,15 @@ def test_web_unit_is_hardened_and_kept_from_the_controllers_state() -> None:
     for line in ("User=hallweb", "ExecStart=/opt/hallkit/.venv/bin/hallweb serve", "InaccessiblePaths=-/var/lib/hallkit",
                  "ProtectSystem=strict", "NoNewPrivileges=true", "Restart=on-failure"):
         assert line in text
+
+
+def test_web_service_cannot_read_the_controllers_secrets() -> None:
+    """The process the phones reach reads no login but its own: not the controller's, no node key, no staff secret."""
+    unit = (UNITS / "hallweb.service").read_text()
+    users = (UNITS / "hallkit.sysusers.conf").read_text()
+    assert "SupplementaryGroups" not in unit and not any(
+        line.split()[:3] == ["m", "hallweb", "hallkit"] for line in users.splitlines()
+    ), "the group hallkit reads credentials.json, node-keys.json and staff-secrets.toml"
+    hidden = " ".join(line for line in unit.splitlines() if line.startswith("InaccessiblePaths="))
+    for secret in ("/etc/hallkit/credentials.json", "/etc/hallkit/node-keys.json", "/etc/hallkit/staff-secrets.toml"):
+        assert f"-{secret}" in hidden, secret

@@ -30,6 +30,7 @@ class Ticket:
     notice: str = DEFAULT_TICKET_NOTICE
     wait_words: str = ""  # the wait as the hall says it everywhere (hallbus.wording.wait); else from est_wait_s
     windows: str = ""  # the windows that serve it, said honestly when none is open (hallbus.wording.windows_note)
+    priority_note: str = ""  # a priority ticket says so under the service (绿色通道), bold; empty: an ordinary one
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,11 @@ def layout_ticket(p: EscPos, ticket: Ticket) -> None:
     for line in wrap(ticket.service_name, columns // 2):
         p.line(line)
     p.size(1, 1).bold(False)
+    if ticket.priority_note:
+        p.bold(True)
+        for line in wrap(ticket.priority_note, columns):
+            p.line(line)
+        p.bold(False)
     _rule(p)
     p.align("left")
     p.line(f"前面等候：{ticket.ahead} 人")

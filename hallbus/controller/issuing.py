@@ -7,7 +7,6 @@ to choose: `check_channel` holds a `ticket.issue` to the proof the controller ca
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 
 from hallbus import schemas
@@ -24,15 +23,6 @@ PRIORITY_CHANNELS = frozenset({"appointment", "green"})
 MAX_SEQ = 999  # three digits per service per day
 
 
-def age_on(birth: str, day: str) -> int | None:
-    """Whole years from `birth` to `day` (both YYYY-MM-DD); None when either is no date."""
-    try:
-        born, on = dt.date.fromisoformat(birth), dt.date.fromisoformat(day)
-    except ValueError:
-        return None
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-
 def check_channel(
     limits: TicketLimitsSection, channel: schemas.Channel, id_card: schemas.IdCardRef | None, day: str
 ) -> None:
@@ -43,10 +33,8 @@ def check_channel(
     """
     if channel == "onsite":
         return
-    if channel == "green" and limits.green_min_age > 0 and id_card is not None and id_card.birth:
-        age = age_on(id_card.birth, day)
-        if age is not None and age >= limits.green_min_age:
-            return
+    if channel == "green" and id_card is not None and limits.green_by_age(id_card.birth, day):
+        return
     raise errors.channel_refused(channel, limits.green_min_age)
 
 

@@ -12,8 +12,9 @@ afresh; a right password clears its staff id.
 What an attacker can and cannot do to a colleague: guess their password at most a few
 times per `max_backoff_s`, and make them wait at most that long to sign in by
 password; their badge still works, as the staff-id wait applies to passwords only.
-Rows live in the controller's store (`hall.db`, migrated by its runner), so a restart
-does not reset them. The keys are configured staff ids and configured nodes or
+Rows live in the controller's store (`hall.db`, migrated by its runner), counted by the
+hall's one persisted back-off (`hallbus.controller.backoff`, as case look-ups are), so a
+restart does not reset them. The keys are configured staff ids and configured nodes or
 windows, never free text from a request, and rows go once their time is up: nothing an
 attacker sends can grow the table or push a count out of it.
 """
@@ -27,6 +28,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from hallbus.config import HallConfig, LoginSection
+from hallbus.controller.backoff import Backoff, Limits
 from hallbus.controller.module import ControllerModule, Tx
 from hallbus.rpc import RpcFault
 
@@ -43,6 +45,7 @@ LOGIN_MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX login_failures_last ON login_failures(last_ts);
     """,
 )
+"""Migration 1 already has the columns of every back-off (`hallbus.controller.backoff`)."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,9 @@ class LoginThrottle(ControllerModule):
     def __init__(self, config: HallConfig) -> None:
         self.config = config
         self.rules: LoginSection = config.login
+        self.backoff = Backoff("login_failures", forget_s=self.rules.forget_after_s)
+        self.node_limits = Limits(self.rules.node_free_attempts, self.rules.backoff_s, self.rules.max_backoff_s)
+        self.staff_limits = Limits(self.rules.staff_free_attempts, self.rules.backoff_s, self.rules.max_backoff_s)
         self._staff_ids: AbstractSet[str] = {s.id for s in config.staff}
         # A hint for the worker thread that hashes passwords, so a refusal costs no PBKDF2:
         # each key's wait as last written or seen, and the latest transaction's time. The
@@ -105,32 +111,20 @@ class LoginThrottle(ControllerModule):
         for key in (keys.staff, keys.node):
             if key is None:
                 continue
-            row = tx.execute("SELECT blocked_until FROM login_failures WHERE key = ?", (key,)).fetchone()
-            if row is not None and float(row[0]) > tx.now_ts:
-                self._waits[key] = float(row[0])
-                until = dt.datetime.fromtimestamp(float(row[0]), tx.now.tzinfo)
-                raise throttled(until, float(row[0]) - tx.now_ts, staff=key.split(":", 1)[1] if key == keys.staff else None)
+            until = self.backoff.blocked_until(tx, key)
+            if until > tx.now_ts:
+                self._waits[key] = until
+                at = dt.datetime.fromtimestamp(until, tx.now.tzinfo)
+                raise throttled(at, until - tx.now_ts, staff=key.split(":", 1)[1] if key == keys.staff else None)
 
     def failed(self, tx: Tx, keys: LoginKeys) -> None:
         """Count a failed login against its keys (called after the request's own changes are rolled back)."""
-        self._count(tx, keys.node, self.rules.node_free_attempts)
+        self._count(tx, keys.node, self.node_limits)
         if keys.staff is not None:
-            self._count(tx, keys.staff, self.rules.staff_free_attempts)
+            self._count(tx, keys.staff, self.staff_limits)
 
-    def _count(self, tx: Tx, key: str, free: int) -> None:
-        row = tx.execute("SELECT failures, last_ts FROM login_failures WHERE key = ?", (key,)).fetchone()
-        failures = 0 if row is None or tx.now_ts - float(row[1]) > self.rules.forget_after_s else int(row[0])
-        failures += 1
-        blocked_until = 0.0
-        if failures >= free:
-            doublings = min(failures - free, 20)  # 2**20 backoffs are far past any cap
-            blocked_until = tx.now_ts + min(self.rules.max_backoff_s, self.rules.backoff_s * 2**doublings)
-        tx.execute(
-            "INSERT INTO login_failures(key, failures, last_ts, blocked_until) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET failures = excluded.failures, last_ts = excluded.last_ts, "
-            "blocked_until = excluded.blocked_until",
-            (key, failures, tx.now_ts, blocked_until),
-        )
+    def _count(self, tx: Tx, key: str, limits: Limits) -> None:
+        failures, blocked_until = self.backoff.fail(tx, key, limits)
         if blocked_until:
             self._waits[key] = blocked_until
             log.warning(  # for the hall manager: someone may be guessing (journalctl -u hallbus)
@@ -140,7 +134,7 @@ class LoginThrottle(ControllerModule):
     def succeeded(self, tx: Tx, keys: LoginKeys) -> None:
         """A right password clears its staff id (the node's count only fades with time)."""
         if keys.staff is not None:
-            tx.execute("DELETE FROM login_failures WHERE key = ?", (keys.staff,))
+            self.backoff.clear(tx, keys.staff)
             self._waits.pop(keys.staff, None)
 
     def waiting(self, keys: LoginKeys) -> bool:
@@ -149,10 +143,7 @@ class LoginThrottle(ControllerModule):
 
     def tick(self, tx: Tx) -> None:
         """Forget keys whose wait is over and whose last failure is older than `forget_after_s`."""
-        tx.execute(
-            "DELETE FROM login_failures WHERE last_ts < ? AND blocked_until <= ?",
-            (tx.now_ts - self.rules.forget_after_s, tx.now_ts),
-        )
+        self.backoff.prune(tx)
         self._now = max(self._now, tx.now_ts)
         for key in [k for k, until in self._waits.items() if until <= tx.now_ts]:
             self._waits.pop(key, None)

@@ -285,28 +285,40 @@ def bridge_config(cfg: HallConfig, city: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(files: BrokerFiles, out_dir: Path) -> list[Path]:
-    """Write the files under `out_dir` (secrets mode 0600); return what was written."""
+def write(files: BrokerFiles, out_dir: Path, *, broker_gid: int | None = None) -> list[Path]:
+    """Write the files under `out_dir` (secrets mode 0600); return what was written.
+
+    With `broker_gid` (the group Mosquitto runs as, `--run-as`, when run by root) the folder
+    and what the broker reads (passwd, acl, the bridge) belong to that group, 0750/0640,
+    every time: a run that adds a node must not leave a password file the running broker
+    cannot read at its next reload (it would then refuse every login, the controller's too).
+    Credentials and node keys stay root's alone.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
 
-    def put(path: Path, text: str, mode: int) -> None:
+    def put(path: Path, text: str, mode: int, *, broker_reads: bool = False) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        if broker_reads and broker_gid is not None:
+            os.chown(tmp, -1, broker_gid)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
         written.append(path)
 
+    if broker_gid is not None:
+        os.chown(out_dir, -1, broker_gid)
+        os.chmod(out_dir, 0o750)
     put(out_dir / "mosquitto.conf", files.conf, 0o644)
-    put(out_dir / "passwd", files.passwd, 0o640)
-    put(out_dir / "acl", files.acl, 0o640)
+    put(out_dir / "passwd", files.passwd, 0o640, broker_reads=True)
+    put(out_dir / "acl", files.acl, 0o640, broker_reads=True)
     for node, cred in files.credentials.items():
         put(out_dir / "credentials" / f"{node}.json", cred.to_json(), 0o600)
     keys = {node: c.node_key for node, c in files.credentials.items() if node != CONTROLLER}
     put(out_dir / "node-keys.json", json.dumps(keys, indent=2) + "\n", 0o600)
     if files.bridge:
-        put(out_dir / "conf.d" / "city-bridge.conf", files.bridge, 0o640)
+        put(out_dir / "conf.d" / "city-bridge.conf", files.bridge, 0o640, broker_reads=True)
     return written

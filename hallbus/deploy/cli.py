@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import pwd
 import sys
 from pathlib import Path
 
@@ -40,7 +42,15 @@ def run(args: argparse.Namespace, ctx: object) -> int:
         run_as=args.run_as, tls_cert=args.tls_cert, tls_key=args.tls_key, tls_ca=args.tls_ca,
         tls_port=args.tls_port, city=city,
     )
-    written = brokerconf.write(files, args.out)
+    broker_gid = None
+    if args.run_as and os.geteuid() == 0:  # root writes what the broker, running as --run-as, must read
+        try:
+            broker_gid = pwd.getpwnam(args.run_as).pw_gid
+        except KeyError:
+            print(f"hallbus: 没有名为 {args.run_as} 的用户，请先安装 Mosquitto 或改正 --run-as。 / "
+                  f"There is no user {args.run_as}: install Mosquitto first, or correct --run-as.", file=sys.stderr)
+            return 2
+    written = brokerconf.write(files, args.out, broker_gid=broker_gid)
     if ctx.json:  # type: ignore[attr-defined]
         print(json.dumps({"written": [str(p) for p in written], "nodes": sorted(files.credentials)}))
     else:

@@ -26,8 +26,9 @@ from hallbus.controller.clock import HallTime
 from hallbus.controller.module import ControllerModule, ModuleContext, Tx, TxHandler
 from hallbus.records import receipt
 from hallbus.records.lookups import (
-    NODE_CAP_S,
+    NODE_LIMITS,
     THROTTLE_MIGRATION,
+    THROTTLE_RENAME_MIGRATION,
     LookupThrottle,
     not_found,
     prove_by_number,
@@ -72,6 +73,8 @@ CREATE INDEX IF NOT EXISTS rec_cases_finished ON rec_cases(finished_ts);
 """,
     # 2: failed look-ups per node and per case number, kept across restarts (was in memory)
     THROTTLE_MIGRATION,
+    # 3: its counts under the column name of the hall's one back-off (hallbus.controller.backoff)
+    THROTTLE_RENAME_MIGRATION,
 )
 
 OPEN_STATUSES = schemas.CASE_OPEN_STATUSES
@@ -288,7 +291,7 @@ class CasesModule(ControllerModule):
             )
         case_no, token = parsed
         if not receipt.check_receipt(tx.hall_key, case_no, token):
-            self.throttle.fail(tx, self.throttle.node_key(caller), NODE_CAP_S)
+            self.throttle.fail(tx, self.throttle.node_key(caller), NODE_LIMITS)
             raise RpcFault(
                 "bad_qr",
                 "回执二维码无法验证，请输入办件编号和身份证号码后6位查询。",

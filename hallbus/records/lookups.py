@@ -14,8 +14,10 @@ per case number, with a growing wait rather than a lock-out:
 - a key without a failure for FORGET_S starts from nothing; its row is removed then, and
   no sooner: the table is bounded by time, not by a count a flood of junk could overflow;
 - the counts live in `rec_lookup_throttle` (a table of the cases module, made by the
-  store's migration runner), so a restart of the controller forgets nothing; a failure is
-  counted when the request is refused, after its other changes are rolled back (`Tx.keep_on_fault`);
+  store's migration runner), counted by the hall's one persisted back-off
+  (`hallbus.controller.backoff`, as staff logins are), so a restart of the controller
+  forgets nothing; a failure is counted when the request is refused, after its other
+  changes are rolled back (`Tx.keep_on_fault`);
 - an ID card read or a valid receipt QR proves the owner and is never held back by
   guesses made elsewhere (the QR only by its own node's failed QRs).
 """
@@ -27,6 +29,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from hallbus.controller.backoff import Backoff, Limits
 from hallbus.controller.module import Tx
 from hallbus.privacy import verify_hash
 from hallbus.rpc import RpcFault
@@ -40,12 +43,16 @@ CREATE TABLE rec_lookup_throttle (
 );
 CREATE INDEX rec_lookup_throttle_last ON rec_lookup_throttle(last_ts);
 """
+# the column as every back-off names it (hallbus.controller.backoff); the counts are kept
+THROTTLE_RENAME_MIGRATION = "ALTER TABLE rec_lookup_throttle RENAME COLUMN fails TO failures;"
 
 FREE_FAILS = 5
 BASE_WAIT_S = 30.0
 NODE_CAP_S = 15 * 60.0
 CASE_CAP_S = 5 * 60.0
 FORGET_S = 3600.0
+NODE_LIMITS = Limits(free=FREE_FAILS, base_s=BASE_WAIT_S, cap_s=NODE_CAP_S)
+CASE_LIMITS = Limits(free=FREE_FAILS, base_s=BASE_WAIT_S, cap_s=CASE_CAP_S)
 VERIFY_RE = re.compile(r"^[0-9X]{6}$")
 
 
@@ -75,9 +82,7 @@ class LookupThrottle:
     """Failed guesses per key in `rec_lookup_throttle`; stateless itself (the store keeps the counts)."""
 
     known_nodes: frozenset[str] = frozenset()  # the hall's [[nodes]]; empty: every caller is its own key
-    free: int = FREE_FAILS
-    base_s: float = BASE_WAIT_S
-    forget_s: float = FORGET_S
+    backoff: Backoff = Backoff("rec_lookup_throttle", forget_s=FORGET_S)
 
     def node_key(self, caller: str | None) -> str:
         """The throttle key of a source node (one shared key for callers the hall does not know)."""
@@ -85,45 +90,27 @@ class LookupThrottle:
             return "node:?"
         return f"node:{caller}"
 
-    def wait_s(self, tx: Tx, key: str) -> float:
-        """Seconds until `key` may guess again (0 when it may now)."""
-        row = tx.execute("SELECT blocked_until FROM rec_lookup_throttle WHERE key = ?", (key,)).fetchone()
-        return max(0.0, float(row[0]) - tx.now_ts) if row else 0.0
-
     def guard(self, tx: Tx, keys: list[str]) -> None:
         """Raise `too_many_attempts` while any of the keys waits."""
-        wait = max(self.wait_s(tx, k) for k in keys)
+        wait = max(self.backoff.wait_s(tx, k) for k in keys)
         if wait > 0:
             raise too_many(wait)
 
-    def fail(self, tx: Tx, key: str, cap_s: float) -> None:
+    def fail(self, tx: Tx, key: str, limits: Limits) -> None:
         """Count one failed guess of `key` once the request is refused (the refusal's rollback keeps it)."""
-        tx.keep_on_fault(lambda t: self._count(t, key, cap_s))
 
-    def _count(self, tx: Tx, key: str, cap_s: float) -> None:
-        """Past the free failures `key` must wait, doubling up to `cap_s`."""
-        now = tx.now_ts
-        row = tx.execute("SELECT fails, last_ts FROM rec_lookup_throttle WHERE key = ?", (key,)).fetchone()
-        fails = int(row[0]) + 1 if row is not None and now - float(row[1]) < self.forget_s else 1
-        wait = min(cap_s, self.base_s * 2 ** (fails - self.free)) if fails >= self.free else 0.0
-        tx.execute(
-            "INSERT INTO rec_lookup_throttle(key, fails, last_ts, blocked_until) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET fails = excluded.fails, last_ts = excluded.last_ts, "
-            "blocked_until = excluded.blocked_until",
-            (key, fails, now, now + wait),
-        )
+        def count(t: Tx) -> None:
+            self.backoff.fail(t, key, limits)
+
+        tx.keep_on_fault(count)
 
     def clear(self, tx: Tx, key: str) -> None:
         """The owner got in: the case's count starts again (a node's never does: it may guess many cases)."""
-        tx.execute("DELETE FROM rec_lookup_throttle WHERE key = ?", (key,))
+        self.backoff.clear(tx, key)
 
     def prune(self, tx: Tx) -> int:
-        """Remove the keys forgotten by now (no failure for `forget_s`, no wait left); how many."""
-        cur = tx.execute(
-            "DELETE FROM rec_lookup_throttle WHERE last_ts < ? AND blocked_until <= ?",
-            (tx.now_ts - self.forget_s, tx.now_ts),
-        )
-        return int(cur.rowcount)
+        """Remove the keys forgotten by now; how many."""
+        return self.backoff.prune(tx)
 
 
 def case_key(case_no: str) -> str:
@@ -145,13 +132,13 @@ def prove_by_number(throttle: LookupThrottle, tx: Tx, caller: str | None, case_n
         )
     row = tx.execute("SELECT case_no, verify_hash FROM rec_cases WHERE case_no = ?", (case_no,)).fetchone()
     if row is None:
-        throttle.fail(tx, keys[0], NODE_CAP_S)
-        throttle.fail(tx, keys[1], CASE_CAP_S)
+        throttle.fail(tx, keys[0], NODE_LIMITS)
+        throttle.fail(tx, keys[1], CASE_LIMITS)
         raise not_found(case_no)
     stored, expected = str(row[0]), row[1] or ""
     if not expected or not hmac.compare_digest(expected, verify_hash(tx.hall_key, stored, verify)):
-        throttle.fail(tx, keys[0], NODE_CAP_S)
-        throttle.fail(tx, keys[1], CASE_CAP_S)
+        throttle.fail(tx, keys[0], NODE_LIMITS)
+        throttle.fail(tx, keys[1], CASE_LIMITS)
         raise RpcFault(
             "verify_mismatch",
             "办件编号与身份证号码后6位不匹配，请核对后重试。",

@@ -1,19 +1,25 @@
 """The person at the screen, as far as the kiosk may know them: masked name and number, and a hash.
 
 A card read turns into a `Person` at once; the full ID number is used only to compute the
-HMAC (SPEC 3.5) and is not kept. Everything here is forgotten on reset.
+HMAC (SPEC 3.5) and is not kept. The date of birth is kept (never shown, never in `ref`):
+a ticket asks for the green channel with it when the holder is old enough. Everything
+here is forgotten on reset.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from devices.idcard import CardData
 from hallbus.privacy import id_hash, mask_id, mask_name
 from hallbus.schemas import IdCardRef
 
+_ID_BIRTH_RE = re.compile(r"^\d{6}(\d{4})(\d{2})(\d{2})\d{3}[\dX]$")  # GB 11643: region, YYYYMMDD, seq, check
 _BUS_CARD_TYPE = {"resident": "resident", "hmt": "hmt", "foreign_2017": "foreign", "foreign_2023": "foreign"}
 
 
@@ -27,6 +33,11 @@ class Person:
     valid_to: str  # YYYY-MM-DD or 长期
     ref: IdCardRef
     expired: bool = False
+    birth: str = ""  # YYYY-MM-DD, or "" when neither the card nor its number tells
+
+    def green_ref(self) -> IdCardRef:
+        """The card reference with the birth date: only for asking the green channel (its age rule)."""
+        return msgspec.structs.replace(self.ref, birth=self.birth or None)
 
     def view(self) -> dict[str, Any]:
         """What a screen may show."""
@@ -53,6 +64,21 @@ def is_expired(valid_to: str, today: dt.date) -> bool:
         return False
 
 
+def birth_of(card: CardData) -> str:
+    """The holder's date of birth as YYYY-MM-DD: the card's own field, else the 18-character number's."""
+    try:
+        return dt.date.fromisoformat(card.birth).isoformat()
+    except ValueError:
+        pass
+    m = _ID_BIRTH_RE.match(card.id_number.strip().upper())
+    if m is None:
+        return ""
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+    except ValueError:
+        return ""
+
+
 def person_from_card(card: CardData, hall_key: bytes, today: dt.date) -> Person:
     """Hash and mask a freshly read card; the caller drops `card` right after."""
     card_type = _BUS_CARD_TYPE.get(card.card_type, "resident")
@@ -71,4 +97,5 @@ def person_from_card(card: CardData, hall_key: bytes, today: dt.date) -> Person:
         valid_to=card.valid_to,
         ref=ref,
         expired=is_expired(card.valid_to, today),
+        birth=birth_of(card),
     )

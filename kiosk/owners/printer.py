@@ -98,6 +98,7 @@ def paper_ticket(ticket: dict[str, Any]) -> Ticket:
         hall_name=str(ticket.get("hallName") or "政务服务中心"),
         wait_words=_zh(ticket.get("waitText")),
         windows=_zh(ticket.get("windows")),
+        priority_note=_zh(ticket.get("channelNote")),
     )
 
 

@@ -10,6 +10,7 @@ notices), so each flow can be read, and changed, on its own.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
@@ -57,12 +58,23 @@ class Terminal(Protocol):
         ...
 
     def call(
-        self, method: schemas.Rpc[R], body: dict[str, Any], on_ok: Callable[[R], None], on_error: Callable[[Text], None]
+        self,
+        method: schemas.Rpc[R],
+        body: dict[str, Any],
+        on_ok: Callable[[R], None],
+        on_error: Callable[[Text], None],
+        *,
+        on_refused: Callable[[str], bool] | None = None,
     ) -> None:
         """An RPC; `on_ok` gets the method's reply type, `on_error` the words a person reads.
 
+        `on_refused` hears the controller's error code first; True: dealt with, nothing is said.
         Answers for an earlier session are dropped.
         """
+        ...
+
+    def today(self) -> dt.date:
+        """The terminal's date (card validity, the green channel's age)."""
         ...
 
     def run(self, work: Callable[[], Any], on_ok: Callable[[Any], None], on_error: Callable[[BaseException], None]) -> None:

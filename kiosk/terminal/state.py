@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from devices.idcard import CardData
 from hallbus.config import HallConfig
+from hallbus.rpc import RpcFault
 from hallbus.schemas import QueueState, Rpc, ServiceQueue, to_builtins
 from kiosk.common.faults import fault_text
 from kiosk.common.i18n import Catalogue, Text, both
@@ -165,14 +166,23 @@ class TerminalState(Sectioned):
         return wrapped
 
     def call(
-        self, method: Rpc[R], body: dict[str, Any], on_ok: Callable[[R], None], on_error: Callable[[Text], None]
+        self,
+        method: Rpc[R],
+        body: dict[str, Any],
+        on_ok: Callable[[R], None],
+        on_error: Callable[[Text], None],
+        *,
+        on_refused: Callable[[str], bool] | None = None,
     ) -> None:
         """An RPC through the port; `on_ok` gets the method's reply type, `on_error` the words a person reads.
 
-        Dropped after a reset.
+        `on_refused` hears the controller's error code first and returns True when it dealt with
+        it (a person is then told nothing). Dropped after a reset.
         """
 
         def failed(err: BaseException) -> None:
+            if on_refused is not None and isinstance(err, RpcFault) and on_refused(err.code):
+                return
             on_error(fault_text(self.cat, err, OWN_WORDS))
 
         self.port.call(method, body, self._guard(on_ok), self._guard(failed))

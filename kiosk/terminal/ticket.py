@@ -86,7 +86,12 @@ class TicketFlow(Flow):
         self.changed()
 
     def issue(self, service: str, channel: str) -> None:
-        """Ask the controller for a ticket; a real-name service without a valid card asks for the card."""
+        """Ask the controller for a ticket; a real-name service without a valid card asks for the card.
+
+        A card read whose holder is the hall's green-channel age asks for the green channel
+        (绿色通道); should the controller refuse it, the ordinary ticket is taken, and the
+        person is told nothing of the refusal.
+        """
         t = self.terminal
         body: dict[str, Any] = {"service": service, "channel": channel, "node": t.node}
         svc = t.cfg.service(service)
@@ -112,7 +117,28 @@ class TicketFlow(Flow):
             self.error = text
             self.changed()
 
-        t.call(schemas.TICKET_ISSUE, body, ok, failed)
+        green = self._green(body) if channel == "onsite" else None
+        if green is None:
+            t.call(schemas.TICKET_ISSUE, body, ok, failed)
+            return
+
+        def refused(code: str) -> bool:
+            if code != "channel_refused":
+                return False
+            log.info("the controller refused the green channel: an ordinary ticket instead")
+            t.call(schemas.TICKET_ISSUE, body, ok, failed)
+            return True
+
+        t.call(schemas.TICKET_ISSUE, green, ok, failed, on_refused=refused)
+
+    def _green(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """The request on the green channel when its card read shows the age for it (else None)."""
+        t = self.terminal
+        if t.person is None or "id_card" not in body:
+            return None
+        if not t.cfg.ticket_limits.green_by_age(t.person.birth, t.today().isoformat()):
+            return None
+        return dict(body, channel="green", id_card=schemas.to_builtins(t.person.green_ref()))
 
     def show_issued(self, result: dict[str, Any]) -> None:
         """A ticket issued elsewhere (appointment check-in), printed like any other."""

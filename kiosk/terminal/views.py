@@ -82,6 +82,7 @@ def ticket_view(cfg: HallConfig, cat: Catalogue, ticket: schemas.Ticket) -> dict
         "issuedDate": date_of(ticket.issued_at),
         "trackUrl": ticket.track_url,
         "channel": ticket.channel,
+        "channelNote": cat.text("ticket_green") if ticket.channel == "green" else both("", ""),
         "windows": wording.windows_note(
             both("、".join(w.name for w in windows), ", ".join(w.name_en or w.name for w in windows)),
             ticket.windows_open,

@@ -80,6 +80,7 @@ class Hall:
     clock: ManualClock
     controller: HallController
     broker: LocalBroker
+    node_config: HallConfig  # the kiosk's copy of hall.toml (the controller's, unless a test edits that)
 
     def import_records(self, records: list[dict[str, Any]]) -> Any:
         """Cases and appointments into the controller's database, as `hallbus cases import` does."""
@@ -92,15 +93,27 @@ class Hall:
 
 
 @pytest.fixture
-def hall(broker: LocalBroker, sims: Sims, tmp_path: Path) -> Iterator[Hall]:
+def controller_edit() -> tuple[str, str] | None:
+    """(old, new) text replaced in the controller's copy of hall.toml only; parametrize a test to set it."""
+    return None
+
+
+@pytest.fixture
+def hall(broker: LocalBroker, sims: Sims, tmp_path: Path, controller_edit: tuple[str, str] | None) -> Iterator[Hall]:
     """The real hall controller (queue + records) on the test broker, with the terminal's devices in config."""
-    config = kiosk_config(tmp_path, sims.paths)
+    node_config = config = kiosk_config(tmp_path, sims.paths)
+    if controller_edit is not None:  # a hall whose manager changed the controller's copy and not the terminal's
+        text = (tmp_path / "hall.toml").read_text(encoding="utf-8")
+        assert controller_edit[0] in text
+        path = tmp_path / "controller.toml"
+        path.write_text(text.replace(*controller_edit), encoding="utf-8")
+        config = parse_config(path.read_text(encoding="utf-8"), path)
     clock = ManualClock(T0)
     data = tmp_path / "data"
     ctl = HallController(config, data_dir=data, broker=parse_broker_url(broker.url), clock=clock, hall_key=KEY, tick_s=0.1)
     assert ctl.start(wait=5), "controller did not connect"
     try:
-        yield Hall(config, data, clock, ctl, broker)
+        yield Hall(config, data, clock, ctl, broker, node_config)
     finally:
         ctl.stop()
 
@@ -112,7 +125,7 @@ def kiosk(hall: Hall, qtbot: Any, tmp_path: Path) -> Iterator[Any]:
 
     k = Kiosk(
         Options(role="terminal", node=NODE, broker=hall.broker.url, data=tmp_path / "kiosk", size=(1280, 800)),
-        hall.config,
+        hall.node_config,
     )
     window = k.start()
     try:

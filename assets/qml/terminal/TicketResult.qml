@@ -25,6 +25,7 @@ Rectangle {
         spacing: theme.gap * 0.4
         // the number takes what the other lines leave, so the last line (取号时间) stays inside the card
         readonly property real others: ticketTitle.height + numberLabel.height + service.height + ahead.height
+                                       + (channelNote.visible ? channelNote.height + spacing : 0)
                                        + (windowsLine.visible ? windowsLine.height + spacing : 0) + issued.height + spacing * 5
         // A ticket the printer could not print is taken all the same, but "成功" in green over a red
         // failure box would contradict it: the title says the number is yours and the paper is not.
@@ -60,6 +61,18 @@ Rectangle {
             font.pixelSize: theme.large
             font.bold: true
             color: theme.text
+            wrapMode: Text.WordWrap
+        }
+        // 绿色通道: a priority ticket says so in words, not by colour alone
+        Text {
+            id: channelNote
+            objectName: "ticket_channel_note"
+            width: parent.width
+            visible: text !== ""
+            text: result.term.tr(result.ticket.channelNote)
+            font.pixelSize: theme.large
+            font.bold: true
+            color: theme.ok
             wrapMode: Text.WordWrap
         }
         Text {

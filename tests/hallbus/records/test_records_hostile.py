@@ -234,8 +234,8 @@ def test_junk_queries_do_not_reset_the_counts(hall: Hall, caplog: pytest.LogCapt
     assert fault(other.call, "case.query", {"case_no": CASE_P, "verify": "111111"}).code == "verify_mismatch"
     err = fault(hall.client("terminal-3").call, "case.query", {"case_no": CASE_P, "verify": P.id_number[-6:]})
     assert err.code == "too_many_attempts"
-    assert db_count(hall, "SELECT fails FROM rec_lookup_throttle WHERE key = ?", f"case:{CASE_P}") == 5
-    assert db_count(hall, "SELECT fails FROM rec_lookup_throttle WHERE key = 'node:terminal-1'") == 4
+    assert db_count(hall, "SELECT failures FROM rec_lookup_throttle WHERE key = ?", f"case:{CASE_P}") == 5
+    assert db_count(hall, "SELECT failures FROM rec_lookup_throttle WHERE key = 'node:terminal-1'") == 4
     # sources the hall does not know share one key: the junk waited after five, and left few rows
     assert db_count(hall, "SELECT COUNT(*) FROM rec_lookup_throttle") < 20
 

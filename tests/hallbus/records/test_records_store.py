@@ -22,9 +22,11 @@ from hallbus.controller.controller import Controller
 from hallbus.controller.login_throttle import LoginThrottle
 from hallbus.controller.queue_schema import QUEUE_MIGRATIONS
 from hallbus.controller.store import CORE_MIGRATIONS, Store, StoreError, db_path
+from hallbus.records.cases import CASES_MIGRATIONS
 from hallbus.records.modules import migrations as records_migrations
 from hallbus.records.ratings import RATINGS_MIGRATIONS
-from tests.hallbus.controller.helpers import T0, issue
+from hallbus.rpc import RpcFault
+from tests.hallbus.controller.helpers import T0, call, issue
 from tests.hallbus.records.conftest import records_config
 
 DUMPS = Path(__file__).parent / "data"
@@ -117,3 +119,34 @@ def test_ratings_keyed_by_staff_name_take_their_handling_ids(tmp_path: Path) -> 
         got = dict(store.conn.execute("SELECT rating_id, handling FROM rec_ratings").fetchall())
     # the fakes of one case keep their old keys (one rating of the case counts as its rating)
     assert got == {"r1": "h-1", "r2": "case:ZW1", "r3": "case:ZW1:s001 ", "r4": "ticket:gone:s002"}
+
+
+def test_back_off_counts_from_before_the_one_back_off_are_kept(tmp_path: Path) -> None:
+    """Migration 3 of the cases renames `fails` to the back-off's `failures`: a wait and a count go on.
+
+    The staff logins' table had the back-off's columns from its first migration: its waits hold as they were.
+    """
+    data = tmp_path / "data"
+    data.mkdir()
+    now = T0.timestamp()
+    with Store(db_path(data)) as store:
+        store.migrate("records.cases", CASES_MIGRATIONS[:2])
+        store.conn.executemany(
+            "INSERT INTO rec_lookup_throttle(key, fails, last_ts, blocked_until) VALUES (?, ?, ?, ?)",
+            [("case:ZW1", 5, now, now + 30), ("node:terminal-1", 4, now, now)],
+        )
+        store.migrate(LoginThrottle.name, LoginThrottle.migrations)
+        store.conn.execute("INSERT INTO login_failures VALUES ('staff:s001', 5, ?, ?)", (now, now + 30))
+    with _controller(tmp_path, data) as ctl:
+        with pytest.raises(RpcFault) as info:  # the right password, refused while s001 waits
+            call(ctl, "window.login", {"window": "1", "staff": "s001", "password": "hall001"}, caller="counter-1")
+        assert info.value.code == "login_throttled" and "09:00:30" in info.value.message
+        assert ("records.cases", 3) in ctl.store.applied
+        with pytest.raises(RpcFault) as info:  # the case still waits, whichever terminal asks
+            call(ctl, "case.query", {"case_no": "ZW1", "verify": "000000"}, caller="terminal-2")
+        assert info.value.code == "too_many_attempts" and "30 秒后再试" in info.value.message
+        with pytest.raises(RpcFault) as info:  # terminal-1's fifth wrong guess: its count went on from 4
+            call(ctl, "case.query", {"case_no": "ZW2", "verify": "000000"}, caller="terminal-1")
+        assert info.value.code == "case_not_found"
+        rows = dict(ctl.store.conn.execute("SELECT key, failures FROM rec_lookup_throttle").fetchall())
+        assert rows == {"case:ZW1": 5, "node:terminal-1": 5, "case:ZW2": 1}

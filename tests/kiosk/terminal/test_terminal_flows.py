@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from contextlib import closing
 from typing import Any
 
 import pytest
 from PySide6.QtCore import QPointF
 
-from devices.idcard.samples import sample_card
+from devices.idcard.card import CardData
+from devices.idcard.samples import fake_wlt, make_id_number, sample_card
 from devices.printer.escpos import PaperState
+from hallbus.controller.store import open_readonly
 from kiosk.common.i18n import Catalogue
 from kiosk.qt.drive import find, next_frame
 from tests.kiosk.conftest import T0, Hall, Sims
@@ -38,6 +42,67 @@ def test_card_then_ticket_is_printed_with_that_number(kiosk: Any, hall: Hall, si
     qtbot.waitUntil(lambda: kiosk.role.keep[0].ticket.printed is True, timeout=5000)
     # the bus got the masked reference, never the number: the controller's ticket carries the masked name
     assert kiosk.role.keep[0].ticket.result["number"] == text_of(number)
+
+
+def elder_card(seq: str = "031") -> CardData:
+    """A resident card of someone born 1950-05-01: 75 on the controller's day (2026-03-03) and on any later one."""
+    number = make_id_number("110105", "19500501", seq)
+    return dataclasses.replace(sample_card("resident", seq=seq), name="王长者", birth="1950-05-01",
+                               id_number=number, photo=fake_wlt(number))
+
+
+def take_real_name_ticket(kiosk: Any, sims: Sims, qtbot: Any, card: CardData) -> str:
+    """Touch 取号 and the real-name service B, read `card` on the reader, confirm; the number on screen."""
+    window = kiosk.window
+    touch(qtbot, window, "tile_ticket")
+    touch(qtbot, window, "service_B")
+    qtbot.waitUntil(lambda: kiosk.role.keep[0].ticket.step == "card", timeout=3000)
+    sims.idcard.place(card)
+    qtbot.waitUntil(lambda: kiosk.role.keep[0].ticket.step == "confirm", timeout=5000)
+    touch(qtbot, window, "confirm_ticket")
+    number = item(qtbot, window, "ticket_number")
+    qtbot.waitUntil(lambda: text_of(number).startswith("B"), timeout=5000)
+    assert sims.printer.wait_for_tickets(1, timeout=10)
+    return text_of(number)
+
+
+def issued_channels(hall: Hall) -> dict[str, str]:
+    """Every ticket of the day in the controller's store: number -> channel."""
+    with closing(open_readonly(hall.data_dir)) as db:
+        return dict(db.execute("SELECT number, channel FROM tickets").fetchall())
+
+
+def test_a_card_showing_70_or_over_takes_a_green_channel_ticket_and_says_so(
+    kiosk: Any, hall: Hall, sims: Sims, qtbot: Any
+) -> None:
+    number = take_real_name_ticket(kiosk, sims, qtbot, elder_card())
+    assert issued_channels(hall) == {number: "green"}, "the controller issued it on the green channel"
+    note = text_of(item(qtbot, kiosk.window, "ticket_channel_note"))
+    assert note == "绿色通道 · 优先办理"
+    assert "绿色通道".encode("gb18030") in bytes(sims.printer.received), "the paper says so too"
+    flow = kiosk.role.keep[0].ticket
+    assert flow.result["channel"] == "green" and flow.error is None
+
+
+def test_a_card_under_70_takes_an_ordinary_ticket(kiosk: Any, hall: Hall, sims: Sims, qtbot: Any) -> None:
+    number = take_real_name_ticket(kiosk, sims, qtbot, sample_card("resident"))  # born 1990
+    assert issued_channels(hall) == {number: "onsite"}
+    assert find(kiosk.window, "ticket_channel_note") is None
+    assert "绿色通道".encode("gb18030") not in bytes(sims.printer.received)
+
+
+@pytest.mark.parametrize("controller_edit", [("green_min_age = 70", "green_min_age = 0")])
+def test_a_green_channel_the_controller_refuses_becomes_an_ordinary_ticket_without_a_word(
+    kiosk: Any, hall: Hall, sims: Sims, qtbot: Any
+) -> None:
+    """The controller's copy of hall.toml gives the green channel by staff only; the terminal's still says 70."""
+    assert hall.config.ticket_limits.green_min_age == 0 and hall.node_config.ticket_limits.green_min_age == 70
+    number = take_real_name_ticket(kiosk, sims, qtbot, elder_card())
+    assert issued_channels(hall) == {number: "onsite"}, "one ticket, the ordinary one"
+    flow, state = kiosk.role.keep[0].ticket, kiosk.role.keep[0]
+    assert flow.error is None and state.message is None, "the citizen is told nothing of the refusal"
+    assert find(kiosk.window, "ticket_channel_note") is None
+    assert "绿色通道".encode("gb18030") not in bytes(sims.printer.received)
 
 
 def test_paper_out_shows_the_ticket_on_screen_and_tells_staff(kiosk: Any, hall: Hall, sims: Sims, qtbot: Any) -> None:

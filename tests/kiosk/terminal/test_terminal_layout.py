@@ -191,6 +191,28 @@ def test_nothing_is_cut_or_overprinted_and_keys_are_a_finger_wide(
     take_card_off(sims.idcard)
 
 
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_a_green_channel_ticket_keeps_its_words_and_time_inside_the_card(
+    variant: str, kiosk: Any, hall: Hall, sims: Sims, qtbot: Any
+) -> None:
+    """The 绿色通道 line takes room from the number, not from the card: nothing cut, 取号时间 still inside."""
+    from tests.kiosk.terminal.test_terminal_flows import elder_card, take_real_name_ticket
+
+    lang, elderly = VARIANTS[variant]
+    kiosk.shell.setLanguage(lang)
+    if elderly:
+        kiosk.shell.toggleElderly()
+    take_real_name_ticket(kiosk, sims, qtbot, elder_card())
+    qtbot.waitUntil(lambda: kiosk.role.keep[0].ticket.printed is True, timeout=10000)
+    window = kiosk.window
+    settled_image(qtbot, window)
+    note = item(qtbot, window, "ticket_channel_note")
+    card = item(qtbot, window, "ticket_number").parentItem().parentItem()
+    assert whole(note) and inside(note, card), describe(note)
+    assert ("绿色通道" if lang == "zh_CN" else "Green channel") in text_of(note)
+    assert inside(item(qtbot, window, "ticket_issued"), card), "取号时间 crosses the ticket card's border"
+
+
 def test_large_print_makes_rating_targets_larger_never_smaller(kiosk: Any, hall: Hall, qtbot: Any) -> None:
     card = sample_card("resident")
     import_cases(hall, card.id_number)

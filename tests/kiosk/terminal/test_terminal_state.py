@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import secrets
@@ -26,7 +27,7 @@ from hallbus.rpc import Request, RpcClient, RpcServer, SimpleDispatcher
 from kiosk.common import keypad
 from kiosk.common.i18n import Catalogue
 from kiosk.common.idle import IdleTimer
-from kiosk.common.person import is_expired, person_from_card
+from kiosk.common.person import birth_of, is_expired, person_from_card
 from kiosk.common.port import InlinePort
 from kiosk.terminal import views
 from kiosk.terminal.state import TerminalState
@@ -59,6 +60,17 @@ def test_card_is_hashed_and_masked_and_never_kept() -> None:
     assert person_from_card(sample_card("hmt"), KEY, dt.date(2026, 3, 3)).expired  # valid to 2024-01-01
     assert person_from_card(sample_card("foreign_2017"), KEY, dt.date(2026, 3, 3)).card_type == "foreign"
     assert not is_expired("长期", dt.date(2099, 1, 1)) and is_expired("2026-03-02", dt.date(2026, 3, 3))
+
+
+def test_the_birth_date_is_kept_for_the_green_channel_only() -> None:
+    card = sample_card("resident")
+    person = person_from_card(card, KEY, dt.date(2026, 3, 3))
+    assert person.birth == "1990-01-01"
+    assert person.ref.birth is None and "1990" not in str(person.view()), "not on the bus or a screen by default"
+    assert person.green_ref().birth == "1990-01-01" and person.green_ref().id_hash == person.ref.id_hash
+    # a card whose birth field is unreadable: the 18-character number tells it
+    assert birth_of(dataclasses.replace(card, birth="")) == "1990-01-01"
+    assert birth_of(dataclasses.replace(card, birth="", id_number="ABC123456789012")) == ""
 
 
 def test_real_name_ticket_needs_the_card_then_the_controller_issues_it(state: TerminalState) -> None:
