@@ -257,6 +257,9 @@ from hallbus.schemas.replies import (
     GuideSummary as GuideSummary,
 )
 from hallbus.schemas.replies import (
+    NotifyTaken as NotifyTaken,
+)
+from hallbus.schemas.replies import (
     RatingReply as RatingReply,
 )
 from hallbus.schemas.replies import (

@@ -22,6 +22,7 @@ from hallbus.config import DEFAULT_CONFIG, HallConfig, parse_config
 from hallbus.controller.app import HallController, open_store
 from hallbus.controller.clock import HallTime, ManualClock
 from hallbus.localbroker import LocalBroker
+from hallbus.notify.notifier import Notification
 from hallbus.records.guide import Guide
 from hallbus.records.importer import Importer
 from hallbus.records.workdays import WorkCalendar
@@ -119,15 +120,29 @@ class Hall:
         self.clock.set(when)
 
 
+class Texted:
+    """The hall's notifications, kept here instead of posted (tests/hallbus/notify posts them over HTTP)."""
+
+    def __init__(self) -> None:
+        self.sent: list[Notification] = []
+
+    def send(self, notification: Notification) -> None:
+        self.sent.append(notification)
+
+
+# `[notify]` on, so a `ticket.issue` with a phone number is taken (the reply contract shows it).
+NOTIFY_ON = '[notify]\nenabled = true\nurl = "http://127.0.0.1:9/notify"\n'
+
+
 @pytest.fixture
 def hall(broker: LocalBroker, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[Hall]:
     """The real controller with the records modules, on the test broker, at T0; logs captured at DEBUG."""
     caplog.set_level(logging.DEBUG)
-    config = records_config(tmp_path)
+    config = records_config(tmp_path, NOTIFY_ON)
     clock = ManualClock(T0)
     data = tmp_path / "data"
     ctl = HallController(config, data_dir=data, broker=parse_broker_url(broker.url), clock=clock,
-                         hall_key=KEY, tick_s=0.05)
+                         hall_key=KEY, tick_s=0.05, gateway=Texted())
     assert ctl.start(wait=5)
     h = Hall(config, data, clock, ctl, broker)
     for node, topic, inbox in (("watcher", "alerts", h.alerts), ("wiretap", "#", h.wire)):
