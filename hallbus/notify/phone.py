@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-MOBILE_RE = re.compile(r"1[3-9]\d{9}")
+MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")  # ASCII digits only: \d takes any script's
 MOBILE_LEN = 11
 
 

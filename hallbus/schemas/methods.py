@@ -164,4 +164,5 @@ NESTED: dict[str, type[msgspec.Struct]] = {
     "GuideMaterial": p.GuideMaterial,
     "GuideSummary": r.GuideSummary,
     "GuideCategory": r.GuideCategory,
+    "NotifyTaken": r.NotifyTaken,
 }

@@ -27,6 +27,7 @@ from hallbus.records.guide import Guide
 from hallbus.records.importer import Importer
 from hallbus.records.workdays import WorkCalendar
 from hallbus.rpc import RpcClient
+from tests.hallbus.helpers import with_notify
 
 TZ = ZoneInfo("Asia/Shanghai")
 KEY = bytes.fromhex("5a" * 32)
@@ -42,7 +43,8 @@ def records_config(tmp_path: Path, extra: str = "") -> HallConfig:
     text = text.replace("[[services]]\n", '[[services]]\nhours = ["00:00-24:00"]\n')
     text = text.replace('key_file = "var/hall/hall.key"', f'key_file = "{tmp_path / "hall.key"}"')
     text = text.replace('data_dir = "var/hall"', f'data_dir = "{tmp_path / "data"}"')
-    text += "\n" + extra
+    # `[notify]` on, so a `ticket.issue` with a phone number is taken (the reply contract shows it)
+    text = with_notify(text, "http://127.0.0.1:9/notify") + "\n" + extra
     path = tmp_path / "hall.toml"
     path.write_text(text, encoding="utf-8")
     (tmp_path / "hall.key").write_text(KEY.hex() + "\n")
@@ -130,15 +132,11 @@ class Texted:
         self.sent.append(notification)
 
 
-# `[notify]` on, so a `ticket.issue` with a phone number is taken (the reply contract shows it).
-NOTIFY_ON = '[notify]\nenabled = true\nurl = "http://127.0.0.1:9/notify"\n'
-
-
 @pytest.fixture
 def hall(broker: LocalBroker, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[Hall]:
     """The real controller with the records modules, on the test broker, at T0; logs captured at DEBUG."""
     caplog.set_level(logging.DEBUG)
-    config = records_config(tmp_path, NOTIFY_ON)
+    config = records_config(tmp_path)
     clock = ManualClock(T0)
     data = tmp_path / "data"
     ctl = HallController(config, data_dir=data, broker=parse_broker_url(broker.url), clock=clock,
