@@ -84,16 +84,6 @@ class NotifyHall(SignedHall):
 
 
 @pytest.fixture
-def gateway() -> Iterator[Gateway]:
-    g = Gateway()
-    g.start()
-    try:
-        yield g
-    finally:
-        g.stop()
-
-
-@pytest.fixture
 def hall(tmp_path: Path, gateway: Gateway) -> Iterator[NotifyHall]:
     h = NotifyHall(tmp_path, gateway)
     try:
@@ -140,6 +130,9 @@ def test_near_and_called_reach_the_gateway_once_each_and_the_number_goes_with_th
     caplog.set_level(logging.DEBUG)
     term = hall.client("terminal-1", "terminal")
     web = hall.client("web", "web")
+    seen: list[bytes] = []  # everything the web service may read: retained state, calls
+    web.bus.subscribe(web.bus.topics.root + "#", lambda _t, payload, _p: seen.append(bytes(payload)))
+    assert web.bus.wait_subscribed(web.bus.topics.root + "#", 5)
     for _ in range(3):
         issue(term)
     got = issue(term, PHONE)
@@ -185,6 +178,7 @@ def test_near_and_called_reach_the_gateway_once_each_and_the_number_goes_with_th
     # has stopped (the WAL checkpointed into the database), not in the database's bytes either.
     replies = msgspec.json.encode(web.call("ticket.statuses", {"ticket_ids": [ticket["ticket_id"]]}))
     assert PHONE.encode() not in replies and b"5678" not in replies
+    assert len(seen) > 10 and not [m for m in seen if PHONE.encode() in m or b"****5678" in m]
     finish(counter)
     hall.stop_controller()
     assert PHONE not in caplog.text and OTHER not in caplog.text
