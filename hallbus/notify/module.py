@@ -128,24 +128,29 @@ class NotifyModule(ControllerModule):
         """Notify every ticket with a number that is now `ahead` or fewer from the front of this queue.
 
         Only the first `ahead + 1` waiting tickets of the queue can be that close: they are read
-        in the calling order `QueueViews._ahead` counts by (priority, then arrival), and each
-        candidate's place is then taken from the queue engine itself.
+        along the queue's index in the calling order `QueueViews._ahead` counts by (priority
+        first, then arrival), and each candidate's place is then taken from the queue engine.
         """
         n = self.settings.ahead
-        rows = tx.execute(
-            "SELECT f.id FROM (SELECT id FROM tickets WHERE status = 'waiting' AND service = ? "
-            "AND target_window IS NULL ORDER BY priority DESC, sort_key, rowid LIMIT ?) f "
-            "JOIN notify_phones p ON p.ticket_id = f.id WHERE p.watch_near = 1",
-            (service, n + 1),
-        ).fetchall()
+        front: list[str] = []
+        for priority in (1, 0):
+            front += [str(r[0]) for r in tx.execute(
+                "SELECT id FROM tickets WHERE status = 'waiting' AND service = ? AND target_window IS NULL "
+                "AND priority = ? ORDER BY sort_key, rowid LIMIT ?",
+                (service, priority, n + 1 - len(front)),
+            )]
+            if len(front) > n:
+                break
         if window is not None:
-            rows += tx.execute(
-                "SELECT f.id FROM (SELECT id FROM tickets WHERE status = 'waiting' AND target_window = ? "
-                "ORDER BY sort_key, rowid LIMIT ?) f "
-                "JOIN notify_phones p ON p.ticket_id = f.id WHERE p.watch_near = 1",
+            front += [str(r[0]) for r in tx.execute(
+                "SELECT id FROM tickets WHERE status = 'waiting' AND target_window = ? ORDER BY sort_key, rowid LIMIT ?",
                 (window, n + 1),
-            ).fetchall()
-        for (ticket_id,) in rows:
+            )]
+        marks = ", ".join("?" * len(front))
+        watched = tx.execute(
+            f"SELECT ticket_id FROM notify_phones WHERE watch_near = 1 AND ticket_id IN ({marks})", front
+        ).fetchall() if front else []
+        for (ticket_id,) in watched:
             ticket = self.queue.find_ticket(tx, ticket_id=str(ticket_id))
             if ticket is not None and ticket.status == "waiting" and ticket.ahead <= n:
                 tx.execute("UPDATE notify_phones SET watch_near = 0 WHERE ticket_id = ?", (ticket_id,))
