@@ -266,6 +266,9 @@ from hallbus.schemas.replies import (
     StatsReply as StatsReply,
 )
 from hallbus.schemas.replies import (
+    TicketIssueReply as TicketIssueReply,
+)
+from hallbus.schemas.replies import (
     TicketReply as TicketReply,
 )
 from hallbus.schemas.replies import (
