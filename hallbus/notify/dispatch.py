@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 
 from hallbus.controller.clock import Clock
-from hallbus.notify.module import NotifyModule, Report, outbox_rows
+from hallbus.notify.module import NotifyModule, Pending, Report, pending_rows
 from hallbus.notify.notifier import DeliveryError, Notification, Notifier
 
 log = logging.getLogger(__name__)
@@ -81,13 +81,12 @@ class NotifyDispatcher:
         try:
             while not self._stop.is_set():
                 try:
-                    rows = outbox_rows(conn)
+                    rows = pending_rows(conn)
                 except sqlite3.Error:
                     log.exception("notify: cannot read the outbox")
                     rows = []
-                pending = {r["key"] for r in rows}
-                self._done &= pending  # recorded by a tick: no longer pending, no longer ours to remember
-                due = [r for r in rows if r["key"] not in self._done]
+                self._done &= {r.key for r in rows}  # recorded by a tick: no longer ours to remember
+                due = [r for r in rows if r.key not in self._done]
                 if not due:
                     self._wake.wait(SETTLE_S if rows else IDLE_S)
                     self._wake.clear()
@@ -108,39 +107,34 @@ class NotifyDispatcher:
         finally:
             conn.close()
 
-    def _post(self, row: dict[str, object]) -> bool:
+    def _post(self, row: Pending) -> bool:
         """One row: posted, given up or to retry; False when the gateway is down (stop this round)."""
-        key = str(row["key"])
-        attempts = int(str(row["attempts"]))
-        age = self.clock().timestamp() - float(str(row["created_ts"]))
-        phone = row["phone"]
-        body = row["body"]
-        assert isinstance(body, dict)
-        ticket = body.get("ticket", "?")
-        if phone is None:
-            self._finish(Report(key, "failed", "no phone number any more (the ticket ended)"))
+        age = self.clock().timestamp() - row.created_ts
+        ticket = row.body.get("ticket", "?")
+        if row.phone is None:
+            self._finish(Report(row.key, "failed", "no phone number any more (the ticket ended)"))
             return True
-        n = Notification(key=key, kind=str(row["kind"]), phone=str(phone), body=body, attempt=attempts + 1)
+        n = Notification(key=row.key, kind=row.kind, phone=row.phone, body=row.body, attempt=row.attempts + 1)
         try:
             self.notifier.send(n)
         except DeliveryError as err:
             if err.retry and age < self.give_up_s:
                 self.retries += 1
-                if not self.module.report(Report(key, "retry", err.reason)):
+                if not self.module.report(Report(row.key, "retry", err.reason)):
                     log.warning("notify: reports pile up (no tick?)")
                 return False
-            why = err.reason if not err.retry else f"gave up after {attempts + 1} tries in {age:.0f} s: {err.reason}"
+            why = err.reason if not err.retry else f"gave up after {n.attempt} tries in {age:.0f} s: {err.reason}"
             log.warning("notify: %s for ticket %s not delivered: %s", n.kind, ticket, why)
             self.given_up += 1
-            self._finish(Report(key, "failed", why))
+            self._finish(Report(row.key, "failed", why))
             return True
         except Exception as err:  # a broken adapter must not end the thread
             log.exception("notify: the notifier failed on %r", n)
-            self.module.report(Report(key, "retry", f"notifier error: {err.__class__.__name__}"))
+            self.module.report(Report(row.key, "retry", f"notifier error: {err.__class__.__name__}"))
             return False
         self.delivered += 1
         log.info("notify: %s for ticket %s delivered (try %d)", n.kind, ticket, n.attempt)
-        self._finish(Report(key, "sent"))
+        self._finish(Report(row.key, "sent"))
         return True
 
     def _finish(self, report: Report) -> None:

@@ -26,6 +26,7 @@ restart, under the same key: the gateway sees the repeat.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable
@@ -251,16 +252,27 @@ class NotifyModule(ControllerModule):
             self.wake()
 
 
-def outbox_rows(conn: Any, *, limit: int = 50) -> list[dict[str, Any]]:
-    """Pending notifications, oldest first, each with its ticket's number (the dispatcher's read)."""
+@dataclass(frozen=True)
+class Pending:
+    """A notification not delivered yet, as the dispatcher reads it (with its ticket's number, None once gone)."""
+
+    key: str
+    kind: str
+    body: dict[str, Any]
+    attempts: int
+    created_ts: float
+    phone: str | None
+
+
+def pending_rows(conn: sqlite3.Connection, *, limit: int = 50) -> list[Pending]:
+    """Pending notifications, oldest first (the dispatcher's read, on its own connection)."""
     rows = conn.execute(
         "SELECT o.key, o.kind, o.body, o.attempts, o.created_ts, p.phone FROM notify_outbox o "
         "LEFT JOIN notify_phones p ON p.ticket_id = o.ticket_id WHERE o.state = 'pending' ORDER BY o.seq LIMIT ?",
         (limit,),
     ).fetchall()
     return [
-        {"key": r[0], "kind": r[1], "body": msgspec.json.decode(r[2]), "attempts": int(r[3]),
-         "created_ts": float(r[4]), "phone": r[5]}
+        Pending(str(r[0]), str(r[1]), dict(msgspec.json.decode(r[2])), int(r[3]), float(r[4]),
+                None if r[5] is None else str(r[5]))
         for r in rows
     ]
-
