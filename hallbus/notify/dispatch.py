@@ -51,6 +51,7 @@ class NotifyDispatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._done: set[str] = set()  # reported sent or failed, until a tick has recorded it
+        self._tries: dict[str, int] = {}  # tries so far, ahead of the tick that records them
         self.delivered = 0
         self.retries = 0
         self.given_up = 0
@@ -85,7 +86,9 @@ class NotifyDispatcher:
                 except sqlite3.Error:
                     log.exception("notify: cannot read the outbox")
                     rows = []
-                self._done &= {r.key for r in rows}  # recorded by a tick: no longer ours to remember
+                keys = {r.key for r in rows}
+                self._done &= keys  # recorded by a tick (or dropped): no longer ours to remember
+                self._tries = {k: n for k, n in self._tries.items() if k in keys}
                 due = [r for r in rows if r.key not in self._done]
                 if not due:
                     self._wake.wait(SETTLE_S if rows else IDLE_S)
@@ -114,12 +117,14 @@ class NotifyDispatcher:
         if row.phone is None:
             self._finish(Report(row.key, "failed", "no phone number any more (the ticket ended)"))
             return True
-        n = Notification(key=row.key, kind=row.kind, phone=row.phone, body=row.body, attempt=row.attempts + 1)
+        attempt = max(row.attempts, self._tries.get(row.key, 0)) + 1
+        n = Notification(key=row.key, kind=row.kind, phone=row.phone, body=row.body, attempt=attempt)
         try:
             self.notifier.send(n)
         except DeliveryError as err:
             if err.retry and age < self.give_up_s:
                 self.retries += 1
+                self._tries[row.key] = attempt
                 if not self.module.report(Report(row.key, "retry", err.reason)):
                     log.warning("notify: reports pile up (no tick?)")
                 return False
@@ -130,6 +135,7 @@ class NotifyDispatcher:
             return True
         except Exception as err:  # a broken adapter must not end the thread
             log.exception("notify: the notifier failed on %r", n)
+            self._tries[row.key] = attempt
             self.module.report(Report(row.key, "retry", f"notifier error: {err.__class__.__name__}"))
             return False
         self.delivered += 1
@@ -142,4 +148,5 @@ class NotifyDispatcher:
             if self._stop.wait(0.5):
                 return
         self._done.add(report.key)
+        self._tries.pop(report.key, None)
 
