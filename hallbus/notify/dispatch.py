@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 
 from hallbus.controller.clock import Clock
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 RETRY_MIN_S = 0.5
 IDLE_S = 30.0  # a look at the outbox at least this often even without a wake-up
 SETTLE_S = 0.2  # rows reported but not yet recorded by a tick: look again this soon
+UNRECORDED_S = 60.0  # reported done but still pending this long (a tick's commit failed): post again, same key
 
 
 class NotifyDispatcher:
@@ -50,7 +52,7 @@ class NotifyDispatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._done: set[str] = set()  # reported sent or failed, until a tick has recorded it
+        self._done: dict[str, float] = {}  # reported sent or failed (when), until a tick has recorded it
         self._tries: dict[str, int] = {}  # tries so far, ahead of the tick that records them
         self.delivered = 0
         self.retries = 0
@@ -87,7 +89,9 @@ class NotifyDispatcher:
                     log.exception("notify: cannot read the outbox")
                     rows = []
                 keys = {r.key for r in rows}
-                self._done &= keys  # recorded by a tick (or dropped): no longer ours to remember
+                stale = time.monotonic() - UNRECORDED_S
+                # recorded by a tick (or dropped): no longer ours to remember; never recorded: try again
+                self._done = {k: at for k, at in self._done.items() if k in keys and at > stale}
                 self._tries = {k: n for k, n in self._tries.items() if k in keys}
                 due = [r for r in rows if r.key not in self._done]
                 if not due:
@@ -147,6 +151,6 @@ class NotifyDispatcher:
         while not self.module.report(report):  # the tick records them; wait for room rather than forget
             if self._stop.wait(0.5):
                 return
-        self._done.add(report.key)
+        self._done[report.key] = time.monotonic()
         self._tries.pop(report.key, None)
 

@@ -226,6 +226,15 @@ class NotifyModule(ControllerModule):
         """Write the reports gathered so far; how many."""
         with self._lock:
             reports, self._reports = self._reports, []
+        try:
+            self._record(tx, reports)
+        except BaseException:  # rolled back: the next tick records them (the dispatcher holds them as done)
+            with self._lock:
+                self._reports[:0] = reports
+            raise
+        return len(reports)
+
+    def _record(self, tx: Tx, reports: list[Report]) -> None:
         for r in reports:
             if r.outcome == "sent":  # also over `dropped`: the gateway has it
                 tx.execute(
@@ -244,7 +253,6 @@ class NotifyModule(ControllerModule):
                     "UPDATE notify_outbox SET attempts = attempts + 1, last_error = ? WHERE key = ? AND state = 'pending'",
                     (r.reason, r.key),
                 )
-        return len(reports)
 
     def refresh(self, tx: Tx, keys: AbstractSet[str]) -> None:
         """After a commit that made notifications (or at start): wake the dispatcher."""
