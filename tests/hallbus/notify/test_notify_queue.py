@@ -16,17 +16,22 @@ from hallbus.config import parse_config
 from hallbus.controller.app import build_controller, feature_module_factories
 from hallbus.controller.clock import ManualClock
 from hallbus.controller.controller import Controller
-from tests.hallbus.controller.helpers import T0, call, elder, issue, login, make_config
+from tests.hallbus.controller.helpers import T0, RecordingPublisher, call, elder, issue, login, make_config
 from tests.hallbus.helpers import with_notify
 
 
 @pytest.fixture
-def ctl(tmp_path: Path) -> Iterator[Controller]:
+def published() -> RecordingPublisher:
+    return RecordingPublisher()
+
+
+@pytest.fixture
+def ctl(tmp_path: Path, published: RecordingPublisher) -> Iterator[Controller]:
     make_config(tmp_path)
     path = tmp_path / "hall.toml"
     config = parse_config(with_notify(path.read_text(encoding="utf-8"), "http://127.0.0.1:9/notify", ahead=2), path)
     c = build_controller(config, tmp_path / "data", clock=ManualClock(T0), hall_key=b"k" * 32,
-                         factories=feature_module_factories(), refresh_async=False)
+                         factories=feature_module_factories(), refresh_async=False, publisher=published)
     try:
         yield c
     finally:
@@ -76,6 +81,21 @@ def test_a_ticket_already_close_at_issue_is_told_only_when_called(ctl: Controlle
     call(ctl, "window.finish", {"window": "1"})
     call(ctl, "window.call_next", {"window": "1"})
     assert [k for _t, k, _b in outbox(ctl)] == ["called"]
+
+
+def test_a_no_show_forgets_the_number_and_nothing_published_ever_carried_it(
+    ctl: Controller, published: RecordingPublisher
+) -> None:
+    issue(ctl, "A", phone="13812345678")
+    login(ctl, "1")
+    call(ctl, "window.call_next", {"window": "1"})
+    call(ctl, "window.recall", {"window": "1"})
+    assert ctl.store.conn.execute("SELECT COUNT(*) FROM notify_phones").fetchone()[0] == 1
+    call(ctl, "window.no_show", {"window": "1"})
+    assert ctl.store.conn.execute("SELECT COUNT(*) FROM notify_phones").fetchone()[0] == 0
+    ctl.publish_all()  # every retained state once more, stats/today too
+    sent = [p for _t, p in published.events] + list(published.states.values())
+    assert len(published.states) > 5 and not [p for p in sent if b"13812345678" in p or b"****5678" in p]
 
 
 def test_with_notify_off_a_number_is_checked_and_not_kept(tmp_path: Path) -> None:
