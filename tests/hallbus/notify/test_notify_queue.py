@@ -16,7 +16,15 @@ from hallbus.config import parse_config
 from hallbus.controller.app import build_controller, feature_module_factories
 from hallbus.controller.clock import ManualClock
 from hallbus.controller.controller import Controller
-from tests.hallbus.controller.helpers import T0, RecordingPublisher, call, elder, issue, login, make_config
+from tests.hallbus.controller.helpers import (
+    T0,
+    RecordingPublisher,
+    call,
+    elder,
+    issue,
+    login,
+    make_config,
+)
 from tests.hallbus.helpers import with_notify
 
 
