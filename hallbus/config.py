@@ -261,6 +261,19 @@ class WebSection(Strict, kw_only=True):
         return (self.public_url or f"http://{self.listen}").rstrip("/")
 
 
+class NotifySection(Strict, kw_only=True):
+    """[notify]: "you're next" messages to a citizen's phone through the hall's SMS or WeChat gateway (off by default)."""
+
+    enabled: bool = False  # the terminal offers 到号短信提醒 and the controller posts notifications
+    url: str = ""  # the gateway's endpoint: each notification is one JSON POST to it
+    ahead: int = 3  # "you're next" when a queue change leaves this many people (or fewer) before the ticket
+    timeout_s: float = 5.0  # one POST's timeout
+    token_file: str | None = None  # a file holding the gateway's bearer token (sent as `Authorization: Bearer`)
+    retry_max_s: float = 60.0  # back-off between tries while the gateway is down grows up to this
+    give_up_s: float = 900.0  # a notification not delivered this long after it was made is given up (logged)
+    include_link: bool = False  # also send the ticket's `track_url` (a secret link: the gateway sees it)
+
+
 def split_listen(listen: str) -> tuple[str, int]:
     """`HOST:PORT` (IPv6 in brackets) as (host, port); ValueError when it is no such thing."""
     m = re.fullmatch(r"(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})", listen.strip())
@@ -288,6 +301,7 @@ class HallConfig(Strict, kw_only=True):
     calendar: CalendarSection = msgspec.field(default_factory=CalendarSection)
     kiosk: KioskSection = msgspec.field(default_factory=KioskSection)
     web: WebSection = msgspec.field(default_factory=WebSection)
+    notify: NotifySection = msgspec.field(default_factory=NotifySection)
     path: str = ""
 
     def track_url(self, ticket_id: str) -> str:
@@ -446,8 +460,21 @@ def _validate_semantics(cfg: HallConfig) -> list[tuple[list[str | int], str]]:
         errs.append((["rpc_limits", "burst"], "must be 1 or more"))
     if cfg.rpc_limits.web_scale < 1:
         errs.append((["rpc_limits", "web_scale"], "must be 1 or more (the web service asks for many phones)"))
+    errs.extend(_notify_errors(cfg.notify))
     if not re.fullmatch(r"\d\d:\d\d", cfg.hall.rollover):
         errs.append((["hall", "rollover"], f"must look like 03:00, got {cfg.hall.rollover!r}"))
+    return errs
+
+
+def _notify_errors(n: NotifySection) -> list[tuple[list[str | int], str]]:
+    errs: list[tuple[list[str | int], str]] = []
+    if n.enabled and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s#]*)?", n.url):
+        errs.append((["notify", "url"], f"must be the gateway's http:// or https:// address when enabled, got {n.url!r}"))
+    if not 0 <= n.ahead <= 50:
+        errs.append((["notify", "ahead"], f"must be between 0 (only the next one) and 50, got {n.ahead}"))
+    for key in ("timeout_s", "retry_max_s", "give_up_s"):
+        if getattr(n, key) <= 0:
+            errs.append((["notify", key], "must be more than 0"))
     return errs
 
 

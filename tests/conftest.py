@@ -19,6 +19,7 @@ for _var in ("HALL_MQTT_USERNAME", "HALL_MQTT_PASSWORD", "HALL_CONFIG", "HALL_NO
 
 from devices.pcsc.privatepcscd import SOCKET_ENV  # noqa: E402
 from hallbus.localbroker import LocalBroker  # noqa: E402
+from tests.hallbus.notify.gateway import Gateway  # noqa: E402
 
 # libpcsclite reads PCSCLITE_CSOCK_NAME once per process, on first use: whichever test touches
 # PC/SC first binds the whole session to that socket. Point it at the session's private pcscd
@@ -68,6 +69,17 @@ class PtyPair:
                 os.close(fd)
             except OSError:
                 pass
+
+
+@pytest.fixture
+def gateway() -> Iterator[Gateway]:
+    """The hall's SMS/WeChat gateway for 到号提醒: a real HTTP server on loopback recording every POST."""
+    g = Gateway()
+    g.start()
+    try:
+        yield g
+    finally:
+        g.stop()
 
 
 @pytest.fixture

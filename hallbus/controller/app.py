@@ -18,7 +18,7 @@ from hallbus import schemas
 from hallbus.admission import CLAIMED, Admission
 from hallbus.brokerurl import BrokerAddress
 from hallbus.client import BusClient
-from hallbus.config import HallConfig
+from hallbus.config import ConfigError, HallConfig
 from hallbus.controller.clock import Clock, system_clock
 from hallbus.controller.controller import Controller, Publisher
 from hallbus.controller.login_throttle import LoginThrottle
@@ -28,6 +28,9 @@ from hallbus.controller.retained_guard import RetainedGuard
 from hallbus.controller.sdnotify import SdNotifier
 from hallbus.controller.store import Store, db_path
 from hallbus.nodeauth import NodeGuard, load_node_keys
+from hallbus.notify.dispatch import NotifyDispatcher
+from hallbus.notify.module import NotifyModule
+from hallbus.notify.notifier import HttpNotifier, Notifier
 from hallbus.privacy import load_hall_key
 from hallbus.records import modules as records
 from hallbus.rpc import Dispatcher, RpcServer
@@ -42,8 +45,8 @@ STATS_INTERVAL_S = 1.0  # stats/today at most once a second
 
 
 def feature_module_factories() -> list[ModuleFactory]:
-    """The modules beside the queue engine: the records' cases, appointments, guide and ratings."""
-    return records.controller_modules()
+    """The modules beside the queue engine: the records' cases, appointments, guide and ratings; notify."""
+    return [*records.controller_modules(), NotifyModule]
 
 
 def open_store(data_dir: Path | str, *, busy_timeout_s: float = 30.0) -> Store:
@@ -55,7 +58,8 @@ def open_store(data_dir: Path | str, *, busy_timeout_s: float = 30.0) -> Store:
     store = Store(db_path(data_dir), busy_timeout_s=busy_timeout_s, owner=False)
     try:
         core = [(QueueModule.name, QueueModule.migrations), (LoginThrottle.name, LoginThrottle.migrations)]
-        for name, migrations in [*core, *records.migrations()]:
+        notify = [(NotifyModule.name, NotifyModule.migrations)]
+        for name, migrations in [*core, *records.migrations(), *notify]:
             store.migrate(name, migrations)
     except BaseException:
         store.close()
@@ -128,6 +132,7 @@ class HallController:
         factories: list[ModuleFactory] | None = None,
         tick_s: float = 1.0,
         notifier: SdNotifier | None = None,
+        gateway: Notifier | None = None,
     ) -> None:
         self.config = config
         self.data_dir = Path(data_dir)
@@ -146,11 +151,31 @@ class HallController:
             config, self.data_dir, clock=clock, hall_key=hall_key, publisher=self.bus, factories=factories,
             refresh_interval_s=REFRESH_INTERVAL_S, stats_interval_s=STATS_INTERVAL_S,
         )
+        self.dispatcher = self._dispatcher(gateway)
         self.rpc = RpcServer(self.bus, self._guarded(self.controller), admission=self._admission())
         self.retained = RetainedGuard(self.bus)
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
         self._started = False
+
+    def _dispatcher(self, gateway: Notifier | None) -> NotifyDispatcher | None:
+        """The notification dispatcher when `[notify] enabled` (posting to `gateway`, else to `[notify] url`)."""
+        n = self.config.notify
+        module = next((m for m in self.controller.modules if isinstance(m, NotifyModule)), None)
+        if not n.enabled or module is None:
+            return None
+        if gateway is None:
+            token = None
+            if n.token_file:
+                path = self.config.resolve(n.token_file)
+                try:
+                    token = path.read_text(encoding="utf-8").strip()
+                except OSError as err:
+                    self.controller.close()
+                    raise ConfigError(self.config.path, "notify.token_file", f"cannot read {path}: {err}") from err
+            gateway = HttpNotifier(n.url, timeout_s=n.timeout_s, token=token)
+        log.info("notifications on: posted to the gateway when %d or fewer are ahead and when called", n.ahead)
+        return NotifyDispatcher(module, self.controller.store.reader, gateway, self.controller.clock)
 
     def _admission(self) -> Admission:
         """Each node's request budget ([rpc_limits]), kept by its signed id where it has one."""
@@ -201,6 +226,8 @@ class HallController:
         connected = self.bus.start(wait=wait)
         self._ticker = threading.Thread(target=self._tick_loop, name="controller-tick", daemon=True)
         self._ticker.start()
+        if self.dispatcher is not None:
+            self.dispatcher.start()
         self._started = True
         self.notifier.ready()
         log.info("hall controller of %s serving (data %s)", self.config.hall.id, self.data_dir)
@@ -232,6 +259,9 @@ class HallController:
         self._stop.set()
         if self._ticker is not None:
             self._ticker.join(10)
+        if self.dispatcher is not None:  # its last outcomes recorded, so a restart does not post them again
+            self.dispatcher.stop()
+            self.controller.run_tx(self.dispatcher.module.apply_reports)
         self.rpc.stop()
         self.controller.flush(5)
         self.bus.stop()

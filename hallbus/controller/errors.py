@@ -260,3 +260,13 @@ def ticket_not_waiting(number: str, status: str) -> RpcFault:
 def bad_request(zh: str, en: str) -> RpcFault:
     """A request whose fields do not make sense together."""
     return RpcFault("bad_request", zh, en)
+
+
+def bad_phone() -> RpcFault:
+    """A `ticket.issue` phone number that is no mainland mobile number."""
+    return RpcFault(
+        "bad_request",
+        "手机号码不正确：请输入11位手机号码（以1开头），或跳过到号提醒。",
+        "That is not a mobile number: enter the 11 digits of a mainland mobile number (starting with 1), "
+        "or skip the reminder.",
+    )

@@ -55,8 +55,12 @@ class Issuer:
         id_card: schemas.IdCardRef | None = None,
         node: str | None = None,
         case_no: str | None = None,
+        phone: str | None = None,
     ) -> schemas.Ticket:
-        """Issue a ticket with every rule applied (hours, caps, real-name); raises RpcFault."""
+        """Issue a ticket with every rule applied (hours, caps, real-name); raises RpcFault.
+
+        `phone` is not stored here: the `issued` event hands it to the notify module.
+        """
         svc = self.layout.service(service)
         now = tx.now
         if not in_hours(now, svc.hours):
@@ -111,7 +115,7 @@ class Issuer:
             int(cur.lastrowid or 0),
         )
         ticket = self.views.ticket(tx, row)
-        tx.queue_event(QueueEvent("issued", ticket))
+        tx.queue_event(QueueEvent("issued", ticket, phone=phone))
         return ticket
 
     def cancel(self, tx: Tx, ticket_id: str) -> schemas.Ticket:
@@ -123,7 +127,9 @@ class Issuer:
             raise errors.ticket_not_waiting(row.number, row.status)
         tx.execute("UPDATE tickets SET status = 'cancelled', ended_ts = ? WHERE rowid = ?", (tx.now_ts, row.rowid))
         self.views.touch_service(tx, row.service)
-        return self.views.ticket(tx, tables.reload(tx, row.rowid))
+        ticket = self.views.ticket(tx, tables.reload(tx, row.rowid))
+        tx.queue_event(QueueEvent("cancelled", ticket, window=row.target_window))
+        return ticket
 
     def _check_person(self, tx: Tx, svc: ServiceSection, id_hash: str, day: str) -> None:
         """One open ticket per person per service, the daily limit, the block after a no-show."""

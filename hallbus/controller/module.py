@@ -54,12 +54,14 @@ class QueueEvent:
     """Something the queue engine did to a ticket, told to every module inside the transaction."""
 
     kind: Literal[
-        "issued", "called", "recalled", "no_show", "held", "called_back", "transferred", "finished", "expired"
+        "issued", "called", "recalled", "no_show", "held", "called_back", "transferred", "finished", "expired",
+        "cancelled",
     ]
     ticket: schemas.Ticket
     window: str | None = None
     staff: str | None = None
     rating_request: schemas.RatingRequest | None = None  # set for `finished`
+    phone: str | None = None  # `issued` only: the mobile number the citizen typed, when the hall notifies
 
 
 @dataclass

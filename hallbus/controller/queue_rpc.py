@@ -19,6 +19,7 @@ from hallbus.controller.login_throttle import LoginKeys, LoginThrottle
 from hallbus.controller.module import RatedLookup, Tx, TxHandler
 from hallbus.controller.queue_views import QueueViews, without_id
 from hallbus.controller.windows import Windows
+from hallbus.notify.phone import is_mobile, mask_mobile
 from hallbus.rpc import Request, RpcFault
 
 
@@ -66,12 +67,18 @@ class QueueRpc:
             if wait_s:
                 raise errors.issue_rate_limited(wait_s)
         check_channel(self.views.config.ticket_limits, b.channel, b.id_card, tx.today)
+        phone = b.phone.strip() if b.phone is not None else None
+        if phone is not None and not is_mobile(phone):
+            raise errors.bad_phone()
+        notify = self.views.config.notify.enabled and bool(phone)  # else the number is not kept at all
         ticket = self.issuer.issue(
-            tx, service=b.service, channel=b.channel, id_card=b.id_card, node=node or b.node or req.caller
+            tx, service=b.service, channel=b.channel, id_card=b.id_card, node=node or b.node or req.caller,
+            phone=phone if notify else None,
         )
         if node is not None:
             self.pace.took(node, tx.now_ts)
-        return {"ticket": schemas.to_builtins(ticket)}
+        taken = {"phone_masked": mask_mobile(phone), "ahead": self.views.config.notify.ahead} if notify and phone else None
+        return {"ticket": schemas.to_builtins(ticket), "notify": taken}
 
     def _status(self, req: Request, tx: Tx) -> Mapping[str, Any]:
         b: schemas.TicketStatusReq = req.body

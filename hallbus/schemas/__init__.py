@@ -257,10 +257,16 @@ from hallbus.schemas.replies import (
     GuideSummary as GuideSummary,
 )
 from hallbus.schemas.replies import (
+    NotifyTaken as NotifyTaken,
+)
+from hallbus.schemas.replies import (
     RatingReply as RatingReply,
 )
 from hallbus.schemas.replies import (
     StatsReply as StatsReply,
+)
+from hallbus.schemas.replies import (
+    TicketIssueReply as TicketIssueReply,
 )
 from hallbus.schemas.replies import (
     TicketReply as TicketReply,

@@ -56,7 +56,7 @@ _ISSUE_ERRORS = (
 )
 
 TICKET_ISSUE = _rpc(
-    "ticket.issue", q.TicketIssueReq, r.TicketReply, "take a ticket", *_ISSUE_ERRORS,
+    "ticket.issue", q.TicketIssueReq, r.TicketIssueReply, "take a ticket", *_ISSUE_ERRORS,
     "issue_rate_limited", "channel_refused", "forbidden",
 )
 TICKET_STATUS = _rpc("ticket.status", q.TicketStatusReq, r.TicketReply, "ticket position", "unknown_ticket")
@@ -164,4 +164,5 @@ NESTED: dict[str, type[msgspec.Struct]] = {
     "GuideMaterial": p.GuideMaterial,
     "GuideSummary": r.GuideSummary,
     "GuideCategory": r.GuideCategory,
+    "NotifyTaken": r.NotifyTaken,
 }

@@ -14,10 +14,23 @@ import msgspec
 from hallbus.schemas.payloads import CaseInfo, GuideItem, StatsToday, Ticket, WindowState
 
 
+class NotifyTaken(msgspec.Struct, kw_only=True):
+    """`ticket.issue` with a `phone` in a hall that notifies: the number as it may be shown, and when it is told."""
+
+    phone_masked: str  # 138****5678
+    ahead: int  # "you're next" once this many people (or fewer) are before the ticket; and when it is called
+
+
 class TicketReply(msgspec.Struct, kw_only=True):
-    """`ticket.issue`, `ticket.status`: the ticket, with its place in the queue while it waits."""
+    """`ticket.status`, `ticket.cancel`: the ticket, with its place in the queue while it waits."""
 
     ticket: Ticket
+
+
+class TicketIssueReply(TicketReply, kw_only=True):
+    """`ticket.issue`: the new ticket, and whether the hall will text the number the citizen typed."""
+
+    notify: NotifyTaken | None = None  # null unless `phone` was given and `[notify] enabled`
 
 
 class TicketsReply(msgspec.Struct, kw_only=True):

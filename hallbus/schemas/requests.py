@@ -17,6 +17,7 @@ class TicketIssueReq(RpcRequest, kw_only=True):
     service: str
     channel: Channel = "onsite"
     id_card: IdCardRef | None = None
+    phone: str | None = None  # typed by the citizen for 到号提醒 ([notify]); kept until the ticket ends
 
 
 class TicketStatusReq(RpcRequest, kw_only=True):

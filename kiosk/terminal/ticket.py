@@ -10,6 +10,7 @@ from kiosk.common.i18n import Text, both
 from kiosk.common.person import Person
 from kiosk.terminal import views
 from kiosk.terminal.flow import Flow
+from kiosk.terminal.phone import PhoneEntry
 
 log = logging.getLogger(__name__)
 
@@ -21,13 +22,14 @@ class TicketFlow(Flow):
 
     def clear(self) -> None:
         """Nothing chosen."""
-        self.step = "choose"  # choose | card | confirm | issuing | done
+        self.step = "choose"  # choose | card | confirm | phone | issuing | done
         self.service = ""
         self.result: dict[str, Any] | None = None
         self.error: Text | None = None
         self.printing = False
         self.printed: bool | None = None
         self.print_note: Text | None = None
+        self.phone = PhoneEntry()  # 到号短信提醒, when the hall notifies
 
     # --- buttons ------------------------------------------------------------------------
 
@@ -52,7 +54,35 @@ class TicketFlow(Flow):
         """Take the ticket for the chosen service."""
         if self.step != "confirm" or not self.service:
             return
+        if self.terminal.cfg.notify.enabled:  # first the optional 到号短信提醒 step
+            self.step = "phone"
+            self.changed()
+            return
         self.issue(self.service, "onsite")
+
+    # --- 到号短信提醒 (kiosk.terminal.phone) -------------------------------------------------
+
+    def phone_key(self, key: str) -> None:
+        """A key of the phone step's keypad."""
+        if self.step == "phone":
+            self.phone.key(key)
+            self.changed()
+
+    def phone_submit(self) -> None:
+        """Take the ticket with the typed number, or say why the number is no mobile number."""
+        if self.step != "phone":
+            return
+        number = self.phone.check(self.terminal.cat)
+        if number is None:
+            self.changed()
+        else:
+            self.issue(self.service, "onsite", phone=number)
+
+    def phone_skip(self) -> None:
+        """Take the ticket without a number."""
+        if self.step == "phone":
+            self.phone = PhoneEntry()
+            self.issue(self.service, "onsite")
 
     def card_read(self, person: Person) -> None:
         """The card a real-name service asked for: an expired one is refused with its date."""
@@ -67,6 +97,11 @@ class TicketFlow(Flow):
 
     def back(self) -> bool:
         """From the card or confirm step back to the services."""
+        if self.step == "phone":
+            self.step = "confirm"
+            self.phone = PhoneEntry()
+            self.changed()
+            return True
         if self.step not in ("card", "confirm"):
             return False
         self.clear()
@@ -85,7 +120,7 @@ class TicketFlow(Flow):
         self.step = "confirm"
         self.changed()
 
-    def issue(self, service: str, channel: str) -> None:
+    def issue(self, service: str, channel: str, phone: str | None = None) -> None:
         """Ask the controller for a ticket; a real-name service without a valid card asks for the card.
 
         A card read whose holder is the hall's green-channel age asks for the green channel
@@ -94,6 +129,8 @@ class TicketFlow(Flow):
         """
         t = self.terminal
         body: dict[str, Any] = {"service": service, "channel": channel, "node": t.node}
+        if phone is not None:
+            body["phone"] = phone
         svc = t.cfg.service(service)
         if t.person is not None and not t.person.expired:
             body["id_card"] = t.card_ref()
@@ -109,11 +146,15 @@ class TicketFlow(Flow):
         def ok(reply: schemas.TicketReply) -> None:
             self.step = "done"
             self.result = views.ticket_view(t.cfg, t.cat, reply.ticket)
+            self.phone = PhoneEntry()  # the number is the controller's now; the screen shows it masked
+            taken = getattr(reply, "notify", None)
+            if taken is not None:
+                self.result["notifyPhone"] = taken.phone_masked
             self.changed()
             self.print()
 
         def failed(text: Text) -> None:
-            self.step = "confirm"
+            self.step = "phone" if phone is not None else "confirm"
             self.error = text
             self.changed()
 
@@ -199,5 +240,7 @@ class TicketFlow(Flow):
             "result": self.result or {},
             "error": self.error or both("", ""),
             "printing": self.printing,
+            "phone": self.phone.view(),
+            "notifyAhead": self.terminal.cfg.notify.ahead,
             **self.print_view(),
         }

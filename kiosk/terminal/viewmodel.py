@@ -73,6 +73,21 @@ class TerminalViewModel(SectionViewModel):
         """Take the ticket."""
         self.terminal.ticket.confirm()
 
+    @Slot(str)
+    def phoneKey(self, key: str) -> None:  # noqa: N802
+        """A key of the 到号短信提醒 keypad."""
+        self.terminal.ticket.phone_key(key)
+
+    @Slot()
+    def phoneSubmit(self) -> None:  # noqa: N802
+        """Take the ticket with the typed mobile number."""
+        self.terminal.ticket.phone_submit()
+
+    @Slot()
+    def phoneSkip(self) -> None:  # noqa: N802
+        """Take the ticket without a number."""
+        self.terminal.ticket.phone_skip()
+
     # --- cases ----------------------------------------------------------------------------
 
     @Slot()

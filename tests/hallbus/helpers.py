@@ -18,6 +18,15 @@ def without_rpc_limits(text: str) -> str:
     return lifted
 
 
+def with_notify(text: str, url: str, **keys: object) -> str:
+    """Config text with `[notify]` on, posting to `url`, and these keys set (TOML values as Python gives them)."""
+    lines = ["[notify]", "enabled = true", f'url = "{url}"', *(f"{k} = {v}" for k, v in keys.items())]
+    notify = "\n".join(lines) + "\n\n"
+    turned = re.sub(r"(?ms)^\[notify\].*?(?=^\[)", lambda _m: notify, text, count=1)
+    assert turned != text, "no [notify] section in the config"
+    return turned
+
+
 class Inbox:
     """Collects messages from a subscription; `wait_for(pred)` blocks until one matches."""
 

@@ -4,7 +4,7 @@ and the terminal's real QML window (offscreen) driven by pytest-qt. Everything i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,11 @@ T0 = dt.datetime(2026, 3, 3, 9, 0, tzinfo=TZ)  # a Tuesday morning
 NODE = "terminal-1"
 
 
-def kiosk_config(tmp_path: Path, devices: dict[str, str] | None = None, extra: str = "") -> HallConfig:
-    """The shipped sample hall, every service open all day, key and data under tmp_path, our devices."""
-    text = all_day_text(tmp_path)
+def kiosk_config(
+    tmp_path: Path, devices: dict[str, str] | None = None, extra: str = "", edit: Callable[[str], str] = str
+) -> HallConfig:
+    """The shipped sample hall, every service open all day, key and data under tmp_path, our devices (`edit` applied)."""
+    text = edit(all_day_text(tmp_path))
     text = text.replace("idle_s = 60", "idle_s = 60")
     if devices is not None:
         text += f"\n[devices.{NODE}]\n" + "".join(f'{k} = "{v}"\n' for k, v in devices.items())

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -150,9 +150,16 @@ def bus_up(web: str) -> bool:
 
 
 @pytest.fixture
-def hall(broker: LocalBroker, tmp_path: Path) -> Iterator[WebHall]:
+def hall_text() -> Callable[[str], str]:
+    """What a test module changes in the test hall's config text (nothing here; a module may override it)."""
+    return str
+
+
+@pytest.fixture
+def hall(broker: LocalBroker, tmp_path: Path, hall_text: Callable[[str], str]) -> Iterator[WebHall]:
     """Broker, controller (in this process) and `hallweb` (its own process) on free ports."""
     text = test_config_text(tmp_path).replace('public_url = "https://zwfw.example.gov.cn"', f'public_url = "{PUBLIC_URL}"')
+    text = hall_text(text)
     path = tmp_path / "hall.toml"
     path.write_text(text, encoding="utf-8")
     config = parse_config(text, path)

@@ -211,6 +211,111 @@ Item {
         }
     }
 
+    // 3b. 到号短信提醒 (only when the hall notifies): type a mobile number, or skip
+    Item {
+        id: phoneStep
+        anchors.fill: parent
+        visible: page.flow.step === "phone"
+        readonly property var entry: page.flow.phone || ({})
+        Column {
+            id: phoneText
+            anchors { left: parent.left; top: parent.top }
+            width: parent.width * 0.54
+            spacing: theme.gap
+            Text {
+                id: phoneTitle
+                objectName: "phone_title"
+                width: parent.width
+                text: page.s.phone_title
+                font.pixelSize: theme.title
+                font.bold: true
+                color: theme.text
+                wrapMode: Text.WordWrap
+            }
+            Text {
+                // what the number is for; in large print, or beside an error, it shrinks to the room left
+                width: parent.width
+                height: Math.min(implicitHeight, phoneStep.height - phoneButtons.height - phoneTitle.height
+                                 - phoneField.height - phoneError.height - parent.spacing * 4)
+                text: page.s.phone_body.arg(page.flow.notifyAhead)
+                font.pixelSize: theme.body
+                fontSizeMode: Text.Fit
+                minimumPixelSize: Math.round(theme.body * 0.6)
+                color: theme.text
+                wrapMode: Text.WordWrap
+            }
+            Rectangle {
+                id: phoneField
+                width: parent.width
+                height: phoneDigits.implicitHeight + theme.gap * 2
+                radius: theme.radius * 0.6
+                color: theme.surface
+                border.color: theme.primary
+                border.width: theme.border * 2
+                Text {
+                    anchors { left: parent.left; leftMargin: theme.pad; verticalCenter: parent.verticalCenter }
+                    visible: phoneDigits.text === ""
+                    text: page.s.phone_field
+                    font.pixelSize: theme.large
+                    color: theme.muted
+                }
+                Text {
+                    id: phoneDigits
+                    objectName: "phone_digits"
+                    anchors { left: parent.left; leftMargin: theme.pad; verticalCenter: parent.verticalCenter }
+                    text: phoneStep.entry.digits || ""
+                    font.pixelSize: theme.title
+                    font.bold: true
+                    color: theme.text
+                }
+            }
+            MessageBand {
+                id: phoneError
+                objectName: "phone_error"
+                theme: page.theme
+                width: parent.width
+                error: true
+                text: page.term.tr(phoneStep.entry.error) || page.term.tr(page.flow.error)
+            }
+        }
+        Row {
+            id: phoneButtons
+            anchors { left: parent.left; bottom: parent.bottom }
+            width: phoneText.width
+            spacing: theme.gap
+            BigButton {
+                objectName: "phone_skip"
+                theme: page.theme
+                width: (parent.width - parent.spacing) / 2
+                text: page.s.phone_skip
+                onClicked: page.term.vm.phoneSkip()
+            }
+            BigButton {
+                objectName: "phone_submit"
+                theme: page.theme
+                primary: true
+                width: (parent.width - parent.spacing) / 2
+                active: phoneStep.entry.complete === true
+                text: page.s.phone_submit
+                onClicked: page.term.vm.phoneSubmit()
+            }
+        }
+        Keypad {
+            id: phonePad
+            objectName: "phone_keypad"
+            theme: page.theme
+            // the widest row (清空 0 ⌫) is four keys wide: it stays right of the text column
+            readonly property real room: phoneStep.width - phoneText.width - theme.pad * 2
+            anchors { right: parent.right; verticalCenter: parent.verticalCenter }
+            keyWidth: Math.min(theme.touch * 1.5, (room - spacing * 2) / 4)
+            keyHeight: Math.min(theme.touch * 1.2, (phoneStep.height - spacing * 3) / 4)
+            prefix: "pkey_"
+            clearText: page.s.clear
+            rows: [["1","2","3"], ["4","5","6"], ["7","8","9"], ["clear","0","back"]]
+            onKey: (name) => page.term.vm.phoneKey(name)
+        }
+    }
+
     // 4. the ticket
     TicketResult {
         anchors.fill: parent

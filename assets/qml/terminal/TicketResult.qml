@@ -118,8 +118,11 @@ Rectangle {
         }
         Text {
             id: hint
+            objectName: "ticket_hint"
             width: parent.width
+            // with 到号短信提醒 taken: the number, masked as the controller gave it back
             text: result.s.ticket_scan_hint
+                  + (result.ticket.notifyPhone ? "\n" + result.s.phone_will_text.arg(result.ticket.notifyPhone) : "")
             font.pixelSize: theme.small
             color: theme.muted
             horizontalAlignment: Text.AlignHCenter

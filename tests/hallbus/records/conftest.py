@@ -22,10 +22,12 @@ from hallbus.config import DEFAULT_CONFIG, HallConfig, parse_config
 from hallbus.controller.app import HallController, open_store
 from hallbus.controller.clock import HallTime, ManualClock
 from hallbus.localbroker import LocalBroker
+from hallbus.notify.notifier import Notification
 from hallbus.records.guide import Guide
 from hallbus.records.importer import Importer
 from hallbus.records.workdays import WorkCalendar
 from hallbus.rpc import RpcClient
+from tests.hallbus.helpers import with_notify
 
 TZ = ZoneInfo("Asia/Shanghai")
 KEY = bytes.fromhex("5a" * 32)
@@ -41,7 +43,8 @@ def records_config(tmp_path: Path, extra: str = "") -> HallConfig:
     text = text.replace("[[services]]\n", '[[services]]\nhours = ["00:00-24:00"]\n')
     text = text.replace('key_file = "var/hall/hall.key"', f'key_file = "{tmp_path / "hall.key"}"')
     text = text.replace('data_dir = "var/hall"', f'data_dir = "{tmp_path / "data"}"')
-    text += "\n" + extra
+    # `[notify]` on, so a `ticket.issue` with a phone number is taken (the reply contract shows it)
+    text = with_notify(text, "http://127.0.0.1:9/notify") + "\n" + extra
     path = tmp_path / "hall.toml"
     path.write_text(text, encoding="utf-8")
     (tmp_path / "hall.key").write_text(KEY.hex() + "\n")
@@ -119,6 +122,16 @@ class Hall:
         self.clock.set(when)
 
 
+class Texted:
+    """The hall's notifications, kept here instead of posted (tests/hallbus/notify posts them over HTTP)."""
+
+    def __init__(self) -> None:
+        self.sent: list[Notification] = []
+
+    def send(self, notification: Notification) -> None:
+        self.sent.append(notification)
+
+
 @pytest.fixture
 def hall(broker: LocalBroker, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[Hall]:
     """The real controller with the records modules, on the test broker, at T0; logs captured at DEBUG."""
@@ -127,7 +140,7 @@ def hall(broker: LocalBroker, tmp_path: Path, caplog: pytest.LogCaptureFixture) 
     clock = ManualClock(T0)
     data = tmp_path / "data"
     ctl = HallController(config, data_dir=data, broker=parse_broker_url(broker.url), clock=clock,
-                         hall_key=KEY, tick_s=0.05)
+                         hall_key=KEY, tick_s=0.05, gateway=Texted())
     assert ctl.start(wait=5)
     h = Hall(config, data, clock, ctl, broker)
     for node, topic, inbox in (("watcher", "alerts", h.alerts), ("wiretap", "#", h.wire)):

@@ -141,6 +141,9 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     # tickets
     a1 = c.ok(term, schemas.TICKET_ISSUE, {"service": "A"}).ticket
     assert (a1.number, a1.status, a1.ahead) == ("A001", "waiting", 0)
+    texted = c.ok(term, schemas.TICKET_ISSUE, {"service": "E", "phone": "13812345678"}).notify
+    assert texted is not None and texted.phone_masked == "138****5678"
+    c.fails(term, "ticket.issue", {"service": "E", "phone": "1381234567"}, "bad_request")
     c1 = c.ok(term, schemas.TICKET_ISSUE, {"service": "C", "id_card": card(P)}).ticket
     assert c1.name_masked == P.name[0] + "*"
     c.fails(term, "ticket.issue", {"service": "C", "id_card": card(P)}, "already_in_queue")
