@@ -40,7 +40,7 @@ def hall(broker: LocalBroker, sims: Sims, gateway: Gateway, tmp_path: Path) -> I
                          hall_key=KEY, tick_s=0.1)
     assert ctl.start(wait=5), "controller did not connect"
     try:
-        yield Hall(config, tmp_path / "data", clock, ctl, broker)
+        yield Hall(config, tmp_path / "data", clock, ctl, broker, config)
     finally:
         ctl.stop()
 
