@@ -2,14 +2,23 @@
 
 A citizen proves a case by the ID card (its HMAC matches the case's applicant), by the
 receipt QR (signed with the hall key), or by the case number with the last 6 characters of
-the ID number. Only the last can be guessed, so only it is throttled, per source node and
-per case number, with a growing wait rather than a lock-out:
+the ID number. Only the last can be guessed, so only it is throttled, per source and per
+case number, with a growing wait rather than a lock-out:
 
-- a node is the caller of the request; callers the hall does not list in `[[nodes]]` share
-  one key, so junk sent under made-up reply topics neither escapes the throttle nor fills
-  the table with keys of its own;
-- each key (a node, a case number) has FREE_FAILS failed guesses free; every further one
-  makes it wait BASE_WAIT_S, doubling per failure, at most `cap_s` (a node 15 min, a
+- a source is the node of the request (`node:{id}`); callers the hall does not list in
+  `[[nodes]]` share one key, so junk sent under made-up reply topics neither escapes the
+  throttle nor fills the table with keys of its own;
+- the web service (`hallweb`, a node of role `web`) asks for every citizen's phone: one
+  node key for it would let five wrong guesses from anywhere refuse every phone. So its
+  request names the phone in `client` (hallweb's keyed hash of the phone's address, 32 hex
+  digits: the store never holds an address) and the source is that phone, `web:{client}`.
+  Only a node proven to be of role `web` may send it (`LookupThrottle.is_web`: its
+  signature checked out, or, in a hall without node keys, its reply topic names it); any
+  other node sending it is refused (`forbidden`, nothing looked up, nothing counted), so a
+  stolen terminal login cannot spread its guesses over made-up phones. A web node's
+  request without `client` counts against the node, as every other node's does;
+- each key (a source, a case number) has FREE_FAILS failed guesses free; every further one
+  makes it wait BASE_WAIT_S, doubling per failure, at most `cap_s` (a source 15 min, a
   case 5 min: the owner of an attacked case waits minutes, never the day);
 - a key without a failure for FORGET_S starts from nothing; its row is removed then, and
   no sooner: the table is bounded by time, not by a count a flood of junk could overflow
@@ -21,7 +30,7 @@ per case number, with a growing wait rather than a lock-out:
   forgets nothing; a failure is counted when the request is refused, after its other
   changes are rolled back (`Tx.keep_on_fault`);
 - an ID card read or a valid receipt QR proves the owner and is never held back by
-  guesses made elsewhere (the QR only by its own node's failed QRs).
+  guesses made elsewhere (the QR only by its own source's failed QRs).
 """
 
 from __future__ import annotations

@@ -233,6 +233,26 @@ def test_behind_nginx_phones_are_told_apart_by_the_address_nginx_saw(hall: Hall,
         end_process(proc)
 
 
+def test_a_proxy_on_another_machine_is_trusted_only_when_named(hall: Hall) -> None:
+    """hallweb takes X-Forwarded-For from loopback only, unless FORWARDED_ALLOW_IPS names the proxy."""
+
+    def phone(source: str, case_no: str, verify: str, forwarded: str) -> int:
+        with httpx.Client(transport=httpx.HTTPTransport(local_address=source), timeout=15) as c:
+            return c.post(hall.web + "/api/v1/cases/query", json={"case_no": case_no, "verify": verify},
+                          headers={"X-Forwarded-For": forwarded}).status_code
+
+    hall.stop_web()
+    hall.env["FORWARDED_ALLOW_IPS"] = "127.0.0.1,::1,127.0.0.4"  # nginx at 127.0.0.4 (hallweb.env)
+    hall.start_web()
+    # The named proxy forwards six phones, each wrong once: none is held back for the others
+    assert [phone("127.0.0.4", f"ZW20260303{i:05d}", "123456", f"198.51.100.{i}") for i in range(6)] == [404] * 6
+    assert phone("127.0.0.4", CASE_Q, Q.id_number[-6:], "198.51.100.77") == 200
+    # Anyone else reaching hallweb's port is counted by its own address, whatever it forwards
+    assert [phone("127.0.0.5", f"ZW20260304{i:05d}", "123456", f"203.0.113.{i}") for i in range(5)] == [404] * 5
+    assert phone("127.0.0.5", CASE_Q, Q.id_number[-6:], "203.0.113.99") == 429
+    assert sorted(n for k, n in hall.counts().items() if k.startswith("web:")) == [1] * 6 + [5]
+
+
 def up(base: str) -> bool:
     try:
         return httpx.get(base + "/healthz", verify=False, timeout=2).status_code == 200
