@@ -253,7 +253,7 @@ class WebSection(Strict, kw_only=True):
 
     listen: str = "127.0.0.1:8080"  # HOST:PORT
     public_url: str = ""  # what a phone reaches, e.g. https://zwfw.example.gov.cn; "" = http://{listen}
-    secret_key_file: str = "var/hall/web.key"  # sessions and CSRF (the manager console)
+    secret_key_file: str = "var/hall/web.key"  # hallweb's own secret: phones' keys in case.query; the console's CSRF
 
     @property
     def base_url(self) -> str:

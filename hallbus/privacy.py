@@ -14,21 +14,30 @@ from pathlib import Path
 
 def load_hall_key(path: Path | str, *, create: bool = False) -> bytes:
     """Read the hall key; with `create`, make a new random one (mode 0600) when missing."""
+    return load_key_file(path, create=create, what="hall key")
+
+
+def load_key_file(path: Path | str, *, create: bool, what: str) -> bytes:
+    """Read a secret key (hex) from `path`; with `create`, make a new random one (mode 0600) when missing."""
     p = Path(path)
     if not p.exists():
         if not create:
-            raise FileNotFoundError(f"hall key file {p} is missing; the controller creates it on first start")
+            raise FileNotFoundError(f"{what} file {p} is missing; the controller creates it on first start")
         p.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32) + "\n")
+        try:
+            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it meanwhile: read theirs
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32) + "\n")
     text = p.read_text().strip()
     try:
         key = bytes.fromhex(text)
     except ValueError as err:
-        raise ValueError(f"hall key file {p} must hold a hex string") from err
+        raise ValueError(f"{what} file {p} must hold a hex string") from err
     if len(key) < 16:
-        raise ValueError(f"hall key in {p} is too short (need at least 16 bytes)")
+        raise ValueError(f"{what} in {p} is too short (need at least 16 bytes)")
     return key
 
 

@@ -20,6 +20,7 @@ def all_day_text(base_dir: Path, text: str | None = None) -> str:
     text = re.sub(r"(?m)^slots = .*\n", "", text)
     text = text.replace("[[services]]\n", '[[services]]\nhours = ["00:00-24:00"]\n')
     text = re.sub(r'(?m)^key_file = ".*"', f'key_file = "{base_dir / "hall.key"}"', text)
+    text = re.sub(r'(?m)^secret_key_file = ".*"', f'secret_key_file = "{base_dir / "web.key"}"', text)
     return re.sub(r'(?m)^data_dir = ".*"', f'data_dir = "{base_dir / "data"}"', text)
 
 

@@ -30,7 +30,8 @@ def test_controller_unit_is_hardened_and_watched() -> None:
 def test_web_unit_is_hardened_and_kept_from_the_controllers_state() -> None:
     text = (UNITS / "hallweb.service").read_text()
     for line in ("User=hallweb", "ExecStart=/opt/hallkit/.venv/bin/hallweb serve", "InaccessiblePaths=-/var/lib/hallkit",
-                 "ProtectSystem=strict", "NoNewPrivileges=true", "Restart=on-failure"):
+                 "ProtectSystem=strict", "NoNewPrivileges=true", "Restart=on-failure",
+                 "StateDirectory=hallweb", "StateDirectoryMode=0700"):  # its secret, kept across restarts
         assert line in text
 
 

@@ -49,7 +49,7 @@ from web.public import (
     window_words,
     words,
 )
-from web.throttle import FailureThrottle
+from web.throttle import ClientKeys, FailureThrottle, client_address
 from web.tickets import PING_S, BusDown, Public, TicketBook
 
 log = logging.getLogger(__name__)
@@ -225,6 +225,7 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
         return 200, {"accepted": True, "rating_id": reply.rating_id}
 
     lookups = FailureThrottle()
+    client_keys = ClientKeys.load(config.resolve(config.web.secret_key_file))
 
     async def query_case(request: Request[Any, Any, Any], b: CaseQueryBody) -> tuple[int, dict[str, Any], int]:
         """Look a case up as the terminal does; (status, body, Retry-After seconds or 0)."""
@@ -233,11 +234,14 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
             zh, en = "请填写办件编号和身份证号码后6位（数字，最后一位可能是X）。", \
                 "Give the case number and the last 6 characters of the ID number (digits, the last may be X)."
             return 400, _error_body("bad_request", zh, en), 0
-        keys = (f"addr:{request.client.host if request.client else '?'}", case_key(case_no))
+        address = client_address(request.client.host if request.client else None)
+        keys = (f"addr:{address}", case_key(case_no))
         wait = lookups.wait_s(*keys)
         if wait:
             return 429, _too_many(wait), wait
-        fut = rpc.call_typed_async(schemas.CASE_QUERY, {"case_no": case_no, "verify": verify}, timeout=5.0)
+        # the controller counts failures per phone too (in its store): it gets the keyed hash, never the address
+        ask = {"case_no": case_no, "verify": verify, "client": client_keys.of(address)}
+        fut = rpc.call_typed_async(schemas.CASE_QUERY, ask, timeout=5.0)
         try:
             reply = await asyncio.wrap_future(fut)
         except RpcFault as fault:

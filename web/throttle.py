@@ -1,19 +1,79 @@
-"""Failed look-ups, counted per client address and per case number, with a growing wait (SPEC 12.1).
+"""Failed look-ups, counted per client and per case number, with a growing wait (SPEC 12.1).
 
 `POST /api/v1/cases/query` answers 429 with `Retry-After` while a key waits. Each key has
 `free` failures; every failure after them doubles the wait from `base_s` up to `max_s`; a
 key with no failure for `forget_s` starts again. A success clears the client's count, not
 the case number's (a stranger guessing one case must not be helped by the owner's success).
-Kept in memory: a restart of `hallweb` forgets it; the controller's own throttle on
-`case.query` (per node and case number, in its store) stays behind it.
+
+A client is its address (`client_address`): an IPv4 address, or an IPv6 address's /64 (one
+phone or home network holds a whole /64 and may take any address in it). Behind nginx that
+is the address nginx saw (`X-Forwarded-For`, which uvicorn takes from 127.0.0.1 only).
+
+This throttle is kept in memory: the first, cheap line, forgotten at a restart. Behind it the
+controller counts the same failures in its store (`hallbus.records.lookups`), per case number
+and per phone: each `case.query` names the phone by `ClientKeys.of(address)`, an HMAC of the
+address under hallweb's own secret (`[web] secret_key_file`), so the controller keeps a count
+per phone without ever storing an address, and a restart of hallweb forgets nothing there.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import ipaddress
+import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+
+from hallbus.privacy import load_key_file
+
+log = logging.getLogger(__name__)
+
+IPV6_CLIENT_PREFIX = 64  # an IPv6 client is its /64: the smallest network one subscriber gets
+
+
+def client_address(host: str | None) -> str:
+    """The address failures are counted by: IPv4 as is, IPv6 as its /64 (IPv4-mapped: the IPv4)."""
+    if not host:
+        return "?"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host  # not an address (a test client's name): itself
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_CLIENT_PREFIX), strict=False))
+    return str(ip)
+
+
+class ClientKeys:
+    """hallweb's keyed hash of a client's address: what `case.query` sends as `client` (32 hex digits)."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._key = hmac.new(secret, b"hallweb case.query client", hashlib.sha256).digest()  # its own use of the secret
+
+    @classmethod
+    def load(cls, path: Path) -> ClientKeys:
+        """The keys under the secret in `path` (made, 0600, when missing).
+
+        A secret hallweb cannot read or make: a new one for this process only, said in the log
+        (the controller's per-phone counts then start again at each restart; its per-case ones do not).
+        """
+        try:
+            return cls(load_key_file(path, create=True, what="hallweb secret key"))
+        except (OSError, ValueError) as err:
+            log.warning("[web] secret_key_file: %s; the phones' look-up counts in the controller restart with "
+                        "this process (install step 5a makes the file)", err)
+            return cls(secrets.token_bytes(32))
+
+    def of(self, address: str) -> str:
+        """The client key of an address (`client_address`)."""
+        return hmac.new(self._key, address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 @dataclass

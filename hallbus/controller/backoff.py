@@ -2,9 +2,10 @@
 
 One idea serves both places where the hall must slow down guessing: staff logins
 (`login_throttle`, per staff id and per node) and case look-ups by number
-(`hallbus.records.lookups`, per source node and per case number). Each names its own
-table, made by its own module's migrations with the columns `key TEXT PRIMARY KEY,
-failures INTEGER, last_ts REAL, blocked_until REAL` (POSIX times), and each key counts alone:
+(`hallbus.records.lookups`, per source, a node or a phone the web service names, and per
+case number). Each names its own table, made by its own module's migrations with the
+columns `key TEXT PRIMARY KEY, failures INTEGER, last_ts REAL, blocked_until REAL` (POSIX
+times), and each key counts alone:
 
 - a key may fail `Limits.free` times; the failure that reaches it and every further one
   make it wait `Limits.base_s`, doubled per failure past the free ones, never more than
@@ -12,7 +13,8 @@ failures INTEGER, last_ts REAL, blocked_until REAL` (POSIX times), and each key 
 - a key with no failure for `forget_s` starts again from nothing, and its row is removed
   by `prune` then and no sooner: the table is bounded by time, never by a count a flood
   of junk could overflow to push a real key out (the callers choose keys from what the
-  hall configures, never free text, so junk cannot add keys either);
+  hall configures, or, for phones, from what the web node sends within its request
+  budget, so junk cannot add keys faster than that budget);
 - the rows live in the controller's store, so a restart forgets nothing.
 
 The caller decides what is refused while a key waits (`wait_s`, `blocked_until`) and

@@ -1,9 +1,9 @@
 """Cases (办件): look-up for citizens, deadline warnings for staff, and the day's case figures.
 
 `case.query` finds cases by the ID card's HMAC, by case number + last 6 of the ID number
-(checked against a stored HMAC; failed guesses are throttled per source node and per case
-number with a growing wait, kept in the store: `hallbus.records.lookups`), or by the
-receipt QR text. Deadline warnings (7/5/3 working days left, overdue)
+(checked against a stored HMAC; failed guesses are throttled per source, a node or the phone
+`hallweb` names, and per case number with a growing wait, kept in the store:
+`hallbus.records.lookups`), or by the receipt QR text. Deadline warnings (7/5/3 working days left, overdue)
 go out on `alerts` once per level, escalating from the handler to the department to
 the leadership.
 """
@@ -246,7 +246,7 @@ class CasesModule(ControllerModule):
         self.clock = HallTime.of(ctx.config)
         self.calendar = calendar or WorkCalendar.from_config(ctx.config.calendar)
         self.book = CaseBook(self.calendar, self.clock)
-        self.throttle = LookupThrottle(frozenset(n.id for n in ctx.config.nodes))
+        self.throttle = LookupThrottle.of(ctx.config)
         self._last_scan = 0.0
         self._cursor: tuple[float, str] | None = None  # where the deadline pass in progress stands
         # Build the working-day index for the coming weeks now, not inside the first scan.
@@ -267,10 +267,11 @@ class CasesModule(ControllerModule):
         if body.id_card is not None:
             cases = self.book.by_id_hash(tx.conn, body.id_card.id_hash, now)
             return {"cases": [schemas.to_builtins(c) for c in cases]}
+        source = self.throttle.source_key(req, body.client)
         if body.qr is not None:
-            return self._by_qr(body.qr, req.caller, tx)
+            return self._by_qr(body.qr, source, tx)
         if body.case_no is not None:
-            case_no = prove_by_number(self.throttle, tx, req.caller, body.case_no, body.verify or "")
+            case_no = prove_by_number(self.throttle, tx, source, body.case_no, body.verify or "")
             info = self.book.by_case_no(tx.conn, case_no, tx.now)
             assert info is not None
             return {"cases": [schemas.to_builtins(info)]}
@@ -280,8 +281,8 @@ class CasesModule(ControllerModule):
             "Give an ID card, a case number with the last 6 characters of the ID number, or the receipt QR.",
         )
 
-    def _by_qr(self, text: str, caller: str | None, tx: Tx) -> Mapping[str, Any]:
-        self.throttle.guard(tx, [self.throttle.node_key(caller)])
+    def _by_qr(self, text: str, source: str, tx: Tx) -> Mapping[str, Any]:
+        self.throttle.guard(tx, [source])
         parsed = receipt.parse_receipt_qr(text)
         if parsed is None:
             raise RpcFault(
@@ -291,7 +292,7 @@ class CasesModule(ControllerModule):
             )
         case_no, token = parsed
         if not receipt.check_receipt(tx.hall_key, case_no, token):
-            self.throttle.fail(tx, self.throttle.node_key(caller), NODE_LIMITS)
+            self.throttle.fail(tx, source, NODE_LIMITS)
             raise RpcFault(
                 "bad_qr",
                 "回执二维码无法验证，请输入办件编号和身份证号码后6位查询。",

@@ -181,7 +181,7 @@ class RatingsModule(ControllerModule):
         self.clock = HallTime.of(ctx.config)
         self.calendar = calendar or WorkCalendar.from_config(ctx.config.calendar)
         self._last_scan = 0.0
-        self.throttle = LookupThrottle(frozenset(n.id for n in ctx.config.nodes))
+        self.throttle = LookupThrottle.of(ctx.config)
         ctx.queue.know_ratings(self.rated_tickets)
 
     def handlers(self) -> Mapping[str, TxHandler]:
@@ -377,7 +377,7 @@ class RatingsModule(ControllerModule):
         if b.id_card is None and b.verify is None:
             raise _proof_required()
         if b.id_card is None:
-            case_no = prove_by_number(self.throttle, tx, req.caller, case_no, b.verify or "")
+            case_no = prove_by_number(self.throttle, tx, self.throttle.node_key(req.caller), case_no, b.verify or "")
         row = tx.execute("SELECT case_no, open, handler, id_hash FROM rec_cases WHERE case_no = ?", (case_no,)).fetchone()
         if row is None:
             raise _fault(

@@ -72,7 +72,7 @@ APPOINTMENT_CHECKIN = _rpc(
 )
 CASE_QUERY = _rpc(
     "case.query", q.CaseQueryReq, r.CaseQueryReply, "case status",
-    "case_not_found", "bad_verify", "verify_mismatch", "bad_qr", "too_many_attempts",
+    "case_not_found", "bad_verify", "verify_mismatch", "bad_qr", "too_many_attempts", "forbidden",
 )
 GUIDE_LIST = _rpc("guide.list", q.GuideListReq, r.GuideListReply, "search the guide")
 GUIDE_GET = _rpc("guide.get", q.GuideGetReq, r.GuideGetReply, "one guide item", "guide_item_not_found")

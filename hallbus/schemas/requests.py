@@ -50,12 +50,18 @@ class AppointmentCheckinReq(RpcRequest, kw_only=True):
 
 
 class CaseQueryReq(RpcRequest, kw_only=True):
-    """`case.query`: cases by ID card, by number + last 6 of the ID number, or by receipt QR."""
+    """`case.query`: cases by ID card, by number + last 6 of the ID number, or by receipt QR.
+
+    `client` is the web service's alone (role `web`; from any other node: `forbidden`): the phone
+    it asks for, as its keyed hash of the phone's address (32 lower-case hex digits), so failed
+    guesses are counted per phone (`hallbus.records.lookups`).
+    """
 
     id_card: IdCardRef | None = None
     case_no: str | None = None
     verify: str | None = None
     qr: str | None = None
+    client: str | None = None
 
 
 class GuideListReq(RpcRequest, kw_only=True):

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,7 @@ class WebHall:
     buses: list[BusClient] = field(default_factory=list)
     controllers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     in_process: bool = True  # the controller of `controller` runs (stop_controller ends it)
+    env: dict[str, str] = field(default_factory=dict)  # hallweb's own login (HALL_MQTT_*, HALL_NODE_KEY), if any
 
     def stop_web(self) -> None:
         """Stop `hallweb` (SIGTERM, by PID), as `systemctl restart` does first."""
@@ -75,7 +77,7 @@ class WebHall:
             if new_port:
                 self.web = f"http://127.0.0.1:{free_port()}"
             self.log.unlink(missing_ok=True)
-            self.proc = start_hallweb(self.config_path, self.broker, int(self.web.rsplit(":", 1)[1]), self.log)
+            self.proc = start_hallweb(self.config_path, self.broker, int(self.web.rsplit(":", 1)[1]), self.log, self.env)
             proc = self.proc
             wait_until(lambda p=proc: p.poll() is not None or bus_up(self.web), START_S, "hallweb up with its bus")
             if proc.poll() is None:
@@ -131,14 +133,16 @@ class WebHall:
         return httpx.get(self.web + path, timeout=15, **kw)
 
 
-def start_hallweb(config_path: Path, broker: LocalBroker, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """`hallweb serve` as its own process, as systemd starts it; its log goes to `log`."""
+def start_hallweb(
+    config_path: Path, broker: LocalBroker, port: int, log: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`hallweb serve` as its own process, as systemd starts it (`env`: its login, as hallweb.env); log to `log`."""
     with log.open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "web", "serve", "--config", str(config_path), "--broker", broker.url,
              "--listen", f"127.0.0.1:{port}"],
             cwd=REPO, stdout=subprocess.DEVNULL, stderr=out, preexec_fn=die_with_parent,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
 
 
@@ -147,6 +151,23 @@ def bus_up(web: str) -> bool:
         return bool(httpx.get(web + "/healthz", timeout=2).json().get("bus") == "up")
     except httpx.HTTPError:
         return False
+
+
+@contextmanager
+def serving(h: WebHall) -> Iterator[WebHall]:
+    """Start `h`'s `hallweb`; at the end stop what the hall started and check hallweb's log for tracebacks."""
+    try:
+        h.start_web(new_port=True)
+        yield h
+    finally:
+        for bus in h.buses:
+            bus.stop()
+        for proc in h.controllers:
+            end_process(proc)
+        h.stop_web()
+        errors = h.log.read_text(errors="replace") if h.log.exists() else ""
+        h.stop_controller()
+        assert "Traceback" not in errors, errors
 
 
 @pytest.fixture
@@ -165,17 +186,5 @@ def hall(broker: LocalBroker, tmp_path: Path, hall_text: Callable[[str], str]) -
     config = parse_config(text, path)
     controller = HallController(config, data_dir=tmp_path / "data", broker=parse_broker_url(broker.url), tick_s=0.2)
     assert controller.start(wait=10), "controller did not connect"
-    log = tmp_path / "hallweb.log"
-    h = WebHall(config, broker, controller, "", path, log)
-    try:
-        h.start_web(new_port=True)
+    with serving(WebHall(config, broker, controller, "", path, tmp_path / "hallweb.log")) as h:
         yield h
-    finally:
-        for bus in h.buses:
-            bus.stop()
-        for proc in h.controllers:
-            end_process(proc)
-        h.stop_web()
-        errors = log.read_text(errors="replace") if log.exists() else ""
-        h.stop_controller()
-        assert "Traceback" not in errors, errors

@@ -1,6 +1,16 @@
-"""The failed-lookup throttle of hallweb: free attempts, doubling waits, forgetting, a success clearing one key."""
+"""The failed-lookup throttle of hallweb: free attempts, doubling waits, forgetting, a success clearing one key;
+what a client is (its address, an IPv6 one by its /64) and the keyed hash the controller counts it by."""
 
-from web.throttle import FailureThrottle
+import logging
+import os
+import re
+import stat
+from pathlib import Path
+
+import pytest
+
+from hallbus.records.lookups import CLIENT_RE
+from web.throttle import ClientKeys, FailureThrottle, client_address
 
 
 class Clock:
@@ -35,3 +45,28 @@ def test_waits_grow_after_the_free_attempts_and_are_forgotten() -> None:
     clock.now += 700
     t.failed("case:1")
     assert t.wait_s("case:1") == 0  # quiet for forget_s: a fresh start
+
+
+def test_a_client_is_its_ipv4_address_or_its_ipv6_64() -> None:
+    assert client_address("198.51.100.7") == "198.51.100.7"
+    # one phone or home network holds a whole /64 and may take any address in it
+    assert client_address("2001:db8:1:2:aaaa::1") == client_address("2001:db8:1:2:ffff:1:2:3") == "2001:db8:1:2::/64"
+    assert client_address("2001:db8:1:3::1") != client_address("2001:db8:1:2::1")
+    assert client_address("::ffff:198.51.100.7") == "198.51.100.7"
+    assert client_address(None) == "?" and client_address("testclient") == "testclient"
+
+
+def test_the_client_key_is_kept_across_restarts_and_hides_the_address(tmp_path: Path,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "var" / "web.key"
+    first = ClientKeys.load(path).of("198.51.100.7")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert ClientKeys.load(path).of("198.51.100.7") == first  # a restart: the same key, the controller's count holds
+    assert CLIENT_RE.match(first) and "198" not in first and ClientKeys.load(path).of("198.51.100.8") != first
+    other = tmp_path / "other.key"
+    assert ClientKeys.load(other).of("198.51.100.7") != first  # another hall's secret: another key
+    # a secret hallweb cannot make: one for this process, said in the log
+    (tmp_path / "a-file").write_text("not a folder")
+    caplog.set_level(logging.WARNING)
+    key = ClientKeys.load(tmp_path / "a-file" / "web.key").of("198.51.100.7")
+    assert re.fullmatch(r"[0-9a-f]{32}", key) and "restart with this process" in caplog.text

@@ -31,6 +31,7 @@ def test_config_text(tmp_path: Path, *, extra: str = "", all_day: bool = True, q
     if all_day:
         text = all_day_text(tmp_path, text)
     text = text.replace('key_file = "var/hall/hall.key"', f'key_file = "{tmp_path / "hall.key"}"')
+    text = text.replace('secret_key_file = "var/hall/web.key"', f'secret_key_file = "{tmp_path / "web.key"}"')
     text = text.replace('data_dir = "var/hall"', f'data_dir = "{tmp_path / "data"}"')
     if queue:
         text = re.sub(r"(?ms)^\[queue\].*?(?=^\[)", "[queue]\n" + queue + "\n\n", text)
