@@ -224,13 +224,15 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
             zh, en = "请填写办件编号和身份证号码后6位（数字，最后一位可能是X）。", \
                 "Give the case number and the last 6 characters of the ID number (digits, the last may be X)."
             return 400, _error_body("bad_request", zh, en), 0
-        keys = (f"addr:{request.client.host if request.client else '?'}", case_key(case_no))
+        client = request.client.host if request.client else "?"  # behind nginx: X-Forwarded-For (uvicorn --proxy-headers)
+        keys = (f"addr:{client}", case_key(case_no))
         wait = lookups.wait_s(*keys)
         if wait:
             zh = f"输错的次数较多，为保护办件信息，请 {wait} 秒后再试。"
             en = f"Too many wrong attempts. To protect the case, try again in {wait} s."
             return 429, _error_body("too_many_attempts", zh, en), wait
-        fut = rpc.call_typed_async(schemas.CASE_QUERY, {"case_no": case_no, "verify": verify}, timeout=5.0)
+        body = {"case_no": case_no, "verify": verify, "client": client}  # the controller's throttle: per address too
+        fut = rpc.call_typed_async(schemas.CASE_QUERY, body, timeout=5.0)
         try:
             reply = await asyncio.wrap_future(fut)
         except RpcFault as fault:

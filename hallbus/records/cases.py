@@ -243,7 +243,8 @@ class CasesModule(ControllerModule):
         self.clock = HallTime.of(ctx.config)
         self.calendar = calendar or WorkCalendar.from_config(ctx.config.calendar)
         self.book = CaseBook(self.calendar, self.clock)
-        self.throttle = LookupThrottle(frozenset(n.id for n in ctx.config.nodes))
+        nodes = ctx.config.nodes
+        self.throttle = LookupThrottle(frozenset(n.id for n in nodes), frozenset(n.id for n in nodes if n.role == "web"))
         self._last_scan = 0.0
         self._cursor: tuple[float, str] | None = None  # where the deadline pass in progress stands
         # Build the working-day index for the coming weeks now, not inside the first scan.
@@ -267,7 +268,7 @@ class CasesModule(ControllerModule):
         if body.qr is not None:
             return self._by_qr(body.qr, req.caller, tx)
         if body.case_no is not None:
-            case_no = prove_by_number(self.throttle, tx, req.caller, body.case_no, body.verify or "")
+            case_no = prove_by_number(self.throttle, tx, req.caller, body.case_no, body.verify or "", body.client)
             info = self.book.by_case_no(tx.conn, case_no, tx.now)
             assert info is not None
             return {"cases": [schemas.to_builtins(info)]}

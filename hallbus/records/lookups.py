@@ -7,7 +7,8 @@ per case number, with a growing wait rather than a lock-out:
 
 - a node is the caller of the request; callers the hall does not list in `[[nodes]]` share
   one key, so junk sent under made-up reply topics neither escapes the throttle nor fills
-  the table with keys of its own;
+  the table with keys of its own; the web service (role `web`) asks for many people, so its
+  key is per client address it names (`client`): one phone's guesses never hold back another's;
 - each key (a node, a case number) has FREE_FAILS failed guesses free; every further one
   makes it wait BASE_WAIT_S, doubling per failure, at most `cap_s` (a node 15 min, a
   case 5 min: the owner of an attacked case waits minutes, never the day);
@@ -75,14 +76,18 @@ class LookupThrottle:
     """Failed guesses per key in `rec_lookup_throttle`; stateless itself (the store keeps the counts)."""
 
     known_nodes: frozenset[str] = frozenset()  # the hall's [[nodes]]; empty: every caller is its own key
+    web_nodes: frozenset[str] = frozenset()  # nodes of role `web`: keyed per client address they name
     free: int = FREE_FAILS
     base_s: float = BASE_WAIT_S
     forget_s: float = FORGET_S
 
-    def node_key(self, caller: str | None) -> str:
-        """The throttle key of a source node (one shared key for callers the hall does not know)."""
+    def node_key(self, caller: str | None, client: str | None = None) -> str:
+        """The throttle key of a source node (one shared key for callers the hall does not know),
+        of one client address for a `web` node that names it."""
         if not caller or (self.known_nodes and caller not in self.known_nodes):
             return "node:?"
+        if client and caller in self.web_nodes:
+            return f"node:{caller}@{client[:64]}"
         return f"node:{caller}"
 
     def wait_s(self, tx: Tx, key: str) -> float:
@@ -131,11 +136,16 @@ def case_key(case_no: str) -> str:
     return f"case:{case_no.strip().upper()}"
 
 
-def prove_by_number(throttle: LookupThrottle, tx: Tx, caller: str | None, case_no: str, verify: str) -> str:
-    """Check a case number + last 6 of the ID number, throttled; the stored case number, or RpcFault."""
+def prove_by_number(
+    throttle: LookupThrottle, tx: Tx, caller: str | None, case_no: str, verify: str, client: str | None = None
+) -> str:
+    """Check a case number + last 6 of the ID number, throttled; the stored case number, or RpcFault.
+
+    `client`: the address a `web` node asks for (see `LookupThrottle.node_key`).
+    """
     case_no = case_no.strip()
     verify = verify.strip().upper()
-    keys = [throttle.node_key(caller), case_key(case_no)]
+    keys = [throttle.node_key(caller, client), case_key(case_no)]
     throttle.guard(tx, keys)
     if not VERIFY_RE.match(verify):
         raise RpcFault(

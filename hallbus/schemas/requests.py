@@ -55,6 +55,9 @@ class CaseQueryReq(RpcRequest, kw_only=True):
     case_no: str | None = None
     verify: str | None = None
     qr: str | None = None
+    # The address of the person the web service asks for (a phone): its guesses are throttled
+    # apart from everyone else's. Used only from a node of role `web`; others' is ignored.
+    client: str | None = None
 
 
 class GuideListReq(RpcRequest, kw_only=True):

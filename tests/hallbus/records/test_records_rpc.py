@@ -107,6 +107,23 @@ def test_failed_look_ups_are_throttled_per_caller_and_per_case_with_back_off(hal
     assert err.code == "too_many_attempts" and "120 秒后再试" in err.message
 
 
+def test_the_web_service_is_throttled_per_client_address_it_names(hall: Hall) -> None:
+    hall.import_records([case("ZW2026030300021", P)])
+    web, term = hall.client("web", "web"), hall.client("terminal-1")
+
+    def guess(rpc: RpcClient, n: int, client: str) -> str:
+        body = {"case_no": f"ZW2026GUESS{n:04d}", "verify": "000000", "client": client}
+        return fault(rpc.call, "case.query", body).code
+
+    # One phone guessing through the web service waits after its free failures ...
+    assert [guess(web, i, "203.0.113.7") for i in range(6)] == ["case_not_found"] * 5 + ["too_many_attempts"]
+    # ... another phone is not held back by it: the web node serves many people
+    assert web.call("case.query", {"case_no": "ZW2026030300021", "verify": P.id_number[-6:],
+                                   "client": "198.51.100.2"})["cases"]
+    # any other node's `client` is ignored: it cannot slip out of its own count by naming addresses
+    assert [guess(term, 10 + i, f"192.0.2.{i}") for i in range(6)] == ["case_not_found"] * 5 + ["too_many_attempts"]
+
+
 def _levels(alerts: list[dict[str, Any]], subject: str) -> list[str]:
     return [a["level"] for a in alerts if a["kind"] == "case_deadline" and a["subject"] == subject]
 
