@@ -30,7 +30,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import emit, summary_ms  # noqa: E402
-from bench._hall import REPO, BenchHall  # noqa: E402
+from bench._hall import REPO, BenchHall, wait_web_up  # noqa: E402
 from hallbus import schemas  # noqa: E402
 from hallbus.localbroker import end_process, free_port  # noqa: E402
 from hallbus.rpc import RpcClient  # noqa: E402
@@ -58,20 +58,6 @@ class Page:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
-
-
-def wait_up(web: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("hallweb exited at start")
-        try:
-            if httpx.get(web + "/healthz", timeout=2).json().get("bus") == "up":
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("hallweb not up within 60 s")
 
 
 async def measure(port: int, ids: list[str], pages: int, calls: int, counter: RpcClient, web: psutil.Process) -> dict:
@@ -136,7 +122,7 @@ def main() -> None:
                  "--listen", f"127.0.0.1:{port}"], cwd=REPO, stdout=log, stderr=log,
             )
         try:
-            wait_up(web_url, proc)
+            wait_web_up(web_url, proc)
             terminal = RpcClient(hall.bus("bench-terminal"))
             futures = [terminal.call_async("ticket.issue", {"service": "A"}, timeout=60) for _ in range(args.tickets)]
             ids = [schemas.TICKET_ISSUE.decode(f.result(70)).ticket.ticket_id for f in futures]
