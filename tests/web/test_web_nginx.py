@@ -296,3 +296,39 @@ def test_the_phone_routes_reach_hallweb(deployed: Deployed, path: str) -> None:
     with deployed.client() as client:
         got = client.get(path)
     assert got.status_code in (200, 302) and "content-security-policy" in got.headers, (path, got.status_code)
+
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+
+
+@pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()), reason="chromium and chromium-driver (apt) missing")
+def test_a_phone_browser_follows_its_ticket_through_nginx_over_http2(deployed: Deployed, tmp_path: Path) -> None:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    from tests.web.test_web_browser import console_errors, wait_text
+
+    mine = deployed.rpc("terminal-1", "terminal").call("ticket.issue", {"service": "A"}, timeout=10)["ticket"]
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=390,844",
+                f"--user-data-dir={tmp_path / 'chromium'}"):
+        opts.add_argument(arg)
+    opts.set_capability("acceptInsecureCerts", True)  # the test's own certificate
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
+    try:
+        driver.get(f"{deployed.https}/t/{mine['ticket_id']}")
+        wait_text(driver, mine["number"], "本页自动更新")  # the script's stream is open, through nginx
+        assert driver.execute_script("return performance.getEntriesByType('navigation')[0].nextHopProtocol") == "h2"
+        driver.execute_script("window.__same_page = true;")
+        counter = deployed.rpc("counter-2", "counter")  # window 2 serves A alone
+        counter.call("window.login", {"window": "2", "staff": "s002", "password": "hall002"}, timeout=10)
+        while (called := counter.call("window.call_next", {"window": "2"}, timeout=10)["window"]["ticket"])["number"] != mine["number"]:
+            assert called["number"] < mine["number"], called  # another test's ticket before mine
+            counter.call("window.no_show", {"window": "2"}, timeout=10)
+        wait_text(driver, "轮到您了", "请到 2号窗口 办理")
+        assert driver.execute_script("return window.__same_page === true;"), "the page was reloaded"
+        assert console_errors(driver) == []
+    finally:
+        driver.quit()
