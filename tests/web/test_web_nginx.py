@@ -26,12 +26,13 @@ import ssl
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 
+from hallbus.client import BusClient
 from hallbus.config import parse_config
 from hallbus.controller.app import HallController
 from hallbus.localbroker import LocalBroker, die_with_parent, end_process, free_port
@@ -115,6 +116,7 @@ class Deployed:
     controller: HallController
     broker: LocalBroker
     out: Path
+    buses: list[BusClient] = field(default_factory=list)  # stopped with the deployment
 
     def client(self, source: str = "127.0.0.1", **kw: object) -> httpx.Client:
         """An HTTPS client connecting from loopback address `source` (each a different phone to nginx)."""
@@ -122,10 +124,10 @@ class Deployed:
         return httpx.Client(base_url=self.https, transport=transport, timeout=15, **kw)  # type: ignore[arg-type]
 
     def rpc(self, node: str, role: str) -> RpcClient:
-        from hallbus.client import BusClient
-
+        """An RPC client logged in as `node` with its credentials and node key."""
         bus = BusClient(hall=self.controller.config.hall.id, node=node, role=role,
                         broker=secured.address(self.broker, self.out, node))
+        self.buses.append(bus)
         assert bus.start(wait=10), f"{node} could not log in"
         c = secured.creds(self.out, node)
         return RpcClient(bus, node_key=bytes.fromhex(c["node_key"]))
@@ -159,6 +161,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
                                 tick_s=0.2)
     web: subprocess.Popen[bytes] | None = None
     nginx: subprocess.Popen[bytes] | None = None
+    d: Deployed | None = None
     web_log, prefix = tmp / "hallweb.log", tmp / "nginx"
     try:
         assert controller.start(wait=10), "the controller could not log in"
@@ -200,6 +203,8 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         wait_until(through_nginx, 30, "hallweb through nginx")
         yield d
     finally:
+        for bus in d.buses if d is not None else []:
+            bus.stop()
         for proc in (nginx, web):
             if proc is not None:
                 end_process(proc)
