@@ -17,6 +17,7 @@ nothing but the phone routes reaches `hallweb` (`/admin/` answered by nginx itse
 
 from __future__ import annotations
 
+import ctypes
 import http.client
 import json
 import os
@@ -44,6 +45,9 @@ NGINX = Path("/usr/sbin/nginx")
 EXAMPLE = REPO / "systemd" / "hallweb-nginx.conf.example"
 UNIT = REPO / "systemd" / "hallweb.service"
 EVENT_BOUND_S = 2.0  # a call's event through nginx; a buffering proxy holds it until its buffer fills
+PR_SET_NO_NEW_PRIVS, PR_SET_MDWE, PR_GET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN = 38, 65, 66, 1
+LIBC = ctypes.CDLL(None, use_errno=True)
+HAS_MDWE = LIBC.prctl(PR_GET_MDWE, 0, 0, 0, 0) >= 0  # Linux 6.3 and later
 
 pytestmark = [
     pytest.mark.slow,
@@ -93,10 +97,23 @@ def render(example: str, *, https_port: int, http_port: int, web_port: int, cert
     return example
 
 
+def confined_as_the_unit_says() -> None:
+    """In `hallweb`'s process before it runs: the unit's NoNewPrivileges=true, and its
+    MemoryDenyWriteExecute=true the kernel's own way (prctl PR_SET_MDWE, kept across exec; systemd
+    gets the same with a seccomp filter) where the kernel has it: no memory both writable and
+    executable, which would stop a library that makes code at run time."""
+    die_with_parent()
+    if LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
+    if HAS_MDWE and LIBC.prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_MDWE)")
+
+
 def unit_command(config: Path) -> tuple[list[str], dict[str, str], Path]:
     """`systemd/hallweb.service`'s ExecStart (this checkout for /opt/hallkit, `config` for hall.toml),
     its Environment= settings and the path of its EnvironmentFile."""
     text = UNIT.read_text()
+    assert "NoNewPrivileges=true" in text and "MemoryDenyWriteExecute=true" in text  # what `confined_as_the_unit_says` does
     (exec_start,) = re.findall(r"(?m)^ExecStart=(.*)$", text)
     argv = [a.replace("/opt/hallkit/", f"{REPO}/") for a in shlex.split(exec_start)]
     assert argv[1:] == ["serve", "--config", "/etc/hallkit/hall.toml"], argv
@@ -174,7 +191,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         env.update(line.split("=", 1) for line in env_text.splitlines())
         with web_log.open("ab") as log:
             web = subprocess.Popen(argv, cwd="/", env={"PATH": "/usr/bin:/bin", **env}, stdout=subprocess.DEVNULL,
-                                   stderr=log, preexec_fn=die_with_parent)
+                                   stderr=log, preexec_fn=confined_as_the_unit_says)
         wait_until(lambda: web.poll() is not None or bus_up(f"http://127.0.0.1:{web_port}"), START_S, "hallweb up")
         assert web.poll() is None, web_log.read_text(errors="replace")
 
