@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
 
 from hallbus.brokerurl import parse_broker_url
@@ -116,6 +117,21 @@ def disk_note(path: Path) -> str:
         return f"{parts[1]} on {parts[0]}"
     except (OSError, IndexError, subprocess.SubprocessError):
         return "unknown"
+
+
+def wait_web_up(web: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    """Until `hallweb`'s /healthz says its bus is up (RuntimeError if it exits or takes `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("hallweb exited at start")
+        try:
+            if httpx.get(web + "/healthz", timeout=2).json().get("bus") == "up":
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"hallweb not up within {timeout:g} s")
 
 
 def now_ms() -> float:

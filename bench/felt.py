@@ -1,6 +1,6 @@
-"""What people feel: four paths across real processes, from a finger to what a person sees or gets.
+"""What people feel: five paths across real processes, from a finger to what a person sees or gets.
 
-    .venv/bin/python bench/felt.py [--samples 30] [--paths call,card,rate,ticket]
+    .venv/bin/python bench/felt.py [--samples 30] [--paths call,card,rate,ticket,phone]
 
 A private Mosquitto, a real `hallbus serve` on the shipped sample hall (open all day, the
 demo's sample cases), and five real `kiosk` processes off-screen (QT_QPA_PLATFORM=offscreen,
@@ -19,6 +19,13 @@ role process is part of it).
           case list; bar p99 <= 250 ms (the SAM's bytes alone take ~112 ms on the wire)
 - rate:   tablet face tapped -> the controller's reply that the rating is stored
 - ticket: terminal "take a ticket" confirmed -> the cut of the ticket at the printer
+- phone:  the counter's call (F1) of a ticket whose page is open in a phone's browser (headless
+          Chromium at 390x844 on a real `hallweb serve`) -> that page's DOM saying "called";
+          from the call's reply on the bus, bar p99 <= 300 ms (SPEC 14). The page stamps the
+          moment with Date.now() (a MutationObserver the bench adds to every page over the
+          DevTools protocol, as it wraps EventSource to stamp each event's arrival); the
+          browser's wall clock and this bench's monotonic one are both read here, so the
+          bench converts one into the other.
 
 A plain paho subscriber stamps the bus messages along each path (request, reply, `calls`
 event, retained window state), so the figure splits into where its time went.
@@ -43,25 +50,66 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import msgspec  # noqa: E402
 
 from bench._common import bare_client, emit, summary_ms  # noqa: E402
-from bench._hall import now_ms  # noqa: E402
+from bench._hall import now_ms, wait_web_up  # noqa: E402
 from bench.kiosk_roles import _wait_online  # noqa: E402
 from devices.idcard.sim import SamSimulator  # noqa: E402
 from devices.printer.sim import PrinterSimulator  # noqa: E402
 from hallbus.brokerurl import parse_broker_url  # noqa: E402
 from hallbus.client import BusClient  # noqa: E402
-from hallbus.localbroker import LocalBroker, parent_death_hook  # noqa: E402
+from hallbus.localbroker import LocalBroker, end_process, free_port, parent_death_hook  # noqa: E402
 from hallbus.rpc import RpcClient  # noqa: E402
 from hallbus.sample import open_all_day  # noqa: E402
 from kiosk.demo import Demo  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 WINDOW = "3"  # counter-3, tablet-3, window-3 serve window 3 (services B, A)
 CALL_SERVICE = "A"  # tickets the counter calls (issued over RPC; B stays empty so A comes next)
 TICKET_SERVICE = "E"  # tickets the terminal takes (not real-name; served at window 9, never called here)
 BAUD = 115200
 ROLES = [("terminal", "terminal-1", "1280x800"), ("counter", "counter-3", "1280x800"),
          ("tablet", "tablet-3", "1280x800"), ("window", "window-3", "1366x768"), ("hall", "hall-1", "1920x1080")]
-BARS_MS = {"call_window": 50, "call_hall": 50, "card": 250}
+BARS_MS = {"call_window": 50, "call_hall": 50, "card": 250, "phone": 300}
+
+# Added to every page before its own script (Page.addScriptToEvaluateOnNewDocument): stamps each
+# `ticket` event's arrival and the first DOM change that shows the ticket called, then the next frame.
+PHONE_STAMPS = """
+(function () {
+  var felt = window.__felt = {events: [], called: null};
+  var Real = window.EventSource;
+  if (Real) {
+    window.EventSource = function (url, init) {
+      var source = new Real(url, init);
+      source.addEventListener("ticket", function (e) {
+        var at = Date.now();
+        felt.events.push({at: at, status: JSON.parse(e.data).status});
+      });
+      return source;
+    };
+    window.EventSource.prototype = Real.prototype;
+  }
+  function check() {
+    if (felt.called === null && document.body.classList.contains("status-called")) {
+      felt.called = {dom: Date.now(), frame: null};
+      requestAnimationFrame(function () { felt.called.frame = Date.now(); });
+    }
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    new MutationObserver(check).observe(document.body, {attributes: true, childList: true, subtree: true,
+                                                        characterData: true});
+  });
+})();
+"""
+WAIT_FOR = """
+var done = arguments[arguments.length - 1], what = arguments[0];
+(function poll() {
+  var f = window.__felt;
+  if (f && what === "event" && f.events.length > 0) { done(f.events); return; }
+  if (f && what === "called" && f.called !== null && f.called.frame !== null) { done(f); return; }
+  if (f && what !== "called" && f.events.some(function (e) { return e.status === what; })) { done(f.events); return; }
+  setTimeout(poll, 10);
+})();
+"""
 
 
 class WiredSam(SamSimulator):
@@ -220,6 +268,61 @@ class Role:
                 self.proc.wait(5)
 
 
+class Phone:
+    """A real `hallweb serve` on the hall, and headless Chromium at a phone's size showing one ticket's page."""
+
+    def __init__(self, tmp: Path, cfg_path: Path, broker: str) -> None:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+
+        if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+            raise RuntimeError("the phone path needs Debian's chromium and chromium-driver (./hall installs them)")
+        port = free_port()
+        self.web = f"http://127.0.0.1:{port}"
+        self.log = tmp / "hallweb.log"
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "web", "serve", "--config", str(cfg_path), "--broker", broker,
+                 "--listen", f"127.0.0.1:{port}"], cwd=REPO, stdout=log, stderr=log, preexec_fn=parent_death_hook(),
+            )
+        wait_web_up(self.web, self.proc)
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = str(CHROMIUM)
+        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=390,844",
+                    f"--user-data-dir={tmp / 'chromium'}"):
+            opts.add_argument(arg)
+        service = Service(str(CHROMEDRIVER), popen_kw={"preexec_fn": parent_death_hook()})
+        self.driver = webdriver.Chrome(service=service, options=opts)
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                    {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+        self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": PHONE_STAMPS})
+        self.driver.set_script_timeout(20)
+
+    def open(self, ticket_id: str) -> None:
+        """Load the ticket's page and wait until its event stream has brought the first state."""
+        self.driver.get(f"{self.web}/t/{ticket_id}")
+        self.driver.execute_async_script(WAIT_FOR, "event")
+
+    def called(self) -> dict[str, Any]:
+        """The page's stamps once it shows the ticket called: `events` [{at, status}], `called` {dom, frame} (epoch ms)."""
+        return dict(self.driver.execute_async_script(WAIT_FOR, "called"))
+
+    def shows(self, status: str) -> None:
+        """Wait until the page's stream brought `status`."""
+        self.driver.execute_async_script(WAIT_FOR, status)
+
+    def stop(self) -> None:
+        """Quit the browser (its driver and Chromium), then stop hallweb by its PID."""
+        try:
+            self.driver.quit()
+        finally:
+            end_process(self.proc)
+
+    def running(self) -> list[tuple[str, Any]]:
+        """What this started, for `Hall.left_running`."""
+        return [("hallweb serve", self.proc), ("chromedriver", self.driver.service.process)]
+
+
 class BusWatch:
     """A plain paho subscriber stamping every message of the hall on arrival."""
 
@@ -275,8 +378,10 @@ class BusWatch:
 class Hall:
     """Broker, controller with the demo's sample records, the two simulators and the five kiosks."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, phone: bool = False) -> None:
         self.tmp = tmp
+        self.with_phone = phone
+        self.phone: Phone | None = None
         dev = tmp / "dev"
         dev.mkdir(parents=True, exist_ok=True)
         extra = (f'\n[devices.terminal-1]\nidcard = "{dev / "idcard"}"\nprinter = "{dev / "printer"}"\n'
@@ -319,8 +424,12 @@ class Hall:
             self.roles[role] = Role(role, node, size, self.cfg_path, self.broker.url, self.tmp)
         for r in self.roles.values():
             r.wait(lambda e: e["ev"] == "ready", 60)
+        if self.with_phone:
+            self.phone = Phone(self.tmp, self.cfg_path, self.broker.url)
 
     def stop(self) -> None:
+        if self.phone is not None:
+            self.phone.stop()
         for r in self.roles.values():
             r.stop()
         if self.bus is not None:
@@ -341,6 +450,7 @@ class Hall:
     def left_running(self) -> list[str]:
         """What this bench started and is still running (nothing, after `stop`)."""
         procs = [(f"kiosk {r.node}", r.proc) for r in self.roles.values()] + [("hallbus serve", self.serve)]
+        procs += self.phone.running() if self.phone is not None else []
         if self.broker_proc is not None:
             procs.append(("mosquitto", self.broker_proc))
         return [name for name, p in procs if p is not None and p.poll() is None]
@@ -446,6 +556,40 @@ class Felt:
         self.add("rate.tap_to_request", t_req - t0)
         self.add("rate.request_to_stored_reply", t_rep - t_req)
 
+    # --- the phone --------------------------------------------------------------------------
+
+    def phone(self) -> None:
+        """A waiting ticket's page open on the phone; F1 on the counter; the page's DOM saying "called"."""
+        c, phone = self.r["counter"], self.hall.phone
+        assert phone is not None
+        if self.serving:
+            c.key("F7")
+            self.serving = False
+        since = now_ms()
+        ticket = self.rpc.call("ticket.issue", {"service": CALL_SERVICE})["ticket"]
+        number = str(ticket["number"])
+        c.painted("counter_next", _is(number), since)
+        phone.open(ticket["ticket_id"])
+        t0 = c.key("F1")
+        self.serving = True
+        got = phone.called()
+        wall_minus_mono = time.time() * 1000 - now_ms()  # the browser stamps the wall clock
+        t_req, t_rep = self.watch.rpc("window.call_next", t0)
+        t_evt, _ = self.watch.first(lambda tp, b: tp == "calls" and isinstance(b, dict) and b.get("ticket") == number, t0)
+        (event,) = [e for e in got["events"] if e["status"] == "called"][:1]
+        t_page_event = event["at"] - wall_minus_mono
+        t_dom = got["called"]["dom"] - wall_minus_mono
+        parts = {"": t_dom - t_rep, ".key_to_dom": t_dom - t0, ".request_to_reply": t_rep - t_req,
+                 ".reply_to_page_event": t_page_event - t_rep, ".calls_event_to_page_event": t_page_event - t_evt,
+                 ".page_event_to_dom": t_dom - t_page_event,
+                 ".dom_to_next_frame": got["called"]["frame"] - got["called"]["dom"]}
+        for part, ms in parts.items():
+            self.add("phone" + part, ms)
+        # Not served: F3 (no-show) asks the tablet for no rating, so `rate` finds it idle as before.
+        c.key("F3")
+        self.serving = False
+        phone.shows("no_show")
+
     # --- terminal -----------------------------------------------------------------------
 
     def card(self) -> None:
@@ -492,13 +636,13 @@ class Felt:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=30, help="samples of each path")
-    ap.add_argument("--paths", default="call,card,rate,ticket")
+    ap.add_argument("--paths", default="call,card,rate,ticket,phone")
     ap.add_argument("--warmup", type=int, default=2, help="rounds not counted (first frames, caches)")
     args = ap.parse_args(argv)
     paths = [p for p in args.paths.split(",") if p]
     t_start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="felt-") as d:
-        hall = Hall(Path(d))
+        hall = Hall(Path(d), phone="phone" in paths)
         try:
             hall.start()
             felt = Felt(hall)

@@ -35,6 +35,7 @@ from hallbus.config import HallConfig
 from hallbus.records.lookups import VERIFY_RE, case_key
 from hallbus.rpc import RpcClient, RpcFault
 from hallbus.schemas import rating
+from web import sse
 from web.board import Board
 from web.presence import ControllerPresence
 from web.public import (
@@ -276,15 +277,7 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
         t, down = await current(ticket_id)
         if t is None and not down:
             return Response(_not_found_body(), status_code=404)
-
-        async def stream() -> AsyncIterator[ServerSentEventMessage]:
-            async for view in book.follow(ticket_id):
-                if view is None:
-                    yield ServerSentEventMessage(comment="ping")
-                else:
-                    yield ServerSentEventMessage(event="ticket", data=json.dumps(view, ensure_ascii=False))
-
-        return ServerSentEvent(stream(), headers={"X-Accel-Buffering": "no"})
+        return sse.response(book.follow(ticket_id))  # each change encoded once for all its pages
 
     @post("/api/v1/tickets/{ticket_id:str}/cancel", media_type=MediaType.JSON, status_code=200)
     async def ticket_cancel(ticket_id: str) -> Response[Any]:

@@ -7,7 +7,9 @@ ticket changed. What it can tell is *that* the queue changed: the controller rep
 cancel, and sends a `calls` event at every call. Each such message marks the book dirty;
 one refresher then asks `ticket.statuses` for every followed ticket at once (500 ids a
 request) and pushes to each page only what changed. So one change costs one request per
-500 open tickets, never one per page; a burst of messages costs one round.
+500 open tickets, never one per page; a burst of messages costs one round. Each changed
+ticket's event is encoded once (`web.sse.frame`) and the same bytes go to every page that
+follows it.
 
 While the controller is away (`web.presence`: its retained presence says offline or lost,
 or hallweb's own bus is down) nothing is asked: every open page gets its last known state
@@ -22,12 +24,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from hallbus import schemas
 from hallbus.client import BusClient
 from hallbus.config import HallConfig
 from hallbus.rpc import RpcClient, RpcFault
+from web import sse
 from web.presence import ControllerPresence
 from web.public import ACTIVE, is_ticket_id, public_ticket
 
@@ -38,6 +41,13 @@ COALESCE_S = 0.005  # a call sends its event, the window's state and the queue's
 PING_S = 15.0  # an SSE comment at least this often (SPEC 12.1), so proxies keep the stream open
 
 Public = dict[str, Any]
+
+
+class Known(NamedTuple):
+    """A ticket's last public view and its event, encoded once for every page that follows it."""
+
+    view: Public
+    frame: bytes
 
 
 class BusDown(Exception):
@@ -57,12 +67,12 @@ class TicketBook:
         self.rpc = rpc
         self.config = config
         self.rounds = 0  # refresh rounds run (a health figure)
-        self._watchers: dict[str, set[asyncio.Queue[Public | None]]] = {}  # None in a queue: the stream ends
+        self._watchers: dict[str, set[asyncio.Queue[bytes | None]]] = {}  # None in a queue: the stream ends
         self._closing = False
-        self._last: dict[str, Public] = {}
+        self._last: dict[str, Known] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._dirty: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     # --- lifecycle (on the server's loop) ----------------------------------------------------
 
@@ -75,16 +85,14 @@ class TicketBook:
             self.bus.subscribe(topic, self._on_change)
         self.bus.add_connection_listener(self._on_connection)
         self.presence.add_listener(self._on_presence)
-        self._task = asyncio.create_task(self._refresher(), name="ticket-book")
+        self._tasks = [asyncio.create_task(self._refresher(), name="ticket-book"),
+                       asyncio.create_task(self._pinger(), name="ticket-pings")]
 
     async def stop(self) -> None:
         """Stop refreshing."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def close_streams(self) -> None:
         """End every event stream now (from any thread): the server is stopping, its clients reconnect elsewhere.
@@ -152,13 +160,19 @@ class TicketBook:
                 return None
             raise BusDown(fault) from fault
         view = public_ticket(reply.ticket, self.config)
-        self._last[ticket_id] = view
+        self._remember(ticket_id, view)
         return view
 
     def last_known(self, ticket_id: str) -> Public | None:
         """The last state this process saw of a ticket, marked `away` (shown when the controller is away)."""
-        view = self._last.get(ticket_id)
-        return None if view is None else {**view, "away": True}
+        known = self._last.get(ticket_id)
+        return None if known is None else {**known.view, "away": True}
+
+    def _remember(self, ticket_id: str, view: Public) -> Known:
+        known = self._last.get(ticket_id)
+        if known is None or known.view != view:
+            known = self._last[ticket_id] = Known(view, sse.frame("ticket", view))
+        return known
 
     async def cancel(self, ticket_id: str) -> Public:
         """The holder leaves the queue; RpcFault `unknown_ticket` / `ticket_not_waiting` as the controller says."""
@@ -176,39 +190,44 @@ class TicketBook:
 
     # --- following tickets -------------------------------------------------------------------
 
-    async def follow(self, ticket_id: str) -> AsyncIterator[Public | None]:
-        """The ticket's view now and at every change; None at every `PING_S` without one.
+    async def follow(self, ticket_id: str) -> AsyncIterator[bytes]:
+        """The ticket's event stream: its `ticket` event now and at every change, and `sse.PING` every `PING_S`.
 
-        The first item is the current state (the last known one when the controller is
+        The first event is the current state (the last known one when the controller is
         away; nothing at all for an unknown ticket: the caller checked it). Stops following
         when the consumer stops iterating, and ends when the server stops (`close_streams`).
+        Every page of a ticket gets the same bytes, encoded once per change.
         """
         if self._closing:
             return
-        queue: asyncio.Queue[Public | None] = asyncio.Queue(maxsize=64)
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=64)
         self._watchers.setdefault(ticket_id, set()).add(queue)
         try:
-            sent: Public | None = None
+            sent: bytes | None = None
             try:
-                first = await self.lookup(ticket_id)
-            except BusDown:
-                first = self.last_known(ticket_id)
+                await self.lookup(ticket_id)
+            except BusDown:  # the last known state, marked away
+                away = self.last_known(ticket_id)
+                if away is not None:
+                    self._remember(ticket_id, away)
+            first = self._last.get(ticket_id)
             if first is not None:
-                sent = first
-                yield first
+                sent = first.frame
+                yield sent
             while True:
-                try:
-                    view = await asyncio.wait_for(queue.get(), PING_S)
-                except TimeoutError:
-                    yield None
-                    continue
-                while view is not None and not queue.empty():  # only the newest of a burst matters
-                    view = queue.get_nowait()
-                if view is None:
+                # No timeout here (one timer and one task per page and event): `_pinger` sends the pings.
+                event = await queue.get()
+                while event is not None and not queue.empty():  # only the newest state of a burst matters
+                    more = queue.get_nowait()
+                    if more is not sse.PING:  # a ping behind a state adds nothing
+                        event = more
+                if event is None:
                     return
-                if view != sent:
-                    sent = view
-                    yield view
+                if event is sse.PING:
+                    yield event
+                elif event != sent:
+                    sent = event
+                    yield event
         finally:
             watchers = self._watchers.get(ticket_id)
             if watchers is not None:
@@ -222,13 +241,22 @@ class TicketBook:
         return len(self._watchers)
 
     def _push(self, ticket_id: str, view: Public) -> None:
-        self._last[ticket_id] = view
+        event = self._remember(ticket_id, view).frame
         for queue in self._watchers.get(ticket_id, ()):
             if self._closing:
                 break
             if queue.full():  # a consumer far behind: it needs the newest state only
                 queue.get_nowait()
-            queue.put_nowait(view)
+            queue.put_nowait(event)
+
+    async def _pinger(self) -> None:
+        """A ping into every idle stream each `PING_S`, so no quiet stream goes longer without a byte."""
+        while True:
+            await asyncio.sleep(PING_S)
+            for queues in self._watchers.values():
+                for queue in queues:
+                    if queue.empty() and not self._closing:
+                        queue.put_nowait(sse.PING)
 
     async def _refresher(self) -> None:
         assert self._dirty is not None
@@ -261,8 +289,9 @@ class TicketBook:
         for reply in await asyncio.gather(*futures):
             for ticket in reply.tickets:
                 view = public_ticket(ticket, self.config)
-                if view != self._last.get(ticket.ticket_id):
+                known = self._last.get(ticket.ticket_id)
+                if known is None or view != known.view:
                     self._push(ticket.ticket_id, view)
         # Tickets that ended stay in `_last` only while followed: the dict must not grow all day.
-        for tid in [t for t, v in self._last.items() if t not in self._watchers and v["status"] not in ACTIVE]:
+        for tid in [t for t, k in self._last.items() if t not in self._watchers and k.view["status"] not in ACTIVE]:
             del self._last[tid]

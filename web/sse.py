@@ -1,0 +1,28 @@
+"""Server-sent events encoded once per change, not once per open page.
+
+A call changes the state of every ticket in its queue, and each ticket may be open on
+several phones: the event is encoded here once per ticket (`frame`) and the same bytes
+are written to every stream that follows it (`response`). Litestar's `ServerSentEvent`
+would encode each message again per stream (its JSON split into lines, rebuilt, encoded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+from litestar.response import Stream
+
+SEP = b"\r\n"
+PING = b": ping" + SEP + SEP  # a comment: keeps proxies from closing a quiet stream
+
+
+def frame(event: str, data: Any) -> bytes:
+    """One event named `event` carrying `data` as JSON (one line: JSON needs no line breaks)."""
+    return b"event: " + event.encode() + SEP + b"data: " + msgspec.json.encode(data) + SEP + SEP
+
+
+def response(frames: AsyncIterator[bytes]) -> Stream:
+    """A `text/event-stream` answer writing `frames` as they come (`X-Accel-Buffering: no` for nginx)."""
+    return Stream(frames, media_type="text/event-stream", headers={"X-Accel-Buffering": "no"})
