@@ -13,9 +13,8 @@ from __future__ import annotations
 import random
 import re
 import secrets
-import shutil
 import sqlite3
-import subprocess
+import ssl
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,19 +27,19 @@ from hallbus import schemas
 from hallbus.client import BusClient
 from hallbus.controller.app import HallController, open_store
 from hallbus.controller.clock import ManualClock
-from hallbus.localbroker import end_process, free_port
+from hallbus.localbroker import end_process
 from hallbus.privacy import id_hash
 from hallbus.records.importer import records_of
 from hallbus.records.samples import Person, make_person
 from hallbus.rpc import RpcClient, RpcFault
 from tests.hallbus.deploy import secured
 from tests.hallbus.records.conftest import KEY, T0, make_importer
-from tests.web.conftest import REPO, WebHall, serving, wait_until
+from tests.web.conftest import WebHall, serving, wait_until
+from tests.web.nginx import NGINX, start_nginx
 
 RNG = random.Random(1705)
 P, Q = make_person(RNG), make_person(RNG)
 CASE_P, CASE_Q = "ZW2026030300501", "ZW2026030300502"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
 class Hall(WebHall):
@@ -184,44 +183,22 @@ def test_a_stolen_terminal_login_cannot_spread_its_guesses_over_made_up_phones(h
     assert err.value.code == "bad_request"
 
 
-def nginx_site(hallweb_port: int, port: int, tls: Path) -> str:
-    """`systemd/hallweb-nginx.conf.example` as shipped, on free loopback ports with a test certificate."""
-    text = (REPO / "systemd" / "hallweb-nginx.conf.example").read_text(encoding="utf-8")
-    text = text.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{port} ssl;")
-    text = re.sub(r"(?m)^( *)listen 80;", rf"\1listen 127.0.0.1:{free_port()};", text)
-    text = text.replace("/etc/ssl/hallweb/fullchain.pem", str(tls / "cert.pem"))
-    text = text.replace("/etc/ssl/hallweb/privkey.pem", str(tls / "key.pem"))
-    assert "http://127.0.0.1:8080;" in text
-    return text.replace("http://127.0.0.1:8080;", f"http://127.0.0.1:{hallweb_port};")
-
-
-@pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is not installed (Debian: apt-get install nginx)")
+@pytest.mark.skipif(not NGINX.exists(), reason="nginx is not installed (Debian: apt-get install nginx)")
 def test_behind_nginx_phones_are_told_apart_by_the_address_nginx_saw(hall: Hall, tmp_path: Path) -> None:
-    run = tmp_path / "nginx"
-    (run / "tmp").mkdir(parents=True)
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                    "-keyout", str(run / "key.pem"), "-out", str(run / "cert.pem")], check=True, capture_output=True)
-    port = free_port()
-    (run / "site.conf").write_text(nginx_site(int(hall.web.rsplit(":", 1)[1]), port, run), encoding="utf-8")
-    (run / "nginx.conf").write_text(
-        f"pid {run}/nginx.pid;\nerror_log {run}/error.log;\nevents {{}}\nhttp {{\n  access_log off;\n"
-        + "".join(f"  {kind}_temp_path {run}/tmp/{kind};\n"
-                  for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        + f"  include {run}/site.conf;\n}}\n", encoding="utf-8")
-    proc = subprocess.Popen([NGINX, "-e", str(run / "error.log"), "-p", str(run), "-c", str(run / "nginx.conf"),
-                             "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"https://127.0.0.1:{port}"
+    nginx = start_nginx(tmp_path, int(hall.web.rsplit(":", 1)[1]))
+    base = nginx.https
 
     def phone(source: str, case_no: str, verify: str, spoof: str) -> int:
         """A phone at `source` (a loopback address of its own) through nginx, forging X-Forwarded-For."""
-        with httpx.Client(transport=httpx.HTTPTransport(local_address=source, verify=False), timeout=15) as c:
+        transport = httpx.HTTPTransport(local_address=source, verify=ssl.create_default_context(cafile=str(nginx.cert)))
+        with httpx.Client(transport=transport, timeout=15) as c:
             got = c.post(base + "/api/v1/cases/query", json={"case_no": case_no, "verify": verify},
                          headers={"X-Forwarded-For": spoof})
         return got.status_code
 
     try:
-        wait_until(lambda: proc.poll() is not None or up(base), 30, "nginx up")
-        assert proc.poll() is None, (run / "error.log").read_text(errors="replace")
+        wait_until(lambda: nginx.proc.poll() is not None or up(base), 30, "nginx up")
+        assert nginx.proc.poll() is None, nginx.errors()
         # One phone forging another address at every guess: nginx replaces the header, so all are its own
         for i in range(5):
             assert phone("127.0.0.2", f"ZW20260303{i:05d}", "123456", f"203.0.113.{i}") == 404
@@ -230,7 +207,7 @@ def test_behind_nginx_phones_are_told_apart_by_the_address_nginx_saw(hall: Hall,
         assert phone("127.0.0.3", CASE_Q, Q.id_number[-6:], "127.0.0.2") == 200
         assert sorted(n for k, n in hall.counts().items() if k.startswith("web:")) == [5]
     finally:
-        end_process(proc)
+        end_process(nginx.proc)
 
 
 def test_a_proxy_on_another_machine_is_trusted_only_when_named(hall: Hall) -> None:

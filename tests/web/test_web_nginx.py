@@ -20,7 +20,6 @@ from __future__ import annotations
 import ctypes
 import http.client
 import json
-import os
 import re
 import shlex
 import ssl
@@ -40,9 +39,8 @@ from hallbus.localbroker import LocalBroker, die_with_parent, end_process, free_
 from hallbus.rpc import RpcClient
 from tests.hallbus.deploy import secured
 from tests.web.conftest import REPO, START_S, bus_up, wait_until
+from tests.web.nginx import EXAMPLE, NGINX, Nginx, start_nginx
 
-NGINX = Path("/usr/sbin/nginx")
-EXAMPLE = REPO / "systemd" / "hallweb-nginx.conf.example"
 UNIT = REPO / "systemd" / "hallweb.service"
 EVENT_BOUND_S = 2.0  # a call's event through nginx; a buffering proxy holds it until its buffer fills
 PR_SET_NO_NEW_PRIVS, PR_SET_MDWE, PR_GET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN = 38, 65, 66, 1
@@ -54,47 +52,10 @@ pytestmark = [
     pytest.mark.skipif(not NGINX.exists(), reason="nginx (apt, installed by ./hall) missing"),
 ]
 
-# The main config around the example's server blocks: what Debian's /etc/nginx/nginx.conf sets
-# that matters here (gzip on), every path inside the test's prefix.
-MAIN_CONF = """\
-daemon off;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log info;
-{user}
-events {{ worker_connections 512; }}
-http {{
-    access_log {prefix}/access.log;
-    client_body_temp_path {prefix}/tmp/body;
-    proxy_temp_path {prefix}/tmp/proxy;
-    fastcgi_temp_path {prefix}/tmp/fastcgi;
-    uwsgi_temp_path {prefix}/tmp/uwsgi;
-    scgi_temp_path {prefix}/tmp/scgi;
-    gzip on;
-    include {prefix}/hallweb.conf;
-}}
-"""
-
-
 def docs_nginx_block() -> str:
     """The nginx config docs/web.md shows (its one fenced `nginx` block)."""
     (block,) = re.findall(r"```nginx\n(.*?)```", (REPO / "docs" / "web.md").read_text(encoding="utf-8"), re.S)
     return block
-
-
-def render(example: str, *, https_port: int, http_port: int, web_port: int, cert: Path, key: Path) -> str:
-    """The example with this machine's ports, certificate and `hallweb` address put in; nothing else changed."""
-    changes = [
-        ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
-        ("listen 80;", f"listen 127.0.0.1:{http_port};"),
-        ("ssl_certificate     /etc/ssl/hallweb/fullchain.pem;", f"ssl_certificate     {cert};"),
-        ("ssl_certificate_key /etc/ssl/hallweb/privkey.pem;", f"ssl_certificate_key {key};"),
-        ("proxy_pass http://127.0.0.1:8080;", f"proxy_pass http://127.0.0.1:{web_port};"),
-    ]
-    for old, new in changes:
-        assert example.count(old) == 1, f"the example no longer says {old!r}: update this test with it"
-        example = example.replace(old, new)
-    return example
 
 
 def confined_as_the_unit_says() -> None:
@@ -150,14 +111,6 @@ class Deployed:
         return RpcClient(bus, node_key=bytes.fromhex(c["node_key"]))
 
 
-def make_certificate(folder: Path) -> tuple[Path, Path]:
-    cert, key = folder / "fullchain.pem", folder / "privkey.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                    "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True, timeout=60)
-    return cert, key
-
-
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     tmp = tmp_path_factory.mktemp("deployed")
@@ -177,9 +130,9 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     controller = HallController(config, data_dir=tmp / "data", broker=secured.address(broker, out, "controller"),
                                 tick_s=0.2)
     web: subprocess.Popen[bytes] | None = None
-    nginx: subprocess.Popen[bytes] | None = None
+    nginx: Nginx | None = None
     d: Deployed | None = None
-    web_log, prefix = tmp / "hallweb.log", tmp / "nginx"
+    web_log = tmp / "hallweb.log"
     try:
         assert controller.start(wait=10), "the controller could not log in"
         # hallweb as systemd starts it: the unit's command line, its Environment= and the env file of
@@ -195,22 +148,12 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         wait_until(lambda: web.poll() is not None or bus_up(f"http://127.0.0.1:{web_port}"), START_S, "hallweb up")
         assert web.poll() is None, web_log.read_text(errors="replace")
 
-        cert, key = make_certificate(tmp)
-        for sub in ("tmp", "logs"):
-            (prefix / sub).mkdir(parents=True)
-        user = "user root root;" if os.geteuid() == 0 else ""  # as root, workers would switch to nobody
-        (prefix / "nginx.conf").write_text(MAIN_CONF.format(prefix=prefix, user=user))
-        (prefix / "hallweb.conf").write_text(render(EXAMPLE.read_text(), https_port=https_port, http_port=http_port,
-                                                     web_port=web_port, cert=cert, key=key))
-        args = [str(NGINX), "-p", f"{prefix}/", "-c", str(prefix / "nginx.conf"), "-e", str(prefix / "error.log")]
-        checked = subprocess.run([*args, "-t"], capture_output=True, text=True, timeout=30)
-        assert checked.returncode == 0, checked.stderr
-        nginx = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
-        ca = ssl.create_default_context(cafile=str(cert))
-        d = Deployed(f"https://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}", ca, controller, broker, out)
+        nginx = start_nginx(tmp, web_port, https_port=https_port, http_port=http_port)
+        ca = ssl.create_default_context(cafile=str(nginx.cert))
+        d = Deployed(nginx.https, nginx.http, ca, controller, broker, out)
 
         def through_nginx() -> bool:
-            assert nginx is not None and nginx.poll() is None, (prefix / "error.log").read_text(errors="replace")
+            assert nginx is not None and nginx.proc.poll() is None, nginx.errors()
             try:
                 with d.client() as client:
                     return client.get("/healthz").json().get("bus") == "up"
@@ -222,7 +165,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     finally:
         for bus in d.buses if d is not None else []:
             bus.stop()
-        for proc in (nginx, web):
+        for proc in (nginx.proc if nginx is not None else None, web):
             if proc is not None:
                 end_process(proc)
         controller.stop()
