@@ -25,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser, _name: str) -> None:
     parser.add_argument("--city-user", default=None)
     parser.add_argument("--city-password", default=None)
     parser.add_argument("--city-ca", default=None)
+    parser.add_argument("--plugin", type=Path, default=None,
+                        help=f"the built rate-limit plugin ([broker_limits]; default {brokerconf.PLUGIN_BUILT})")
     parser.set_defaults(func=run)
 
 
@@ -35,11 +37,21 @@ def run(args: argparse.Namespace, ctx: object) -> int:
     if args.city:
         city = {"address": args.city, "username": args.city_user or "", "password": args.city_password or "",
                 "cafile": args.city_ca or ""}
-    files = brokerconf.build(
-        cfg, out_dir=args.out, listen=args.listen, port=args.port, persistence_dir=args.persistence_dir,
-        run_as=args.run_as, tls_cert=args.tls_cert, tls_key=args.tls_key, tls_ca=args.tls_ca,
-        tls_port=args.tls_port, city=city,
-    )
+    try:
+        files = brokerconf.build(
+            cfg, out_dir=args.out, listen=args.listen, port=args.port, persistence_dir=args.persistence_dir,
+            run_as=args.run_as, tls_cert=args.tls_cert, tls_key=args.tls_key, tls_ca=args.tls_ca,
+            tls_port=args.tls_port, city=city, plugin=args.plugin.resolve() if args.plugin else None,
+        )
+    except brokerconf.PluginNotBuilt as err:
+        print(f"hallbus broker-config: {err}", file=sys.stderr)
+        return 2
+    if brokerconf.limits_active(cfg.broker_limits):
+        unreadable = brokerconf.not_world_readable(args.plugin or brokerconf.PLUGIN_BUILT)
+        if unreadable:
+            print(f"hallbus broker-config: 警告: Mosquitto 以自己的用户运行, 可能读不到插件 ({unreadable} 对其他用户不可读)。"
+                  f" Warning: Mosquitto runs as its own user and may not read the plugin: {unreadable} is not"
+                  " readable by others.", file=sys.stderr)
     written = brokerconf.write(files, args.out)
     if ctx.json:  # type: ignore[attr-defined]
         print(json.dumps({"written": [str(p) for p in written], "nodes": sorted(files.credentials)}))
