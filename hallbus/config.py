@@ -222,8 +222,8 @@ class BrokerLimitsSection(Strict, kw_only=True):
     bytes_per_second: int = 256 * 1024  # bytes (payload + topic) a second on average (0: no byte limit)
     bytes_burst: int = 2 * 1024 * 1024  # bytes at once; at least the broker's 128 KiB message size limit
     web_scale: float = 10.0  # the web service (role web, every phone in the hall) gets this many times as much
-    disconnect_over: float = 8.0  # refused bytes (less what bytes_per_second forgives) past this many
-    # bytes_burst end the login's connection, at every publish until they drain (0: never)
+    disconnect_over: float = 8.0  # refused messages (bytes) past this many bursts, less what the rate has
+    # forgiven since, end the login's connection at each further refused publish (0: never)
 
 
 class RatingsSection(Strict, kw_only=True):

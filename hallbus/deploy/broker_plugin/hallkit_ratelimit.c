@@ -22,10 +22,12 @@
  * like an ACL denial (src/handle_publish.c, `process_bad_message`): the message is freed
  * without being stored, retained or routed; QoS 0 is dropped silently, QoS 1 gets a PUBACK
  * (reason 0x87 "not authorised" to an MQTT 5 client), QoS 2 a PUBREC with that reason. The
- * connection stays up. A login whose refused bytes, less what its byte rate forgives,
- * add up to more than FACTOR times its byte burst is disconnected instead (any other error
- * code ends the connection; MOSQ_ERR_ADMINISTRATIVE_ACTION logs "disconnected by
- * administrative action"), and again at each publish until that debt has drained.
+ * connection stays up. A login that stays far over its budget is disconnected instead: when
+ * the messages (or bytes) it had refused, less what its rate has forgiven since, come to more
+ * than FACTOR times its burst, each further publish refused ends its connection (any error
+ * code but MOSQ_ERR_ACL_DENIED does; MOSQ_ERR_ADMINISTRATIVE_ACTION logs "disconnected by
+ * administrative action"), so a flood costs it a reconnect every few messages. A login back
+ * within its budget is never disconnected, whatever its debt.
  *
  * Mosquitto 2.0 plugin interface, version 5 (tested on Debian 12's 2.0.11). The broker
  * calls the MOSQ_EVT_MESSAGE callback from handle__publish after the ACL check and before
@@ -66,7 +68,7 @@ struct login {
 	const struct budget *budget;
 	double at; /* when the buckets were last refilled */
 	double msgs, bytes; /* tokens left */
-	double debt; /* refused bytes not yet forgiven (drains at bytes_per_s) */
+	double debt_msgs, debt_bytes; /* refused messages and bytes not yet forgiven (drain at their rates) */
 	double logged_at; /* when its last log line was written */
 	double since; /* when the first drop not logged yet happened */
 	unsigned long dropped, dropped_bytes, kicked; /* not logged yet */
@@ -151,6 +153,26 @@ static void say(struct login *l, double now)
 	l->logged_at = now;
 }
 
+/* Refill one bucket for `dt` seconds and forgive as much of its debt; whether `cost` is over what is left. */
+static int take(double *tokens, double *debt, double dt, double rate, double burst, double cost)
+{
+	*tokens += dt * rate;
+	if(*tokens > burst) *tokens = burst;
+	*debt -= dt * rate;
+	if(*debt < 0) *debt = 0;
+	return *tokens < cost;
+}
+
+/* Add a refused `cost` to a debt (kept under twice the limit, so it drains in bounded time);
+ * whether the debt is past disconnect_over bursts. */
+static int owe(double *debt, double cost, double burst)
+{
+	double limit = st.disconnect_over * burst;
+	*debt += cost;
+	if(*debt > 2 * limit) *debt = 2 * limit;
+	return st.disconnect_over > 0 && *debt > limit;
+}
+
 static int on_message(int event, void *event_data, void *userdata)
 {
 	struct mosquitto_evt_message *ed = event_data;
@@ -165,20 +187,15 @@ static int on_message(int event, void *event_data, void *userdata)
 
 	double dt = now - l->at;
 	l->at = now;
-	if(b->msgs_per_s > 0){
-		l->msgs += dt * b->msgs_per_s;
-		if(l->msgs > b->msgs_burst) l->msgs = b->msgs_burst;
-	}
 	double size = (double)ed->payloadlen + (ed->topic ? (double)strlen(ed->topic) : 0.0);
-	if(b->bytes_per_s > 0){
-		l->bytes += dt * b->bytes_per_s;
-		if(l->bytes > b->bytes_burst) l->bytes = b->bytes_burst;
-		l->debt -= dt * b->bytes_per_s;
-		if(l->debt < 0) l->debt = 0;
+	int over = 0, kick = 0;
+	if(b->msgs_per_s > 0){
+		over |= take(&l->msgs, &l->debt_msgs, dt, b->msgs_per_s, b->msgs_burst, 1.0);
 	}
-	int over_msgs = b->msgs_per_s > 0 && l->msgs < 1.0;
-	int over_bytes = b->bytes_per_s > 0 && l->bytes < size;
-	if(!over_msgs && !over_bytes){
+	if(b->bytes_per_s > 0){
+		over |= take(&l->bytes, &l->debt_bytes, dt, b->bytes_per_s, b->bytes_burst, size);
+	}
+	if(!over){
 		if(b->msgs_per_s > 0) l->msgs -= 1.0;
 		if(b->bytes_per_s > 0) l->bytes -= size;
 		return MOSQ_ERR_SUCCESS;
@@ -186,11 +203,8 @@ static int on_message(int event, void *event_data, void *userdata)
 	if(!l->dropped) l->since = now;
 	l->dropped++;
 	l->dropped_bytes += (unsigned long)size;
-	int kick = 0;
-	if(b->bytes_per_s > 0){
-		l->debt += size;
-		kick = st.disconnect_over > 0 && l->debt > st.disconnect_over * b->bytes_burst;
-	}
+	if(b->msgs_per_s > 0) kick |= owe(&l->debt_msgs, 1.0, b->msgs_burst);
+	if(b->bytes_per_s > 0) kick |= owe(&l->debt_bytes, size, b->bytes_burst);
 	if(kick) l->kicked++;
 	if(now - l->logged_at >= st.log_every_s) say(l, now);
 	return kick ? MOSQ_ERR_ADMINISTRATIVE_ACTION : MOSQ_ERR_ACL_DENIED;

@@ -134,13 +134,18 @@ def test_a_flooding_login_gets_through_only_its_budget_and_the_controller_sees_o
             assert t >= LIMITS.burst, f"{who}: its budget's burst must pass ({t})"
             assert within_budget(t, seconds, LIMITS.per_second, LIMITS.burst), f"{who}: {t} taken in {seconds:.2f} s"
             assert t + refused == n, f"{who}: every refused publish is answered 'not authorised' (MQTT 5)"
-        assert terminal.disconnects == tablet.disconnects == [], "small messages over budget do not end the connection"
+        assert terminal.disconnects == tablet.disconnects == [], "a few thousand over budget do not end the connection"
+        # Far over (refused past disconnect_over x burst = 4,000 messages): the connection ends.
+        terminal.send("rpc/ticket.issue", request("terminal-1", 1), 3000)
+        with terminal.cond:
+            assert terminal.cond.wait_for(lambda: terminal.disconnects, 10), "the login was never disconnected"
     finally:
         for c in (terminal, tablet, controller):
             c.close()
     log = (broker.workdir / "mosquitto.log").read_text()
     lines = [ln for ln in log.splitlines() if "hallkit_ratelimit: 登录" in ln]
     assert any("Login terminal-1 is over its publish budget" in ln for ln in lines), log[-2000:]
+    assert "Client terminal-1 been disconnected by administrative action" in log
     assert len(lines) <= 4, "the log says it at a bounded rate, not per message"
 
 
