@@ -60,4 +60,9 @@ def run(args: argparse.Namespace, ctx: object) -> int:
         print(f"  {args.out / 'mosquitto.conf'}  (mosquitto -c this file)", file=sys.stderr)
         print(f"  passwd, acl, node-keys.json (controller only), credentials/NODE.json for "
               f"{len(files.credentials)} nodes: copy each to its node", file=sys.stderr)
+        if brokerconf.limits_active(cfg.broker_limits):
+            print(f"  publish budgets per login ([broker_limits]): the plugin {args.plugin or brokerconf.PLUGIN_BUILT}",
+                  file=sys.stderr)
+        else:
+            print("  [broker_limits] off: no login is held to a publish budget", file=sys.stderr)
     return 0

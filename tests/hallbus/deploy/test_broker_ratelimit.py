@@ -27,7 +27,7 @@ import pytest
 from hallbus.config import BrokerLimitsSection
 from hallbus.controller.app import HallController
 from hallbus.deploy import brokerconf
-from hallbus.localbroker import LocalBroker
+from hallbus.localbroker import LocalBroker, free_port
 from hallbus.rpc import RpcClient, RpcFault
 from hallbus.sample import all_day_text, open_all_day
 from tests.hallbus.deploy.secured import (
@@ -244,6 +244,25 @@ def test_broker_config_says_clearly_when_the_plugin_is_not_built(tmp_path: Path)
     assert done.returncode == 2
     assert "代理限流插件未编译" in done.stderr and "./hall setup" in done.stderr, done.stderr
     assert not (tmp_path / "b" / "mosquitto.conf").exists()
+
+
+@pytest.mark.parametrize(("options", "says"), [
+    ("plugin_opt_budget_node 50 500\nplugin_opt_default node\n", "want four numbers"),
+    ("plugin_opt_budget_node 50 500 0 0\nplugin_opt_default nobody\n", "name a budget_ given here"),
+    ("plugin_opt_budget_node 50 500 0 0\nplugin_opt_default node\nplugin_opt_login_t-1 other\n",
+     "no budget_ of that name"),
+    ("plugin_opt_budget_node 50 0 0 0\nplugin_opt_default node\n", "a burst must be 1 or more"),
+    ("plugin_opt_budget_node 1 1 0 0\nplugin_opt_default node\nplugin_opt_speed 3\n", "unknown option"),
+])
+def test_the_broker_refuses_to_start_on_plugin_options_it_cannot_follow(
+    tmp_path: Path, options: str, says: str
+) -> None:
+    conf = tmp_path / "m.conf"
+    conf.write_text(f"per_listener_settings false\nallow_anonymous true\nplugin {brokerconf.PLUGIN_BUILT}\n{options}"
+                    f"listener {free_port()} 127.0.0.1\n")
+    done = subprocess.run([LocalBroker(tmp_path).exe, "-c", str(conf)], capture_output=True, text=True, timeout=20)
+    assert done.returncode != 0
+    assert "hallkit_ratelimit: 配置项" in done.stderr + done.stdout and says in done.stderr + done.stdout, done
 
 
 # --- with a real controller ------------------------------------------------------------------
