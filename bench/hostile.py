@@ -1,13 +1,14 @@
 """The "hostile node" phase of bench/reliability.py (issue 17): a counter's latency under attack.
 
-    .venv/bin/python bench/reliability.py --phase hostile [--attack-s 10]
+    .venv/bin/python bench/reliability.py --phase hostile [--attack-s 10] [--attackers-own-cpu] [--no-broker-limits]
 
 The sample hall behind the broker config `hallbus broker-config` generates (ACL, size
-limits, client ids bound to logins, node keys), its controller a real `hallbus serve`
-process. A counter (counter-3, signed) pauses and resumes its window every 50 ms, first
-alone, then while a tablet (tablet-3) and a terminal (terminal-1), each in a process of
-its own with its real generated credentials, attack at full speed with what the broker
-still lets them do:
+limits, client ids bound to logins, node keys, per-login publish budgets: the broker
+plugin of [broker_limits], off with --no-broker-limits), its controller a real `hallbus
+serve` process. A counter (counter-3, signed) pauses and resumes its window every 50 ms,
+alone for the same time right before each attack, then while a tablet (tablet-3) and a
+terminal (terminal-1), each in a process of its own with its real generated credentials,
+attack at full speed with what the broker still lets them do:
 
 - flood: the terminal sends `ticket.issue` requests as fast as the broker takes them;
 - big: payloads just under the broker's limit on the RPC topics the login may write
@@ -19,9 +20,10 @@ still lets them do:
 claims to be the counter's, as tests/hallbus/deploy/test_rpc_fairness.py sends them.)
 
 A login is one connection (the username is the client id), so an attacker's own
-connections also replace each other. Figures: the counter's p50/p99 alone and under
-attack (bar: p99 within 2x), its failed requests, whether a screen saw the controller
-leave, the broker's peak memory, and what the attackers got through. Whatever the
+connections also replace each other. Figures: the counter's p50/p99 under each attack and
+alone right before it (bar: p99 within 2x), the load average around each, its failed
+requests, whether a screen saw the controller leave, the broker's peak memory, and what
+the attackers got through. Whatever the
 controller answers the flood (tickets, refusals, rate limits) is counted by code, so
 the figures stay meaningful as the controller gains limits of its own.
 """
@@ -32,6 +34,7 @@ import argparse
 import getpass
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -234,9 +237,12 @@ def attacker_main(argv: list[str]) -> int:
 class SecuredSample:
     """The sample hall behind its generated broker config, the controller as a real process."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, broker_limits: bool = True) -> None:
         self.out = tmp / "broker"
         text = all_day_text(tmp).replace("[privacy]\n", f'[privacy]\nnode_keys_file = "{self.out}/node-keys.json"\n', 1)
+        if not broker_limits:  # the figures before the broker's per-login budgets, for comparison
+            text, n = re.subn(r"(?m)^(\[broker_limits\][^\n]*\n)enabled = true", r"\1enabled = false", text)
+            assert n == 1, "no [broker_limits] enabled = true in the sample config"
         self.config_path, self.cfg = open_all_day(tmp, text=text)
         port = free_port()
         (self.out / "persist").mkdir(parents=True)
@@ -340,8 +346,13 @@ def attack(
     return {**measured, "attackers": got, "attackers_cpu_s": round(cpu, 1), "broker_peak_mb": hall.peak_rss_mb()}
 
 
-def phase_hostile(tmp: Path, attack_s: float = 10.0, own_cpu: bool = False) -> dict[str, Any]:
+def phase_hostile(
+    tmp: Path, attack_s: float = 10.0, own_cpu: bool = False, broker_limits: bool = True
+) -> dict[str, Any]:
     """The counter alone, then under each attack; `own_cpu`: the attackers on a CPU of their own.
+
+    `broker_limits` False: the broker without its per-login budgets ([broker_limits] off), to
+    compare with the figures before them on the same machine at the same time.
 
     On one machine the attackers' own work (~120 us of CPU per request sent) comes out of the
     hall server's cores, which a terminal or tablet on the hall's network never does. With
@@ -352,7 +363,7 @@ def phase_hostile(tmp: Path, attack_s: float = 10.0, own_cpu: bool = False) -> d
     split = split_cpus() if own_cpu else None
     if split is not None:
         os.sched_setaffinity(0, split[0])  # the broker and the controller started below inherit it
-    hall = SecuredSample(tmp / "hostile")
+    hall = SecuredSample(tmp / "hostile", broker_limits)
     hall.start()
     hid = hall.cfg.hall.id
     screen = BusClient(hall=hid, node="hall-1", role="hall", broker=hall.address("hall-1"))
@@ -376,23 +387,31 @@ def phase_hostile(tmp: Path, attack_s: float = 10.0, own_cpu: bool = False) -> d
         rpc = RpcClient(counter_bus, node_key=bytes.fromhex(hall.creds("counter-3")["node_key"]))
         rpc.call("window.login", {"window": "3", "staff": "s003", "password": "hall003"}, timeout=10)
         counter_run(rpc, 1.0)  # warm up
-        alone = counter_run(rpc, attack_s)
         rss_before = hall.peak_rss_mb()
         seen_before = len(controller_seen)
         theirs = split[1] if split is not None else None
-        runs = {kind: attack(hall, rpc, [kind], attack_s, theirs) for kind in KINDS}
-        runs["all"] = attack(hall, rpc, list(KINDS), attack_s, theirs)
+        runs: dict[str, dict[str, Any]] = {}
+        for kind, kinds in [*((k, [k]) for k in KINDS), ("all", list(KINDS))]:
+            # The counter alone right before each attack: on a shared machine other work comes and goes,
+            # so each attack is set against the moment next to it.
+            load0 = os.getloadavg()[0]
+            alone = counter_run(rpc, attack_s)
+            runs[kind] = {**attack(hall, rpc, kinds, attack_s, theirs), "alone": alone,
+                          "load": (round(load0, 2), round(os.getloadavg()[0], 2))}
         for r in runs.values():  # no answer at all: no ratio (None), and the bar is not met
-            r["p99_ratio"] = round(r["p99_ms"] / alone["p99_ms"], 2) if r["p99_ms"] and alone["p99_ms"] else None
+            a = r["alone"]["p99_ms"]
+            r["p99_ratio"] = round(r["p99_ms"] / a, 2) if r["p99_ms"] and a else None
         ratios = [r["p99_ratio"] for r in runs.values()]
         worst = None if None in ratios else max(ratios)
         return {
-            "attack_s": attack_s, "attackers_own_cpu": split is not None, "alone": alone, "attacked": runs, "worst_p99_ratio": worst,
+            "attack_s": attack_s, "attackers_own_cpu": split is not None, "alone": runs["flood"]["alone"],
+            "attacked": runs, "worst_p99_ratio": worst,
             "p99_within_2x": worst is not None and worst <= 2.0,
             "counter_failed": sum(sum(r["failed"].values()) for r in runs.values()),
             "controller_seen_not_online": [s for s in controller_seen[seen_before:] if s != "online"],
             "controller_alive": hall.alive(), "counter_connections": counter_bus.connect_count,
             "broker_peak_mb_before": rss_before, "broker_peak_mb_after": hall.peak_rss_mb(),
+            "broker_limits": hall.cfg.broker_limits.enabled,
         }
     finally:
         for b in buses:
@@ -401,13 +420,15 @@ def phase_hostile(tmp: Path, attack_s: float = 10.0, own_cpu: bool = False) -> d
 
 
 def describe(r: dict[str, Any]) -> str:
-    """The figures, a line per attack."""
-    a = r["alone"]
-    lines = [f"hostile nodes: counter alone p50 {a['p50_ms']} ms p99 {a['p99_ms']} ms ({a['calls']} calls)"]
+    """The figures, a line per attack (each beside the counter alone just before it, and the load average)."""
+    lines = [f"hostile nodes (broker limits {'on' if r.get('broker_limits', True) else 'off'}; attackers "
+             f"{'on a CPU of their own' if r['attackers_own_cpu'] else 'sharing the CPUs'}):"]
     for kind, h in r["attacked"].items():
+        a = h["alone"]
         ratio = f"{h['p99_ratio']}x" if h["p99_ratio"] is not None else "no answer"
-        lines.append(f"  {kind:5} attack: p50 {h['p50_ms']} ms p99 {h['p99_ms']} ms ({ratio}; {h['calls']} "
-                     f"calls, failed {h['failed'] or 0}); broker peak {h['broker_peak_mb']} MiB; attackers used "
+        lines.append(f"  {kind:5} attack: p50 {h['p50_ms']} ms p99 {h['p99_ms']} ms ({ratio} of alone p50 "
+                     f"{a['p50_ms']} p99 {a['p99_ms']} ms; {h['calls']} calls, failed {h['failed'] or 0}); "
+                     f"load {h['load'][0]}-{h['load'][1]}; broker peak {h['broker_peak_mb']} MiB; attackers used "
                      f"{h['attackers_cpu_s']} CPU s: {h['attackers']}")
     worst = f"{r['worst_p99_ratio']}x" if r["worst_p99_ratio"] is not None else "no answer"
     lines.append(f"  worst p99 {worst} (bar 2x: {'met' if r['p99_within_2x'] else 'NOT met'}); "

@@ -297,6 +297,8 @@ def main() -> int:
     ap.add_argument("--attack-s", type=float, default=10.0, help="hostile: seconds measured alone and under attack")
     ap.add_argument("--attackers-own-cpu", action="store_true",
                     help="hostile: attackers pinned to the last CPU, the hall to the others (as devices of their own)")
+    ap.add_argument("--no-broker-limits", action="store_true",
+                    help="hostile: the broker without its per-login budgets ([broker_limits] off), for comparison")
     args = ap.parse_args()
     result: dict[str, Any] = {"bench": "reliability"}
     with tempfile.TemporaryDirectory() as d:
@@ -317,7 +319,8 @@ def main() -> int:
                   f"{r['controller_alive']}; correct answer after: {r['correct_answer_after']} "
                   f"({r['first']} -> {r['after']}); nodes connected: {r['nodes_connected_after']}/{r['nodes']}")
         if args.phase in ("hostile", "all"):
-            r = result["hostile"] = phase_hostile(tmp, args.attack_s, args.attackers_own_cpu)
+            r = result["hostile"] = phase_hostile(tmp, args.attack_s, args.attackers_own_cpu,
+                                                      not args.no_broker_limits)
             print(describe(r))
     emit(result)
     return 0

@@ -221,6 +221,32 @@ class RpcLimitsSection(Strict, kw_only=True):
     web_scale: float = 10.0  # a `web` node (hallweb, asking for every phone in the hall) gets this many times as much
 
 
+# The largest message the hall's broker takes (`message_size_limit`, `max_packet_size`: see
+# hallbus/deploy/brokerconf.py for how it is sized). Here so [broker_limits] can be checked against it.
+BROKER_MESSAGE_LIMIT = 128 * 1024
+
+
+class BrokerLimitsSection(Strict, kw_only=True):
+    """[broker_limits]: how much one login may publish, held by the broker before any message is routed.
+
+    `hallbus broker-config` writes these as the options of the hall's broker plugin
+    (hallbus/deploy/broker_plugin/hallkit_ratelimit.c): a token bucket per login for PUBLISH
+    messages and one for bytes (payload and topic). Over either, the broker drops the message
+    unrouted, so a node at full speed costs the controller nothing. Wider than `[rpc_limits]`:
+    a real node never meets it, and within it the controller's own per-node budget still
+    answers `busy`. The controller's own login is never limited.
+    """
+
+    enabled: bool = True  # false: no plugin line in the generated broker config
+    per_second: float = 50.0  # messages one login publishes a second on average (0: no message limit)
+    burst: int = 500  # messages one login may publish at once before that average applies
+    bytes_per_second: int = 256 * 1024  # bytes (payload + topic) a second on average (0: no byte limit)
+    bytes_burst: int = 2 * 1024 * 1024  # bytes at once; at least the broker's 128 KiB message size limit
+    web_scale: float = 10.0  # the web service (role web, every phone in the hall) gets this many times as much
+    disconnect_over: float = 8.0  # refused messages (bytes) past this many bursts, less what the rate has
+    # forgiven since, end the login's connection at each further refused publish (0: never)
+
+
 class RatingsSection(Strict, kw_only=True):
     """[ratings]: 好差评 rules."""
 
@@ -297,6 +323,7 @@ class HallConfig(Strict, kw_only=True):
     queue: QueueSection = msgspec.field(default_factory=QueueSection)
     ticket_limits: TicketLimitsSection = msgspec.field(default_factory=TicketLimitsSection)
     rpc_limits: RpcLimitsSection = msgspec.field(default_factory=RpcLimitsSection)
+    broker_limits: BrokerLimitsSection = msgspec.field(default_factory=BrokerLimitsSection)
     ratings: RatingsSection = msgspec.field(default_factory=RatingsSection)
     calendar: CalendarSection = msgspec.field(default_factory=CalendarSection)
     kiosk: KioskSection = msgspec.field(default_factory=KioskSection)
@@ -461,6 +488,7 @@ def _validate_semantics(cfg: HallConfig) -> list[tuple[list[str | int], str]]:
     if cfg.rpc_limits.web_scale < 1:
         errs.append((["rpc_limits", "web_scale"], "must be 1 or more (the web service asks for many phones)"))
     errs.extend(_notify_errors(cfg.notify))
+    errs += _broker_limits_errors(cfg.broker_limits)
     if not re.fullmatch(r"\d\d:\d\d", cfg.hall.rollover):
         errs.append((["hall", "rollover"], f"must look like 03:00, got {cfg.hall.rollover!r}"))
     return errs
@@ -475,6 +503,21 @@ def _notify_errors(n: NotifySection) -> list[tuple[list[str | int], str]]:
     for key in ("timeout_s", "retry_max_s", "give_up_s"):
         if getattr(n, key) <= 0:
             errs.append((["notify", key], "must be more than 0"))
+    return errs
+
+
+def _broker_limits_errors(b: BrokerLimitsSection) -> list[tuple[list[str | int], str]]:
+    errs: list[tuple[list[str | int], str]] = []
+    for key in ("per_second", "bytes_per_second", "disconnect_over"):
+        if getattr(b, key) < 0:
+            errs.append((["broker_limits", key], "must be 0 (no limit) or more"))
+    if b.per_second > 0 and b.burst < 1:
+        errs.append((["broker_limits", "burst"], "must be 1 or more"))
+    if b.bytes_per_second > 0 and b.bytes_burst < BROKER_MESSAGE_LIMIT:
+        errs.append((["broker_limits", "bytes_burst"], f"must be at least {BROKER_MESSAGE_LIMIT} (the broker's "
+                     "message size limit), or no message that big could ever pass"))
+    if b.web_scale < 1:
+        errs.append((["broker_limits", "web_scale"], "must be 1 or more (the web service asks for many phones)"))
     return errs
 
 

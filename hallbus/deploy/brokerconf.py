@@ -18,6 +18,12 @@ before the broker reads it, and what waits for one client is capped at
 `MAX_INFLIGHT_BYTES` in flight plus `MAX_QUEUED_MESSAGES` messages and `MAX_QUEUED_BYTES`
 bytes queued.
 The largest message a 60-window hall really sends is measured by bench/message_sizes.py.
+
+How much each login may publish is held at the broker too (`[broker_limits]`, on by default):
+the config loads the hall's broker plugin (`PLUGIN_BUILT`, built from
+hallbus/deploy/broker_plugin/hallkit_ratelimit.c by `./hall setup`) with a budget per role
+(`limit_lines`), so a node flooding requests or big payloads is cut down before the broker
+routes a single excess message to the controller.
 """
 
 from __future__ import annotations
@@ -27,11 +33,12 @@ import hashlib
 import json
 import os
 import secrets
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hallbus.config import HallConfig
+from hallbus.config import BROKER_MESSAGE_LIMIT, BrokerLimitsSection, HallConfig
 from hallbus.topics import Topics
 
 CONTROLLER = "controller"
@@ -66,8 +73,8 @@ CLIENT_ID_IS_USERNAME = (
 # day; the guide list reply 10 KiB, a window's state 1.5 KiB, the queue state 1.1 KiB). 128 KiB
 # leaves 10x: 400 windows and 400 staff come to ~80 KiB. (Requests are answered `too_large`
 # past 64 KiB by the controller anyway.) A controller message over the limit would cut its own
-# connection: raise this before a hall grows near it.
-MESSAGE_SIZE_LIMIT = 128 * 1024
+# connection: raise this (hallbus.config.BROKER_MESSAGE_LIMIT) before a hall grows near it.
+MESSAGE_SIZE_LIMIT = BROKER_MESSAGE_LIMIT
 # The whole packet (payload, topic, properties) is held to the same size: a bigger one ends the
 # connection before the broker reads it, and MQTT 5 clients are told the limit in the CONNACK
 # (BusClient then refuses to send a bigger message instead of being disconnected for it). The
@@ -83,6 +90,69 @@ MAX_QUEUED_BYTES = 32 * 1024 * 1024
 # limits do not count. Under bench/reliability.py --phase hostile's big requests the broker
 # peaked at 90-450 MiB without this, 72-81 MiB with it. 4 MiB is ~13,000 real requests.
 MAX_INFLIGHT_BYTES = 4 * 1024 * 1024
+
+
+# The broker plugin holding each login to its [broker_limits] budget: `./hall setup` builds it
+# beside its source with gcc and the headers of Debian's mosquitto-dev and libmosquitto-dev.
+PLUGIN_SOURCE = Path(__file__).resolve().parent / "broker_plugin" / "hallkit_ratelimit.c"
+PLUGIN_BUILT = PLUGIN_SOURCE.with_suffix(".so")
+UNLISTED = "unlisted"  # the plugin's budget for a login not in the hall's config (a password file edited by hand)
+
+
+class PluginNotBuilt(RuntimeError):
+    """[broker_limits] is on, but the broker plugin it needs is not there."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"代理限流插件未编译: 找不到 {path}。请在大厅服务器上运行 ./hall install (开发机: ./hall setup;需要 gcc、mosquitto-dev、libmosquitto-dev),"
+            f"或用 --plugin 指明其位置;仅在开发时可在 hall.toml 中设 [broker_limits] enabled = false。"
+            f" The broker's rate-limit plugin is not built: {path} does not exist. Run ./hall install on the hall server"
+            f" (./hall setup on a developer's machine; it needs gcc, mosquitto-dev and libmosquitto-dev) or name the built file with --plugin; only for development,"
+            f" set [broker_limits] enabled = false in hall.toml."
+        )
+        self.path = path
+
+
+def not_world_readable(path: Path) -> Path | None:
+    """The first of `path` and its folders that a user of no group of its own cannot read or pass, if any."""
+    path = path.resolve()
+    for p in [path, *path.parents]:
+        need = stat.S_IROTH if p == path else stat.S_IXOTH
+        try:
+            if not p.stat().st_mode & need:
+                return p
+        except OSError:
+            return p
+    return None
+
+
+def limits_active(limits: BrokerLimitsSection) -> bool:
+    """Whether the broker holds logins to budgets at all (on, and some rate set)."""
+    return limits.enabled and (limits.per_second > 0 or limits.bytes_per_second > 0)
+
+
+def budget(limits: BrokerLimitsSection, role: str) -> tuple[float, int, int, int]:
+    """(messages a second, messages at once, bytes a second, bytes at once) of one role; 0 rates: no limit."""
+    if role == "controller":
+        return (0, 0, 0, 0)  # the controller publishes all state, events and replies: never limited
+    k = limits.web_scale if role == "web" else 1.0
+    return (round(limits.per_second * k, 3), round(limits.burst * k), round(limits.bytes_per_second * k),
+            round(limits.bytes_burst * k))
+
+
+def limit_lines(limits: BrokerLimitsSection, logins: list[tuple[str, str]], plugin: Path) -> list[str]:
+    """The broker config lines loading the plugin with a budget per role and each login's role."""
+    roles = ["controller", *ROLE_READS, UNLISTED]
+    lines = ["# Per-login publish budgets ([broker_limits] in hall.toml; hallbus/deploy/broker_plugin/): a",
+             "# budget is messages a second, messages at once, bytes a second, bytes at once (a rate of 0: no",
+             "# limit). Over it a message is dropped before it is routed; see docs/protocol.md.",
+             f"plugin {plugin}"]
+    for role in roles:
+        msgs, burst, nbytes, bytes_burst = budget(limits, "terminal" if role == UNLISTED else role)
+        lines.append(f"plugin_opt_budget_{role} {msgs:g} {burst} {nbytes} {bytes_burst}")
+    lines += [f"plugin_opt_default {UNLISTED}", f"plugin_opt_disconnect_over {limits.disconnect_over:g}",
+              "plugin_opt_log_every_s 10"]
+    return lines + [f"plugin_opt_login_{node} {role}" for node, role in logins]
 
 
 def _reads(*names: str) -> Callable[[Topics, str], list[str]]:
@@ -185,8 +255,16 @@ def build(
     tls_ca: str | None = None,
     tls_port: int = 8883,
     city: dict[str, str] | None = None,
+    plugin: Path | None = None,
 ) -> BrokerFiles:
-    """Build the files for `cfg`; passwords already in `out_dir/credentials` are kept."""
+    """Build the files for `cfg`; passwords already in `out_dir/credentials` are kept.
+
+    With `[broker_limits]` on, the config loads the rate-limit plugin (`plugin`, by default
+    `PLUGIN_BUILT`); raise PluginNotBuilt if that file is not there.
+    """
+    plugin = plugin or PLUGIN_BUILT
+    if limits_active(cfg.broker_limits) and not plugin.is_file():
+        raise PluginNotBuilt(plugin)
     topics = Topics(cfg.hall.id)
     base = out_dir.resolve() if out_dir else Path("/etc/mosquitto/hallkit")
     nodes: list[tuple[str, str, str | None]] = [(CONTROLLER, "controller", None)]
@@ -210,6 +288,8 @@ def build(
         "allow_anonymous false",
         f"password_file {base / 'passwd'}",
         f"acl_file {base / 'acl'}",
+        *(limit_lines(cfg.broker_limits, [(n, r) for n, r, _w in nodes], plugin)
+          if limits_active(cfg.broker_limits) else ["# [broker_limits] off: no login is held to a publish budget."]),
         "# Without TCP_NODELAY a request/response on a LAN takes ~40-90 ms instead of ~1 ms.",
         "set_tcp_nodelay true",
         "persistence true",

@@ -27,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser, _name: str) -> None:
     parser.add_argument("--city-user", default=None)
     parser.add_argument("--city-password", default=None)
     parser.add_argument("--city-ca", default=None)
+    parser.add_argument("--plugin", type=Path, default=None,
+                        help=f"the built rate-limit plugin ([broker_limits]; default {brokerconf.PLUGIN_BUILT})")
     parser.set_defaults(func=run)
 
 
@@ -37,11 +39,21 @@ def run(args: argparse.Namespace, ctx: object) -> int:
     if args.city:
         city = {"address": args.city, "username": args.city_user or "", "password": args.city_password or "",
                 "cafile": args.city_ca or ""}
-    files = brokerconf.build(
-        cfg, out_dir=args.out, listen=args.listen, port=args.port, persistence_dir=args.persistence_dir,
-        run_as=args.run_as, tls_cert=args.tls_cert, tls_key=args.tls_key, tls_ca=args.tls_ca,
-        tls_port=args.tls_port, city=city,
-    )
+    try:
+        files = brokerconf.build(
+            cfg, out_dir=args.out, listen=args.listen, port=args.port, persistence_dir=args.persistence_dir,
+            run_as=args.run_as, tls_cert=args.tls_cert, tls_key=args.tls_key, tls_ca=args.tls_ca,
+            tls_port=args.tls_port, city=city, plugin=args.plugin.resolve() if args.plugin else None,
+        )
+    except brokerconf.PluginNotBuilt as err:
+        print(f"hallbus broker-config: {err}", file=sys.stderr)
+        return 2
+    if brokerconf.limits_active(cfg.broker_limits):
+        unreadable = brokerconf.not_world_readable(args.plugin or brokerconf.PLUGIN_BUILT)
+        if unreadable:
+            print(f"hallbus broker-config: 警告: Mosquitto 以自己的用户运行, 可能读不到插件 ({unreadable} 对其他用户不可读)。"
+                  f" Warning: Mosquitto runs as its own user and may not read the plugin: {unreadable} is not"
+                  " readable by others.", file=sys.stderr)
     broker_gid = None
     if args.run_as and os.geteuid() == 0:  # root writes what the broker, running as --run-as, must read
         try:
@@ -58,4 +70,9 @@ def run(args: argparse.Namespace, ctx: object) -> int:
         print(f"  {args.out / 'mosquitto.conf'}  (mosquitto -c this file)", file=sys.stderr)
         print(f"  passwd, acl, node-keys.json (controller only), credentials/NODE.json for "
               f"{len(files.credentials)} nodes: copy each to its node", file=sys.stderr)
+        if brokerconf.limits_active(cfg.broker_limits):
+            print(f"  publish budgets per login ([broker_limits]): the plugin {args.plugin or brokerconf.PLUGIN_BUILT}",
+                  file=sys.stderr)
+        else:
+            print("  [broker_limits] off: no login is held to a publish budget", file=sys.stderr)
     return 0

@@ -27,6 +27,23 @@ def with_notify(text: str, url: str, **keys: object) -> str:
     return turned
 
 
+def with_broker_limits(text: str, **keys: object) -> str:
+    """Config text with these `[broker_limits]` keys set (e.g. `enabled="false"`, `per_second=0`)."""
+    head, sep, rest = text.partition("\n[broker_limits]")
+    assert sep, "no [broker_limits] in the config"
+    block, nxt, tail = rest.partition("\n[")
+    for key, value in keys.items():
+        block, n = re.subn(rf"(?m)^{key} = \S+", f"{key} = {value}", block)
+        assert n == 1, f"no [broker_limits] {key} in the config"
+    return head + sep + block + nxt + tail
+
+
+def without_broker_limits(text: str) -> str:
+    """Config text with the broker's per-login publish budgets off: for load tests that drive many requests
+    from one login, and for tests of the controller's own budget behind them."""
+    return with_broker_limits(text, enabled="false")
+
+
 class Inbox:
     """Collects messages from a subscription; `wait_for(pred)` blocks until one matches."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import subprocess
@@ -10,16 +11,20 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hallbus.brokerurl import BrokerAddress
+from hallbus.client import BusClient
 from hallbus.config import HallConfig
 from hallbus.controller.app import HallController
 from hallbus.localbroker import LocalBroker, free_port
+from hallbus.rpc import RpcClient
 from hallbus.sample import all_day_text, open_all_day
+from tests.hallbus.helpers import without_broker_limits
 
 ROOT = "hall/v1/demo-county/"
 
@@ -129,6 +134,47 @@ class Probe:
         self.c.loop_stop()
 
 
+class Publisher:
+    """A raw paho client logged in as a node that records its publishes' acknowledgements and its disconnects."""
+
+    def __init__(self, broker: LocalBroker, out: Path, node: str) -> None:
+        c = creds(out, node)
+        self.acks: dict[int, Any] = {}
+        self.disconnects: list[Any] = []
+        self.connected = threading.Event()
+        self.cond = threading.Condition()
+        self.c = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=node, protocol=mqtt.MQTTv5)
+        self.c.username_pw_set(c["username"], c["password"])
+        self.c.on_connect = lambda _c, _u, _f, rc, _p=None: rc.is_failure or self.connected.set()
+        self.c.on_publish = self._on_publish
+        self.c.on_disconnect = self._on_disconnect
+        self.c.connect("127.0.0.1", broker.port)
+        self.c.loop_start()
+        assert self.connected.wait(5), f"{node} could not log in"
+
+    def _on_publish(self, _c: Any, _u: Any, mid: int, rc: Any, _p: Any = None) -> None:
+        with self.cond:
+            self.acks[mid] = rc
+            self.cond.notify_all()
+
+    def _on_disconnect(self, _c: Any, _u: Any, _f: Any, rc: Any, _p: Any = None) -> None:
+        with self.cond:
+            self.disconnects.append(rc)
+            self.connected.clear()
+            self.cond.notify_all()
+
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> Any:
+        """Publish at QoS 1; the broker's acknowledgement (its reason code)."""
+        info = self.c.publish(ROOT + topic, payload, qos=1, retain=retain)
+        with self.cond:
+            assert self.cond.wait_for(lambda: info.mid in self.acks, 10), f"no PUBACK for {topic}"
+            return self.acks[info.mid]
+
+    def close(self) -> None:
+        self.c.disconnect()
+        self.c.loop_stop()
+
+
 def as_node(broker: LocalBroker, out: Path, node: str) -> Probe:
     c = creds(out, node)
     p = Probe(broker.port, c["username"], c["password"])
@@ -136,12 +182,15 @@ def as_node(broker: LocalBroker, out: Path, node: str) -> Probe:
     return p
 
 
-@pytest.fixture
-def secured_hall(tmp_path: Path) -> Iterator[tuple[LocalBroker, Path, HallController]]:
-    """The sample hall with node keys behind its generated broker config, its controller in this process."""
+@contextlib.contextmanager
+def running_secured_hall(
+    tmp_path: Path, edit: Callable[[str], str] = lambda text: text
+) -> Iterator[tuple[LocalBroker, Path, HallController]]:
+    """The sample hall with node keys (`edit` applied to its config) behind its generated broker config,
+    its controller in this process."""
     out = tmp_path / "broker"
     text = all_day_text(tmp_path).replace("[privacy]\n", f'[privacy]\nnode_keys_file = "{out}/node-keys.json"\n', 1)
-    config_path, cfg = open_all_day(tmp_path, text=text)
+    config_path, cfg = open_all_day(tmp_path, text=edit(text))
     broker = secured_broker(out, config_path)
     broker.start()
     ctl = HallController(cfg, data_dir=tmp_path / "data", broker=address(broker, out, "controller"), tick_s=0.2)
@@ -151,3 +200,41 @@ def secured_hall(tmp_path: Path) -> Iterator[tuple[LocalBroker, Path, HallContro
     finally:
         ctl.stop()
         broker.stop()
+
+
+@pytest.fixture
+def secured_hall(tmp_path: Path) -> Iterator[tuple[LocalBroker, Path, HallController]]:
+    """The sample hall with node keys behind its generated broker config, its controller in this process."""
+    with running_secured_hall(tmp_path) as hall:
+        yield hall
+
+
+@pytest.fixture
+def hall_without_broker_limits(tmp_path: Path) -> Iterator[tuple[LocalBroker, Path, HallController]]:
+    """The same with the broker's per-login budgets off ([broker_limits]): the controller's own layers alone."""
+    with running_secured_hall(tmp_path, without_broker_limits) as hall:
+        yield hall
+
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def hostile(
+    broker: LocalBroker, out: Path, kinds: str, seconds: float, node: str = "terminal-1"
+) -> subprocess.Popen[bytes]:
+    """`node` (a terminal) attacking with bench/hostile.py's `kinds` for `seconds`, in a process of its own."""
+    return subprocess.Popen(
+        [sys.executable, str(REPO / "bench" / "hostile.py"), "--attack", "terminal", "--kinds", kinds,
+         "--creds", str(out / "credentials" / f"{node}.json"), "--port", str(broker.port),
+         "--hall", "demo-county", "--seconds", str(seconds)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+
+
+def counter_at_window_3(broker: LocalBroker, out: Path) -> tuple[BusClient, RpcClient]:
+    """counter-3's bus (started) and its signed RPC client, with staff s003 logged in at window 3."""
+    bus = BusClient(hall="demo-county", node="counter-3", role="counter", broker=address(broker, out, "counter-3"))
+    assert bus.start(wait=5)
+    counter = RpcClient(bus, node_key=bytes.fromhex(creds(out, "counter-3")["node_key"]))
+    counter.call("window.login", {"window": "3", "staff": "s003", "password": "hall003"}, timeout=10)
+    return bus, counter

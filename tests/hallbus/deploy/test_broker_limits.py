@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import msgspec
 import paho.mqtt.client as mqtt
@@ -26,15 +25,18 @@ from hallbus.client import BusClient
 from hallbus.deploy.brokerconf import MAX_PACKET_SIZE, MESSAGE_SIZE_LIMIT
 from hallbus.localbroker import LocalBroker
 from hallbus.rpc import RpcClient, RpcFault
+from hallbus.sample import all_day_text, open_all_day
 from tests.hallbus.deploy.secured import (
     ROOT,
     Probe,
+    Publisher,
     address,
     as_node,
     creds,
     secured_broker,
     secured_hall,  # noqa: F401  (a fixture)
 )
+from tests.hallbus.helpers import without_broker_limits
 
 MB = 1024 * 1024
 REPO = Path(__file__).resolve().parents[3]
@@ -49,6 +51,18 @@ def secured(tmp_path: Path) -> Iterator[tuple[LocalBroker, Path]]:
     broker.stop()
 
 
+@pytest.fixture
+def secured_without_broker_limits(tmp_path: Path) -> Iterator[tuple[LocalBroker, Path]]:
+    """The generated broker with `[broker_limits]` off: its own queue limits alone, as behind the web
+    service's budget or in a hall whose broker runs without the plugin."""
+    out = tmp_path / "broker"
+    config_path, _cfg = open_all_day(tmp_path, text=without_broker_limits(all_day_text(tmp_path)))
+    broker = secured_broker(out, config_path)
+    broker.start()
+    yield broker, out
+    broker.stop()
+
+
 def peak_rss_mb(broker: LocalBroker) -> float:
     """The most memory the broker process ever held (VmHWM), in MiB."""
     assert broker.proc is not None
@@ -56,47 +70,6 @@ def peak_rss_mb(broker: LocalBroker) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise AssertionError("no VmHWM in /proc status")
-
-
-class Publisher:
-    """A raw paho client logged in as a node that records its publishes' acknowledgements and its disconnects."""
-
-    def __init__(self, broker: LocalBroker, out: Path, node: str) -> None:
-        c = creds(out, node)
-        self.acks: dict[int, Any] = {}
-        self.disconnects: list[Any] = []
-        self.connected = threading.Event()
-        self.cond = threading.Condition()
-        self.c = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=node, protocol=mqtt.MQTTv5)
-        self.c.username_pw_set(c["username"], c["password"])
-        self.c.on_connect = lambda _c, _u, _f, rc, _p=None: rc.is_failure or self.connected.set()
-        self.c.on_publish = self._on_publish
-        self.c.on_disconnect = self._on_disconnect
-        self.c.connect("127.0.0.1", broker.port)
-        self.c.loop_start()
-        assert self.connected.wait(5), f"{node} could not log in"
-
-    def _on_publish(self, _c: Any, _u: Any, mid: int, rc: Any, _p: Any = None) -> None:
-        with self.cond:
-            self.acks[mid] = rc
-            self.cond.notify_all()
-
-    def _on_disconnect(self, _c: Any, _u: Any, _f: Any, rc: Any, _p: Any = None) -> None:
-        with self.cond:
-            self.disconnects.append(rc)
-            self.connected.clear()
-            self.cond.notify_all()
-
-    def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> Any:
-        """Publish at QoS 1; the broker's acknowledgement (its reason code)."""
-        info = self.c.publish(ROOT + topic, payload, qos=1, retain=retain)
-        with self.cond:
-            assert self.cond.wait_for(lambda: info.mid in self.acks, 10), f"no PUBACK for {topic}"
-            return self.acks[info.mid]
-
-    def close(self) -> None:
-        self.c.disconnect()
-        self.c.loop_stop()
 
 
 def retained_under(broker: LocalBroker, out: Path, prefix: str) -> dict[str, int]:
@@ -228,13 +201,14 @@ def test_the_size_limit_leaves_room_over_the_largest_real_message() -> None:
     assert r["largest_bytes"] * 5 <= MESSAGE_SIZE_LIMIT
 
 
-def test_what_waits_for_a_stalled_controller_is_bounded(secured) -> None:
+def test_what_waits_for_a_stalled_controller_is_bounded(secured_without_broker_limits) -> None:
     """A terminal sends 1,200 requests at the size limit (~150 MiB) while the controller's login reads nothing.
 
     What the broker holds for it is bounded by the queue limits (without `max_queued_bytes`
-    the broker grew by ~160 MiB here).
+    the broker grew by ~160 MiB here). The login's byte budget ([broker_limits]) would stop
+    it after ~2 MiB, so it is off here: the queue limits must hold on their own.
     """
-    broker, out = secured
+    broker, out = secured_without_broker_limits
     stalled = Probe(broker.port, "controller", creds(out, "controller")["password"])
     stalled.subscribe(ROOT + "rpc/+")
     stalled.c.loop_stop()  # connected, subscribed, and reading nothing from now on

@@ -31,7 +31,7 @@ from hallbus.client import BusClient
 from hallbus.rpc import RpcClient, RpcFault
 from tests.hallbus.deploy import secured
 from tests.hallbus.deploy.secured import write_secured_hall
-from tests.hallbus.helpers import without_rpc_limits
+from tests.hallbus.helpers import without_broker_limits, without_rpc_limits
 
 REPO = Path(__file__).resolve().parents[3]
 BACKLOG = 1500
@@ -45,9 +45,10 @@ class SecuredHall:
     def __init__(self, tmp: Path) -> None:
         self.out = tmp / "broker"
         # A load test: two terminals issue far faster than any printing terminal may, and send
-        # far more requests than a node's budget ([rpc_limits]) takes.
+        # far more requests than a node's budget ([rpc_limits], [broker_limits]) takes.
         self.config_path, self.config, self.broker = write_secured_hall(
-            tmp, self.out, lambda text: without_rpc_limits(re.sub(r"(?m)^per_minute = \d+", "per_minute = 0", text))
+            tmp, self.out, lambda text: without_broker_limits(
+                without_rpc_limits(re.sub(r"(?m)^per_minute = \d+", "per_minute = 0", text)))
         )
         self.log = tmp / "serve.log"
         self.proc: subprocess.Popen[bytes] | None = None

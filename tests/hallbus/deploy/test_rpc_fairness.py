@@ -7,46 +7,37 @@ counter-3's. Meanwhile counter-3, signed, pauses and resumes its window: every o
 requests is answered (no timeout, no `busy`). Without per-node admission ([rpc_limits])
 the controller works through each flood request in turn and the counter's wait behind
 them until they expire.
+
+This is the controller's own layer, so the broker's per-login budgets ([broker_limits],
+which would cut the flood before it reaches the controller: test_broker_ratelimit.py)
+are off here: a hall whose broker runs without the plugin still keeps the counter answered.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from hallbus.client import BusClient
 from hallbus.controller.app import HallController
 from hallbus.localbroker import LocalBroker
-from hallbus.rpc import RpcClient, RpcFault
-from tests.hallbus.deploy.secured import address, creds, secured_hall  # noqa: F401  (a fixture)
+from hallbus.rpc import RpcFault
+from tests.hallbus.deploy.secured import (  # noqa: F401  (a fixture)
+    counter_at_window_3,
+    hall_without_broker_limits,
+    hostile,
+)
 
-REPO = Path(__file__).resolve().parents[3]
 ATTACK_S = 8.0
 
 
-def _attacker(broker: LocalBroker, out: Path, seconds: float) -> subprocess.Popen[bytes]:
-    """terminal-1 flooding (signed as itself, and claiming counter-3's replies), in a process of its own."""
-    return subprocess.Popen(
-        [sys.executable, str(REPO / "bench" / "hostile.py"), "--attack", "terminal", "--kinds", "flood,spoof",
-         "--creds", str(out / "credentials" / "terminal-1.json"), "--port", str(broker.port),
-         "--hall", "demo-county", "--seconds", str(seconds)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-
-
 def test_a_flooding_terminal_leaves_the_counters_requests_answered(
-    secured_hall: tuple[LocalBroker, Path, HallController],  # noqa: F811
+    hall_without_broker_limits: tuple[LocalBroker, Path, HallController],  # noqa: F811
 ) -> None:
-    broker, out, ctl = secured_hall
-    bus = BusClient(hall="demo-county", node="counter-3", role="counter", broker=address(broker, out, "counter-3"))
-    assert bus.start(wait=5)
+    broker, out, ctl = hall_without_broker_limits
+    bus, counter = counter_at_window_3(broker, out)
     try:
-        counter = RpcClient(bus, node_key=bytes.fromhex(creds(out, "counter-3")["node_key"]))
-        counter.call("window.login", {"window": "3", "staff": "s003", "password": "hall003"}, timeout=10)
-        attacker = _attacker(broker, out, ATTACK_S)
+        attacker = hostile(broker, out, "flood,spoof", ATTACK_S)
         try:
             while ctl.rpc.shed + ctl.rpc.handled < 2000:  # the flood is on before the counter acts
                 assert attacker.poll() is None, attacker.stderr.read() if attacker.stderr else ""
