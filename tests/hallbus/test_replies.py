@@ -19,6 +19,7 @@ TICKET = {
     "number": "A001", "service": "A", "ticket_id": "20260303-a001-1f2e3d4c", "service_name": "综合业务",
     "channel": "onsite", "status": "waiting", "ahead": 0, "est_wait_s": 0, "windows_open": 1, "issued_at": "2026-03-03T09:00:00.000+08:00",
     "track_url": "", "window": None, "name_masked": None, "called_at": None, "attempt": 0,
+    "rated": False,
 }
 
 
