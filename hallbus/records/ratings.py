@@ -445,7 +445,9 @@ class RatingsModule(ControllerModule):
             return
         self._last_scan = tx.now_ts
         self.scan_followups(tx)
-        tx.execute("DELETE FROM rec_rating_requests WHERE expires_ts < ?", (tx.now_ts - 7 * 86400,))
+        # The rating requests are the window handlings (one per finish: window, staff, ticket): kept
+        # like the tickets, for the reports (a rating's service is its handling's ticket's); the
+        # look-ups go by window and time, or by ticket id, so they stay quick as the table grows.
 
     def scan_followups(self, tx: Tx) -> int:
         """Send the follow-up alerts due now; returns how many."""
