@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gzip
+import json
 import sqlite3
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -17,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import openpyxl
 import pytest
 
 from hallbus.config import HallConfig
@@ -28,6 +33,8 @@ from hallbus.reports.engine import KINDS, MAX_DAYS, Report, ReportEngine, Report
 from hallbus.rpc import RpcFault
 from tests.hallbus.controller.helpers import T0, call, id_card, issue, login, request, window_call
 
+REPO = Path(__file__).resolve().parents[3]
+DUMPS = REPO / "tests" / "hallbus" / "records" / "data"
 DAY = "2026-03-03"
 NEXT = T0.replace(day=4, hour=3, minute=0, second=1)
 
@@ -266,3 +273,82 @@ def test_report_query_is_built_beside_a_busy_writer_and_only_for_the_web_service
     with pytest.raises(RpcFault) as info:
         query(ctl, {"kind": "daily", "from": DAY, "to": DAY, "limit": 501})
     assert info.value.code == "bad_request"
+
+
+def hallbus(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real `hallbus` command line on the test hall's config and data."""
+    return subprocess.run(
+        [sys.executable, "-m", "hallbus", *args, "--config", str(tmp_path / "hall.toml"), "--data", str(tmp_path / "data")],
+        cwd=REPO, capture_output=True, timeout=60, text=True,
+    )
+
+
+WINDOW_HEAD = ["窗口", "名称", "接待人数", "取号数", "办结数", "过号数", "平均等候(秒)", "90%等候(秒)", "平均办理(秒)",
+               "评价数", "满意率", "差评数", "整改任务", "按时整改", "按时整改率", "超期未结"]
+
+
+def test_the_command_line_exports_every_kind_to_xlsx_read_back_cell_by_cell(
+    ctl: Controller, clock: ManualClock, tmp_path: Path
+) -> None:
+    a_day(ctl, clock)
+    clock.set(NEXT)
+    ctl.tick()
+    ctl.close()
+    out = tmp_path / "march.xlsx"
+    done = hallbus(tmp_path, "stats", "--from", DAY, "--to", DAY, "--kind", "all", "--xlsx", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "已写入" in done.stdout
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["每日汇总 Daily", "按事项 By service", "按窗口 By window", "按人员 By staff",
+                             "好差评 Ratings", "差评整改 Follow-ups"]
+    ws = wb["按窗口 By window"]
+    assert ws["A1"].value == "某某县政务服务中心 按窗口报表 / By window report"
+    assert (ws["A2"].value, ws["B2"].value) == ("统计期间 Range", "2026-03-03 至 2026-03-03")
+    assert ws["A3"].value == "生成时间 Made at" and str(ws["B3"].value).startswith("20")
+    assert [c.value for c in ws[5]] == WINDOW_HEAD
+    assert [c.value for c in ws[6]][:4] == ["Window", "Name", "Visitors", "Tickets"]
+    # window 3 (row 9): B001, B002 and the transferred A003; waits 255, 465, 455; one bad rating, still open
+    # (its deadline in March has passed: the command line reads the follow-ups as they stand now)
+    assert [c.value for c in ws[9]] == ["3", "3号窗口", 3, 3, 3, 0, 391.7, 465, 126.8, 2, 0.5, 1, 1, 0, 0, 1]
+    assert ws["K9"].number_format == "0.00%" and ws["G9"].number_format == "0.0"
+    assert [c.value for c in ws[7]][:9] == ["1", "1号窗口", 2, 2, 1, 1, 135.0, 210, 120.0]  # A003 left it by transfer
+    assert [c.value for c in ws[8]][2:] == [0, 0, 0, 0, None, None, None, 0, None, 0, 0, 0, None, 0]
+    total = [c.value for c in ws[7 + 12]]
+    assert total[:9] == ["合计 Total", None, 6, 7, 4, 1, 289.0, 465, 125.1]  # an empty text is an empty cell and ws.cell(19, 1).font.bold
+    assert ws.max_row == 19
+    daily = wb["每日汇总 Daily"]
+    assert [c.value for c in daily[7]][:10] == ["2026-03-03", 6, 7, 4, 1, 289.0, 465, 125.1, 3, 0.6667]
+    fu = wb["差评整改 Follow-ups"]
+    assert [c.value for c in fu[5]] == ["编号", "差评时间", "评价", "原因", "意见", "窗口", "人员", "状态", "整改期限",
+                                         "办结时间", "按时"]
+    row = [c.value for c in fu[7]]
+    assert row[2:8] == ["非常不满意", "服务态度不好", None, "3号窗口", "张伟", "待核实"]  # s003 and row[10] == "超期 overdue"
+    assert fu.max_row == 7
+    # JSON, and a bad range refused in both languages
+    done = hallbus(tmp_path, "stats", "--from", DAY, "--to", DAY, "--kind", "services", "--json")
+    rep = json.loads(done.stdout)
+    assert [r["tickets"] for r in rep["rows"]][:3] == [3, 3, 1] and rep["total"]["tickets"] == 7
+    done = hallbus(tmp_path, "stats", "--from", "2026-03-04", "--to", DAY)
+    assert done.returncode == 2 and "晚于结束日期" in done.stderr and "starts (2026-03-04) after it ends" in done.stderr
+
+
+def test_a_database_from_before_the_reports_is_reported_live_then_archived(tmp_path: Path, config: HallConfig) -> None:
+    """The old controller's dump (two waiting tickets of 2026-03-03, no archive): migrated, reported, rolled over."""
+    data = tmp_path / "data"
+    data.mkdir()
+    with contextlib.closing(sqlite3.connect(data / "hall.db")) as db:
+        db.executescript(gzip.decompress((DUMPS / "hall-db-01c7308-controller.sql.gz").read_bytes()).decode("utf-8"))
+    clock = ManualClock(T0.replace(hour=18))
+    c = build_controller(config, data, clock=clock, hall_key=b"k" * 32, factories=feature_module_factories(),
+                         refresh_async=False)
+    try:
+        assert ("reports", 1) in c.store.applied
+        before = ReportEngine(c.store.conn, config).build("services", DAY, DAY, clock())
+        assert before.as_dicts()[0]["tickets"] == 2 and before.total_dict() == before.total_dict() | {"tickets": 2}
+        clock.set(NEXT)
+        c.tick()
+        after = ReportEngine(c.store.conn, config).build("services", DAY, DAY, clock())
+        assert (after.rows, after.total) == (before.rows, before.total)
+        assert c.store.conn.execute("SELECT COUNT(*) FROM report_days WHERE day = ?", (DAY,)).fetchone()[0] == 2
+    finally:
+        c.close()
