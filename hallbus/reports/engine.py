@@ -234,6 +234,7 @@ class ReportEngine:
         self.config = config
         self.clock = HallTime.of(config)
         self._tables: dict[str, bool] = {}
+        self._live: dict[str, list[DayRow]] = {}  # the rows of the days not archived, per build
 
     def build(self, kind: str, date_from: str, date_to: str, now: dt.datetime) -> Report:
         """A report of `kind` over the range; raises ReportError for a bad kind or range."""
@@ -243,6 +244,7 @@ class ReportEngine:
                 f"No report kind {kind!r}; the kinds are {', '.join(KINDS)}.",
             )
         first, last = parse_range(date_from, date_to)
+        self._live = {}
         days = _days(first, last)
         made = self.clock.local(now).isoformat(timespec="seconds")
         if kind == "followups":
@@ -284,9 +286,9 @@ class ReportEngine:
             yield from archived_rows(self.conn, dim, days[0], days[-1])
         for day in days:
             if day not in have and self._has_any(day):
-                for row in day_rows(self.conn, day):
-                    if row.dim == dim:
-                        yield day, row
+                if day not in self._live:  # a report reads a day's groups and the hall's: computed once
+                    self._live[day] = day_rows(self.conn, day)
+                yield from ((day, row) for row in self._live[day] if row.dim == dim)
 
     def _has_any(self, day: str) -> bool:
         if self.conn.execute("SELECT 1 FROM tickets WHERE day = ? LIMIT 1", (day,)).fetchone():
