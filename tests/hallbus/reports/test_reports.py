@@ -324,7 +324,10 @@ def test_the_command_line_exports_every_kind_to_xlsx_read_back_cell_by_cell(
     row = [c.value for c in fu[7]]
     assert row[2:8] == ["非常不满意", "服务态度不好", None, "3号窗口", "张伟", "待核实"]  # s003 and row[10] == "超期 overdue"
     assert fu.max_row == 7
-    # JSON, and a bad range refused in both languages
+    # a table on the terminal, JSON, and a bad range refused in both languages
+    lines = hallbus(tmp_path, "stats", "--from", DAY, "--to", DAY, "--kind", "windows").stdout.splitlines()
+    assert lines[0] == "按窗口 2026-03-03 至 2026-03-03" and lines[1].split("\t") == WINDOW_HEAD
+    assert lines[4].split("\t")[:12] == ["3", "3号窗口", "3", "3", "3", "0", "391.7", "465", "126.8", "2", "50.00%", "1"]
     done = hallbus(tmp_path, "stats", "--from", DAY, "--to", DAY, "--kind", "services", "--json")
     rep = json.loads(done.stdout)
     assert [r["tickets"] for r in rep["rows"]][:3] == [3, 3, 1] and rep["total"]["tickets"] == 7
