@@ -444,10 +444,7 @@ class RatingsModule(ControllerModule):
         if 0.0 < tx.now_ts - self._last_scan < SCAN_EVERY_S:
             return
         self._last_scan = tx.now_ts
-        self.scan_followups(tx)
-        # The rating requests are the window handlings (one per finish: window, staff, ticket): kept
-        # like the tickets, for the reports (a rating's service is its handling's ticket's); the
-        # look-ups go by window and time, or by ticket id, so they stay quick as the table grows.
+        self.scan_followups(tx)  # rating requests (the handlings) are kept for the reports (docs/reports.md)
 
     def scan_followups(self, tx: Tx) -> int:
         """Send the follow-up alerts due now; returns how many."""

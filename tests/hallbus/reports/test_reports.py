@@ -355,3 +355,22 @@ def test_a_database_from_before_the_reports_is_reported_live_then_archived(tmp_p
         assert c.store.conn.execute("SELECT COUNT(*) FROM report_days WHERE day = ?", (DAY,)).fetchone()[0] == 2
     finally:
         c.close()
+
+
+def test_the_roll_over_archives_the_closing_days_cases_not_the_new_days(ctl: Controller, clock: ManualClock,
+                                                                        config: HallConfig) -> None:
+    """`days.figures` counted the cases of the day the roll-over ran on (the new one); now the closed day's."""
+    finished = T0.replace(hour=16).timestamp()
+    ctl.store.conn.execute(
+        "INSERT INTO rec_cases(case_no, item, applicant_masked, status, open, accepted_ts, due_ts, finished_ts, "
+        "handler, updated_ts) VALUES ('ZW1', '个体工商户设立登记', '张*', 'done', 0, ?, ?, ?, '张伟', ?)",
+        (finished - 86400, finished + 3600, finished, finished),
+    )
+    clock.set(NEXT)
+    ctl.tick()
+    figures = json.loads(ctl.store.conn.execute("SELECT figures FROM days WHERE day = ?", (DAY,)).fetchone()[0])
+    assert (figures["cases_done"], figures["on_time_rate"]) == (1, 1.0)
+    engine = ReportEngine(ctl.store.conn, config)
+    assert engine.build("daily", DAY, DAY, clock()).as_dicts()[0]["cases_done"] == 1
+    staff = {r["key"]: r for r in engine.build("staff", DAY, DAY, clock()).as_dicts()}
+    assert (staff["s003"]["cases_done"], staff["s003"]["on_time_rate"]) == (1, 1.0)  # 张伟 is s003 by name
