@@ -4,8 +4,8 @@
   in the same transaction (`hallbus.reports.daybook.archive_day`).
 - `report.query` (the web service only): the report is built by the RPC server's worker
   thread (`preparers`) on a read-only connection of its own, never in the writer's batch;
-  the handler then only hands the finished rows (at most `REPORT_MAX_ROWS` from `offset`)
-  to the reply. The controller stays the only writer and is never held up by a report.
+  the handler then only hands the finished rows (at most `REPORT_MAX_ROWS` from `offset`,
+  and no more than `REPORT_MAX_BYTES` of them) to the reply; `fetch_report` asks page by page. The controller stays the only writer and is never held up by a report.
 """
 
 from __future__ import annotations
@@ -15,15 +15,22 @@ from collections.abc import Callable, Mapping
 from contextlib import closing
 from typing import Any
 
+import msgspec
+
 from hallbus import schemas
 from hallbus.controller.module import ControllerModule, ModuleContext, Tx, TxHandler
 from hallbus.controller.store import open_readonly
 from hallbus.reports.daybook import REPORTS_MIGRATIONS, archive_day
-from hallbus.reports.engine import Report, ReportEngine, ReportError
-from hallbus.rpc import Request, RpcFault
+from hallbus.reports.engine import Column, Report, ReportEngine, ReportError
+from hallbus.rpc import Request, RpcClient, RpcFault
 from hallbus.schemas.requests import REPORT_MAX_ROWS
 
 log = logging.getLogger(__name__)
+
+# The rows of one reply at most (encoded): with the columns and the total row the reply stays
+# far below the broker's 128 KiB message limit, which would end the controller's own connection.
+# 500 follow-ups with 200-character comments would be ~400 KB.
+REPORT_MAX_BYTES = 64 * 1024
 
 
 def _forbidden(node: str | None) -> RpcFault:
@@ -95,10 +102,35 @@ class ReportsModule(ControllerModule):
 
 
 def report_reply(report: Report, offset: int = 0, limit: int = REPORT_MAX_ROWS) -> dict[str, Any]:
-    """A report as `report.query`'s reply data (`ReportReply`)."""
+    """A report as `report.query`'s reply data (`ReportReply`): `limit` rows from `offset`, fewer when
+    they would pass REPORT_MAX_BYTES (at least one row, while any is left)."""
+    rows: list[list[Any]] = []
+    size = 0
+    for row in report.rows[offset:offset + limit]:
+        size += len(msgspec.json.encode(row)) + 1
+        if rows and size > REPORT_MAX_BYTES:
+            break
+        rows.append(row)
     return {
         "kind": report.kind, "from": report.date_from, "to": report.date_to,
         "columns": [{"key": c.key, "zh": c.zh, "en": c.en, "kind": c.kind} for c in report.columns],
-        "rows": report.rows[offset:offset + limit], "offset": offset, "total_rows": len(report.rows),
+        "rows": rows, "offset": offset, "total_rows": len(report.rows),
         "total": report.total, "made_at": report.made_at,
     }
+
+
+def report_of_reply(data: schemas.ReportReply, rows: list[list[Any]]) -> Report:
+    """The Report a `report.query` reply describes, with all its rows (gathered page by page)."""
+    columns = [Column(c.key, c.zh, c.en, c.kind) for c in data.columns]
+    return Report(data.kind, data.date_from, data.date_to, columns, rows, data.total, data.made_at)
+
+
+def fetch_report(rpc: RpcClient, kind: str, date_from: str, date_to: str, *, timeout: float = 30.0) -> Report:
+    """A whole report over the bus (the web service's way): `report.query` page by page; raises RpcFault."""
+    rows: list[list[Any]] = []
+    while True:
+        got = rpc.call_typed(schemas.REPORT_QUERY, {"kind": kind, "from": date_from, "to": date_to,
+                                                    "offset": len(rows)}, timeout=timeout)
+        rows += got.rows
+        if not got.rows or len(rows) >= got.total_rows:
+            return report_of_reply(got, rows)
