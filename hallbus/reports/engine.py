@@ -245,7 +245,18 @@ class ReportEngine:
             )
         first, last = parse_range(date_from, date_to)
         self._live = {}
-        days = _days(first, last)
+        # One snapshot for every read: a roll-over committing meanwhile must not count a day twice
+        # (archived and live) or not at all.
+        own = not self.conn.in_transaction
+        if own:
+            self.conn.execute("BEGIN")
+        try:
+            return self._build(kind, _days(first, last), now)
+        finally:
+            if own:
+                self.conn.execute("COMMIT")
+
+    def _build(self, kind: str, days: list[str], now: dt.datetime) -> Report:
         made = self.clock.local(now).isoformat(timespec="seconds")
         if kind == "followups":
             return self._followup_list(days, now, made)
