@@ -4,8 +4,8 @@ A topic ACL can say that only counters publish `rpc/window.*`, but not which win
 request names. So each node signs `node|method|request_id` with its node key (made by
 `hallbus broker-config`, installed with its credentials) and the controller, which holds
 every node key, refuses `window.*` from anyone but that window's counter,
-`rating.submit` from a tablet of another window, and `ticket.issue` from anyone but a
-terminal. A misconfigured ACL is then not the only guard. A request that passes carries
+`rating.submit` from a tablet of another window, `ticket.issue` from anyone but a
+terminal, and `report.query` from anyone but the web service. A misconfigured ACL is then not the only guard. A request that passes carries
 its checked node id on (`Request.signed_node`): the controller keeps each terminal's
 ticket pace by it, and the RPC server its request budget (`source`, for every method).
 (A node's own side, its key and signature, is `hallbus.nodesign`.)
@@ -27,7 +27,7 @@ from hallbus.rpc import Dispatcher, Request, RpcFault, error_reply
 log = logging.getLogger(__name__)
 
 GUARDED_PREFIXES = ("window.",)
-GUARDED_METHODS = ("rating.submit", "ticket.issue")
+GUARDED_METHODS = ("rating.submit", "ticket.issue", "report.query")
 
 
 def load_node_keys(path: Path | str) -> dict[str, bytes]:
@@ -50,7 +50,7 @@ class NodeGuard:
         self.refused = 0
 
     def guarded(self, method: str) -> bool:
-        """True for methods that act for one window, and for taking a ticket (paced per terminal)."""
+        """True for methods that act for one window, taking a ticket (paced per terminal), rating, reports."""
         return method.startswith(GUARDED_PREFIXES) or method in GUARDED_METHODS
 
     def _sig_ok(self, req: Request) -> bool:
@@ -103,6 +103,8 @@ class NodeGuard:
                 return _forbidden(
                     "评价平板只能评价本窗口的服务。", "A rating tablet may only rate its own window."
                 )
+        elif req.method == "report.query" and (cfg_node is None or cfg_node.role != "web"):
+            return _forbidden("只有大厅的网页服务可以查询报表。", "Only the hall's web service may ask for reports.")
         req.signed_node = node
         return None
 

@@ -33,6 +33,7 @@ from hallbus.notify.module import NotifyModule
 from hallbus.notify.notifier import HttpNotifier, Notifier
 from hallbus.privacy import load_hall_key
 from hallbus.records import modules as records
+from hallbus.reports.module import ReportsModule
 from hallbus.rpc import Dispatcher, RpcServer
 from hallbus.staff_secrets import inline_warning, with_staff_secrets
 from hallbus.topics import Topics
@@ -45,8 +46,8 @@ STATS_INTERVAL_S = 1.0  # stats/today at most once a second
 
 
 def feature_module_factories() -> list[ModuleFactory]:
-    """The modules beside the queue engine: the records' cases, appointments, guide and ratings; notify."""
-    return [*records.controller_modules(), NotifyModule]
+    """The modules beside the queue engine: the records' cases, appointments, guide and ratings; notify; reports."""
+    return [*records.controller_modules(), NotifyModule, ReportsModule]
 
 
 def open_store(data_dir: Path | str, *, busy_timeout_s: float = 30.0) -> Store:
@@ -58,8 +59,8 @@ def open_store(data_dir: Path | str, *, busy_timeout_s: float = 30.0) -> Store:
     store = Store(db_path(data_dir), busy_timeout_s=busy_timeout_s, owner=False)
     try:
         core = [(QueueModule.name, QueueModule.migrations), (LoginThrottle.name, LoginThrottle.migrations)]
-        notify = [(NotifyModule.name, NotifyModule.migrations)]
-        for name, migrations in [*core, *records.migrations(), *notify]:
+        later = [(NotifyModule.name, NotifyModule.migrations), (ReportsModule.name, ReportsModule.migrations)]
+        for name, migrations in [*core, *records.migrations(), *later]:
             store.migrate(name, migrations)
     except BaseException:
         store.close()

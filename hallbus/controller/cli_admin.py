@@ -1,4 +1,8 @@
-"""`hallbus tickets`, `hallbus stats`, `hallbus windows`: read the hall database (read-only, beside a running controller)."""
+"""`hallbus tickets`, `hallbus stats`, `hallbus windows`: read the hall database (read-only, beside a running controller).
+
+`hallbus stats --from D [--to D] [--kind KIND|all] [--xlsx FILE]` gives the reports of SPEC 12.2
+over a day range (`hallbus.reports`), as text, JSON or an XLSX file.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ from hallbus.controller.queue import QueueModule
 from hallbus.controller.store import StoreError, open_readonly
 from hallbus.controller.ticket_ids import ticket_key
 from hallbus.records import modules as records
+from hallbus.reports.engine import KIND_NAMES, KINDS, ReportEngine, ReportError
+from hallbus.reports.xlsx import write_xlsx
 from hallbus.topics import Topics
 
 STATUS_ZH = {
@@ -29,6 +35,13 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     """Options of the three read-only admin commands."""
     if name in ("tickets", "stats"):
         parser.add_argument("--date", default=None, help="hall day YYYY-MM-DD (default: today)")
+    if name == "stats":
+        parser.add_argument("--from", dest="date_from", default=None,
+                            help="a report over a day range from this hall day YYYY-MM-DD (SPEC 12.2)")
+        parser.add_argument("--to", dest="date_to", default=None, help="the range's last day (default: today)")
+        parser.add_argument("--kind", default="daily", choices=[*KINDS, "all"],
+                            help="the report: daily, services, windows, staff, ratings, followups, or all of them")
+        parser.add_argument("--xlsx", default=None, metavar="FILE", help="write the report(s) to an XLSX file")
     parser.set_defaults(func={"tickets": cmd_tickets, "stats": cmd_stats, "windows": cmd_windows}[name])
 
 
@@ -89,7 +102,9 @@ def cmd_tickets(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_stats(args: argparse.Namespace, ctx: Context) -> int:
-    """The figures of today (computed) or of an archived day."""
+    """The figures of today (computed) or of an archived day; with --from/--to the reports over a range."""
+    if args.date_from is not None or args.date_to is not None or args.xlsx is not None:
+        return _reports(args, ctx)
     day = _day(ctx, args.date)
     conn = _open(ctx)
     if day is None or conn is None:
@@ -124,6 +139,47 @@ def cmd_stats(args: argparse.Namespace, ctx: Context) -> int:
         if key in stats:
             sys.stdout.write(f"  {label}: {stats[key]}\n")
     return 0
+
+
+def _reports(args: argparse.Namespace, ctx: Context) -> int:
+    """`hallbus stats --from D --to D --kind K [--xlsx FILE]`: reports over a day range."""
+    today = _day(ctx, None) or ""
+    kinds = list(KINDS) if args.kind == "all" else [args.kind]
+    conn = _open(ctx)
+    if conn is None:
+        return 2
+    try:
+        engine = ReportEngine(conn, ctx.config)
+        now = system_clock(ctx.config.hall.timezone)()
+        reports = [engine.build(k, args.date_from or today, args.date_to or today, now) for k in kinds]
+    except ReportError as err:
+        print(f"hallbus: {err.message} / {err.message_en}", file=sys.stderr)
+        return 2
+    finally:
+        conn.close()
+    if args.xlsx:
+        write_xlsx(args.xlsx, reports, ctx.config.hall.name)
+        print(f"已写入 {args.xlsx}（{'、'.join(KIND_NAMES[k][0] for k in kinds)}，{reports[0].date_from} 至 "
+              f"{reports[0].date_to}） / wrote {args.xlsx}")
+        return 0
+    for rep in reports:
+        if ctx.json:
+            sys.stdout.write(_json({"kind": rep.kind, "from": rep.date_from, "to": rep.date_to,
+                                    "rows": rep.as_dicts(), "total": rep.total_dict()}) + "\n")
+            continue
+        sys.stdout.write(f"{KIND_NAMES[rep.kind][0]} {rep.date_from} 至 {rep.date_to}\n")
+        sys.stdout.write("\t".join(c.zh for c in rep.columns) + "\n")
+        for row in [*rep.rows, *([rep.total] if rep.total is not None else [])]:
+            sys.stdout.write("\t".join(_cell(v, c.kind) for v, c in zip(row, rep.columns, strict=True)) + "\n")
+    return 0
+
+
+def _cell(value: Any, kind: str) -> str:
+    if value is None:
+        return "-"
+    if kind == "rate":
+        return f"{value:.2%}"
+    return str(value)
 
 
 def cmd_windows(args: argparse.Namespace, ctx: Context) -> int:

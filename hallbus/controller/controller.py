@@ -113,7 +113,7 @@ class Controller:
             self._reply_ids = store.reply_keys()
             tx = self._begin()
             self.queue.prepare(tx)
-            self.queue.ensure_day(tx, self._figures)
+            self._ensure_day(tx)
             store.conn.execute("COMMIT")
         if refresh_async:
             self._refresher = _Refresher(self, store.reader(), refresh_interval_s)
@@ -135,6 +135,14 @@ class Controller:
         self.store.conn.execute("BEGIN IMMEDIATE")
         return self._tx(self.store.conn, self.clock())
 
+    def _ensure_day(self, tx: Tx) -> None:
+        """Roll the hall day over when due: the queue closes it, then every module archives what it keeps of it."""
+        self.queue.ensure_day(tx, self._figures, self._close_day)
+
+    def _close_day(self, tx: Tx, day: str) -> None:
+        for m in self.modules:
+            m.close_day(tx, day)
+
     def _on_queue_event(self, tx: Tx, event: QueueEvent) -> None:
         for m in self.modules:
             m.on_queue_event(tx, event)
@@ -149,7 +157,7 @@ class Controller:
             kept: list[ReplyKey] = []
             try:
                 base = self._begin()
-                self.queue.ensure_day(base, self._figures)
+                self._ensure_day(base)
                 out.merge(base.out)
                 replies = [self._one(base, req, out, kept) for req in requests]
                 conn.execute("COMMIT")
@@ -230,7 +238,7 @@ class Controller:
             out = Outgoing()
             try:
                 base = self._begin()
-                self.queue.ensure_day(base, self._figures)
+                self._ensure_day(base)
                 out.merge(base.out)
                 for m in self.modules:
                     tx = base.for_request()

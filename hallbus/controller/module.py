@@ -22,7 +22,8 @@ A feature module (the queue engine here; cases, appointments, guide and ratings 
   marked with `tx.mark(key)` during the transaction (`ALL` at start-up);
 - `contribute_stats(tx, stats)`: add figures to the `stats/today` dict;
 - `on_queue_event(tx, event)`: hear what the queue engine did (`finished` opens a
-  rating request), inside the same transaction.
+  rating request), inside the same transaction;
+- `close_day(tx, day)`: the roll-over closed hall day `day` (same transaction): archive it.
 
 `hallbus.records` plugs in by providing `hallbus.records.modules.controller_modules()
 -> list[ModuleFactory]`; the composition root (`hallbus.controller.app`) imports it.
@@ -201,6 +202,9 @@ class ControllerModule:
 
     def on_queue_event(self, tx: Tx, event: QueueEvent) -> None:
         """React to the queue engine inside the same transaction."""
+
+    def close_day(self, tx: Tx, day: str) -> None:
+        """Hall day `day` was just closed by the roll-over (its open tickets expired): archive it, same transaction."""
 
 
 class QueueApi(Protocol):

@@ -72,8 +72,14 @@ class QueueModule(ControllerModule):
                 "INSERT OR IGNORE INTO windows(id, status, since) VALUES (?, 'closed', ?)", (wid, tx.now_iso)
             )
 
-    def ensure_day(self, tx: Tx, figures: Callable[[Tx, str], dict[str, Any]]) -> bool:
-        """Roll over to a new hall day if the clock passed the roll-over hour; True when it did."""
+    def ensure_day(
+        self, tx: Tx, figures: Callable[[Tx, str], dict[str, Any]], closed: Callable[[Tx, str], None] | None = None
+    ) -> bool:
+        """Roll over to a new hall day if the clock passed the roll-over hour; True when it did.
+
+        `closed(tx, day)` runs after the day is closed (its open tickets expired), in the same
+        transaction: the modules archive the day there (`ControllerModule.close_day`).
+        """
         today = tx.today
         if self._stored_day is not None and self._stored_day >= today:
             return False  # the common case, without a query (this process is the only writer)
@@ -87,6 +93,8 @@ class QueueModule(ControllerModule):
             return False
         self._stored_day = None  # known again once this transaction has committed and read it back
         self.rollover(tx, old, today, figures(tx, old))
+        if closed is not None:
+            closed(tx, old)
         return True
 
     def rollover(self, tx: Tx, old: str, new: str, figures: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ controller's or another node's. The ACL gives every role only what it needs (see
 writes nothing but its own presence and device health and the RPC methods of its role
 (terminals the citizen methods, counters the `window.*` methods, tablets only
 `rating.submit`, the web service (`hallweb`) the `ticket.*` methods, `rating.submit` and
-`case.query` its phone pages need), and reads what its screen shows plus the controller's presence. Topic
+`case.query` its phone pages need, and `report.query` for the managers' console), and reads what its screen shows plus the controller's presence. Topic
 ACLs cannot see which window a request names, so the controller also checks the signed
 node id of `window.*` and `rating.submit` requests (see `hallbus.nodeauth`).
 
@@ -55,7 +55,8 @@ COUNTER_METHODS = (
 TABLET_METHODS = ("rating.submit",)
 # hallweb (SPEC 12.1): follows tickets by id, lets their holder leave the queue and rate the handling,
 # and looks a case up by number + last 6 of the ID number (throttled per client address in hallweb too).
-WEB_METHODS = ("ticket.status", "ticket.statuses", "ticket.cancel", "rating.submit", "case.query")
+# And the managers' reports (SPEC 12.2), which only the web service asks for.
+WEB_METHODS = ("ticket.status", "ticket.statuses", "ticket.cancel", "rating.submit", "case.query", "report.query")
 # The RPC methods each role may call (a role absent here calls none).
 ROLE_METHODS = {
     "terminal": TERMINAL_METHODS, "counter": COUNTER_METHODS, "tablet": TABLET_METHODS, "web": WEB_METHODS,

@@ -383,12 +383,17 @@ class CasesModule(ControllerModule):
 
     def contribute_stats(self, tx: Tx, stats: dict[str, Any]) -> None:
         """cases_done, on_time_rate, overdue_cases."""
-        stats.update(case_figures(tx.conn, self.clock, tx.now))
+        stats.update(case_figures(tx.conn, self.clock, tx.now, day=stats.get("date")))
 
 
-def case_figures(conn: sqlite3.Connection, clock: HallTime, now: dt.datetime) -> dict[str, Any]:
-    """Cases finished today, the share of them on time, and open cases past their deadline."""
-    start, end = clock.day_bounds(clock.business_day(now))
+def case_figures(
+    conn: sqlite3.Connection, clock: HallTime, now: dt.datetime, day: str | None = None
+) -> dict[str, Any]:
+    """Cases finished on hall day `day` (default: today), the share of them on time, and open cases past due now.
+
+    The day is the figures' own: the roll-over asks for the day it closes once the next has begun.
+    """
+    start, end = clock.day_bounds(dt.date.fromisoformat(day) if day else clock.business_day(now))
     done, on_time = conn.execute(
         "SELECT COUNT(*), COALESCE(SUM(due_ts IS NULL OR finished_ts <= due_ts), 0) FROM rec_cases "
         "WHERE finished_ts >= ? AND finished_ts < ? AND open = 0",

@@ -31,7 +31,7 @@ def migrations() -> list[tuple[str, Sequence[str]]]:
 def contribute_stats(config: HallConfig, tx: Tx, stats: dict[str, Any]) -> None:
     """The records' figures for `hallbus stats` (read-only, outside the running controller)."""
     try:
-        stats.update(case_figures(tx.conn, HallTime.of(config), tx.now))
+        stats.update(case_figures(tx.conn, HallTime.of(config), tx.now, day=stats.get("date")))
         stats.update(rating_figures(tx.conn, str(stats.get("date") or ""), tx.now_ts))
     except sqlite3.OperationalError:  # a database from before the records modules: no such tables
         pass

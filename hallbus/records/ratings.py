@@ -444,8 +444,7 @@ class RatingsModule(ControllerModule):
         if 0.0 < tx.now_ts - self._last_scan < SCAN_EVERY_S:
             return
         self._last_scan = tx.now_ts
-        self.scan_followups(tx)
-        tx.execute("DELETE FROM rec_rating_requests WHERE expires_ts < ?", (tx.now_ts - 7 * 86400,))
+        self.scan_followups(tx)  # rating requests (the handlings) are kept for the reports (docs/reports.md)
 
     def scan_followups(self, tx: Tx) -> int:
         """Send the follow-up alerts due now; returns how many."""

@@ -77,6 +77,9 @@ from hallbus.schemas.methods import (
     RATING_SUBMIT as RATING_SUBMIT,
 )
 from hallbus.schemas.methods import (
+    REPORT_QUERY as REPORT_QUERY,
+)
+from hallbus.schemas.methods import (
     RPC as RPC,
 )
 from hallbus.schemas.methods import (
@@ -263,6 +266,12 @@ from hallbus.schemas.replies import (
     RatingReply as RatingReply,
 )
 from hallbus.schemas.replies import (
+    ReportColumn as ReportColumn,
+)
+from hallbus.schemas.replies import (
+    ReportReply as ReportReply,
+)
+from hallbus.schemas.replies import (
     StatsReply as StatsReply,
 )
 from hallbus.schemas.replies import (
@@ -294,6 +303,9 @@ from hallbus.schemas.requests import (
 )
 from hallbus.schemas.requests import (
     RatingSubmitReq as RatingSubmitReq,
+)
+from hallbus.schemas.requests import (
+    ReportQueryReq as ReportQueryReq,
 )
 from hallbus.schemas.requests import (
     StatsTodayReq as StatsTodayReq,

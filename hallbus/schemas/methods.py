@@ -113,6 +113,10 @@ RATING_SUBMIT = _rpc(
     "proof_required", "ticket_not_rateable", "bad_verify", "verify_mismatch", "not_applicant", "too_many_attempts",
 )
 STATS_TODAY = _rpc("stats.today", q.StatsTodayReq, r.StatsReply, "today's figures")
+REPORT_QUERY = _rpc(
+    "report.query", q.ReportQueryReq, r.ReportReply, "a report over a day range (web service only)",
+    "bad_kind", "bad_range", "forbidden",
+)
 
 # method -> (request type, purpose, reply type): the shape the RPC server and tools read.
 RPC_METHODS: dict[str, tuple[type[p.RpcRequest], str, type[msgspec.Struct]]] = {
@@ -165,4 +169,5 @@ NESTED: dict[str, type[msgspec.Struct]] = {
     "GuideSummary": r.GuideSummary,
     "GuideCategory": r.GuideCategory,
     "NotifyTaken": r.NotifyTaken,
+    "ReportColumn": r.ReportColumn,
 }

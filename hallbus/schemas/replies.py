@@ -9,6 +9,8 @@ v1; `tests/hallbus/records/test_reply_contract.py` holds the handlers to exactly
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from hallbus.schemas.payloads import CaseInfo, GuideItem, StatsToday, Ticket, WindowState
@@ -107,3 +109,26 @@ class StatsReply(msgspec.Struct, kw_only=True):
     """`stats.today`: today's figures, as on `stats/today`."""
 
     stats: StatsToday
+
+
+class ReportColumn(msgspec.Struct, kw_only=True):
+    """One column of a report: key, Chinese and English header, and how to show it (text, int, seconds, rate, date)."""
+
+    key: str
+    zh: str
+    en: str
+    kind: str
+
+
+class ReportReply(msgspec.Struct, kw_only=True):
+    """`report.query`: the report's columns, `rows` (lists in column order) from `offset`, `total_rows` in all, and the total row."""
+
+    kind: str
+    date_from: str = msgspec.field(name="from")
+    date_to: str = msgspec.field(name="to")
+    columns: list[ReportColumn]
+    rows: list[list[Any]]
+    offset: int
+    total_rows: int
+    total: list[Any] | None
+    made_at: str

@@ -143,3 +143,16 @@ class RatingSubmitReq(RpcRequest, kw_only=True):
 
 class StatsTodayReq(RpcRequest, kw_only=True):
     """`stats.today`: today's figures."""
+
+
+REPORT_MAX_ROWS = 500  # rows in one `report.query` reply (a reply stays well under the broker's 128 KiB)
+
+
+class ReportQueryReq(RpcRequest, kw_only=True):
+    """`report.query`: a report over a day range (SPEC 12.2; the web service only), `limit` rows from `offset`."""
+
+    kind: str
+    date_from: str = msgspec.field(name="from")
+    date_to: str = msgspec.field(name="to")
+    offset: int = 0
+    limit: int = REPORT_MAX_ROWS

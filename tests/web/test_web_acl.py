@@ -52,7 +52,7 @@ def test_the_web_node_reads_the_queue_and_calls_only_its_methods(tmp_path: Path)
         asked: list[str] = []
         answer = SimpleDispatcher({m: (lambda r, m=m: asked.append(m) or {"m": m})
                                    for m in ("ticket.status", "ticket.statuses", "ticket.cancel", "rating.submit",
-                                             "window.call_next")})
+                                             "report.query", "window.call_next")})
         server = RpcServer(ctl, answer)
         server.start()
         try:
@@ -75,7 +75,9 @@ def test_the_web_node_reads_the_queue_and_calls_only_its_methods(tmp_path: Path)
             for method in ("ticket.status", "ticket.statuses", "ticket.cancel"):
                 assert rpc.call(method, {"ticket_id": "x"}, timeout=10) == {"m": method}
             assert rpc.call("rating.submit", {"rating_id": "r", "level": 5}, timeout=10) == {"m": "rating.submit"}
-            assert asked == ["ticket.status", "ticket.statuses", "ticket.cancel", "rating.submit"]
+            report = {"kind": "daily", "from": "2026-03-01", "to": "2026-03-31"}
+            assert rpc.call("report.query", report, timeout=10) == {"m": "report.query"}  # the managers' reports
+            assert asked == ["ticket.status", "ticket.statuses", "ticket.cancel", "rating.submit", "report.query"]
         finally:
             server.stop()
     finally:

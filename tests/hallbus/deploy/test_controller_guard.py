@@ -18,7 +18,7 @@ from hallbus.sample import open_all_day
 
 def test_controller_checks_signed_node_ids(broker: LocalBroker, tmp_path: Path) -> None:
     keys = {"counter-3": secrets.token_hex(32), "counter-4": secrets.token_hex(32), "tablet-3": secrets.token_hex(32),
-            "terminal-1": secrets.token_hex(32)}
+            "terminal-1": secrets.token_hex(32), "web": secrets.token_hex(32)}
     (tmp_path / "node-keys.json").write_text(json.dumps(keys))
     _path, cfg = open_all_day(tmp_path, extra="")
     text = _path.read_text().replace(
@@ -58,6 +58,14 @@ def test_controller_checks_signed_node_ids(broker: LocalBroker, tmp_path: Path) 
         assert terminal.call("ticket.issue", {"service": "A"})["ticket"]["number"] == "A001"
         state = c3.call("window.call_next", {"window": "3"})["window"]
         assert state["ticket"]["number"] == "A001"
+        # Reports are the web service's alone, signed (a terminal's key, or a claimed web name, will not do).
+        day = terminal.call("stats.today")["stats"]["date"]
+        body = {"kind": "daily", "from": day, "to": day}
+        assert rpc("web", keys["web"]).call("report.query", body)["rows"][0][2] == 1  # tickets
+        for client in (terminal, rpc("web", None)):
+            with pytest.raises(RpcFault) as err:
+                client.call("report.query", body)
+            assert err.value.code == "forbidden"
     finally:
         for b in buses:
             b.stop()

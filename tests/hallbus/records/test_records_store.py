@@ -26,6 +26,8 @@ from hallbus.notify.module import NOTIFY_MIGRATIONS, NotifyModule
 from hallbus.records.cases import CASES_MIGRATIONS
 from hallbus.records.modules import migrations as records_migrations
 from hallbus.records.ratings import RATINGS_MIGRATIONS
+from hallbus.reports.daybook import REPORTS_MIGRATIONS
+from hallbus.reports.module import ReportsModule
 from hallbus.rpc import RpcFault
 from tests.hallbus.controller.helpers import T0, call, issue
 from tests.hallbus.records.conftest import records_config
@@ -61,7 +63,7 @@ def _controller(tmp_path: Path, data: Path) -> Iterator[Controller]:
 def _every_migration() -> list[tuple[str, int]]:
     modules = [
         ("core", CORE_MIGRATIONS), ("queue", QUEUE_MIGRATIONS), (LoginThrottle.name, LoginThrottle.migrations),
-        *records_migrations(), (NotifyModule.name, NOTIFY_MIGRATIONS),
+        *records_migrations(), (NotifyModule.name, NOTIFY_MIGRATIONS), (ReportsModule.name, REPORTS_MIGRATIONS),
     ]
     return [(name, n) for name, scripts in modules for n in range(1, len(scripts) + 1)]
 

@@ -247,6 +247,17 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     assert stats.ratings_by_window["1"].ratings == 2 and stats.served_by_window["1"].served == 2
     assert c.ok(counter, schemas.WINDOW_LOGOUT, {"window": "1"}).window.status == "closed"
 
+    # the managers' reports: the web service only, built on the RPC server's worker thread
+    web = hall.client("web", "web")
+    day = stats.date
+    rep = c.ok(web, schemas.REPORT_QUERY, {"kind": "daily", "from": day, "to": day})
+    assert (rep.kind, rep.date_from, rep.date_to, rep.total_rows, rep.offset) == ("daily", day, day, 1, 0)
+    row = dict(zip([col.key for col in rep.columns], rep.rows[0], strict=True))
+    assert (row["date"], row["ratings"], row["cases_done"]) == (day, 3, 1) and rep.total is not None
+    c.fails(web, "report.query", {"kind": "daily", "from": day, "to": "2020-01-01"}, "bad_range")
+    c.fails(web, "report.query", {"kind": "yearly", "from": day, "to": day}, "bad_kind")
+    c.fails(term, "report.query", {"kind": "daily", "from": day, "to": day}, "forbidden")
+
     # the envelope's own refusals
     c.fails(term, "no.such_method", {}, "unknown_method")
 
