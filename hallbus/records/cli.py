@@ -19,16 +19,10 @@ from hallbus.controller.clock import HallTime
 from hallbus.privacy import load_hall_key
 from hallbus.records import receipt
 from hallbus.records.cases import CaseBook
+from hallbus.records.followups import FollowupError, get_followup, list_followups, move_followup
 from hallbus.records.guide import Guide
 from hallbus.records.importer import Importer, ImportFault, ImportReport
-from hallbus.records.ratings import (
-    STATES,
-    FollowupError,
-    get_followup,
-    list_followups,
-    move_followup,
-    rating_figures,
-)
+from hallbus.records.ratings import STATES, rating_figures
 from hallbus.records.source import FileSource, HttpSource, RecordSource
 from hallbus.records.workdays import WorkCalendar
 
