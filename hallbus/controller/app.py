@@ -19,6 +19,7 @@ from hallbus.admission import CLAIMED, Admission
 from hallbus.brokerurl import BrokerAddress
 from hallbus.client import BusClient
 from hallbus.config import ConfigError, HallConfig
+from hallbus.controller.admin import AdminModule, admin_module
 from hallbus.controller.clock import Clock, system_clock
 from hallbus.controller.controller import Controller, Publisher
 from hallbus.controller.login_throttle import LoginThrottle
@@ -45,8 +46,8 @@ STATS_INTERVAL_S = 1.0  # stats/today at most once a second
 
 
 def feature_module_factories() -> list[ModuleFactory]:
-    """The modules beside the queue engine: the records' cases, appointments, guide and ratings; notify."""
-    return [*records.controller_modules(), NotifyModule]
+    """The modules beside the queue engine: the records' cases, appointments, guide and ratings; notify; admin."""
+    return [*records.controller_modules(), NotifyModule, admin_module]
 
 
 def open_store(data_dir: Path | str, *, busy_timeout_s: float = 30.0) -> Store:
@@ -58,7 +59,7 @@ def open_store(data_dir: Path | str, *, busy_timeout_s: float = 30.0) -> Store:
     store = Store(db_path(data_dir), busy_timeout_s=busy_timeout_s, owner=False)
     try:
         core = [(QueueModule.name, QueueModule.migrations), (LoginThrottle.name, LoginThrottle.migrations)]
-        notify = [(NotifyModule.name, NotifyModule.migrations)]
+        notify = [(NotifyModule.name, NotifyModule.migrations), (AdminModule.name, AdminModule.migrations)]
         for name, migrations in [*core, *records.migrations(), *notify]:
             store.migrate(name, migrations)
     except BaseException:

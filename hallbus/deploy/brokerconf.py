@@ -48,7 +48,12 @@ COUNTER_METHODS = (
 TABLET_METHODS = ("rating.submit",)
 # hallweb (SPEC 12.1): follows tickets by id, lets their holder leave the queue and rate the handling,
 # and looks a case up by number + last 6 of the ID number (throttled per client address in hallweb too).
-WEB_METHODS = ("ticket.status", "ticket.statuses", "ticket.cancel", "rating.submit", "case.query")
+# The manager console (SPEC 12.2) adds the `admin.*` methods: the controller checks the password and
+# the session of each (hallbus.controller.admin); hallweb never sees a password hash.
+WEB_METHODS = (
+    "ticket.status", "ticket.statuses", "ticket.cancel", "rating.submit", "case.query",
+    "admin.login", "admin.session", "admin.logout", "admin.audit",
+)
 # The RPC methods each role may call (a role absent here calls none).
 ROLE_METHODS = {
     "terminal": TERMINAL_METHODS, "counter": COUNTER_METHODS, "tablet": TABLET_METHODS, "web": WEB_METHODS,

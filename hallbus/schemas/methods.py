@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
+from hallbus.schemas import admin as a
 from hallbus.schemas import payloads as p
 from hallbus.schemas import replies as r
 from hallbus.schemas import requests as q
@@ -113,6 +114,18 @@ RATING_SUBMIT = _rpc(
     "proof_required", "ticket_not_rateable", "bad_verify", "verify_mismatch", "not_applicant", "too_many_attempts",
 )
 STATS_TODAY = _rpc("stats.today", q.StatsTodayReq, r.StatsReply, "today's figures")
+# The manager console (SPEC 12.2), `web` node only: sessions and the audit log (hallbus.controller.admin).
+_SESSION = ("session_invalid",)  # every admin method but login: a live session's token
+ADMIN_LOGIN = _rpc(
+    "admin.login", a.AdminLoginReq, a.AdminSessionReply, "console login (staff id + password)", "login_failed",
+    "login_throttled", "forbidden",
+)
+ADMIN_SESSION = _rpc("admin.session", a.AdminSessionReq, a.AdminSessionReply, "who a console session is", *_SESSION)
+ADMIN_LOGOUT = _rpc("admin.logout", a.AdminSessionReq, a.AdminLogoutReply, "end a console session")
+ADMIN_AUDIT = _rpc(
+    "admin.audit", a.AdminAuditReq, a.AdminAuditReply, "read the audit log (supervisor, manager)", *_SESSION,
+    "forbidden",
+)
 
 # method -> (request type, purpose, reply type): the shape the RPC server and tools read.
 RPC_METHODS: dict[str, tuple[type[p.RpcRequest], str, type[msgspec.Struct]]] = {
@@ -165,4 +178,6 @@ NESTED: dict[str, type[msgspec.Struct]] = {
     "GuideSummary": r.GuideSummary,
     "GuideCategory": r.GuideCategory,
     "NotifyTaken": r.NotifyTaken,
+    "AdminAccount": a.AdminAccount,
+    "AuditEntry": a.AuditEntry,
 }
