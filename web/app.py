@@ -35,6 +35,7 @@ from hallbus.config import HallConfig
 from hallbus.records.lookups import VERIFY_RE, case_key
 from hallbus.rpc import RpcClient, RpcFault
 from hallbus.schemas import rating
+from web.admin import admin_router, load_secret_key
 from web.board import Board
 from web.presence import ControllerPresence
 from web.public import (
@@ -169,8 +170,11 @@ class WebApp(SecurityHeaders):
         self.board.close_streams()
 
 
-def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
-    """The whole web service over a bus client that `on_startup` starts and `on_shutdown` stops."""
+def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient, secret_key: bytes | None = None) -> WebApp:
+    """The whole web service over a bus client that `on_startup` starts and `on_shutdown` stops.
+
+    `secret_key` (the console's sessions and CSRF) is read from `[web] secret_key_file` when not given.
+    """
     presence = ControllerPresence(bus)
     book = TicketBook(bus, rpc, config, presence)
     board = Board(bus, config, on_queue=book.queue_changed, presence=presence)
@@ -399,6 +403,14 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
     async def home() -> Redirect:
         return Redirect("/q", status_code=302)
 
+    def render(template: str, status: int = 200, **context: Any) -> Response[str]:
+        html = env.get_template(template).render(hall=config.hall, **context)
+        return Response(html, status_code=status, media_type=MediaType.HTML)
+
+    console, console_errors = admin_router(
+        config, rpc, presence, secret_key if secret_key is not None else load_secret_key(config), render
+    )
+
     # --- errors ------------------------------------------------------------------------------
 
     def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -433,10 +445,13 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
             healthz, ticket_json, ticket_events, ticket_cancel, ticket_page, ticket_page_cancel, queue_board, home,
             ratings, ticket_page_rate, cases_query, cases_page, cases_page_query, board_events,
             create_static_files_router(path="/static", directories=[STATIC], send_as_attachment=False),
+            console,
         ],
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        exception_handlers={NotFoundException: on_http_error, HTTPException: on_http_error, Exception: on_crash},
+        exception_handlers={
+            NotFoundException: on_http_error, HTTPException: on_http_error, Exception: on_crash, **console_errors,
+        },
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, exclude=[r"^/api/v1/tickets/.*/events$", r"^/api/v1/board/events$"]),
         openapi_config=None,
         debug=False,

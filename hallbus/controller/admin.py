@@ -37,7 +37,13 @@ from hallbus.controller.backoff import Backoff, Limits
 from hallbus.controller.module import ControllerModule, ModuleContext, Tx, TxHandler
 from hallbus.passwords import verify_password
 from hallbus.rpc import Request, RpcFault
-from hallbus.schemas.admin import AUDIT_PAGE_MAX, AdminAccount, AdminAuditReq, AdminLoginReq, AdminSessionReq
+from hallbus.schemas.admin import (
+    AUDIT_PAGE_MAX,
+    AdminAccount,
+    AdminAuditReq,
+    AdminLoginReq,
+    AdminSessionReq,
+)
 from hallbus.staff_secrets import with_staff_secrets
 
 log = logging.getLogger(__name__)

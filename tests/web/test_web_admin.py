@@ -1,0 +1,224 @@
+"""The manager console's door (SPEC 12.2) over the real stack: login, sessions, CSRF, the guard, the audit log.
+
+Every route under /admin/ is taken from the app's own route table, so a route added later
+is crawled too: without a session it must answer a redirect to the login page (or 401
+under /admin/api/), never data; with a `staff` session, only what a staff member may see.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hallbus.brokerurl import parse_broker_url
+from hallbus.client import BusClient
+from hallbus.config import load_config
+from hallbus.rpc import RpcClient
+from tests.web.conftest import WebHall
+from web.app import create_app
+
+LOGIN = "[login]\nstaff_free_attempts = 3\nnode_free_attempts = 6\nbackoff_s = 30\nmax_backoff_s = 120\nforget_after_s = 600\n"
+XSS_NAME = '<script>alert("x")</script>刘洋'
+
+
+def with_roles(text: str) -> str:
+    """s001 a manager, s002 a supervisor, s003 staff; s004's name an XSS attempt."""
+    text = text.replace('id = "s001"\nname = "李明"', 'id = "s001"\nname = "李明"\nrole = "manager"')
+    text = text.replace('id = "s002"\nname = "王芳"', 'id = "s002"\nname = "王芳"\nrole = "supervisor"')
+    text = text.replace('id = "s004"\nname = "刘洋"', f'id = "s004"\nname = \'{XSS_NAME}\'\nrole = "manager"')
+    return text + "\n" + LOGIN
+
+
+@pytest.fixture
+def hall_text() -> Callable[[str], str]:
+    return with_roles
+
+
+class Browser:
+    """An httpx client keeping cookies, as a browser does; `login` goes through the form."""
+
+    def __init__(self, base: str) -> None:
+        self.http = httpx.Client(base_url=base, timeout=15, follow_redirects=False)
+
+    def csrf_of(self, html: str) -> str:
+        found = re.search(r'name="_csrf" value="([0-9a-f]+)"', html)
+        assert found, html
+        return found.group(1)
+
+    def login(self, staff: str, password: str) -> httpx.Response:
+        form = self.http.get("/admin/login")
+        assert form.status_code == 200
+        return self.http.post("/admin/login", data={"staff": staff, "password": password,
+                                                    "_csrf": self.csrf_of(form.text)})
+
+    def home_csrf(self) -> str:
+        return self.csrf_of(self.http.get("/admin/").text)
+
+
+def admin_routes(hall: WebHall) -> list[tuple[str, str]]:
+    """(method, path) of every route under /admin in the app as built, path parameters filled in."""
+    cfg = load_config(hall.config_path)
+    bus = BusClient(hall=cfg.hall.id, node="routes", role="web", broker=parse_broker_url(hall.broker.url))
+    app = create_app(cfg, bus, RpcClient(bus), b"k" * 32).app  # not started: only its table is read
+    found = []
+    for r in app.routes:
+        if not r.path.startswith("/admin"):
+            continue
+        path = re.sub(r"\{[^}]+:path\}", "anything/else", r.path)
+        path = re.sub(r"\{[^}]+\}", "1", path)
+        for method in sorted(getattr(r, "methods", {"GET"}) - {"HEAD", "OPTIONS"}):
+            found.append((method, path))
+    assert ("GET", "/admin/audit") in found and ("POST", "/admin/logout") in found, found
+    return found
+
+
+def test_without_a_session_every_admin_route_says_log_in_first(hall: WebHall) -> None:
+    routes = admin_routes(hall)
+    http = httpx.Client(base_url=hall.web, timeout=15, follow_redirects=False)
+    for method, path in routes:
+        r = http.request(method, path)
+        if path == "/admin/login" and method == "GET":
+            assert r.status_code == 200, (method, path, r.status_code)
+            continue
+        if path == "/admin/login":  # the form's POST without a CSRF token
+            assert r.status_code == 403, (method, path, r.status_code)
+            continue
+        if path.startswith("/admin/api/"):
+            assert r.status_code == 401, (method, path, r.status_code)
+            assert r.json()["error"]["code"] == "login_required"
+        else:
+            assert r.status_code == 303 and r.headers["location"].startswith("/admin/login"), (method, path, r.status_code)
+        assert "李明" not in r.text and "audit" not in r.text.lower().replace("/admin/audit", "")
+    # and with a forged cookie: the same
+    forged = http.get("/admin/audit", cookies={"hall_admin": "x" * 43})
+    assert forged.status_code == 303 and forged.headers["location"].startswith("/admin/login")
+
+
+def test_login_home_logout_and_the_cookie(hall: WebHall) -> None:
+    b = Browser(hall.web)
+    r = b.login("s001", "hall001")
+    assert r.status_code == 303 and r.headers["location"] == "/admin/"
+    cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("hall_admin="))
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/admin" in cookie
+    assert "Secure" not in cookie  # plain http here; behind TLS (X-Forwarded-Proto https) it is Secure
+    home = b.http.get("/admin/")
+    assert home.status_code == 200 and "李明" in home.text and "大厅管理" in home.text
+    assert "即将推出" in home.text and 'href="/admin/audit"' in home.text
+    assert "script-src 'self'" in home.headers["content-security-policy"] and "<script" not in home.text
+    assert b.http.get("/admin/api/session").json()["account"] == {
+        "id": "s001", "name": "李明", "role": "manager", "department": "",
+    }
+    en = b.http.get("/admin/?lang=en")
+    assert "Hall manager" in en.text and "coming" in en.text
+    out = b.http.post("/admin/logout", data={"_csrf": b.home_csrf()})
+    assert out.status_code == 303 and out.headers["location"].startswith("/admin/login")
+    assert b.http.get("/admin/").status_code == 303, "the session ended"
+    # the token a thief copied before the logout is dead at the controller too
+    token = cookie.split(";")[0].split("=", 1)[1]
+    again = httpx.get(hall.web + "/admin/api/session", cookies={"hall_admin": token}, timeout=15)
+    assert again.status_code == 401
+
+
+def test_behind_tls_the_cookie_is_secure(hall: WebHall) -> None:
+    b = Browser(hall.web)
+    b.http.headers["X-Forwarded-Proto"] = "https"  # what nginx in front says (docs/web.md)
+    form = b.http.get("/admin/login")
+    nonce = next(c for c in form.headers.get_list("set-cookie") if c.startswith("hall_login="))
+    assert "Secure" in nonce
+    b.http.cookies.clear()  # httpx keeps Secure cookies from plain http: sent by hand, as the browser would over TLS
+    r = b.http.post("/admin/login", data={"staff": "s002", "password": "hall002", "_csrf": b.csrf_of(form.text)},
+                    headers={"Cookie": nonce.split(";")[0]})
+    assert r.status_code == 303
+    cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("hall_admin="))
+    assert "Secure" in cookie
+
+
+def test_a_post_without_its_csrf_token_is_refused(hall: WebHall) -> None:
+    b = Browser(hall.web)
+    assert b.login("s001", "hall001").status_code == 303
+    refused = b.http.post("/admin/logout", data={})
+    assert refused.status_code == 403 and "页面已过期" in refused.text
+    assert b.http.post("/admin/logout", data={"_csrf": "0" * 64}).status_code == 403
+    assert b.http.get("/admin/").status_code == 200, "still signed in: nothing changed"
+    # another session's token is no token for this one
+    other = Browser(hall.web)
+    assert other.login("s002", "hall002").status_code == 303
+    assert b.http.post("/admin/logout", data={"_csrf": other.home_csrf()}).status_code == 403
+    # the header form works (for scripts)
+    assert b.http.post("/admin/logout", headers={"X-CSRF-Token": b.home_csrf()}).status_code == 303
+    # the login form without its token (a login CSRF) is refused before any password is checked
+    fresh = httpx.Client(base_url=hall.web, timeout=15)
+    r = fresh.post("/admin/login", data={"staff": "s001", "password": "hall001"}, follow_redirects=False)
+    assert r.status_code == 403 and "hall_admin" not in r.headers.get("set-cookie", "")
+
+
+def test_wrong_passwords_are_throttled_and_audited(hall: WebHall) -> None:
+    b = Browser(hall.web)
+    codes = [b.login("s002", f"guess{i}").status_code for i in range(5)]
+    assert codes == [401, 401, 401, 429, 429]
+    last = b.login("s002", "hall002")
+    assert last.status_code == 429 and "已暂停登录" in last.text, "the right password waits too"
+    boss = Browser(hall.web)
+    assert boss.login("s001", "hall001").status_code == 303
+    page = boss.http.get("/admin/audit")
+    assert page.status_code == 200
+    rows = re.findall(r"<tr><td class=\"nowrap\">[^<]+</td><td>([^<]*)</td><td>([^<]*)</td>", page.text)
+    assert rows[:4] == [("s001", "登录"), ("s002", "登录失败"), ("s002", "登录失败"), ("s002", "登录失败")]
+
+
+def test_a_staff_session_sees_only_its_own(hall: WebHall) -> None:
+    b = Browser(hall.web)
+    assert b.login("s003", "hall003").status_code == 303
+    for method, path in admin_routes(hall):
+        if path in ("/admin/login", "/admin/logout") or "anything" in path:
+            continue
+        headers = {"X-CSRF-Token": b.home_csrf()} if method != "GET" else {}
+        r = b.http.request(method, path, headers=headers)
+        if path in ("/admin", "/admin/", "/admin/api/session"):
+            assert r.status_code == 200
+            others = ["李明", "王芳", "陈静", "刘洋"]
+            assert "张伟" in r.text and not any(n in r.text for n in others), (path, r.text)
+        else:
+            assert r.status_code == 403, (method, path, r.status_code)
+    home = b.http.get("/admin/").text
+    assert 'href="/admin/audit"' not in home and "只能查看本人的数据" in home
+
+
+def test_a_name_with_script_is_shown_escaped(hall: WebHall) -> None:
+    b = Browser(hall.web)
+    assert b.login("s004", "hall004").status_code == 303
+    for path in ("/admin/", "/admin/audit"):
+        html = b.http.get(path).text
+        assert '<script>alert("x")</script>' not in html and "<script" not in html
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;刘洋" in html
+    assert b.http.get("/admin/api/session").json()["account"]["name"] == XSS_NAME
+
+
+def test_controller_away_login_says_so(hall: WebHall) -> None:
+    b = Browser(hall.web)
+    hall.stop_controller()
+    from tests.web.conftest import wait_until
+
+    wait_until(hall.controller_away, 20, "hallweb sees the controller away")
+    r = b.login("s001", "hall001")
+    assert r.status_code == 503 and "暂时连不上大厅服务器" in r.text
+
+
+def test_a_missing_key_file_is_made_and_an_unreadable_one_stops_the_start(hall: WebHall, tmp_path: Path) -> None:
+    key = tmp_path / "web.key"
+    assert key.exists() and (key.stat().st_mode & 0o777) == 0o600, "made on the first start, readable by hallweb only"
+    text = hall.config_path.read_text(encoding="utf-8").replace(str(key), str(tmp_path / "no-such-dir" / "x" / "web.key"))
+    (tmp_path / "no-such-dir").write_text("a file, not a folder")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text, encoding="utf-8")
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "web", "serve", "--config", str(bad), "--listen", "127.0.0.1:1"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "secret_key_file" in out.stderr and "StateDirectory" in out.stderr
+
