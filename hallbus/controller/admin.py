@@ -132,6 +132,14 @@ def session_invalid() -> RpcFault:
     )
 
 
+def login_failed() -> RpcFault:
+    """Unknown staff id or wrong password (the same answer for both, on purpose)."""
+    return RpcFault(
+        "login_failed", "工号或密码不正确，请重新输入；忘记密码请联系大厅管理员。",
+        "Wrong staff id or password. Please try again; if you forgot your password, ask the hall manager.",
+    )
+
+
 def role_forbidden(role: str) -> RpcFault:
     """An account whose role may not do this."""
     return RpcFault(
@@ -255,7 +263,7 @@ class AdminModule(ControllerModule):
         acc = self.account(b.staff.strip())
         if not checked or acc is None:
             tx.keep_on_fault(lambda t: self._failed(t, b, staff_key, client))
-            raise errors.login_failed()
+            raise login_failed()
         if staff_key is not None:
             self.backoff.clear(tx, staff_key)
             self._waits.pop(staff_key, None)
