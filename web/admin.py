@@ -28,10 +28,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -40,7 +41,7 @@ from litestar import MediaType, Request, Response, Router, get, post, route
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.response import Redirect
+from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage
 from litestar.types import ExceptionHandlersMap
 
 from hallbus import schemas
@@ -48,7 +49,8 @@ from hallbus.config import HallConfig
 from hallbus.privacy import load_hall_key
 from hallbus.rpc import RpcClient, RpcFault
 from hallbus.schemas.admin import AdminAccount, AuditEntry
-from web.admin_words import ACTIONS, MODULES, ROLES, admin_words
+from web.admin_words import ACTIONS, MODULES, ROLES, admin_words, monitor_words
+from web.monitor import Monitor
 from web.presence import ControllerPresence
 from web.public import lang_of
 
@@ -59,6 +61,7 @@ LOGIN_COOKIE = "hall_login"
 IDLE_S = 30 * 60  # a session with no request for this long ends (hallweb's rule; the controller's is 8 h)
 CACHE_MAX = 1000  # sessions remembered here at most (a miss asks the controller)
 RPC_TIMEOUT_S = 5.0
+PING_S = 15.0  # a comment on an idle event stream at least this often (proxies close silent ones)
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 EVERY_ROLE = ("manager", "supervisor", "staff")
 READERS = ("manager", "supervisor")  # what a route allows when it names no roles
@@ -241,6 +244,7 @@ def admin_router(
     presence: ControllerPresence,
     key: bytes,
     render: Callable[..., Response[str]],
+    monitor: Monitor,
 ) -> tuple[Router, ExceptionHandlersMap]:
     """The console's routes under `/admin`, and the exception handlers the app must install for them."""
     sessions = SessionCache(rpc, presence)
@@ -320,6 +324,29 @@ def admin_router(
         return {"account": schemas.to_builtins(session.account), "expires_at": session.expires_at,
                 "csrf": csrf.token("session", session.token)}
 
+    # --- the live monitor -----------------------------------------------------------------
+
+    @get("/monitor", opt={"roles": READERS})
+    async def monitor_page(request: Request[Any, Any, Any]) -> Response[str]:
+        lang = lang_of(request.query_params.get("lang"))
+        data = {"words": monitor_words(lang), "view": monitor.view()}
+        return page(request, "admin_monitor.html", current="monitor", data_json=script_safe_json(data))
+
+    @get("/api/monitor", opt={"roles": READERS}, media_type=MediaType.JSON)
+    async def monitor_json() -> dict[str, Any]:
+        return monitor.view()
+
+    @get("/api/monitor/events", opt={"roles": READERS})
+    async def monitor_events() -> ServerSentEvent:
+        async def stream() -> AsyncIterator[ServerSentEventMessage]:
+            async for view in monitor.follow(PING_S):
+                if view is None:
+                    yield ServerSentEventMessage(comment="ping")
+                else:
+                    yield ServerSentEventMessage(event="monitor", data=json.dumps(view, ensure_ascii=False))
+
+        return ServerSentEvent(stream(), headers={"X-Accel-Buffering": "no"})
+
     # --- the audit log --------------------------------------------------------------------
 
     @get("/audit", opt={"roles": READERS})
@@ -371,13 +398,22 @@ def admin_router(
 
     router = Router(
         path="/admin",
-        route_handlers=[login_form, login_submit, logout, home, api_session, audit_page, unknown],
+        route_handlers=[
+            login_form, login_submit, logout, home, api_session, audit_page, monitor_page, monitor_json, monitor_events,
+            unknown,
+        ],
         guards=[make_guard(sessions, csrf)],
     )
     handlers: ExceptionHandlersMap = {
         LoginRequired: on_login_required, RoleRefused: on_refused, CsrfRefused: on_refused,
     }
     return router, handlers
+
+
+def script_safe_json(data: Any) -> str:
+    """JSON for a `<script type="application/json">` block: no `<`, `>` or `&` that could end it (a name may hold them)."""
+    text = json.dumps(data, ensure_ascii=False)
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 def audit_row(e: AuditEntry, lang: str) -> dict[str, Any]:

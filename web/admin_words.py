@@ -17,7 +17,7 @@ class Module:
 
 
 MODULES = (
-    Module("monitor", "监控", "Monitor", None, ("manager", "supervisor")),
+    Module("monitor", "监控", "Monitor", "/admin/monitor", ("manager", "supervisor")),
     Module("settings", "设置", "Settings", None, ("manager", "supervisor")),
     Module("followups", "好差评", "Ratings follow-up", None, ("manager", "supervisor")),
     Module("cases", "办件", "Cases", None, ("manager", "supervisor")),
@@ -78,3 +78,55 @@ _WORDS = {
 def admin_words(lang: str) -> dict[str, str]:
     """The console's words in `lang` (`en`, else zh_CN)."""
     return _WORDS["en" if lang == "en" else "zh_CN"]
+
+
+_MONITOR = {
+    "zh_CN": {
+        "title": "实时监控", "windows": "窗口", "window": "窗口", "status": "状态", "staff": "工作人员",
+        "ticket": "当前号", "at_window": "已持续", "queue": "等候", "service": "业务", "waiting": "等候人数",
+        "longest": "最长等候", "est": "预计等候", "open": "开放窗口", "over": "超过提醒线", "today": "今日数据",
+        "visitors": "接待人数", "tickets_issued": "取号数", "served": "办结", "no_show": "过号",
+        "avg_wait_s": "平均等候", "avg_service_s": "平均办理", "ratings": "评价数", "satisfaction_rate": "满意率",
+        "cases_done": "办件办结", "on_time_rate": "按时办结率", "overdue_cases": "逾期办件",
+        "followups_open": "待整改差评", "followups_overdue": "整改超期",
+        "devices": "设备状态", "node": "设备", "role": "类型", "presence": "在线", "since": "自",
+        "alerts": "提醒", "no_alerts": "暂无提醒（打开本页之后收到的提醒显示在这里）。", "total": "合计等候",
+        "live": "实时更新中", "down": "连接中断，正在重连…", "away": "暂时连不上大厅服务器，显示的是最后已知的状态。",
+        "none": "—", "min": "分", "hour": "时", "sec": "秒",
+        "st_closed": "未开窗", "st_idle": "空闲", "st_serving": "办理中", "st_paused": "暂停", "st_unknown": "未知",
+        "n_online": "在线", "n_offline": "离线", "n_lost": "失联", "n_unknown": "未知",
+        "d_ok": "正常", "d_absent": "未连接", "d_error": "故障", "d_paper_low": "纸将用完", "d_paper_out": "缺纸",
+        "dev_idcard": "身份证读卡器", "dev_printer": "打印机", "dev_camera": "摄像头", "dev_scanner": "扫码器",
+        "dev_pcsc": "IC卡读卡器",
+        "r_terminal": "自助终端", "r_counter": "窗口叫号", "r_tablet": "评价器", "r_window": "窗口屏",
+        "r_hall": "大厅屏", "r_web": "网站服务",
+        "l_notice": "提示", "l_warn": "注意", "l_urgent": "紧急", "l_overdue": "逾期",
+    },
+    "en": {
+        "title": "Live monitor", "windows": "Windows", "window": "Window", "status": "Status", "staff": "Staff",
+        "ticket": "Ticket", "at_window": "For", "queue": "Waiting", "service": "Service", "waiting": "Waiting",
+        "longest": "Longest wait", "est": "Est. wait", "open": "Windows open", "over": "past the alert line",
+        "today": "Today", "visitors": "Visitors", "tickets_issued": "Tickets", "served": "Served",
+        "no_show": "No-shows", "avg_wait_s": "Avg. wait", "avg_service_s": "Avg. handling", "ratings": "Ratings",
+        "satisfaction_rate": "Satisfaction", "cases_done": "Cases done", "on_time_rate": "On time",
+        "overdue_cases": "Overdue cases", "followups_open": "Open follow-ups", "followups_overdue": "Overdue follow-ups",
+        "devices": "Devices", "node": "Node", "role": "Kind", "presence": "Presence", "since": "since",
+        "alerts": "Alerts", "no_alerts": "No alerts yet (alerts received while this page is open appear here).",
+        "total": "Waiting in all", "live": "Live", "down": "Connection lost, reconnecting…",
+        "away": "The hall server cannot be reached: this is the last known state.",
+        "none": "—", "min": "min", "hour": "h", "sec": "s",
+        "st_closed": "Closed", "st_idle": "Idle", "st_serving": "Serving", "st_paused": "Paused", "st_unknown": "Unknown",
+        "n_online": "online", "n_offline": "offline", "n_lost": "lost", "n_unknown": "unknown",
+        "d_ok": "OK", "d_absent": "absent", "d_error": "error", "d_paper_low": "paper low", "d_paper_out": "paper out",
+        "dev_idcard": "ID card reader", "dev_printer": "Printer", "dev_camera": "Camera", "dev_scanner": "Scanner",
+        "dev_pcsc": "IC card reader",
+        "r_terminal": "Terminal", "r_counter": "Counter", "r_tablet": "Rating tablet", "r_window": "Window display",
+        "r_hall": "Hall screen", "r_web": "Web service",
+        "l_notice": "notice", "l_warn": "warning", "l_urgent": "urgent", "l_overdue": "overdue",
+    },
+}
+
+
+def monitor_words(lang: str) -> dict[str, str]:
+    """The live monitor's words in `lang` (its script reads them from the page)."""
+    return _MONITOR["en" if lang == "en" else "zh_CN"]

@@ -37,6 +37,7 @@ from hallbus.rpc import RpcClient, RpcFault
 from hallbus.schemas import rating
 from web.admin import admin_router, load_secret_key
 from web.board import Board
+from web.monitor import Monitor
 from web.presence import ControllerPresence
 from web.public import (
     CANCELLABLE,
@@ -159,15 +160,17 @@ def _not_found_body() -> dict[str, Any]:
 class WebApp(SecurityHeaders):
     """The ASGI application `create_app` builds, with what the server must close at a stop."""
 
-    def __init__(self, app: ASGIApp, book: TicketBook, board: Board) -> None:
+    def __init__(self, app: ASGIApp, book: TicketBook, board: Board, monitor: Monitor) -> None:
         super().__init__(app)
         self.book = book
         self.board = board
+        self.monitor = monitor
 
     def close_streams(self) -> None:
         """End every open event stream (any thread): phones reconnect by themselves."""
         self.book.close_streams()
         self.board.close_streams()
+        self.monitor.close_streams()
 
 
 def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient, secret_key: bytes | None = None) -> WebApp:
@@ -177,7 +180,15 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient, secret_key: b
     """
     presence = ControllerPresence(bus)
     book = TicketBook(bus, rpc, config, presence)
-    board = Board(bus, config, on_queue=book.queue_changed, presence=presence)
+    monitor: Monitor | None = None
+
+    def queue_changed() -> None:
+        book.queue_changed()
+        if monitor is not None:
+            monitor.queue_changed()
+
+    board = Board(bus, config, on_queue=queue_changed, presence=presence)
+    monitor = Monitor(bus, config, presence, on_window=book.queue_changed, queue=lambda: board.queue)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined
     )
@@ -408,7 +419,7 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient, secret_key: b
         return Response(html, status_code=status, media_type=MediaType.HTML)
 
     console, console_errors = admin_router(
-        config, rpc, presence, secret_key if secret_key is not None else load_secret_key(config), render
+        config, rpc, presence, secret_key if secret_key is not None else load_secret_key(config), render, monitor
     )
 
     # --- errors ------------------------------------------------------------------------------
@@ -433,6 +444,7 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient, secret_key: b
 
     async def on_startup() -> None:
         board.attach(asyncio.get_running_loop())
+        monitor.attach(asyncio.get_running_loop())
         bus.start(wait=None)
         await book.start()
 
@@ -452,8 +464,8 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient, secret_key: b
         exception_handlers={
             NotFoundException: on_http_error, HTTPException: on_http_error, Exception: on_crash, **console_errors,
         },
-        compression_config=CompressionConfig(backend="gzip", minimum_size=500, exclude=[r"^/api/v1/tickets/.*/events$", r"^/api/v1/board/events$"]),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500, exclude=[r"^/api/v1/tickets/.*/events$", r"^/api/v1/board/events$", r"^/admin/api/monitor/events$"]),
         openapi_config=None,
         debug=False,
     )
-    return WebApp(app, book, board)
+    return WebApp(app, book, board, monitor)

@@ -107,8 +107,11 @@ ROLE_READS: dict[str, Callable[[Topics, str], list[str]]] = {
     "window": _reads("window_state", "queue_state", "calls", "calls_recent"),
     "hall": _reads("window_state_all", "queue_state", "calls", "calls_recent", "stats_today", "alerts",
                    "node_status_all", "node_devices_all"),
-    # hallweb: the queue and the windows to follow the tickets its phone pages show (web/)
-    "web": _reads("window_state_all", "queue_state", "calls", "calls_recent"),
+    # hallweb: the queue and the windows to follow the tickets its phone pages show (web/); the
+    # manager console's live monitor adds the day's figures, the alerts and every node's presence
+    # and device health (web/monitor.py)
+    "web": _reads("window_state_all", "queue_state", "calls", "calls_recent", "stats_today", "alerts",
+                  "node_status_all", "node_devices_all"),
 }
 
 

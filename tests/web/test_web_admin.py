@@ -18,7 +18,7 @@ from hallbus.brokerurl import parse_broker_url
 from hallbus.client import BusClient
 from hallbus.config import load_config
 from hallbus.rpc import RpcClient
-from tests.web.conftest import WebHall
+from tests.web.conftest import WebHall, wait_until
 from web.app import create_app
 
 LOGIN = "[login]\nstaff_free_attempts = 3\nnode_free_attempts = 6\nbackoff_s = 30\nmax_backoff_s = 120\nforget_after_s = 600\n"
@@ -196,13 +196,17 @@ def test_a_name_with_script_is_shown_escaped(hall: WebHall) -> None:
         assert '<script>alert("x")</script>' not in html and "<script" not in html
         assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;刘洋" in html
     assert b.http.get("/admin/api/session").json()["account"]["name"] == XSS_NAME
+    # at a window, on the live monitor: its data block cannot be ended by the name
+    hall.counter("2", "s004")
+    wait_until(lambda: "\\u003cscript\\u003ealert" in b.http.get("/admin/monitor").text, 20, "the name on the monitor")
+    html = b.http.get("/admin/monitor").text
+    assert '<script>alert' not in html and "</script>刘洋" not in html
+    assert b.http.get("/admin/api/monitor").json()["windows"][1]["staff"] == XSS_NAME
 
 
 def test_controller_away_login_says_so(hall: WebHall) -> None:
     b = Browser(hall.web)
     hall.stop_controller()
-    from tests.web.conftest import wait_until
-
     wait_until(hall.controller_away, 20, "hallweb sees the controller away")
     r = b.login("s001", "hall001")
     assert r.status_code == 503 and "暂时连不上大厅服务器" in r.text

@@ -13,10 +13,16 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import (
+    NoAlertPresentException,
+    NoSuchElementException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
+from hallbus import schemas
 from tests.web.conftest import WebHall
 from tests.web.test_web_admin import with_roles
 from tests.web.test_web_browser import CHROMIUM, DRIVER, console_errors, page_text, wait_text
@@ -31,7 +37,7 @@ pytestmark = [
 
 @pytest.fixture
 def hall_text() -> Callable[[str], str]:
-    return with_roles
+    return with_wait_alert
 
 
 def chromium(tmp_path: Path, width: int, height: int) -> webdriver.Chrome:
@@ -89,7 +95,7 @@ def test_login_home_audit_logout_in_chromium(hall: WebHall, office: webdriver.Ch
     d.find_element(By.ID, "sign-in").click()
     wait_text(d, "欢迎使用大厅管理后台", "李明（s001，大厅管理）", "审计", "即将推出")
     assert d.current_url.endswith("/admin/") and fits_width(d)
-    assert d.find_element(By.ID, "nav-monitor").get_attribute("aria-disabled") == "true"
+    assert d.find_element(By.ID, "nav-settings").get_attribute("aria-disabled") == "true"
     shot(d, "home")
     d.find_element(By.ID, "nav-audit").click()
     wait_text(d, "审计日志", "登录失败", "s001")
@@ -128,3 +134,50 @@ def test_a_name_with_script_is_text_in_chromium(hall: WebHall, office: webdriver
     with pytest.raises(NoAlertPresentException):  # the script never ran: it is text
         office.switch_to.alert.accept()
     assert office.find_element(By.ID, "account").text.startswith('<script>alert("x")</script>刘洋')
+
+
+def with_wait_alert(text: str) -> str:
+    """The roles of the console tests, and service A's alert line at 3 s of waiting (the mark is seen soon)."""
+    text = with_roles(text)
+    return text.replace('code = "A"\n', 'code = "A"\nalert_wait_s = 3\n', 1)
+
+
+def test_the_monitor_updates_without_a_reload(hall: WebHall, office: webdriver.Chrome) -> None:
+    d = office
+    sign_in(d, hall.web, "s001", "hall001")
+    wait_text(d, "欢迎使用大厅管理后台")
+    d.find_element(By.ID, "nav-monitor").click()
+    wait_text(d, "实时监控", "实时更新中", "今日数据", "设备状态")
+    d.execute_script("window.stillThisPage = 'yes'")  # gone if the page reloads
+    assert d.find_element(By.CSS_SELECTOR, "#window-1 td:nth-child(2)").text == "未开窗"
+    ticket = hall.issue("A")
+    wait_for(d, lambda: d.find_element(By.CSS_SELECTOR, "#service-A td:nth-child(2)").text == "1", "A's waiting")
+    assert ticket.number
+    # the longest wait passes service A's alert line (3 s): marked without a push
+    wait_for(d, lambda: "over" in str(d.find_element(By.ID, "service-A").get_attribute("class")), "A marked")
+    assert "超过提醒线" in d.find_element(By.ID, "service-A").text
+    shot(d, "monitor-waiting")
+    counter = hall.counter("1", "s002")
+    counter.call("window.call_next", {"window": "1"}, timeout=10)
+    wait_for(d, lambda: d.find_element(By.CSS_SELECTOR, "#window-1 td:nth-child(4)").text == ticket.number, "called")
+    row = d.find_element(By.ID, "window-1").text
+    assert "王芳" in row and "办理中" in row
+    wait_for(d, lambda: d.find_element(By.CSS_SELECTOR, "#service-A td:nth-child(2)").text == "0", "A's queue empty")
+    wait_for(d, lambda: d.find_element(By.ID, "stat-tickets_issued").text == "1", "today's figures")
+    # a printer runs out of paper at terminal-1: the device board says so, with since when
+    term = hall.rpc("terminal-1", "terminal")
+    term.bus.publish_devices(schemas.NodeDevices(printer=schemas.DeviceHealth(state="paper_out")))
+    wait_for(d, lambda: "打印机 缺纸 自" in d.find_element(By.ID, "node-terminal-1").text, "paper out shown")
+    assert "在线" in d.find_element(By.ID, "node-terminal-1").text
+    assert d.execute_script("return window.stillThisPage") == "yes", "no reload"
+    shot(d, "monitor")
+    assert [e for e in console_errors(d) if "status of 401" not in e] == []
+
+
+def wait_for(driver: webdriver.Chrome, check: Callable[[], bool], what: str) -> None:
+    try:
+        WebDriverWait(driver, 30, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(
+            lambda _d: check()
+        )
+    except Exception as err:
+        raise AssertionError(f"{what}: not within 30 s; the page says:\n{page_text(driver)}") from err
