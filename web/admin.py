@@ -32,7 +32,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -41,7 +41,7 @@ from litestar import MediaType, Request, Response, Router, get, post, route
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage
+from litestar.response import Redirect, ServerSentEvent
 from litestar.types import ExceptionHandlersMap
 
 from hallbus import schemas
@@ -53,6 +53,7 @@ from web.admin_words import ACTIONS, MODULES, ROLES, admin_words, monitor_words
 from web.monitor import Monitor
 from web.presence import ControllerPresence
 from web.public import lang_of
+from web.sse import event_stream
 
 log = logging.getLogger(__name__)
 
@@ -338,14 +339,7 @@ def admin_router(
 
     @get("/api/monitor/events", opt={"roles": READERS})
     async def monitor_events() -> ServerSentEvent:
-        async def stream() -> AsyncIterator[ServerSentEventMessage]:
-            async for view in monitor.follow(PING_S):
-                if view is None:
-                    yield ServerSentEventMessage(comment="ping")
-                else:
-                    yield ServerSentEventMessage(event="monitor", data=json.dumps(view, ensure_ascii=False))
-
-        return ServerSentEvent(stream(), headers={"X-Accel-Buffering": "no"})
+        return event_stream(monitor.follow(PING_S), "monitor")
 
     # --- the audit log --------------------------------------------------------------------
 

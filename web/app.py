@@ -13,7 +13,6 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -24,7 +23,7 @@ from litestar import Litestar, MediaType, Request, Response, get, post
 from litestar.config.compression import CompressionConfig
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, NotFoundException
-from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage
+from litestar.response import Redirect, ServerSentEvent
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -51,6 +50,7 @@ from web.public import (
     window_words,
     words,
 )
+from web.sse import event_stream
 from web.throttle import FailureThrottle
 from web.tickets import PING_S, BusDown, Public, TicketBook
 
@@ -288,14 +288,7 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient, secret_key: b
         if t is None and not down:
             return Response(_not_found_body(), status_code=404)
 
-        async def stream() -> AsyncIterator[ServerSentEventMessage]:
-            async for view in book.follow(ticket_id):
-                if view is None:
-                    yield ServerSentEventMessage(comment="ping")
-                else:
-                    yield ServerSentEventMessage(event="ticket", data=json.dumps(view, ensure_ascii=False))
-
-        return ServerSentEvent(stream(), headers={"X-Accel-Buffering": "no"})
+        return event_stream(book.follow(ticket_id), "ticket")
 
     @post("/api/v1/tickets/{ticket_id:str}/cancel", media_type=MediaType.JSON, status_code=200)
     async def ticket_cancel(ticket_id: str) -> Response[Any]:
@@ -399,16 +392,7 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient, secret_key: b
 
     @get("/api/v1/board/events")
     async def board_events(lang: str | None = None) -> ServerSentEvent:
-        la = lang_of(lang)
-
-        async def stream() -> AsyncIterator[ServerSentEventMessage]:
-            async for view in board.follow(la, PING_S):
-                if view is None:
-                    yield ServerSentEventMessage(comment="ping")
-                else:
-                    yield ServerSentEventMessage(event="board", data=json.dumps(view, ensure_ascii=False))
-
-        return ServerSentEvent(stream(), headers={"X-Accel-Buffering": "no"})
+        return event_stream(board.follow(lang_of(lang), PING_S), "board")
 
     @get("/", include_in_schema=False)
     async def home() -> Redirect:
