@@ -134,8 +134,13 @@ class SessionCache:
         now = time.monotonic()
         known = self._sessions.get(token)
         if known is not None:
-            if now - known.seen > IDLE_S:
+            if now - known.seen > IDLE_S:  # ended here, and at the controller (else a cache miss would revive it)
                 self.forget(token)
+                try:
+                    await self.call(schemas.ADMIN_LOGOUT, {"session": token, "client": "idle"})
+                except (ControllerAway, RpcFault) as err:
+                    log.warning("an idle console session of %s could not be ended at the controller: %s",
+                                known.account.id, err)
                 return None
             known.seen = now
             return known

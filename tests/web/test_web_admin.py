@@ -226,3 +226,36 @@ def test_a_missing_key_file_is_made_and_an_unreadable_one_stops_the_start(hall: 
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "secret_key_file" in out.stderr and "StateDirectory" in out.stderr
 
+
+
+def test_a_session_unused_for_30_minutes_ends(hall: WebHall, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The idle limit, with hallweb in this process (its clock moved by hand) over the real bus and controller."""
+    from litestar.testing import TestClient
+
+    from web import admin
+
+    cfg = load_config(hall.config_path)
+    bus = BusClient(hall=cfg.hall.id, node="web", role="web", broker=parse_broker_url(hall.broker.url))
+    app = create_app(cfg, bus, RpcClient(bus), b"k" * 32)
+    moment = [1000.0]
+    monkeypatch.setattr(admin.time, "monotonic", lambda: moment[0])
+    with TestClient(app=app, base_url="http://127.0.0.1") as client:
+        wait_until(lambda: bus.connected and not app.monitor.presence.away, 20, "the in-process hallweb on the bus")
+        form = client.get("/admin/login")
+        csrf = re.search(r'name="_csrf" value="([0-9a-f]+)"', form.text)
+        assert csrf
+        r = client.post("/admin/login", data={"staff": "s001", "password": "hall001", "_csrf": csrf.group(1)},
+                        follow_redirects=False)
+        assert r.status_code == 303
+        moment[0] += admin.IDLE_S - 60
+        assert client.get("/admin/", follow_redirects=False).status_code == 200, "29 minutes: still signed in"
+        moment[0] += admin.IDLE_S - 60
+        assert client.get("/admin/", follow_redirects=False).status_code == 200, "each request starts the 30 again"
+        moment[0] += admin.IDLE_S + 1
+        token = client.cookies.get("hall_admin")
+        assert token
+        gone = client.get("/admin/", follow_redirects=False)
+        assert gone.status_code == 303 and gone.headers["location"].startswith("/admin/login")
+        # ended at the controller too: the token does not come back through a cache miss
+        again = client.get("/admin/api/session", cookies={"hall_admin": token}, follow_redirects=False)
+        assert again.status_code == 401
