@@ -8,8 +8,9 @@ under /admin/api/), never data; with a `staff` session, only what a staff member
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -38,11 +39,28 @@ def hall_text() -> Callable[[str], str]:
     return with_roles
 
 
+OPEN: list[httpx.Client] = []
+
+
+def client(base: str, **kw: Any) -> httpx.Client:
+    """An httpx client closed after the test (`close_clients`)."""
+    c = httpx.Client(base_url=base, timeout=15, **kw)
+    OPEN.append(c)
+    return c
+
+
+@pytest.fixture(autouse=True)
+def close_clients() -> Iterator[None]:
+    yield
+    while OPEN:
+        OPEN.pop().close()
+
+
 class Browser:
     """An httpx client keeping cookies, as a browser does; `login` goes through the form."""
 
     def __init__(self, base: str) -> None:
-        self.http = httpx.Client(base_url=base, timeout=15, follow_redirects=False)
+        self.http = client(base, follow_redirects=False)
 
     def csrf_of(self, html: str) -> str:
         found = re.search(r'name="_csrf" value="([0-9a-f]+)"', html)
@@ -78,7 +96,7 @@ def admin_routes(hall: WebHall) -> list[tuple[str, str]]:
 
 def test_without_a_session_every_admin_route_says_log_in_first(hall: WebHall) -> None:
     routes = admin_routes(hall)
-    http = httpx.Client(base_url=hall.web, timeout=15, follow_redirects=False)
+    http = client(hall.web, follow_redirects=False)
     for method, path in routes:
         r = http.request(method, path)
         if path == "/admin/login" and method == "GET":
@@ -151,7 +169,7 @@ def test_a_post_without_its_csrf_token_is_refused(hall: WebHall) -> None:
     # the header form works (for scripts)
     assert b.http.post("/admin/logout", headers={"X-CSRF-Token": b.home_csrf()}).status_code == 303
     # the login form without its token (a login CSRF) is refused before any password is checked
-    fresh = httpx.Client(base_url=hall.web, timeout=15)
+    fresh = client(hall.web)
     r = fresh.post("/admin/login", data={"staff": "s001", "password": "hall001"}, follow_redirects=False)
     assert r.status_code == 403 and "hall_admin" not in r.headers.get("set-cookie", "")
 
