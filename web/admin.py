@@ -322,7 +322,9 @@ def admin_router(
 
     @get("/", opt={"roles": EVERY_ROLE})
     async def home(request: Request[Any, Any, Any]) -> Response[str]:
-        return page(request, "admin_home.html", current="home")
+        session: Session = request.state.session
+        own = monitor.staff_figures(session.account.id) if session.account.role == "staff" else None
+        return page(request, "admin_home.html", current="home", own=own)
 
     @get("/api/session", opt={"roles": EVERY_ROLE}, media_type=MediaType.JSON)
     async def api_session(request: Request[Any, Any, Any]) -> dict[str, Any]:

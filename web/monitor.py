@@ -204,6 +204,16 @@ class Monitor:
             "nodes": board, "alerts": alerts,
         }
 
+    def staff_figures(self, staff_id: str) -> dict[str, Any] | None:
+        """One staff member's own figures of today (their ratings), for a `staff` account; None before any stats."""
+        with self._lock:
+            stats = self.stats
+        if stats is None:
+            return None
+        mine = stats.ratings_by_staff.get(staff_id)
+        return {"ratings": mine.ratings if mine else 0, "bad": mine.bad if mine else 0,
+                "satisfaction_rate": mine.satisfaction_rate if mine else None}
+
     async def follow(self, ping_s: float) -> AsyncIterator[dict[str, Any] | None]:
         """The view now, then again after every change (at most every `MIN_GAP_S`); None when a ping is due."""
         queue: asyncio.Queue[bool] = asyncio.Queue(maxsize=1)

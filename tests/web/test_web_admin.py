@@ -8,6 +8,7 @@ under /admin/api/), never data; with a `staff` session, only what a staff member
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -188,9 +189,29 @@ def test_wrong_passwords_are_throttled_and_audited(hall: WebHall) -> None:
     assert rows[:4] == [("s001", "登录"), ("s002", "登录失败"), ("s002", "登录失败"), ("s002", "登录失败")]
 
 
+def serve_and_rate(hall: WebHall, window: str, staff: str, level: int) -> None:
+    """`staff` serves one ticket at `window` and the window's tablet rates it `level`."""
+    hall.issue("A")
+    counter = hall.counter(window, staff)
+    counter.call("window.call_next", {"window": window}, timeout=10)
+    counter.call("window.finish", {"window": window}, timeout=10)
+    body: dict[str, Any] = {"rating_id": str(uuid.uuid4()), "window": window, "level": level}
+    if level <= 2:
+        body["reasons"] = ["attitude"]
+    hall.rpc(f"tablet-{window}", "tablet").call("rating.submit", body, timeout=10)
+    counter.call("window.logout", {"window": window}, timeout=10)
+
+
 def test_a_staff_session_sees_only_its_own(hall: WebHall) -> None:
+    serve_and_rate(hall, "3", "s003", 5)
+    serve_and_rate(hall, "3", "s003", 2)
+    serve_and_rate(hall, "2", "s002", 1)  # a colleague's figures: never on s003's pages
     b = Browser(hall.web)
     assert b.login("s003", "hall003").status_code == 303
+    wait_until(lambda: ">2<" in b.http.get("/admin/").text, 20, "s003's two ratings on the home page")
+    home = b.http.get("/admin/").text
+    assert re.search(r'id="own-ratings">2<', home) and re.search(r'id="own-bad">1<', home)
+    assert re.search(r'id="own-satisfaction">50.0%<', home)
     for method, path in admin_routes(hall):
         if path in ("/admin/login", "/admin/logout") or "anything" in path:
             continue
