@@ -197,3 +197,28 @@ def test_only_configured_staff_ids_become_throttle_keys(ctl: Controller) -> None
         assert login_code == "login_failed"
     keys = {k for (k,) in ctl.store.conn.execute("SELECT key FROM admin_login_failures")}
     assert keys == {"client:10.1.1.1"}
+
+
+def test_only_the_signed_web_node_may_use_the_console_methods(ctl: Controller, config: HallConfig) -> None:
+    """Behind the broker ACL, the controller's node guard: admin.* from a counter (or unsigned) is refused."""
+    from hallbus.nodeauth import NodeGuard
+    from hallbus.nodesign import sign
+
+    keys = {"web": b"w" * 32, "counter-1": b"c" * 32}
+    guard = NodeGuard(ctl, config, keys)
+
+    def signed(node: str | None, method: str, body: dict[str, Any]) -> str:
+        req = request(method, body, caller=node)
+        if node is not None:
+            req = request(method, {**body, "node": node, "sig": sign(keys[node], node, method, req.request_id)},
+                          request_id=req.request_id, caller=node)
+        work = guard.slow_work(req)
+        if work is not None:
+            work()
+        reply = guard.handle_batch([req])[0]
+        return "ok" if reply.ok else (reply.error.code if reply.error else "?")
+
+    body = {"staff": "s001", "password": "hall001", "session_hash": hashlib.sha256(b"t").hexdigest()}
+    assert signed("counter-1", "admin.login", body) == "forbidden"
+    assert signed(None, "admin.login", body) == "forbidden"
+    assert signed("web", "admin.login", body) == "ok"
