@@ -20,6 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "assets" / "hall.example.toml"
 
 Role = Literal["terminal", "tablet", "counter", "window", "hall", "web"]
+StaffRole = Literal["manager", "supervisor", "staff"]  # the manager console's roles (SPEC 12.2; docs/admin.md)
 
 
 class ConfigError(Exception):
@@ -132,6 +133,7 @@ class StaffSection(Strict, kw_only=True):
     photo: str | None = None
     stars: float = 5.0
     department: str = ""
+    role: StaffRole = "staff"  # manager (大厅管理), supervisor (督查: read-only settings), staff (own figures)
 
 
 class LoginSection(Strict, kw_only=True):

@@ -26,7 +26,7 @@ from hallbus.rpc import Dispatcher, Request, RpcFault, error_reply
 
 log = logging.getLogger(__name__)
 
-GUARDED_PREFIXES = ("window.",)
+GUARDED_PREFIXES = ("window.", "admin.")
 GUARDED_METHODS = ("rating.submit", "ticket.issue", "report.query")
 
 
@@ -91,6 +91,9 @@ class NodeGuard:
                     f"只有{window}号窗口的叫号终端可以操作该窗口。",
                     f"Only the counter terminal of window {window} may act for it.",
                 )
+        elif req.method.startswith("admin."):
+            if cfg_node is None or cfg_node.role != "web":
+                return _forbidden("只有大厅网站服务可以进行管理操作。", "Only the hall web service may use the console methods.")
         elif req.method == "ticket.issue":
             if cfg_node is None or cfg_node.role != "terminal":
                 return _forbidden("只有自助终端可以取号。", "Only self-service terminals may issue tickets.")

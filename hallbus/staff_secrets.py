@@ -203,3 +203,47 @@ def split_config(cfg: HallConfig, secrets_path: str) -> tuple[str, str]:
     if left:
         raise ConfigError(cfg.path, "staff", f"secrets of {', '.join(left)} could not be taken out; edit them by hand")
     return nodes, secrets_text(merged)
+
+
+# --- the first manager of the console (`hallbus staff-secrets create-manager`) ------------------
+
+
+def _set_role_line(text: str, cfg: HallConfig, index: int) -> list[str]:
+    """`text`'s lines with staff[index]'s `role` made "manager" (its own line, replaced or added after `id`)."""
+    lines = text.splitlines()
+    at = locate(text, ["staff", index, "role"])
+    if at is not None and re.match(r"\s*role\s*=", lines[at - 1]):
+        lines[at - 1] = 'role = "manager"'
+        return lines
+    at = locate(text, ["staff", index, "id"])
+    if at is None or not re.match(r"\s*id\s*=", lines[at - 1]):
+        raise ConfigError(cfg.path, f"staff[{index}].id", "write it as its own `id = \"...\"` line to give it a role")
+    lines.insert(at, 'role = "manager"')
+    return lines
+
+
+def with_manager(cfg: HallConfig, text: str, staff_id: str, name: str, password_hash: str) -> tuple[str, str]:
+    """(hall.toml `text` with `staff_id` a manager, added when new; the secrets file with its password hash).
+
+    The hall must have `[privacy] staff_secrets_file` (the hash goes there, never into hall.toml).
+    Both results are checked as the controller will read them; ConfigError names what is wrong.
+    """
+    if not cfg.privacy.staff_secrets_file:
+        raise ConfigError(cfg.path, "privacy.staff_secrets_file",
+                          "set it first (the password hash goes there; `hallbus staff-secrets split`)")
+    index = next((i for i, s in enumerate(cfg.staff) if s.id == staff_id), None)
+    if index is None:
+        if not name.strip():
+            raise ConfigError(cfg.path, "staff", f"there is no staff {staff_id!r} yet: give --name to add them")
+        lines = [*text.rstrip("\n").splitlines(), "", "[[staff]]", f"id = {_toml_str(staff_id)}",
+                 f"name = {_toml_str(name.strip())}", 'role = "manager"']
+    elif cfg.staff[index].role != "manager":
+        lines = _set_role_line(text, cfg, index)
+    else:
+        lines = text.rstrip("\n").splitlines()
+    new_text = "\n".join(lines) + "\n"
+    new_cfg = parse_config(new_text, cfg.path)
+    secrets_path = cfg.resolve(cfg.privacy.staff_secrets_file)
+    merged = with_staff_secrets(new_cfg) if secrets_path.exists() else new_cfg
+    staff = [msgspec.structs.replace(s, password_hash=password_hash) if s.id == staff_id else s for s in merged.staff]
+    return new_text, secrets_text(msgspec.structs.replace(merged, staff=staff))

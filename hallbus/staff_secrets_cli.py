@@ -5,7 +5,10 @@
   reads it; exit 2 on an error (file:line: key), 1 when hall.toml itself still carries
   a password hash or a badge UID (it is copied to every node), else 0;
 - `split --out DIR`: from a hall.toml with secrets in it, `DIR/hall.toml` for every node
-  and `DIR/staff-secrets.toml` (mode 0600) for the controller.
+  and `DIR/staff-secrets.toml` (mode 0600) for the controller;
+- `create-manager --staff ID [--name NAME]`: the console's first manager (docs/admin.md): the
+  staff member (added to hall.toml when new) gets `role = "manager"` and the password typed
+  twice (or one line on stdin) as its hash in the secrets file. There is no default password.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from hallbus.staff_secrets import (
     inline_secret_ids,
     inline_warning,
     split_config,
+    with_manager,
     with_staff_secrets,
 )
 
@@ -32,7 +36,9 @@ DEFAULT_SECRETS_PATH = "/etc/hallkit/staff-secrets.toml"
 
 def add_arguments(parser: argparse.ArgumentParser, _name: str) -> None:
     """`hallbus staff-secrets hash | check | split --out DIR`."""
-    parser.add_argument("action", choices=("hash", "check", "split"))
+    parser.add_argument("action", choices=("hash", "check", "split", "create-manager"))
+    parser.add_argument("--staff", default=None, help="create-manager: the staff id")
+    parser.add_argument("--name", default="", help="create-manager: the name, when the staff id is new")
     parser.add_argument("--out", type=Path, default=None, help="split: folder for hall.toml and staff-secrets.toml")
     parser.add_argument(
         "--secrets-path", default=DEFAULT_SECRETS_PATH,
@@ -48,6 +54,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             return _hash()
         if args.action == "check":
             return _check(ctx)
+        if args.action == "create-manager":
+            return _create_manager(args, ctx)
         return _split(args, ctx)
     except ConfigError as err:
         print(f"hallbus staff-secrets: config error: {err}", file=sys.stderr)
@@ -102,4 +110,69 @@ def _split(args: argparse.Namespace, ctx: Context) -> int:
     else:
         print(f"wrote {node_file} (for every node) and {secrets_file} (controller only: install it at "
               f"{args.secrets_path}, root:hallkit, mode 0640)", file=sys.stderr)
+    return 0
+
+
+MIN_PASSWORD = 10  # a console password guards every setting of the hall
+
+
+def _new_password() -> str | None:
+    """Typed twice at a terminal, or one line on stdin (scripts); None when unusable (said on stderr)."""
+    if sys.stdin.isatty():
+        password = getpass.getpass("new password: ")
+        if getpass.getpass("again: ") != password:
+            print("hallbus staff-secrets: the two passwords differ; nothing was changed", file=sys.stderr)
+            return None
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if len(password) < MIN_PASSWORD:
+        print(f"hallbus staff-secrets: a manager's password needs at least {MIN_PASSWORD} characters; "
+              "nothing was changed", file=sys.stderr)
+        return None
+    return password
+
+
+def _replace_file(path: Path, text: str, mode: int) -> None:
+    """Write `text` to `path` at once (a new file beside it, renamed over it), keeping an old file's mode and group."""
+    old = path.stat() if path.exists() else None
+    tmp = path.with_name(f".{path.name}.new")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.chmod(tmp, old.st_mode & 0o777 if old else mode)
+    if old is not None:
+        try:
+            os.chown(tmp, old.st_uid, old.st_gid)
+        except PermissionError:
+            pass  # not root: the file stays ours, its mode kept
+    os.replace(tmp, path)
+
+
+def _create_manager(args: argparse.Namespace, ctx: Context) -> int:
+    cfg = ctx.config
+    if not args.staff:
+        print("hallbus staff-secrets create-manager: --staff ID is required", file=sys.stderr)
+        return 2
+    if not cfg.path:
+        print("hallbus staff-secrets create-manager: the config must be a file (--config)", file=sys.stderr)
+        return 2
+    hall_toml = Path(cfg.path)
+    text = hall_toml.read_text(encoding="utf-8")
+    password = _new_password()
+    if password is None:
+        return 2
+    new_text, secrets = with_manager(cfg, text, args.staff, args.name, hash_password(password))
+    secrets_file = cfg.resolve(cfg.privacy.staff_secrets_file or "")
+    _replace_file(secrets_file, secrets, 0o600)
+    if new_text != text:
+        _replace_file(hall_toml, new_text, 0o644)
+    if ctx.json:
+        print(json.dumps({"staff": args.staff, "role": "manager", "hall_toml": str(hall_toml),
+                          "staff_secrets": str(secrets_file)}))
+    else:
+        print(f"{args.staff} is a manager of the console now ({hall_toml}, {secrets_file}). Restart the controller "
+              "(systemctl restart hallbus) for it to count, and copy hall.toml to the nodes if it changed.",
+              file=sys.stderr)
     return 0

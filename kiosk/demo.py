@@ -184,6 +184,8 @@ class Demo:
         self.web = demo_web.start_hallweb(self.out, Path(web_cfg.path))
         print(f"demo: web         hallweb on {self.cfg.web.base_url} (pid {self.web.pid}): a phone on this network "
               f"follows a printed ticket by its QR; log {self.out / 'web.log'}")
+        print(f"demo: console     {self.cfg.web.base_url}/admin/ (no manager yet, no default password: "
+              f"hallbus staff-secrets create-manager --config {self.cfg_path} --staff s001, then restart; docs/admin.md)")
 
     def _say_secured(self, broker_dir: Path, secrets: Path) -> None:
         """What the demo hall secures, and where its generated files are."""

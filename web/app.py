@@ -13,7 +13,6 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -24,7 +23,7 @@ from litestar import Litestar, MediaType, Request, Response, get, post
 from litestar.config.compression import CompressionConfig
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, NotFoundException
-from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage
+from litestar.response import Redirect, Stream
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,7 +35,9 @@ from hallbus.records.lookups import VERIFY_RE, case_key
 from hallbus.rpc import RpcClient, RpcFault
 from hallbus.schemas import rating
 from web import sse
+from web.admin import admin_router, load_secret_key
 from web.board import Board
+from web.monitor import Monitor
 from web.presence import ControllerPresence
 from web.public import (
     CANCELLABLE,
@@ -50,6 +51,7 @@ from web.public import (
     window_words,
     words,
 )
+from web.sse import event_stream
 from web.throttle import ClientKeys, FailureThrottle, client_address
 from web.tickets import PING_S, BusDown, Public, TicketBook
 
@@ -159,22 +161,37 @@ def _not_found_body() -> dict[str, Any]:
 class WebApp(SecurityHeaders):
     """The ASGI application `create_app` builds, with what the server must close at a stop."""
 
-    def __init__(self, app: ASGIApp, book: TicketBook, board: Board) -> None:
+    def __init__(self, app: ASGIApp, book: TicketBook, board: Board, monitor: Monitor) -> None:
         super().__init__(app)
         self.book = book
         self.board = board
+        self.monitor = monitor
 
     def close_streams(self) -> None:
         """End every open event stream (any thread): phones reconnect by themselves."""
         self.book.close_streams()
         self.board.close_streams()
+        self.monitor.close_streams()
 
 
-def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
-    """The whole web service over a bus client that `on_startup` starts and `on_shutdown` stops."""
+def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient, secret_key: bytes | None = None) -> WebApp:
+    """The whole web service over a bus client that `on_startup` starts and `on_shutdown` stops.
+
+    `secret_key` (the console's sessions and CSRF, the phones' keys for the case look-up's count) is read
+    from `[web] secret_key_file` when not given.
+    """
+    key = secret_key if secret_key is not None else load_secret_key(config)  # one secret: sessions, CSRF, phones' keys
     presence = ControllerPresence(bus)
     book = TicketBook(bus, rpc, config, presence)
-    board = Board(bus, config, on_queue=book.queue_changed, presence=presence)
+    monitor: Monitor | None = None
+
+    def queue_changed() -> None:
+        book.queue_changed()
+        if monitor is not None:
+            monitor.queue_changed()
+
+    board = Board(bus, config, on_queue=queue_changed, presence=presence)
+    monitor = Monitor(bus, config, presence, on_window=book.queue_changed, queue=lambda: board.queue)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined
     )
@@ -226,7 +243,7 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
         return 200, {"accepted": True, "rating_id": reply.rating_id}
 
     lookups = FailureThrottle()
-    client_keys = ClientKeys.load(config.resolve(config.web.secret_key_file))
+    client_keys = ClientKeys(key)
 
     async def query_case(request: Request[Any, Any, Any], b: CaseQueryBody) -> tuple[int, dict[str, Any], int]:
         """Look a case up as the terminal does; (status, body, Retry-After seconds or 0)."""
@@ -380,21 +397,18 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
         return page("board.html", large=bool(large), lang=la, w=words(la), board=board.view(la), bus_down=presence.away)
 
     @get("/api/v1/board/events")
-    async def board_events(lang: str | None = None) -> ServerSentEvent:
-        la = lang_of(lang)
-
-        async def stream() -> AsyncIterator[ServerSentEventMessage]:
-            async for view in board.follow(la, PING_S):
-                if view is None:
-                    yield ServerSentEventMessage(comment="ping")
-                else:
-                    yield ServerSentEventMessage(event="board", data=json.dumps(view, ensure_ascii=False))
-
-        return ServerSentEvent(stream(), headers={"X-Accel-Buffering": "no"})
+    async def board_events(lang: str | None = None) -> Stream:
+        return event_stream(board.follow(lang_of(lang), PING_S), "board")
 
     @get("/", include_in_schema=False)
     async def home() -> Redirect:
         return Redirect("/q", status_code=302)
+
+    def render(template: str, status: int = 200, **context: Any) -> Response[str]:
+        html = env.get_template(template).render(hall=config.hall, **context)
+        return Response(html, status_code=status, media_type=MediaType.HTML)
+
+    console, console_errors = admin_router(config, rpc, presence, key, render, monitor)
 
     # --- errors ------------------------------------------------------------------------------
 
@@ -418,6 +432,7 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
 
     async def on_startup() -> None:
         board.attach(asyncio.get_running_loop())
+        monitor.attach(asyncio.get_running_loop())
         bus.start(wait=None)
         await book.start()
 
@@ -430,12 +445,15 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient) -> WebApp:
             healthz, ticket_json, ticket_events, ticket_cancel, ticket_page, ticket_page_cancel, queue_board, home,
             ratings, ticket_page_rate, cases_query, cases_page, cases_page_query, board_events,
             create_static_files_router(path="/static", directories=[STATIC], send_as_attachment=False),
+            console,
         ],
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        exception_handlers={NotFoundException: on_http_error, HTTPException: on_http_error, Exception: on_crash},
-        compression_config=CompressionConfig(backend="gzip", minimum_size=500, exclude=[r"^/api/v1/tickets/.*/events$", r"^/api/v1/board/events$"]),
+        exception_handlers={
+            NotFoundException: on_http_error, HTTPException: on_http_error, Exception: on_crash, **console_errors,
+        },
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500, exclude=[r"^/api/v1/tickets/.*/events$", r"^/api/v1/board/events$", r"^/admin/api/monitor/events$"]),
         openapi_config=None,
         debug=False,
     )
-    return WebApp(app, book, board)
+    return WebApp(app, book, board, monitor)

@@ -1,9 +1,10 @@
-"""Server-sent events encoded once per change, not once per open page.
+"""Server-sent events, written as bytes: encoded once per change, not once per open page.
 
 A call changes the state of every ticket in its queue, and each ticket may be open on
 several phones: the event is encoded here once per ticket (`frame`) and the same bytes
 are written to every stream that follows it (`response`). Litestar's `ServerSentEvent`
 would encode each message again per stream (its JSON split into lines, rebuilt, encoded).
+The board and the console's monitor, one view per page, use `event_stream`.
 """
 
 from __future__ import annotations
@@ -26,3 +27,13 @@ def frame(event: str, data: Any) -> bytes:
 def response(frames: AsyncIterator[bytes]) -> Stream:
     """A `text/event-stream` answer writing `frames` as they come (`X-Accel-Buffering: no` for nginx)."""
     return Stream(frames, media_type="text/event-stream", headers={"X-Accel-Buffering": "no"})
+
+
+def event_stream(views: AsyncIterator[Any], event: str) -> Stream:
+    """`text/event-stream` of `views`: each as event `event`, None as a ping comment."""
+
+    async def frames() -> AsyncIterator[bytes]:
+        async for view in views:
+            yield PING if view is None else frame(event, view)
+
+    return response(frames())

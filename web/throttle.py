@@ -22,14 +22,10 @@ import hashlib
 import hmac
 import ipaddress
 import logging
-import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-
-from hallbus.privacy import load_key_file
 
 log = logging.getLogger(__name__)
 
@@ -52,24 +48,14 @@ def client_address(host: str | None) -> str:
 
 
 class ClientKeys:
-    """hallweb's keyed hash of a client's address: what `case.query` sends as `client` (32 hex digits)."""
+    """hallweb's keyed hash of a client's address: what `case.query` sends as `client` (32 hex digits).
+
+    Under hallweb's one secret (`[web] secret_key_file`, `web.admin.load_secret_key`): the same
+    after a restart, so the controller's count per phone holds.
+    """
 
     def __init__(self, secret: bytes) -> None:
         self._key = hmac.new(secret, b"hallweb case.query client", hashlib.sha256).digest()  # its own use of the secret
-
-    @classmethod
-    def load(cls, path: Path) -> ClientKeys:
-        """The keys under the secret in `path` (made, 0600, when missing).
-
-        A secret hallweb cannot read or make: a new one for this process only, said in the log
-        (the controller's per-phone counts then start again at each restart; its per-case ones do not).
-        """
-        try:
-            return cls(load_key_file(path, create=True, what="hallweb secret key"))
-        except (OSError, ValueError) as err:
-            log.warning("[web] secret_key_file: %s; the phones' look-up counts in the controller restart with "
-                        "this process (install step 5a makes the file)", err)
-            return cls(secrets.token_bytes(32))
 
     def of(self, address: str) -> str:
         """The client key of an address (`client_address`)."""

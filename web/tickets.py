@@ -81,8 +81,9 @@ class TicketBook:
         self._loop = asyncio.get_running_loop()
         self._dirty = asyncio.Event()
         t = self.bus.topics
-        for topic in (t.window_state_all, t.calls):  # `queue/state` is the board's: it calls `queue_changed`
-            self.bus.subscribe(topic, self._on_change)
+        # `queue/state` is the board's and `window/+/state` the console monitor's (one handler per filter):
+        # they call `queue_changed`
+        self.bus.subscribe(t.calls, self._on_change)
         self.bus.add_connection_listener(self._on_connection)
         self.presence.add_listener(self._on_presence)
         self._tasks = [asyncio.create_task(self._refresher(), name="ticket-book"),

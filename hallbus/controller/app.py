@@ -19,6 +19,7 @@ from hallbus.admission import CLAIMED, Admission
 from hallbus.brokerurl import BrokerAddress
 from hallbus.client import BusClient
 from hallbus.config import ConfigError, HallConfig
+from hallbus.controller.admin import AdminModule, admin_module
 from hallbus.controller.clock import Clock, system_clock
 from hallbus.controller.controller import Controller, Publisher
 from hallbus.controller.login_throttle import LoginThrottle
@@ -46,8 +47,9 @@ STATS_INTERVAL_S = 1.0  # stats/today at most once a second
 
 
 def feature_module_factories() -> list[ModuleFactory]:
-    """The modules beside the queue engine: the records' cases, appointments, guide and ratings; notify; reports."""
-    return [*records.controller_modules(), NotifyModule, ReportsModule]
+    """The modules beside the queue engine: the records' cases, appointments, guide and ratings; notify; reports;
+    admin."""
+    return [*records.controller_modules(), NotifyModule, ReportsModule, admin_module]
 
 
 def open_store(data_dir: Path | str, *, busy_timeout_s: float = 30.0) -> Store:
@@ -59,7 +61,8 @@ def open_store(data_dir: Path | str, *, busy_timeout_s: float = 30.0) -> Store:
     store = Store(db_path(data_dir), busy_timeout_s=busy_timeout_s, owner=False)
     try:
         core = [(QueueModule.name, QueueModule.migrations), (LoginThrottle.name, LoginThrottle.migrations)]
-        later = [(NotifyModule.name, NotifyModule.migrations), (ReportsModule.name, ReportsModule.migrations)]
+        later = [(NotifyModule.name, NotifyModule.migrations), (ReportsModule.name, ReportsModule.migrations),
+                 (AdminModule.name, AdminModule.migrations)]
         for name, migrations in [*core, *records.migrations(), *later]:
             store.migrate(name, migrations)
     except BaseException:

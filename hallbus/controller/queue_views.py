@@ -7,6 +7,7 @@ retained state a change touches is named by the marks set here (`touch_service`,
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Set as AbstractSet
 from typing import Any
@@ -215,9 +216,13 @@ class QueueViews:
 
     def queue_state(self, tx: Tx) -> schemas.QueueState:
         """Waiting figures of every service."""
-        waiting = {
-            str(r[0]): int(r[1])
-            for r in tx.execute("SELECT service, COUNT(*) FROM tickets WHERE status = 'waiting' GROUP BY service")
+        rows = tx.execute(
+            "SELECT service, COUNT(*), MIN(issued_ts) FROM tickets WHERE status = 'waiting' GROUP BY service"
+        ).fetchall()
+        waiting = {str(r[0]): int(r[1]) for r in rows}
+        oldest = {
+            str(r[0]): dt.datetime.fromtimestamp(float(r[2]), tx.now.tzinfo).isoformat(timespec="seconds")
+            for r in rows if r[2] is not None
         }
         open_count = self.open_windows(tx)
         services = []
@@ -231,6 +236,7 @@ class QueueViews:
                     waiting=n,
                     est_wait_s=self._estimate(tx, svc.code, n, open_count.get(svc.code, 0)),
                     windows_open=open_count.get(svc.code, 0),
+                    oldest_issued_at=oldest.get(svc.code),
                 )
             )
         return schemas.QueueState(services=services, total_waiting=sum(waiting.values()), ts=tx.now_iso)

@@ -55,8 +55,13 @@ COUNTER_METHODS = (
 TABLET_METHODS = ("rating.submit",)
 # hallweb (SPEC 12.1): follows tickets by id, lets their holder leave the queue and rate the handling,
 # and looks a case up by number + last 6 of the ID number (throttled per client address in hallweb too).
-# And the managers' reports (SPEC 12.2), which only the web service asks for.
-WEB_METHODS = ("ticket.status", "ticket.statuses", "ticket.cancel", "rating.submit", "case.query", "report.query")
+# And the managers' reports (SPEC 12.2), which only the web service asks for; the manager console
+# adds the `admin.*` methods: the controller checks the password and the session of each
+# (hallbus.controller.admin); hallweb never sees a password hash.
+WEB_METHODS = (
+    "ticket.status", "ticket.statuses", "ticket.cancel", "rating.submit", "case.query", "report.query",
+    "admin.login", "admin.session", "admin.logout", "admin.audit",
+)
 # The RPC methods each role may call (a role absent here calls none).
 ROLE_METHODS = {
     "terminal": TERMINAL_METHODS, "counter": COUNTER_METHODS, "tablet": TABLET_METHODS, "web": WEB_METHODS,
@@ -173,8 +178,11 @@ ROLE_READS: dict[str, Callable[[Topics, str], list[str]]] = {
     "window": _reads("window_state", "queue_state", "calls", "calls_recent"),
     "hall": _reads("window_state_all", "queue_state", "calls", "calls_recent", "stats_today", "alerts",
                    "node_status_all", "node_devices_all"),
-    # hallweb: the queue and the windows to follow the tickets its phone pages show (web/)
-    "web": _reads("window_state_all", "queue_state", "calls", "calls_recent"),
+    # hallweb: the queue and the windows to follow the tickets its phone pages show (web/); the
+    # manager console's live monitor adds the day's figures, the alerts and every node's presence
+    # and device health (web/monitor.py)
+    "web": _reads("window_state_all", "queue_state", "calls", "calls_recent", "stats_today", "alerts",
+                  "node_status_all", "node_devices_all"),
 }
 
 

@@ -53,6 +53,18 @@ from hallbus.schemas.base import (
     to_builtins as to_builtins,
 )
 from hallbus.schemas.methods import (
+    ADMIN_AUDIT as ADMIN_AUDIT,
+)
+from hallbus.schemas.methods import (
+    ADMIN_LOGIN as ADMIN_LOGIN,
+)
+from hallbus.schemas.methods import (
+    ADMIN_LOGOUT as ADMIN_LOGOUT,
+)
+from hallbus.schemas.methods import (
+    ADMIN_SESSION as ADMIN_SESSION,
+)
+from hallbus.schemas.methods import (
     APPOINTMENT_CHECKIN as APPOINTMENT_CHECKIN,
 )
 from hallbus.schemas.methods import (

@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
+from hallbus.schemas import admin as a
 from hallbus.schemas import payloads as p
 from hallbus.schemas import replies as r
 from hallbus.schemas import requests as q
@@ -117,6 +118,18 @@ REPORT_QUERY = _rpc(
     "report.query", q.ReportQueryReq, r.ReportReply, "a report over a day range (web service only)",
     "bad_kind", "bad_range", "forbidden",
 )
+# The manager console (SPEC 12.2), `web` node only: sessions and the audit log (hallbus.controller.admin).
+_SESSION = ("session_invalid",)  # every admin method but login: a live session's token
+ADMIN_LOGIN = _rpc(
+    "admin.login", a.AdminLoginReq, a.AdminSessionReply, "console login (staff id + password)", "login_failed",
+    "login_throttled", "forbidden",
+)
+ADMIN_SESSION = _rpc("admin.session", a.AdminSessionReq, a.AdminSessionReply, "who a console session is", *_SESSION)
+ADMIN_LOGOUT = _rpc("admin.logout", a.AdminSessionReq, a.AdminLogoutReply, "end a console session")
+ADMIN_AUDIT = _rpc(
+    "admin.audit", a.AdminAuditReq, a.AdminAuditReply, "read the audit log (supervisor, manager)", *_SESSION,
+    "forbidden",
+)
 
 # method -> (request type, purpose, reply type): the shape the RPC server and tools read.
 RPC_METHODS: dict[str, tuple[type[p.RpcRequest], str, type[msgspec.Struct]]] = {
@@ -170,4 +183,6 @@ NESTED: dict[str, type[msgspec.Struct]] = {
     "GuideCategory": r.GuideCategory,
     "NotifyTaken": r.NotifyTaken,
     "ReportColumn": r.ReportColumn,
+    "AdminAccount": a.AdminAccount,
+    "AuditEntry": a.AuditEntry,
 }

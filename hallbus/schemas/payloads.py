@@ -181,6 +181,7 @@ class ServiceQueue(msgspec.Struct, kw_only=True):
     est_wait_s: int
     windows_open: int
     name_en: str = ""
+    oldest_issued_at: str | None = None  # when the longest-waiting ticket was taken (null: nobody waits); additive
 
 
 class QueueState(Payload, kw_only=True):

@@ -180,6 +180,7 @@ def hall_text() -> Callable[[str], str]:
 def hall(broker: LocalBroker, tmp_path: Path, hall_text: Callable[[str], str]) -> Iterator[WebHall]:
     """Broker, controller (in this process) and `hallweb` (its own process) on free ports."""
     text = test_config_text(tmp_path).replace('public_url = "https://zwfw.example.gov.cn"', f'public_url = "{PUBLIC_URL}"')
+    text = text.replace('secret_key_file = "var/hall/web.key"', f'secret_key_file = "{tmp_path / "web.key"}"')
     text = hall_text(text)
     path = tmp_path / "hall.toml"
     path.write_text(text, encoding="utf-8")

@@ -40,19 +40,26 @@ http {{
 """
 
 
-def render(example: str, *, https_port: int, http_port: int, web_port: int, cert: Path, key: Path) -> str:
+def render(example: str, *, https_port: int, http_port: int, admin_port: int, web_port: int, cert: Path, key: Path) -> str:
     """The example with this machine's ports, certificate and `hallweb` address put in; nothing else changed."""
     changes = [
         ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
         ("listen 80;", f"listen 127.0.0.1:{http_port};"),
         ("ssl_certificate     /etc/ssl/hallweb/fullchain.pem;", f"ssl_certificate     {cert};"),
         ("ssl_certificate_key /etc/ssl/hallweb/privkey.pem;", f"ssl_certificate_key {key};"),
-        ("proxy_pass http://127.0.0.1:8080;", f"proxy_pass http://127.0.0.1:{web_port};"),
+    ]
+    # The console's server, on the hall network's address: here on loopback, with the same certificate.
+    changes += [
+        ("listen 10.0.0.2:443 ssl http2;", f"listen 127.0.0.1:{admin_port} ssl http2;"),
+        ("ssl_certificate     /etc/ssl/hallweb/admin-fullchain.pem;", f"ssl_certificate     {cert};"),
+        ("ssl_certificate_key /etc/ssl/hallweb/admin-privkey.pem;", f"ssl_certificate_key {key};"),
     ]
     for old, new in changes:
         assert example.count(old) == 1, f"the example no longer says {old!r}: update this test with it"
         example = example.replace(old, new)
-    return example
+    n = example.count("proxy_pass http://127.0.0.1:8080;")
+    assert n == 2, f"the example has {n} proxy_pass lines to hallweb, not 2 (phones, console): update this test"
+    return example.replace("proxy_pass http://127.0.0.1:8080;", f"proxy_pass http://127.0.0.1:{web_port};")
 
 
 def make_certificate(folder: Path) -> tuple[Path, Path]:
@@ -71,6 +78,7 @@ class Nginx:
     proc: subprocess.Popen[bytes]
     https: str
     http: str
+    admin: str  # the console's server (the hall network's in a real hall)
     cert: Path
     prefix: Path
 
@@ -87,13 +95,14 @@ def start_nginx(folder: Path, web_port: int, *, https_port: int = 0, http_port: 
     for sub in ("tmp", "logs"):
         (prefix / sub).mkdir(parents=True)
     cert, key = make_certificate(folder)
-    https_port, http_port = https_port or free_port(), http_port or free_port()
+    https_port, http_port, admin_port = https_port or free_port(), http_port or free_port(), free_port()
     user = "user root root;" if os.geteuid() == 0 else ""  # as root, workers would switch to nobody
     (prefix / "nginx.conf").write_text(MAIN_CONF.format(prefix=prefix, user=user))
     (prefix / "hallweb.conf").write_text(render(EXAMPLE.read_text(), https_port=https_port, http_port=http_port,
-                                                 web_port=web_port, cert=cert, key=key))
+                                                 admin_port=admin_port, web_port=web_port, cert=cert, key=key))
     args = [str(NGINX), "-p", f"{prefix}/", "-c", str(prefix / "nginx.conf"), "-e", str(prefix / "error.log")]
     checked = subprocess.run([*args, "-t"], capture_output=True, text=True, timeout=30)
     assert checked.returncode == 0, checked.stderr
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
-    return Nginx(proc, f"https://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}", cert, prefix)
+    return Nginx(proc, f"https://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}", f"https://127.0.0.1:{admin_port}",
+                 cert, prefix)

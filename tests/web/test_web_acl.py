@@ -57,17 +57,22 @@ def test_the_web_node_reads_the_queue_and_calls_only_its_methods(tmp_path: Path)
         server.start()
         try:
             assert ctl.wait_subscribed(ctl.topics.rpc_all, 10)
-            # Reads: the retained queue state, the call events and the controller's presence (web/presence.py).
+            # Reads: the retained queue state, the call events and the controller's presence (web/presence.py);
+            # for the console's live monitor the day's figures, the alerts, every node's devices (web/monitor.py).
+            # Never another node's requests or replies.
             seen = Inbox()
             presence = web.topics.node_status("controller")
-            for topic in (presence, web.topics.queue_state, web.topics.calls, web.topics.stats_today, web.topics.alerts):
+            others = (web.topics.rpc("ticket.issue"), web.topics.root + "reply/terminal-1/x")
+            devices = web.topics.node_devices("terminal-1")
+            readable = (presence, web.topics.queue_state, web.topics.stats_today, web.topics.alerts, devices)
+            for topic in (*readable, *others, web.topics.calls):
                 web.subscribe(topic, seen)
                 assert web.wait_subscribed(topic, 10)
-            for topic in (ctl.topics.stats_today, ctl.topics.alerts, ctl.topics.queue_state, ctl.topics.calls):
+            for topic in (*readable[1:], *others, ctl.topics.calls):
                 ctl.publish(topic, b'{"v":1}')
             seen.wait_for(lambda t, _p: t == ctl.topics.queue_state, 10)
             seen.wait_for(lambda t, _p: t == ctl.topics.calls, 10)  # sent last: the others came before, or never
-            assert {t for t, _p in seen.messages} == {presence, ctl.topics.queue_state, ctl.topics.calls}
+            assert {t for t, _p in seen.messages} == {*readable, ctl.topics.calls}
             # Calls: the ticket methods go through; a counter's method never reaches the controller.
             rpc = RpcClient(web)
             assert web.wait_subscribed(rpc.reply_topic, 10)

@@ -95,6 +95,7 @@ class Deployed:
     broker: LocalBroker
     out: Path
     buses: list[BusClient] = field(default_factory=list)  # stopped with the deployment
+    admin: str = ""  # the console's server (on the hall network in a real hall)
 
     def client(self, source: str = "127.0.0.1", **kw: object) -> httpx.Client:
         """An HTTPS client connecting from loopback address `source` (each a different phone to nginx)."""
@@ -150,7 +151,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
 
         nginx = start_nginx(tmp, web_port, https_port=https_port, http_port=http_port)
         ca = ssl.create_default_context(cafile=str(nginx.cert))
-        d = Deployed(nginx.https, nginx.http, ca, controller, broker, out)
+        d = Deployed(nginx.https, nginx.http, ca, controller, broker, out, admin=nginx.admin)
 
         def through_nginx() -> bool:
             assert nginx is not None and nginx.proc.poll() is None, nginx.errors()
@@ -297,3 +298,15 @@ def test_a_phone_browser_follows_its_ticket_through_nginx_over_http2(deployed: D
         assert console_errors(driver) == []
     finally:
         driver.quit()
+
+
+def test_the_console_has_its_own_server_and_only_the_console(deployed: Deployed) -> None:
+    """The example's second server (the hall network's) passes /admin/ and its static files, nothing of the phones'."""
+    with httpx.Client(base_url=deployed.admin, transport=httpx.HTTPTransport(verify=deployed.ca), timeout=15) as c:
+        login = c.get("/admin/login")
+        assert login.status_code == 200 and "Content-Security-Policy" in login.headers  # hallweb's answer
+        assert "hall_login" in login.headers.get("set-cookie", "")
+        assert c.get("/admin/").status_code == 303  # no session: to the login page, from hallweb
+        for path in ("/q", "/t/20260303-a001-0000000000000000", "/api/v1/cases/query", "/healthz"):
+            got = c.get(path)
+            assert got.status_code == 404 and "Content-Security-Policy" not in got.headers, path  # nginx's own

@@ -45,6 +45,8 @@ def records_config(tmp_path: Path, extra: str = "") -> HallConfig:
     text = text.replace('data_dir = "var/hall"', f'data_dir = "{tmp_path / "data"}"')
     # `[notify]` on, so a `ticket.issue` with a phone number is taken (the reply contract shows it)
     text = with_notify(text, "http://127.0.0.1:9/notify") + "\n" + extra
+    # s001 runs the hall's console (`admin.*`, its audit log needs a manager or a supervisor)
+    text = text.replace('id = "s001"\nname = "李明"', 'id = "s001"\nname = "李明"\nrole = "manager"')
     path = tmp_path / "hall.toml"
     path.write_text(text, encoding="utf-8")
     (tmp_path / "hall.key").write_text(KEY.hex() + "\n")

@@ -11,6 +11,7 @@ handler that adds, drops or retypes a field fails here.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
 import threading
 import time
@@ -257,6 +258,23 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     c.fails(web, "report.query", {"kind": "daily", "from": day, "to": "2020-01-01"}, "bad_range")
     c.fails(web, "report.query", {"kind": "yearly", "from": day, "to": day}, "bad_kind")
     c.fails(term, "report.query", {"kind": "daily", "from": day, "to": day}, "forbidden")
+    # the manager console (hallweb's node): a login, who it is, the audit log, the logout
+    token = "t" * 43
+    c.fails(web, "admin.login", {"staff": "s001", "password": "nope", "session_hash": "a" * 64}, "login_failed")
+    boss = c.ok(web, schemas.ADMIN_LOGIN, {"staff": "s001", "password": "hall001", "client": "10.0.0.1",
+                                          "session_hash": hashlib.sha256(token.encode()).hexdigest()})
+    assert boss.account.role == "manager" and boss.account.department is not None
+    assert c.ok(web, schemas.ADMIN_SESSION, {"session": token}).expires_at == boss.expires_at
+    log = c.ok(web, schemas.ADMIN_AUDIT, {"session": token, "limit": 1})
+    assert [(e.actor, e.action) for e in log.entries] == [("s001", "login")] and log.more
+    assert log.entries[0].before is None and log.entries[0].after == '{"role": "manager"}'
+    assert c.ok(web, schemas.ADMIN_LOGOUT, {"session": token}).ended is True
+    c.fails(web, "admin.audit", {"session": token}, "session_invalid")
+    again = "u" * 43
+    c.ok(web, schemas.ADMIN_LOGIN, {"staff": "s001", "password": "hall001",
+                                    "session_hash": hashlib.sha256(again.encode()).hexdigest()})
+    ended = c.ok(web, schemas.ADMIN_AUDIT, {"session": again, "limit": 2}).entries[1]
+    assert (ended.action, ended.before, ended.after) == ("logout", '{"role": "manager"}', None)
 
     # the envelope's own refusals
     c.fails(term, "no.such_method", {}, "unknown_method")

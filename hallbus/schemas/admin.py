@@ -1,0 +1,87 @@
+"""The manager console's RPC bodies (`admin.*`, SPEC 12.2): sessions and the audit log.
+
+Only the `web` node (hallweb) may send them (broker ACL and the controller's node guard).
+hallweb never holds a password hash: it sends the staff id and password of a login to the
+controller, which checks it and keeps the session. A session is named by a random token
+that hallweb keeps in the browser's encrypted cookie; the controller only ever sees and
+stores its SHA-256 (`session_hash` at login), so neither its store nor its stored
+replies hold anything a thief could sign in with. Every later request carries the token
+itself (`session`), and the controller acts for the account it belongs to.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from hallbus.config import StaffRole
+from hallbus.schemas.payloads import RpcRequest
+
+SESSION_TOKEN_LEN = 43  # secrets.token_urlsafe(32)
+AUDIT_PAGE_MAX = 200  # entries in one `admin.audit` reply at most
+
+
+class AdminLoginReq(RpcRequest, kw_only=True):
+    """`admin.login`: staff id and password, the browser's address, the hash of the new session's token."""
+
+    staff: str
+    password: str
+    session_hash: str  # hex SHA-256 of the token hallweb made for this session
+    client: str = ""  # the browser's address as hallweb saw it: the throttle's and the audit log's
+
+
+class AdminSessionReq(RpcRequest, kw_only=True):
+    """`admin.session`, `admin.logout`: the session's token."""
+
+    session: str
+    client: str = ""
+
+
+class AdminAuditReq(RpcRequest, kw_only=True):
+    """`admin.audit`: a page of the audit log, newest first (`before`: entries older than this id)."""
+
+    session: str
+    client: str = ""
+    before: int | None = None
+    limit: int = 50
+
+
+class AdminAccount(msgspec.Struct, kw_only=True):
+    """Who a session acts for: a staff member of the hall with their console role."""
+
+    id: str
+    name: str
+    role: StaffRole
+    department: str = ""
+
+
+class AdminSessionReply(msgspec.Struct, kw_only=True):
+    """`admin.login`, `admin.session`: the account and when the session ends (ISO-8601)."""
+
+    account: AdminAccount
+    expires_at: str
+
+
+class AdminLogoutReply(msgspec.Struct, kw_only=True):
+    """`admin.logout`: the session is gone (also when it had already expired)."""
+
+    ended: bool
+
+
+class AuditEntry(msgspec.Struct, kw_only=True):
+    """One line of the audit log: who, when, what, before → after (JSON values or null)."""
+
+    id: int
+    ts: str
+    actor: str  # a staff id; for a failed login, the id that was typed
+    action: str  # login, login_failed, logout, and each console change (`settings.*`, ...)
+    subject: str  # what was changed ("" for a login)
+    before: str | None  # JSON text of the value before, or null
+    after: str | None  # JSON text of the value after, or null
+    client: str  # the browser's address
+
+
+class AdminAuditReply(msgspec.Struct, kw_only=True):
+    """`admin.audit`: entries newest first; `more`: older entries exist (ask with `before` = the last id)."""
+
+    entries: list[AuditEntry]
+    more: bool
