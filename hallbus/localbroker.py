@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import random
 import shutil
 import signal
 import socket
@@ -14,37 +13,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-
-def ephemeral_low() -> int:
-    """The first port the kernel hands out to outgoing connections (Linux; 32768 elsewhere)."""
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
-
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing uses right now, below the ephemeral range.
-
-    A port the kernel picks (bind to 0) comes from the range it also gives every outgoing
-    connection, so a client connecting elsewhere could take it before the broker binds it
-    ("Address already in use"). A random port under that range is never anybody's
-    outgoing port; random, so that processes picking at the same time rarely meet.
-    """
-    low = min(ephemeral_low(), 65536)
-    first = 10000 if low > 12000 else 1024
-    rng = random.SystemRandom()
-    for _ in range(200):
-        port = rng.randrange(first, low)
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:  # a crowded range: let the kernel choose
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from devices.ports import (
+    free_port as free_port,  # the one home of free ports (the private pcscd uses it too)
+)
 
 
 def die_with_parent() -> None:

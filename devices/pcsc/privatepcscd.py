@@ -14,10 +14,11 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
+
+from devices.ports import free_port
 
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 SOCKET_ENV = "PCSCLITE_CSOCK_NAME"
@@ -26,20 +27,7 @@ FRIENDLY_NAME = "Virtual PCD"
 
 def free_port_pair() -> int:
     """A TCP port P with P and P+1 both free on this machine (vpcd opens one port per slot)."""
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        if port >= 65535:
-            continue
-        try:
-            with socket.socket() as a, socket.socket() as b:
-                a.bind(("0.0.0.0", port))
-                b.bind(("0.0.0.0", port + 1))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError("no free TCP port pair")
+    return free_port(2, host="0.0.0.0")
 
 
 def _listening(port: int) -> bool:

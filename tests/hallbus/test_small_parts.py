@@ -4,8 +4,8 @@ import socket
 
 import pytest
 
+from devices.ports import ephemeral_low, free_port
 from hallbus.brokerurl import parse_broker_url
-from hallbus.localbroker import ephemeral_low, free_port
 from hallbus.passwords import hash_password, verify_password
 from hallbus.privacy import id_hash, mask_id, mask_name
 from hallbus.topics import Topics, check_id
@@ -105,3 +105,12 @@ def test_a_free_port_is_never_one_an_outgoing_connection_could_take() -> None:
     assert len(ports) > 1  # random: two processes picking at once rarely meet
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", ports.pop()))  # and it is free
+
+
+def test_free_ports_in_a_row_for_the_private_pcscd_are_below_the_ephemeral_range() -> None:
+    """vpcd listens on P and P+1: both free, both below the range closing client sockets fill."""
+    port = free_port(2, host="0.0.0.0")
+    assert 1024 <= port and port + 1 < ephemeral_low()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as a, socket.socket(socket.AF_INET, socket.SOCK_STREAM) as b:
+        a.bind(("0.0.0.0", port))
+        b.bind(("0.0.0.0", port + 1))
