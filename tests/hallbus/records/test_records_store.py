@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from hallbus.controller.admin import AdminModule
 from hallbus.controller.app import build_controller, feature_module_factories, open_store
 from hallbus.controller.clock import ManualClock
 from hallbus.controller.controller import Controller
@@ -64,6 +65,7 @@ def _every_migration() -> list[tuple[str, int]]:
     modules = [
         ("core", CORE_MIGRATIONS), ("queue", QUEUE_MIGRATIONS), (LoginThrottle.name, LoginThrottle.migrations),
         *records_migrations(), (NotifyModule.name, NOTIFY_MIGRATIONS), (ReportsModule.name, REPORTS_MIGRATIONS),
+        (AdminModule.name, AdminModule.migrations),
     ]
     return [(name, n) for name, scripts in modules for n in range(1, len(scripts) + 1)]
 
