@@ -14,7 +14,8 @@ attack at full speed with what the broker still lets them do:
 - big: payloads just under the broker's limit on the RPC topics the login may write
   (`rating.submit`, `case.query`) and retained on its own device-health topic;
 - huge: 50 MiB publishes (the broker closes the connection before reading them);
-- storm: reconnecting under the client id `controller`, without a pause.
+- storm: reconnecting under the client id `controller`, without a pause (the broker plugin
+  refuses a storming login for a growing while: `storm_let_in` / `storm_connack_refused`).
 
 (One more kind, `spoof`, is not part of the phase: unsigned requests whose reply topic
 claims to be the counter's, as tests/hallbus/deploy/test_rpc_fairness.py sends them.)
@@ -195,8 +196,12 @@ class Attacker:
             c.loop_stop()
 
     def storm(self) -> None:
+        """Connect and disconnect without a pause; counts the connections let in and those the broker
+        refused with a CONNACK (the plugin's reconnect-storm refusal) or at TCP level."""
+        answers: list[bool] = []
         while not self.stop.is_set():
             c = self.client("controller")
+            c.on_connect = lambda _c, _u, _f, rc, _p=None: answers.append(not rc.is_failure)
             try:
                 c.connect("127.0.0.1", self.port, keepalive=10)
                 c.loop(0.02)
@@ -204,6 +209,8 @@ class Attacker:
                 self.count("storm_connects")
             except OSError:
                 self.count("storm_refused")
+        self.count("storm_let_in", sum(answers))
+        self.count("storm_connack_refused", len(answers) - sum(answers))
 
     def run(self, kinds: list[str], seconds: float) -> dict[str, int]:
         threads = [threading.Thread(target=getattr(self, a), daemon=True) for a in kinds]

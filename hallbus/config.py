@@ -247,6 +247,10 @@ class BrokerLimitsSection(Strict, kw_only=True):
     web_scale: float = 10.0  # the web service (role web, every phone in the hall) gets this many times as much
     disconnect_over: float = 8.0  # refused messages (bytes) past this many bursts, less what the rate has
     # forgiven since, end the login's connection at each further refused publish (0: never)
+    storm_ends_per_s: float = 5.0  # more sessions of one login ended (taken over or closed) within a second than
+    # this: a reconnect storm, and its new connections are refused for a while (0: never). Wrong passwords never count.
+    storm_block_s: float = 5.0  # the first such refusal; doubled at each storm within storm_block_max_s of the last
+    storm_block_max_s: float = 120.0  # the longest refusal
 
 
 class RatingsSection(Strict, kw_only=True):
@@ -510,9 +514,13 @@ def _notify_errors(n: NotifySection) -> list[tuple[list[str | int], str]]:
 
 def _broker_limits_errors(b: BrokerLimitsSection) -> list[tuple[list[str | int], str]]:
     errs: list[tuple[list[str | int], str]] = []
-    for key in ("per_second", "bytes_per_second", "disconnect_over"):
+    for key in ("per_second", "bytes_per_second", "disconnect_over", "storm_ends_per_s"):
         if getattr(b, key) < 0:
             errs.append((["broker_limits", key], "must be 0 (no limit) or more"))
+    if b.storm_ends_per_s > 0 and b.storm_block_s <= 0:
+        errs.append((["broker_limits", "storm_block_s"], "must be more than 0"))
+    if b.storm_ends_per_s > 0 and b.storm_block_max_s < b.storm_block_s:
+        errs.append((["broker_limits", "storm_block_max_s"], "must be at least storm_block_s"))
     if b.per_second > 0 and b.burst < 1:
         errs.append((["broker_limits", "burst"], "must be 1 or more"))
     if b.bytes_per_second > 0 and b.bytes_burst < BROKER_MESSAGE_LIMIT:

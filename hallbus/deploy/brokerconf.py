@@ -23,7 +23,10 @@ How much each login may publish is held at the broker too (`[broker_limits]`, on
 the config loads the hall's broker plugin (`PLUGIN_BUILT`, built from
 hallbus/deploy/broker_plugin/hallkit_ratelimit.c by `./hall setup`) with a budget per role
 (`limit_lines`), so a node flooding requests or big payloads is cut down before the broker
-routes a single excess message to the controller.
+routes a single excess message to the controller. The same plugin refuses, for a short and
+growing while, the new connections of a login whose sessions keep ending (a reconnect storm:
+more than `storm_ends_per_s` in a second); only a login's password holder can end its sessions,
+so wrong passwords never lock a node out.
 """
 
 from __future__ import annotations
@@ -157,7 +160,12 @@ def limit_lines(limits: BrokerLimitsSection, logins: list[tuple[str, str]], plug
         msgs, burst, nbytes, bytes_burst = budget(limits, "terminal" if role == UNLISTED else role)
         lines.append(f"plugin_opt_budget_{role} {msgs:g} {burst} {nbytes} {bytes_burst}")
     lines += [f"plugin_opt_default {UNLISTED}", f"plugin_opt_disconnect_over {limits.disconnect_over:g}",
-              "plugin_opt_log_every_s 10"]
+              "plugin_opt_log_every_s 10",
+              "# Reconnect storms: more sessions of one login ended in a second than this refuse its new",
+              "# connections for a while, growing (the plugin counts only sessions that logged in).",
+              f"plugin_opt_storm_ends_per_s {limits.storm_ends_per_s:g}",
+              f"plugin_opt_storm_block_s {limits.storm_block_s:g}",
+              f"plugin_opt_storm_block_max_s {limits.storm_block_max_s:g}"]
     return lines + [f"plugin_opt_login_{node} {role}" for node, role in logins]
 
 

@@ -141,3 +141,15 @@ def test_a_ticket_links_to_the_web_service_unless_track_url_says_otherwise() -> 
     own = parse_config(SAMPLE.replace('# track_url = "https://zwfw.example.gov.cn/t/{ticket_id}"',
                                       'track_url = "https://m.example.cn/follow?t={ticket_id}"', 1), "hall.toml")
     assert own.track_url("x") == "https://m.example.cn/follow?t=x"
+
+
+@pytest.mark.parametrize(("new", "key", "says"), [
+    ("storm_ends_per_s = -1", "broker_limits.storm_ends_per_s", "0 (no limit) or more"),
+    ("storm_block_s = 0", "broker_limits.storm_block_s", "more than 0"),
+    ("storm_block_max_s = 2", "broker_limits.storm_block_max_s", "at least storm_block_s"),
+])
+def test_reconnect_storm_limits_must_be_ones_the_broker_plugin_can_follow(new: str, key: str, says: str) -> None:
+    old = new.split(" = ")[0] + " = "
+    line = next(x for x in SAMPLE.splitlines() if x.startswith(old))
+    err = _error(SAMPLE.replace(line, new, 1))
+    assert err.key == key and says in err.detail

@@ -29,6 +29,36 @@
  * administrative action"), so a flood costs it a reconnect every few messages. A login back
  * within its budget is never disconnected, whatever its debt.
  *
+ * Reconnect storms. A login that connects in a loop publishes nothing for the budgets to
+ * count, yet costs the broker a TCP handshake, a password check and a session (subscriptions,
+ * retained messages, a will) each time. Counting connection attempts per username would let
+ * anyone who knows a username lock its node out with wrong passwords, so the plugin counts
+ * what only the holder of the password can cause: ends of *authenticated* sessions. Client
+ * ids are bound to usernames, so each new session of a login ends its previous one
+ * (src/handle_connect.c, `connect__on_authorised`: the old context is set to
+ * mosq_cs_duplicate and `do_disconnect`ed), and every session's end, taken over or closed,
+ * fires MOSQ_EVT_DISCONNECT (src/context.c, `context__disconnect` calls
+ * `plugin__handle_disconnect`). A refused login fires it too, with the username it claimed,
+ * but `handle__connect` frees the client id of a login the password check refused before
+ * it disconnects it; so an event whose client has no id (`mosquitto_client_id` NULL) is not
+ * counted, and a wrong password never counts. When more than storm_ends_per_s sessions of
+ * one login end within one second, its new connections are refused for storm_block_s,
+ * doubled each time it storms again within storm_block_max_s of its last refusal ending
+ * (up to storm_block_max_s):
+ *
+ *   plugin_opt_storm_ends_per_s  N          (0: no storm limit)
+ *   plugin_opt_storm_block_s     SECONDS    (the first refusal)
+ *   plugin_opt_storm_block_max_s SECONDS    (the longest)
+ *
+ * The refusal is made in MOSQ_EVT_BASIC_AUTH, which the broker asks before its own
+ * password_file check: plugins are loaded and register their callbacks
+ * (`mosquitto_security_module_init`, src/security.c) before `mosquitto_security_init_default`
+ * (src/security_default.c) appends the password-file check to the same list, and
+ * `mosquitto_unpwd_check` takes the first answer that is not MOSQ_ERR_PLUGIN_DEFER. So a
+ * refused connection costs no password hash and no session: the broker answers CONNACK
+ * "not authorised" and closes it. Every other login, and the storming login's publishes
+ * while connected, are untouched; the controller's login (no budget) is never refused.
+ *
  * Mosquitto 2.0 plugin interface, version 5 (tested on Debian 12's 2.0.11). The broker
  * calls the MOSQ_EVT_MESSAGE callback from handle__publish after the ACL check and before
  * the message is stored and queued to subscribers; everything here runs on the broker's
@@ -72,6 +102,11 @@ struct login {
 	double logged_at; /* when its last log line was written */
 	double since; /* when the first drop not logged yet happened */
 	unsigned long dropped, dropped_bytes, kicked; /* not logged yet */
+	double ends_since; /* when the current second of counting session ends began */
+	double ends; /* authenticated sessions ended since ends_since */
+	double refused_until; /* new connections refused until then (a storm) */
+	double block_s; /* the last refusal's length; 0: not storming lately */
+	unsigned long refused; /* connections refused, not logged yet */
 };
 
 struct state {
@@ -82,6 +117,7 @@ struct state {
 	double disconnect_over;
 	double log_every_s;
 	double scanned_at; /* the tick's last look for drops not logged yet */
+	double storm_ends_per_s, storm_block_s, storm_block_max_s; /* 0 ends: no storm limit */
 	struct login *slots;
 	int logins;
 	struct login overflow; /* shared by logins past MAX_LOGINS (never in a real hall) */
@@ -120,6 +156,17 @@ static void fill(struct login *l, const struct budget *b, double now)
 	l->msgs = b->msgs_burst;
 	l->bytes = b->bytes_burst;
 	l->logged_at = now - 1e9;
+}
+
+/* The entry of a login seen before, or NULL (never made here: a CONNECT may claim any username). */
+static struct login *login_seen(const char *user)
+{
+	uint32_t i = hash(user) & (SLOTS - 1);
+	while(st.slots[i].user){
+		if(!strcmp(st.slots[i].user, user)) return &st.slots[i];
+		i = (i + 1) & (SLOTS - 1);
+	}
+	return NULL;
 }
 
 /* The login's entry, made (with `budget`, or the default) on first sight. */
@@ -210,6 +257,71 @@ static int on_message(int event, void *event_data, void *userdata)
 	return kick ? MOSQ_ERR_ADMINISTRATIVE_ACTION : MOSQ_ERR_ACL_DENIED;
 }
 
+static int unlimited(const struct login *l)
+{
+	return l->budget->msgs_per_s <= 0 && l->budget->bytes_per_s <= 0;
+}
+
+static void say_refused(struct login *l, double now)
+{
+	const char *who = l->user ? l->user : "(others)";
+	mosquitto_log_printf(MOSQ_LOG_WARNING,
+		"hallkit_ratelimit: 登录 %s 反复重连 (每秒超过 %.0f 次会话结束), 其新连接被拒绝 %.0f 秒, 已拒绝 %lu 次. "
+		"Login %s is reconnecting in a loop (more than %.0f sessions ended in a second): its new connections "
+		"are refused for %.0f s; %lu refused since the last line.",
+		who, st.storm_ends_per_s, l->block_s, l->refused,
+		who, st.storm_ends_per_s, l->block_s, l->refused);
+	l->refused = 0;
+	l->logged_at = now;
+}
+
+/* Asked before the broker's password_file check: refuse a storming login's new connections. */
+static int on_basic_auth(int event, void *event_data, void *userdata)
+{
+	struct mosquitto_evt_basic_auth *ed = event_data;
+	(void)event;
+	(void)userdata;
+	if(!ed->username) return MOSQ_ERR_PLUGIN_DEFER;
+	struct login *l = login_seen(ed->username);
+	if(!l || !l->block_s) return MOSQ_ERR_PLUGIN_DEFER;
+	double now = now_s();
+	if(now >= l->refused_until) return MOSQ_ERR_PLUGIN_DEFER;
+	l->refused++;
+	if(now - l->logged_at >= st.log_every_s) say_refused(l, now);
+	return MOSQ_ERR_AUTH;
+}
+
+/* Every session's end: count those of authenticated sessions per login (see the top). */
+static int on_disconnect(int event, void *event_data, void *userdata)
+{
+	struct mosquitto_evt_disconnect *ed = event_data;
+	(void)event;
+	(void)userdata;
+	const char *user = mosquitto_client_username(ed->client);
+	if(!user || !mosquitto_client_id(ed->client)) return MOSQ_ERR_SUCCESS; /* never logged in */
+	double now = now_s();
+	struct login *l = login_of(user, NULL, now);
+	if(l == &st.overflow || unlimited(l)) return MOSQ_ERR_SUCCESS;
+	if(now - l->ends_since >= 1.0){
+		l->ends_since = now;
+		l->ends = 0;
+	}
+	l->ends++;
+	if(l->ends <= st.storm_ends_per_s || now < l->refused_until) return MOSQ_ERR_SUCCESS;
+	/* A storm: refuse for storm_block_s, or twice the last refusal if that ended less than
+	 * storm_block_max_s ago. */
+	if(l->block_s > 0 && now - l->refused_until < st.storm_block_max_s){
+		l->block_s *= 2;
+		if(l->block_s > st.storm_block_max_s) l->block_s = st.storm_block_max_s;
+	}else{
+		l->block_s = st.storm_block_s;
+	}
+	l->refused_until = now + l->block_s;
+	l->ends = 0;
+	say_refused(l, now);
+	return MOSQ_ERR_SUCCESS;
+}
+
 /* Called at every turn of the broker's loop: once a second, log the drops not logged yet
  * of each login whose last line is log_every_s old. */
 static int on_tick(int event, void *event_data, void *userdata)
@@ -223,6 +335,7 @@ static int on_tick(int event, void *event_data, void *userdata)
 	for(int i = 0; i < SLOTS; i++){
 		struct login *l = &st.slots[i];
 		if(l->user && l->dropped && now - l->logged_at >= st.log_every_s) say(l, now);
+		if(l->user && l->refused && now - l->logged_at >= st.log_every_s) say_refused(l, now);
 	}
 	if(st.overflow.dropped && now - st.overflow.logged_at >= st.log_every_s) say(&st.overflow, now);
 	return MOSQ_ERR_SUCCESS;
@@ -296,12 +409,21 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
 			if(!parse_number(v, &st.disconnect_over)) return bad_option(k, v, "want a number, 0 or more");
 		}else if(!strcmp(k, "log_every_s")){
 			if(!parse_number(v, &st.log_every_s)) return bad_option(k, v, "want a number of seconds");
+		}else if(!strcmp(k, "storm_ends_per_s")){
+			if(!parse_number(v, &st.storm_ends_per_s)) return bad_option(k, v, "want a number, 0 or more");
+		}else if(!strcmp(k, "storm_block_s")){
+			if(!parse_number(v, &st.storm_block_s)) return bad_option(k, v, "want a number of seconds");
+		}else if(!strcmp(k, "storm_block_max_s")){
+			if(!parse_number(v, &st.storm_block_max_s)) return bad_option(k, v, "want a number of seconds");
 		}else if(strncmp(k, "login_", 6)){
 			return bad_option(k, v, "unknown option");
 		}
 	}
 	if(!fallback || !(st.fallback = budget_named(fallback))){
 		return bad_option("default", fallback ? fallback : "", "name a budget_ given here");
+	}
+	if(st.storm_ends_per_s > 0 && (st.storm_block_s <= 0 || st.storm_block_max_s < st.storm_block_s)){
+		return bad_option("storm_block_s", "", "with storm_ends_per_s set, want storm_block_s > 0 and storm_block_max_s at least that");
 	}
 	st.slots = mosquitto_calloc(SLOTS, sizeof(struct login));
 	if(!st.slots) return MOSQ_ERR_NOMEM;
@@ -317,10 +439,18 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
 		fill(l, b, now); /* listed twice: the last line counts */
 	}
 	mosquitto_log_printf(MOSQ_LOG_NOTICE,
-		"hallkit_ratelimit: plugin interface %d, %d budgets, %d logins listed, others on budget %s.",
-		PLUGIN_API, st.budget_count, st.logins, st.fallback->name);
+		"hallkit_ratelimit: plugin interface %d, %d budgets, %d logins listed, others on budget %s; "
+		"reconnect storms: over %g session ends a second refuse for %g s, up to %g s.",
+		PLUGIN_API, st.budget_count, st.logins, st.fallback->name,
+		st.storm_ends_per_s, st.storm_block_s, st.storm_block_max_s);
 	rc = mosquitto_callback_register(st.pid, MOSQ_EVT_MESSAGE, on_message, NULL, NULL);
 	if(rc) return rc;
+	if(st.storm_ends_per_s > 0){
+		rc = mosquitto_callback_register(st.pid, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, NULL);
+		if(rc) return rc;
+		rc = mosquitto_callback_register(st.pid, MOSQ_EVT_DISCONNECT, on_disconnect, NULL, NULL);
+		if(rc) return rc;
+	}
 	return mosquitto_callback_register(st.pid, MOSQ_EVT_TICK, on_tick, NULL, NULL);
 }
 
@@ -331,6 +461,10 @@ int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *opts, int opt
 	(void)opt_count;
 	mosquitto_callback_unregister(st.pid, MOSQ_EVT_MESSAGE, on_message, NULL);
 	mosquitto_callback_unregister(st.pid, MOSQ_EVT_TICK, on_tick, NULL);
+	if(st.storm_ends_per_s > 0){
+		mosquitto_callback_unregister(st.pid, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL);
+		mosquitto_callback_unregister(st.pid, MOSQ_EVT_DISCONNECT, on_disconnect, NULL);
+	}
 	if(st.slots){
 		for(int i = 0; i < SLOTS; i++) mosquitto_free(st.slots[i].user);
 		mosquitto_free(st.slots);

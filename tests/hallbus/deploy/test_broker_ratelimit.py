@@ -253,6 +253,12 @@ def test_broker_config_says_clearly_when_the_plugin_is_not_built(tmp_path: Path)
      "no budget_ of that name"),
     ("plugin_opt_budget_node 50 0 0 0\nplugin_opt_default node\n", "a burst must be 1 or more"),
     ("plugin_opt_budget_node 1 1 0 0\nplugin_opt_default node\nplugin_opt_speed 3\n", "unknown option"),
+    ("plugin_opt_budget_node 1 1 0 0\nplugin_opt_default node\nplugin_opt_storm_ends_per_s 5\n",
+     "want storm_block_s > 0"),
+    ("plugin_opt_budget_node 1 1 0 0\nplugin_opt_default node\nplugin_opt_storm_ends_per_s 5\n"
+     "plugin_opt_storm_block_s 10\nplugin_opt_storm_block_max_s 5\n", "storm_block_max_s at least that"),
+    ("plugin_opt_budget_node 1 1 0 0\nplugin_opt_default node\nplugin_opt_storm_block_s soon\n",
+     "want a number of seconds"),
 ])
 def test_the_broker_refuses_to_start_on_plugin_options_it_cannot_follow(
     tmp_path: Path, options: str, says: str
