@@ -70,7 +70,8 @@ def test_a_bad_rating_followed_to_closed_in_chromium(hall: WebHall, office: webd
 
     d.find_element(By.CSS_SELECTOR, f'a[href="/admin/followups/{fid}"]').click()
     wait_text(d, f"整改任务 #{fid}", "待核实", "差评自动生成整改任务")
-    shot(d, "followup-open")
+    d.execute_script("document.getElementById('move').scrollIntoView()")
+    shot(d, "followup-open")  # the move form
     for to_state, note, shown in (("verified", "已调取录像，情况属实", "已核实"),
                                   ("rectified", "已约谈并组织培训", "已整改")):
         move(d, to_state, note)
