@@ -43,6 +43,8 @@ def _public(f: Mapping[str, Any]) -> dict[str, Any]:
     """A task as the reply carries it (no raw timestamps; where it may go next)."""
     out = {k: v for k, v in f.items() if k != "due_ts"}
     out["next_states"] = list(TRANSITIONS.get(str(f["state"]), ()))
+    out["history"] = [{"state": h["state"], "at": h["at"], "note": h["note"], "by": h["by"],
+                       "callback": h.get("callback")} for h in f["history"]]
     return out
 
 
