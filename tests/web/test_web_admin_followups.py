@@ -127,3 +127,21 @@ def test_a_task_past_its_deadline_is_red(hall: WebHall) -> None:
     page = b.http.get("/admin/followups").text
     assert f'<tr id="fu-{fid}" class="state-open overdue">' in page and 'id="overdue-count"><strong>1</strong>' in page
     assert "已超期" in b.http.get(f"/admin/followups/{fid}").text
+
+
+def test_in_english_and_a_name_with_script_escaped(hall: WebHall) -> None:
+    serve_and_rate(hall, "2", "s004", 1)  # s004's name is an XSS attempt
+    b = Browser(hall.web)
+    assert b.login("s001", "hall001").status_code == 303
+    fid = first_task(b, hall)
+    for path in ("/admin/followups", f"/admin/followups/{fid}"):
+        html = b.http.get(path).text
+        assert "<script" not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;刘洋" in html, path
+    en = b.http.get("/admin/followups?lang=en").text
+    assert "Bad ratings follow-up" in en and "Unfriendly attitude" in en and "Very dissatisfied" in en
+    assert f'href="/admin/followups/{fid}?lang=en"' in en and '<input type="hidden" name="lang" value="en">' in en
+    detail = b.http.get(f"/admin/followups/{fid}?lang=en").text
+    assert "What was done (required)" in detail and f'action="/admin/followups/{fid}/move?lang=en"' in detail
+    r = b.http.post(f"/admin/followups/{fid}/move?lang=en", data={
+        "_csrf": b.csrf_of(detail), "from_state": "open", "to_state": "closed", "note": "x"})
+    assert r.status_code == 400 and "it can move to: verified, appealed" in r.text
