@@ -69,6 +69,7 @@ EVERY_ROLE = ("manager", "supervisor", "staff")
 READERS = ("manager", "supervisor")  # what a route allows when it names no roles
 STAFF_ID_MAX = 40
 PASSWORD_MAX = 200
+FOLLOWUPS_SHOWN = 100  # follow-up tasks on the list page at most (newest first; the filters narrow them)
 
 
 def load_secret_key(config: HallConfig) -> bytes:
@@ -391,12 +392,13 @@ def admin_router(
     @get("/followups", opt={"roles": READERS})
     async def followups_page(request: Request[Any, Any, Any]) -> Response[str]:
         q = request.query_params  # `state` is a name litestar keeps for itself
-        filters = {k: str(q.get(k) or "").strip()[:STAFF_ID_MAX] for k in ("state", "window", "staff")}
-        ctx: dict[str, Any] = {"current": "followups", "filters": filters, "states": FOLLOWUP_STATES, "reasons": REASONS,
+        filters = {k: str(q.get(k) or "").strip()[:STAFF_ID_MAX] for k in ("state", "window", "staff", "reason")}
+        ctx: dict[str, Any] = {"current": "followups", "filters": filters, "page_max": FOLLOWUPS_SHOWN, "states": FOLLOWUP_STATES, "reasons": REASONS,
                                "levels": LEVELS,
                                "staff_names": {s.id: s.name for s in config.staff}, "windows": [w.id for w in config.windows]}
         try:
-            reply = await ask(request, schemas.ADMIN_FOLLOWUPS, {k: v for k, v in filters.items() if v})
+            reply = await ask(request, schemas.ADMIN_FOLLOWUPS,
+                              {"limit": FOLLOWUPS_SHOWN, **{k: v for k, v in filters.items() if v}})
         except ControllerAway:
             return page(request, "admin_followups.html", 503, rows=None, overdue=0,
                         error=admin_words(lang_of(request.query_params.get("lang")))["controller_away"], **ctx)

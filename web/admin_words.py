@@ -73,7 +73,7 @@ _WORDS = {
         "fu_move": "变更状态", "fu_to": "改为", "fu_note_label": "处理情况（必填）", "fu_save": "保存",
         "fu_callback": "回访记录（可选）", "fu_cb_at": "回访时间", "fu_cb_by": "回访人", "fu_cb_outcome": "回访结果",
         "fu_closed": "任务已办结，不能再变更。", "fu_moved": "已保存。", "fu_back": "返回列表", "fu_task": "整改任务",
-        "fu_rating": "评价编号", "fu_callback_col": "回访",
+        "fu_rating": "评价编号", "fu_callback_col": "回访", "fu_first_only": "只显示最新的 100 条，请用筛选缩小范围。",
     },
     "en": {
         "console": "Hall console", "other_lang": "中文", "login_title": "Sign in to the hall console",
@@ -103,7 +103,7 @@ _WORDS = {
         "fu_move": "Move", "fu_to": "To", "fu_note_label": "What was done (required)", "fu_save": "Save",
         "fu_callback": "Callback to the citizen (optional)", "fu_cb_at": "When", "fu_cb_by": "Called by",
         "fu_cb_outcome": "Outcome", "fu_closed": "The task is closed and cannot move any more.", "fu_moved": "Saved.",
-        "fu_back": "Back to the list", "fu_task": "Follow-up", "fu_rating": "Rating id", "fu_callback_col": "Callback",
+        "fu_back": "Back to the list", "fu_task": "Follow-up", "fu_rating": "Rating id", "fu_callback_col": "Callback", "fu_first_only": "Only the newest 100 are shown; narrow them with the filters.",
     },
 }
 

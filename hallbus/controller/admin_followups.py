@@ -72,6 +72,7 @@ class FollowupDesk:
             raise RpcFault("bad_state", f"状态应为：{'、'.join(STATES)}。", f"The state must be one of {', '.join(STATES)}.")
         rows = list_followups(
             tx.conn, self.clock, b.state or None, window=b.window or None, staff=b.staff or None,
+            reason=b.reason or None,
             limit=max(1, min(b.limit, FOLLOWUPS_PAGE_MAX)), now_ts=tx.now_ts,
         )
         return {"followups": [_public(f) for f in rows], "overdue": sum(1 for f in rows if f["overdue"])}

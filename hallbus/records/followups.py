@@ -36,15 +36,18 @@ class FollowupError(Exception):
 
 def list_followups(
     conn: sqlite3.Connection, clock: HallTime, state: str | None = None, *, window: str | None = None,
-    staff: str | None = None, limit: int | None = None, now_ts: float | None = None,
+    staff: str | None = None, reason: str | None = None, limit: int | None = None, now_ts: float | None = None,
 ) -> list[dict[str, Any]]:
-    """Follow-up tasks, newest first (optionally in one state, of one window, of one staff member)."""
+    """Follow-up tasks, newest first (optionally in one state, of one window, of one staff member, with one reason)."""
     where: list[str] = []
     params: list[Any] = []
     for col, value in (("state", state), ("window", window), ("staff", staff)):
         if value:
             where.append(f"{col} = ?")
             params.append(value)
+    if reason:
+        where.append("EXISTS (SELECT 1 FROM json_each(rec_followups.reasons) WHERE value = ?)")
+        params.append(reason)
     sql = f"SELECT {_F_COLS} FROM rec_followups" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC"
     if limit is not None:
         sql += " LIMIT ?"

@@ -95,13 +95,14 @@ CALLBACK_TEXT_MAX = 200  # characters of a callback's `by` and `outcome`
 
 
 class AdminFollowupsReq(RpcRequest, kw_only=True):
-    """`admin.followups`: tasks newest first, optionally in one state, of one window or of one staff member."""
+    """`admin.followups`: tasks newest first, optionally in one state, of one window, of one staff member, with one reason."""
 
     session: str
     client: str = ""
     state: str | None = None
     window: str | None = None
     staff: str | None = None
+    reason: str | None = None  # a reason code of the rating (`attitude`, ...)
     limit: int = 100
 
 

@@ -85,6 +85,8 @@ def test_a_bad_rating_is_followed_to_closed_with_its_callback(hall: WebHall) -> 
     assert f'id="fu-{fid}"' not in b.http.get("/admin/followups?state=open").text
     assert f'id="fu-{fid}"' in b.http.get("/admin/followups?staff=s002&window=2").text
     assert f'id="fu-{fid}"' not in b.http.get("/admin/followups?window=1").text
+    assert f'id="fu-{fid}"' in b.http.get("/admin/followups?reason=attitude").text
+    assert f'id="fu-{fid}"' not in b.http.get("/admin/followups?reason=efficiency").text
 
 
 def test_a_move_without_csrf_or_from_a_stale_page_is_refused(hall: WebHall) -> None:

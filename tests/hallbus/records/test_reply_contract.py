@@ -296,6 +296,8 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     c.fails(web, "admin.followup.move", {**move, "id": 99999}, "followup_not_found")
     c.fails(web, "admin.followup", {"session": again, "id": 99999}, "followup_not_found")
     assert [f.id for f in c.ok(web, schemas.ADMIN_FOLLOWUPS, {"session": again, "window": "1"}).followups] == [task.id - 1]
+    by_reason = c.ok(web, schemas.ADMIN_FOLLOWUPS, {"session": again, "reason": "efficiency"}).followups
+    assert [f.reasons for f in by_reason] == [["efficiency"]]
     c.fails(web, "admin.followups", {"session": again, "state": "done"}, "bad_state")
     c.fails(web, "admin.followups", {"session": "nope"}, "session_invalid")
 
