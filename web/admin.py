@@ -393,15 +393,23 @@ def admin_router(
     async def followups_page(request: Request[Any, Any, Any]) -> Response[str]:
         q = request.query_params  # `state` is a name litestar keeps for itself
         filters = {k: str(q.get(k) or "").strip()[:STAFF_ID_MAX] for k in ("state", "window", "staff", "reason")}
-        ctx: dict[str, Any] = {"current": "followups", "filters": filters, "page_max": FOLLOWUPS_SHOWN, "states": FOLLOWUP_STATES, "reasons": REASONS,
+        lang = lang_of(q.get("lang"))
+        w = admin_words(lang)
+        en = int(lang == "en")
+        choices = [
+            ("state", w["fu_state"], [(k, names[en]) for k, names in FOLLOWUP_STATES.items()]),
+            ("window", w["fu_window"], [(x.id, x.id) for x in config.windows]),
+            ("staff", w["fu_staff"], [(s.id, f"{s.name} ({s.id})" if en else f"{s.name}（{s.id}）") for s in config.staff]),
+            ("reason", w["fu_reasons"], [(k, names[en]) for k, names in REASONS.items()]),
+        ]
+        ctx: dict[str, Any] = {"current": "followups", "filters": filters, "page_max": FOLLOWUPS_SHOWN, "choices": choices, "states": FOLLOWUP_STATES, "reasons": REASONS,
                                "levels": LEVELS,
-                               "staff_names": {s.id: s.name for s in config.staff}, "windows": [w.id for w in config.windows]}
+                               "staff_names": {s.id: s.name for s in config.staff}}
         try:
             reply = await ask(request, schemas.ADMIN_FOLLOWUPS,
                               {"limit": FOLLOWUPS_SHOWN, **{k: v for k, v in filters.items() if v}})
         except ControllerAway:
-            return page(request, "admin_followups.html", 503, rows=None, overdue=0,
-                        error=admin_words(lang_of(request.query_params.get("lang")))["controller_away"], **ctx)
+            return page(request, "admin_followups.html", 503, rows=None, overdue=0, error=w["controller_away"], **ctx)
         except RpcFault as fault:
             return page(request, "admin_followups.html", 400, rows=None, overdue=0, error=fault_text(request, fault), **ctx)
         return page(request, "admin_followups.html", rows=reply.followups, overdue=reply.overdue, error="", **ctx)

@@ -19,15 +19,10 @@ from selenium.webdriver.support.ui import Select
 from hallbus.controller.store import db_path
 from tests.web.conftest import WebHall
 from tests.web.test_web_admin import serve_and_rate, with_roles
-from tests.web.test_web_admin_browser import fits_width, office, shot, sign_in, wait_for
-from tests.web.test_web_browser import CHROMIUM, DRIVER, console_errors, wait_text
+from tests.web.test_web_admin_browser import fits_width, office, pytestmark, shot, sign_in, wait_for
+from tests.web.test_web_browser import console_errors, wait_text
 
-__all__ = ["office"]  # the 1366x768 Chromium fixture
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not (CHROMIUM.exists() and DRIVER.exists()), reason="chromium and chromium-driver (apt) missing"),
-]
+__all__ = ["office", "pytestmark"]  # the 1366x768 Chromium fixture; slow, and skipped without Chromium
 
 
 @pytest.fixture
