@@ -147,3 +147,18 @@ def test_in_english_and_a_name_with_script_escaped(hall: WebHall) -> None:
     r = b.http.post(f"/admin/followups/{fid}/move?lang=en", data={
         "_csrf": b.csrf_of(detail), "from_state": "open", "to_state": "closed", "note": "x"})
     assert r.status_code == 400 and "it can move to: verified, appealed" in r.text
+
+
+def test_with_the_controller_away_a_move_is_refused_and_says_so(hall: WebHall) -> None:
+    serve_and_rate(hall, "2", "s002", 1)
+    b = Browser(hall.web)
+    assert b.login("s001", "hall001").status_code == 303
+    fid = first_task(b, hall)
+    page = b.http.get(f"/admin/followups/{fid}").text
+    hall.stop_controller()
+    wait_until(hall.controller_away, 20, "hallweb sees the controller away")
+    r = b.http.post(f"/admin/followups/{fid}/move", data={
+        "_csrf": b.csrf_of(page), "from_state": "open", "to_state": "verified", "note": "核实"})
+    assert r.status_code == 503 and "暂时连不上大厅服务器" in r.text
+    listed = b.http.get("/admin/followups")
+    assert listed.status_code == 503 and "暂时连不上大厅服务器" in listed.text
