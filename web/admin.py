@@ -48,8 +48,9 @@ from hallbus import schemas
 from hallbus.config import HallConfig
 from hallbus.privacy import load_key_file
 from hallbus.rpc import RpcClient, RpcFault
-from hallbus.schemas.admin import AdminAccount, AuditEntry
-from web.admin_words import ACTIONS, MODULES, ROLES, admin_words, monitor_words
+from hallbus.schemas.admin import NOTE_MAX, AdminAccount, AuditEntry
+from hallbus.schemas.rating import LEVELS, REASONS
+from web.admin_words import ACTIONS, FOLLOWUP_STATES, MODULES, ROLES, admin_words, monitor_words
 from web.monitor import Monitor
 from web.presence import ControllerPresence
 from web.public import lang_of
@@ -68,6 +69,7 @@ EVERY_ROLE = ("manager", "supervisor", "staff")
 READERS = ("manager", "supervisor")  # what a route allows when it names no roles
 STAFF_ID_MAX = 40
 PASSWORD_MAX = 200
+FOLLOWUPS_SHOWN = 100  # follow-up tasks on the list page at most (newest first; the filters narrow them)
 
 
 def load_secret_key(config: HallConfig) -> bytes:
@@ -371,6 +373,91 @@ def admin_router(
         entries = [audit_row(e, lang) for e in reply.entries]
         return page(request, "admin_audit.html", current="audit", entries=entries, more=reply.more, error="")
 
+    # --- 好差评 follow-up ------------------------------------------------------------------
+
+    async def ask(request: Request[Any, Any, Any], method: schemas.Rpc[Any], body: dict[str, Any]) -> Any:
+        """An `admin.*` request for this page's session; a dead session is sent to the login page."""
+        session: Session = request.state.session
+        try:
+            return await sessions.call(method, {"session": session.token, "client": _client(request), **body})
+        except RpcFault as fault:
+            if fault.code == "session_invalid":
+                sessions.forget(session.token)
+                raise LoginRequired() from fault
+            raise
+
+    def fault_text(request: Request[Any, Any, Any], fault: RpcFault) -> str:
+        return fault.message_en if lang_of(request.query_params.get("lang")) == "en" else fault.message
+
+    @get("/followups", opt={"roles": READERS})
+    async def followups_page(request: Request[Any, Any, Any]) -> Response[str]:
+        q = request.query_params  # `state` is a name litestar keeps for itself
+        filters = {k: str(q.get(k) or "").strip()[:STAFF_ID_MAX] for k in ("state", "window", "staff", "reason")}
+        lang = lang_of(q.get("lang"))
+        w = admin_words(lang)
+        en = int(lang == "en")
+        choices = [
+            ("state", w["fu_state"], [(k, names[en]) for k, names in FOLLOWUP_STATES.items()]),
+            ("window", w["fu_window"], [(x.id, x.id) for x in config.windows]),
+            ("staff", w["fu_staff"], [(s.id, f"{s.name} ({s.id})" if en else f"{s.name}（{s.id}）") for s in config.staff]),
+            ("reason", w["fu_reasons"], [(k, names[en]) for k, names in REASONS.items()]),
+        ]
+        ctx: dict[str, Any] = {"current": "followups", "filters": filters, "page_max": FOLLOWUPS_SHOWN, "choices": choices, "states": FOLLOWUP_STATES, "reasons": REASONS,
+                               "levels": LEVELS,
+                               "staff_names": {s.id: s.name for s in config.staff}}
+        try:
+            reply = await ask(request, schemas.ADMIN_FOLLOWUPS,
+                              {"limit": FOLLOWUPS_SHOWN, **{k: v for k, v in filters.items() if v}})
+        except ControllerAway:
+            return page(request, "admin_followups.html", 503, rows=None, overdue=0, error=w["controller_away"], **ctx)
+        except RpcFault as fault:
+            return page(request, "admin_followups.html", 400, rows=None, overdue=0, error=fault_text(request, fault), **ctx)
+        return page(request, "admin_followups.html", rows=reply.followups, overdue=reply.overdue, error="", **ctx)
+
+    def followup_page(request: Request[Any, Any, Any], f: Any, status: int = 200, error: str = "",
+                      form: dict[str, str] | None = None) -> Response[str]:
+        return page(request, "admin_followup.html", status, current="followups", f=f, error=error, form=form or {},
+                    reasons=REASONS, levels=LEVELS,
+                    states=FOLLOWUP_STATES, staff_names={s.id: s.name for s in config.staff},
+                    moved=request.query_params.get("moved") == "1")
+
+    async def load_followup(request: Request[Any, Any, Any], fid: int) -> tuple[Any, Response[str] | None]:
+        w = admin_words(lang_of(request.query_params.get("lang")))
+        try:
+            return (await ask(request, schemas.ADMIN_FOLLOWUP, {"id": fid})).followup, None
+        except ControllerAway:
+            return None, followup_page(request, None, 503, w["controller_away"])
+        except RpcFault as fault:
+            return None, followup_page(request, None, 404 if fault.code == "followup_not_found" else 400,
+                                       fault_text(request, fault))
+
+    @get("/followups/{fid:int}", opt={"roles": READERS})
+    async def followup_detail(request: Request[Any, Any, Any], fid: int) -> Response[str]:
+        f, failed = await load_followup(request, fid)
+        return failed or followup_page(request, f)
+
+    @post("/followups/{fid:int}/move", opt={"roles": READERS}, status_code=303)
+    async def followup_move(request: Request[Any, Any, Any], fid: int) -> Response[Any]:
+        lang = lang_of(request.query_params.get("lang"))
+        raw = await request.form()
+        form = {k: str(raw.get(k, "")).strip() for k in
+                ("from_state", "to_state", "note", "callback_at", "callback_by", "callback_outcome")}
+        body: dict[str, Any] = {"id": fid, "from_state": form["from_state"], "to_state": form["to_state"],
+                                "note": form["note"][:NOTE_MAX + 1]}
+        if any(form[k] for k in ("callback_at", "callback_by", "callback_outcome")):
+            body["callback"] = {"at": form["callback_at"].replace("T", " "), "by": form["callback_by"][:300],
+                                "outcome": form["callback_outcome"][:300]}
+        try:
+            await ask(request, schemas.ADMIN_FOLLOWUP_MOVE, body)
+        except ControllerAway:
+            f, failed = await load_followup(request, fid)
+            return failed or followup_page(request, f, 503, admin_words(lang)["controller_away"], form)
+        except RpcFault as fault:
+            f, failed = await load_followup(request, fid)
+            status = {"followup_moved": 409, "followup_not_found": 404, "forbidden": 403}.get(fault.code, 400)
+            return failed or followup_page(request, f, status, fault_text(request, fault), form)
+        return Redirect(admin_link(f"/admin/followups/{fid}", lang, moved="1"), status_code=303)
+
     # Unknown paths under /admin/ go through the guard too: a visitor without a session is sent to
     # the login page whatever they ask for, and learns nothing of which paths exist.
     @route("/{rest:path}", http_method=["GET", "POST", "PUT", "PATCH", "DELETE"], opt={"roles": EVERY_ROLE})
@@ -401,7 +488,7 @@ def admin_router(
         path="/admin",
         route_handlers=[
             login_form, login_submit, logout, home, api_session, audit_page, monitor_page, monitor_json, monitor_events,
-            unknown,
+            followups_page, followup_detail, followup_move, unknown,
         ],
         guards=[make_guard(sessions, csrf)],
     )

@@ -19,7 +19,7 @@ class Module:
 MODULES = (
     Module("monitor", "监控", "Monitor", "/admin/monitor", ("manager", "supervisor")),
     Module("settings", "设置", "Settings", None, ("manager", "supervisor")),
-    Module("followups", "好差评", "Ratings follow-up", None, ("manager", "supervisor")),
+    Module("followups", "好差评", "Ratings follow-up", "/admin/followups", ("manager", "supervisor")),
     Module("cases", "办件", "Cases", None, ("manager", "supervisor")),
     Module("reports", "报表", "Reports", None, ("manager", "supervisor")),
     Module("audit", "审计", "Audit log", "/admin/audit", ("manager", "supervisor")),
@@ -35,6 +35,16 @@ ACTIONS = {
     "login": ("登录", "signed in"),
     "login_failed": ("登录失败", "failed sign-in"),
     "logout": ("退出", "signed out"),
+    "followup.move": ("整改任务状态变更", "moved a follow-up"),
+}
+
+# follow-up state -> (zh, en), in the order of the filter
+FOLLOWUP_STATES = {
+    "open": ("待核实", "open"),
+    "verified": ("已核实", "verified"),
+    "rectified": ("已整改", "rectified"),
+    "closed": ("已办结", "closed"),
+    "appealed": ("申诉中", "appealed"),
 }
 
 _WORDS = {
@@ -55,6 +65,15 @@ _WORDS = {
         "client": "来源地址", "older": "更早的记录", "newest": "最新记录", "no_entries": "暂无记录。",
         "login_hint": "首次使用：由管理员在服务器上执行 hallbus staff-secrets create-manager 创建第一个管理员账号。",
         "away_banner": "暂时连不上大厅服务器：页面显示的可能不是最新情况，更改无法保存。",
+        "fu_title": "好差评整改", "fu_note": "每条差评自动生成整改任务：待核实 → 已核实 → 已整改 → 已办结（或申诉中）；超期未办（待核实、已核实且过了期限）标红。",
+        "fu_state": "状态", "fu_window": "窗口", "fu_staff": "工作人员", "fu_all": "全部", "fu_filter": "筛选",
+        "fu_id": "编号", "fu_level": "评价", "fu_reasons": "原因", "fu_opened": "生成时间", "fu_due": "办理期限",
+        "fu_overdue": "已超期", "fu_overdue_n": "件已超期", "fu_none": "没有符合条件的整改任务。", "fu_comment": "群众意见",
+        "fu_ticket": "号码", "fu_case": "办件号", "fu_history": "处理记录", "fu_by": "处理人", "fu_note_col": "处理情况",
+        "fu_move": "变更状态", "fu_to": "改为", "fu_note_label": "处理情况（必填）", "fu_save": "保存",
+        "fu_callback": "回访记录（可选）", "fu_cb_at": "回访时间", "fu_cb_by": "回访人", "fu_cb_outcome": "回访结果",
+        "fu_closed": "任务已办结，不能再变更。", "fu_moved": "已保存。", "fu_back": "返回列表", "fu_task": "整改任务",
+        "fu_rating": "评价编号", "fu_callback_col": "回访", "fu_first_only": "只显示最新的 100 条，请用筛选缩小范围。",
     },
     "en": {
         "console": "Hall console", "other_lang": "中文", "login_title": "Sign in to the hall console",
@@ -75,6 +94,16 @@ _WORDS = {
         "client": "Address", "older": "Older entries", "newest": "Newest entries", "no_entries": "No entries yet.",
         "login_hint": "First use: the first manager account is made on the server with hallbus staff-secrets create-manager.",
         "away_banner": "The hall server cannot be reached: what you see may be out of date, and changes cannot be saved.",
+        "fu_title": "Bad ratings follow-up",
+        "fu_note": "Every bad rating opens a task: open → verified → rectified → closed (or appealed); tasks past their deadline while open or verified are red.",
+        "fu_state": "State", "fu_window": "Window", "fu_staff": "Staff", "fu_all": "All", "fu_filter": "Filter",
+        "fu_id": "No.", "fu_level": "Rating", "fu_reasons": "Reasons", "fu_opened": "Opened", "fu_due": "Deadline",
+        "fu_overdue": "overdue", "fu_overdue_n": "overdue", "fu_none": "No follow-up matches.", "fu_comment": "Citizen's comment",
+        "fu_ticket": "Ticket", "fu_case": "Case", "fu_history": "History", "fu_by": "By", "fu_note_col": "Note",
+        "fu_move": "Move", "fu_to": "To", "fu_note_label": "What was done (required)", "fu_save": "Save",
+        "fu_callback": "Callback to the citizen (optional)", "fu_cb_at": "When", "fu_cb_by": "Called by",
+        "fu_cb_outcome": "Outcome", "fu_closed": "The task is closed and cannot move any more.", "fu_moved": "Saved.",
+        "fu_back": "Back to the list", "fu_task": "Follow-up", "fu_rating": "Rating id", "fu_callback_col": "Callback", "fu_first_only": "Only the newest 100 are shown; narrow them with the filters.",
     },
 }
 

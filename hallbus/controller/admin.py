@@ -10,7 +10,9 @@ A session is a random token hallweb made; the controller stores only its SHA-256
 the staff id and its end (`SESSION_S` after the login), and the role is read from the
 hall's staff at every request, so a changed role or a removed member counts at once.
 `acting(tx, token, roles)` is how every later console method finds who acts and refuses
-anyone else: settings, follow-ups and reports call it first.
+anyone else: settings, follow-ups and reports call it first. The follow-up methods
+(`admin.followups`, `admin.followup`, `admin.followup.move`) are in
+`hallbus.controller.admin_followups`.
 
 The audit log (`audit_log`) is append-only: `audit(tx, ...)` adds a line; triggers in the
 store refuse every UPDATE and DELETE, and no RPC method writes it but by appending.
@@ -33,6 +35,7 @@ from typing import Any
 from hallbus import schemas
 from hallbus.config import HallConfig, StaffSection
 from hallbus.controller import errors
+from hallbus.controller.admin_followups import FollowupDesk
 from hallbus.controller.backoff import Backoff, Limits
 from hallbus.controller.module import ControllerModule, ModuleContext, Tx, TxHandler
 from hallbus.passwords import verify_password
@@ -181,6 +184,7 @@ class AdminModule(ControllerModule):
         self.client_limits = Limits(rules.node_free_attempts, rules.backoff_s, rules.max_backoff_s)
         self._waits: dict[str, float] = {}  # the hashing thread's hint, as in login_throttle
         self._now = 0.0
+        self.followups = FollowupDesk(config, self.acting, audit)
 
     def handlers(self) -> Mapping[str, TxHandler]:
         return {
@@ -188,6 +192,7 @@ class AdminModule(ControllerModule):
             "admin.session": self._session,
             "admin.logout": self._logout,
             "admin.audit": self._audit,
+            **self.followups.handlers(),
         }
 
     def preparers(self) -> Mapping[str, Callable[[Request], None]]:

@@ -56,6 +56,15 @@ from hallbus.schemas.methods import (
     ADMIN_AUDIT as ADMIN_AUDIT,
 )
 from hallbus.schemas.methods import (
+    ADMIN_FOLLOWUP as ADMIN_FOLLOWUP,
+)
+from hallbus.schemas.methods import (
+    ADMIN_FOLLOWUP_MOVE as ADMIN_FOLLOWUP_MOVE,
+)
+from hallbus.schemas.methods import (
+    ADMIN_FOLLOWUPS as ADMIN_FOLLOWUPS,
+)
+from hallbus.schemas.methods import (
     ADMIN_LOGIN as ADMIN_LOGIN,
 )
 from hallbus.schemas.methods import (

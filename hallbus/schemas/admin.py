@@ -85,3 +85,99 @@ class AdminAuditReply(msgspec.Struct, kw_only=True):
 
     entries: list[AuditEntry]
     more: bool
+
+
+# --- 好差评 follow-up (SPEC 12.2): every bad rating's task, read and moved from the console ---
+
+FOLLOWUPS_PAGE_MAX = 200  # tasks in one `admin.followups` reply at most
+NOTE_MAX = 500  # characters of a move's note
+CALLBACK_TEXT_MAX = 200  # characters of a callback's `by` and `outcome`
+
+
+class AdminFollowupsReq(RpcRequest, kw_only=True):
+    """`admin.followups`: tasks newest first, optionally in one state, of one window, of one staff member, with one reason."""
+
+    session: str
+    client: str = ""
+    state: str | None = None
+    window: str | None = None
+    staff: str | None = None
+    reason: str | None = None  # a reason code of the rating (`attitude`, ...)
+    limit: int = 100
+
+
+class AdminFollowupReq(RpcRequest, kw_only=True):
+    """`admin.followup`: one task with its history."""
+
+    session: str
+    client: str = ""
+    id: int
+
+
+class FollowupCallback(msgspec.Struct, kw_only=True):
+    """The callback to the citizen (回访): when (YYYY-MM-DD HH:MM, hall time), by whom, the outcome."""
+
+    at: str
+    by: str
+    outcome: str
+
+
+class AdminFollowupMoveReq(RpcRequest, kw_only=True):
+    """`admin.followup.move`: move a task from the state the page showed (`from_state`) to `to_state`, with a note.
+
+    When the task is no longer in `from_state` (someone moved it meanwhile) the move is refused
+    (`followup_moved`), never written over.
+    """
+
+    session: str
+    client: str = ""
+    id: int
+    from_state: str
+    to_state: str
+    note: str
+    callback: FollowupCallback | None = None
+
+
+class FollowupStep(msgspec.Struct, kw_only=True):
+    """One step of a task's history: the state it went to, when, the note, who (a staff id, `system`, `cli`)."""
+
+    state: str
+    at: str
+    note: str
+    by: str
+    callback: FollowupCallback | None = None
+
+
+class Followup(msgspec.Struct, kw_only=True):
+    """A follow-up task (整改) of a bad rating; `overdue`: past its deadline while open or verified."""
+
+    id: int
+    rating_id: str
+    state: str  # open, verified, rectified, closed, appealed
+    state_name: str  # the state in Chinese (待核实 ...)
+    level: int
+    level_name: str
+    reasons: list[str]
+    comment: str
+    window: str | None
+    staff: str
+    ticket: str | None
+    case_no: str | None
+    opened_at: str
+    due_at: str
+    overdue: bool
+    next_states: list[str]  # where it may move now (empty once closed)
+    history: list[FollowupStep]
+
+
+class AdminFollowupsReply(msgspec.Struct, kw_only=True):
+    """`admin.followups`: the tasks, and how many of them are overdue."""
+
+    followups: list[Followup]
+    overdue: int
+
+
+class AdminFollowupReply(msgspec.Struct, kw_only=True):
+    """`admin.followup`, `admin.followup.move`: the task as it is now."""
+
+    followup: Followup

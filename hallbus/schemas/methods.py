@@ -130,6 +130,20 @@ ADMIN_AUDIT = _rpc(
     "admin.audit", a.AdminAuditReq, a.AdminAuditReply, "read the audit log (supervisor, manager)", *_SESSION,
     "forbidden",
 )
+ADMIN_FOLLOWUPS = _rpc(
+    "admin.followups", a.AdminFollowupsReq, a.AdminFollowupsReply, "list bad ratings' follow-ups (supervisor, manager)",
+    *_SESSION, "forbidden", "bad_state",
+)
+ADMIN_FOLLOWUP = _rpc(
+    "admin.followup", a.AdminFollowupReq, a.AdminFollowupReply, "one follow-up with its history (supervisor, manager)",
+    *_SESSION, "forbidden", "followup_not_found",
+)
+ADMIN_FOLLOWUP_MOVE = _rpc(
+    "admin.followup.move", a.AdminFollowupMoveReq, a.AdminFollowupReply,
+    "move a follow-up to its next state with a note and the callback (supervisor, manager)",
+    *_SESSION, "forbidden", "followup_not_found", "bad_state", "bad_transition", "note_required", "followup_moved",
+    "bad_callback",
+)
 
 # method -> (request type, purpose, reply type): the shape the RPC server and tools read.
 RPC_METHODS: dict[str, tuple[type[p.RpcRequest], str, type[msgspec.Struct]]] = {

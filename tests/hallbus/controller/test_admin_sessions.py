@@ -176,8 +176,16 @@ def test_staff_may_not_read_the_audit_log(ctl: Controller) -> None:
     assert code_of(lambda: rpc(ctl, "admin.audit", {"session": "nope"})) == "session_invalid"
 
 
+def test_staff_may_neither_read_nor_move_follow_ups(ctl: Controller) -> None:
+    token, _ = login(ctl, "s003", "hall003")
+    assert code_of(lambda: rpc(ctl, "admin.followups", {"session": token})) == "forbidden"
+    move = {"session": token, "id": 1, "from_state": "open", "to_state": "verified", "note": "x"}
+    assert code_of(lambda: rpc(ctl, "admin.followup.move", move)) == "forbidden"
+    assert code_of(lambda: rpc(ctl, "admin.followup.move", {**move, "session": "nope"})) == "session_invalid"
+
+
 def test_the_audit_log_is_append_only(ctl: Controller) -> None:
-    """No RPC edits it (none but the four admin methods touch it, and they append), and the store refuses edits."""
+    """No RPC edits it (only admin methods touch it, and they append), and the store refuses edits."""
     login(ctl, "s001", "hall001")
     conn = ctl.store.conn
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
@@ -186,7 +194,8 @@ def test_the_audit_log_is_append_only(ctl: Controller) -> None:
         conn.execute("DELETE FROM audit_log")
     assert conn.execute("SELECT actor FROM audit_log").fetchall() == [("s001",)]
     admin_methods = sorted(m for m in ctl.handlers if m.startswith("admin."))
-    assert admin_methods == ["admin.audit", "admin.login", "admin.logout", "admin.session"]
+    assert admin_methods == ["admin.audit", "admin.followup", "admin.followup.move", "admin.followups", "admin.login",
+                             "admin.logout", "admin.session"]
     assert "audit_log" not in str(ctl.handlers.keys()), "no method is named for writing the log"
 
 

@@ -229,8 +229,8 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
             "reasons_required")
     c.fails(term, "rating.submit", {"rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300001", "level": 5,
                                     "id_card": card(P)}, "case_not_finished")
-    case_rating = {"rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300002", "level": 4,
-                   "verify": P.id_number[-6:]}
+    case_rating = {"rating_id": str(uuid.uuid4()), "case_no": "ZW2026030300002", "level": 2,
+                   "reasons": ["efficiency"], "verify": P.id_number[-6:]}  # a second follow-up, of a case
     assert c.ok(term, schemas.RATING_SUBMIT, case_rating).accepted is True
 
     # pause and resume, an empty queue, leaving
@@ -275,6 +275,31 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
                                     "session_hash": hashlib.sha256(again.encode()).hexdigest()})
     ended = c.ok(web, schemas.ADMIN_AUDIT, {"session": again, "limit": 2}).entries[1]
     assert (ended.action, ended.before, ended.after) == ("logout", '{"role": "manager"}', None)
+    # the 好差评 follow-up: the bad rating's task listed, read, moved with its callback; stale and bad moves refused
+    listed = c.ok(web, schemas.ADMIN_FOLLOWUPS, {"session": again, "state": "open"})
+    assert [f.case_no is not None for f in listed.followups] == [True, False], "the case's, then the window's"
+    task = listed.followups[0]
+    assert (task.state, task.next_states, task.overdue, listed.overdue) == ("open", ["verified", "appealed"], False, 0)
+    assert c.ok(web, schemas.ADMIN_FOLLOWUP, {"session": again, "id": task.id}).followup == task
+    called = (T0 - dt.timedelta(hours=2)).strftime("%Y-%m-%d %H:%M")
+    move = {"session": again, "id": task.id, "from_state": "open", "to_state": "verified", "note": "已核实",
+            "callback": {"at": called, "by": "李明", "outcome": "群众表示理解"}}
+    moved = c.ok(web, schemas.ADMIN_FOLLOWUP_MOVE, move).followup
+    assert moved.state == "verified" and moved.history[-1].callback is not None and moved.history[-1].by == "s001"
+    c.fails(web, "admin.followup.move", move, "followup_moved")
+    c.fails(web, "admin.followup.move", {**move, "from_state": "verified", "to_state": "closed"}, "bad_transition")
+    c.fails(web, "admin.followup.move", {**move, "from_state": "verified", "to_state": "done"}, "bad_state")
+    c.fails(web, "admin.followup.move", {**move, "from_state": "verified", "to_state": "rectified", "note": " "},
+            "note_required")
+    c.fails(web, "admin.followup.move", {**move, "from_state": "verified", "to_state": "rectified",
+                                         "callback": {"at": "昨天", "by": "李明", "outcome": "好"}}, "bad_callback")
+    c.fails(web, "admin.followup.move", {**move, "id": 99999}, "followup_not_found")
+    c.fails(web, "admin.followup", {"session": again, "id": 99999}, "followup_not_found")
+    assert [f.id for f in c.ok(web, schemas.ADMIN_FOLLOWUPS, {"session": again, "window": "1"}).followups] == [task.id - 1]
+    by_reason = c.ok(web, schemas.ADMIN_FOLLOWUPS, {"session": again, "reason": "efficiency"}).followups
+    assert [f.reasons for f in by_reason] == [["efficiency"]]
+    c.fails(web, "admin.followups", {"session": again, "state": "done"}, "bad_state")
+    c.fails(web, "admin.followups", {"session": "nope"}, "session_invalid")
 
     # the envelope's own refusals
     c.fails(term, "no.such_method", {}, "unknown_method")
