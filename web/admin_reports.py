@@ -159,7 +159,8 @@ def report_routes(
 
     @get("/reports/{name:str}")
     async def reports_xlsx(request: Request[Any, Any, Any], name: str) -> Response[Any]:
-        ask = check(name.removesuffix(".xlsx"), request.query_params.get("from"), request.query_params.get("to"), config)
+        kind = name.removesuffix(".xlsx") or name  # `.xlsx` alone names no report (the page's default is for the page)
+        ask = check(kind, request.query_params.get("from"), request.query_params.get("to"), config)
         if not name.endswith(".xlsx"):
             ask = Ask(name[:40], ask.date_from, ask.date_to, (words("zh_CN")["report_not_xlsx"], words("en")["report_not_xlsx"]))
         if ask.error is not None:

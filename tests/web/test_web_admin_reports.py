@@ -145,3 +145,18 @@ def test_controller_away_the_reports_say_so(hall: WebHall) -> None:
     assert page.status_code == 503 and "暂时连不上大厅服务器，无法生成报表" in page.text
     r = b.http.get(f"/admin/reports/daily.xlsx?from={today}&to={today}")
     assert r.status_code == 503 and "暂时连不上大厅服务器" in r.text and "cannot be reached" in r.text
+
+
+def test_garbage_in_any_parameter_is_a_4xx_never_a_5xx(hall: WebHall) -> None:
+    b = signed_in(hall, "s001")
+    junk = ["", " ", "\x00", "2026-03-01\x00", "9" * 5000, "２０２６-０３-０１", "-1", "2026-3-1", "0000-00-00",
+            "9999-12-31", "0001-01-01", "<script>", "%", "daily.xlsx", "../../etc/passwd"]
+    for value in junk:
+        for params in ({"kind": value}, {"from": value}, {"to": value}, {"from": value, "to": value},
+                       {"kind": value, "print": "1"}):
+            r = b.http.get("/admin/reports", params=params)
+            assert r.status_code in (200, 400), (params, r.status_code)
+            r = b.http.get("/admin/reports/daily.xlsx", params={k: v for k, v in params.items() if k != "kind"})
+            assert r.status_code in (200, 400), (params, r.status_code)
+        r = b.http.get(f"/admin/reports/{value[:200]}.xlsx".replace("\x00", "%00"))
+        assert r.status_code in (400, 404), (value, r.status_code)
