@@ -49,7 +49,10 @@ from hallbus.privacy import load_key_file
 from hallbus.rpc import RpcClient, RpcFault
 from hallbus.schemas.admin import AdminAccount, AuditEntry
 from web.admin_reports import report_routes
-from web.admin_words import ACTIONS, MODULES, ROLES, admin_link, admin_words, monitor_words
+from web.admin_words import ACTIONS, MODULES, ROLES, admin_words, monitor_words
+from web.admin_words import (
+    admin_link as admin_link,  # its home was here: kept importable from web.admin
+)
 from web.monitor import Monitor
 from web.presence import ControllerPresence
 from web.public import lang_of
