@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from hallbus.reports.module import fetch_report
 from hallbus.reports.xlsx import FIRST_ROW
 from tests.web.conftest import WebHall, wait_until
-from tests.web.test_web_admin import Browser, serve_and_rate, with_roles
+from tests.web.test_web_admin import Browser, admin_routes, serve_and_rate, with_roles
 from web.admin_reports import this_month
 
 CHECKER = '[[nodes]]\nid = "web-check"\nrole = "web"\n\n[[nodes]]\nid = "web"\nrole = "web"'
@@ -96,6 +96,8 @@ def test_the_page_shows_the_table_with_its_total_in_either_language(hall: WebHal
 
 
 def test_who_may_see_reports(hall: WebHall) -> None:
+    crawled = admin_routes(hall)  # what test_web_admin.py crawls without a session and with a staff one
+    assert ("GET", "/admin/reports") in crawled and ("GET", "/admin/reports/1") in crawled, crawled
     _first, today = this_month(hall.config)
     anon = Browser(hall.web)
     for path in ("/admin/reports", "/admin/reports/daily.xlsx", f"/admin/reports/daily.xlsx?from={today}&to={today}"):
