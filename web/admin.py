@@ -35,7 +35,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from litestar import MediaType, Request, Response, Router, get, post, route
 from litestar.connection import ASGIConnection
@@ -50,7 +49,11 @@ from hallbus.privacy import load_key_file
 from hallbus.rpc import RpcClient, RpcFault
 from hallbus.schemas.admin import NOTE_MAX, AdminAccount, AuditEntry
 from hallbus.schemas.rating import LEVELS, REASONS
+from web.admin_reports import report_routes
 from web.admin_words import ACTIONS, FOLLOWUP_STATES, MODULES, ROLES, admin_words, monitor_words
+from web.admin_words import (
+    admin_link as admin_link,  # its home was here: kept importable from web.admin
+)
 from web.monitor import Monitor
 from web.presence import ControllerPresence
 from web.public import lang_of
@@ -200,12 +203,6 @@ def _client(request: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 def _wants_json(path: str) -> bool:
     return path.startswith("/admin/api/")
-
-
-def admin_link(path: str, lang: str, **params: str | None) -> str:
-    """A console path keeping the language (`?lang=en`) and adding `params`."""
-    query = urlencode({k: v for k, v in {"lang": "en" if lang == "en" else None, **params}.items() if v})
-    return f"{path}?{query}" if query else path
 
 
 def allowed_roles(handler: BaseRouteHandler) -> tuple[str, ...]:
@@ -488,7 +485,8 @@ def admin_router(
         path="/admin",
         route_handlers=[
             login_form, login_submit, logout, home, api_session, audit_page, monitor_page, monitor_json, monitor_events,
-            followups_page, followup_detail, followup_move, unknown,
+            followups_page, followup_detail, followup_move, *report_routes(config, rpc, presence, page, admin_words),
+            unknown,
         ],
         guards=[make_guard(sessions, csrf)],
     )

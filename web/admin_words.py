@@ -1,8 +1,9 @@
-"""The console's words in zh_CN and English, its modules (what exists, what is coming) and its roles."""
+"""The console's words in zh_CN and English, its modules (what exists, what is coming), its roles and its links."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ MODULES = (
     Module("settings", "设置", "Settings", None, ("manager", "supervisor")),
     Module("followups", "好差评", "Ratings follow-up", "/admin/followups", ("manager", "supervisor")),
     Module("cases", "办件", "Cases", None, ("manager", "supervisor")),
-    Module("reports", "报表", "Reports", None, ("manager", "supervisor")),
+    Module("reports", "报表", "Reports", "/admin/reports", ("manager", "supervisor")),
     Module("audit", "审计", "Audit log", "/admin/audit", ("manager", "supervisor")),
 )
 
@@ -74,6 +75,12 @@ _WORDS = {
         "fu_callback": "回访记录（可选）", "fu_cb_at": "回访时间", "fu_cb_by": "回访人", "fu_cb_outcome": "回访结果",
         "fu_closed": "任务已办结，不能再变更。", "fu_moved": "已保存。", "fu_back": "返回列表", "fu_task": "整改任务",
         "fu_rating": "评价编号", "fu_callback_col": "回访", "fu_first_only": "只显示最新的 100 条，请用筛选缩小范围。",
+        "reports_title": "报表", "report_kind": "报表类型", "date_from": "开始日期", "date_to": "结束日期",
+        "show": "查询", "export_xlsx": "导出 XLSX", "printable": "打印版", "range": "统计期间", "made_at": "生成时间",
+        "total": "合计", "no_rows": "该期间没有数据。", "back": "返回报表",
+        "reports_note": "日期为大厅营业日，起止日期都包含在内，最长 5 年。图表将在后续版本提供。",
+        "report_away": "暂时连不上大厅服务器，无法生成报表，请稍后再试。",
+        "report_not_xlsx": "报表下载地址应为 /admin/reports/类型.xlsx?from=YYYY-MM-DD&to=YYYY-MM-DD。",
     },
     "en": {
         "console": "Hall console", "other_lang": "中文", "login_title": "Sign in to the hall console",
@@ -104,6 +111,12 @@ _WORDS = {
         "fu_callback": "Callback to the citizen (optional)", "fu_cb_at": "When", "fu_cb_by": "Called by",
         "fu_cb_outcome": "Outcome", "fu_closed": "The task is closed and cannot move any more.", "fu_moved": "Saved.",
         "fu_back": "Back to the list", "fu_task": "Follow-up", "fu_rating": "Rating id", "fu_callback_col": "Callback", "fu_first_only": "Only the newest 100 are shown; narrow them with the filters.",
+        "reports_title": "Reports", "report_kind": "Report", "date_from": "From", "date_to": "To", "show": "Show",
+        "export_xlsx": "Export XLSX", "printable": "Printable", "range": "Range", "made_at": "Made at",
+        "total": "Total", "no_rows": "Nothing in this range.", "back": "Back to reports",
+        "reports_note": "Dates are hall days, both included, at most 5 years. Charts come in a later version.",
+        "report_away": "The hall server cannot be reached, so the report cannot be made now. Please try again later.",
+        "report_not_xlsx": "A report's download is /admin/reports/KIND.xlsx?from=YYYY-MM-DD&to=YYYY-MM-DD.",
     },
 }
 
@@ -163,3 +176,9 @@ _MONITOR = {
 def monitor_words(lang: str) -> dict[str, str]:
     """The live monitor's words in `lang` (its script reads them from the page)."""
     return _MONITOR["en" if lang == "en" else "zh_CN"]
+
+
+def admin_link(path: str, lang: str, **params: str | None) -> str:
+    """A console path keeping the language (`?lang=en`) and adding `params`."""
+    query = urlencode({k: v for k, v in {"lang": "en" if lang == "en" else None, **params}.items() if v})
+    return f"{path}?{query}" if query else path

@@ -53,6 +53,7 @@ from hallbus.schemas.rating import LEVELS, REASONS
 KINDS = ("daily", "services", "windows", "staff", "ratings", "followups")
 MAX_YEARS = 5
 MAX_DAYS = MAX_YEARS * 366  # the longest range a report takes (first and last day included)
+FIRST_DAY, LAST_DAY = dt.date(1970, 1, 2), dt.date(9998, 12, 30)  # a hall day's bounds stay representable
 KIND_NAMES = {
     "daily": ("每日汇总", "Daily"), "services": ("按事项", "By service"), "windows": ("按窗口", "By window"),
     "staff": ("按人员", "By staff"), "ratings": ("好差评", "Ratings"), "followups": ("差评整改", "Follow-ups"),
@@ -124,6 +125,12 @@ def parse_range(date_from: str, date_to: str) -> tuple[dt.date, dt.date]:
                 f"The date {name}={text!r} is not a date like 2026-03-01 (YYYY-MM-DD).",
             ) from None
     first, last = days
+    for day in days:
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ReportError(
+                "bad_range", f"日期 {day} 超出可统计的范围（{FIRST_DAY} 至 {LAST_DAY}）。",
+                f"The date {day} is outside the days a report can cover ({FIRST_DAY} to {LAST_DAY}).",
+            )
     if first > last:
         raise ReportError(
             "bad_range", f"开始日期 {first} 晚于结束日期 {last}，请调换后再试。",

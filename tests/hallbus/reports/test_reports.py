@@ -205,6 +205,8 @@ def test_p90_is_the_nearest_rank() -> None:
     ("2026-3-1", "2026-03-01", "YYYY-MM-DD"),
     ("2026-02-30", "2026-03-01", "YYYY-MM-DD"),
     ("", "2026-03-01", "YYYY-MM-DD"),
+    ("9999-12-31", "9999-12-31", "超出可统计的范围"),  # the day after it is no date: once a crash in the worker
+    ("0001-01-01", "0001-01-01", "超出可统计的范围"),
 ])
 def test_a_bad_range_is_refused_in_words(ctl: Controller, config: HallConfig, date_from: str, date_to: str,
                                          words: str) -> None:
