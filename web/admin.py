@@ -40,6 +40,7 @@ from litestar import MediaType, Request, Response, Router, get, post, route
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException
 from litestar.handlers.base import BaseRouteHandler
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Stream
 from litestar.types import ExceptionHandlersMap
 
@@ -350,7 +351,7 @@ def admin_router(
     # --- the audit log --------------------------------------------------------------------
 
     @get("/audit", opt={"roles": READERS})
-    async def audit_page(request: Request[Any, Any, Any], before: int | None = None) -> Response[str]:
+    async def audit_page(request: Request[Any, Any, Any], before: FromQuery[int | None] = None) -> Response[str]:
         session: Session = request.state.session
         lang = lang_of(request.query_params.get("lang"))
         body: dict[str, Any] = {"session": session.token, "client": _client(request), "limit": 50}
@@ -429,12 +430,12 @@ def admin_router(
                                        fault_text(request, fault))
 
     @get("/followups/{fid:int}", opt={"roles": READERS})
-    async def followup_detail(request: Request[Any, Any, Any], fid: int) -> Response[str]:
+    async def followup_detail(request: Request[Any, Any, Any], fid: FromPath[int]) -> Response[str]:
         f, failed = await load_followup(request, fid)
         return failed or followup_page(request, f)
 
     @post("/followups/{fid:int}/move", opt={"roles": READERS}, status_code=303)
-    async def followup_move(request: Request[Any, Any, Any], fid: int) -> Response[Any]:
+    async def followup_move(request: Request[Any, Any, Any], fid: FromPath[int]) -> Response[Any]:
         lang = lang_of(request.query_params.get("lang"))
         raw = await request.form()
         form = {k: str(raw.get(k, "")).strip() for k in
@@ -458,7 +459,7 @@ def admin_router(
     # Unknown paths under /admin/ go through the guard too: a visitor without a session is sent to
     # the login page whatever they ask for, and learns nothing of which paths exist.
     @route("/{rest:path}", http_method=["GET", "POST", "PUT", "PATCH", "DELETE"], opt={"roles": EVERY_ROLE})
-    async def unknown(rest: str) -> Response[Any]:
+    async def unknown(rest: FromPath[str]) -> Response[Any]:
         raise HTTPException(status_code=404)
 
     def on_login_required(request: Request[Any, Any, Any], exc: LoginRequired) -> Response[Any]:

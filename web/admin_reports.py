@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import MediaType, Request, Response, get
+from litestar.params import FromPath
 
 from hallbus.config import HallConfig
 from hallbus.controller.clock import HallTime, system_clock
@@ -158,7 +159,7 @@ def report_routes(
         return page(request, template, **{**ctx, "report": table(report, lang)})
 
     @get("/reports/{name:str}")
-    async def reports_xlsx(request: Request[Any, Any, Any], name: str) -> Response[Any]:
+    async def reports_xlsx(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Any]:
         kind = name.removesuffix(".xlsx") or name  # `.xlsx` alone names no report (the page's default is for the page)
         ask = check(kind, request.query_params.get("from"), request.query_params.get("to"), config)
         if not name.endswith(".xlsx"):

@@ -23,6 +23,7 @@ from litestar import Litestar, MediaType, Request, Response, get, post
 from litestar.config.compression import CompressionConfig
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, NotFoundException
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Stream
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -281,7 +282,7 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient, secret_key: b
                 "followed": book.followed}
 
     @get("/api/v1/tickets/{ticket_id:str}", media_type=MediaType.JSON)
-    async def ticket_json(ticket_id: str) -> Response[Any]:
+    async def ticket_json(ticket_id: FromPath[str]) -> Response[Any]:
         t, down = await current(ticket_id)
         if t is None and down:
             return Response(_error_body("bus_down", words("zh_CN")["bus_down"], words("en")["bus_down"]), status_code=503)
@@ -290,14 +291,14 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient, secret_key: b
         return Response(t)
 
     @get("/api/v1/tickets/{ticket_id:str}/events")
-    async def ticket_events(ticket_id: str) -> Response[Any]:
+    async def ticket_events(ticket_id: FromPath[str]) -> Response[Any]:
         t, down = await current(ticket_id)
         if t is None and not down:
             return Response(_not_found_body(), status_code=404)
         return sse.response(book.follow(ticket_id))  # each change encoded once for all its pages
 
     @post("/api/v1/tickets/{ticket_id:str}/cancel", media_type=MediaType.JSON, status_code=200)
-    async def ticket_cancel(ticket_id: str) -> Response[Any]:
+    async def ticket_cancel(ticket_id: FromPath[str]) -> Response[Any]:
         if (await current(ticket_id))[0] is None:
             return Response(_not_found_body(), status_code=404)
         try:
@@ -308,13 +309,13 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient, secret_key: b
             return Response(_error_body(code, fault.message, fault.message_en), status_code=status)
 
     @post("/api/v1/ratings", media_type=MediaType.JSON, status_code=200)
-    async def ratings(data: RatingBody) -> Response[Any]:
+    async def ratings(data: JSONBody[RatingBody]) -> Response[Any]:
         status, body = await submit_rating(data)
         return Response(body, status_code=status)
 
     @post("/t/{ticket_id:str}/rate", status_code=303)
     async def ticket_page_rate(
-        ticket_id: str, request: Request[Any, Any, Any], lang: str | None = None, large: str | None = None
+        ticket_id: FromPath[str], request: Request[Any, Any, Any], lang: FromQuery[str | None] = None, large: FromQuery[str | None] = None
     ) -> Response[Any]:
         # The page's form (no JavaScript): thanks on success, the page again with the reason otherwise.
         form = await request.form()
@@ -341,18 +342,18 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient, secret_key: b
                     rate_error=err["message_en"] if la == "en" else err["message"], **ctx)
 
     @post("/api/v1/cases/query", media_type=MediaType.JSON, status_code=200)
-    async def cases_query(request: Request[Any, Any, Any], data: CaseQueryBody) -> Response[Any]:
+    async def cases_query(request: Request[Any, Any, Any], data: JSONBody[CaseQueryBody]) -> Response[Any]:
         status, body, retry = await query_case(request, data)
         return Response(body, status_code=status, headers={"Retry-After": str(retry)} if retry else None)
 
     @get("/cases")
-    async def cases_page(lang: str | None = None, large: str | None = None) -> Response[str]:
+    async def cases_page(lang: FromQuery[str | None] = None, large: FromQuery[str | None] = None) -> Response[str]:
         la = lang_of(lang)
         return page("cases.html", large=bool(large), lang=la, w=words(la), cases=None, error="", case_no="")
 
     @post("/cases", status_code=200)
     async def cases_page_query(
-        request: Request[Any, Any, Any], lang: str | None = None, large: str | None = None
+        request: Request[Any, Any, Any], lang: FromQuery[str | None] = None, large: FromQuery[str | None] = None
     ) -> Response[str]:
         la = lang_of(lang)
         form = await request.form()
@@ -370,8 +371,8 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient, secret_key: b
 
     @get("/t/{ticket_id:str}")
     async def ticket_page(
-        ticket_id: str, lang: str | None = None, leave: str | None = None, large: str | None = None,
-        rated: str | None = None,
+        ticket_id: FromPath[str], lang: FromQuery[str | None] = None, leave: FromQuery[str | None] = None, large: FromQuery[str | None] = None,
+        rated: FromQuery[str | None] = None,
     ) -> Response[str]:
         la, big = lang_of(lang), bool(large)
         t, down = await current(ticket_id)
@@ -383,7 +384,7 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient, secret_key: b
                     rated=rated if rated in ("1", "already") else "", rate_error="", **ctx)
 
     @post("/t/{ticket_id:str}/cancel", status_code=303)
-    async def ticket_page_cancel(ticket_id: str, lang: str | None = None, large: str | None = None) -> Redirect:
+    async def ticket_page_cancel(ticket_id: FromPath[str], lang: FromQuery[str | None] = None, large: FromQuery[str | None] = None) -> Redirect:
         # The form of the page without JavaScript; the answer is the page again, in its new state.
         try:
             await book.cancel(ticket_id)
@@ -392,12 +393,12 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient, secret_key: b
         return Redirect(page_link(f"/t/{ticket_id}", lang_of(lang), bool(large)), status_code=303)
 
     @get("/q")
-    async def queue_board(lang: str | None = None, large: str | None = None) -> Response[str]:
+    async def queue_board(lang: FromQuery[str | None] = None, large: FromQuery[str | None] = None) -> Response[str]:
         la = lang_of(lang)
         return page("board.html", large=bool(large), lang=la, w=words(la), board=board.view(la), bus_down=presence.away)
 
     @get("/api/v1/board/events")
-    async def board_events(lang: str | None = None) -> Stream:
+    async def board_events(lang: FromQuery[str | None] = None) -> Stream:
         return event_stream(board.follow(lang_of(lang), PING_S), "board")
 
     @get("/", include_in_schema=False)
