@@ -53,8 +53,8 @@ def test_the_login_screen_says_when_to_try_again(role_hall: RoleHall, start_kios
     window, st = counter.window, state_of(counter)
     for i in range(5):
         _try(qtbot, counter, "s001", f"wrong{i}")
-        band = item(qtbot, window, "counter_login_error")  # shown once there is something to say
-        assert "工号或密码不正确" in text_of(band)
+        # shown once there is something to say; its text follows the reply's state a binding pass later
+        qtbot.waitUntil(lambda: "工号或密码不正确" in text_of(item(qtbot, window, "counter_login_error")), timeout=5000)
     _whole_in_every_look(qtbot, window)
     _try(qtbot, counter, "s001", "hall001")  # the right one, but within the wait
     # the band is found again: a change of language or print size may have made it anew,
