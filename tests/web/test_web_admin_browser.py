@@ -149,29 +149,39 @@ def test_the_monitor_updates_without_a_reload(hall: WebHall, office: webdriver.C
     d.find_element(By.ID, "nav-monitor").click()
     wait_text(d, "实时监控", "实时更新中", "今日数据", "设备状态")
     d.execute_script("window.stillThisPage = 'yes'")  # gone if the page reloads
-    assert d.find_element(By.CSS_SELECTOR, "#window-1 td:nth-child(2)").text == "未开窗"
+    assert text_of(d, "#window-1 td:nth-child(2)") == "未开窗"
     ticket = hall.issue("A")
-    wait_for(d, lambda: d.find_element(By.CSS_SELECTOR, "#service-A td:nth-child(2)").text == "1", "A's waiting")
+    wait_for(d, lambda: text_of(d, "#service-A td:nth-child(2)") == "1", "A's waiting")
     assert ticket.number
     # the longest wait passes service A's alert line (3 s): marked without a push
-    wait_for(d, lambda: "over" in str(d.find_element(By.ID, "service-A").get_attribute("class")), "A marked")
-    assert "超过提醒线" in d.find_element(By.ID, "service-A").text
+    wait_for(d, lambda: "over" in class_of(d, "#service-A"), "A marked")
+    assert "超过提醒线" in text_of(d, "#service-A")
     shot(d, "monitor-waiting")
     counter = hall.counter("1", "s002")
     counter.call("window.call_next", {"window": "1"}, timeout=10)
-    wait_for(d, lambda: d.find_element(By.CSS_SELECTOR, "#window-1 td:nth-child(4)").text == ticket.number, "called")
-    row = d.find_element(By.ID, "window-1").text
+    wait_for(d, lambda: text_of(d, "#window-1 td:nth-child(4)") == ticket.number, "called")
+    row = text_of(d, "#window-1")
     assert "王芳" in row and "办理中" in row
-    wait_for(d, lambda: d.find_element(By.CSS_SELECTOR, "#service-A td:nth-child(2)").text == "0", "A's queue empty")
-    wait_for(d, lambda: d.find_element(By.ID, "stat-tickets_issued").text == "1", "today's figures")
+    wait_for(d, lambda: text_of(d, "#service-A td:nth-child(2)") == "0", "A's queue empty")
+    wait_for(d, lambda: text_of(d, "#stat-tickets_issued") == "1", "today's figures")
     # a printer runs out of paper at terminal-1: the device board says so, with since when
     term = hall.rpc("terminal-1", "terminal")
     term.bus.publish_devices(schemas.NodeDevices(printer=schemas.DeviceHealth(state="paper_out")))
-    wait_for(d, lambda: "打印机 缺纸 自" in d.find_element(By.ID, "node-terminal-1").text, "paper out shown")
-    assert "在线" in d.find_element(By.ID, "node-terminal-1").text
+    wait_for(d, lambda: "打印机 缺纸 自" in text_of(d, "#node-terminal-1"), "paper out shown")
+    assert "在线" in text_of(d, "#node-terminal-1")
     assert d.execute_script("return window.stillThisPage") == "yes", "no reload"
     shot(d, "monitor")
     assert [e for e in console_errors(d) if "status of 401" not in e] == []
+
+
+def text_of(driver: webdriver.Chrome, css: str) -> str:
+    """The text of one element, read in one script run: the monitor rebuilds its tables on every
+    push, so an element found by one WebDriver call may be gone by the next (a stale element)."""
+    return str(driver.execute_script("var e = document.querySelector(arguments[0]); return e ? e.innerText : '';", css))
+
+
+def class_of(driver: webdriver.Chrome, css: str) -> str:
+    return str(driver.execute_script("var e = document.querySelector(arguments[0]); return e ? e.className : '';", css))
 
 
 def wait_for(driver: webdriver.Chrome, check: Callable[[], bool], what: str) -> None:
