@@ -10,6 +10,7 @@ Screenshots `admin-reports-*.png` go to a temporary folder, or with `KIOSK_SCREE
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -136,7 +137,9 @@ def test_the_charts_are_drawn_from_node_modules_at_the_office_and_on_a_tablet(
     assert not d.find_element(By.CSS_SELECTOR, ".chart-figures").is_displayed(), "on paper the table below says it all"
     check_charts(d, daily, windows, "zh_CN")
     pdf = d.execute_cdp_cmd("Page.printToPDF", {"landscape": True, "paperWidth": 11.69, "paperHeight": 8.27})
-    assert len(pdf["data"]) > 1000
+    printed = base64.b64decode(pdf["data"])
+    assert printed.startswith(b"%PDF") and len(printed) > 10_000
+    (tmp_path / "report-print.pdf").write_bytes(printed)  # to look at: pytest --basetemp=DIR, then pdftoppm
     d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     assert console_errors(d) == []
 
