@@ -18,6 +18,10 @@
     if (!el) { return; }
     var chart = echarts.init(el, null, { renderer: "svg", locale: data.lang === "en" ? "EN" : "ZH" });
     chart.on("finished", function () {
+      // a viewBox, so that CSS can scale the drawing to the paper when a printer lays the page out
+      // narrower than the screen did (static/admin.css, @media print)
+      var svg = el.querySelector("svg");
+      if (svg) { svg.setAttribute("viewBox", "0 0 " + svg.getAttribute("width") + " " + svg.getAttribute("height")); }
       var series = chart.getOption().series;
       var points = series.length ? series[0].data.length : 0;
       el.setAttribute("data-drawn", series.length + "x" + points);
@@ -86,8 +90,11 @@
     series: [bar]
   }));
 
+  // Redrawn at the size of the boxes whenever they change: the window resized, and going to paper
+  // and back (the print media query changes when the browser lays the page out for the printer).
   function resize() { charts.forEach(function (c) { c.resize(); }); }
   window.addEventListener("resize", resize);
   window.addEventListener("beforeprint", resize);
   window.addEventListener("afterprint", resize);
+  if (window.matchMedia) { window.matchMedia("print").addEventListener("change", resize); }
 })();
