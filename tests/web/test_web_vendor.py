@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.hallbus.controller.helpers import test_config_text as config_text
 from tests.web.conftest import REPO, WebHall
@@ -83,3 +86,27 @@ def test_hallweb_does_not_start_on_a_library_older_than_the_lock(tmp_path: Path)
     assert f"已安装版本 5.4.3 与 package-lock.json 固定的 {pinned} 不一致" in done.stderr, done.stderr
     assert f"installed at 5.4.3 but package-lock.json pins {pinned}" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm missing (./hall setup installs it)")
+def test_the_hall_script_installs_the_pinned_libraries_when_missing_or_stale(tmp_path: Path) -> None:
+    """`./hall`'s own npm step (`need_node_modules`) in a copy of the project's package files: real `npm ci`."""
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy(REPO / name, tmp_path / name)
+    step = re.search(r"(?ms)^need_node_modules\(\) \{.*?^\}\n", (REPO / "hall").read_text())
+    assert step, "the hall script has no need_node_modules"
+
+    def run() -> str:
+        done = subprocess.run(["bash", "-c", f"set -euo pipefail\n{step.group(0)}\nneed_node_modules"], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stderr
+
+    assert "npm ci" in run()
+    assert find_vendor(tmp_path / "node_modules").versions == find_vendor().versions
+    assert run() == "", "quick when nothing changed"
+    os.utime(tmp_path / "package-lock.json")  # a pull that moved the pin
+    (tmp_path / "node_modules" / "echarts" / "package.json").write_text('{"version": "5.4.3"}')
+    assert "npm ci" in run()
+    assert find_vendor(tmp_path / "node_modules").versions == find_vendor().versions
