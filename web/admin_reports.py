@@ -167,7 +167,8 @@ def report_routes(
             return page(request, template, 503, **{**ctx, "error": words(lang)["report_away"]})
         except RpcFault as fault:
             return page(request, template, 400, **{**ctx, "error": fault.message_en if lang == "en" else fault.message})
-        charts = chart_data(daily, by_window, lang, words(lang), printable)
+        charts = chart_data(daily, by_window, lang, words(lang), printable,
+                            {w.id: w.name_en for w in config.windows if w.name_en})
         return page(request, template, **{**ctx, "report": table(report, lang), "charts": charts})
 
     @get("/reports/{name:str}")

@@ -37,13 +37,15 @@ def daily_chart(daily: Report, lang: str) -> dict[str, Any]:
     }
 
 
-def window_label(row: dict[str, Any]) -> str:
-    """A window as the chart's axis names it: its name when that says its id ("3号窗口"), else id and name."""
-    key, name = str(row["key"]), str(row.get("name") or "")
+def window_label(row: dict[str, Any], names: dict[str, str] | None = None) -> str:
+    """A window as the chart's axis names it: `names[id]` (the English names), else its name when that says its
+    id ("3号窗口"), else id and name."""
+    key = str(row["key"])
+    name = (names or {}).get(key) or str(row.get("name") or "")
     return name if key in name else (f"{key} {name}" if name else key)
 
 
-def satisfaction_chart(by_window: Report) -> dict[str, Any]:
+def satisfaction_chart(by_window: Report, names: dict[str, str] | None = None) -> dict[str, Any]:
     """x: every window; the satisfaction rate in percent (None: no rating), the ratings' count, the hall's rate."""
     rows = by_window.as_dicts()
     total = by_window.total_dict() or {}
@@ -52,19 +54,22 @@ def satisfaction_chart(by_window: Report) -> dict[str, Any]:
         return None if rate is None else round(float(rate) * 100, 2)
 
     return {
-        "windows": [window_label(r) for r in rows],
+        "windows": [window_label(r, names) for r in rows],
         "satisfaction": [pct(r["satisfaction_rate"]) for r in rows],
         "ratings": [int(r["ratings"] or 0) for r in rows],
         "hall": pct(total.get("satisfaction_rate")),
     }
 
 
-def chart_data(daily: Report, by_window: Report, lang: str, words: dict[str, str], printable: bool) -> dict[str, Any]:
-    """The page's chart block: both charts, their words, the language and whether the page is for print."""
+def chart_data(daily: Report, by_window: Report, lang: str, words: dict[str, str], printable: bool,
+               names_en: dict[str, str] | None = None) -> dict[str, Any]:
+    """The page's chart block: both charts, their words, the language and whether the page is for print.
+
+    `names_en`: window id -> English name (`[[windows]] name_en`), used on an English page."""
     return {
         "lang": lang, "print": printable,
         "daily": daily_chart(daily, lang),
-        "windows": satisfaction_chart(by_window),
+        "windows": satisfaction_chart(by_window, names_en if lang == "en" else None),
         "words": {k: words[k] for k in ("chart_daily", "chart_windows", "chart_pct", "chart_hall", "chart_no_ratings",
                                         "chart_ratings")},
     }
