@@ -78,9 +78,12 @@ _WORDS = {
         "reports_title": "报表", "report_kind": "报表类型", "date_from": "开始日期", "date_to": "结束日期",
         "show": "查询", "export_xlsx": "导出 XLSX", "printable": "打印版", "range": "统计期间", "made_at": "生成时间",
         "total": "合计", "no_rows": "该期间没有数据。", "back": "返回报表",
-        "reports_note": "日期为大厅营业日，起止日期都包含在内，最长 5 年。图表将在后续版本提供。",
+        "reports_note": "日期为大厅营业日，起止日期都包含在内，最长 5 年。图表的数据也列在图下的表中。",
         "report_away": "暂时连不上大厅服务器，无法生成报表，请稍后再试。",
         "report_not_xlsx": "报表下载地址应为 /admin/reports/类型.xlsx?from=YYYY-MM-DD&to=YYYY-MM-DD。",
+        "chart_daily": "每日接待量", "chart_windows": "各窗口满意率", "chart_pct": "满意率（%）", "chart_hall": "全厅",
+        "chart_no_ratings": "无评价", "chart_ratings": "评价数", "chart_figures": "图表数据", "chart_date": "日期",
+        "chart_window": "窗口",
     },
     "en": {
         "console": "Hall console", "other_lang": "中文", "login_title": "Sign in to the hall console",
@@ -114,9 +117,12 @@ _WORDS = {
         "reports_title": "Reports", "report_kind": "Report", "date_from": "From", "date_to": "To", "show": "Show",
         "export_xlsx": "Export XLSX", "printable": "Printable", "range": "Range", "made_at": "Made at",
         "total": "Total", "no_rows": "Nothing in this range.", "back": "Back to reports",
-        "reports_note": "Dates are hall days, both included, at most 5 years. Charts come in a later version.",
+        "reports_note": "Dates are hall days, both included, at most 5 years. Each chart's figures are also in the table under it.",
         "report_away": "The hall server cannot be reached, so the report cannot be made now. Please try again later.",
         "report_not_xlsx": "A report's download is /admin/reports/KIND.xlsx?from=YYYY-MM-DD&to=YYYY-MM-DD.",
+        "chart_daily": "Daily counts", "chart_windows": "Satisfaction by window", "chart_pct": "Satisfaction (%)",
+        "chart_hall": "Hall", "chart_no_ratings": "no ratings", "chart_ratings": "Ratings",
+        "chart_figures": "Chart figures", "chart_date": "Date", "chart_window": "Window",
     },
 }
 

@@ -6,11 +6,16 @@
   thread (`preparers`) on a read-only connection of its own, never in the writer's batch;
   the handler then only hands the finished rows (at most `REPORT_MAX_ROWS` from `offset`,
   and no more than `REPORT_MAX_BYTES` of them) to the reply; `fetch_report` asks page by page. The controller stays the only writer and is never held up by a report.
+  The later pages (`offset` > 0) of a report come from the build its first page made, kept for
+  `PAGES_KEEP_S` per caller, kind and range: one report is one snapshot however many pages it
+  takes, and a year's 7,000 follow-ups are built once, not once per page of 500.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Mapping
 from contextlib import closing
 from typing import Any
@@ -31,6 +36,8 @@ log = logging.getLogger(__name__)
 # far below the broker's 128 KiB message limit, which would end the controller's own connection.
 # 500 follow-ups with 200-character comments would be ~400 KB.
 REPORT_MAX_BYTES = 64 * 1024
+PAGES_KEEP_S = 60.0  # a report's later pages come from its first page's build this long
+PAGES_KEPT = 8  # builds kept at most (the newest)
 
 
 def _forbidden(node: str | None) -> RpcFault:
@@ -48,6 +55,8 @@ class ReportsModule(ControllerModule):
 
     def __init__(self, ctx: ModuleContext) -> None:
         self.ctx = ctx
+        self._built: dict[tuple[str, str, str, str], tuple[float, Report]] = {}  # for the later pages
+        self._lock = threading.Lock()  # preparers may run on more than one worker thread
 
     def close_day(self, tx: Tx, day: str) -> None:
         """Archive the figures of the day just closed, per service, window and staff member."""
@@ -73,12 +82,24 @@ class ReportsModule(ControllerModule):
         if not self._allowed(req):
             req.prepared = {"fault": _forbidden(req.caller)}
             return
+        key = (req.caller or "", b.kind, b.date_from, b.date_to)
+        if b.offset > 0:
+            with self._lock:
+                kept = self._built.get(key)
+            if kept is not None and time.monotonic() - kept[0] < PAGES_KEEP_S:
+                req.prepared = {"report": kept[1]}
+                return
         try:
             with closing(open_readonly(self.ctx.data_dir)) as conn:
                 report = ReportEngine(conn, self.ctx.config).build(b.kind, b.date_from, b.date_to, self.ctx.clock())
         except ReportError as err:
             req.prepared = {"fault": err}
             return
+        with self._lock:
+            self._built.pop(key, None)
+            self._built[key] = (time.monotonic(), report)
+            while len(self._built) > PAGES_KEPT:
+                del self._built[next(iter(self._built))]  # the oldest
         req.prepared = {"report": report}
 
     def query(self, req: Request, tx: Tx) -> Mapping[str, Any]:

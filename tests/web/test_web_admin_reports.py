@@ -19,6 +19,7 @@ from hallbus.reports.xlsx import FIRST_ROW
 from tests.web.conftest import WebHall, wait_until
 from tests.web.test_web_admin import Browser, admin_routes, serve_and_rate, with_roles
 from web.admin_reports import this_month
+from web.vendor import find_vendor
 
 CHECKER = '[[nodes]]\nid = "web-check"\nrole = "web"\n\n[[nodes]]\nid = "web"\nrole = "web"'
 
@@ -78,6 +79,7 @@ def test_the_page_shows_the_table_with_its_total_in_either_language(hall: WebHal
     serve_and_rate(hall, "3", "s003", 5)
     first, today = this_month(hall.config)
     b = signed_in(hall, "s002")  # a supervisor reads reports too
+    vendor_url = find_vendor().url("echarts.min.js")
     home = b.http.get("/admin/").text
     assert 'href="/admin/reports"' in home and 'id="nav-reports"' in home
     page = b.http.get("/admin/reports")
@@ -92,7 +94,11 @@ def test_the_page_shows_the_table_with_its_total_in_either_language(hall: WebHal
     printable = b.http.get("/admin/reports", params={"kind": "windows", "from": today, "to": today, "print": "1"})
     assert printable.status_code == 200 and 'id="report"' in printable.text
     assert "nav-reports" not in printable.text and "<nav" not in printable.text and "退出登录" not in printable.text
-    assert "<script" not in printable.text and "<script" not in page.text
+    for html in (printable.text, page.text):  # the charts' scripts: files of this server, data as JSON; nothing inline
+        scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+        assert sorted(a for a, _ in scripts) == sorted([' type="application/json" id="chart-data"',
+                                                        f' src="{vendor_url}"', ' src="/static/admin-reports.js"'])
+        assert all(body == "" for a, body in scripts if "src=" in a)
 
 
 def test_who_may_see_reports(hall: WebHall) -> None:

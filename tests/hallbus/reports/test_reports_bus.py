@@ -6,6 +6,7 @@ reply carries at most 64 KiB of rows; `fetch_report` asks from where the last pa
 
 from __future__ import annotations
 
+from hallbus import schemas
 from hallbus.controller.app import open_store
 from hallbus.reports.module import REPORT_MAX_BYTES, fetch_report
 from hallbus.rpc import RpcFault
@@ -41,3 +42,28 @@ def test_a_year_of_long_follow_ups_comes_page_by_page_within_the_message_limit(h
         assert err.code == "forbidden" and "网页服务" in err.message
     else:
         raise AssertionError("a terminal got a report")
+
+
+def add_followups(hall: Hall, first: int, n: int) -> None:
+    with open_store(hall.data_dir) as store:
+        store.conn.executemany(
+            "INSERT INTO rec_followups(rating_id, state, level, reasons, comment, window, staff, opened_ts, due_ts, "
+            "updated_ts) VALUES (?, 'open', 1, '[\"attitude\"]', ?, '3', 's003', ?, ?, ?)",
+            [(f"r{i}", COMMENT, T0.timestamp() + i, T0.timestamp() + 86400 * 5, T0.timestamp() + i)
+             for i in range(first, first + n)],
+        )
+
+
+def test_the_later_pages_of_a_report_come_from_its_first_build(hall: Hall) -> None:
+    """One report is one snapshot: follow-ups opened between two pages are in the next report, not in this one."""
+    day = T0.date().isoformat()
+    add_followups(hall, 0, 600)
+    web = hall.client("web", "web")
+    ask = {"kind": "followups", "from": day, "to": day}
+    first = web.call_typed(schemas.REPORT_QUERY, {**ask, "offset": 0}, timeout=10)
+    assert first.total_rows == 600 and 0 < len(first.rows) < 600
+    add_followups(hall, 600, 300)  # while the manager's browser fetches the rest
+    rest = web.call_typed(schemas.REPORT_QUERY, {**ask, "offset": len(first.rows)}, timeout=10)
+    assert rest.total_rows == 600 and rest.made_at == first.made_at
+    assert rest.rows[0][0] == len(first.rows) + 1
+    assert len(fetch_report(web, "followups", day, day).rows) == 900, "a new report (offset 0) is built afresh"
