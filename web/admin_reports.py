@@ -7,7 +7,9 @@ stylesheet's print rules hide it on any page) or an `.xlsx` download
 (`GET /admin/reports/{kind}.xlsx?from=YYYY-MM-DD&to=YYYY-MM-DD`, `hallbus.reports.xlsx`).
 A bad kind or range answers 400 with the sentence in the reader's language before the
 controller is asked; the controller away answers 503 saying so. Managers and supervisors
-only (the guard's default): a `staff` session gets 403.
+only (the guard's default): a `staff` session gets 403, and the controller, which gets the
+session with every `report.query`, would give it nothing but its own figures anyway
+(the staff's own page, `web.admin_own`).
 """
 
 from __future__ import annotations
@@ -111,12 +113,13 @@ class Fetcher:
         self.rpc = rpc
         self.presence = presence
 
-    async def fetch(self, ask: Ask) -> Report:
+    async def fetch(self, ask: Ask, session: str) -> Report:
+        """The report for the console session `session` (the controller checks whose figures it may see)."""
         if self.presence.away:
             raise ReportAway()
         try:
             return await asyncio.to_thread(fetch_report, self.rpc, ask.kind, ask.date_from, ask.date_to,
-                                           timeout=FETCH_TIMEOUT_S)
+                                           session=session, timeout=FETCH_TIMEOUT_S)
         except RpcFault as fault:
             if fault.code in AWAY_CODES:
                 raise ReportAway() from fault
@@ -151,7 +154,7 @@ def report_routes(
         if ask.error:
             return page(request, template, 400, **ctx)
         try:
-            report = await fetcher.fetch(ask)
+            report = await fetcher.fetch(ask, request.state.session.token)
         except ReportAway:
             return page(request, template, 503, **{**ctx, "error": words(lang)["report_away"]})
         except RpcFault as fault:
@@ -167,7 +170,7 @@ def report_routes(
         if ask.error is not None:
             return text_reply(ask.error, 400)
         try:
-            report = await fetcher.fetch(ask)
+            report = await fetcher.fetch(ask, request.state.session.token)
         except ReportAway:
             return text_reply((words("zh_CN")["report_away"], words("en")["report_away"]), 503)
         except RpcFault as fault:
