@@ -26,12 +26,8 @@ FILTER_MAX = 60  # characters of a department or handler name in a filter
 CASES_SHOWN = CASES_PAGE_MAX
 
 # warning level -> (zh, en)
-LEVELS = {
-    "notice": ("提醒（剩 7 个工作日）", "notice (7 working days left)"),
-    "warn": ("预警（剩 5 个工作日）", "warning (5 working days left)"),
-    "urgent": ("紧急（剩 3 个工作日）", "urgent (3 working days left)"),
-    "overdue": ("已超期", "overdue"),
-}
+LEVELS = {"notice": ("提醒", "notice"), "warn": ("预警", "warning"), "urgent": ("紧急", "urgent"),
+          "overdue": ("已超期", "overdue")}
 CARD_NAMES = {"red": ("红牌", "Red card"), "yellow": ("黄牌", "Yellow card")}
 STATUS_NAMES = {
     "submitted": ("已提交", "submitted"), "accepted": ("已受理", "accepted"), "reviewing": ("审查中", "reviewing"),
@@ -43,22 +39,24 @@ RECIPIENTS = {"handler": ("承办人", "handler"), "department": ("部门", "dep
 WORDS = {
     "zh_CN": {
         "title": "办件督办", "all": "全部", "filter": "筛选", "department": "部门", "handler": "承办人", "card": "标记",
-        "note": "列出剩余 7 个工作日以内和已超期的在办件：超过预警线（剩 7、5、3 个工作日）亮黄牌，超期亮红牌。"
+        "note": "列出剩余 7 个工作日以内和已超期的在办件：超过预警线（剩 7 个工作日提醒、5 个预警、3 个紧急）亮黄牌，超期亮红牌。"
                 "待补正的办件暂停计时，不在此列。",
         "case_no": "办件编号", "item": "事项", "applicant": "申请人", "status": "状态", "due": "办理时限",
         "days_left": "剩余工作日", "history": "督办记录", "none": "没有符合条件的办件。", "red_n": "张红牌",
         "yellow_n": "张黄牌", "no_history": "尚未发出提醒", "over_by": "超期 {n} 个工作日", "to": "发送给",
+        "left_then": "（当时剩 {n} 个工作日）",
         "first_only": "只显示最紧急的 {n} 件，请用筛选缩小范围。", "total": "共 {n} 件",
     },
     "en": {
         "title": "Cases to chase", "all": "All", "filter": "Filter", "department": "Department", "handler": "Handler",
         "card": "Card",
         "note": "Open cases within 7 working days of their deadline or past it: a yellow card once a warning level "
-                "(7, 5, 3 working days left) has passed, a red card once overdue. Cases waiting for the applicant's "
+                "(notice at 7, warning at 5, urgent at 3 working days left) has passed, a red card once overdue. Cases waiting for the applicant's "
                 "corrections stop the clock and are not listed.",
         "case_no": "Case no.", "item": "Item", "applicant": "Applicant", "status": "Status", "due": "Deadline",
         "days_left": "Working days left", "history": "Escalations", "none": "No case matches.", "red_n": "red",
         "yellow_n": "yellow", "no_history": "no alert sent yet", "over_by": "{n} working days over", "to": "to",
+        "left_then": " ({n} working days left then)",
         "first_only": "Only the {n} most urgent are shown; narrow them with the filters.", "total": "{n} in all",
     },
 }

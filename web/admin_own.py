@@ -56,7 +56,12 @@ def followup_table(report: Report, lang: str) -> dict[str, Any]:
     keep = [i for i, c in enumerate(report.columns) if c.key not in FOLLOWUP_SKIP]
     cols = [report.columns[i] for i in keep]
     return {"heads": [c.en if lang == "en" else c.zh for c in cols],
-            "rows": [[cell(r[i], report.columns[i]) for i in keep] for r in report.rows]}
+            "rows": [[when(cell(r[i], report.columns[i]), report.columns[i].key) for i in keep] for r in report.rows]}
+
+
+def when(text: str, key: str) -> str:
+    """A time column (`..._at`) as the hall reads it: 2026-03-03 09:00, without seconds and zone."""
+    return text[:16].replace("T", " ") if key.endswith("_at") and len(text) >= 16 else text
 
 
 def own_routes(
