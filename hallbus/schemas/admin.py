@@ -185,7 +185,7 @@ class AdminFollowupReply(msgspec.Struct, kw_only=True):
 
 # --- cases (办件, SPEC 12.2): overdue and due-soon cases with 黄牌/红牌 and their escalations ---
 
-CASES_PAGE_MAX = 200  # cases in one `admin.cases` reply at most (a reply stays far below the broker's 128 KiB)
+CASES_PAGE_MAX = 200  # cases in one `admin.cases` reply at most, and no more than 64 KiB of them (the broker's limit is 128 KiB)
 CARDS = ("red", "yellow")  # 红牌: overdue; 黄牌: a warning level (7/5/3 working days left) passed
 
 
@@ -230,7 +230,8 @@ class AdminCase(msgspec.Struct, kw_only=True):
 
 
 class AdminCasesReply(msgspec.Struct, kw_only=True):
-    """`admin.cases`: the cases (at most `limit`), how many match in all, of them red and yellow; the filters' choices."""
+    """`admin.cases`: the cases (at most `limit`), how many match in all; red and yellow: the cards of the
+    department and handler chosen, whatever the card filter; the filters' choices (every listed case's)."""
 
     cases: list[AdminCase]
     total: int

@@ -17,7 +17,7 @@ from hallbus.config import HallConfig, parse_config
 from hallbus.controller.app import build_controller, feature_module_factories, open_store
 from hallbus.controller.clock import ManualClock
 from hallbus.controller.controller import Controller
-from hallbus.records.cases import CasesModule
+from hallbus.records.cases import CaseRecord, CasesModule, save_case
 from hallbus.records.importer import records_of
 from hallbus.records.samples import make_person
 from hallbus.records.workdays import WorkCalendar
@@ -135,3 +135,23 @@ def test_report_query_gives_staff_only_their_own(ctl: Controller) -> None:
     with pytest.raises(RpcFault) as none:
         rpc(ctl, "report.query", {"kind": "staff", "from": day, "to": day})
     assert none.value.code == "session_invalid"
+
+
+def test_a_reply_of_many_long_cases_stays_within_the_message_limit(ctl: Controller) -> None:
+    item = "企业投资项目核准及备案（含外商投资、境外投资项目）登记审查" * 3  # a long item name
+    def add(tx: Any) -> None:
+        for k in range(400):
+            save_case(tx.conn, CaseRecord(
+                case_no=f"ZW2026LONG{k:04d}", item=item, item_code=None, applicant_masked="欧阳**", id_hash=None,
+                id_masked=None, verify_hash=None, status="reviewing", open=1, accepted_ts=T0.timestamp() - 86400 * 40,
+                promised_days=5, due_ts=T0.timestamp() - 86400 * 30 + k, finished_ts=None, handler="李明" * 10,
+                department="县市场监督管理局", result=None, pickup_window=None, timeline="[]", source="t",
+                updated_ts=T0.timestamp()))
+    ctl.run_tx(add)
+    cases = next(m for m in ctl.modules if isinstance(m, CasesModule))
+    ctl.run_tx(cases.scan_deadlines)
+    got = rpc(ctl, "admin.cases", {"session": login(ctl, "s001"), "limit": 200})
+    size = len(json.dumps(got, ensure_ascii=False).encode())
+    assert got["total"] == 403 and got["red"] == 401 and 20 < len(got["cases"]) < 200
+    assert size < 80 * 1024, size  # 64 KiB of cases and the rest of the reply: far below the broker's 128 KiB
+    assert [c["case_no"] for c in got["cases"][:2]] == ["ZW2026LONG0000", "ZW2026LONG0001"], "the most overdue first"
