@@ -230,8 +230,11 @@ class AdminCase(msgspec.Struct, kw_only=True):
 
 
 class AdminCasesReply(msgspec.Struct, kw_only=True):
-    """`admin.cases`: the cases (at most `limit`), how many match in all; red and yellow: the cards of the
-    department and handler chosen, whatever the card filter; the filters' choices (every listed case's)."""
+    """`admin.cases`: the cases sent, how many match; red/yellow of the department and handler chosen; the choices.
+
+    `red` and `yellow` count the cards whatever the card filter; `departments` and `handlers`
+    are those of every listed case (the filters' choices).
+    """
 
     cases: list[AdminCase]
     total: int

@@ -165,3 +165,10 @@ def test_the_controller_refuses_a_staff_session_whatever_hallweb_asks(hall: WebH
     about = wait_until(lambda: web.call("report.query", {"kind": "followups", "from": day, "to": day,
                                                          "session": token}, timeout=10)["rows"], 20, "s003's follow-up")
     assert len(about) == 1 and all("王芳" not in json.dumps(r, ensure_ascii=False) for r in about)
+
+
+def test_a_name_with_script_is_text_on_the_own_page(hall: WebHall) -> None:
+    b = signed_in(hall, "s004")  # a manager whose name is a script (tests.web.test_web_admin.XSS_NAME)
+    html = b.http.get("/admin/me").text
+    assert "<script>alert" not in html
+    assert '<span id="own-name">&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;刘洋</span>' in html
