@@ -50,6 +50,8 @@ from hallbus.privacy import load_key_file
 from hallbus.rpc import RpcClient, RpcFault
 from hallbus.schemas.admin import NOTE_MAX, AdminAccount, AuditEntry
 from hallbus.schemas.rating import LEVELS, REASONS
+from web.admin_cases import case_routes
+from web.admin_own import own_routes
 from web.admin_reports import report_routes
 from web.admin_words import ACTIONS, FOLLOWUP_STATES, MODULES, ROLES, admin_words, monitor_words
 from web.admin_words import (
@@ -487,6 +489,7 @@ def admin_router(
         route_handlers=[
             login_form, login_submit, logout, home, api_session, audit_page, monitor_page, monitor_json, monitor_events,
             followups_page, followup_detail, followup_move, *report_routes(config, rpc, presence, page, admin_words),
+            *case_routes(ask, page, ControllerAway, admin_words), *own_routes(config, rpc, presence, page, admin_words),
             unknown,
         ],
         guards=[make_guard(sessions, csrf)],

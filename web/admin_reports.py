@@ -9,7 +9,9 @@ two charts of the same range (`web.report_charts`): daily counts and satisfactio
 reports they come from are asked for beside the page's own, at the same time.
 A bad kind or range answers 400 with the sentence in the reader's language before the
 controller is asked; the controller away answers 503 saying so. Managers and supervisors
-only (the guard's default): a `staff` session gets 403.
+only (the guard's default): a `staff` session gets 403, and the controller, which gets the
+session with every `report.query`, would give it nothing but its own figures anyway
+(the staff's own page, `web.admin_own`).
 """
 
 from __future__ import annotations
@@ -114,22 +116,23 @@ class Fetcher:
         self.rpc = rpc
         self.presence = presence
 
-    async def fetch(self, ask: Ask) -> Report:
+    async def fetch(self, ask: Ask, session: str) -> Report:
+        """The report for the console session `session` (the controller checks whose figures it may see)."""
         if self.presence.away:
             raise ReportAway()
         try:
             return await asyncio.to_thread(fetch_report, self.rpc, ask.kind, ask.date_from, ask.date_to,
-                                           timeout=FETCH_TIMEOUT_S)
+                                           session=session, timeout=FETCH_TIMEOUT_S)
         except RpcFault as fault:
             if fault.code in AWAY_CODES:
                 raise ReportAway() from fault
             raise
 
-    async def fetch_with_charts(self, ask: Ask) -> tuple[Report, Report, Report]:
+    async def fetch_with_charts(self, ask: Ask, session: str) -> tuple[Report, Report, Report]:
         """The asked report and the charts' two (`kinds_for`), each asked for once and all at the same time."""
         daily, by_window = kinds_for(ask.kind)
         wanted = list(dict.fromkeys((ask.kind, daily, by_window)))
-        got = dict(zip(wanted, await asyncio.gather(*(self.fetch(replace(ask, kind=k)) for k in wanted)), strict=True))
+        got = dict(zip(wanted, await asyncio.gather(*(self.fetch(replace(ask, kind=k), session) for k in wanted)), strict=True))
         return got[ask.kind], got[daily], got[by_window]
 
 
@@ -162,7 +165,7 @@ def report_routes(
         if ask.error:
             return page(request, template, 400, **ctx)
         try:
-            report, daily, by_window = await fetcher.fetch_with_charts(ask)
+            report, daily, by_window = await fetcher.fetch_with_charts(ask, request.state.session.token)
         except ReportAway:
             return page(request, template, 503, **{**ctx, "error": words(lang)["report_away"]})
         except RpcFault as fault:
@@ -180,7 +183,7 @@ def report_routes(
         if ask.error is not None:
             return text_reply(ask.error, 400)
         try:
-            report = await fetcher.fetch(ask)
+            report = await fetcher.fetch(ask, request.state.session.token)
         except ReportAway:
             return text_reply((words("zh_CN")["report_away"], words("en")["report_away"]), 503)
         except RpcFault as fault:

@@ -21,9 +21,10 @@ MODULES = (
     Module("monitor", "监控", "Monitor", "/admin/monitor", ("manager", "supervisor")),
     Module("settings", "设置", "Settings", None, ("manager", "supervisor")),
     Module("followups", "好差评", "Ratings follow-up", "/admin/followups", ("manager", "supervisor")),
-    Module("cases", "办件", "Cases", None, ("manager", "supervisor")),
+    Module("cases", "办件", "Cases", "/admin/cases", ("manager", "supervisor")),
     Module("reports", "报表", "Reports", "/admin/reports", ("manager", "supervisor")),
     Module("audit", "审计", "Audit log", "/admin/audit", ("manager", "supervisor")),
+    Module("me", "本人数据", "My figures", "/admin/me", ("manager", "supervisor", "staff")),
 )
 
 ROLES = {
@@ -58,7 +59,7 @@ _WORDS = {
         "home": "首页", "coming": "即将推出", "signed_in_as": "当前账号", "role": "角色", "session_ends": "登录有效至",
         "welcome": "欢迎使用大厅管理后台", "modules": "功能",
         "coming_note": "标记“即将推出”的功能正在开发，尚不可用。",
-        "staff_note": "工作人员账号只能查看本人的数据；更多个人统计（办件量、平均办理时长等）将随报表功能提供。",
+        "staff_note": "工作人员账号只能查看本人的数据：办结量、平均办理时长、评价和整改见“本人数据”。",
         "own_today": "今日本人评价", "own_ratings": "评价数", "own_satisfaction": "满意率", "own_bad": "差评",
         "own_unknown": "今日数据暂不可用（连不上大厅服务器）。",
         "audit_title": "审计日志", "audit_note": "所有通过管理后台进行的操作（含登录与失败的登录）都记录在此，任何人无法修改或删除。",
@@ -95,7 +96,7 @@ _WORDS = {
         "bye": "You have signed out.", "home": "Home", "coming": "coming", "signed_in_as": "Signed in as",
         "role": "Role", "session_ends": "Session ends", "welcome": "Welcome to the hall console", "modules": "Modules",
         "coming_note": "Modules marked \"coming\" are being built and cannot be used yet.",
-        "staff_note": "A staff account sees its own figures only; more of them (served, average handling) come with the reports.",
+        "staff_note": "A staff account sees its own figures only: served, average handling, ratings and follow-ups are under \"My figures\".",
         "own_today": "My ratings today", "own_ratings": "Ratings", "own_satisfaction": "Satisfaction",
         "own_bad": "Bad ratings", "own_unknown": "Today's figures are not available (the hall server cannot be reached).",
         "audit_title": "Audit log",

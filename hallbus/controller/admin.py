@@ -12,7 +12,9 @@ hall's staff at every request, so a changed role or a removed member counts at o
 `acting(tx, token, roles)` is how every later console method finds who acts and refuses
 anyone else: settings, follow-ups and reports call it first. The follow-up methods
 (`admin.followups`, `admin.followup`, `admin.followup.move`) are in
-`hallbus.controller.admin_followups`.
+`hallbus.controller.admin_followups`, the cases' (`admin.cases`) in
+`hallbus.controller.admin_cases`. `report.query` (`hallbus.reports.module`) is checked
+against the acting session too: `lend_acting` hands it this module's `acting`.
 
 The audit log (`audit_log`) is append-only: `audit(tx, ...)` adds a line; triggers in the
 store refuse every UPDATE and DELETE, and no RPC method writes it but by appending.
@@ -29,12 +31,13 @@ import json
 import logging
 import math
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from hallbus import schemas
 from hallbus.config import HallConfig, StaffSection
 from hallbus.controller import errors
+from hallbus.controller.admin_cases import CaseDesk
 from hallbus.controller.admin_followups import FollowupDesk
 from hallbus.controller.backoff import Backoff, Limits
 from hallbus.controller.module import ControllerModule, ModuleContext, Tx, TxHandler
@@ -185,6 +188,7 @@ class AdminModule(ControllerModule):
         self._waits: dict[str, float] = {}  # the hashing thread's hint, as in login_throttle
         self._now = 0.0
         self.followups = FollowupDesk(config, self.acting, audit)
+        self.cases = CaseDesk(config, self.acting)
 
     def handlers(self) -> Mapping[str, TxHandler]:
         return {
@@ -193,6 +197,7 @@ class AdminModule(ControllerModule):
             "admin.logout": self._logout,
             "admin.audit": self._audit,
             **self.followups.handlers(),
+            **self.cases.handlers(),
         }
 
     def preparers(self) -> Mapping[str, Callable[[Request], None]]:
@@ -325,6 +330,17 @@ class AdminModule(ControllerModule):
         self._now = max(self._now, tx.now_ts)
         for key in [k for k, until in self._waits.items() if until <= tx.now_ts]:
             self._waits.pop(key, None)
+
+
+def lend_acting(modules: Iterable[ControllerModule]) -> None:
+    """Give the admin module's `acting` to the other modules that check a console session (`takes_acting`)."""
+    mods = list(modules)
+    admin = next((m for m in mods if isinstance(m, AdminModule)), None)
+    if admin is None:
+        return
+    for m in mods:
+        if getattr(m, "takes_acting", False):
+            m.acting = admin.acting  # type: ignore[attr-defined]
 
 
 def admin_module(ctx: ModuleContext) -> AdminModule:

@@ -19,7 +19,7 @@ from hallbus.admission import CLAIMED, Admission
 from hallbus.brokerurl import BrokerAddress
 from hallbus.client import BusClient
 from hallbus.config import ConfigError, HallConfig
-from hallbus.controller.admin import AdminModule, admin_module
+from hallbus.controller.admin import AdminModule, admin_module, lend_acting
 from hallbus.controller.clock import Clock, system_clock
 from hallbus.controller.controller import Controller, Publisher
 from hallbus.controller.login_throttle import LoginThrottle
@@ -105,6 +105,7 @@ def build_controller(
         )
         chosen = feature_module_factories() if factories is None else factories
         modules = [queue, queue.logins, *(f(ctx) for f in chosen)]
+        lend_acting(modules)  # report.query checks the console session as admin.* do
         return Controller(
             config=config,
             store=store,

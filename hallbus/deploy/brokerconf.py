@@ -65,6 +65,7 @@ WEB_METHODS = (
     "ticket.status", "ticket.statuses", "ticket.cancel", "rating.submit", "case.query", "report.query",
     "admin.login", "admin.session", "admin.logout", "admin.audit",
     "admin.followups", "admin.followup", "admin.followup.move",
+    "admin.cases",
 )
 # The RPC methods each role may call (a role absent here calls none).
 ROLE_METHODS = {

@@ -56,6 +56,9 @@ from hallbus.schemas.methods import (
     ADMIN_AUDIT as ADMIN_AUDIT,
 )
 from hallbus.schemas.methods import (
+    ADMIN_CASES as ADMIN_CASES,
+)
+from hallbus.schemas.methods import (
     ADMIN_FOLLOWUP as ADMIN_FOLLOWUP,
 )
 from hallbus.schemas.methods import (

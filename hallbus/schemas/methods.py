@@ -115,8 +115,9 @@ RATING_SUBMIT = _rpc(
 )
 STATS_TODAY = _rpc("stats.today", q.StatsTodayReq, r.StatsReply, "today's figures")
 REPORT_QUERY = _rpc(
-    "report.query", q.ReportQueryReq, r.ReportReply, "a report over a day range (web service only)",
-    "bad_kind", "bad_range", "forbidden",
+    "report.query", q.ReportQueryReq, r.ReportReply,
+    "a report over a day range (web service only; a console session's: staff only their own)",
+    "bad_kind", "bad_range", "forbidden", "session_invalid",
 )
 # The manager console (SPEC 12.2), `web` node only: sessions and the audit log (hallbus.controller.admin).
 _SESSION = ("session_invalid",)  # every admin method but login: a live session's token
@@ -143,6 +144,11 @@ ADMIN_FOLLOWUP_MOVE = _rpc(
     "move a follow-up to its next state with a note and the callback (supervisor, manager)",
     *_SESSION, "forbidden", "followup_not_found", "bad_state", "bad_transition", "note_required", "followup_moved",
     "bad_callback",
+)
+ADMIN_CASES = _rpc(
+    "admin.cases", a.AdminCasesReq, a.AdminCasesReply,
+    "overdue and due-soon cases with 黄牌/红牌 and their escalations (supervisor, manager)", *_SESSION, "forbidden",
+    "bad_card",
 )
 
 # method -> (request type, purpose, reply type): the shape the RPC server and tools read.
@@ -199,4 +205,6 @@ NESTED: dict[str, type[msgspec.Struct]] = {
     "ReportColumn": r.ReportColumn,
     "AdminAccount": a.AdminAccount,
     "AuditEntry": a.AuditEntry,
+    "AdminCase": a.AdminCase,
+    "CaseEscalation": a.CaseEscalation,
 }

@@ -6,16 +6,20 @@ cell by cell against the same `report.query` figures asked of the controller by 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
+import secrets
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
+from hallbus.reports.engine import Report
 from hallbus.reports.module import fetch_report
 from hallbus.reports.xlsx import FIRST_ROW
+from hallbus.rpc import RpcClient
 from tests.web.conftest import WebHall, wait_until
 from tests.web.test_web_admin import Browser, admin_routes, serve_and_rate, with_roles
 from web.admin_reports import this_month
@@ -36,6 +40,14 @@ def hall_text() -> Callable[[str], str]:
     return with_checker
 
 
+def manager_report(rpc: RpcClient, kind: str, first: str, last: str) -> Report:
+    """The controller's report as a manager's console session gets it (s001; report.query checks the session)."""
+    token = secrets.token_urlsafe(32)
+    rpc.call("admin.login", {"staff": "s001", "password": "hall001",
+                             "session_hash": hashlib.sha256(token.encode()).hexdigest()}, timeout=10)
+    return fetch_report(rpc, kind, first, last, session=token)
+
+
 def signed_in(hall: WebHall, staff: str) -> Browser:
     b = Browser(hall.web)
     assert b.login(staff, "hall" + staff[-3:]).status_code == 303
@@ -48,7 +60,7 @@ def test_the_xlsx_download_is_the_controllers_report_cell_by_cell(hall: WebHall)
     serve_and_rate(hall, "2", "s002", 4)
     first, today = this_month(hall.config)
     ref_rpc = hall.rpc("web-check", "web")
-    wait_until(lambda: fetch_report(ref_rpc, "windows", today, today).total is not None, 20, "the report")
+    wait_until(lambda: manager_report(ref_rpc, "windows", today, today).total is not None, 20, "the report")
     b = signed_in(hall, "s001")
     for kind in ("windows", "daily", "followups"):
         r = b.http.get(f"/admin/reports/{kind}.xlsx", params={"from": first, "to": today})
@@ -56,7 +68,7 @@ def test_the_xlsx_download_is_the_controllers_report_cell_by_cell(hall: WebHall)
         assert r.headers["content-type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         disposition = r.headers["content-disposition"]
         assert disposition == f'attachment; filename="{hall.config.hall.id}-{kind}-{first}-{today}.xlsx"'
-        ref = fetch_report(ref_rpc, kind, first, today)
+        ref = manager_report(ref_rpc, kind, first, today)
         ws = load_workbook(io.BytesIO(r.content)).active
         assert ws is not None
         assert ws.cell(2, 2).value == f"{first} 至 {today}"
@@ -68,7 +80,7 @@ def test_the_xlsx_download_is_the_controllers_report_cell_by_cell(hall: WebHall)
             got = [ws.cell(FIRST_ROW + i, j + 1).value for j in range(len(ref.columns))]
             assert got == [None if v == "" else v for v in row], (kind, i, got, row)  # "" is an empty cell
         assert ws.cell(FIRST_ROW + len(expected), 1).value is None, "nothing after the last row"
-    windows = fetch_report(ref_rpc, "windows", first, today)
+    windows = manager_report(ref_rpc, "windows", first, today)
     keys = [c.key for c in windows.columns]
     by_window = {row[0]: row for row in windows.rows}
     assert by_window["3"][keys.index("ratings")] == 2 and by_window["3"][keys.index("bad_ratings")] == 1

@@ -22,12 +22,11 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 
 from hallbus.reports.engine import Report
-from hallbus.reports.module import fetch_report
 from tests.web.conftest import WebHall
 from tests.web.test_web_admin import serve_and_rate
 from tests.web.test_web_admin_browser import chromium, fits_width, office, shot, sign_in, wait_for  # noqa: F401 (office)
 from tests.web.test_web_admin_browser import pytestmark as browser_marks
-from tests.web.test_web_admin_reports import with_checker
+from tests.web.test_web_admin_reports import manager_report, with_checker
 from tests.web.test_web_browser import console_errors, wait_text
 from web.admin_reports import this_month
 from web.report_charts import DAILY_SERIES, window_label
@@ -106,7 +105,7 @@ def test_the_charts_are_drawn_from_node_modules_at_the_office_and_on_a_tablet(
     serve_and_rate(hall, "3", "s003", 2)
     first, today = this_month(hall.config)
     ref = hall.rpc("web-check", "web")
-    daily, windows = fetch_report(ref, "daily", first, today), fetch_report(ref, "windows", first, today)
+    daily, windows = manager_report(ref, "daily", first, today), manager_report(ref, "windows", first, today)
     d = office
     sign_in(d, hall.web, "s001", "hall001")
     wait_text(d, "欢迎使用大厅管理后台")
@@ -126,7 +125,7 @@ def test_the_charts_are_drawn_from_node_modules_at_the_office_and_on_a_tablet(
     # another range and kind (one day, by staff): the charts follow the range, the table the kind
     d.get(f"{hall.web}/admin/reports?kind=staff&from={today}&to={today}&lang=en")
     wait_text(d, "Daily counts", "Satisfaction by window", "Staff id")
-    check_charts(d, fetch_report(ref, "daily", today, today), fetch_report(ref, "windows", today, today), "en",
+    check_charts(d, manager_report(ref, "daily", today, today), manager_report(ref, "windows", today, today), "en",
                  {w.id: w.name_en for w in hall.config.windows if w.name_en})
     shot(d, "reports-en")
 
@@ -174,5 +173,5 @@ def test_a_long_range_draws_every_day(hall: WebHall, office: webdriver.Chrome) -
     wait_text(office, "欢迎使用大厅管理后台")
     office.get(f"{hall.web}/admin/reports?kind=ratings&from={start}&to={today}")
     wait_text(office, "每日接待量", "全厅 0.00%")
-    check_charts(office, fetch_report(ref, "daily", start, today), fetch_report(ref, "ratings", start, today), "zh_CN")
+    check_charts(office, manager_report(ref, "daily", start, today), manager_report(ref, "ratings", start, today), "zh_CN")
     assert fits_width(office) and console_errors(office) == []

@@ -29,6 +29,7 @@ Item {
         anchors.fill: parent
         visible: page.flow.step === "choose"
         Text {
+            textFormat: Text.PlainText
             id: chooseTitle
             text: page.s.ticket_choose
             font.pixelSize: theme.title
@@ -61,6 +62,7 @@ Item {
                         radius: theme.radius * 0.6
                         color: theme.primary
                         Text {
+                            textFormat: Text.PlainText
                             anchors.centerIn: parent
                             text: modelData.svc.code
                             color: "white"
@@ -83,6 +85,7 @@ Item {
                             spacing: theme.gap * 0.6
                             visible: deptLine.visible || realLine.visible
                             Text {
+                                textFormat: Text.PlainText
                                 id: deptLine
                                 width: Math.min(implicitWidth, topLine.width - (realLine.visible ? realLine.implicitWidth + topLine.spacing : 0))
                                 visible: !theme.elderly && page.term.shell.language !== "en"  // large print: fewer lines per card
@@ -93,6 +96,7 @@ Item {
                                 color: theme.muted
                             }
                             Text {
+                                textFormat: Text.PlainText
                                 id: realLine
                                 objectName: "real_name_" + modelData.svc.code
                                 visible: modelData.svc.realName
@@ -103,6 +107,7 @@ Item {
                             }
                         }
                         Text {
+                            textFormat: Text.PlainText
                             objectName: "service_name_" + modelData.svc.code
                             width: parent.width
                             height: Math.min(Math.ceil(theme.large * 1.5) * 2,
@@ -118,6 +123,7 @@ Item {
                             maximumLineCount: 2
                         }
                         Text {
+                            textFormat: Text.PlainText
                             id: waitLine
                             objectName: "waiting_" + modelData.svc.code
                             width: parent.width
@@ -147,7 +153,7 @@ Item {
             spacing: theme.pad
             height: visible ? theme.touch : 0
             BigButton { objectName: "page_prev"; theme: page.theme; text: "‹"; active: page.pageNo > 0; onClicked: page.pageNo-- }
-            Text { anchors.verticalCenter: parent.verticalCenter; text: (page.pageNo + 1) + " / " + page.pages; font.pixelSize: theme.large; color: theme.text }
+            Text { textFormat: Text.PlainText; anchors.verticalCenter: parent.verticalCenter; text: (page.pageNo + 1) + " / " + page.pages; font.pixelSize: theme.large; color: theme.text }
             BigButton { objectName: "page_next"; theme: page.theme; text: "›"; active: page.pageNo < page.pages - 1; onClicked: page.pageNo++ }
         }
     }
@@ -159,6 +165,7 @@ Item {
         visible: page.flow.step === "card"
         spacing: theme.pad
         Text {
+            textFormat: Text.PlainText
             width: parent.width
             text: page.s.ticket_card_title
             font.pixelSize: theme.title
@@ -168,6 +175,7 @@ Item {
         }
         CardPicture { theme: page.theme; anchors.horizontalCenter: parent.horizontalCenter }
         Text {
+            textFormat: Text.PlainText
             width: parent.width
             text: page.s.ticket_card_body.arg(page.term.tr(page.flow.serviceName))
             font.pixelSize: theme.large
@@ -185,6 +193,7 @@ Item {
         visible: page.flow.step === "confirm" || page.flow.step === "issuing"
         spacing: theme.pad
         Text {
+            textFormat: Text.PlainText
             text: page.s.ticket_confirm_title
             font.pixelSize: theme.title
             font.bold: true
@@ -194,10 +203,10 @@ Item {
             columns: 2
             columnSpacing: theme.pad
             rowSpacing: theme.gap
-            Text { text: page.s.ticket_confirm_service; font.pixelSize: theme.large; color: theme.muted }
-            Text { objectName: "confirm_service"; text: page.term.tr(page.flow.serviceName); font.pixelSize: theme.large; font.bold: true; color: theme.text }
-            Text { visible: page.term.vm.person.present; text: page.s.ticket_confirm_person; font.pixelSize: theme.large; color: theme.muted }
-            Text { objectName: "confirm_person"; visible: page.term.vm.person.present; text: page.term.vm.person.name + "  " + page.term.vm.person.id; font.pixelSize: theme.large; font.bold: true; color: theme.text }
+            Text { textFormat: Text.PlainText; text: page.s.ticket_confirm_service; font.pixelSize: theme.large; color: theme.muted }
+            Text { textFormat: Text.PlainText; objectName: "confirm_service"; text: page.term.tr(page.flow.serviceName); font.pixelSize: theme.large; font.bold: true; color: theme.text }
+            Text { textFormat: Text.PlainText; visible: page.term.vm.person.present; text: page.s.ticket_confirm_person; font.pixelSize: theme.large; color: theme.muted }
+            Text { textFormat: Text.PlainText; objectName: "confirm_person"; visible: page.term.vm.person.present; text: page.term.vm.person.name + "  " + page.term.vm.person.id; font.pixelSize: theme.large; font.bold: true; color: theme.text }
         }
         MessageBand { objectName: "ticket_error"; theme: page.theme; width: parent.width; text: page.term.tr(page.flow.error) }
         BigButton {
@@ -223,6 +232,7 @@ Item {
             width: parent.width * 0.54
             spacing: theme.gap
             Text {
+                textFormat: Text.PlainText
                 id: phoneTitle
                 objectName: "phone_title"
                 width: parent.width
@@ -233,6 +243,7 @@ Item {
                 wrapMode: Text.WordWrap
             }
             Text {
+                textFormat: Text.PlainText
                 // what the number is for; in large print, or beside an error, it shrinks to the room left
                 width: parent.width
                 height: Math.min(implicitHeight, phoneStep.height - phoneButtons.height - phoneTitle.height
@@ -253,6 +264,7 @@ Item {
                 border.color: theme.primary
                 border.width: theme.border * 2
                 Text {
+                    textFormat: Text.PlainText
                     anchors { left: parent.left; leftMargin: theme.pad; verticalCenter: parent.verticalCenter }
                     visible: phoneDigits.text === ""
                     text: page.s.phone_field
@@ -260,6 +272,7 @@ Item {
                     color: theme.muted
                 }
                 Text {
+                    textFormat: Text.PlainText
                     id: phoneDigits
                     objectName: "phone_digits"
                     anchors { left: parent.left; leftMargin: theme.pad; verticalCenter: parent.verticalCenter }

@@ -248,16 +248,20 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     assert stats.ratings_by_window["1"].ratings == 2 and stats.served_by_window["1"].served == 2
     assert c.ok(counter, schemas.WINDOW_LOGOUT, {"window": "1"}).window.status == "closed"
 
-    # the managers' reports: the web service only, built on the RPC server's worker thread
+    # the managers' reports: the web service only, for a console session, built on the RPC server's worker thread
     web = hall.client("web", "web")
     day = stats.date
-    rep = c.ok(web, schemas.REPORT_QUERY, {"kind": "daily", "from": day, "to": day})
+    seen = "r" * 43
+    c.ok(web, schemas.ADMIN_LOGIN, {"staff": "s001", "password": "hall001",
+                                    "session_hash": hashlib.sha256(seen.encode()).hexdigest()})
+    rep = c.ok(web, schemas.REPORT_QUERY, {"kind": "daily", "from": day, "to": day, "session": seen})
     assert (rep.kind, rep.date_from, rep.date_to, rep.total_rows, rep.offset) == ("daily", day, day, 1, 0)
     row = dict(zip([col.key for col in rep.columns], rep.rows[0], strict=True))
     assert (row["date"], row["ratings"], row["cases_done"]) == (day, 3, 1) and rep.total is not None
-    c.fails(web, "report.query", {"kind": "daily", "from": day, "to": "2020-01-01"}, "bad_range")
-    c.fails(web, "report.query", {"kind": "yearly", "from": day, "to": day}, "bad_kind")
-    c.fails(term, "report.query", {"kind": "daily", "from": day, "to": day}, "forbidden")
+    c.fails(web, "report.query", {"kind": "daily", "from": day, "to": "2020-01-01", "session": seen}, "bad_range")
+    c.fails(web, "report.query", {"kind": "yearly", "from": day, "to": day, "session": seen}, "bad_kind")
+    c.fails(term, "report.query", {"kind": "daily", "from": day, "to": day, "session": seen}, "forbidden")
+    c.fails(web, "report.query", {"kind": "daily", "from": day, "to": day}, "session_invalid")
     # the manager console (hallweb's node): a login, who it is, the audit log, the logout
     token = "t" * 43
     c.fails(web, "admin.login", {"staff": "s001", "password": "nope", "session_hash": "a" * 64}, "login_failed")
@@ -300,6 +304,15 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     assert [f.reasons for f in by_reason] == [["efficiency"]]
     c.fails(web, "admin.followups", {"session": again, "state": "done"}, "bad_state")
     c.fails(web, "admin.followups", {"session": "nope"}, "session_invalid")
+    # cases near their deadline (黄牌) with the escalation the controller's deadline pass recorded
+    for _ in range(200):
+        near = c.ok(web, schemas.ADMIN_CASES, {"session": again})
+        if near.cases and near.cases[0].escalations:
+            break
+        threading.Event().wait(0.05)
+    assert [(x.case_no, x.card, x.escalations[0].level) for x in near.cases] == [("ZW2026030300001", "yellow", "urgent")]
+    assert near.departments == ["县市场监督管理局"] and near.yellow == 1
+    c.fails(web, "admin.cases", {"session": again, "card": "blue"}, "bad_card")
 
     # the envelope's own refusals
     c.fails(term, "no.such_method", {}, "unknown_method")
