@@ -12,7 +12,8 @@ hall's staff at every request, so a changed role or a removed member counts at o
 `acting(tx, token, roles)` is how every later console method finds who acts and refuses
 anyone else: settings, follow-ups and reports call it first. The follow-up methods
 (`admin.followups`, `admin.followup`, `admin.followup.move`) are in
-`hallbus.controller.admin_followups`.
+`hallbus.controller.admin_followups`, the settings methods (`admin.settings`,
+`admin.settings.set`) in `hallbus.controller.admin_settings`.
 
 The audit log (`audit_log`) is append-only: `audit(tx, ...)` adds a line; triggers in the
 store refuse every UPDATE and DELETE, and no RPC method writes it but by appending.
@@ -36,8 +37,10 @@ from hallbus import schemas
 from hallbus.config import HallConfig, StaffSection
 from hallbus.controller import errors
 from hallbus.controller.admin_followups import FollowupDesk
+from hallbus.controller.admin_settings import SettingsDesk
 from hallbus.controller.backoff import Backoff, Limits
 from hallbus.controller.module import ControllerModule, ModuleContext, Tx, TxHandler
+from hallbus.controller.settings import HallSettings
 from hallbus.passwords import verify_password
 from hallbus.rpc import Request, RpcFault
 from hallbus.schemas.admin import (
@@ -173,7 +176,7 @@ class AdminModule(ControllerModule):
     name = "admin"
     migrations = ADMIN_MIGRATIONS
 
-    def __init__(self, config: HallConfig) -> None:
+    def __init__(self, config: HallConfig, settings: HallSettings | None = None) -> None:
         self.config = config
         # The one process that may know the hashes (the composition root already merged them;
         # merging again is a no-op then, and makes a module built alone in a tool right too).
@@ -185,6 +188,7 @@ class AdminModule(ControllerModule):
         self._waits: dict[str, float] = {}  # the hashing thread's hint, as in login_throttle
         self._now = 0.0
         self.followups = FollowupDesk(config, self.acting, audit)
+        self.settings = SettingsDesk(settings, self.acting, audit) if settings is not None else None
 
     def handlers(self) -> Mapping[str, TxHandler]:
         return {
@@ -193,6 +197,7 @@ class AdminModule(ControllerModule):
             "admin.logout": self._logout,
             "admin.audit": self._audit,
             **self.followups.handlers(),
+            **(self.settings.handlers() if self.settings is not None else {}),
         }
 
     def preparers(self) -> Mapping[str, Callable[[Request], None]]:
@@ -329,4 +334,4 @@ class AdminModule(ControllerModule):
 
 def admin_module(ctx: ModuleContext) -> AdminModule:
     """The module factory (`hallbus.controller.app.feature_module_factories`)."""
-    return AdminModule(ctx.config)
+    return AdminModule(ctx.config, ctx.settings)
