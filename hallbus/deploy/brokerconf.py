@@ -184,7 +184,7 @@ ROLE_READS: dict[str, Callable[[Topics, str], list[str]]] = {
     "terminal": _reads("queue_state", "calls_recent", "stats_today", "window_state_all", "hall_notice"),
     "counter": _reads("window_state", "queue_state", "stats_today", "calls_recent", "calls"),
     "tablet": _reads("window_state"),
-    "window": _reads("window_state", "queue_state", "calls", "calls_recent", "hall_notice"),
+    "window": _reads("window_state", "queue_state", "calls", "calls_recent"),
     "hall": _reads("window_state_all", "queue_state", "calls", "calls_recent", "stats_today", "alerts",
                    "node_status_all", "node_devices_all", "hall_notice"),
     # hallweb: the queue and the windows to follow the tickets its phone pages show (web/); the

@@ -1,0 +1,62 @@
+"""The hall's notice on the terminal follows the controller's retained `hall/notice`: a manager's change in the
+console reaches the screen at once, as plain text (never markup), and hall.toml's is shown until then."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QObject
+from PySide6.QtQml import QQmlExpression, qmlContext
+
+from hallbus.brokerurl import parse_broker_url
+from hallbus.client import BusClient
+from hallbus.rpc import RpcClient
+from kiosk.qt.shell import ShellViewModel
+from tests.kiosk.conftest import Hall
+from tests.kiosk.helpers import item, text_of
+
+MANAGER = ('id = "s001"\nname = "李明"', 'id = "s001"\nname = "李明"\nrole = "manager"')
+MARKUP = "<b>x</b><script>alert(1)</script>"
+PLAIN_TEXT = 0  # Qt.TextFormat.PlainText, as QML's Text.PlainText
+
+
+def qml_value(obj: QObject, expression: str) -> Any:
+    """An expression evaluated in a QML item's own scope (an enum property PySide cannot read directly)."""
+    value, failed = QQmlExpression(qmlContext(obj), obj, expression).evaluate()
+    assert not failed
+    return value
+
+
+def web_rpc(hall: Hall) -> tuple[RpcClient, BusClient]:
+    bus = BusClient(hall=hall.config.hall.id, node="web", role="web", broker=parse_broker_url(hall.broker.url))
+    assert bus.start(wait=10)
+    rpc = RpcClient(bus)
+    assert bus.wait_subscribed(rpc.reply_topic, 10)
+    return rpc, bus
+
+
+@pytest.mark.parametrize("controller_edit", [MANAGER])
+def test_a_notice_a_manager_sets_is_on_the_terminal_at_once_as_text(kiosk: Any, hall: Hall, qtbot: Any) -> None:
+    shell: ShellViewModel = kiosk.shell
+    text = item(qtbot, kiosk.window, "notice_text")
+    assert text_of(text) == hall.node_config.hall.notice, "hall.toml's until a manager changes it"
+    assert qml_value(text, "textFormat") == PLAIN_TEXT
+    rpc, bus = web_rpc(hall)
+    try:
+        token = secrets.token_urlsafe(32)
+        rpc.call("admin.login", {"staff": "s001", "password": "hall001", "client": "10.0.0.2",
+                                 "session_hash": hashlib.sha256(token.encode()).hexdigest()}, timeout=10)
+        rpc.call("admin.settings.set", {"session": token, "key": "hall.notice", "value": MARKUP, "version": 0},
+                 timeout=10)
+        qtbot.waitUntil(lambda: text_of(text) == MARKUP, timeout=5000)
+        assert shell.notices.zh == MARKUP
+        shell.setLanguage("en")  # no English notice set by the manager: hall.toml's English one
+        qtbot.waitUntil(lambda: text_of(text) == hall.node_config.hall.notice_en, timeout=5000)
+        rpc.call("admin.settings.set", {"session": token, "key": "hall.notice_en", "value": "Closed at 16:00 today.",
+                                        "version": 0}, timeout=10)
+        qtbot.waitUntil(lambda: text_of(text) == "Closed at 16:00 today.", timeout=5000)
+    finally:
+        bus.stop()
