@@ -50,7 +50,10 @@ WORDS = {
         "changed": "修改人/时间", "saved": "已保存，立即生效。", "away": "暂时连不上大厅服务器，无法读取或保存设置，请稍后再试。",
         "bad_cap": "每日上限应为整数。", "bad_slot": "第{n}行格式不对，应像 08:30-10:00 20。",
         "bad_weight": "权重应写成 代码=数字，如 C=3。", "bad_owe": "每行应写成 业务: 其他业务，如 A: B C。",
-        "none": "（无）", "empty": "（空）",
+        "none": "（无）", "empty": "（空）", "differ_title": "与 hall.toml 不同的设置", "no_differ": "所有设置都与 hall.toml 相同。",
+        "what": "设置", "now": "现在", "k_open": "今日取号", "k_daily_cap": "每日上限", "k_slots": "时段配额",
+        "k_services": "办理业务", "k_rule": "叫号规则", "k_notice": "提示（中文）", "k_notice_en": "提示（英文）",
+        "k_holidays": "额外节假日", "k_workdays": "调休上班日", "service": "业务", "window": "窗口",
     },
     "en": {
         "title": "Settings", "note": "These settings live in the hall controller and take effect at once, without a restart; "
@@ -69,7 +72,11 @@ WORDS = {
         "Please try again later.",
         "bad_cap": "The daily cap must be a whole number.", "bad_slot": "Line {n} is malformed; write it like 08:30-10:00 20.",
         "bad_weight": "Write weights as CODE=number, e.g. C=3.", "bad_owe": "Write each line as SERVICE: OTHERS, e.g. A: B C.",
-        "none": "(none)", "empty": "(empty)",
+        "none": "(none)", "empty": "(empty)", "differ_title": "Settings that differ from hall.toml",
+        "no_differ": "Every setting is as in hall.toml.", "what": "Setting", "now": "Now", "k_open": "tickets today",
+        "k_daily_cap": "daily cap", "k_slots": "slot quotas", "k_services": "serves", "k_rule": "calling rule",
+        "k_notice": "notice (Chinese)", "k_notice_en": "notice (English)", "k_holidays": "extra holidays",
+        "k_workdays": "make-up working days", "service": "Service", "window": "Window",
     },
 }
 
@@ -154,9 +161,21 @@ def brief(kind: str, value: Any, sw: dict[str, str]) -> str:
         return sw["is_open"] if value else sw["closed"]
     if kind == "rule":
         f = shown(kind, value)
-        return " · ".join(x for x in (f["mode"], f["ratio"], f["weights"], f["only_when_empty"].replace("\n", "; ")) if x)
+        mode = sw.get("mode_" + f["mode"], f["mode"])
+        return " · ".join(x for x in (mode, f["ratio"], f["weights"], f["only_when_empty"].replace("\n", "; ")) if x)
     text = shown(kind, value)["value"].replace("\n", "; ")
     return text or sw["empty"]
+
+
+def label(s: Any, sw: dict[str, str], names: dict[str, tuple[str, str]], wnames: dict[str, tuple[str, str]],
+          en: int) -> str:
+    """What a setting is, in a few words: `A 综合受理 · 每日上限`."""
+    what = sw["k_" + s.kind]
+    if s.subject in names and s.key.startswith("service."):
+        return f"{s.subject} {names[s.subject][en]} · {what}"
+    if s.subject in wnames:
+        return f"{wnames[s.subject][en]} · {what}"
+    return what
 
 
 def settings_routes(
@@ -179,9 +198,11 @@ def settings_routes(
                 "changed": f"{s.changed_by} · {s.changed_at[:16].replace('T', ' ')}" if s.changed_at else "",
             }
         en = int(lang == "en")
+        differ = [(s.key.replace(".", "-"), label(s, sw, names, wnames, en), brief(s.kind, s.value, sw), r["default"],
+                   r["changed"]) for s, r in ((x, rows[x.key]) for x in settings or []) if s.differs]
         return page(
             request, "admin_settings.html", status, current="settings", sw=sw, rows=rows, error=error,
-            can_change=session.account.role in CHANGERS, saved=request.query_params.get("saved", "")[:60],
+            can_change=session.account.role in CHANGERS, differ=differ, saved=request.query_params.get("saved", "")[:60],
             services=[(code, names[code][en]) for code in names], windows=[(wid, wnames[wid][en]) for wid in wnames],
         )
 

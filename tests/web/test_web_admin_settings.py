@@ -83,7 +83,8 @@ def test_refusals_stand_next_to_their_field_with_what_was_typed(hall: WebHall) -
     assert date.status_code == 400 and "不是有效日期" in date.text
     long = m.http.post("/admin/settings", data={**form_of(page, "hall.notice"), "value": "长" * 250})
     assert long.status_code == 400 and "最多200个字" in long.text
-    assert 'class="differs"' not in m.http.get("/admin/settings").text, "nothing changed"
+    after = m.http.get("/admin/settings").text
+    assert 'class="differs"' not in after and 'id="no-differ"' in after, "nothing changed"
 
 
 def test_two_managers_the_second_is_told_not_overwritten(hall: WebHall) -> None:
