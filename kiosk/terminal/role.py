@@ -37,7 +37,8 @@ def build(ctx: RoleContext) -> RoleParts:
     ctx.follow(
         Routes()
         .add(ctx.bus.topics.queue_state, schemas.QueueState, state.on_queue_state, "queue state")
-        .add(ctx.bus.topics.hall_notice, schemas.HallNotice, ctx.shell.on_notice, "hall notice"),
+        .add(ctx.bus.topics.hall_notice, schemas.HallNotice, ctx.shell.on_notice, "hall notice")
+        .add(ctx.bus.topics.window_state_all, schemas.WindowState, state.on_window_state, "window state"),
         state.on_connection,
     )
     outbox.start()

@@ -1,5 +1,6 @@
-"""The hall's notice on the terminal follows the controller's retained `hall/notice`: a manager's change in the
-console reaches the screen at once, as plain text (never markup), and hall.toml's is shown until then."""
+"""What a manager changes in the console reaches the terminal at once: the hall's notice (the controller's retained
+`hall/notice`, as plain text, never markup; hall.toml's until then) and which windows serve a service (the windows'
+retained state), which the ticket names."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import pytest
 from PySide6.QtCore import QObject
 from PySide6.QtQml import QQmlExpression, qmlContext
 
+from hallbus import schemas
 from hallbus.brokerurl import parse_broker_url
 from hallbus.client import BusClient
 from hallbus.rpc import RpcClient
 from kiosk.qt.shell import ShellViewModel
+from kiosk.terminal import views
 from tests.kiosk.conftest import Hall
 from tests.kiosk.helpers import item, text_of
 
@@ -60,3 +63,26 @@ def test_a_notice_a_manager_sets_is_on_the_terminal_at_once_as_text(kiosk: Any, 
         qtbot.waitUntil(lambda: text_of(text) == "Closed at 16:00 today.", timeout=5000)
     finally:
         bus.stop()
+
+
+@pytest.mark.parametrize("controller_edit", [MANAGER])
+def test_a_ticket_names_the_windows_that_serve_it_now(kiosk: Any, hall: Hall, qtbot: Any) -> None:
+    state = kiosk.role.keep[0]
+    assert "9号窗口" in views.ticket_view(state.cfg, state.cat, _ticket("E"))["windows"]["zh_CN"]
+    rpc, bus = web_rpc(hall)
+    try:
+        token = secrets.token_urlsafe(32)
+        rpc.call("admin.login", {"staff": "s001", "password": "hall001", "client": "10.0.0.2",
+                                 "session_hash": hashlib.sha256(token.encode()).hexdigest()}, timeout=10)
+        rpc.call("admin.settings.set", {"session": token, "key": "window.2.services", "value": ["E"], "version": 0},
+                 timeout=10)
+        qtbot.waitUntil(lambda: state.cfg.window("2").services == ["E"], timeout=5000)
+        named = views.ticket_view(state.cfg, state.cat, _ticket("E"))["windows"]["zh_CN"]
+        assert "2号窗口" in named and "9号窗口" in named
+        assert "2号窗口" not in views.ticket_view(state.cfg, state.cat, _ticket("A"))["windows"]["zh_CN"]
+    finally:
+        bus.stop()
+
+
+def _ticket(service: str) -> schemas.Ticket:
+    return schemas.Ticket(number=f"{service}001", service=service, windows_open=1)
