@@ -48,7 +48,7 @@ WORDS = {
         "notice_zh": "提示文字（中文）", "notice_en": "提示文字（英文）", "holidays": "额外节假日（YYYY-MM-DD，每行或逗号分隔）",
         "workdays": "调休上班日（YYYY-MM-DD）", "save": "保存", "default": "hall.toml 默认值", "differs": "已修改",
         "changed": "修改人/时间", "saved": "已保存，立即生效。", "away": "暂时连不上大厅服务器，无法读取或保存设置，请稍后再试。",
-        "bad_cap": "每日上限应为整数。", "bad_slot": "第{n}行格式不对，应像 08:30-10:00 20。",
+        "bad_cap": "每日上限应为整数。", "bad_open": "请选择“开放”或“今日暂停”。", "bad_slot": "第{n}行格式不对，应像 08:30-10:00 20。",
         "bad_weight": "权重应写成 代码=数字，如 C=3。", "bad_owe": "每行应写成 业务: 其他业务，如 A: B C。",
         "none": "（无）", "empty": "（空）", "differ_title": "与 hall.toml 不同的设置", "no_differ": "所有设置都与 hall.toml 相同。",
         "what": "设置", "now": "现在", "k_open": "今日取号", "k_daily_cap": "每日上限", "k_slots": "时段配额",
@@ -70,7 +70,7 @@ WORDS = {
         "save": "Save", "default": "hall.toml", "differs": "changed", "changed": "Changed by / at",
         "saved": "Saved; in effect now.", "away": "The hall controller cannot be reached: settings cannot be read or saved now. "
         "Please try again later.",
-        "bad_cap": "The daily cap must be a whole number.", "bad_slot": "Line {n} is malformed; write it like 08:30-10:00 20.",
+        "bad_cap": "The daily cap must be a whole number.", "bad_open": "Choose open or closed today.", "bad_slot": "Line {n} is malformed; write it like 08:30-10:00 20.",
         "bad_weight": "Write weights as CODE=number, e.g. C=3.", "bad_owe": "Write each line as SERVICE: OTHERS, e.g. A: B C.",
         "none": "(none)", "empty": "(empty)", "differ_title": "Settings that differ from hall.toml",
         "no_differ": "Every setting is as in hall.toml.", "what": "Setting", "now": "Now", "k_open": "tickets today",
@@ -97,6 +97,8 @@ def parse(kind: str, form: dict[str, str]) -> Any:
     """The value a setting's form sends, as `admin.settings.set` takes it (Unreadable when it cannot be read)."""
     text = form.get("value", "")
     if kind == "open":
+        if text not in ("0", "1"):
+            raise Unreadable("bad_open")
         return text == "1"
     if kind == "daily_cap":
         if not text.strip().isdigit():

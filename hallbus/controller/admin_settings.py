@@ -91,11 +91,13 @@ class SettingsDesk:
         eff = self.settings.at(tx)
         row = eff.rows.get(b.key)
         if b.version != (0 if row is None else row.version):
-            at = (row.changed_at if row else "")[11:16]
-            who = row.changed_by if row else ""
+            if row is None:  # a version this setting never had
+                raise refused("conflict", "此设置与页面显示的不同，请刷新页面看到最新值后再修改。",
+                              "This setting is not as your page showed it; reload the page, then change it again.")
+            at = row.changed_at[11:16]
             raise refused(
-                "conflict", f"{who}已于{at}修改了此设置，请刷新页面看到最新值后再修改。",
-                f"Someone else ({who}) changed this at {at}; reload the page to see it, then change it again.",
+                "conflict", f"{row.changed_by}已于{at}修改了此设置，请刷新页面看到最新值后再修改。",
+                f"Someone else ({row.changed_by}) changed this at {at}; reload the page to see it, then change it again.",
             )
         value = self._checked(tx, b.key, b.value)
         before = self.settings.default_values[b.key] if row is None else shown_value(b.key, row.value, tx.today)

@@ -104,3 +104,24 @@ def test_with_the_controller_away_the_page_says_so_and_nothing_is_half_done(hall
     wait_until(hall.controller_away, 15, "hallweb sees the controller away")
     r = m.http.post("/admin/settings", data={**fields, "value": "41"})
     assert r.status_code == 503 and "连不上大厅服务器" in r.text  # the session is hallweb's cached one
+
+
+def test_forged_and_odd_forms_are_refused_never_a_server_error(hall: WebHall) -> None:
+    m = signed_in(hall, "s001")
+    page = m.http.get("/admin/settings").text
+    csrf = form_of(page, "service.A.open")["_csrf"]
+    odd = [
+        {"key": "service.A.open", "version": "0", "value": "yes"},  # neither open nor closed: not taken as closed
+        {"key": "service.A.daily_cap", "version": "zero", "value": "40"},
+        {"key": "hall.name", "version": "0", "value": "x"},
+        {"key": "", "version": "", "value": ""},
+        {"key": "window.1.rule", "version": "0", "mode": "random", "weights": "A=x"},
+        {"key": "window.1.rule", "version": "0", "mode": "random"},
+        {"key": "service.A.daily_cap", "version": "0", "value": "9" * 40},
+        {"key": "calendar.workdays", "version": "0", "value": "2026-02-29"},
+    ]
+    for fields in odd:
+        r = m.http.post("/admin/settings", data={"_csrf": csrf, **fields})
+        assert 400 <= r.status_code < 500, (fields, r.status_code)
+    after = m.http.get("/admin/settings").text
+    assert 'id="no-differ"' in after, "none of them changed anything"
