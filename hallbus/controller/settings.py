@@ -29,7 +29,7 @@ import threading
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -160,14 +160,24 @@ class HallSettings(ControllerModule):
         self._cache: dict[str, Effective] = {}
         self._lock = threading.Lock()
         self._synced = (0, "hall.toml")  # the (version, token) whose calendar overrides `calendar` holds
+        self._writes = 0  # settings written or rolled back by this process (the writer's only)
 
     def at(self, tx: Tx) -> Effective:
-        """The settings as this transaction sees them (cached by the version's token)."""
+        """The settings as this transaction sees them (cached by the version's token, and on the Tx itself).
+
+        A Tx (and a request's Tx made from it) keeps what it read until this process writes or
+        rolls back a setting (`_writes`), so a request that looks many times reads once.
+        """
+        kept = tx.__dict__.get("_settings")
+        if kept is not None and kept[0] == self._writes:
+            return cast(Effective, kept[1])
+        writes = self._writes
         version, token = tx.execute("SELECT version, token FROM settings_meta WHERE id = 1").fetchone()
         eff = self._cache.get(token)
         if eff is None:
             eff = self._load(tx, int(version), str(token))
         self._sync_calendar(eff)
+        tx.__dict__["_settings"] = (writes, eff)
         return eff
 
     def _load(self, tx: Tx, version: int, token: str) -> Effective:
@@ -195,6 +205,7 @@ class HallSettings(ControllerModule):
 
     def _resync(self, tx: Tx) -> None:
         """After a change was rolled back: the calendar takes the stored overrides again."""
+        self._writes += 1
         version, token = tx.execute("SELECT version, token FROM settings_meta WHERE id = 1").fetchone()
         eff = self._cache.get(str(token)) or self._load(tx, int(version), str(token))
         self._sync_calendar(eff, force=True)
@@ -207,6 +218,7 @@ class HallSettings(ControllerModule):
             "INSERT OR REPLACE INTO settings(key, value, version, changed_at, changed_by) VALUES (?, ?, ?, ?, ?)",
             (key, json.dumps(value, ensure_ascii=False), version, tx.now_iso, actor),
         )
+        self._writes += 1
         tx.keep_on_fault(self._resync)
         return version
 

@@ -29,7 +29,7 @@ from hallbus.deploy.brokerconf import ROLE_METHODS
 from hallbus.localbroker import LocalBroker
 from hallbus.rpc import RpcClient, RpcFault
 from hallbus.sample import open_all_day
-from tests.hallbus.controller.helpers import RecordingPublisher, issue, window_call
+from tests.hallbus.controller.helpers import RecordingPublisher, issue, request, window_call
 from tests.hallbus.controller.helpers import login as window_login
 from tests.hallbus.controller.test_admin_sessions import code_of, config, login, rpc, with_roles  # noqa: F401
 
@@ -185,6 +185,7 @@ def test_a_window_serves_what_the_manager_says_from_the_next_call(ctl: Controlle
     assert state["ticket"]["number"] == b["number"]
     queue = published.state(ctl.topics.queue_state)
     assert {s["code"]: s["windows_open"] for s in queue["services"]}["E"] == 1, "the queue state was published again"
+    assert published.state(ctl.topics.window_state("2"))["services"] == ["E"], "and the window's"
 
 
 def test_a_calling_rule_is_checked_and_used(ctl: Controller, manager: str) -> None:
@@ -299,3 +300,18 @@ def test_only_the_web_node_may_change_settings(broker: LocalBroker, tmp_path: Pa
             b.stop()
         app.stop()
 
+
+
+def test_within_one_batch_the_next_request_sees_the_change(ctl: Controller, manager: str) -> None:
+    """Requests of one batch share a transaction: a ticket after the change counts with the new cap, one before not."""
+    set_cap = request("admin.settings.set", {"session": manager, "key": "service.A.daily_cap", "value": 2,
+                                             "version": 0}, caller="web")
+    stale = request("admin.settings.set", {"session": manager, "key": "service.A.daily_cap", "value": 5,
+                                           "version": 0}, caller="web")  # the same page's second click
+    replies = ctl.handle_batch([request("ticket.issue", {"service": "A"}), set_cap,
+                                request("ticket.issue", {"service": "A"}), stale,
+                                request("ticket.issue", {"service": "A"})])
+    ctl.after_replies()
+    assert [r.ok for r in replies] == [True, True, True, False, False]
+    assert replies[3].error is not None and replies[3].error.code == "conflict"
+    assert replies[4].error is not None and replies[4].error.code == "daily_cap_reached"
