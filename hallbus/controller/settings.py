@@ -24,6 +24,7 @@ are in `hallbus.controller.admin_settings`.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import threading
 from collections.abc import Mapping
@@ -38,6 +39,8 @@ from hallbus.config import HallConfig, Slot, WindowRule
 from hallbus.controller.module import ALL, ControllerModule, Tx
 from hallbus.controller.queue_layout import QueueLayout
 from hallbus.records.workdays import WorkCalendar
+
+log = logging.getLogger(__name__)
 
 NOTICE_KEY = "notice"  # the refresh key of the retained notice
 
@@ -123,28 +126,46 @@ class Effective:
 
 
 def apply_rows(base: HallConfig, rows: Mapping[str, Row]) -> tuple[HallConfig, dict[str, str]]:
-    """`base` with the stored changes applied, and the services closed on some day (code -> day)."""
+    """`base` with the stored changes applied, and the services closed on some day (code -> day).
+
+    A stored value that no longer fits this hall.toml (a service since removed from it) is left
+    out, and hall.toml's value counts: the hall starts whatever was stored before.
+    """
     vals = {k: r.value for k, r in rows.items()}
     replace = msgspec.structs.replace
+    codes = {s.code for s in base.services}
     closed = {s.code: str(vals[f"service.{s.code}.open"]) for s in base.services
               if vals.get(f"service.{s.code}.open")}
     services = []
     for s in base.services:
         cap = vals.get(f"service.{s.code}.daily_cap", s.daily_cap)
-        slots = vals.get(f"service.{s.code}.slots")
-        services.append(replace(s, daily_cap=int(cap),
-                                slots=s.slots if slots is None else msgspec.convert(slots, list[Slot])))
+        slots = _kept(f"service.{s.code}.slots", vals, list[Slot], s.slots)
+        services.append(replace(s, daily_cap=int(cap), slots=slots))
     windows = []
     for w in base.windows:
-        served = vals.get(f"window.{w.id}.services", w.services)
-        rule = vals.get(f"window.{w.id}.rule")
-        windows.append(replace(w, services=list(served),
-                               rule=w.rule if rule is None else msgspec.convert(rule, WindowRule)))
+        served = [c for c in vals.get(f"window.{w.id}.services", w.services) if c in codes] or w.services
+        rule = _kept(f"window.{w.id}.rule", vals, WindowRule, w.rule)
+        named = [*rule.weights, *rule.only_when_empty, *(c for v in rule.only_when_empty.values() for c in v)]
+        if not set(named) <= codes:
+            log.warning("setting window.%s.rule names a service hall.toml no longer has: hall.toml's rule counts", w.id)
+            rule = w.rule
+        windows.append(replace(w, services=list(served), rule=rule))
     hall = replace(base.hall, notice=str(vals.get("hall.notice", base.hall.notice)),
                    notice_en=str(vals.get("hall.notice_en", base.hall.notice_en)))
     cal = replace(base.calendar, holidays=list(vals.get("calendar.holidays", base.calendar.holidays)),
                   workdays=list(vals.get("calendar.workdays", base.calendar.workdays)))
     return replace(base, services=services, windows=windows, hall=hall, calendar=cal), closed
+
+
+def _kept(key: str, vals: Mapping[str, Any], type_: Any, default: Any) -> Any:
+    """A stored value as `type_`, or `default` when none is stored or it cannot be read."""
+    if key not in vals:
+        return default
+    try:
+        return msgspec.convert(vals[key], type_)
+    except msgspec.ValidationError:
+        log.warning("setting %s cannot be read: hall.toml's value counts", key)
+        return default
 
 
 class HallSettings(ControllerModule):
@@ -201,7 +222,11 @@ class HallSettings(ControllerModule):
                 return
             self._synced = (eff.version, eff.token)
         cal = eff.config.calendar
-        self.calendar.set_overrides(cal.holidays, cal.workdays)
+        try:
+            self.calendar.set_overrides(cal.holidays, cal.workdays)
+        except ValueError as err:  # never through admin.settings.set, which refuses it; hall.toml's counts then
+            log.warning("the stored holidays and working days cannot be used (%s): hall.toml's count", err)
+            self.calendar.set_overrides(self.defaults.calendar.holidays, self.defaults.calendar.workdays)
 
     def _resync(self, tx: Tx) -> None:
         """After a change was rolled back: the calendar takes the stored overrides again."""

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from hallbus.brokerurl import parse_broker_url
@@ -24,12 +25,13 @@ from hallbus.controller.admin import admin_module
 from hallbus.controller.app import HallController, build_controller
 from hallbus.controller.clock import ManualClock
 from hallbus.controller.controller import Controller
-from hallbus.controller.settings import HallSettings
+from hallbus.controller.queue_layout import QueueLayout
+from hallbus.controller.settings import HallSettings, Row, apply_rows
 from hallbus.deploy.brokerconf import ROLE_METHODS
 from hallbus.localbroker import LocalBroker
 from hallbus.rpc import RpcClient, RpcFault
 from hallbus.sample import open_all_day
-from tests.hallbus.controller.helpers import RecordingPublisher, issue, request, window_call
+from tests.hallbus.controller.helpers import T0, RecordingPublisher, issue, request, window_call
 from tests.hallbus.controller.helpers import login as window_login
 from tests.hallbus.controller.test_admin_sessions import code_of, config, login, rpc, with_roles  # noqa: F401
 
@@ -315,3 +317,23 @@ def test_within_one_batch_the_next_request_sees_the_change(ctl: Controller, mana
     assert [r.ok for r in replies] == [True, True, True, False, False]
     assert replies[3].error is not None and replies[3].error.code == "conflict"
     assert replies[4].error is not None and replies[4].error.code == "daily_cap_reached"
+
+
+def test_a_stored_value_hall_toml_no_longer_fits_gives_way_to_hall_toml(config: HallConfig) -> None:
+    """A manager's window settings name service K; then K is taken out of hall.toml: the hall still starts, with
+    hall.toml's values where the stored ones no longer fit."""
+    without_k = msgspec.structs.replace(
+        config, services=[s for s in config.services if s.code != "K"],
+        windows=[msgspec.structs.replace(w, services=[c for c in w.services if c != "K"]) for w in config.windows],
+    )
+    rows = {
+        "window.1.services": Row(["K"], 1, T0.isoformat(), "s001"),
+        "window.2.services": Row(["E", "K"], 2, T0.isoformat(), "s001"),
+        "window.1.rule": Row({"only_when_empty": {"A": ["K"]}}, 3, T0.isoformat(), "s001"),
+        "window.3.rule": Row({"mode": "lottery"}, 4, T0.isoformat(), "s001"),
+    }
+    effective, _closed = apply_rows(without_k, rows)
+    layout = QueueLayout(effective)  # what the controller builds from it: no error
+    assert layout.window("1").services == ["A"] and layout.window("1").rule == without_k.window("1").rule
+    assert layout.window("2").services == ["E"]
+    assert layout.window("3").rule == without_k.window("3").rule
