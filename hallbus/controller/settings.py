@@ -138,9 +138,9 @@ def apply_rows(base: HallConfig, rows: Mapping[str, Row]) -> tuple[HallConfig, d
               if vals.get(f"service.{s.code}.open")}
     services = []
     for s in base.services:
-        cap = vals.get(f"service.{s.code}.daily_cap", s.daily_cap)
+        cap = _kept(f"service.{s.code}.daily_cap", vals, int, s.daily_cap)
         slots = _kept(f"service.{s.code}.slots", vals, list[Slot], s.slots)
-        services.append(replace(s, daily_cap=int(cap), slots=slots))
+        services.append(replace(s, daily_cap=cap, slots=slots))
     windows = []
     for w in base.windows:
         served = [c for c in vals.get(f"window.{w.id}.services", w.services) if c in codes] or w.services
