@@ -231,6 +231,7 @@ class QueueViews:
             for r in rows if r[2] is not None
         }
         open_count = self.open_windows(tx)
+        settings = self.settings.at(tx) if self.settings is not None else None
         services = []
         for svc in self.config.services:
             n = waiting.get(svc.code, 0)
@@ -243,6 +244,7 @@ class QueueViews:
                     est_wait_s=self._estimate(tx, svc.code, n, open_count.get(svc.code, 0)),
                     windows_open=open_count.get(svc.code, 0),
                     oldest_issued_at=oldest.get(svc.code),
+                    closed_today=settings is not None and settings.closed_today(svc.code, tx.today),
                 )
             )
         return schemas.QueueState(services=services, total_waiting=sum(waiting.values()), ts=tx.now_iso)

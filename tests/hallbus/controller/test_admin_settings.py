@@ -138,9 +138,12 @@ def test_a_stale_version_is_refused_with_who_and_when(ctl: Controller, manager: 
     assert [x[4] for x in audit_lines(ctl)] == [50]
 
 
-def test_a_service_closed_today_refuses_tickets_until_reopened_or_tomorrow(ctl: Controller, manager: str,
-                                                                        clock: ManualClock) -> None:
+def test_a_service_closed_today_refuses_tickets_until_reopened_or_tomorrow(
+    ctl: Controller, manager: str, clock: ManualClock, published: RecordingPublisher,
+) -> None:
     change(ctl, manager, "service.E.open", False)
+    queue = {q["code"]: q for q in published.state(ctl.topics.queue_state)["services"]}
+    assert queue["E"]["closed_today"] is True and queue["A"]["closed_today"] is False, "the screens are told"
     with pytest.raises(RpcFault) as err:
         issue(ctl, "E")
     assert err.value.code == "service_closed" and "今天暂停取号" in err.value.message

@@ -86,3 +86,21 @@ def test_a_ticket_names_the_windows_that_serve_it_now(kiosk: Any, hall: Hall, qt
 
 def _ticket(service: str) -> schemas.Ticket:
     return schemas.Ticket(number=f"{service}001", service=service, windows_open=1)
+
+
+@pytest.mark.parametrize("controller_edit", [MANAGER])
+def test_a_service_closed_today_says_so_on_its_tile(kiosk: Any, hall: Hall, qtbot: Any) -> None:
+    state = kiosk.role.keep[0]
+    rpc, bus = web_rpc(hall)
+    try:
+        token = secrets.token_urlsafe(32)
+        rpc.call("admin.login", {"staff": "s001", "password": "hall001", "client": "10.0.0.2",
+                                 "session_hash": hashlib.sha256(token.encode()).hexdigest()}, timeout=10)
+        rpc.call("admin.settings.set", {"session": token, "key": "service.E.open", "value": False, "version": 0},
+                 timeout=10)
+        qtbot.waitUntil(lambda: state.queue["E"].closed_today, timeout=5000)
+        tiles = {s["code"]: s for g in views.service_groups(state.cfg, state.cat, state.queue) for s in g["services"]}
+        assert tiles["E"]["waitText"]["zh_CN"] == "今日暂停取号" and tiles["E"]["waitText"]["en"] == "No tickets today"
+        assert tiles["A"]["waitText"]["zh_CN"] != "今日暂停取号"
+    finally:
+        bus.stop()
