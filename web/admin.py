@@ -53,6 +53,7 @@ from hallbus.schemas.rating import LEVELS, REASONS
 from web.admin_cases import case_routes
 from web.admin_own import own_routes
 from web.admin_reports import report_routes
+from web.admin_settings import settings_routes
 from web.admin_words import ACTIONS, FOLLOWUP_STATES, MODULES, ROLES, admin_words, monitor_words
 from web.admin_words import (
     admin_link as admin_link,  # its home was here: kept importable from web.admin
@@ -490,6 +491,7 @@ def admin_router(
             login_form, login_submit, logout, home, api_session, audit_page, monitor_page, monitor_json, monitor_events,
             followups_page, followup_detail, followup_move, *report_routes(config, rpc, presence, page, admin_words),
             *case_routes(ask, page, ControllerAway, admin_words), *own_routes(config, rpc, presence, page, admin_words),
+            *settings_routes(config, ask, page, ControllerAway),
             unknown,
         ],
         guards=[make_guard(sessions, csrf)],

@@ -19,7 +19,7 @@ class Module:
 
 MODULES = (
     Module("monitor", "监控", "Monitor", "/admin/monitor", ("manager", "supervisor")),
-    Module("settings", "设置", "Settings", None, ("manager", "supervisor")),
+    Module("settings", "设置", "Settings", "/admin/settings", ("manager", "supervisor")),
     Module("followups", "好差评", "Ratings follow-up", "/admin/followups", ("manager", "supervisor")),
     Module("cases", "办件", "Cases", "/admin/cases", ("manager", "supervisor")),
     Module("reports", "报表", "Reports", "/admin/reports", ("manager", "supervisor")),
@@ -38,6 +38,7 @@ ACTIONS = {
     "login_failed": ("登录失败", "failed sign-in"),
     "logout": ("退出", "signed out"),
     "followup.move": ("整改任务状态变更", "moved a follow-up"),
+    "setting.set": ("修改设置", "changed a setting"),
 }
 
 # follow-up state -> (zh, en), in the order of the filter

@@ -13,8 +13,10 @@ hall's staff at every request, so a changed role or a removed member counts at o
 anyone else: settings, follow-ups and reports call it first. The follow-up methods
 (`admin.followups`, `admin.followup`, `admin.followup.move`) are in
 `hallbus.controller.admin_followups`, the cases' (`admin.cases`) in
-`hallbus.controller.admin_cases`. `report.query` (`hallbus.reports.module`) is checked
-against the acting session too: `lend_acting` hands it this module's `acting`.
+`hallbus.controller.admin_cases`, the settings methods (`admin.settings`,
+`admin.settings.set`) in `hallbus.controller.admin_settings`. `report.query`
+(`hallbus.reports.module`) is checked against the acting session too: `lend_acting` hands it
+this module's `acting`.
 
 The audit log (`audit_log`) is append-only: `audit(tx, ...)` adds a line; triggers in the
 store refuse every UPDATE and DELETE, and no RPC method writes it but by appending.
@@ -39,8 +41,10 @@ from hallbus.config import HallConfig, StaffSection
 from hallbus.controller import errors
 from hallbus.controller.admin_cases import CaseDesk
 from hallbus.controller.admin_followups import FollowupDesk
+from hallbus.controller.admin_settings import SettingsDesk
 from hallbus.controller.backoff import Backoff, Limits
 from hallbus.controller.module import ControllerModule, ModuleContext, Tx, TxHandler
+from hallbus.controller.settings import HallSettings
 from hallbus.passwords import verify_password
 from hallbus.rpc import Request, RpcFault
 from hallbus.schemas.admin import (
@@ -176,7 +180,7 @@ class AdminModule(ControllerModule):
     name = "admin"
     migrations = ADMIN_MIGRATIONS
 
-    def __init__(self, config: HallConfig) -> None:
+    def __init__(self, config: HallConfig, settings: HallSettings | None = None) -> None:
         self.config = config
         # The one process that may know the hashes (the composition root already merged them;
         # merging again is a no-op then, and makes a module built alone in a tool right too).
@@ -189,6 +193,7 @@ class AdminModule(ControllerModule):
         self._now = 0.0
         self.followups = FollowupDesk(config, self.acting, audit)
         self.cases = CaseDesk(config, self.acting)
+        self.settings = SettingsDesk(settings, self.acting, audit) if settings is not None else None
 
     def handlers(self) -> Mapping[str, TxHandler]:
         return {
@@ -198,6 +203,7 @@ class AdminModule(ControllerModule):
             "admin.audit": self._audit,
             **self.followups.handlers(),
             **self.cases.handlers(),
+            **(self.settings.handlers() if self.settings is not None else {}),
         }
 
     def preparers(self) -> Mapping[str, Callable[[Request], None]]:
@@ -345,4 +351,4 @@ def lend_acting(modules: Iterable[ControllerModule]) -> None:
 
 def admin_module(ctx: ModuleContext) -> AdminModule:
     """The module factory (`hallbus.controller.app.feature_module_factories`)."""
-    return AdminModule(ctx.config)
+    return AdminModule(ctx.config, ctx.settings)

@@ -27,6 +27,7 @@ from hallbus.controller.module import ModuleContext, ModuleFactory
 from hallbus.controller.queue import QueueModule
 from hallbus.controller.retained_guard import RetainedGuard
 from hallbus.controller.sdnotify import SdNotifier
+from hallbus.controller.settings import HallSettings
 from hallbus.controller.store import Store, db_path
 from hallbus.nodeauth import NodeGuard, load_node_keys
 from hallbus.notify.dispatch import NotifyDispatcher
@@ -62,7 +63,7 @@ def open_store(data_dir: Path | str, *, busy_timeout_s: float = 30.0) -> Store:
     try:
         core = [(QueueModule.name, QueueModule.migrations), (LoginThrottle.name, LoginThrottle.migrations)]
         later = [(NotifyModule.name, NotifyModule.migrations), (ReportsModule.name, ReportsModule.migrations),
-                 (AdminModule.name, AdminModule.migrations)]
+                 (AdminModule.name, AdminModule.migrations), (HallSettings.name, HallSettings.migrations)]
         for name, migrations in [*core, *records.migrations(), *later]:
             store.migrate(name, migrations)
     except BaseException:
@@ -99,12 +100,14 @@ def build_controller(
     key = hall_key if hall_key is not None else hall_key_for(config)
     store = Store(db_path(data))
     try:
-        queue = QueueModule(config)
+        settings = HallSettings(config)  # what managers change without a restart, over hall.toml
+        queue = QueueModule(config, settings)
         ctx = ModuleContext(
-            config=config, topics=Topics(config.hall.id), hall_key=key, data_dir=data, clock=clock, queue=queue
+            config=config, topics=Topics(config.hall.id), hall_key=key, data_dir=data, clock=clock, queue=queue,
+            settings=settings,
         )
         chosen = feature_module_factories() if factories is None else factories
-        modules = [queue, queue.logins, *(f(ctx) for f in chosen)]
+        modules = [queue, queue.logins, *(f(ctx) for f in chosen), settings]
         lend_acting(modules)  # report.query checks the console session as admin.* do
         return Controller(
             config=config,

@@ -24,6 +24,15 @@ def service_closed(name: str, name_en: str, hours: list[str]) -> RpcFault:
     )
 
 
+def closed_today(name: str, name_en: str) -> RpcFault:
+    """A manager closed the service for today (it opens again tomorrow, or when the manager reopens it)."""
+    return RpcFault(
+        "service_closed",
+        f"“{name}”今天暂停取号，请明天再来，或咨询服务台。",
+        f"{name_en or name} takes no tickets today. Please come back tomorrow or ask at the information desk.",
+    )
+
+
 def daily_cap_reached(name: str, name_en: str, cap: int) -> RpcFault:
     """The day's tickets of a service are all given out."""
     return RpcFault(

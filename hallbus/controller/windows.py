@@ -143,7 +143,7 @@ class Windows:
 
     def call_next(self, tx: Tx, wid: str) -> TicketRow:
         """Call the next ticket by the window's rule (error `queue_empty` when nobody waits)."""
-        win = self.layout.window(wid)
+        win = self.views.layout_at(tx).window(wid)  # its services and rule in effect
         w = self._logged_in(tx, wid)
         if w.status == "paused":
             raise errors.window_paused(wid)
@@ -191,7 +191,7 @@ class Windows:
 
     def recall(self, tx: Tx, wid: str) -> None:
         """Call the current ticket again (at most `[queue] recall_limit` times)."""
-        win = self.layout.window(wid)
+        win = self.views.layout_at(tx).window(wid)  # its services and rule in effect
         w = self._logged_in(tx, wid)
         row = self._current(tx, w)
         limit = self.config.queue.recall_limit
@@ -257,7 +257,7 @@ class Windows:
 
     def call_back(self, tx: Tx, wid: str, number: str) -> None:
         """Call back (回呼) a ticket held at this window."""
-        win = self.layout.window(wid)
+        win = self.views.layout_at(tx).window(wid)  # its services and rule in effect
         w = self._logged_in(tx, wid)
         if w.status == "paused":
             raise errors.window_paused(wid)
@@ -316,7 +316,7 @@ class Windows:
         if (to_service is None) == (to_window is None):
             raise errors.transfer_target_required()
         if to_service is not None:
-            self.layout.service(to_service)
+            self.views.layout_at(tx).service(to_service)
         if to_window is not None:
             self.layout.window(to_window)
             if to_window == wid:

@@ -66,6 +66,7 @@ WEB_METHODS = (
     "admin.login", "admin.session", "admin.logout", "admin.audit",
     "admin.followups", "admin.followup", "admin.followup.move",
     "admin.cases",
+    "admin.followups", "admin.followup", "admin.followup.move", "admin.settings", "admin.settings.set",
 )
 # The RPC methods each role may call (a role absent here calls none).
 ROLE_METHODS = {
@@ -182,17 +183,17 @@ def _reads(*names: str) -> Callable[[Topics, str], list[str]]:
 
 # What each role's screen follows (kiosk/<role>/role.py), beside the controller's presence.
 ROLE_READS: dict[str, Callable[[Topics, str], list[str]]] = {
-    "terminal": _reads("queue_state", "calls_recent", "stats_today", "window_state_all"),
+    "terminal": _reads("queue_state", "calls_recent", "stats_today", "window_state_all", "hall_notice"),
     "counter": _reads("window_state", "queue_state", "stats_today", "calls_recent", "calls"),
     "tablet": _reads("window_state"),
     "window": _reads("window_state", "queue_state", "calls", "calls_recent"),
     "hall": _reads("window_state_all", "queue_state", "calls", "calls_recent", "stats_today", "alerts",
-                   "node_status_all", "node_devices_all"),
+                   "node_status_all", "node_devices_all", "hall_notice"),
     # hallweb: the queue and the windows to follow the tickets its phone pages show (web/); the
     # manager console's live monitor adds the day's figures, the alerts and every node's presence
     # and device health (web/monitor.py)
     "web": _reads("window_state_all", "queue_state", "calls", "calls_recent", "stats_today", "alerts",
-                  "node_status_all", "node_devices_all"),
+                  "node_status_all", "node_devices_all", "hall_notice"),
 }
 
 

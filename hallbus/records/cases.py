@@ -257,7 +257,8 @@ class CasesModule(ControllerModule):
     def __init__(self, ctx: ModuleContext, calendar: WorkCalendar | None = None) -> None:
         self.ctx = ctx
         self.clock = HallTime.of(ctx.config)
-        self.calendar = calendar or WorkCalendar.from_config(ctx.config.calendar)
+        # The hall's one calendar, which takes a manager's holidays and make-up days at once (SPEC 12.2).
+        self.calendar = calendar or (ctx.settings.calendar if ctx.settings else WorkCalendar.from_config(ctx.config.calendar))
         self.book = CaseBook(self.calendar, self.clock)
         self.throttle = LookupThrottle.of(ctx.config)
         self._last_scan = 0.0

@@ -169,7 +169,8 @@ class RatingsModule(ControllerModule):
     def __init__(self, ctx: ModuleContext, calendar: WorkCalendar | None = None) -> None:
         self.ctx = ctx
         self.clock = HallTime.of(ctx.config)
-        self.calendar = calendar or WorkCalendar.from_config(ctx.config.calendar)
+        # The hall's one calendar, which takes a manager's holidays and make-up days at once (SPEC 12.2).
+        self.calendar = calendar or (ctx.settings.calendar if ctx.settings else WorkCalendar.from_config(ctx.config.calendar))
         self._last_scan = 0.0
         self.throttle = LookupThrottle.of(ctx.config)
         ctx.queue.know_ratings(self.rated_tickets)

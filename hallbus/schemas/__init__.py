@@ -77,6 +77,12 @@ from hallbus.schemas.methods import (
     ADMIN_SESSION as ADMIN_SESSION,
 )
 from hallbus.schemas.methods import (
+    ADMIN_SETTING_SET as ADMIN_SETTING_SET,
+)
+from hallbus.schemas.methods import (
+    ADMIN_SETTINGS as ADMIN_SETTINGS,
+)
+from hallbus.schemas.methods import (
     APPOINTMENT_CHECKIN as APPOINTMENT_CHECKIN,
 )
 from hallbus.schemas.methods import (
@@ -360,4 +366,10 @@ from hallbus.schemas.requests import (
 )
 from hallbus.schemas.requests import (
     WindowTransferReq as WindowTransferReq,
+)
+from hallbus.schemas.settings import (
+    HallNotice as HallNotice,
+)
+from hallbus.schemas.settings import (
+    Setting as Setting,
 )

@@ -17,6 +17,7 @@ from hallbus.schemas import admin as a
 from hallbus.schemas import payloads as p
 from hallbus.schemas import replies as r
 from hallbus.schemas import requests as q
+from hallbus.schemas import settings as st
 
 R = TypeVar("R", bound=msgspec.Struct)
 
@@ -151,6 +152,17 @@ ADMIN_CASES = _rpc(
     "bad_card",
 )
 
+ADMIN_SETTINGS = _rpc(
+    "admin.settings", st.AdminSettingsReq, st.AdminSettingsReply,
+    "every hall setting with its hall.toml default (supervisor, manager)", *_SESSION, "forbidden",
+)
+ADMIN_SETTING_SET = _rpc(
+    "admin.settings.set", st.AdminSettingSetReq, st.AdminSettingsReply,
+    "change one hall setting at the version the manager saw (manager)",
+    *_SESSION, "forbidden", "conflict", "unknown_setting", "bad_value", "cap_below_issued", "bad_slots",
+    "window_without_service", "unknown_service", "bad_rule", "bad_date", "notice_too_long",
+)
+
 # method -> (request type, purpose, reply type): the shape the RPC server and tools read.
 RPC_METHODS: dict[str, tuple[type[p.RpcRequest], str, type[msgspec.Struct]]] = {
     name: (m.request, m.purpose, m.reply) for name, m in RPC.items()
@@ -182,6 +194,7 @@ PAYLOADS: dict[str, type[msgspec.Struct]] = {
     "StatsToday": p.StatsToday,
     "Call": p.Call,
     "Alert": p.Alert,
+    "HallNotice": st.HallNotice,
 }
 
 # Nested types documented alongside the payloads.
@@ -207,4 +220,5 @@ NESTED: dict[str, type[msgspec.Struct]] = {
     "AuditEntry": a.AuditEntry,
     "AdminCase": a.AdminCase,
     "CaseEscalation": a.CaseEscalation,
+    "Setting": st.Setting,
 }

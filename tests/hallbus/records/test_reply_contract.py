@@ -313,6 +313,13 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     assert [(x.case_no, x.card, x.escalations[0].level) for x in near.cases] == [("ZW2026030300001", "yellow", "urgent")]
     assert near.departments == ["县市场监督管理局"] and near.yellow == 1
     c.fails(web, "admin.cases", {"session": again, "card": "blue"}, "bad_card")
+    # the hall settings without a restart: read, change one at the version seen, a stale version refused
+    seen = c.ok(web, schemas.ADMIN_SETTINGS, {"session": again})
+    assert next(x for x in seen.settings if x.key == "hall.notice_en").version == 0
+    change = {"session": again, "key": "hall.notice_en", "value": "Open today.", "version": 0}
+    changed = c.ok(web, schemas.ADMIN_SETTING_SET, change)
+    assert next(x for x in changed.settings if x.key == "hall.notice_en").changed_by == "s001"
+    c.fails(web, "admin.settings.set", change, "conflict")
 
     # the envelope's own refusals
     c.fails(term, "no.such_method", {}, "unknown_method")
