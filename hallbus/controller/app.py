@@ -27,6 +27,7 @@ from hallbus.controller.module import ModuleContext, ModuleFactory
 from hallbus.controller.queue import QueueModule
 from hallbus.controller.retained_guard import RetainedGuard
 from hallbus.controller.sdnotify import SdNotifier
+from hallbus.controller.staff_accounts import StaffAccountsModule, staff_accounts_module
 from hallbus.controller.store import Store, db_path
 from hallbus.nodeauth import NodeGuard, load_node_keys
 from hallbus.notify.dispatch import NotifyDispatcher
@@ -48,8 +49,8 @@ STATS_INTERVAL_S = 1.0  # stats/today at most once a second
 
 def feature_module_factories() -> list[ModuleFactory]:
     """The modules beside the queue engine: the records' cases, appointments, guide and ratings; notify; reports;
-    admin."""
-    return [*records.controller_modules(), NotifyModule, ReportsModule, admin_module]
+    admin; the console's staff accounts."""
+    return [*records.controller_modules(), NotifyModule, ReportsModule, admin_module, staff_accounts_module]
 
 
 def open_store(data_dir: Path | str, *, busy_timeout_s: float = 30.0) -> Store:
@@ -62,7 +63,8 @@ def open_store(data_dir: Path | str, *, busy_timeout_s: float = 30.0) -> Store:
     try:
         core = [(QueueModule.name, QueueModule.migrations), (LoginThrottle.name, LoginThrottle.migrations)]
         later = [(NotifyModule.name, NotifyModule.migrations), (ReportsModule.name, ReportsModule.migrations),
-                 (AdminModule.name, AdminModule.migrations)]
+                 (AdminModule.name, AdminModule.migrations),
+                 (StaffAccountsModule.name, StaffAccountsModule.migrations)]
         for name, migrations in [*core, *records.migrations(), *later]:
             store.migrate(name, migrations)
     except BaseException:
@@ -101,7 +103,8 @@ def build_controller(
     try:
         queue = QueueModule(config)
         ctx = ModuleContext(
-            config=config, topics=Topics(config.hall.id), hall_key=key, data_dir=data, clock=clock, queue=queue
+            config=config, topics=Topics(config.hall.id), hall_key=key, data_dir=data, clock=clock, queue=queue,
+            staff=queue.layout.directory,
         )
         chosen = feature_module_factories() if factories is None else factories
         modules = [queue, queue.logins, *(f(ctx) for f in chosen)]

@@ -65,6 +65,8 @@ WEB_METHODS = (
     "ticket.status", "ticket.statuses", "ticket.cancel", "rating.submit", "case.query", "report.query",
     "admin.login", "admin.session", "admin.logout", "admin.audit",
     "admin.followups", "admin.followup", "admin.followup.move",
+    "admin.staff.list", "admin.staff.add", "admin.staff.update", "admin.staff.disable", "admin.staff.enable",
+    "admin.staff.password",
 )
 # The RPC methods each role may call (a role absent here calls none).
 ROLE_METHODS = {

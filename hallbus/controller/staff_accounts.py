@@ -1,0 +1,361 @@
+"""Staff accounts changed in the console without a restart (SPEC 12.2): the `admin.staff.*` methods.
+
+The accounts live in the controller's store (table `staff_accounts`, this module's
+migrations) over hall.toml's `[[staff]]` and the secrets file; `StaffDirectory`
+(`hallbus.controller.staff_directory`) is how everyone else reads the result, in their
+transaction. A row of a hall.toml member keeps only what the console changed (a value set
+back to hall.toml's is NULL again, so the list shows what differs); a member added in the
+console has a whole row (`added`).
+
+Managers change, supervisors read the list, staff are refused: each method checks the
+acting console session first (`acting_in`). A change names the version the manager saw;
+a member changed since is refused (`conflict`) with who changed them and when, nothing
+written. A manager cannot disable or demote themselves (`own_account`), and the hall
+keeps at least one enabled manager (`last_manager`). A badge UID belongs to one member
+(`badge_in_use` says whose). Disabling a member ends their console sessions at once; they
+are refused at every counter and console login; a member already seated at a window
+stays until they log out there (a citizen may be in service).
+
+A new password is hashed (PBKDF2, `hallbus.passwords`) on the RPC server's worker thread
+(`preparers`), never in the writer's transaction. Every change is an audit line
+(`staff.add`, `staff.update`, `staff.disable`, `staff.enable`, `staff.password`; subject
+`staff-{id}`; before -> after of what changed): never a password or a hash, and a badge
+only by its last 4 characters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from hallbus import schemas
+from hallbus.config import StaffSection
+from hallbus.controller.admin import acting_in, audit, end_sessions
+from hallbus.controller.module import ControllerModule, ModuleContext, Tx, TxHandler
+from hallbus.controller.staff_directory import TABLE, Member, StaffDirectory
+from hallbus.passwords import hash_password
+from hallbus.rpc import Request, RpcFault
+from hallbus.schemas.admin_staff import (
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+    PHOTO_MAX,
+    TEXT_MAX,
+    AdminStaffAddReq,
+    AdminStaffDisableReq,
+    AdminStaffListReq,
+    AdminStaffPasswordReq,
+    AdminStaffUpdateReq,
+    StaffAccount,
+)
+from hallbus.staff_secrets import badge_key
+
+CHANGES = ("manager",)  # who may change accounts
+READS = ("manager", "supervisor")  # who may read the list
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+_BADGE_RE = re.compile(r"[0-9a-f]{4,32}")
+_URL_RE = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~%/-]*)?")
+_PATH_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/-]*")
+_IMAGE = (".png", ".jpg", ".jpeg", ".webp", ".svg")
+_WORDS = {"name": ("姓名", "name"), "title": ("职务", "title"), "department": ("部门", "department")}
+
+STAFF_MIGRATIONS: tuple[str, ...] = (
+    f"""
+    CREATE TABLE {TABLE} (
+        id TEXT PRIMARY KEY,
+        added INTEGER NOT NULL DEFAULT 0,
+        name TEXT, title TEXT, department TEXT, role TEXT, photo TEXT,
+        badge_uid TEXT,
+        password_hash TEXT,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        version INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL
+    );
+    """,
+)
+
+
+def fault(code: str, zh: str, en: str) -> RpcFault:
+    return RpcFault(code, zh, en)
+
+
+def mask_badge(uid: str | None) -> str:
+    """A badge as the console and the audit log show it: its last 4 characters."""
+    return "" if not uid else "…" + badge_key(uid)[-4:]
+
+
+def account_view(m: Member) -> dict[str, Any]:
+    """A member as `StaffAccount` (no secret)."""
+    s = m.staff
+    view: dict[str, Any] = schemas.to_builtins(StaffAccount(
+        id=s.id, name=s.name, title=s.title, department=s.department, role=s.role, photo=s.photo or "",
+        badge=mask_badge(s.badge_uid), has_password=bool(s.password_hash), disabled=m.disabled, version=m.version,
+        source="console" if m.added else "hall.toml", changed=list(m.changed), updated_at=m.updated_at,
+        updated_by=m.updated_by,
+    ))
+    return view
+
+
+def _shown(s: StaffSection, disabled: bool) -> dict[str, Any]:
+    """What the audit log keeps of a member (no secret)."""
+    return {"name": s.name, "title": s.title, "department": s.department, "role": s.role, "photo": s.photo or "",
+            "badge": mask_badge(s.badge_uid), "disabled": disabled}
+
+
+def check_text(key: str, value: str, *, required: bool = False) -> str:
+    text = value.strip()
+    zh, en = _WORDS[key]
+    if required and not text:
+        raise fault("bad_name", f"请填写{zh}。", f"Please give the {en}.")
+    if len(text) > TEXT_MAX or not all(c.isprintable() for c in text):
+        code = "bad_name" if key == "name" else "bad_text"
+        raise fault(code, f"{zh}最多 {TEXT_MAX} 个字，且不能含控制字符。",
+                    f"The {en} may have at most {TEXT_MAX} characters and no control characters.")
+    return text
+
+
+def check_photo(value: str) -> str:
+    """A photo as `[[staff]] photo`: an http(s) URL, or an image path relative to hall.toml; "" for none."""
+    text = value.strip()
+    if not text:
+        return ""
+    ok = len(text) <= PHOTO_MAX and (
+        _URL_RE.fullmatch(text) is not None
+        or (_PATH_RE.fullmatch(text) is not None and ".." not in text.split("/") and text.lower().endswith(_IMAGE))
+    )
+    if not ok:
+        raise fault(
+            "bad_photo",
+            "照片应为 http(s):// 开头的网址，或相对于 hall.toml 的图片路径（.png、.jpg、.webp、.svg），不能含“..”。",
+            "The photo must be an http(s):// address, or an image path relative to hall.toml "
+            "(.png, .jpg, .webp, .svg) without “..”.",
+        )
+    return text
+
+
+def check_badge(value: str) -> str:
+    """A badge UID as stored (lower-case hex, no separators); "" for none."""
+    key = badge_key(value)
+    if key and not _BADGE_RE.fullmatch(key):
+        raise fault("bad_badge", "工牌号应为 4 到 32 位十六进制字符（读卡器读出的 UID）。",
+                    "The badge UID must be 4 to 32 hexadecimal characters (as the reader gives it).")
+    return key
+
+
+def check_password(password: str, staff_id: str) -> None:
+    if not (PASSWORD_MIN <= len(password) <= PASSWORD_MAX) or not password.strip() or password == staff_id:
+        raise fault(
+            "bad_password",
+            f"密码应为 {PASSWORD_MIN} 到 {PASSWORD_MAX} 个字符，且不能与工号相同。",
+            f"The password must have {PASSWORD_MIN} to {PASSWORD_MAX} characters and differ from the staff id.",
+        )
+
+
+class StaffAccountsModule(ControllerModule):
+    """The `admin.staff.*` methods over the `staff_accounts` table."""
+
+    name = "staff_accounts"
+    migrations = STAFF_MIGRATIONS
+
+    def __init__(self, directory: StaffDirectory) -> None:
+        self.directory = directory
+
+    def handlers(self) -> Mapping[str, TxHandler]:
+        return {
+            "admin.staff.list": self._list,
+            "admin.staff.add": self._add,
+            "admin.staff.update": self._update,
+            "admin.staff.disable": self._disable,
+            "admin.staff.enable": self._enable,
+            "admin.staff.password": self._password,
+        }
+
+    def preparers(self) -> Mapping[str, Callable[[Request], None]]:
+        """New passwords are hashed on the RPC server's worker thread."""
+        return {"admin.staff.add": self._prepare_hash, "admin.staff.password": self._prepare_hash}
+
+    def _prepare_hash(self, req: Request) -> None:
+        password = str(getattr(req.body, "password", ""))
+        if PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+            req.prepared = {"hash": hash_password(password)}
+
+    def _hash(self, req: Request, password: str) -> str:
+        done = (req.prepared or {}).get("hash")
+        return str(done) if done else hash_password(password)  # unprepared only when called directly (tools)
+
+    def tick(self, tx: Tx) -> None:
+        """The worker thread's password hashes read again from the store (a rolled-back change is put right)."""
+        self.directory.sync_hints(tx.conn)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def _list(self, req: Request, tx: Tx) -> Mapping[str, Any]:
+        b: AdminStaffListReq = req.body
+        acting_in(tx, self.directory, b.session, READS)
+        return {"staff": [account_view(m) for m in self.directory.members(tx.conn)]}
+
+    def _current(self, tx: Tx, sid: str, version: int) -> Member:
+        m = self.directory.member(tx.conn, sid)
+        if m is None:
+            raise fault("staff_not_found", f"没有工号为“{sid[:40]}”的人员。", f"There is no staff member {sid[:40]!r}.")
+        if m.version != version:
+            raise fault(
+                "conflict",
+                f"{m.staff.name}（{m.staff.id}）的信息已在 {m.updated_at[:16].replace('T', ' ')} 被 {m.updated_by} "
+                "修改，本次修改未保存；请刷新后再改。",
+                f"{m.staff.name} ({m.staff.id}) was changed by {m.updated_by} at "
+                f"{m.updated_at[:16].replace('T', ' ')}; nothing was saved. Reload and change it again.",
+            )
+        return m
+
+    def _badge_free(self, tx: Tx, badge: str, sid: str) -> None:
+        if not badge:
+            return
+        owner = self.directory.badge_owner(tx.conn, badge)
+        if owner is not None and owner.staff.id != sid:
+            raise fault(
+                "badge_in_use",
+                f"该工牌已登记给 {owner.staff.name}（{owner.staff.id}），一张工牌只能给一个人；请先从该人员处移除。",
+                f"That badge belongs to {owner.staff.name} ({owner.staff.id}); a badge is one person's. "
+                "Take it from them first.",
+            )
+
+    def _managers_left(self, tx: Tx, without: str) -> int:
+        return sum(1 for m in self.directory.members(tx.conn)
+                   if m.staff.role == "manager" and not m.disabled and m.staff.id != without)
+
+    def _guard_managers(self, tx: Tx, acting: str, m: Member, *, losing: tuple[str, str, str]) -> None:
+        """Refuse taking the acting manager's own rights, or the hall's last enabled manager's."""
+        if m.staff.role != "manager" or m.disabled:
+            return
+        if m.staff.id == acting:
+            raise fault("own_account", f"不能{losing[0]}自己的账号；请由另一位大厅管理员操作。",
+                        f"You cannot {losing[1]} your own account; ask another hall manager.")
+        if self._managers_left(tx, m.staff.id) == 0:
+            raise fault("last_manager", f"{m.staff.name} 是最后一位可用的大厅管理员，不能{losing[0]}。",
+                        f"{m.staff.name} is the hall's last enabled manager and cannot be {losing[2]}.")
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def _write(self, tx: Tx, m: Member | None, sid: str, values: dict[str, Any], actor: str) -> Member:
+        """Store `values` for `sid` (a value equal to hall.toml's is stored as NULL) and count a version."""
+        base = self.directory.base.get(sid)
+        cols = {k: (None if base is not None and k != "disabled" and v == _base_value(base, k) else v)
+                for k, v in values.items()}
+        version = (m.version if m is not None else 0) + 1
+        if m is None or (m.version == 0 and not m.added):
+            tx.execute(
+                f"INSERT INTO {TABLE}(id, added, version, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)",
+                (sid, int(m is None), version, tx.now_iso, actor),
+            )
+        sets = ", ".join(f"{k} = ?" for k in cols)
+        tx.execute(
+            f"UPDATE {TABLE} SET {sets}{', ' if sets else ''}version = ?, updated_at = ?, updated_by = ? WHERE id = ?",
+            (*cols.values(), version, tx.now_iso, actor, sid),
+        )
+        after = self.directory.member(tx.conn, sid)
+        assert after is not None
+        self.directory.hint(sid, None if after.disabled else after.staff.password_hash)
+        for (wid,) in tx.execute("SELECT id FROM windows WHERE staff = ?", (sid,)).fetchall():
+            tx.mark(f"window:{wid}")  # the window screens show the new name, title, photo at once
+        return after
+
+    def _add(self, req: Request, tx: Tx) -> Mapping[str, Any]:
+        b: AdminStaffAddReq = req.body
+        acc = acting_in(tx, self.directory, b.session, CHANGES)
+        sid = b.id.strip()
+        if not _ID_RE.fullmatch(sid):
+            raise fault("bad_id", "工号应为 1 到 40 位字母、数字、“_”“.”“-”，以字母或数字开头。",
+                        "The staff id must be 1 to 40 letters, digits, “_”, “.” or “-”, starting with a letter or digit.")
+        if self.directory.member(tx.conn, sid) is not None:
+            raise fault("staff_exists", f"工号 {sid} 已存在。", f"Staff id {sid} is taken.")
+        values: dict[str, Any] = {
+            "name": check_text("name", b.name, required=True), "title": check_text("title", b.title),
+            "department": check_text("department", b.department), "role": b.role, "photo": check_photo(b.photo),
+            "badge_uid": check_badge(b.badge_uid),
+        }
+        self._badge_free(tx, values["badge_uid"], sid)
+        if b.password:
+            check_password(b.password, sid)
+            values["password_hash"] = self._hash(req, b.password)
+        after = self._write(tx, None, sid, values, acc.id)
+        audit(tx, actor=acc.id, action="staff.add", subject=f"staff-{sid}", client=b.client,
+              after={**_shown(after.staff, False), "password": "set" if b.password else "none"})
+        return {"member": account_view(after)}
+
+    def _update(self, req: Request, tx: Tx) -> Mapping[str, Any]:
+        b: AdminStaffUpdateReq = req.body
+        acc = acting_in(tx, self.directory, b.session, CHANGES)
+        m = self._current(tx, b.id.strip(), b.version)
+        given: dict[str, Any] = {}
+        if b.name is not None:
+            given["name"] = check_text("name", b.name, required=True)
+        for key in ("title", "department"):
+            if (v := getattr(b, key)) is not None:
+                given[key] = check_text(key, v)
+        if b.photo is not None:
+            given["photo"] = check_photo(b.photo)
+        if b.badge_uid is not None:
+            given["badge_uid"] = check_badge(b.badge_uid)
+            self._badge_free(tx, given["badge_uid"], m.staff.id)
+        if b.role is not None:
+            given["role"] = b.role
+            if b.role != "manager":
+                self._guard_managers(tx, acc.id, m, losing=("取消管理员角色", "demote", "demoted"))
+        current = {k: _base_value(m.staff, k) for k in given}
+        diff = {k: v for k, v in given.items() if v != current[k]}
+        if not diff:
+            return {"member": account_view(m)}
+        after = self._write(tx, m, m.staff.id, diff, acc.id)
+        before_shown, after_shown = _shown(m.staff, m.disabled), _shown(after.staff, after.disabled)
+        keys = [k for k in after_shown if before_shown[k] != after_shown[k]]
+        audit(tx, actor=acc.id, action="staff.update", subject=f"staff-{m.staff.id}", client=b.client,
+              before={k: before_shown[k] for k in keys}, after={k: after_shown[k] for k in keys})
+        return {"member": account_view(after)}
+
+    def _switch(self, req: Request, tx: Tx, disabled: bool) -> Mapping[str, Any]:
+        b: AdminStaffDisableReq = req.body
+        acc = acting_in(tx, self.directory, b.session, CHANGES)
+        m = self._current(tx, b.id.strip(), b.version)
+        if m.disabled == disabled:
+            return {"member": account_view(m)}
+        if disabled:
+            self._guard_managers(tx, acc.id, m, losing=("停用", "disable", "disabled"))
+        after = self._write(tx, m, m.staff.id, {"disabled": int(disabled)}, acc.id)
+        ended = end_sessions(tx, m.staff.id) if disabled else 0
+        audit(tx, actor=acc.id, action="staff.disable" if disabled else "staff.enable", subject=f"staff-{m.staff.id}",
+              client=b.client, before={"disabled": not disabled},
+              after={"disabled": disabled, **({"sessions_ended": ended} if disabled else {})})
+        return {"member": account_view(after)}
+
+    def _disable(self, req: Request, tx: Tx) -> Mapping[str, Any]:
+        return self._switch(req, tx, True)
+
+    def _enable(self, req: Request, tx: Tx) -> Mapping[str, Any]:
+        return self._switch(req, tx, False)
+
+    def _password(self, req: Request, tx: Tx) -> Mapping[str, Any]:
+        b: AdminStaffPasswordReq = req.body
+        acc = acting_in(tx, self.directory, b.session, CHANGES)
+        m = self._current(tx, b.id.strip(), b.version)
+        check_password(b.password, m.staff.id)
+        after = self._write(tx, m, m.staff.id, {"password_hash": self._hash(req, b.password)}, acc.id)
+        audit(tx, actor=acc.id, action="staff.password", subject=f"staff-{m.staff.id}", client=b.client,
+              before={"password": "set" if m.staff.password_hash else "none"}, after={"password": "new"})
+        return {"member": account_view(after)}
+
+
+def _base_value(s: StaffSection, key: str) -> Any:
+    """A field of a section as the table stores it (badges as their key, "" for no photo or badge)."""
+    if key == "badge_uid":
+        return badge_key(s.badge_uid) if s.badge_uid else ""
+    if key == "photo":
+        return s.photo or ""
+    return getattr(s, key)
+
+
+def staff_accounts_module(ctx: ModuleContext) -> StaffAccountsModule:
+    """The module factory (`hallbus.controller.app.feature_module_factories`)."""
+    return StaffAccountsModule(ctx.staff)
+
