@@ -51,6 +51,7 @@ from hallbus.rpc import RpcClient, RpcFault
 from hallbus.schemas.admin import NOTE_MAX, AdminAccount, AuditEntry
 from hallbus.schemas.rating import LEVELS, REASONS
 from web.admin_reports import report_routes
+from web.admin_staff import staff_routes
 from web.admin_words import ACTIONS, FOLLOWUP_STATES, MODULES, ROLES, admin_words, monitor_words
 from web.admin_words import (
     admin_link as admin_link,  # its home was here: kept importable from web.admin
@@ -160,6 +161,11 @@ class SessionCache:
 
     def forget(self, token: str) -> None:
         self._sessions.pop(token, None)
+
+    def forget_account(self, staff_id: str) -> None:
+        """Forget every cached session of `staff_id` (their account changed): their next request asks the controller."""
+        for token in [t for t, s in self._sessions.items() if s.account.id == staff_id]:
+            self._sessions.pop(token, None)
 
 
 class Csrf:
@@ -487,6 +493,7 @@ def admin_router(
         route_handlers=[
             login_form, login_submit, logout, home, api_session, audit_page, monitor_page, monitor_json, monitor_events,
             followups_page, followup_detail, followup_move, *report_routes(config, rpc, presence, page, admin_words),
+            *staff_routes(ask, page, sessions, ControllerAway),
             unknown,
         ],
         guards=[make_guard(sessions, csrf)],

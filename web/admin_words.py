@@ -24,6 +24,7 @@ MODULES = (
     Module("cases", "办件", "Cases", None, ("manager", "supervisor")),
     Module("reports", "报表", "Reports", "/admin/reports", ("manager", "supervisor")),
     Module("audit", "审计", "Audit log", "/admin/audit", ("manager", "supervisor")),
+    Module("staff", "人员账号", "Staff accounts", "/admin/settings/staff", ("manager", "supervisor")),
 )
 
 ROLES = {
@@ -37,6 +38,11 @@ ACTIONS = {
     "login_failed": ("登录失败", "failed sign-in"),
     "logout": ("退出", "signed out"),
     "followup.move": ("整改任务状态变更", "moved a follow-up"),
+    "staff.add": ("新增人员", "added a staff member"),
+    "staff.update": ("修改人员信息", "changed a staff member"),
+    "staff.disable": ("停用人员账号", "disabled a staff member"),
+    "staff.enable": ("启用人员账号", "enabled a staff member"),
+    "staff.password": ("重设人员密码", "set a staff member's password"),
 }
 
 # follow-up state -> (zh, en), in the order of the filter

@@ -109,8 +109,7 @@ def check_text(key: str, value: str, *, required: bool = False) -> str:
     if required and not text:
         raise fault("bad_name", f"请填写{zh}。", f"Please give the {en}.")
     if len(text) > TEXT_MAX or not all(c.isprintable() for c in text):
-        code = "bad_name" if key == "name" else "bad_text"
-        raise fault(code, f"{zh}最多 {TEXT_MAX} 个字，且不能含控制字符。",
+        raise fault(f"bad_{key}", f"{zh}最多 {TEXT_MAX} 个字，且不能含控制字符。",
                     f"The {en} may have at most {TEXT_MAX} characters and no control characters.")
     return text
 

@@ -154,13 +154,13 @@ ADMIN_STAFF_LIST = _rpc(
 )
 ADMIN_STAFF_ADD = _rpc(
     "admin.staff.add", st.AdminStaffAddReq, st.AdminStaffReply, "add a staff member (manager)",
-    *_SESSION, "forbidden", "bad_id", "staff_exists", "bad_name", "bad_text", "bad_photo", "bad_badge",
+    *_SESSION, "forbidden", "bad_id", "staff_exists", "bad_name", "bad_title", "bad_department", "bad_photo", "bad_badge",
     "badge_in_use", "bad_password",
 )
 ADMIN_STAFF_UPDATE = _rpc(
     "admin.staff.update", st.AdminStaffUpdateReq, st.AdminStaffReply,
     "change a member's name, title, department, role, photo or badge (manager)",
-    *_STAFF_CHANGE, "bad_name", "bad_text", "bad_photo", "bad_badge", "badge_in_use", "last_manager", "own_account",
+    *_STAFF_CHANGE, "bad_name", "bad_title", "bad_department", "bad_photo", "bad_badge", "badge_in_use", "last_manager", "own_account",
 )
 ADMIN_STAFF_DISABLE = _rpc(
     "admin.staff.disable", st.AdminStaffDisableReq, st.AdminStaffReply,
