@@ -217,8 +217,7 @@ class AdminModule(ControllerModule):
 
     def _keys(self, b: AdminLoginReq) -> tuple[str | None, str]:
         sid = b.staff.strip()
-        known = sid in self.directory.base or self.directory.hash_hint(sid) is not None
-        return (f"staff:{sid}" if known else None), client_key(b.client)
+        return (f"staff:{sid}" if self.directory.known(sid) else None), client_key(b.client)
 
     def _prepare_login(self, req: Request) -> None:
         b: AdminLoginReq = req.body

@@ -50,7 +50,7 @@ class QueueModule(ControllerModule):
         self.views = QueueViews(self.layout)
         self.issuer = Issuer(self.views)
         self.windows = Windows(self.views)
-        self.logins = LoginThrottle(config)  # its own module (table, tick); build_controller lists it
+        self.logins = LoginThrottle(config, self.layout.directory.known)  # its own module; build_controller lists it
         self.rpc = QueueRpc(self.issuer, self.windows, self.views, self.logins)
         # What other modules use (hallbus.controller.module.QueueApi), straight from its part.
         self.issue = self.issuer.issue

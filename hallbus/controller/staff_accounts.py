@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from hallbus import schemas
 from hallbus.config import StaffSection
 from hallbus.controller.admin import acting_in, audit, end_sessions
-from hallbus.controller.module import ControllerModule, ModuleContext, Tx, TxHandler
+from hallbus.controller.module import ALL, ControllerModule, ModuleContext, Tx, TxHandler
 from hallbus.controller.staff_directory import TABLE, Member, StaffDirectory
 from hallbus.passwords import hash_password
 from hallbus.rpc import Request, RpcFault
@@ -186,6 +187,11 @@ class StaffAccountsModule(ControllerModule):
     def tick(self, tx: Tx) -> None:
         """The worker thread's password hashes read again from the store (a rolled-back change is put right)."""
         self.directory.sync_hints(tx.conn)
+
+    def refresh(self, tx: Tx, keys: AbstractSet[str]) -> None:
+        """At start-up (`ALL`) the worker thread learns the console's hashes before the first login."""
+        if ALL in keys:
+            self.directory.sync_hints(tx.conn)
 
     # --- reading -----------------------------------------------------------------------------
 

@@ -128,6 +128,12 @@ class StaffDirectory:
         with self._lock:
             return self._hints.get(sid.strip())
 
+    def known(self, sid: str) -> bool:
+        """Whether `sid` names a member (hall.toml's or the console's; thread-safe): a throttle key of its own."""
+        sid = sid.strip()
+        with self._lock:
+            return sid in self.base or sid in self._hints
+
     def hash_of(self, conn: sqlite3.Connection, sid: str) -> str | None:
         """The hash a login of `sid` must match now (None: no password, unknown, or disabled)."""
         m = self.active(conn, sid)

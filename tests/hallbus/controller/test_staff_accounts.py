@@ -201,3 +201,29 @@ def test_a_changed_name_reaches_the_seated_windows_state(ctl: Controller, manage
     state = schemas.decode(published[ctl.topics.window_state("3")], schemas.WindowState)
     assert state.staff is not None and (state.staff.name, state.staff.photo_url) == (
         xss, "https://intranet.example/p/s008.png")
+
+
+def test_a_console_member_survives_a_restart_and_their_wrong_passwords_back_off(
+    config: HallConfig, clock: ManualClock, tmp_path: Path
+) -> None:
+    def controller() -> Controller:
+        return build_controller(config, tmp_path / "data", clock=clock, hall_key=b"k" * 32,
+                                publisher=RecordingPublisher(), factories=[admin_module, staff_accounts_module],
+                                refresh_async=False)
+
+    first = controller()
+    try:
+        staff_rpc(first, "add", login(first, "s001", "hall001")[0], id="s120", name="吴新", password=NEW_PASSWORD)
+    finally:
+        first.close()
+    again = controller()
+    try:
+        again.publish_all()  # as the running controller does at start
+        assert counter_login(again, "1", staff="s120", password=NEW_PASSWORD) == "ok"
+        rpc(again, "window.logout", {"window": "1"}, caller="counter-1")
+        # the console's member has a back-off key of their own, as hall.toml's staff do ([login] 3 free attempts)
+        tries = [counter_login(again, str(1 + i % 2), staff="s120", password=f"guess-{i}") for i in range(4)]
+        assert tries == ["login_failed"] * 3 + ["login_throttled"]
+        assert counter_login(again, "3", staff="s120", password=NEW_PASSWORD) == "login_throttled", "from any window"
+    finally:
+        again.close()
