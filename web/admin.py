@@ -51,7 +51,7 @@ from hallbus.rpc import RpcClient, RpcFault
 from hallbus.schemas.admin import NOTE_MAX, AdminAccount, AuditEntry
 from hallbus.schemas.rating import LEVELS, REASONS
 from web.admin_reports import report_routes
-from web.admin_staff import staff_routes
+from web.admin_staff import StaffNames, staff_routes
 from web.admin_words import ACTIONS, FOLLOWUP_STATES, MODULES, ROLES, admin_words, monitor_words
 from web.admin_words import (
     admin_link as admin_link,  # its home was here: kept importable from web.admin
@@ -261,6 +261,7 @@ def admin_router(
     """The console's routes under `/admin`, and the exception handlers the app must install for them."""
     sessions = SessionCache(rpc, presence)
     csrf = Csrf(key)
+    names = StaffNames(config)  # hall.toml's and the console's (web/admin_staff.py)
 
     def page(request: Request[Any, Any, Any], template: str, status: int = 200, **context: Any) -> Response[str]:
         lang = lang_of(request.query_params.get("lang"))
@@ -400,15 +401,16 @@ def admin_router(
         lang = lang_of(q.get("lang"))
         w = admin_words(lang)
         en = int(lang == "en")
+        await names.refresh(ask, request, ControllerAway)
         choices = [
             ("state", w["fu_state"], [(k, names[en]) for k, names in FOLLOWUP_STATES.items()]),
             ("window", w["fu_window"], [(x.id, x.id) for x in config.windows]),
-            ("staff", w["fu_staff"], [(s.id, f"{s.name} ({s.id})" if en else f"{s.name}（{s.id}）") for s in config.staff]),
+            ("staff", w["fu_staff"], [(sid, f"{name} ({sid})" if en else f"{name}（{sid}）") for sid, name in names.names.items()]),
             ("reason", w["fu_reasons"], [(k, names[en]) for k, names in REASONS.items()]),
         ]
         ctx: dict[str, Any] = {"current": "followups", "filters": filters, "page_max": FOLLOWUPS_SHOWN, "choices": choices, "states": FOLLOWUP_STATES, "reasons": REASONS,
                                "levels": LEVELS,
-                               "staff_names": {s.id: s.name for s in config.staff}}
+                               "staff_names": names.names}
         try:
             reply = await ask(request, schemas.ADMIN_FOLLOWUPS,
                               {"limit": FOLLOWUPS_SHOWN, **{k: v for k, v in filters.items() if v}})
@@ -422,7 +424,7 @@ def admin_router(
                       form: dict[str, str] | None = None) -> Response[str]:
         return page(request, "admin_followup.html", status, current="followups", f=f, error=error, form=form or {},
                     reasons=REASONS, levels=LEVELS,
-                    states=FOLLOWUP_STATES, staff_names={s.id: s.name for s in config.staff},
+                    states=FOLLOWUP_STATES, staff_names=names.names,
                     moved=request.query_params.get("moved") == "1")
 
     async def load_followup(request: Request[Any, Any, Any], fid: int) -> tuple[Any, Response[str] | None]:
@@ -493,7 +495,7 @@ def admin_router(
         route_handlers=[
             login_form, login_submit, logout, home, api_session, audit_page, monitor_page, monitor_json, monitor_events,
             followups_page, followup_detail, followup_move, *report_routes(config, rpc, presence, page, admin_words),
-            *staff_routes(ask, page, sessions, ControllerAway),
+            *staff_routes(ask, page, sessions, ControllerAway, names),
             unknown,
         ],
         guards=[make_guard(sessions, csrf)],

@@ -19,6 +19,7 @@ a changed role counts at once.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,6 +29,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from hallbus import schemas
+from hallbus.config import HallConfig
 from hallbus.rpc import RpcFault
 from hallbus.schemas.admin_staff import (
     PASSWORD_MAX,
@@ -38,6 +40,8 @@ from hallbus.schemas.admin_staff import (
 )
 from web.admin_words import admin_link, admin_words
 from web.public import lang_of
+
+log = logging.getLogger(__name__)
 
 MANAGERS = ("manager",)
 READERS = ("manager", "supervisor")
@@ -51,6 +55,7 @@ FIELD_OF = {
     "own_account": "role", "last_manager": "role",
 }
 STATUS_OF = {"conflict": 409, "forbidden": 403, "staff_not_found": 404, "staff_exists": 409, "badge_in_use": 409}
+Asker = Callable[[Request[Any, Any, Any], schemas.Rpc[Any], dict[str, Any]], Awaitable[Any]]
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"  # no 0/O, 1/l/I: read aloud, typed once
 
 WORDS = {
@@ -129,11 +134,25 @@ def check_password(form: Any, sw: dict[str, str]) -> tuple[str, dict[str, str]]:
     return password, {}
 
 
+class StaffNames:
+    """Staff names by id for other pages (the follow-ups' filter and rows): hall.toml's, then the controller's list."""
+
+    def __init__(self, config: HallConfig) -> None:
+        self.names: dict[str, str] = {s.id: s.name for s in config.staff}
+
+    def remember(self, people: list[StaffAccount]) -> None:
+        self.names = {**self.names, **{m.id: m.name for m in people}}
+
+    async def refresh(self, ask: Asker, request: Request[Any, Any, Any], away: type[Exception]) -> None:
+        """Ask the controller for the list (names added or changed in the console); keep the last known if it cannot."""
+        try:
+            self.remember(list((await ask(request, schemas.ADMIN_STAFF_LIST, {})).staff))
+        except (away, RpcFault) as err:
+            log.info("staff names not refreshed: %s", err)
+
+
 def staff_routes(
-    ask: Callable[[Request[Any, Any, Any], schemas.Rpc[Any], dict[str, Any]], Awaitable[Any]],
-    page: Callable[..., Response[str]],
-    sessions: Any,
-    away: type[Exception],
+    ask: Asker, page: Callable[..., Response[str]], sessions: Any, away: type[Exception], names: StaffNames
 ) -> list[Any]:
     """The staff pages (see the module's doc). `ask`: an `admin.*` request for the page's session; `sessions`:
     the console's SessionCache (`forget_account`); `away`: the exception of a controller that cannot be asked."""
@@ -146,7 +165,9 @@ def staff_routes(
         return fault.message_en if lang_of(request.query_params.get("lang")) == "en" else fault.message
 
     async def everyone(request: Request[Any, Any, Any]) -> list[StaffAccount]:
-        return list((await ask(request, schemas.ADMIN_STAFF_LIST, {})).staff)
+        people = list((await ask(request, schemas.ADMIN_STAFF_LIST, {})).staff)
+        names.remember(people)
+        return people
 
     def member_page(request: Request[Any, Any, Any], m: StaffAccount | None, status: int = 200, *,
                     errors: dict[str, str] | None = None, error: str = "", form: dict[str, str] | None = None,

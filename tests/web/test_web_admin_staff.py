@@ -69,6 +69,7 @@ def test_a_member_added_in_the_console_signs_in_at_a_counter_until_disabled(hall
         "password": PASSWORD, "password2": PASSWORD,
     })
     assert added.status_code == 303 and added.headers["location"] == "/admin/settings/staff/s101?saved=1"
+    assert "周新（s101）" in b.http.get("/admin/followups").text, "the follow-ups' staff filter knows them too"
     code, counter = counter_login(hall, "1", staff="s101", password=PASSWORD)
     assert code == "ok"
     state = counter.call_typed(schemas.WINDOW_LOGIN, {"window": "1", "staff": "s101", "password": PASSWORD},
