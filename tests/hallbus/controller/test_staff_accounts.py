@@ -22,6 +22,7 @@ from hallbus.controller.app import build_controller
 from hallbus.controller.clock import ManualClock
 from hallbus.controller.controller import Controller
 from hallbus.controller.staff_accounts import staff_accounts_module
+from hallbus.reports.module import ReportsModule
 from hallbus.rpc import RpcFault
 from tests.hallbus.controller import test_admin_sessions as sessions
 from tests.hallbus.controller.helpers import RecordingPublisher
@@ -227,3 +228,19 @@ def test_a_console_member_survives_a_restart_and_their_wrong_passwords_back_off(
         assert counter_login(again, "3", staff="s120", password=NEW_PASSWORD) == "login_throttled", "from any window"
     finally:
         again.close()
+
+
+def test_the_staff_report_names_console_members(config: HallConfig, clock: ManualClock, tmp_path: Path) -> None:
+    c = build_controller(config, tmp_path / "data", clock=clock, hall_key=b"k" * 32, publisher=RecordingPublisher(),
+                         factories=[admin_module, staff_accounts_module, ReportsModule], refresh_async=False)
+    try:
+        boss = login(c, "s001", "hall001")[0]
+        staff_rpc(c, "add", boss, id="s130", name="郑新", password=NEW_PASSWORD)
+        staff_rpc(c, "update", boss, id="s002", version=0, name="王芳芳")
+        day = clock().date().isoformat()
+        report = rpc(c, "report.query", {"kind": "staff", "from": day, "to": day})
+        keys = [col["key"] for col in report["columns"]]
+        rows = {row[keys.index("key")]: row for row in report["rows"]}
+        assert rows["s130"][keys.index("name")] == "郑新" and rows["s002"][keys.index("name")] == "王芳芳"
+    finally:
+        c.close()
