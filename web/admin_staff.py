@@ -52,7 +52,7 @@ MAXLEN = {"id": 40, "name": TEXT_MAX, "title": TEXT_MAX, "department": TEXT_MAX,
 FIELD_OF = {
     "bad_id": "id", "staff_exists": "id", "bad_name": "name", "bad_title": "title", "bad_department": "department",
     "bad_photo": "photo", "bad_badge": "badge_uid", "badge_in_use": "badge_uid", "bad_password": "password",
-    "own_account": "role", "last_manager": "role",
+    "own_account": "role",
 }
 STATUS_OF = {"conflict": 409, "forbidden": 403, "staff_not_found": 404, "staff_exists": 409, "badge_in_use": 409}
 Asker = Callable[[Request[Any, Any, Any], schemas.Rpc[Any], dict[str, Any]], Awaitable[Any]]

@@ -10,8 +10,8 @@ console has a whole row (`added`).
 Managers change, supervisors read the list, staff are refused: each method checks the
 acting console session first (`acting_in`). A change names the version the manager saw;
 a member changed since is refused (`conflict`) with who changed them and when, nothing
-written. A manager cannot disable or demote themselves (`own_account`), and the hall
-keeps at least one enabled manager (`last_manager`). A badge UID belongs to one member
+written. A manager cannot disable or demote themselves (`own_account`); as only an enabled
+manager changes accounts, the hall never loses its last enabled manager. A badge UID belongs to one member
 (`badge_in_use` says whose). Disabling a member ends their console sessions at once; they
 are refused at every counter and console login; a member already seated at a window
 stays until they log out there (a citizen may be in service).
@@ -226,20 +226,16 @@ class StaffAccountsModule(ControllerModule):
                 "Take it from them first.",
             )
 
-    def _managers_left(self, tx: Tx, without: str) -> int:
-        return sum(1 for m in self.directory.members(tx.conn)
-                   if m.staff.role == "manager" and not m.disabled and m.staff.id != without)
+    @staticmethod
+    def _guard_own(acting: str, m: Member, losing: tuple[str, str]) -> None:
+        """Refuse taking the acting manager's own rights.
 
-    def _guard_managers(self, tx: Tx, acting: str, m: Member, *, losing: tuple[str, str, str]) -> None:
-        """Refuse taking the acting manager's own rights, or the hall's last enabled manager's."""
-        if m.staff.role != "manager" or m.disabled:
-            return
-        if m.staff.id == acting:
+        Only an enabled manager changes accounts, and never their own rights: so the hall always
+        keeps the one who acts, and can never lose its last enabled manager this way.
+        """
+        if m.staff.id == acting and m.staff.role == "manager" and not m.disabled:
             raise fault("own_account", f"不能{losing[0]}自己的账号；请由另一位大厅管理员操作。",
                         f"You cannot {losing[1]} your own account; ask another hall manager.")
-        if self._managers_left(tx, m.staff.id) == 0:
-            raise fault("last_manager", f"{m.staff.name} 是最后一位可用的大厅管理员，不能{losing[0]}。",
-                        f"{m.staff.name} is the hall's last enabled manager and cannot be {losing[2]}.")
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -307,7 +303,7 @@ class StaffAccountsModule(ControllerModule):
         if b.role is not None:
             given["role"] = b.role
             if b.role != "manager":
-                self._guard_managers(tx, acc.id, m, losing=("取消管理员角色", "demote", "demoted"))
+                self._guard_own(acc.id, m, ("取消管理员角色", "demote"))
         current = {k: _base_value(m.staff, k) for k in given}
         diff = {k: v for k, v in given.items() if v != current[k]}
         if not diff:
@@ -326,7 +322,7 @@ class StaffAccountsModule(ControllerModule):
         if m.disabled == disabled:
             return {"member": account_view(m)}
         if disabled:
-            self._guard_managers(tx, acc.id, m, losing=("停用", "disable", "disabled"))
+            self._guard_own(acc.id, m, ("停用", "disable"))
         after = self._write(tx, m, m.staff.id, {"disabled": int(disabled)}, acc.id)
         ended = end_sessions(tx, m.staff.id) if disabled else 0
         audit(tx, actor=acc.id, action="staff.disable" if disabled else "staff.enable", subject=f"staff-{m.staff.id}",

@@ -160,12 +160,12 @@ ADMIN_STAFF_ADD = _rpc(
 ADMIN_STAFF_UPDATE = _rpc(
     "admin.staff.update", st.AdminStaffUpdateReq, st.AdminStaffReply,
     "change a member's name, title, department, role, photo or badge (manager)",
-    *_STAFF_CHANGE, "bad_name", "bad_title", "bad_department", "bad_photo", "bad_badge", "badge_in_use", "last_manager", "own_account",
+    *_STAFF_CHANGE, "bad_name", "bad_title", "bad_department", "bad_photo", "bad_badge", "badge_in_use", "own_account",
 )
 ADMIN_STAFF_DISABLE = _rpc(
     "admin.staff.disable", st.AdminStaffDisableReq, st.AdminStaffReply,
     "disable a member: no counter or console login, their console sessions end (manager)",
-    *_STAFF_CHANGE, "last_manager", "own_account",
+    *_STAFF_CHANGE, "own_account",
 )
 ADMIN_STAFF_ENABLE = _rpc(
     "admin.staff.enable", st.AdminStaffDisableReq, st.AdminStaffReply, "enable a disabled member again (manager)",

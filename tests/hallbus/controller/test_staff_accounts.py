@@ -165,10 +165,10 @@ def test_a_badge_is_one_persons(ctl: Controller, manager: str) -> None:
     assert state["window"]["staff"]["id"] == "s006"
 
 
-def test_a_manager_keeps_their_own_rights_and_the_hall_its_last_manager(ctl: Controller, manager: str) -> None:
+def test_a_manager_keeps_their_own_rights(ctl: Controller, manager: str) -> None:
     assert code_of(lambda: staff_rpc(ctl, "disable", manager, id="s001", version=0)) == "own_account"
     assert code_of(lambda: staff_rpc(ctl, "update", manager, id="s001", version=0, role="staff")) == "own_account"
-    # another manager: the last one but the actor may go; the actor stays the hall's last
+    # another manager may demote the first; they cannot disable themselves, the hall's last manager now
     staff_rpc(ctl, "update", manager, id="s007", version=0, role="manager")
     other, _ = login(ctl, "s007", "hall007")
     staff_rpc(ctl, "update", other, id="s001", version=0, role="supervisor")
