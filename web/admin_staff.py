@@ -76,7 +76,9 @@ WORDS = {
         "mismatch": "两次输入的密码不一致。", "required": "请填写此项。",
         "too_long": "内容过长。", "pw_length": f"密码应为 {PASSWORD_MIN} 到 {PASSWORD_MAX} 个字符。",
         "no_such": "没有这个人员。", "updated": "最后修改", "read_only": "督查账号只能查看，不能修改。",
-        "none": "—", "list_failed": "暂时无法读取人员列表。",
+        "none": "—", "list_failed": "暂时无法读取人员列表。", "differs": "与 hall.toml 不同：",
+        "f_name": "姓名", "f_title": "职务", "f_department": "部门", "f_role": "角色", "f_photo": "照片",
+        "f_badge_uid": "工牌", "f_password": "密码", "f_disabled": "停用", "sep": "、",
     },
     "en": {
         "title": "Staff accounts",
@@ -100,7 +102,9 @@ WORDS = {
         "mismatch": "The two passwords differ.", "required": "Please fill this in.", "too_long": "Too long.",
         "pw_length": f"The password must have {PASSWORD_MIN} to {PASSWORD_MAX} characters.",
         "no_such": "There is no such member.", "updated": "Last changed", "read_only": "A supervisor may look, not change.",
-        "none": "—", "list_failed": "The staff list cannot be read now.",
+        "none": "—", "list_failed": "The staff list cannot be read now.", "differs": "differs from hall.toml: ",
+        "f_name": "name", "f_title": "title", "f_department": "department", "f_role": "role", "f_photo": "photo",
+        "f_badge_uid": "badge", "f_password": "password", "f_disabled": "disabled", "sep": ", ",
     },
 }
 

@@ -128,7 +128,8 @@ def test_bad_fields_are_shown_next_to_the_field_and_nothing_changes(hall: WebHal
     second = post_form(b, "/admin/settings/staff/s005", {"version": stale, "name": "陈静", "title": "科长", "role": "staff"},
                        page="/admin/settings/staff/s005")
     assert second.status_code == 409 and "s001" in second.text and "未保存" in second.text
-    assert "副科长" in b.http.get("/admin/settings/staff/s005").text
+    shown = b.http.get("/admin/settings/staff/s005").text
+    assert "副科长" in shown and re.search(r'id="member-source">hall.toml · 与 hall.toml 不同：职务', shown)
 
 
 def test_a_one_time_password_is_shown_once_and_works(hall: WebHall) -> None:

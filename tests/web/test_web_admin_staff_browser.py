@@ -58,7 +58,6 @@ def test_a_manager_adds_a_member_who_signs_in_at_a_counter_until_disabled(
         d.switch_to.alert.accept()
     assert XSS_NAME in d.find_element(By.ID, "staff-s004").text
     assert fits_width(d)
-    shot(d, "staff-accounts")
 
     d.find_element(By.ID, "staff-add").click()
     wait_text(d, "新增人员", "工号", "再次输入密码")
@@ -92,9 +91,17 @@ def test_a_manager_adds_a_member_who_signs_in_at_a_counter_until_disabled(
     with pytest.raises(RpcFault) as refused:
         counter.call("window.login", {"window": "1", "staff": "s101", "password": PASSWORD}, timeout=10)
     assert refused.value.code == "login_failed"
+    # a hall.toml member's title changed: the list says what differs from hall.toml
+    d.get(f"{hall.web}/admin/settings/staff/s005")
+    fill(d, {"title": "副科长"})
+    d.find_element(By.ID, "staff-save").click()
+    wait_text(d, "已保存", "与 hall.toml 不同：职务")
     d.get(f"{hall.web}/admin/settings/staff")
-    wait_text(d, "周新", "已停用", "后台新增")
+    wait_text(d, "周新", "已停用", "后台新增", "已改：职务")
     assert "off" in str(d.find_element(By.ID, "staff-s101").get_attribute("class"))
+    shot(d, "staff-accounts")
+    d.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+    shot(d, "staff-accounts-disabled")
     d.get(f"{hall.web}/admin/audit")
     wait_text(d, "新增人员", "停用人员账号", "staff-s101")
     assert PASSWORD not in page_text(d) and "pbkdf2" not in page_text(d)
