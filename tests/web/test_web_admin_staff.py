@@ -21,7 +21,7 @@ import pytest
 from hallbus import schemas
 from hallbus.localbroker import LocalBroker, free_port
 from hallbus.rpc import RpcClient, RpcFault, RpcServer, SimpleDispatcher
-from tests.web.conftest import WebHall
+from tests.web.conftest import WebHall, wait_until
 from tests.web.test_web_acl import node_bus
 from tests.web.test_web_admin import XSS_NAME, Browser, close_clients, with_roles
 
@@ -198,3 +198,16 @@ def test_only_the_web_node_may_send_the_staff_methods(tmp_path: Path) -> None:
             assert rpc.call(method, {"session": "x", "id": "s1", "name": "x", "version": 0, "password": "x"},
                             timeout=10) == {"m": method}
         assert asked == staff_methods, "the web node's requests only, each once"
+
+
+def test_with_the_controller_down_the_page_says_so_and_nothing_is_changed(hall: WebHall) -> None:
+    b = manager(hall)
+    csrf = b.csrf_of(b.http.get("/admin/settings/staff/new").text)
+    hall.stop_controller()
+    wait_until(hall.controller_away, 30, "hallweb sees the controller away")
+    down = b.http.post("/admin/settings/staff/new", data={"_csrf": csrf, "id": "s140", "name": "钱新", "role": "staff"})
+    assert down.status_code == 503 and "暂时连不上大厅服务器" in down.text and 'value="钱新"' in down.text
+    assert b.http.get("/admin/settings/staff").status_code == 503
+    hall.start_controller_process()  # the same hall's data, as after a restart
+    back = b.http.get("/admin/settings/staff")
+    assert back.status_code == 200 and "李明" in back.text and "s140" not in back.text
