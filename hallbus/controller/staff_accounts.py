@@ -25,6 +25,7 @@ only by its last 4 characters.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
@@ -34,7 +35,7 @@ from hallbus import schemas
 from hallbus.config import StaffSection
 from hallbus.controller.admin import acting_in, audit, end_sessions
 from hallbus.controller.module import ALL, ControllerModule, ModuleContext, Tx, TxHandler
-from hallbus.controller.staff_directory import TABLE, Member, StaffDirectory
+from hallbus.controller.staff_directory import TABLE, Member, StaffDirectory, file_value
 from hallbus.passwords import hash_password
 from hallbus.rpc import Request, RpcFault
 from hallbus.schemas.admin_staff import (
@@ -71,7 +72,8 @@ STAFF_MIGRATIONS: tuple[str, ...] = (
         disabled INTEGER NOT NULL DEFAULT 0,
         version INTEGER NOT NULL,
         updated_at TEXT NOT NULL,
-        updated_by TEXT NOT NULL
+        updated_by TEXT NOT NULL,
+        file_values TEXT NOT NULL DEFAULT '{{}}'  -- JSON: the files' value of each column when the console set it
     );
     """,
 )
@@ -242,18 +244,23 @@ class StaffAccountsModule(ControllerModule):
     def _write(self, tx: Tx, m: Member | None, sid: str, values: dict[str, Any], actor: str) -> Member:
         """Store `values` for `sid` (a value equal to hall.toml's is stored as NULL) and count a version."""
         base = self.directory.base.get(sid)
-        cols = {k: (None if base is not None and k != "disabled" and v == _base_value(base, k) else v)
+        cols = {k: (None if base is not None and k != "disabled" and v == file_value(base, k) else v)
                 for k, v in values.items()}
+        row = tx.execute(f"SELECT file_values FROM {TABLE} WHERE id = ?", (sid,)).fetchone()
+        seen = json.loads(str(row[0])) if row is not None else {}
+        if base is not None:  # what the files said when the console set each value (the newer change counts)
+            seen = {k: v for k, v in seen.items() if cols.get(k, "") is not None}
+            seen |= {k: file_value(base, k) for k, v in cols.items() if v is not None and k != "disabled"}
         version = (m.version if m is not None else 0) + 1
         if m is None or (m.version == 0 and not m.added):
             tx.execute(
                 f"INSERT INTO {TABLE}(id, added, version, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)",
                 (sid, int(m is None), version, tx.now_iso, actor),
             )
-        sets = ", ".join(f"{k} = ?" for k in cols)
+        sets = "".join(f"{k} = ?, " for k in cols)
         tx.execute(
-            f"UPDATE {TABLE} SET {sets}{', ' if sets else ''}version = ?, updated_at = ?, updated_by = ? WHERE id = ?",
-            (*cols.values(), version, tx.now_iso, actor, sid),
+            f"UPDATE {TABLE} SET {sets}file_values = ?, version = ?, updated_at = ?, updated_by = ? WHERE id = ?",
+            (*cols.values(), json.dumps(seen, sort_keys=True), version, tx.now_iso, actor, sid),
         )
         after = self.directory.member(tx.conn, sid)
         assert after is not None
@@ -304,7 +311,7 @@ class StaffAccountsModule(ControllerModule):
             given["role"] = b.role
             if b.role != "manager":
                 self._guard_own(acc.id, m, ("取消管理员角色", "demote"))
-        current = {k: _base_value(m.staff, k) for k in given}
+        current = {k: file_value(m.staff, k) for k in given}
         diff = {k: v for k, v in given.items() if v != current[k]}
         if not diff:
             return {"member": account_view(m)}
@@ -345,15 +352,6 @@ class StaffAccountsModule(ControllerModule):
         audit(tx, actor=acc.id, action="staff.password", subject=f"staff-{m.staff.id}", client=b.client,
               before={"password": "set" if m.staff.password_hash else "none"}, after={"password": "new"})
         return {"member": account_view(after)}
-
-
-def _base_value(s: StaffSection, key: str) -> Any:
-    """A field of a section as the table stores it (badges as their key, "" for no photo or badge)."""
-    if key == "badge_uid":
-        return badge_key(s.badge_uid) if s.badge_uid else ""
-    if key == "photo":
-        return s.photo or ""
-    return getattr(s, key)
 
 
 def staff_accounts_module(ctx: ModuleContext) -> StaffAccountsModule:

@@ -5,8 +5,11 @@ controller-only secrets file (badge UIDs, password hashes; `hallbus.staff_secret
 console keeps accounts in the controller's store (table `staff_accounts`, module
 `staff_accounts`, `hallbus.controller.staff_accounts`), layered over them: a row adds a
 member hall.toml does not have (`added`), or changes one it has; each column of a row is
-either NULL (hall.toml's value counts) or the console's value, which wins. A disabled
-member signs in nowhere.
+either NULL (hall.toml's value counts) or the console's value, which wins. The newer change
+counts: with each value it sets, the console keeps the files' value of that moment
+(`file_values`), and when hall.toml or the secrets file say something else later (a name
+edited there, a password set with `hallbus staff-secrets create-manager`), theirs counts
+again. A disabled member signs in nowhere.
 
 Every lookup that decides who someone is (window.login by badge or by id and password,
 the console's login and sessions, the window state's name/title/photo, reports) reads
@@ -22,6 +25,7 @@ are set whenever a hash changes here and read again from the store at every tick
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -35,7 +39,15 @@ from hallbus.staff_secrets import badge_key
 TABLE = "staff_accounts"
 PROFILE = ("name", "title", "department", "role", "photo")  # columns shown on screens or deciding the console role
 SECRET = ("badge_uid", "password_hash")  # columns only the controller reads
-_COLS = ("id", "added", *PROFILE, *SECRET, "disabled", "version", "updated_at", "updated_by")
+_COLS = ("id", "added", *PROFILE, *SECRET, "disabled", "version", "updated_at", "updated_by", "file_values")
+
+
+def file_value(s: StaffSection, key: str) -> str:
+    """A field of hall.toml's (and the secrets file's) section as the table stores it ("" for none)."""
+    if key == "badge_uid":
+        return badge_key(s.badge_uid) if s.badge_uid else ""
+    value = getattr(s, key)
+    return "" if value is None else str(value)
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,9 @@ class StaffDirectory:
             return None if base is None else Member(base, False, 0, False, ())
         values = dict(zip(_COLS, row, strict=True))
         changes = {k: values[k] for k in (*PROFILE, *SECRET) if values[k] is not None}
+        seen = json.loads(str(values["file_values"] or "{}"))
+        if base is not None:  # the files changed since the console did: theirs is the newer change
+            changes = {k: v for k, v in changes.items() if k not in seen or seen[k] == file_value(base, k)}
         if "badge_uid" in changes and changes["badge_uid"] == "":
             changes["badge_uid"] = None  # the console took the badge away
         start = base if base is not None else StaffSection(id=sid, name=sid)

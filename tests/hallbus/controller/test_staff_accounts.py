@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from hallbus import schemas
@@ -22,6 +23,7 @@ from hallbus.controller.app import build_controller
 from hallbus.controller.clock import ManualClock
 from hallbus.controller.controller import Controller
 from hallbus.controller.staff_accounts import staff_accounts_module
+from hallbus.passwords import hash_password
 from hallbus.reports.module import ReportsModule
 from hallbus.rpc import RpcFault
 from tests.hallbus.controller import test_admin_sessions as sessions
@@ -244,3 +246,39 @@ def test_the_staff_report_names_console_members(config: HallConfig, clock: Manua
         assert rows["s130"][keys.index("name")] == "郑新" and rows["s002"][keys.index("name")] == "王芳芳"
     finally:
         c.close()
+
+
+def test_a_later_change_in_the_files_wins_over_an_older_one_in_the_console(
+    config: HallConfig, clock: ManualClock, tmp_path: Path
+) -> None:
+    """`hallbus staff-secrets create-manager` (a new hash in the secrets file) or an edit of hall.toml is newer."""
+    def controller(cfg: HallConfig) -> Controller:
+        return build_controller(cfg, tmp_path / "data", clock=clock, hall_key=b"k" * 32,
+                                publisher=RecordingPublisher(), factories=[admin_module, staff_accounts_module],
+                                refresh_async=False)
+
+    first = controller(config)
+    try:
+        boss = login(first, "s001", "hall001")[0]
+        staff_rpc(first, "password", boss, id="s004", version=0, password=NEW_PASSWORD)
+        staff_rpc(first, "update", boss, id="s006", version=0, name="杨磊磊", title="副科长")
+    finally:
+        first.close()
+    # the secrets file gets a new hash for s004, hall.toml a new name for s006 (not a new title)
+    secrets_file = config.resolve(config.privacy.staff_secrets_file or "")
+    text = secrets_file.read_text(encoding="utf-8")
+    s004 = text.index('id = "s004"')
+    old_hash = text[s004:].split("password_hash = ", 1)[1].split("\n", 1)[0]
+    mine = tmp_path / "staff-secrets.toml"
+    mine.write_text(text.replace(old_hash, json.dumps(hash_password("reset-by-cli-1"))), encoding="utf-8")
+    staff = [msgspec.structs.replace(s, name="杨石") if s.id == "s006" else s for s in config.staff]
+    privacy = msgspec.structs.replace(config.privacy, staff_secrets_file=str(mine))
+    later = controller(msgspec.structs.replace(config, staff=staff, privacy=privacy))
+    try:
+        later.publish_all()
+        assert counter_login(later, "1", staff="s004", password=NEW_PASSWORD) == "login_failed"
+        assert counter_login(later, "1", staff="s004", password="reset-by-cli-1") == "ok"
+        m = listed(later, login(later, "s001", "hall001")[0])["s006"]
+        assert (m["name"], m["title"], m["changed"]) == ("杨石", "副科长", ["title"])
+    finally:
+        later.close()
