@@ -52,6 +52,7 @@ from hallbus.schemas.admin_staff import (
 )
 from hallbus.staff_secrets import badge_key
 
+HINTS_EVERY_S = 30.0  # the worker thread's password hashes read again from the store this often (and at start)
 CHANGES = ("manager",)  # who may change accounts
 READS = ("manager", "supervisor")  # who may read the list
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
@@ -75,6 +76,7 @@ STAFF_MIGRATIONS: tuple[str, ...] = (
         updated_by TEXT NOT NULL,
         file_values TEXT NOT NULL DEFAULT '{{}}'  -- JSON: the files' value of each column when the console set it
     );
+    CREATE INDEX {TABLE}_badge ON {TABLE}(badge_uid);
     """,
 )
 
@@ -162,6 +164,7 @@ class StaffAccountsModule(ControllerModule):
 
     def __init__(self, directory: StaffDirectory) -> None:
         self.directory = directory
+        self._synced = float("-inf")  # hall time of the hints' latest reading
 
     def handlers(self) -> Mapping[str, TxHandler]:
         return {
@@ -187,8 +190,10 @@ class StaffAccountsModule(ControllerModule):
         return str(done) if done else hash_password(password)  # unprepared only when called directly (tools)
 
     def tick(self, tx: Tx) -> None:
-        """The worker thread's password hashes read again from the store (a rolled-back change is put right)."""
-        self.directory.sync_hints(tx.conn)
+        """Now and then the worker thread's password hashes are read again (a rolled-back change is put right)."""
+        if not 0.0 <= tx.now_ts - self._synced < HINTS_EVERY_S:
+            self._synced = tx.now_ts
+            self.directory.sync_hints(tx.conn)
 
     def refresh(self, tx: Tx, keys: AbstractSet[str]) -> None:
         """At start-up (`ALL`) the worker thread learns the console's hashes before the first login."""

@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import msgspec
@@ -68,6 +67,7 @@ class StaffDirectory:
 
     def __init__(self, config: HallConfig) -> None:
         self.base: dict[str, StaffSection] = {s.id: s for s in config.staff}
+        self._base_badges: dict[str, str] = {badge_key(s.badge_uid): s.id for s in config.staff if s.badge_uid}
         self._has_table = False
         self._lock = threading.Lock()
         self._hints: dict[str, str | None] = {s.id: s.password_hash for s in config.staff}
@@ -123,13 +123,19 @@ class StaffDirectory:
         m = self.member(conn, sid)
         return None if m is None or m.disabled else m.staff
 
-    def badge_owner(self, conn: sqlite3.Connection, uid: str, members: Iterable[Member] | None = None) -> Member | None:
-        """Whose badge `uid` is (disabled members too), or None."""
+    def badge_owner(self, conn: sqlite3.Connection, uid: str) -> Member | None:
+        """Whose badge `uid` is (disabled members too), or None: hall.toml's owner, or whom the console gave it."""
         key = badge_key(uid)
         if not key:
             return None
-        return next((m for m in (members if members is not None else self.members(conn))
-                     if m.staff.badge_uid and badge_key(m.staff.badge_uid) == key), None)
+        ids = {str(r[0]) for r in conn.execute(f"SELECT id FROM {TABLE} WHERE badge_uid = ?", (key,))} \
+            if self._table(conn) else set()
+        ids |= {self._base_badges[key]} if key in self._base_badges else set()
+        for sid in sorted(ids):  # each checked as the hall sees them now (a badge taken away, a newer file)
+            m = self.member(conn, sid)
+            if m is not None and m.staff.badge_uid and badge_key(m.staff.badge_uid) == key:
+                return m
+        return None
 
     def by_badge(self, conn: sqlite3.Connection, uid: str) -> StaffSection | None:
         """The member who may sign in with badge `uid`, or None (unknown badge, or its owner is disabled)."""
