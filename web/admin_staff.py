@@ -24,7 +24,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, get, post, route
 from litestar.params import FromPath
 from litestar.response import Redirect
 
@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 MANAGERS = ("manager",)
 READERS = ("manager", "supervisor")
+EVERY_ROLE = ("manager", "supervisor", "staff")
 PROFILE = ("name", "title", "department", "role", "photo", "badge_uid")
 FORM_KEYS = ("id", *PROFILE)
 MAXLEN = {"id": 40, "name": TEXT_MAX, "title": TEXT_MAX, "department": TEXT_MAX, "photo": PHOTO_MAX, "badge_uid": 40}
@@ -52,7 +53,7 @@ MAXLEN = {"id": 40, "name": TEXT_MAX, "title": TEXT_MAX, "department": TEXT_MAX,
 FIELD_OF = {
     "bad_id": "id", "staff_exists": "id", "bad_name": "name", "bad_title": "title", "bad_department": "department",
     "bad_photo": "photo", "bad_badge": "badge_uid", "badge_in_use": "badge_uid", "bad_password": "password",
-    "own_account": "role",
+    "own_account": "role", "wrong_password": "old_password",
 }
 STATUS_OF = {"conflict": 409, "forbidden": 403, "staff_not_found": 404, "staff_exists": 409, "badge_in_use": 409}
 Asker = Callable[[Request[Any, Any, Any], schemas.Rpc[Any], dict[str, Any]], Awaitable[Any]]
@@ -65,7 +66,7 @@ WORDS = {
         "photo": "照片", "photo_hint": "http(s):// 网址，或相对于 hall.toml 的图片路径", "badge": "工牌号（UID）",
         "badge_hint": "读卡器读出的十六进制 UID；留空表示不使用工牌", "badge_now": "当前工牌",
         "badge_now_is": "当前工牌：{}；填写新的 UID 可更换，留空则不变", "badge_remove": "收回工牌（不再用工牌登录）",
-        "password": "密码", "password2": "再次输入密码", "password_hint": f"{PASSWORD_MIN} 个字符以上，交给本人后请其尽快更改",
+        "password": "密码", "password2": "再次输入密码", "password_hint": f"{PASSWORD_MIN} 个字符以上；交给本人后，请其在管理后台“修改密码”中尽快改掉",
         "generate": "由系统生成一次性密码", "state": "状态", "enabled": "启用", "disabled": "已停用",
         "source": "来源", "src_hall.toml": "hall.toml", "src_console": "后台新增", "changed": "已改",
         "has_password": "已设密码", "no_password": "未设密码", "edit": "修改", "view": "查看", "save": "保存",
@@ -76,7 +77,8 @@ WORDS = {
         "mismatch": "两次输入的密码不一致。", "required": "请填写此项。",
         "too_long": "内容过长。", "pw_length": f"密码应为 {PASSWORD_MIN} 到 {PASSWORD_MAX} 个字符。",
         "no_such": "没有这个人员。", "updated": "最后修改", "read_only": "督查账号只能查看，不能修改。",
-        "none": "—", "list_failed": "暂时无法读取人员列表。", "differs": "与 hall.toml 不同：",
+        "none": "—", "list_failed": "暂时无法读取人员列表。", "own_title": "修改密码", "old_password": "原密码",
+        "new_password": "新密码", "own_note": "修改后，窗口叫号终端和管理后台都使用新密码。", "own_saved": "密码已修改。", "differs": "与 hall.toml 不同：",
         "f_name": "姓名", "f_title": "职务", "f_department": "部门", "f_role": "角色", "f_photo": "照片",
         "f_badge_uid": "工牌", "f_password": "密码", "f_disabled": "停用", "sep": "、",
     },
@@ -89,7 +91,7 @@ WORDS = {
         "badge": "Badge UID", "badge_hint": "the hex UID the reader gives; empty for no badge",
         "badge_now": "Badge now", "badge_now_is": "Badge now: {}. Type a new UID to change it; empty keeps it.",
         "badge_remove": "Take the badge away (no badge login)", "password": "Password", "password2": "Password again",
-        "password_hint": f"at least {PASSWORD_MIN} characters; ask them to change it soon",
+        "password_hint": f"at least {PASSWORD_MIN} characters; ask them to change it soon under \"My password\"",
         "generate": "Make a one-time password", "state": "State", "enabled": "enabled", "disabled": "disabled",
         "source": "Source", "src_hall.toml": "hall.toml", "src_console": "added here", "changed": "changed",
         "has_password": "password set", "no_password": "no password", "edit": "Change", "view": "View",
@@ -102,7 +104,9 @@ WORDS = {
         "mismatch": "The two passwords differ.", "required": "Please fill this in.", "too_long": "Too long.",
         "pw_length": f"The password must have {PASSWORD_MIN} to {PASSWORD_MAX} characters.",
         "no_such": "There is no such member.", "updated": "Last changed", "read_only": "A supervisor may look, not change.",
-        "none": "—", "list_failed": "The staff list cannot be read now.", "differs": "differs from hall.toml: ",
+        "none": "—", "list_failed": "The staff list cannot be read now.", "own_title": "My password",
+        "old_password": "Current password", "new_password": "New password",
+        "own_note": "The new password counts at the counter and in the console.", "own_saved": "Your password was changed.", "differs": "differs from hall.toml: ",
         "f_name": "name", "f_title": "title", "f_department": "department", "f_role": "role", "f_photo": "photo",
         "f_badge_uid": "badge", "f_password": "password", "f_disabled": "disabled", "sep": ", ",
     },
@@ -327,7 +331,42 @@ def staff_routes(
         return await change(request, sid, schemas.ADMIN_STAFF_PASSWORD, {"password": password},
                             one_time=password if raw.get("generate") else "")
 
-    return [staff_list, staff_new, staff_add, staff_member, staff_update, staff_disable, staff_enable, staff_password]
+    # --- one's own password (every role) ----------------------------------------------------------
+
+    def own_page(request: Request[Any, Any, Any], status: int = 200, *, errors: dict[str, str] | None = None,
+                 error: str = "") -> Response[str]:
+        sw = staff_words(lang_of(request.query_params.get("lang")))
+        return page(request, "admin_staff_password.html", status, current="password", sw=sw, errors=errors or {},
+                    error=error, form={}, saved=request.query_params.get("saved") == "1", manager=True)
+
+    @route("/settings/password", http_method=["GET", "POST"], opt={"roles": EVERY_ROLE})
+    async def own_password(request: Request[Any, Any, Any]) -> Response[Any]:
+        """The form (GET), or the member's own new password (POST; the guard checked its CSRF token)."""
+        if request.method != "POST":
+            return own_page(request)
+        lang, w, sw = lang_and_words(request)
+        raw = await request.form()
+        old = str(raw.get("old_password", ""))[:PASSWORD_MAX + 1]
+        new, errors = check_password({k: raw.get(k, "") for k in ("password", "password2")}, sw)  # never made here
+        if not new and not errors:
+            errors["password"] = sw["pw_length"]
+        if not old:
+            errors["old_password"] = sw["required"]
+        if errors:
+            return own_page(request, 400, errors=errors)
+        me = request.state.session.account.id
+        try:
+            await ask(request, schemas.ADMIN_STAFF_OWN_PASSWORD, {"staff": me, "old_password": old, "new_password": new})
+        except away:
+            return own_page(request, 503, error=w["controller_away"])
+        except RpcFault as fault:
+            status, errors, error = refused(request, fault, ("old_password", "password"))
+            return own_page(request, {"login_throttled": 429, "wrong_password": 400}.get(fault.code, status),
+                            errors=errors, error=error)
+        return Redirect(admin_link("/admin/settings/password", lang, saved="1"), status_code=303)
+
+    return [staff_list, staff_new, staff_add, staff_member, staff_update, staff_disable, staff_enable, staff_password,
+            own_password]
 
 
 def is_manager(request: Request[Any, Any, Any]) -> bool:

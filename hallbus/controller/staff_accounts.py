@@ -26,23 +26,26 @@ only by its last 4 characters.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any
 
 from hallbus import schemas
-from hallbus.config import StaffSection
+from hallbus.config import LoginSection, StaffSection
 from hallbus.controller.admin import acting_in, audit, end_sessions
+from hallbus.controller.backoff import Backoff, Limits
 from hallbus.controller.module import ALL, ControllerModule, ModuleContext, Tx, TxHandler
 from hallbus.controller.staff_directory import TABLE, Member, StaffDirectory, file_value
-from hallbus.passwords import hash_password
+from hallbus.passwords import hash_password, verify_password
 from hallbus.rpc import Request, RpcFault
 from hallbus.schemas.admin_staff import (
     PASSWORD_MAX,
     PASSWORD_MIN,
     PHOTO_MAX,
     TEXT_MAX,
+    AdminOwnPasswordReq,
     AdminStaffAddReq,
     AdminStaffDisableReq,
     AdminStaffListReq,
@@ -162,9 +165,13 @@ class StaffAccountsModule(ControllerModule):
     name = "staff_accounts"
     migrations = STAFF_MIGRATIONS
 
-    def __init__(self, directory: StaffDirectory) -> None:
+    def __init__(self, directory: StaffDirectory, login: LoginSection | None = None) -> None:
         self.directory = directory
         self._synced = float("-inf")  # hall time of the hints' latest reading
+        rules = login or LoginSection()
+        # wrong old passwords count where wrong console passwords do (the admin module's table and limits)
+        self.backoff = Backoff("admin_login_failures", forget_s=rules.forget_after_s)
+        self.limits = Limits(rules.staff_free_attempts, rules.backoff_s, rules.max_backoff_s)
 
     def handlers(self) -> Mapping[str, TxHandler]:
         return {
@@ -174,16 +181,25 @@ class StaffAccountsModule(ControllerModule):
             "admin.staff.disable": self._disable,
             "admin.staff.enable": self._enable,
             "admin.staff.password": self._password,
+            "admin.staff.own_password": self._own_password,
         }
 
     def preparers(self) -> Mapping[str, Callable[[Request], None]]:
         """New passwords are hashed on the RPC server's worker thread."""
-        return {"admin.staff.add": self._prepare_hash, "admin.staff.password": self._prepare_hash}
+        return {"admin.staff.add": self._prepare_hash, "admin.staff.password": self._prepare_hash,
+                "admin.staff.own_password": self._prepare_own}
 
     def _prepare_hash(self, req: Request) -> None:
         password = str(getattr(req.body, "password", ""))
         if PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
             req.prepared = {"hash": hash_password(password)}
+
+    def _prepare_own(self, req: Request) -> None:
+        b: AdminOwnPasswordReq = req.body
+        stored = self.directory.hash_hint(b.staff)
+        req.prepared = {"old_ok": bool(stored and verify_password(b.old_password, stored)), "checked": stored,
+                        **({"hash": hash_password(b.new_password)}
+                           if PASSWORD_MIN <= len(b.new_password) <= PASSWORD_MAX else {})}
 
     def _hash(self, req: Request, password: str) -> str:
         done = (req.prepared or {}).get("hash")
@@ -358,8 +374,41 @@ class StaffAccountsModule(ControllerModule):
               before={"password": "set" if m.staff.password_hash else "none"}, after={"password": "new"})
         return {"member": account_view(after)}
 
+    def _wrong_old(self, tx: Tx, key: str, sid: str, client: str) -> None:
+        """A wrong old password: counted against the member's console key, and in the audit log."""
+        self.backoff.fail(tx, key, self.limits)
+        audit(tx, actor=sid, action="staff.own_password_failed", subject=f"staff-{sid}", client=client)
+
+    def _own_password(self, req: Request, tx: Tx) -> Mapping[str, Any]:
+        """A member's own new password: the session's member only, the old password first, throttled as logins are."""
+        b: AdminOwnPasswordReq = req.body
+        acc = acting_in(tx, self.directory, b.session)
+        if acc.id != b.staff.strip():
+            raise fault("forbidden", "只能修改本人的密码。", "You can change your own password only.")
+        key = f"staff:{acc.id}"
+        until = self.backoff.blocked_until(tx, key)
+        if until > tx.now_ts:
+            minutes = max(1, math.ceil((until - tx.now_ts) / 60))
+            raise fault("login_throttled", f"原密码错误次数过多，请约{minutes}分钟后再试。",
+                        f"Too many wrong passwords: try again in about {minutes} min.")
+        m = self.directory.member(tx.conn, acc.id)
+        assert m is not None  # acting found them
+        prepared = req.prepared or {}
+        if prepared.get("checked") != m.staff.password_hash:
+            raise fault("login_retry", "密码刚刚被更改，请再输入一次。",
+                        "The password has just been changed; please enter it once more.")
+        if not prepared.get("old_ok"):
+            tx.keep_on_fault(lambda t: self._wrong_old(t, key, acc.id, b.client))
+            raise fault("wrong_password", "原密码不正确。", "The current password is wrong.")
+        check_password(b.new_password, acc.id)
+        self.backoff.clear(tx, key)
+        after = self._write(tx, m, acc.id, {"password_hash": self._hash(req, b.new_password)}, acc.id)
+        audit(tx, actor=acc.id, action="staff.own_password", subject=f"staff-{acc.id}", client=b.client,
+              before={"password": "set"}, after={"password": "new"})
+        return {"member": account_view(after)}
+
 
 def staff_accounts_module(ctx: ModuleContext) -> StaffAccountsModule:
     """The module factory (`hallbus.controller.app.feature_module_factories`)."""
-    return StaffAccountsModule(ctx.staff)
+    return StaffAccountsModule(ctx.staff, ctx.config.login)
 

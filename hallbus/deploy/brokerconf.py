@@ -66,7 +66,7 @@ WEB_METHODS = (
     "admin.login", "admin.session", "admin.logout", "admin.audit",
     "admin.followups", "admin.followup", "admin.followup.move",
     "admin.staff.list", "admin.staff.add", "admin.staff.update", "admin.staff.disable", "admin.staff.enable",
-    "admin.staff.password",
+    "admin.staff.password", "admin.staff.own_password",
 )
 # The RPC methods each role may call (a role absent here calls none).
 ROLE_METHODS = {

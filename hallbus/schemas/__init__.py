@@ -86,6 +86,9 @@ from hallbus.schemas.methods import (
     ADMIN_STAFF_LIST as ADMIN_STAFF_LIST,
 )
 from hallbus.schemas.methods import (
+    ADMIN_STAFF_OWN_PASSWORD as ADMIN_STAFF_OWN_PASSWORD,
+)
+from hallbus.schemas.methods import (
     ADMIN_STAFF_PASSWORD as ADMIN_STAFF_PASSWORD,
 )
 from hallbus.schemas.methods import (

@@ -102,6 +102,16 @@ class AdminStaffPasswordReq(RpcRequest, kw_only=True):
     password: str
 
 
+class AdminOwnPasswordReq(RpcRequest, kw_only=True):
+    """`admin.staff.own_password`: the session's own member sets a new password (every role), the old one first."""
+
+    session: str
+    client: str = ""
+    staff: str  # the session's own staff id (hallweb knows it; the controller checks it is the session's)
+    old_password: str
+    new_password: str
+
+
 class AdminStaffReply(msgspec.Struct, kw_only=True):
     """A change's reply: the member as they are now."""
 

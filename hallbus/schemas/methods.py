@@ -171,6 +171,11 @@ ADMIN_STAFF_ENABLE = _rpc(
     "admin.staff.enable", st.AdminStaffDisableReq, st.AdminStaffReply, "enable a disabled member again (manager)",
     *_STAFF_CHANGE,
 )
+ADMIN_STAFF_OWN_PASSWORD = _rpc(
+    "admin.staff.own_password", st.AdminOwnPasswordReq, st.AdminStaffReply,
+    "a member sets their own new password, the old one first (every role)",
+    *_SESSION, "wrong_password", "bad_password", "login_throttled", "login_retry",
+)
 ADMIN_STAFF_PASSWORD = _rpc(
     "admin.staff.password", st.AdminStaffPasswordReq, st.AdminStaffReply, "set a member's new password (manager)",
     *_STAFF_CHANGE, "bad_password",

@@ -195,8 +195,9 @@ def test_only_the_web_node_may_send_the_staff_methods(tmp_path: Path) -> None:
         rpc = RpcClient(web)
         assert web.wait_subscribed(rpc.reply_topic, 10)
         for method in staff_methods:
-            assert rpc.call(method, {"session": "x", "id": "s1", "name": "x", "version": 0, "password": "x"},
-                            timeout=10) == {"m": method}
+            body = {"session": "x", "id": "s1", "name": "x", "version": 0, "password": "x", "staff": "s1",
+                    "old_password": "x", "new_password": "x"}
+            assert rpc.call(method, body, timeout=10) == {"m": method}
         assert asked == staff_methods, "the web node's requests only, each once"
 
 
@@ -211,3 +212,18 @@ def test_with_the_controller_down_the_page_says_so_and_nothing_is_changed(hall: 
     hall.start_controller_process()  # the same hall's data, as after a restart
     back = b.http.get("/admin/settings/staff")
     assert back.status_code == 200 and "李明" in back.text and "s140" not in back.text
+
+
+def test_every_member_changes_their_own_password(hall: WebHall) -> None:
+    me = Browser(hall.web)
+    assert me.login("s003", "hall003").status_code == 303  # a staff account
+    assert 'id="nav-password"' in me.http.get("/admin/").text
+    wrong = post_form(me, "/admin/settings/password", {"old_password": "nope", "password": PASSWORD,
+                                                       "password2": PASSWORD})
+    assert wrong.status_code == 400 and re.search(r'id="e-old_password" role="alert">原密码不正确', wrong.text)
+    done = post_form(me, "/admin/settings/password", {"old_password": "hall003", "password": PASSWORD,
+                                                      "password2": PASSWORD})
+    assert done.status_code == 303 and done.headers["location"] == "/admin/settings/password?saved=1"
+    assert "密码已修改" in me.http.get(done.headers["location"]).text
+    assert counter_login(hall, "1", staff="s003", password="hall003")[0] == "login_failed"
+    assert counter_login(hall, "2", staff="s003", password=PASSWORD)[0] == "ok"

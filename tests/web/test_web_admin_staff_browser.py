@@ -105,6 +105,14 @@ def test_a_manager_adds_a_member_who_signs_in_at_a_counter_until_disabled(
     d.get(f"{hall.web}/admin/audit")
     wait_text(d, "新增人员", "停用人员账号", "staff-s101")
     assert PASSWORD not in page_text(d) and "pbkdf2" not in page_text(d)
+    # anyone's own password, from the navigation
+    d.find_element(By.ID, "nav-password").click()
+    wait_text(d, "修改密码", "原密码", "新密码")
+    fill(d, {"old_password": "hall001", "password": PASSWORD, "password2": PASSWORD + "x"})
+    d.find_element(By.ID, "own-save").click()
+    wait_text(d, "两次输入的密码不一致")
+    assert d.find_element(By.ID, "e-password2").is_displayed() and fits_width(d)
+    shot(d, "staff-accounts-own-password")
     assert [e for e in console_errors(d) if "status of 400" not in e] == []  # the refused photo's answer
 
 

@@ -282,3 +282,23 @@ def test_a_later_change_in_the_files_wins_over_an_older_one_in_the_console(
         assert (m["name"], m["title"], m["changed"]) == ("杨石", "副科长", ["title"])
     finally:
         later.close()
+
+
+def test_a_member_changes_their_own_password_with_the_old_one(ctl: Controller) -> None:
+    mine, _ = login(ctl, "s005", "hall005")  # a staff account: its own password only
+
+    def own(**body: str) -> str:
+        return code_of(lambda: staff_rpc(ctl, "own_password", mine, **{"staff": "s005", **body}))
+
+    assert own(staff="s006", old_password="hall006", new_password=NEW_PASSWORD) == "forbidden"
+    assert own(old_password="hall005", new_password="short") == "bad_password"
+    assert own(old_password="hall005", new_password=NEW_PASSWORD) == "ok"
+    assert counter_login(ctl, "1", staff="s005", password="hall005") == "login_failed"
+    assert counter_login(ctl, "1", staff="s005", password=NEW_PASSWORD) == "ok"
+    # wrong old passwords back off like wrong console passwords ([login] 3 free), and are audited
+    assert [own(old_password=f"guess-{i}", new_password="Another-2026") for i in range(4)] == (
+        ["wrong_password"] * 3 + ["login_throttled"])
+    assert code_of(lambda: login(ctl, "s005", NEW_PASSWORD)) == "login_throttled", "the same key as console logins"
+    actions = [a for a, *_ in audit_lines(ctl)]
+    assert actions == ["staff.own_password"] + ["staff.own_password_failed"] * 3
+    assert NEW_PASSWORD not in repr(audit_lines(ctl))

@@ -317,6 +317,9 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     assert not c.ok(web, schemas.ADMIN_STAFF_ENABLE, {"session": again, "id": "s201", "version": 4}).member.disabled
     c.fails(web, "admin.staff.disable", {"session": again, "id": "s001", "version": 0}, "own_account")
     c.fails(web, "admin.staff.enable", {"session": again, "id": "nobody", "version": 0}, "staff_not_found")
+    own = {"session": again, "staff": "s001", "old_password": "hall001", "new_password": "Boss-pass-2026"}
+    c.fails(web, "admin.staff.own_password", {**own, "old_password": "nope"}, "wrong_password")
+    assert c.ok(web, schemas.ADMIN_STAFF_OWN_PASSWORD, own).member.id == "s001"
 
     # the envelope's own refusals
     c.fails(term, "no.such_method", {}, "unknown_method")
