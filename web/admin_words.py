@@ -25,6 +25,8 @@ MODULES = (
     Module("reports", "报表", "Reports", "/admin/reports", ("manager", "supervisor")),
     Module("audit", "审计", "Audit log", "/admin/audit", ("manager", "supervisor")),
     Module("me", "本人数据", "My figures", "/admin/me", ("manager", "supervisor", "staff")),
+    Module("staff", "人员账号", "Staff accounts", "/admin/settings/staff", ("manager", "supervisor")),
+    Module("password", "修改密码", "My password", "/admin/settings/password", ("manager", "supervisor", "staff")),
 )
 
 ROLES = {
@@ -39,6 +41,13 @@ ACTIONS = {
     "logout": ("退出", "signed out"),
     "followup.move": ("整改任务状态变更", "moved a follow-up"),
     "setting.set": ("修改设置", "changed a setting"),
+    "staff.add": ("新增人员", "added a staff member"),
+    "staff.update": ("修改人员信息", "changed a staff member"),
+    "staff.disable": ("停用人员账号", "disabled a staff member"),
+    "staff.enable": ("启用人员账号", "enabled a staff member"),
+    "staff.password": ("重设人员密码", "set a staff member's password"),
+    "staff.own_password": ("修改本人密码", "changed their own password"),
+    "staff.own_password_failed": ("修改本人密码：原密码错误", "own password change: wrong current password"),
 }
 
 # follow-up state -> (zh, en), in the order of the filter

@@ -138,6 +138,15 @@ def login_failed() -> RpcFault:
     )
 
 
+def password_changed() -> RpcFault:
+    """The password was changed in the console while this login was being checked: nothing counted, try again."""
+    return RpcFault(
+        "login_retry",
+        "该工号的密码刚刚被更改，请再输入一次。",
+        "The password of this staff id has just been changed; please enter it once more.",
+    )
+
+
 def not_logged_in(window: str) -> RpcFault:
     """A counter action at a window nobody is logged in at."""
     return RpcFault(

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from hallbus import schemas
 from hallbus.config import HallConfig
 from hallbus.controller.clock import Clock, HallTime
+from hallbus.controller.staff_directory import StaffDirectory
 from hallbus.rpc import Request
 from hallbus.topics import Topics
 
@@ -259,6 +260,7 @@ class ModuleContext:
     data_dir: Path
     clock: Clock
     queue: QueueApi
+    staff: StaffDirectory  # the hall's staff now: hall.toml under the console's accounts (read in a transaction)
     settings: HallSettings | None = None  # the settings a manager changes without a restart (None: hall.toml's alone)
 
 

@@ -33,6 +33,7 @@ from hallbus.controller.queue_rpc import QueueRpc
 from hallbus.controller.queue_schema import QUEUE_MIGRATIONS
 from hallbus.controller.queue_views import QueueViews
 from hallbus.controller.settings import HallSettings
+from hallbus.controller.staff_directory import StaffDirectory
 from hallbus.controller.windows import Windows
 from hallbus.rpc import Request
 
@@ -45,14 +46,16 @@ class QueueModule(ControllerModule):
     name = "queue"
     migrations = QUEUE_MIGRATIONS
 
-    def __init__(self, config: HallConfig, settings: HallSettings | None = None) -> None:
+    def __init__(
+        self, config: HallConfig, settings: HallSettings | None = None, directory: StaffDirectory | None = None
+    ) -> None:
         self.config = config
-        self.layout = QueueLayout(config)
+        self.layout = QueueLayout(config, directory)
         self.services = self.layout.services
         self.views = QueueViews(self.layout, settings)
         self.issuer = Issuer(self.views)
         self.windows = Windows(self.views)
-        self.logins = LoginThrottle(config)  # its own module (table, tick); build_controller lists it
+        self.logins = LoginThrottle(config, self.layout.directory.known)  # its own module; build_controller lists it
         self.rpc = QueueRpc(self.issuer, self.windows, self.views, self.logins)
         # What other modules use (hallbus.controller.module.QueueApi), straight from its part.
         self.issue = self.issuer.issue

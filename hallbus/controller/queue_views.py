@@ -185,7 +185,8 @@ class QueueViews:
             ticket = without_id(self.ticket(tx, row)) if row else None
         staff = None
         if w.staff:
-            st = self.layout.staff.get(w.staff)
+            m = self.layout.directory.member(tx.conn, w.staff)
+            st = m.staff if m else None
             staff = schemas.StaffCard(
                 id=w.staff,
                 name=st.name if st else w.staff,

@@ -38,6 +38,7 @@ from hallbus import schemas
 from hallbus.config import HallConfig, Slot, WindowRule
 from hallbus.controller.module import ALL, ControllerModule, Tx
 from hallbus.controller.queue_layout import QueueLayout
+from hallbus.controller.staff_directory import StaffDirectory
 from hallbus.records.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
@@ -174,8 +175,9 @@ class HallSettings(ControllerModule):
     name = "settings"
     migrations = SETTINGS_MIGRATIONS
 
-    def __init__(self, config: HallConfig) -> None:
+    def __init__(self, config: HallConfig, directory: StaffDirectory | None = None) -> None:
         self.defaults = config
+        self.directory = directory or StaffDirectory(config)  # the controller's one, for the layouts made here
         self.default_values = default_values(config)
         self.calendar = WorkCalendar.from_config(config.calendar)
         self._cache: dict[str, Effective] = {}
@@ -207,7 +209,7 @@ class HallSettings(ControllerModule):
             for r in tx.execute("SELECT key, value, version, changed_at, changed_by FROM settings")
         }
         config, closed = apply_rows(self.defaults, rows)
-        eff = Effective(token, version, config, QueueLayout(config), rows, closed)
+        eff = Effective(token, version, config, QueueLayout(config, self.directory), rows, closed)
         with self._lock:
             if len(self._cache) >= 4:  # the committed one and a change or two in flight
                 self._cache.pop(next(iter(self._cache)))

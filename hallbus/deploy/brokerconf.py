@@ -65,8 +65,9 @@ WEB_METHODS = (
     "ticket.status", "ticket.statuses", "ticket.cancel", "rating.submit", "case.query", "report.query",
     "admin.login", "admin.session", "admin.logout", "admin.audit",
     "admin.followups", "admin.followup", "admin.followup.move",
-    "admin.cases",
-    "admin.followups", "admin.followup", "admin.followup.move", "admin.settings", "admin.settings.set",
+    "admin.cases", "admin.settings", "admin.settings.set",
+    "admin.staff.list", "admin.staff.add", "admin.staff.update", "admin.staff.disable", "admin.staff.enable",
+    "admin.staff.password", "admin.staff.own_password",
 )
 # The RPC methods each role may call (a role absent here calls none).
 ROLE_METHODS = {

@@ -83,6 +83,27 @@ from hallbus.schemas.methods import (
     ADMIN_SETTINGS as ADMIN_SETTINGS,
 )
 from hallbus.schemas.methods import (
+    ADMIN_STAFF_ADD as ADMIN_STAFF_ADD,
+)
+from hallbus.schemas.methods import (
+    ADMIN_STAFF_DISABLE as ADMIN_STAFF_DISABLE,
+)
+from hallbus.schemas.methods import (
+    ADMIN_STAFF_ENABLE as ADMIN_STAFF_ENABLE,
+)
+from hallbus.schemas.methods import (
+    ADMIN_STAFF_LIST as ADMIN_STAFF_LIST,
+)
+from hallbus.schemas.methods import (
+    ADMIN_STAFF_OWN_PASSWORD as ADMIN_STAFF_OWN_PASSWORD,
+)
+from hallbus.schemas.methods import (
+    ADMIN_STAFF_PASSWORD as ADMIN_STAFF_PASSWORD,
+)
+from hallbus.schemas.methods import (
+    ADMIN_STAFF_UPDATE as ADMIN_STAFF_UPDATE,
+)
+from hallbus.schemas.methods import (
     APPOINTMENT_CHECKIN as APPOINTMENT_CHECKIN,
 )
 from hallbus.schemas.methods import (

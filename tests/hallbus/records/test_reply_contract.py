@@ -320,6 +320,26 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     changed = c.ok(web, schemas.ADMIN_SETTING_SET, change)
     assert next(x for x in changed.settings if x.key == "hall.notice_en").changed_by == "s001"
     c.fails(web, "admin.settings.set", change, "conflict")
+    # staff accounts in the console: listed, added, changed, a new password, disabled, enabled; stale edits refused
+    people = c.ok(web, schemas.ADMIN_STAFF_LIST, {"session": again}).staff
+    assert people[0].id == "s001" and people[0].source == "hall.toml" and people[0].badge.startswith("…")
+    new = {"session": again, "id": "s201", "name": "周新", "title": "科员", "department": "综合窗口",
+           "photo": "https://intranet.example/s201.png", "badge_uid": "04aa0201", "password": "Kaimen-2026"}
+    added = c.ok(web, schemas.ADMIN_STAFF_ADD, new).member
+    assert (added.source, added.version, added.has_password, added.updated_by) == ("console", 1, True, "s001")
+    c.fails(web, "admin.staff.add", new, "staff_exists")
+    c.fails(web, "admin.staff.add", {**new, "id": "s202", "badge_uid": "04aa0201"}, "badge_in_use")
+    changed = c.ok(web, schemas.ADMIN_STAFF_UPDATE, {"session": again, "id": "s201", "version": 1, "title": "副科长"})
+    assert changed.member.title == "副科长" and changed.member.version == 2
+    c.fails(web, "admin.staff.update", {"session": again, "id": "s201", "version": 1, "title": "x"}, "conflict")
+    c.ok(web, schemas.ADMIN_STAFF_PASSWORD, {"session": again, "id": "s201", "version": 2, "password": "Another-2026"})
+    assert c.ok(web, schemas.ADMIN_STAFF_DISABLE, {"session": again, "id": "s201", "version": 3}).member.disabled
+    assert not c.ok(web, schemas.ADMIN_STAFF_ENABLE, {"session": again, "id": "s201", "version": 4}).member.disabled
+    c.fails(web, "admin.staff.disable", {"session": again, "id": "s001", "version": 0}, "own_account")
+    c.fails(web, "admin.staff.enable", {"session": again, "id": "nobody", "version": 0}, "staff_not_found")
+    own = {"session": again, "staff": "s001", "old_password": "hall001", "new_password": "Boss-pass-2026"}
+    c.fails(web, "admin.staff.own_password", {**own, "old_password": "nope"}, "wrong_password")
+    assert c.ok(web, schemas.ADMIN_STAFF_OWN_PASSWORD, own).member.id == "s001"
 
     # the envelope's own refusals
     c.fails(term, "no.such_method", {}, "unknown_method")
