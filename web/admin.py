@@ -52,7 +52,7 @@ from hallbus.schemas.admin import NOTE_MAX, AdminAccount, AuditEntry
 from hallbus.schemas.rating import LEVELS, REASONS
 from web.admin_cases import case_routes
 from web.admin_own import own_routes
-from web.admin_reports import report_routes
+from web.admin_reports import SessionEnded, report_routes
 from web.admin_settings import settings_routes
 from web.admin_staff import StaffNames, staff_routes
 from web.admin_words import ACTIONS, FOLLOWUP_STATES, MODULES, ROLES, admin_words, monitor_words
@@ -473,8 +473,10 @@ def admin_router(
     async def unknown(rest: FromPath[str]) -> Response[Any]:
         raise HTTPException(status_code=404)
 
-    def on_login_required(request: Request[Any, Any, Any], exc: LoginRequired) -> Response[Any]:
+    def on_login_required(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
         lang = lang_of(request.query_params.get("lang"))
+        if isinstance(exc, SessionEnded):  # the controller ended it: the cache must not keep it alive
+            sessions.forget(request.cookies.get(SESSION_COOKIE) or "")
         if _wants_json(request.url.path):
             w_zh, w_en = admin_words("zh_CN")["login_required"], admin_words("en")["login_required"]
             return Response({"error": {"code": "login_required", "message": w_zh, "message_en": w_en}},
@@ -506,7 +508,7 @@ def admin_router(
         guards=[make_guard(sessions, csrf)],
     )
     handlers: ExceptionHandlersMap = {
-        LoginRequired: on_login_required, RoleRefused: on_refused, CsrfRefused: on_refused,
+        LoginRequired: on_login_required, SessionEnded: on_login_required, RoleRefused: on_refused, CsrfRefused: on_refused,
     }
     return router, handlers
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from litestar import MediaType, Request, Response, get
+from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 
 from hallbus.config import HallConfig
@@ -126,6 +127,8 @@ class Fetcher:
         except RpcFault as fault:
             if fault.code in AWAY_CODES:
                 raise ReportAway() from fault
+            if fault.code == "session_invalid":  # ended at the controller (disabled, signed out elsewhere, expired)
+                raise SessionEnded() from fault
             raise
 
     async def fetch_with_charts(self, ask: Ask, session: str) -> tuple[Report, Report, Report]:
@@ -138,6 +141,12 @@ class Fetcher:
 
 class ReportAway(Exception):
     """The controller cannot make the report now (away, or no answer in time)."""
+
+
+class SessionEnded(HTTPException):
+    """The controller says the console session has ended: the console sends the browser to its login page."""
+
+    status_code = 401
 
 
 def report_routes(

@@ -224,12 +224,12 @@ RATING_COLUMNS = [
 ]
 FOLLOWUP_COLUMNS = [
     Column("followups", "整改任务", "Follow-ups"), Column("followups_on_time", "按时整改", "Closed on time"),
-    Column("followups_on_time_rate", "按时整改率", "On-time rate", "rate"),
+    Column("followups_on_time_rate", "按时整改率", "Follow-ups on-time rate", "rate"),
     Column("followups_overdue", "超期未结", "Overdue"),
 ]
 CASE_COLUMNS = [
     Column("cases_done", "办结办件", "Cases done"), Column("cases_on_time", "按时办结", "Cases on time"),
-    Column("on_time_rate", "按时办结率", "On-time rate", "rate"),
+    Column("on_time_rate", "按时办结率", "Cases on-time rate", "rate"),
 ]
 LEVEL_COLUMNS = [Column(f"l{i}", LEVELS[i][0], LEVELS[i][1]) for i in (5, 4, 3, 2, 1)]
 

@@ -167,6 +167,23 @@ def test_controller_away_the_reports_say_so(hall: WebHall) -> None:
     assert r.status_code == 503 and "暂时连不上大厅服务器" in r.text and "cannot be reached" in r.text
 
 
+def test_a_session_the_controller_ended_is_sent_to_the_login_page(hall: WebHall) -> None:
+    """hallweb keeps a live session in its cache; when the controller has ended it meanwhile (signed out from
+    another page, its 8 hours over), the report asked for it is refused and the browser goes to the login page."""
+    _first, today = this_month(hall.config)
+    b = signed_in(hall, "s001")
+    assert b.http.get("/admin/reports").status_code == 200  # the session is in hallweb's cache now
+    token = b.http.cookies.get("hall_admin")
+    assert token
+    hall.rpc("web-other", "web").call("admin.logout", {"session": token}, timeout=10)  # ended at the controller only
+    for path in ("/admin/reports", f"/admin/reports/daily.xlsx?from={today}&to={today}"):
+        b.http.cookies.set("hall_admin", token)
+        r = b.http.get(path)
+        assert r.status_code == 303 and r.headers["location"] == "/admin/login", (path, r.status_code, r.text[:200])
+    b.http.cookies.set("hall_admin", token)
+    assert b.http.get("/admin/").status_code == 303, "hallweb's cache forgot it: the home page asks the controller"
+
+
 def test_garbage_in_any_parameter_is_a_4xx_never_a_5xx(hall: WebHall) -> None:
     b = signed_in(hall, "s001")
     junk = ["", " ", "\x00", "2026-03-01\x00", "9" * 5000, "２０２６-０３-０１", "-1", "2026-3-1", "0000-00-00",
