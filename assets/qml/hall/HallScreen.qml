@@ -146,7 +146,6 @@ Rectangle {
                 objectName: "hall_notice"
                 anchors.verticalCenter: parent.verticalCenter
                 text: root.ready ? root.shell.notice : ""
-                textFormat: Text.PlainText  // a manager's text, never markup
                 color: root.ink
                 font.pixelSize: 34 * root.u
                 readonly property bool scrolls: implicitWidth > track.width

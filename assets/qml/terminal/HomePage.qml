@@ -160,7 +160,6 @@ Item {
             objectName: "notice_text"
             anchors { left: noticeLabel.right; right: parent.right; verticalCenter: parent.verticalCenter; leftMargin: theme.gap; rightMargin: theme.gap }
             text: home.term.shell.notice
-            textFormat: Text.PlainText  // a manager's text, never markup
             font.pixelSize: theme.body
             color: theme.text
             wrapMode: Text.WordWrap

@@ -51,6 +51,8 @@ Item {
                     width: grid.cellW
                     height: grid.cellH
                     radius: theme.radius
+                    // a service a manager closed for today stays in its place, greyed (a touch says why)
+                    opacity: modelData.svc.closedToday ? 0.5 : 1
                     color: svcArea.pressed ? "#dbe7f6" : theme.surface
                     border.color: theme.line
                     border.width: theme.border
@@ -60,7 +62,7 @@ Item {
                         width: Math.min(parent.height * 0.6, theme.touch * 1.1)
                         height: width
                         radius: theme.radius * 0.6
-                        color: theme.primary
+                        color: modelData.svc.closedToday ? theme.muted : theme.primary
                         Text {
                             textFormat: Text.PlainText
                             anchors.centerIn: parent
@@ -130,7 +132,7 @@ Item {
                             text: modelData.svc.waiting < 0 ? page.s.ticket_no_queue
                                 : page.s.ticket_waiting.arg(modelData.svc.waiting) + " · " + page.term.tr(modelData.svc.waitText)
                             font.pixelSize: theme.body
-                            color: theme.primary
+                            color: modelData.svc.closedToday ? theme.warn : theme.primary
                             // "0 waiting · No window open" is about a card's width in English: the line
                             // shrinks a little to fit rather than lose its end (the name above keeps its room)
                             fontSizeMode: Text.HorizontalFit

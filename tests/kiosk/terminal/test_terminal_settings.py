@@ -20,7 +20,7 @@ from hallbus.rpc import RpcClient
 from kiosk.qt.shell import ShellViewModel
 from kiosk.terminal import views
 from tests.kiosk.conftest import Hall
-from tests.kiosk.helpers import item, text_of
+from tests.kiosk.helpers import item, text_of, touch
 
 MANAGER = ('id = "s001"\nname = "李明"', 'id = "s001"\nname = "李明"\nrole = "manager"')
 MARKUP = "<b>x</b><script>alert(1)</script>"
@@ -99,3 +99,8 @@ def test_a_service_closed_today_says_so_on_its_tile(kiosk: Any, qtbot: Any, cons
     tiles = {s["code"]: s for g in views.service_groups(state.cfg, state.cat, state.queue) for s in g["services"]}
     assert tiles["E"]["waitText"]["zh_CN"] == "今日暂停取号" and tiles["E"]["waitText"]["en"] == "No tickets today"
     assert tiles["A"]["waitText"]["zh_CN"] != "今日暂停取号"
+    # on the screen: E's tile greyed, saying so; A's as it was
+    touch(qtbot, kiosk.window, "tile_ticket")
+    qtbot.waitUntil(lambda: item(qtbot, kiosk.window, "service_E").property("opacity") == 0.5, timeout=5000)
+    assert text_of(item(qtbot, kiosk.window, "waiting_E")).endswith("今日暂停取号")
+    assert item(qtbot, kiosk.window, "service_A").property("opacity") == 1
