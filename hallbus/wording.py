@@ -96,8 +96,13 @@ def wait(est_wait_s: int | float | None, windows_open: int | None) -> Words:
     return _filled("hm", h=minutes // 60, m=minutes % 60)
 
 
-def service_wait(waiting: int, est_wait_s: int | float | None, windows_open: int | None) -> Words:
-    """The wait for a ticket taken now (`ServiceQueue`): as `wait`, and 无需等待 when nobody waits."""
+def service_wait(
+    waiting: int, est_wait_s: int | float | None, windows_open: int | None, closed_today: bool = False
+) -> Words:
+    """The wait for a ticket taken now (`ServiceQueue`): as `wait`, and 无需等待 when nobody waits; a service a
+    manager closed for today (`closed_today`) takes no ticket, whatever its queue."""
+    if closed_today:
+        return _words(("今日暂停取号", "No tickets today"))
     if waiting <= 0 and windows_open != 0:
         return _words(("无需等待", "No wait"))
     return wait(est_wait_s, windows_open)

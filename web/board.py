@@ -130,8 +130,8 @@ class Board:
                 "name": (s.name_en or s.name) if lang == "en" else s.name,
                 "code": s.code,
                 "waiting": s.waiting,
-                "open": in_time and s.windows_open > 0,
-                "wait": wording.service_wait(s.waiting, s.est_wait_s, s.windows_open)[key] if in_time
+                "open": in_time and s.windows_open > 0 and not s.closed_today,
+                "wait": wording.service_wait(s.waiting, s.est_wait_s, s.windows_open, s.closed_today)[key] if in_time
                 else w["svc_closed"].replace("{hours}", spans),
             })
         latest = []

@@ -540,7 +540,7 @@ class CounterState(Sectioned):
                     "name": both(svc.name, svc.name_en or svc.name) if svc else both(code, code),
                     "waiting": q.waiting if q else -1,
                     # the words every screen uses for this wait (无需等待, 暂无开放窗口, 约N分钟)
-                    "waitText": wording.service_wait(q.waiting, q.est_wait_s, q.windows_open) if q else both("", ""),
+                    "waitText": wording.service_wait(q.waiting, q.est_wait_s, q.windows_open, q.closed_today) if q else both("", ""),
                 }
             )
         return out

@@ -208,7 +208,7 @@ class HallScreenState(Sectioned):
                     "code": s.code,
                     "name": both(s.name, s.name_en or s.name),
                     "waiting": s.waiting,
-                    "waitText": wording.service_wait(s.waiting, s.est_wait_s, s.windows_open),
+                    "waitText": wording.service_wait(s.waiting, s.est_wait_s, s.windows_open, s.closed_today),
                     "windowsOpen": s.windows_open,
                 }
                 for s in services

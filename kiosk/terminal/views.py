@@ -57,8 +57,7 @@ def service_groups(
                 "waiting": q.waiting if q else -1,
                 "windowsOpen": q.windows_open if q else -1,
                 "closedToday": bool(q and q.closed_today),  # greyed: a touch is answered "no tickets today"
-                "waitText": cat.text("service_closed_today") if q and q.closed_today
-                else wording.service_wait(q.waiting, q.est_wait_s, q.windows_open) if q
+                "waitText": wording.service_wait(q.waiting, q.est_wait_s, q.windows_open, q.closed_today) if q
                 else cat.text("wait_unknown"),
                 "hours": "  ".join(svc.hours),
             }

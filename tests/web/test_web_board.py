@@ -23,7 +23,8 @@ def test_a_service_is_open_by_its_hours_and_then_by_its_windows(tmp_path: Path) 
     board.queue = schemas.QueueState(services=[
         schemas.ServiceQueue(code="A", name="综合受理", waiting=3, est_wait_s=600, windows_open=1),
         schemas.ServiceQueue(code="G", name="户籍证照", waiting=0, est_wait_s=0, windows_open=0),
-    ], total_waiting=3)
+        schemas.ServiceQueue(code="B", name="企业开办", waiting=1, est_wait_s=300, windows_open=1, closed_today=True),
+    ], total_waiting=4)
     tz = ZoneInfo(config.hall.timezone)
 
     def at(hh: int, mm: int, lang: str = "zh_CN") -> dict[str, dict[str, object]]:
@@ -31,6 +32,7 @@ def test_a_service_is_open_by_its_hours_and_then_by_its_windows(tmp_path: Path) 
         return {str(s["code"]): s for s in view["services"]}
 
     morning = at(9, 0)
+    assert morning["B"]["open"] is False and morning["B"]["wait"] == "今日暂停取号"  # a manager closed it for today
     assert morning["A"]["open"] is True and morning["A"]["wait"] != ""
     assert morning["G"]["open"] is False and morning["G"]["wait"] == "暂无开放窗口"  # in its hours, no window
     lunch = at(12, 30)

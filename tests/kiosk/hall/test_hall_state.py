@@ -99,14 +99,17 @@ def test_hall_waiting_and_window_words_are_the_shared_ones() -> None:
                 schemas.ServiceQueue(code="A", name="企业开办", waiting=1, est_wait_s=600, windows_open=0),
                 schemas.ServiceQueue(code="B", name="社保", waiting=2, est_wait_s=600, windows_open=1),
                 schemas.ServiceQueue(code="C", name="税务", waiting=0, est_wait_s=0, windows_open=1),
+                schemas.ServiceQueue(code="D", name="不动产", waiting=4, est_wait_s=900, windows_open=1, closed_today=True),
             ],
-            total_waiting=3,
+            total_waiting=7,
         )
     )
     rows = {r["code"]: r for r in hall.view("queue")["services"]}
     assert rows["A"]["waitText"]["zh_CN"] == "暂无开放窗口"
     assert rows["B"]["waitText"]["zh_CN"] == "约10分钟"
     assert rows["C"]["waitText"]["zh_CN"] == "无需等待"
+    # closed for today by a manager: no ticket to be had, whoever still waits from the morning
+    assert rows["D"]["waitText"] == {"zh_CN": "今日暂停取号", "en": "No tickets today"}
     closed = schemas.WindowState(window="1", name="1号窗口", status="closed")
     hall.on_window_state(closed)
     hall.on_window_state(wstate("2", None, status="paused"))
