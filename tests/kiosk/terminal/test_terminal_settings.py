@@ -5,8 +5,10 @@ retained state), which the ticket names."""
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +22,8 @@ from hallbus.rpc import RpcClient
 from kiosk.qt.shell import ShellViewModel
 from kiosk.terminal import views
 from tests.kiosk.conftest import Hall
-from tests.kiosk.helpers import item, text_of, touch
+from tests.kiosk.helpers import item, settled_image, text_of, touch
+from tests.kiosk.screenwalk import check_screen
 
 MANAGER = ('id = "s001"\nname = "李明"', 'id = "s001"\nname = "李明"\nrole = "manager"')
 MARKUP = "<b>x</b><script>alert(1)</script>"
@@ -92,7 +95,7 @@ def _ticket(service: str) -> schemas.Ticket:
 
 
 @pytest.mark.parametrize("controller_edit", [MANAGER])
-def test_a_service_closed_today_says_so_on_its_tile(kiosk: Any, qtbot: Any, console: Console) -> None:
+def test_a_service_closed_today_says_so_on_its_tile(kiosk: Any, qtbot: Any, console: Console, tmp_path: Path) -> None:
     state = kiosk.role.keep[0]
     console.set("service.E.open", False)
     qtbot.waitUntil(lambda: state.queue["E"].closed_today, timeout=5000)
@@ -104,3 +107,9 @@ def test_a_service_closed_today_says_so_on_its_tile(kiosk: Any, qtbot: Any, cons
     qtbot.waitUntil(lambda: item(qtbot, kiosk.window, "service_E").property("opacity") == 0.5, timeout=5000)
     assert text_of(item(qtbot, kiosk.window, "waiting_E")).endswith("今日暂停取号")
     assert item(qtbot, kiosk.window, "service_A").property("opacity") == 1
+    image = settled_image(qtbot, kiosk.window)
+    found = {k: v for k, v in check_screen(kiosk.window, image).items() if v and k != "measured"}  # the walk's checks
+    assert not found, found
+    out = Path(os.environ.get("KIOSK_SCREENS") or tmp_path)
+    out.mkdir(parents=True, exist_ok=True)
+    assert image.save(str(out / "terminal-service-closed-today-zh.png"), "PNG")
