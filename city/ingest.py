@@ -1,0 +1,241 @@
+"""Ingest: every hall's bridged topics, through MQTT 5 shared subscriptions, batched into PostgreSQL.
+
+Several `hallcity` instances subscribe as one group (`$share/{group}/hall/v1/+/...`): the broker
+gives each message to one of them, and any may store any message (the writes are idempotent).
+A message is acknowledged (PUBACK) only once the transaction holding it has committed, so an
+instance killed mid-batch loses nothing it acknowledged: the broker sends what it had not
+acknowledged again (to its next session, which keeps its client id).
+
+Retained state is not sent to shared subscriptions (MQTT 5, 4.8.2): after each connect an
+instance also reads the retained state once through plain subscriptions (`RETAINED_SWEEP_S`)
+and then drops them; state it reads twice is stored once.
+
+PostgreSQL away: messages stay in memory, unacknowledged, up to `[db] buffer_max`; past it a
+message is acknowledged and dropped, and counted (`dropped`, on /healthz). Meanwhile /healthz
+says `"db": "delayed"`, and the batch is written as soon as PostgreSQL is back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import socket
+import threading
+import time
+import uuid
+from collections import Counter
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import psycopg
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from city.config import CityConfig
+from city.db import Batch, write_batch
+from city.parse import Parser
+
+log = logging.getLogger(__name__)
+
+# What the hall's bridge forwards (hallbus/deploy/brokerconf.py bridge_config) and what else the city reads.
+STATE_FILTERS = ("queue/state", "stats/today", "node/+/status", "node/+/devices", "window/+/state",
+                 "bridge/+/connected")
+EVENT_FILTERS = ("alerts", "calls")
+RETAINED_SWEEP_S = 3.0  # plain subscriptions to the retained state are dropped this long after a connect
+SESSION_EXPIRY_S = 600  # the broker keeps an instance's unacknowledged messages this long for its next session
+RETRY_MAX_S = 5.0
+
+
+def shared(group: str, rel: str) -> str:
+    """A shared-subscription filter over every hall: `$share/{group}/hall/v1/+/{rel}`."""
+    return f"$share/{group}/hall/v1/+/{rel}"
+
+
+class Ingest:
+    """One instance's consumer: paho's thread takes messages, a writer thread stores them in batches."""
+
+    def __init__(self, cfg: CityConfig, pool: ConnectionPool[Any], *, instance: str | None = None) -> None:
+        self.cfg = cfg
+        self.pool = pool
+        self.parser = Parser({h.id for h in cfg.halls})
+        self.lock = threading.Lock()
+        self.mids: list[int] = []  # taken into the current batch, not yet acknowledged
+        self.stored = 0  # messages whose batch has committed
+        self.dropped = 0  # messages given up (buffer full, or a batch PostgreSQL refused)
+        self.dropped_by_hall: Counter[str] = Counter()
+        self.db_ok = True
+        self.db_error = ""
+        self.oldest_pending: float | None = None  # monotonic time of the oldest message not yet stored
+        self.bus_up = False
+        self.subscribed = threading.Event()  # the shared subscriptions are in place (set at each connect)
+        self._shared_mid: int | None = None
+        self._stop = threading.Event()
+        self._writer: threading.Thread | None = None
+        self._sweep: threading.Timer | None = None
+        b = cfg.broker
+        self.client_id = instance or f"hallcity-{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5,
+                                  manual_ack=True)
+        if b.username:
+            self.client.username_pw_set(b.username, b.password)
+        if b.tls:
+            self.client.tls_set(ca_certs=b.ca_file)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_socket_open = self._on_socket_open
+        self.client.reconnect_delay_set(1, 5)
+
+    # --- the bus -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect (in the background: the broker may come later) and start the writer."""
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        props.ReceiveMaximum = 65535
+        b = self.cfg.broker
+        self.client.connect_async(b.host, b.port, keepalive=b.keepalive, clean_start=False, properties=props)
+        self.client.loop_start()
+        self._writer = threading.Thread(target=self._write_loop, name="hallcity-writer", daemon=True)
+        self._writer.start()
+
+    def stop(self) -> None:
+        """Store what is taken, then disconnect."""
+        self._stop.set()
+        if self._writer is not None:
+            self._writer.join(10)
+        if self._sweep is not None:
+            self._sweep.cancel()
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _on_socket_open(self, _c: mqtt.Client, _u: Any, sock: Any) -> None:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # SPEC 3
+        except (OSError, AttributeError):
+            pass
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, _flags: Any, rc: Any, _props: Any = None) -> None:
+        if rc.is_failure:
+            log.warning("city broker refused the connection: %s", rc)
+            return
+        self.bus_up = True
+        g = self.cfg.broker.group
+        opts = SubscribeOptions(qos=1)
+        self.subscribed.clear()
+        _rc, self._shared_mid = client.subscribe([(shared(g, rel), opts) for rel in (*STATE_FILTERS, *EVENT_FILTERS)])
+        sweep = [(f"hall/v1/+/{rel}", SubscribeOptions(qos=1)) for rel in STATE_FILTERS]
+        client.subscribe(sweep)
+        if self._sweep is not None:
+            self._sweep.cancel()
+        self._sweep = threading.Timer(RETAINED_SWEEP_S, self._end_sweep)
+        self._sweep.daemon = True
+        self._sweep.start()
+        log.info("city broker connected; subscribed as %s in group %s", self.client_id, g)
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, mid: int, codes: Any, _props: Any = None) -> None:
+        if mid == self._shared_mid:
+            if any(c.is_failure for c in codes):
+                log.error("the city broker refused a shared subscription (%s): does it support MQTT 5 $share?", codes)
+            else:
+                self.subscribed.set()
+
+    def _end_sweep(self) -> None:
+        self.client.unsubscribe([f"hall/v1/+/{rel}" for rel in STATE_FILTERS])
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _flags: Any, rc: Any, _props: Any = None) -> None:
+        self.bus_up = False
+        if not self._stop.is_set():
+            log.warning("city broker connection lost (%s); reconnecting", rc)
+
+    def _on_message(self, client: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        received = dt.datetime.now(dt.UTC)
+        with self.lock:
+            if len(self.mids) >= self.cfg.db.buffer_max:
+                # PostgreSQL has been away too long: give the message up, and say so
+                hall = msg.topic.split("/")[2] if msg.topic.count("/") >= 3 else "?"
+                self.dropped += 1
+                self.dropped_by_hall[hall] += 1
+                if msg.qos:
+                    client.ack(msg.mid, msg.qos)
+                return
+            self.parser.take(msg.topic, bytes(msg.payload), received)
+            if msg.qos:
+                self.mids.append(msg.mid)
+            if self.oldest_pending is None:
+                self.oldest_pending = time.monotonic()
+
+    # --- PostgreSQL ----------------------------------------------------------------------------
+
+    def _write_loop(self) -> None:
+        pending: tuple[Batch, list[int], int] | None = None  # a batch that failed: written first, as it was
+        delay = self.cfg.db.batch_ms / 1000
+        retry = 0.2
+        while True:
+            stopping = self._stop.wait(delay)
+            if pending is None:
+                with self.lock:
+                    n = self.parser.taken + self.parser.refused
+                    batch, mids = self.parser.swap(), self.mids
+                    self.mids = []
+                    self.parser.taken = self.parser.refused = 0
+                if not batch.empty() or mids:
+                    pending = (batch, mids, n)
+            if pending is not None:
+                if self._store(*pending):
+                    pending = None
+                    retry = 0.2
+                    delay = self.cfg.db.batch_ms / 1000
+                else:
+                    delay, retry = retry, min(retry * 2, RETRY_MAX_S)
+            if stopping and (pending is None or not self.db_ok):
+                return
+
+    def _store(self, batch: Batch, mids: list[int], n: int) -> bool:
+        """Write one batch and acknowledge its messages; False when PostgreSQL is away (kept for a retry)."""
+        try:
+            with self.pool.connection() as conn:
+                write_batch(conn, batch)
+        except (psycopg.OperationalError, PoolTimeout) as err:
+            if self.db_ok:
+                log.warning("PostgreSQL is away (%s); holding messages in memory (up to %d)",
+                            str(err).strip()[:200], self.cfg.db.buffer_max)
+            self.db_ok, self.db_error = False, str(err).strip()[:200]
+            return False
+        except psycopg.Error as err:  # PostgreSQL refused this batch's data: never retried forever
+            log.error("PostgreSQL refused a batch of %d messages (%s); they are dropped and counted", n, err)
+            with self.lock:
+                self.dropped += n
+        else:
+            with self.lock:
+                self.stored += n
+        if not self.db_ok:
+            log.info("PostgreSQL is back; the held messages are stored")
+        self.db_ok, self.db_error = True, ""
+        for mid in mids:
+            self.client.ack(mid, 1)
+        with self.lock:
+            if not self.mids:
+                self.oldest_pending = None
+        return True
+
+    def health(self) -> dict[str, Any]:
+        """What /healthz says of ingest."""
+        with self.lock:
+            buffered = len(self.mids)
+            oldest = self.oldest_pending
+        lag = round(time.monotonic() - oldest, 1) if oldest is not None else 0.0
+        return {
+            "bus": "connected" if self.bus_up else "disconnected",
+            "db": "ok" if self.db_ok else "delayed",
+            "db_error": self.db_error,
+            "buffered": buffered,
+            "lag_s": lag,
+            "stored": self.stored,
+            "refused": self.parser.refused_total,
+            "dropped": self.dropped,
+        }

@@ -1,0 +1,106 @@
+"""The city's tests: one private PostgreSQL and one city Mosquitto for the whole session, a database per test."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from city.config import CityConfig, parse_city_config
+from city.db import migrate, open_pool
+from city.ingest import Ingest
+from city.pgtest import LocalPostgres
+from hallbus.localbroker import LocalBroker
+
+CITY_BROKER_CONF = "max_inflight_messages 0\nmax_queued_messages 1000000\n"
+_n = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[LocalPostgres]:
+    server = LocalPostgres()  # its own folder under /tmp: pytest's tmp folders are root's alone (0700)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def city_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
+    broker = LocalBroker(tmp_path_factory.mktemp("city-broker"), extra_conf=CITY_BROKER_CONF)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+def city_toml(db_url: str, port: int, halls: list[str], *, group: str, extra: str = "") -> str:
+    """A city.toml for tests."""
+    lines = ["[broker]", 'host = "127.0.0.1"', f"port = {port}", f'group = "{group}"', "",
+             "[db]", f'url = "{db_url}"', "batch_ms = 20", "", extra]
+    for i, h in enumerate(halls):
+        lines += ["[[halls]]", f'id = "{h}"', f'name = "{h} 政务服务中心"', f'district = "{"东区" if i % 2 else "西区"}"', ""]
+    return "\n".join(lines)
+
+
+class City:
+    """One test's city: its database, config, and the ingest instances it started."""
+
+    def __init__(self, pg: LocalPostgres, broker: LocalBroker, tmp: Path, halls: list[str], extra: str = "") -> None:
+        n = next(_n)
+        self.db_url = pg.create_database(f"city_t{n}")
+        self.path = tmp / "city.toml"
+        self.path.write_text(city_toml(self.db_url, broker.port, halls, group=f"g{n}", extra=extra), encoding="utf-8")
+        self.cfg: CityConfig = parse_city_config(self.path.read_text(encoding="utf-8"), self.path)
+        self.pool = open_pool(self.db_url, 4, name=f"test-{n}")
+        with self.pool.connection() as conn:
+            migrate(conn)
+        self.instances: list[Ingest] = []
+
+    def ingest(self, name: str | None = None) -> Ingest:
+        """Start an ingest instance and wait until it is subscribed."""
+        ing = Ingest(self.cfg, self.pool, instance=name)
+        ing.start()
+        self.instances.append(ing)
+        assert ing.subscribed.wait(5), "ingest did not subscribe"
+        return ing
+
+    def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        with self.pool.connection() as conn:
+            return conn.execute(sql, args).fetchall()  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        for ing in self.instances:
+            ing.stop()
+        self.pool.close()
+
+
+def wait_for(cond: Callable[[], Any], timeout: float, what: str) -> Any:
+    """Poll `cond` until it is truthy (the store is the event: no notification from PostgreSQL here)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def make_city(pg: LocalPostgres, city_broker: LocalBroker, tmp_path: Path) -> Iterator[Callable[..., City]]:
+    made: list[City] = []
+
+    def make(halls: list[str], extra: str = "") -> City:
+        c = City(pg, city_broker, tmp_path, halls, extra)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()
