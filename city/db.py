@@ -122,14 +122,14 @@ def write_batch(conn: psycopg.Connection[Any], b: Batch) -> None:
         if b.seen:
             seen_halls, times = zip(*b.seen.items(), strict=True)
             cur.execute("""
-INSERT INTO city_hall (hall, last_seen) SELECT * FROM unnest(%s::text[], %s::timestamptz[])
+INSERT INTO city_hall (hall, last_seen) SELECT * FROM unnest(%b::text[], %b::timestamptz[])
 ON CONFLICT (hall) DO UPDATE SET last_seen = GREATEST(city_hall.last_seen, excluded.last_seen)""",
                         (list(seen_halls), list(times)))
         if b.queue:
             rows = [(h, ts, w, o) for h, (ts, w, o) in b.queue.items()]
             cur.execute("""
 INSERT INTO city_hall (hall, queue_ts, waiting, oldest_issued_at)
-SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::int[], %s::timestamptz[])
+SELECT * FROM unnest(%b::text[], %b::timestamptz[], %b::int[], %b::timestamptz[])
 ON CONFLICT (hall) DO UPDATE SET queue_ts = excluded.queue_ts, waiting = excluded.waiting,
     oldest_issued_at = excluded.oldest_issued_at
 WHERE city_hall.queue_ts IS NULL OR city_hall.queue_ts <= excluded.queue_ts""", _columns(rows, 4))
@@ -139,8 +139,8 @@ WHERE city_hall.queue_ts IS NULL OR city_hall.queue_ts <= excluded.queue_ts""", 
             cur.execute("""
 INSERT INTO city_hall (hall, stats_ts, served_today, tickets_issued, satisfaction_today, on_time_rate,
     overdue_cases, followups_open, stats_date)
-SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::int[], %s::int[], %s::float8[], %s::float8[],
-    %s::int[], %s::int[], %s::text[])
+SELECT * FROM unnest(%b::text[], %b::timestamptz[], %b::int[], %b::int[], %b::float8[], %b::float8[],
+    %b::int[], %b::int[], %b::text[])
 ON CONFLICT (hall) DO UPDATE SET stats_ts = excluded.stats_ts, served_today = excluded.served_today,
     tickets_issued = excluded.tickets_issued, satisfaction_today = excluded.satisfaction_today,
     on_time_rate = excluded.on_time_rate, overdue_cases = excluded.overdue_cases,
@@ -150,25 +150,25 @@ WHERE city_hall.stats_ts IS NULL OR city_hall.stats_ts <= excluded.stats_ts""", 
             rows = [(h, ts, up) for h, (ts, up) in b.bridge.items()]
             cur.execute("""
 INSERT INTO city_hall (hall, bridge_at, bridge_up)
-SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::bool[])
+SELECT * FROM unnest(%b::text[], %b::timestamptz[], %b::bool[])
 ON CONFLICT (hall) DO UPDATE SET bridge_at = excluded.bridge_at, bridge_up = excluded.bridge_up
 WHERE city_hall.bridge_at IS NULL OR city_hall.bridge_at <= excluded.bridge_at""", _columns(rows, 3))
         if b.parts:
             rows = [(h, k, key, ts, bad, p.decode()) for (h, k, key), (ts, bad, p) in b.parts.items()]
             cur.execute("""
 INSERT INTO city_part (hall, kind, key, ts, bad, payload)
-SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::int[], %s::text[]::jsonb[])
+SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::timestamptz[], %b::int[], %b::text[]::jsonb[])
 ON CONFLICT (hall, kind, key) DO UPDATE SET ts = excluded.ts, bad = excluded.bad, payload = excluded.payload
 WHERE city_part.ts <= excluded.ts""", _columns(rows, 6))
         if b.cleared:
             halls, kinds, keys = _columns(sorted(b.cleared), 3)
-            cur.execute("DELETE FROM city_part p USING unnest(%s::text[], %s::text[], %s::text[]) AS c(hall, kind, key)"
+            cur.execute("DELETE FROM city_part p USING unnest(%b::text[], %b::text[], %b::text[]) AS c(hall, kind, key)"
                         " WHERE p.hall = c.hall AND p.kind = c.kind AND p.key = c.key", (halls, kinds, keys))
         if b.minute_queue:
             rows = [(h, m, ts, w, lw) for (h, m), (ts, w, lw) in b.minute_queue.items()]
             cur.execute("""
 INSERT INTO city_minute (hall, minute, queue_ts, waiting, longest_wait_s)
-SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::timestamptz[], %s::int[], %s::int[])
+SELECT * FROM unnest(%b::text[], %b::timestamptz[], %b::timestamptz[], %b::int[], %b::int[])
 ON CONFLICT (hall, minute) DO UPDATE SET queue_ts = excluded.queue_ts, waiting = excluded.waiting,
     longest_wait_s = excluded.longest_wait_s
 WHERE city_minute.queue_ts IS NULL OR city_minute.queue_ts <= excluded.queue_ts""", _columns(rows, 5))
@@ -177,8 +177,8 @@ WHERE city_minute.queue_ts IS NULL OR city_minute.queue_ts <= excluded.queue_ts"
                      s["overdue_cases"]) for (h, m), (ts, s) in b.minute_stats.items()]
             cur.execute("""
 INSERT INTO city_minute (hall, minute, stats_ts, served, tickets_issued, satisfaction, on_time_rate, overdue_cases)
-SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::timestamptz[], %s::int[], %s::int[], %s::float8[],
-    %s::float8[], %s::int[])
+SELECT * FROM unnest(%b::text[], %b::timestamptz[], %b::timestamptz[], %b::int[], %b::int[], %b::float8[],
+    %b::float8[], %b::int[])
 ON CONFLICT (hall, minute) DO UPDATE SET stats_ts = excluded.stats_ts, served = excluded.served,
     tickets_issued = excluded.tickets_issued, satisfaction = excluded.satisfaction,
     on_time_rate = excluded.on_time_rate, overdue_cases = excluded.overdue_cases
@@ -187,20 +187,20 @@ WHERE city_minute.stats_ts IS NULL OR city_minute.stats_ts <= excluded.stats_ts"
             rows = [(h, d, *v) for (h, d), v in b.alerts.items()]
             cur.execute("""
 INSERT INTO city_alert (hall, digest, ts, received_at, kind, level, subject, detail)
-SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::text[], %s::text[],
-    %s::text[], %s::text[])
+SELECT * FROM unnest(%b::text[], %b::text[], %b::timestamptz[], %b::timestamptz[], %b::text[], %b::text[],
+    %b::text[], %b::text[])
 ON CONFLICT (hall, digest) DO NOTHING""", _columns(rows, 8))
         if b.bad:
             rows = [(h, m, n, t, e) for (h, m), (n, t, e) in b.bad.items()]
             cur.execute("""
 INSERT INTO city_bad (hall, minute, count, last_topic, last_error)
-SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::int[], %s::text[], %s::text[])
+SELECT * FROM unnest(%b::text[], %b::timestamptz[], %b::int[], %b::text[], %b::text[])
 ON CONFLICT (hall, minute) DO UPDATE SET count = city_bad.count + excluded.count,
     last_topic = excluded.last_topic, last_error = excluded.last_error""", _columns(rows, 5))
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], n: int) -> tuple[list[Any], ...]:
-    """Rows as `n` column lists (what `unnest(%s::type[], ...)` takes)."""
+    """Rows as `n` column lists (what `unnest(%b::type[], ...)` takes)."""
     cols: tuple[list[Any], ...] = tuple([] for _ in range(n))
     for row in rows:
         for i in range(n):

@@ -37,6 +37,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from city.config import CityConfig
 from city.db import Batch, write_batch
 from city.parse import Parser
+from hallbus.paho_private import HookedClient
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,15 @@ EVENT_FILTERS = ("alerts", "calls")
 RETAINED_SWEEP_S = 3.0  # plain subscriptions to the retained state are dropped this long after a connect
 SESSION_EXPIRY_S = 600  # the broker keeps an instance's unacknowledged messages this long for its next session
 RETRY_MAX_S = 5.0
+
+
+SHARED_ID, SWEEP_ID = 1, 2  # MQTT 5 subscription identifiers: which of our subscriptions brought a message
+
+
+def _sub_id(n: int) -> Properties:
+    props = Properties(PacketTypes.SUBSCRIBE)  # type: ignore[no-untyped-call]
+    props.SubscriptionIdentifier = n
+    return props
 
 
 def shared(group: str, rel: str) -> str:
@@ -77,7 +87,9 @@ class Ingest:
         self._sweep: threading.Timer | None = None
         b = cfg.broker
         self.client_id = instance or f"hallcity-{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5,
+        # paho with the hall bus's read-ahead and quicker MQTT 5 properties (hallbus/paho_private.py):
+        # paho alone reads each message with four system calls; ~40% of what an instance spends
+        self.client = HookedClient(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5,
                                   manual_ack=True)
         if b.username:
             self.client.username_pw_set(b.username, b.password)
@@ -127,9 +139,10 @@ class Ingest:
         g = self.cfg.broker.group
         opts = SubscribeOptions(qos=1)
         self.subscribed.clear()
-        _rc, self._shared_mid = client.subscribe([(shared(g, rel), opts) for rel in (*STATE_FILTERS, *EVENT_FILTERS)])
+        _rc, self._shared_mid = client.subscribe([(shared(g, rel), opts) for rel in (*STATE_FILTERS, *EVENT_FILTERS)],
+                                              properties=_sub_id(SHARED_ID))
         sweep = [(f"hall/v1/+/{rel}", SubscribeOptions(qos=1)) for rel in STATE_FILTERS]
-        client.subscribe(sweep)
+        client.subscribe(sweep, properties=_sub_id(SWEEP_ID))
         if self._sweep is not None:
             self._sweep.cancel()
         self._sweep = threading.Timer(RETAINED_SWEEP_S, self._end_sweep)
@@ -154,6 +167,11 @@ class Ingest:
 
     def _on_message(self, client: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         received = dt.datetime.now(dt.UTC)
+        if not msg.retain and SHARED_ID not in getattr(msg.properties, "SubscriptionIdentifier", (SHARED_ID,)):
+            # a live message through the retained sweep: the shared subscription brings it (to one of us)
+            if msg.qos:
+                client.ack(msg.mid, msg.qos)
+            return
         with self.lock:
             if len(self.mids) >= self.cfg.db.buffer_max:
                 # PostgreSQL has been away too long: give the message up, and say so
@@ -231,6 +249,7 @@ class Ingest:
         lag = round(time.monotonic() - oldest, 1) if oldest is not None else 0.0
         return {
             "bus": "connected" if self.bus_up else "disconnected",
+            "subscribed": self.subscribed.is_set(),
             "db": "ok" if self.db_ok else "delayed",
             "db_error": self.db_error,
             "buffered": buffered,

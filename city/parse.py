@@ -54,7 +54,8 @@ def _when(ts: str, received: dt.datetime) -> dt.datetime:
 
 
 def _minute(t: dt.datetime) -> dt.datetime:
-    return t.astimezone(UTC).replace(second=0, microsecond=0)
+    """The minute `t` falls in (aware times compare as instants: one key whatever the offset)."""
+    return t.replace(second=0, microsecond=0)
 
 
 class Parser:

@@ -9,6 +9,7 @@ postmaster we started.
 
 from __future__ import annotations
 
+import ctypes  # noqa: F401  (imported here: the child's die-with-parent hook runs as postgres, who cannot read root's Python to import it)
 import os
 import pwd
 import shutil

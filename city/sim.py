@@ -37,6 +37,7 @@ DISTRICTS = ("渝中区", "江北区", "南岸区", "沙坪坝区", "九龙坡�
 KINDS = ("county", "township", "township", "township")
 SERVICES = (("A", "社保医保"), ("B", "不动产登记"), ("C", "户籍证照"), ("D", "企业开办"))
 Message = tuple[str, bytes, bool]  # topic, payload, retained
+WINDOW = 5000  # messages the simulator sends before it waits for the broker's acknowledgements
 
 
 def hall_ids(n: int) -> list[str]:
@@ -210,10 +211,12 @@ class Publisher:
             raise RuntimeError(f"城市代理无法连接 ({b.url})。 The city broker at {b.url} did not accept the simulator.")
 
     def send(self, messages: list[Message] | Iterator[Message], qos: int = 1) -> mqtt.MQTTMessageInfo | None:
-        """Publish every message; the last one's info (wait on it to know the broker has them all)."""
+        """Publish every message, at most `WINDOW` unacknowledged at once; the last one's info."""
         info = None
-        for topic, payload, retain in messages:
+        for n, (topic, payload, retain) in enumerate(messages, start=1):
             info = self.client.publish(topic, payload, qos=qos, retain=retain)
+            if qos and n % WINDOW == 0:
+                info.wait_for_publish(60)
         return info
 
     def close(self) -> None:

@@ -35,10 +35,10 @@ def _halls(city: City) -> dict[str, dict[str, Any]]:
 
 def test_each_hall_gets_its_own_figures_newest_first_and_alerts_kept_once(
         make_city: Callable[..., City], city_broker: LocalBroker) -> None:
-    city = make_city(["east", "west"])
+    city = make_city(["i-east", "i-west"])
     ing = city.ingest()
     pub = Publisher(city_broker.url, "sim-a")
-    east, west = Topics("east"), Topics("west")
+    east, west = Topics("i-east"), Topics("i-west")
     alert = schemas.encode(schemas.Alert(kind="case_deadline", level="overdue", subject="C1 超期", ts=NOW.isoformat()))
     info = pub.send([
         (east.queue_state, _queue([3, 4], NOW + dt.timedelta(seconds=10), NOW - dt.timedelta(minutes=30)), True),
@@ -56,14 +56,14 @@ def test_each_hall_gets_its_own_figures_newest_first_and_alerts_kept_once(
     info.wait_for_publish(5)
     wait_for(lambda: ing.stored >= 10, 10, "ten messages stored")
     halls = _halls(city)
-    e, w = halls["east"], halls["west"]
+    e, w = halls["i-east"], halls["i-west"]
     assert (e["online"], e["waiting"], e["served_today"], e["satisfaction_today"], e["overdue_cases"]) == (True, 7, 40, 0.98, 0)
     assert 30 * 60 <= e["longest_wait_s"]
     assert (w["waiting"], w["longest_wait_s"], w["served_today"], w["overdue_cases"]) == (0, 0, 7, 6)
     assert (w["nodes_offline"], w["devices_faulty"], e["nodes_offline"], e["devices_faulty"]) == (1, 1, 0, 0)
     assert w["card"] == "red" and {"satisfaction", "overdue_cases"} <= set(w["reasons"])
     assert e["card"] == "red" and e["reasons"] == ["longest_wait"]  # waiting since 30 min before NOW: past the red 40 min by today
-    assert city.query("SELECT hall, kind, level FROM city_alert") == [("east", "case_deadline", "overdue")]
+    assert city.query("SELECT hall, kind, level FROM city_alert") == [("i-east", "case_deadline", "overdue")]
     minutes = city.query("SELECT hall, waiting, served FROM city_minute ORDER BY hall")
-    assert minutes == [("east", 7, 40), ("west", 0, 7)]
+    assert minutes == [("i-east", 7, 40), ("i-west", 0, 7)]
     pub.close()
