@@ -42,6 +42,11 @@ class CityBrokerSection(Strict, kw_only=True):
     ca_file: str | None = None
     keepalive: int = 15
     group: str = "hallcity"  # the shared-subscription group: every instance of one city uses the same
+    # How long the broker keeps a stopped instance's session (its share of messages and those it had
+    # not acknowledged) for its next start: nothing is lost, but Mosquitto keeps dealing that share to
+    # it meanwhile. 0: a stopped instance leaves the group at once and the others take all the load
+    # (what was in flight to it is lost on Mosquitto; EMQX deals it again to the others). docs/city.md
+    session_expiry_s: int = 600
 
 
 class DbSection(Strict, kw_only=True):

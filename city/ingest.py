@@ -4,7 +4,7 @@ Several `hallcity` instances subscribe as one group (`$share/{group}/hall/v1/+/.
 gives each message to one of them, and any may store any message (the writes are idempotent).
 A message is acknowledged (PUBACK) only once the transaction holding it has committed, so an
 instance killed mid-batch loses nothing it acknowledged: the broker sends what it had not
-acknowledged again (to its next session, which keeps its client id).
+acknowledged again to its next session, which keeps its client id (`[broker] session_expiry_s`).
 
 Retained state is not sent to shared subscriptions (MQTT 5, 4.8.2): after each connect an
 instance also reads the retained state once through plain subscriptions (`RETAINED_SWEEP_S`)
@@ -46,7 +46,6 @@ STATE_FILTERS = ("queue/state", "stats/today", "node/+/status", "node/+/devices"
                  "bridge/+/connected")
 EVENT_FILTERS = ("alerts", "calls")
 RETAINED_SWEEP_S = 3.0  # plain subscriptions to the retained state are dropped this long after a connect
-SESSION_EXPIRY_S = 600  # the broker keeps an instance's unacknowledged messages this long for its next session
 RETRY_MAX_S = 5.0
 
 
@@ -73,6 +72,7 @@ class Ingest:
         self.parser = Parser({h.id for h in cfg.halls})
         self.lock = threading.Lock()
         self.mids: list[int] = []  # taken into the current batch, not yet acknowledged
+        self.held = 0  # messages taken and not yet stored (the current batch and one that failed)
         self.stored = 0  # messages whose batch has committed
         self.dropped = 0  # messages given up (buffer full, or a batch PostgreSQL refused)
         self.dropped_by_hall: Counter[str] = Counter()
@@ -106,10 +106,10 @@ class Ingest:
 
     def start(self) -> None:
         """Connect (in the background: the broker may come later) and start the writer."""
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = SESSION_EXPIRY_S
-        props.ReceiveMaximum = 65535
         b = self.cfg.broker
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = b.session_expiry_s
+        props.ReceiveMaximum = 65535
         self.client.connect_async(b.host, b.port, keepalive=b.keepalive, clean_start=False, properties=props)
         self.client.loop_start()
         self._writer = threading.Thread(target=self._write_loop, name="hallcity-writer", daemon=True)
@@ -173,7 +173,7 @@ class Ingest:
                 client.ack(msg.mid, msg.qos)
             return
         with self.lock:
-            if len(self.mids) >= self.cfg.db.buffer_max:
+            if self.held >= self.cfg.db.buffer_max:
                 # PostgreSQL has been away too long: give the message up, and say so
                 hall = msg.topic.split("/")[2] if msg.topic.count("/") >= 3 else "?"
                 self.dropped += 1
@@ -182,6 +182,7 @@ class Ingest:
                     client.ack(msg.mid, msg.qos)
                 return
             self.parser.take(msg.topic, bytes(msg.payload), received)
+            self.held += 1
             if msg.qos:
                 self.mids.append(msg.mid)
             if self.oldest_pending is None:
@@ -216,7 +217,7 @@ class Ingest:
     def _store(self, batch: Batch, mids: list[int], n: int) -> bool:
         """Write one batch and acknowledge its messages; False when PostgreSQL is away (kept for a retry)."""
         try:
-            with self.pool.connection() as conn:
+            with self.pool.connection(timeout=2.0) as conn:
                 write_batch(conn, batch)
         except (psycopg.OperationalError, PoolTimeout) as err:
             if self.db_ok:
@@ -231,20 +232,22 @@ class Ingest:
         else:
             with self.lock:
                 self.stored += n
+        with self.lock:
+            self.held -= n
         if not self.db_ok:
             log.info("PostgreSQL is back; the held messages are stored")
         self.db_ok, self.db_error = True, ""
         for mid in mids:
             self.client.ack(mid, 1)
         with self.lock:
-            if not self.mids:
+            if not self.held:
                 self.oldest_pending = None
         return True
 
     def health(self) -> dict[str, Any]:
         """What /healthz says of ingest."""
         with self.lock:
-            buffered = len(self.mids)
+            buffered = self.held
             oldest = self.oldest_pending
         lag = round(time.monotonic() - oldest, 1) if oldest is not None else 0.0
         return {
