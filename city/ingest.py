@@ -26,18 +26,13 @@ import uuid
 from collections import Counter
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import psycopg
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-from paho.mqtt.subscribeoptions import SubscribeOptions
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from city.config import CityConfig
 from city.db import Batch, write_batch
+from city.mqttin import Login, Subscriber
 from city.parse import Parser
-from hallbus.paho_private import HookedClient
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +47,13 @@ RETRY_MAX_S = 5.0
 SHARED_ID, SWEEP_ID = 1, 2  # MQTT 5 subscription identifiers: which of our subscriptions brought a message
 
 
-def _sub_id(n: int) -> Properties:
-    props = Properties(PacketTypes.SUBSCRIBE)  # type: ignore[no-untyped-call]
-    props.SubscriptionIdentifier = n
-    return props
-
-
 def shared(group: str, rel: str) -> str:
     """A shared-subscription filter over every hall: `$share/{group}/hall/v1/+/{rel}`."""
     return f"$share/{group}/hall/v1/+/{rel}"
 
 
 class Ingest:
-    """One instance's consumer: paho's thread takes messages, a writer thread stores them in batches."""
+    """One instance's consumer: the subscriber's thread takes messages, a writer thread stores them in batches."""
 
     def __init__(self, cfg: CityConfig, pool: ConnectionPool[Any], *, instance: str | None = None) -> None:
         self.cfg = cfg
@@ -87,104 +76,77 @@ class Ingest:
         self._sweep: threading.Timer | None = None
         b = cfg.broker
         self.client_id = instance or f"hallcity-{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
-        # paho with the hall bus's read-ahead and quicker MQTT 5 properties (hallbus/paho_private.py):
-        # paho alone reads each message with four system calls; ~40% of what an instance spends
-        self.client = HookedClient(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5,
-                                  manual_ack=True)
-        if b.username:
-            self.client.username_pw_set(b.username, b.password)
-        if b.tls:
-            self.client.tls_set(ca_certs=b.ca_file)
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
-        self.client.on_subscribe = self._on_subscribe
-        self.client.on_socket_open = self._on_socket_open
-        self.client.reconnect_delay_set(1, 5)
+        login = Login(b.host, b.port, self.client_id, b.username, b.password, b.tls, b.ca_file, b.keepalive,
+                      b.session_expiry_s)
+        self.sub = Subscriber(login, self._on_message, self._on_connect, self._on_disconnect, self._on_suback)
 
     # --- the bus -------------------------------------------------------------------------------
 
     def start(self) -> None:
         """Connect (in the background: the broker may come later) and start the writer."""
-        b = self.cfg.broker
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = b.session_expiry_s
-        props.ReceiveMaximum = 65535
-        self.client.connect_async(b.host, b.port, keepalive=b.keepalive, clean_start=False, properties=props)
-        self.client.loop_start()
+        self.sub.start()
         self._writer = threading.Thread(target=self._write_loop, name="hallcity-writer", daemon=True)
         self._writer.start()
 
     def stop(self) -> None:
-        """Store what is taken, then disconnect."""
+        """Store and acknowledge what is taken, then disconnect (the session stays for its expiry)."""
         self._stop.set()
         if self._writer is not None:
             self._writer.join(10)
         if self._sweep is not None:
             self._sweep.cancel()
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.sub.stop()
 
-    def _on_socket_open(self, _c: mqtt.Client, _u: Any, sock: Any) -> None:
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # SPEC 3
-        except (OSError, AttributeError):
-            pass
-
-    def _on_connect(self, client: mqtt.Client, _u: Any, _flags: Any, rc: Any, _props: Any = None) -> None:
-        if rc.is_failure:
-            log.warning("city broker refused the connection: %s", rc)
-            return
+    def _on_connect(self, sub: Subscriber) -> None:
         self.bus_up = True
         g = self.cfg.broker.group
-        opts = SubscribeOptions(qos=1)
         self.subscribed.clear()
-        _rc, self._shared_mid = client.subscribe([(shared(g, rel), opts) for rel in (*STATE_FILTERS, *EVENT_FILTERS)],
-                                              properties=_sub_id(SHARED_ID))
-        sweep = [(f"hall/v1/+/{rel}", SubscribeOptions(qos=1)) for rel in STATE_FILTERS]
-        client.subscribe(sweep, properties=_sub_id(SWEEP_ID))
+        self._shared_mid = sub.subscribe([shared(g, rel) for rel in (*STATE_FILTERS, *EVENT_FILTERS)], SHARED_ID)
+        sub.subscribe([f"hall/v1/+/{rel}" for rel in STATE_FILTERS], SWEEP_ID)
         if self._sweep is not None:
             self._sweep.cancel()
         self._sweep = threading.Timer(RETAINED_SWEEP_S, self._end_sweep)
         self._sweep.daemon = True
         self._sweep.start()
-        log.info("city broker connected; subscribed as %s in group %s", self.client_id, g)
+        log.info("city broker connected; subscribing as %s in group %s", self.client_id, g)
 
-    def _on_subscribe(self, _c: mqtt.Client, _u: Any, mid: int, codes: Any, _props: Any = None) -> None:
+    def _on_suback(self, mid: int, codes: bytes) -> None:
         if mid == self._shared_mid:
-            if any(c.is_failure for c in codes):
-                log.error("the city broker refused a shared subscription (%s): does it support MQTT 5 $share?", codes)
+            if any(c >= 0x80 for c in codes):
+                log.error("the city broker refused a shared subscription (reason codes %s): does it support MQTT 5 $share?",
+                          list(codes))
             else:
                 self.subscribed.set()
 
     def _end_sweep(self) -> None:
-        self.client.unsubscribe([f"hall/v1/+/{rel}" for rel in STATE_FILTERS])
+        self.sub.unsubscribe([f"hall/v1/+/{rel}" for rel in STATE_FILTERS])
 
-    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _flags: Any, rc: Any, _props: Any = None) -> None:
+    def _on_disconnect(self, reason: str) -> None:
         self.bus_up = False
-        if not self._stop.is_set():
-            log.warning("city broker connection lost (%s); reconnecting", rc)
+        self.subscribed.clear()
+        log.warning("city broker connection lost (%s); reconnecting", reason)
 
-    def _on_message(self, client: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        received = dt.datetime.now(dt.UTC)
-        if not msg.retain and SHARED_ID not in getattr(msg.properties, "SubscriptionIdentifier", (SHARED_ID,)):
+    def _on_message(self, topic: str, payload: bytes, qos: int, mid: int, retain: bool,
+                    sub_ids: tuple[int, ...]) -> None:
+        if not retain and sub_ids and SHARED_ID not in sub_ids:
             # a live message through the retained sweep: the shared subscription brings it (to one of us)
-            if msg.qos:
-                client.ack(msg.mid, msg.qos)
+            if qos:
+                self.sub.ack((mid,))
             return
+        received = dt.datetime.now(dt.UTC)
         with self.lock:
             if self.held >= self.cfg.db.buffer_max:
                 # PostgreSQL has been away too long: give the message up, and say so
-                hall = msg.topic.split("/")[2] if msg.topic.count("/") >= 3 else "?"
+                hall = topic.split("/")[2] if topic.count("/") >= 3 else "?"
                 self.dropped += 1
                 self.dropped_by_hall[hall] += 1
-                if msg.qos:
-                    client.ack(msg.mid, msg.qos)
+                if qos:
+                    self.sub.ack((mid,))
                 return
-            self.parser.take(msg.topic, bytes(msg.payload), received)
+            self.parser.take(topic, payload, received)
             self.held += 1
-            if msg.qos:
-                self.mids.append(msg.mid)
+            if qos:
+                self.mids.append(self.sub.generation << 16 | mid)
             if self.oldest_pending is None:
                 self.oldest_pending = time.monotonic()
 
@@ -237,8 +199,8 @@ class Ingest:
         if not self.db_ok:
             log.info("PostgreSQL is back; the held messages are stored")
         self.db_ok, self.db_error = True, ""
-        for mid in mids:
-            self.client.ack(mid, 1)
+        gen = self.sub.generation  # ids of an earlier connection are not ours to acknowledge any more
+        self.sub.ack([m & 0xFFFF for m in mids if m >> 16 == gen])
         with self.lock:
             if not self.held:
                 self.oldest_pending = None
