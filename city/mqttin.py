@@ -11,6 +11,7 @@ with back-off. QoS 2 is never asked for (ingest subscribes with QoS 1), so none 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import select
 import socket
@@ -181,10 +182,8 @@ class Subscriber:
         with self._send_lock:
             sock, self._sock = self._sock, None
         if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the reader's select() at once
             sock.close()
         if self._thread is not None:
             self._thread.join(5)
@@ -197,7 +196,7 @@ class Subscriber:
             except (OSError, MqttError) as err:
                 log.warning("city broker %s:%d: %s; trying again in %.1f s", self.login.host, self.login.port, err, delay)
                 self._stop.wait(delay)
-                delay = min(delay * 2, 5.0)
+                delay = min(delay * 2, 1.0)  # SPEC 10: back within 2 s of a broker restart
                 continue
             delay = 0.2
             try:

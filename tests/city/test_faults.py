@@ -109,3 +109,17 @@ def test_a_hall_silent_past_the_threshold_is_offline_and_a_lost_controller_too(
     e = wait_for(lambda: (x := _halls(city)["s-east"])["online"] is False and x, 5, "east silent past 1 s")
     assert e["waiting"] is None and e["offline_since"] == e["last_seen"]
     pub.close()
+
+
+def test_ingest_comes_back_by_itself_after_a_broker_restart(
+        make_city: Callable[..., City], city_broker: LocalBroker) -> None:
+    city = make_city(["k-east"])
+    ing = city.ingest()
+    first = ing.sub.generation
+    city_broker.restart()
+    wait_for(lambda: ing.sub.generation > first and ing.subscribed.is_set(), 10, "ingest back on the restarted broker")
+    pub = Publisher(city_broker.url, "sim-after-restart")
+    now = dt.datetime.now(dt.UTC).astimezone()
+    pub.send([(Topics("k-east").queue_state, _queue([3], now), True)]).wait_for_publish(5)  # type: ignore[union-attr]
+    wait_for(lambda: _halls(city)["k-east"]["waiting"] == 3, 10, "a figure after the restart")
+    pub.close()
