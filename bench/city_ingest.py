@@ -92,7 +92,7 @@ def ingest_phase(cfg: Path, broker: LocalBroker, instances: int, messages: list[
             first = (time.monotonic(), sum(stored))
         if sum(stored) >= len(messages):
             break
-        time.sleep(0.02)
+        time.sleep(0.1)  # each look is an HTTP request the instance answers: not too often
     end = time.monotonic()
     for proc in procs:
         end_process(proc)

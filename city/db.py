@@ -61,7 +61,24 @@ CREATE TABLE city_bad (
     last_error text NOT NULL, PRIMARY KEY (hall, minute)
 );
 """),
+    (2, "node counts kept on the hall's row", """
+ALTER TABLE city_hall ADD COLUMN devices_faulty integer NOT NULL DEFAULT 0,
+    ADD COLUMN nodes_offline integer NOT NULL DEFAULT 0,
+    ADD COLUMN controller_down boolean NOT NULL DEFAULT false;
+"""),
 )
+
+# After a batch's node rows: each touched hall's counts again, from its rows (the API reads 500 rows, not 10,000).
+_RECOUNT = """
+UPDATE city_hall h SET devices_faulty = coalesce(p.faulty, 0), nodes_offline = coalesce(p.offline, 0),
+    controller_down = coalesce(p.controller_down, false)
+FROM unnest(%b::text[]) AS t(hall) LEFT JOIN (
+    SELECT hall, sum(bad) FILTER (WHERE kind = 'devices') AS faulty,
+           count(*) FILTER (WHERE kind = 'status' AND bad > 0) AS offline,
+           bool_or(kind = 'status' AND key = 'controller' AND bad > 0) AS controller_down
+    FROM city_part WHERE hall = ANY(%b::text[]) AND kind IN ('devices', 'status') GROUP BY hall
+) p USING (hall)
+WHERE h.hall = t.hall"""
 
 
 def migrate(conn: psycopg.Connection[Any]) -> list[int]:
@@ -116,11 +133,18 @@ def _newer(old: tuple[Any, ...] | None, ts: dt.datetime) -> bool:
 
 
 def write_batch(conn: psycopg.Connection[Any], b: Batch) -> None:
-    """Store one batch in one transaction; set-based statements over arrays (one round trip each)."""
+    """Store one batch in one transaction; set-based statements over arrays (one round trip each).
+
+    The first statement locks the row of every hall in the batch, in hall order: two instances
+    writing the same hall take turns (the second one's counts then see the first one's rows), and
+    never deadlock.
+    """
     rows: list[tuple[Any, ...]]
     with conn.transaction(), conn.cursor() as cur:
+        for h, _k, _key in (*b.parts, *b.cleared):
+            b.seen.setdefault(h, dt.datetime.now(dt.UTC))
         if b.seen:
-            seen_halls, times = zip(*b.seen.items(), strict=True)
+            seen_halls, times = zip(*sorted(b.seen.items()), strict=True)
             cur.execute("""
 INSERT INTO city_hall (hall, last_seen) SELECT * FROM unnest(%b::text[], %b::timestamptz[])
 ON CONFLICT (hall) DO UPDATE SET last_seen = GREATEST(city_hall.last_seen, excluded.last_seen)""",
@@ -164,6 +188,9 @@ WHERE city_part.ts <= excluded.ts""", _columns(rows, 6))
             halls, kinds, keys = _columns(sorted(b.cleared), 3)
             cur.execute("DELETE FROM city_part p USING unnest(%b::text[], %b::text[], %b::text[]) AS c(hall, kind, key)"
                         " WHERE p.hall = c.hall AND p.kind = c.kind AND p.key = c.key", (halls, kinds, keys))
+        touched = sorted({h for h, k, _key in (*b.parts, *b.cleared) if k in ("status", "devices")})
+        if touched:
+            cur.execute(_RECOUNT, (touched, touched))
         if b.minute_queue:
             rows = [(h, m, ts, w, lw) for (h, m), (ts, w, lw) in b.minute_queue.items()]
             cur.execute("""

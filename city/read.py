@@ -16,15 +16,9 @@ import psycopg
 from city.config import CityConfig, HallEntry, ThresholdsSection
 
 _HALLS_SQL = """
-SELECT h.hall, h.last_seen, h.waiting, h.oldest_issued_at, h.served_today, h.satisfaction_today, h.on_time_rate,
-       h.overdue_cases, h.followups_open, h.bridge_up, h.bridge_at,
-       coalesce(p.devices_faulty, 0), coalesce(p.nodes_offline, 0), coalesce(p.controller_down, false)
-FROM city_hall h LEFT JOIN (
-    SELECT hall, sum(bad) FILTER (WHERE kind = 'devices') AS devices_faulty,
-           count(*) FILTER (WHERE kind = 'status' AND bad > 0) AS nodes_offline,
-           bool_or(kind = 'status' AND key = 'controller' AND bad > 0) AS controller_down
-    FROM city_part WHERE kind IN ('devices', 'status') GROUP BY hall
-) p USING (hall)
+SELECT hall, last_seen, waiting, oldest_issued_at, served_today, satisfaction_today, on_time_rate,
+       overdue_cases, followups_open, bridge_up, bridge_at, devices_faulty, nodes_offline, controller_down
+FROM city_hall h
 """
 
 FIGURES = ("waiting", "longest_wait_s", "served_today", "satisfaction_today", "on_time_rate", "overdue_cases",
