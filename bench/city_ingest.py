@@ -67,6 +67,12 @@ def wait(cond: Any, timeout: float, what: str) -> None:
 def ingest_phase(cfg: Path, broker: LocalBroker, instances: int, messages: list[tuple[str, bytes, bool]],
                  tag: str) -> dict[str, Any]:
     """Instances subscribe, stop, the messages are queued for them, they start and drain: the rate."""
+    # a group of the phase's own: the sessions of an earlier phase's instances stay (session_expiry_s)
+    # and would be dealt a share of this phase's messages
+    phase_cfg = cfg.with_name(f"city-{tag}.toml")
+    phase_cfg.write_text(cfg.read_text(encoding="utf-8").replace("[broker]\n", f'[broker]\ngroup = "bench-{tag}"\n', 1),
+                         encoding="utf-8")
+    cfg = phase_cfg
     names = [f"bench-{tag}-{i}" for i in range(instances)]
     ports = [free_port() for _ in names]
     procs = [serve(cfg, n, p) for n, p in zip(names, ports, strict=True)]
@@ -105,7 +111,7 @@ def ingest_phase(cfg: Path, broker: LocalBroker, instances: int, messages: list[
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--halls", type=int, default=500)
-    ap.add_argument("--messages", type=int, default=100_000)
+    ap.add_argument("--messages", type=int, default=300_000)  # a drain of several seconds: the rate is not one poll's luck
     ap.add_argument("--requests", type=int, default=300)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="city-bench-") as tmp, LocalPostgres() as pg:

@@ -67,7 +67,8 @@ class Ingest:
         self.dropped_by_hall: Counter[str] = Counter()
         self.db_ok = True
         self.db_error = ""
-        self.oldest_pending: float | None = None  # monotonic time of the oldest message not yet stored
+        self._batch_since: float | None = None  # monotonic time of the current batch's first message
+        self._pending_since: float | None = None  # the same of a batch that failed (kept for a retry)
         self.bus_up = False
         self.subscribed = threading.Event()  # the shared subscriptions are in place (set at each connect)
         self._shared_mid: int | None = None
@@ -147,13 +148,13 @@ class Ingest:
             self.held += 1
             if qos:
                 self.mids.append(self.sub.generation << 16 | mid)
-            if self.oldest_pending is None:
-                self.oldest_pending = time.monotonic()
+            if self._batch_since is None:
+                self._batch_since = time.monotonic()
 
     # --- PostgreSQL ----------------------------------------------------------------------------
 
     def _write_loop(self) -> None:
-        pending: tuple[Batch, list[int], int] | None = None  # a batch that failed: written first, as it was
+        pending: tuple[Batch, list[int], int, float | None] | None = None  # a batch that failed: written first, as it was
         delay = self.cfg.db.batch_ms / 1000
         retry = 0.2
         while True:
@@ -161,11 +162,11 @@ class Ingest:
             if pending is None:
                 with self.lock:
                     n = self.parser.taken + self.parser.refused
-                    batch, mids = self.parser.swap(), self.mids
-                    self.mids = []
+                    batch, mids, since = self.parser.swap(), self.mids, self._batch_since
+                    self.mids, self._batch_since = [], None
                     self.parser.taken = self.parser.refused = 0
                 if not batch.empty() or mids:
-                    pending = (batch, mids, n)
+                    pending = (batch, mids, n, since)
             if pending is not None:
                 if self._store(*pending):
                     pending = None
@@ -176,7 +177,7 @@ class Ingest:
             if stopping and (pending is None or not self.db_ok):
                 return
 
-    def _store(self, batch: Batch, mids: list[int], n: int) -> bool:
+    def _store(self, batch: Batch, mids: list[int], n: int, since: float | None) -> bool:
         """Write one batch and acknowledge its messages; False when PostgreSQL is away (kept for a retry)."""
         try:
             with self.pool.connection(timeout=2.0) as conn:
@@ -186,6 +187,7 @@ class Ingest:
                 log.warning("PostgreSQL is away (%s); holding messages in memory (up to %d)",
                             str(err).strip()[:200], self.cfg.db.buffer_max)
             self.db_ok, self.db_error = False, str(err).strip()[:200]
+            self._pending_since = since
             return False
         except psycopg.Error as err:  # PostgreSQL refused this batch's data: never retried forever
             log.error("PostgreSQL refused a batch of %d messages (%s); they are dropped and counted", n, err)
@@ -201,16 +203,14 @@ class Ingest:
         self.db_ok, self.db_error = True, ""
         gen = self.sub.generation  # ids of an earlier connection are not ours to acknowledge any more
         self.sub.ack([m & 0xFFFF for m in mids if m >> 16 == gen])
-        with self.lock:
-            if not self.held:
-                self.oldest_pending = None
+        self._pending_since = None
         return True
 
     def health(self) -> dict[str, Any]:
         """What /healthz says of ingest."""
         with self.lock:
             buffered = self.held
-            oldest = self.oldest_pending
+            oldest = self._pending_since or self._batch_since
         lag = round(time.monotonic() - oldest, 1) if oldest is not None else 0.0
         return {
             "bus": "connected" if self.bus_up else "disconnected",
