@@ -16,7 +16,9 @@ import logging
 import socket
 import sys
 
+import psycopg
 import uvicorn
+from psycopg_pool import PoolTimeout
 
 from city.api import create_app
 from city.config import load_city_config
@@ -51,8 +53,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     pool = open_pool(cfg.db.url, cfg.db.pool_max)
     try:
-        with pool.connection(timeout=30) as conn:
-            applied = migrate(conn)
+        try:
+            with pool.connection(timeout=30) as conn:
+                applied = migrate(conn)
+        except (psycopg.OperationalError, PoolTimeout) as err:
+            print(f"hallcity: 30 秒内无法连接数据库 {cfg.db.url},请检查 PostgreSQL 是否运行以及 [db] url。"
+                  f" PostgreSQL at {cfg.db.url} could not be reached within 30 s ({err}); check that it runs and"
+                  f" the [db] url in {cfg.path}.", file=sys.stderr)
+            return 1
         if applied:
             log.info("database migrated: %s", applied)
         if args.command == "migrate":
