@@ -29,6 +29,7 @@ _PUBACK = struct.Struct(">BBH")
 PINGREQ = b"\xc0\x00"
 DISCONNECT_PACKET = b"\xe0\x00"
 READ_CHUNK = 256 * 1024
+MAX_PACKET = 512 * 1024  # 4x a hall broker's own limit (hallbus.config.BROKER_MESSAGE_LIMIT, 128 KiB)
 
 # topic, payload, qos, packet id, retain, subscription identifiers
 OnMessage = Callable[[str, bytes, int, int, bool, tuple[int, ...]], None]
@@ -232,7 +233,8 @@ class Subscriber:
             if lg.password is not None:
                 flags |= 0x40
                 payload += _utf8(lg.password)
-        props = b"\x11" + struct.pack(">I", lg.session_expiry_s) + b"\x21" + struct.pack(">H", 65535)
+        props = (b"\x11" + struct.pack(">I", lg.session_expiry_s) + b"\x21" + struct.pack(">H", 65535)
+                 + b"\x27" + struct.pack(">I", MAX_PACKET))  # the broker drops for us what is bigger
         body = _utf8("MQTT") + bytes([5, flags]) + struct.pack(">H", lg.keepalive) + _varint(len(props)) + props + payload
         sock.sendall(_packet(0x10, body))
         buf = b""

@@ -123,3 +123,18 @@ def test_ingest_comes_back_by_itself_after_a_broker_restart(
     pub.send([(Topics("k-east").queue_state, _queue([3], now), True)]).wait_for_publish(5)  # type: ignore[union-attr]
     wait_for(lambda: _halls(city)["k-east"]["waiting"] == 3, 10, "a figure after the restart")
     pub.close()
+
+
+def test_a_message_too_big_for_ingest_never_reaches_it_and_the_next_one_does(
+        make_city: Callable[..., City], city_broker: LocalBroker) -> None:
+    city = make_city(["m-east"])
+    ing = city.ingest()
+    pub = Publisher(city_broker.url, "sim-big")
+    t = Topics("m-east")
+    now = dt.datetime.now(dt.UTC).astimezone().isoformat()
+    big = schemas.encode(schemas.Alert(kind="device", level="warn", subject="big", detail="x" * 600_000, ts=now))
+    small = schemas.encode(schemas.Alert(kind="device", level="warn", subject="small", ts=now))
+    pub.send([(t.alerts, big, False), (t.alerts, small, False)]).wait_for_publish(5)  # type: ignore[union-attr]
+    wait_for(lambda: city.query("SELECT subject FROM city_alert") == [("small",)], 10, "the small alert")
+    assert ing.bus_up and ing.health()["refused"] == 0
+    pub.close()
