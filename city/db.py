@@ -66,6 +66,14 @@ ALTER TABLE city_hall ADD COLUMN devices_faulty integer NOT NULL DEFAULT 0,
     ADD COLUMN nodes_offline integer NOT NULL DEFAULT 0,
     ADD COLUMN controller_down boolean NOT NULL DEFAULT false;
 """),
+    (3, "figures per hall per day", """
+CREATE TABLE city_day (
+    hall text NOT NULL, day text NOT NULL, stats_ts timestamptz NOT NULL,
+    served integer, tickets_issued integer, ratings integer, satisfaction double precision,
+    on_time_rate double precision, overdue_cases integer,
+    PRIMARY KEY (hall, day)
+);
+"""),
 )
 
 # After a batch's node rows: each touched hall's counts again, from its rows (the API reads 500 rows, not 10,000).
@@ -119,6 +127,7 @@ class Batch:
     cleared: set[tuple[str, str, str]] = field(default_factory=set)
     minute_queue: dict[tuple[str, dt.datetime], tuple[dt.datetime, int, int | None]] = field(default_factory=dict)
     minute_stats: dict[tuple[str, dt.datetime], tuple[dt.datetime, dict[str, Any]]] = field(default_factory=dict)
+    day_stats: dict[tuple[str, str], tuple[dt.datetime, dict[str, Any]]] = field(default_factory=dict)
     alerts: dict[tuple[str, str], tuple[dt.datetime, dt.datetime, str, str, str, str]] = field(default_factory=dict)
     bad: dict[tuple[str, dt.datetime], tuple[int, str, str]] = field(default_factory=dict)
 
@@ -210,6 +219,17 @@ ON CONFLICT (hall, minute) DO UPDATE SET stats_ts = excluded.stats_ts, served = 
     tickets_issued = excluded.tickets_issued, satisfaction = excluded.satisfaction,
     on_time_rate = excluded.on_time_rate, overdue_cases = excluded.overdue_cases
 WHERE city_minute.stats_ts IS NULL OR city_minute.stats_ts <= excluded.stats_ts""", _columns(rows, 8))
+        if b.day_stats:
+            rows = [(h, d, ts, s["served"], s["tickets_issued"], s["ratings"], s["satisfaction_rate"],
+                     s["on_time_rate"], s["overdue_cases"]) for (h, d), (ts, s) in sorted(b.day_stats.items())]
+            cur.execute("""
+INSERT INTO city_day (hall, day, stats_ts, served, tickets_issued, ratings, satisfaction, on_time_rate, overdue_cases)
+SELECT * FROM unnest(%b::text[], %b::text[], %b::timestamptz[], %b::int[], %b::int[], %b::int[], %b::float8[],
+    %b::float8[], %b::int[])
+ON CONFLICT (hall, day) DO UPDATE SET stats_ts = excluded.stats_ts, served = excluded.served,
+    tickets_issued = excluded.tickets_issued, ratings = excluded.ratings, satisfaction = excluded.satisfaction,
+    on_time_rate = excluded.on_time_rate, overdue_cases = excluded.overdue_cases
+WHERE city_day.stats_ts <= excluded.stats_ts""", _columns(rows, 9))
         if b.alerts:
             rows = [(h, d, *v) for (h, d), v in b.alerts.items()]
             cur.execute("""

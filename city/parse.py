@@ -26,7 +26,7 @@ NO_HALL = "?"
 CLOCK_SLACK = dt.timedelta(minutes=5)  # a hall's clock further ahead than this is not believed
 # A device counts as faulty in these states (`absent` is a device the node does not have; paper low still prints)
 FAULTY_DEVICE_STATES = frozenset({"error", "paper_out"})
-STATS_FIELDS = ("served", "tickets_issued", "satisfaction_rate", "on_time_rate", "overdue_cases",
+STATS_FIELDS = ("served", "tickets_issued", "ratings", "satisfaction_rate", "on_time_rate", "overdue_cases",
                 "followups_open", "date")
 
 _queue = msgspec.json.Decoder(schemas.QueueState)
@@ -147,6 +147,9 @@ def _stats_today(b: Batch, hall: str, _parts: list[str], payload: bytes, receive
     key = (hall, _minute(ts))
     if _newer_than(b.minute_stats.get(key), ts):
         b.minute_stats[key] = (ts, figures)
+    day = (hall, s.date or ts.date().isoformat())  # the hall's own day (its roll-over), else the stamp's date
+    if _newer_than(b.day_stats.get(day), ts):
+        b.day_stats[day] = (ts, figures)
 
 
 def _alert_event(b: Batch, hall: str, _parts: list[str], payload: bytes, received: dt.datetime) -> None:

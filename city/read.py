@@ -21,6 +21,13 @@ SELECT hall, last_seen, waiting, oldest_issued_at, served_today, satisfaction_to
 FROM city_hall h
 """
 
+# This month's satisfaction: every day's rate weighted by that day's ratings (city_day, the halls' own days).
+_MONTH_SQL = """
+SELECT hall, sum(satisfaction * ratings) FILTER (WHERE satisfaction IS NOT NULL AND ratings > 0)
+             / nullif(sum(ratings) FILTER (WHERE satisfaction IS NOT NULL AND ratings > 0), 0)
+FROM city_day WHERE day >= %s GROUP BY hall
+"""
+
 FIGURES = ("waiting", "longest_wait_s", "served_today", "satisfaction_today", "on_time_rate", "overdue_cases",
            "followups_open", "devices_faulty", "nodes_offline")
 
@@ -29,9 +36,11 @@ def _iso(t: dt.datetime | None) -> str | None:
     return t.isoformat() if t is not None else None
 
 
-def hall_object(entry: HallEntry, row: tuple[Any, ...] | None, th: ThresholdsSection, now: dt.datetime) -> dict[str, Any]:
-    """The SPEC 13 object of one hall (plus `kind`, `card`, `reasons`, `offline_since`, `last_known`)."""
-    out: dict[str, Any] = {"hall": entry.id, "name": entry.name, "district": entry.district, "kind": entry.kind}
+def hall_object(entry: HallEntry, row: tuple[Any, ...] | None, th: ThresholdsSection, now: dt.datetime,
+                month: float | None = None) -> dict[str, Any]:
+    """The SPEC 13 object of one hall (plus `kind`, `satisfaction_month`, `card`, `reasons`, `offline_since`, `last_known`)."""
+    out: dict[str, Any] = {"hall": entry.id, "name": entry.name, "district": entry.district, "kind": entry.kind,
+                           "satisfaction_month": round(month, 4) if month is not None else None}
     if row is None:
         out.update({"online": False, "last_seen": None, "offline_since": None, **dict.fromkeys(FIGURES),
                     "last_known": None, "card": "red", "reasons": ["never_heard"]})
@@ -87,7 +96,8 @@ def halls(conn: psycopg.Connection[Any], cfg: CityConfig, *, district: str | Non
     """Every hall of city.toml (or of one district), red first, then yellow, then by people waiting."""
     now = dt.datetime.now(dt.UTC)
     rows = {r[0]: r for r in conn.execute(_HALLS_SQL)}
-    out = [hall_object(e, rows.get(e.id), cfg.thresholds, now) for e in cfg.halls
+    month = dict(conn.execute(_MONTH_SQL, (_month_start(),)).fetchall())
+    out = [hall_object(e, rows.get(e.id), cfg.thresholds, now, month.get(e.id)) for e in cfg.halls
            if district is None or e.district == district]
     rank = {"red": 0, "yellow": 1, None: 2}
     out.sort(key=lambda h: (rank[h["card"]], -(h["waiting"] or 0), h["hall"]))
@@ -98,7 +108,9 @@ def hall_detail(conn: psycopg.Connection[Any], cfg: CityConfig, entry: HallEntry
     """One hall: its object, plus its windows, services, nodes, recent alerts and today's figures by minute."""
     now = dt.datetime.now(dt.UTC)
     row = conn.execute(_HALLS_SQL + " WHERE h.hall = %s", (entry.id,)).fetchone()
-    out = hall_object(entry, row, cfg.thresholds, now)
+    month = dict(conn.execute(_MONTH_SQL.replace("GROUP BY", "AND hall = %s GROUP BY"),
+                              (_month_start(), entry.id)).fetchall())
+    out = hall_object(entry, row, cfg.thresholds, now, month.get(entry.id))
     parts = conn.execute("SELECT kind, key, payload FROM city_part WHERE hall = %s ORDER BY kind, key",
                          (entry.id,)).fetchall()
     out["windows"] = [{k: p.get(k) for k in ("window", "name", "status", "since", "services")}
@@ -120,4 +132,13 @@ def hall_detail(conn: psycopg.Connection[Any], cfg: CityConfig, entry: HallEntry
                       for m, w, lw, s, sat in conn.execute(
                           "SELECT minute, waiting, longest_wait_s, served, satisfaction FROM city_minute"
                           " WHERE hall = %s AND minute > %s ORDER BY minute", (entry.id, now - dt.timedelta(hours=24)))]
+    out["days"] = [{"day": d, "served": sv, "ratings": r, "satisfaction": sat, "on_time_rate": ot, "overdue_cases": od}
+                   for d, sv, r, sat, ot, od in conn.execute(
+                       "SELECT day, served, ratings, satisfaction, on_time_rate, overdue_cases FROM city_day"
+                       " WHERE hall = %s ORDER BY day DESC LIMIT 31", (entry.id,))][::-1]
     return out
+
+
+def _month_start() -> str:
+    """The first day of this month, as the halls write their days (YYYY-MM-DD; this server's date)."""
+    return dt.date.today().replace(day=1).isoformat()

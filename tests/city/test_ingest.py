@@ -67,3 +67,32 @@ def test_each_hall_gets_its_own_figures_newest_first_and_alerts_kept_once(
     minutes = city.query("SELECT hall, waiting, served FROM city_minute ORDER BY hall")
     assert minutes == [("i-east", 7, 40), ("i-west", 0, 7)]
     pub.close()
+
+
+def test_days_are_kept_and_this_months_satisfaction_is_weighted_by_ratings(
+        make_city: Callable[..., City], city_broker: LocalBroker) -> None:
+    city = make_city(["d-east"])
+    ing = city.ingest()
+    pub = Publisher(city_broker.url, "sim-days")
+    t = Topics("d-east")
+    first = dt.date.today().replace(day=1)
+    last_month = first - dt.timedelta(days=1)
+    days = [(last_month, 1000, 0.10), (first, 100, 0.90)]
+    if dt.date.today() != first:
+        days.append((dt.date.today(), 300, 0.98))
+    now = dt.datetime.now(dt.UTC).astimezone()
+    msgs = [(t.stats_today, schemas.encode(schemas.StatsToday(served=r, ratings=r, satisfaction_rate=sat, date=d.isoformat(),
+                                                              ts=(now + dt.timedelta(seconds=i)).isoformat())), True)
+            for i, (d, r, sat) in enumerate(days)]
+    pub.send(msgs).wait_for_publish(5)  # type: ignore[union-attr]
+    wait_for(lambda: len(city.query("SELECT day FROM city_day")) == len(days), 10, "every day stored")
+    in_month = [(r, sat) for d, r, sat in days if d >= first]
+    expected = sum(r * sat for r, sat in in_month) / sum(r for r, _sat in in_month)
+    with city.pool.connection() as conn:
+        h = read.halls(conn, city.cfg)[0]
+        d = read.hall_detail(conn, city.cfg, city.cfg.halls[0])
+    assert h["satisfaction_month"] == round(expected, 4)
+    assert [x["day"] for x in d["days"]] == [x[0].isoformat() for x in days]
+    assert d["satisfaction_month"] == h["satisfaction_month"]
+    assert ing.health()["refused"] == 0
+    pub.close()
