@@ -5,7 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 
+
+@pytest.mark.slow
 def test_the_city_demo_brings_every_hall_in_and_says_where_the_api_is() -> None:
     done = subprocess.run([sys.executable, "-m", "city.demo", "--halls", "10", "--seconds", "0.1"],
                           capture_output=True, text=True, timeout=90)

@@ -92,6 +92,7 @@ def test_a_hall_whose_bridge_drops_is_offline_since_then_with_its_last_figures_a
     pub.close()
 
 
+@pytest.mark.slow
 def test_a_hall_silent_past_the_threshold_is_offline_and_a_lost_controller_too(
         make_city: Callable[..., City], city_broker: LocalBroker) -> None:
     city = make_city(["s-east", "s-west"], extra="[thresholds]\nsilent_after_s = 1\n")

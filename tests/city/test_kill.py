@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from city.sim import Publisher
 from hallbus import schemas
@@ -31,6 +32,7 @@ def _ingest(port: int) -> dict[str, object]:
         return {}
 
 
+@pytest.mark.slow
 def test_a_killed_instance_loses_nothing_it_acknowledged(make_city: Callable[..., City], city_broker: LocalBroker) -> None:
     city = make_city(["kill-1", "kill-2"])
     port = free_port()

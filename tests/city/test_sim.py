@@ -6,12 +6,15 @@ import subprocess
 import sys
 from collections.abc import Callable
 
+import pytest
+
 from city import read
 from city.sim import hall_ids
 from hallbus.localbroker import LocalBroker
 from tests.city.conftest import City, wait_for
 
 
+@pytest.mark.slow
 def test_the_simulator_plays_halls_and_drops_one(make_city: Callable[..., City], city_broker: LocalBroker) -> None:
     ids = hall_ids(5)
     city = make_city(ids)
