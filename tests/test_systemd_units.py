@@ -10,7 +10,8 @@ UNITS = Path(__file__).resolve().parent.parent / "systemd"
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
-@pytest.mark.parametrize("unit", ["hallbus.service", "hallweb.service", "kiosk@.service", "kiosk-eglfs@.service"])
+@pytest.mark.parametrize("unit", ["hallbus.service", "hallweb.service", "kiosk@.service", "kiosk-eglfs@.service",
+                                  "hallcity@.service"])
 def test_unit_verifies(unit: str) -> None:
     out = subprocess.run(["systemd-analyze", "verify", str(UNITS / unit)], capture_output=True, text=True, timeout=60)
     problems = [

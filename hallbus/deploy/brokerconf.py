@@ -356,8 +356,8 @@ def bridge_config(cfg: HallConfig, city: dict[str, str]) -> str:
     """A bridge forwarding this hall's queue, stats, alerts and node health to a city broker.
 
     `city` keys: `address` (host:port), optional `username`, `password`, `cafile`,
-    `name`. Only state, stats and alerts go out; nothing comes back in, so the city can
-    watch but never command the hall. Messages queue while the city is away.
+    `name`. Only state, stats, alerts and the bridge's own up/down notice go out; nothing comes
+    back in, so the city can watch but never command the hall. Messages queue while the city is away.
     """
     r = Topics(cfg.hall.id).root
     name = city.get("name") or f"city-{cfg.hall.id}"
@@ -371,7 +371,9 @@ def bridge_config(cfg: HallConfig, city: dict[str, str]) -> str:
         "restart_timeout 1 10",
         "try_private true",
         "notifications true",
-        "notifications_local_only true",
+        # The notice goes to the city too (retained `1`; the city broker publishes the bridge's will,
+        # `0`, when the hall's link dies): the city's way to tell a silent hall from a quiet one.
+        "notifications_local_only false",
         f"notification_topic {r}bridge/{name}/connected",
         f"topic {r}queue/# out 1",
         f"topic {r}stats/# out 1",

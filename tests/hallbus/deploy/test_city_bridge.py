@@ -80,6 +80,7 @@ def test_city_sees_two_halls_and_a_hall_carries_on_without_the_city(tmp_path: Pa
         inbox = Inbox()
         assert watcher.subscribe("hall/v1/+/stats/today", inbox).wait(5)
         assert watcher.subscribe("hall/v1/+/alerts", inbox).wait(5)
+        assert watcher.subscribe("hall/v1/+/bridge/+/connected", inbox).wait(5)  # the city's sign of each hall's link
         assert watcher.subscribe("hall/v1/+/rpc/#", inbox).wait(5)  # must never arrive: commands stay in the hall
         ctls = [_controller(b, out, hid) for (b, out), hid in zip(halls, ("north-county", "south-county"), strict=True)]
         buses += ctls
@@ -97,6 +98,9 @@ def test_city_sees_two_halls_and_a_hall_carries_on_without_the_city(tmp_path: Pa
         topics = {t for t, _p in inbox.messages}
         assert "hall/v1/north-county/stats/today" in topics and "hall/v1/south-county/stats/today" in topics
         assert not any("/rpc/" in t for t in topics), "the bridge must not forward requests"
+        assert {(t, p) for t, p in inbox.messages if "/bridge/" in t} >= {
+            ("hall/v1/north-county/bridge/city-north-county/connected", b"1"),
+            ("hall/v1/south-county/bridge/city-south-county/connected", b"1")}
 
         # The city broker goes away: the hall's own request/response goes on.
         city_back = Reconnects(watcher)
