@@ -19,7 +19,10 @@ The guard (`AdminGuard`) runs before every handler of the router `admin_router` 
 without a live session, HTML routes answer a redirect to `/admin/login` and `/admin/api/`
 routes 401; a session whose role the route does not list (`opt["roles"]`, managers and
 supervisors when a route names none) answers 403. Only handlers marked `opt["public"]`
-(the login form) are let through without a session. A catch-all route sends unknown paths
+(the login form) are let through without a session. A session whose account must change a
+password a manager set (`must_change_password`) is sent to `/admin/settings/password` (303;
+403 for `/admin/api/`) from every route but those marked `opt["before_own_password"]`: that
+page, sign-out and the session API. A catch-all route sends unknown paths
 under `/admin/` through the same guard, so a visitor learns nothing about which exist.
 """
 
@@ -54,7 +57,7 @@ from web.admin_cases import case_routes
 from web.admin_own import own_routes
 from web.admin_reports import SessionEnded, report_routes
 from web.admin_settings import settings_routes
-from web.admin_staff import StaffNames, staff_routes
+from web.admin_staff import StaffNames, staff_routes, staff_words
 from web.admin_words import ACTIONS, FOLLOWUP_STATES, MODULES, ROLES, admin_words, monitor_words
 from web.admin_words import (
     admin_link as admin_link,  # its home was here: kept importable from web.admin
@@ -202,6 +205,12 @@ class CsrfRefused(HTTPException):
     status_code = 403
 
 
+class PasswordFirst(HTTPException):
+    """A session whose password a manager set: a redirect to `/admin/settings/password` (HTML) or 403 (`/admin/api/`)."""
+
+    status_code = 403
+
+
 def _secure(request: ASGIConnection[Any, Any, Any, Any]) -> bool:
     """Whether the browser reached us over TLS (uvicorn takes X-Forwarded-Proto from the local proxy)."""
     return request.url.scheme == "https"
@@ -239,6 +248,8 @@ def make_guard(sessions: SessionCache, csrf: Csrf) -> Callable[[ASGIConnection[A
             raise LoginRequired()
         if session is not None and not public and session.account.role not in allowed_roles(handler):
             raise RoleRefused()
+        if session is not None and session.account.must_change_password and not handler.opt.get("before_own_password"):
+            raise PasswordFirst()
         if method in UNSAFE:
             sent = connection.headers.get("x-csrf-token")
             if sent is None:
@@ -269,7 +280,8 @@ def admin_router(
     def page(request: Request[Any, Any, Any], template: str, status: int = 200, **context: Any) -> Response[str]:
         lang = lang_of(request.query_params.get("lang"))
         session: Session | None = getattr(request.state, "session", None)
-        modules = [m for m in MODULES if session is not None and session.account.role in m.roles]
+        modules = [m for m in MODULES if session is not None and session.account.role in m.roles
+                   and (m.key == "password" or not session.account.must_change_password)]  # the rest would send them back
         return render(
             template, status, lang=lang, w=admin_words(lang), session=session, modules=modules,
             roles=ROLES, link=lambda path, **p: admin_link(path, lang, **p),
@@ -316,7 +328,7 @@ def admin_router(
         resp.delete_cookie(LOGIN_COOKIE, path="/admin")
         return resp
 
-    @post("/logout", opt={"roles": EVERY_ROLE}, status_code=303)
+    @post("/logout", opt={"roles": EVERY_ROLE, "before_own_password": True}, status_code=303)
     async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
         session: Session = request.state.session
         sessions.forget(session.token)
@@ -336,7 +348,7 @@ def admin_router(
         own = monitor.staff_figures(session.account.id) if session.account.role == "staff" else None
         return page(request, "admin_home.html", current="home", own=own)
 
-    @get("/api/session", opt={"roles": EVERY_ROLE}, media_type=MediaType.JSON)
+    @get("/api/session", opt={"roles": EVERY_ROLE, "before_own_password": True}, media_type=MediaType.JSON)
     async def api_session(request: Request[Any, Any, Any]) -> dict[str, Any]:
         session: Session = request.state.session
         return {"account": schemas.to_builtins(session.account), "expires_at": session.expires_at,
@@ -495,6 +507,13 @@ def admin_router(
                                        "message_en": admin_words("en")[key]}}, status_code=403, media_type=MediaType.JSON)
         return page(request, "admin_refused.html", 403, current="", message=w[key])
 
+    def on_password_first(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+        if _wants_json(request.url.path):
+            return Response({"error": {"code": "password_first", "message": staff_words("zh_CN")["must_change"],
+                                       "message_en": staff_words("en")["must_change"]}},
+                            status_code=403, media_type=MediaType.JSON)
+        return Redirect(admin_link("/admin/settings/password", lang_of(request.query_params.get("lang"))), status_code=303)
+
     router = Router(
         path="/admin",
         route_handlers=[
@@ -509,6 +528,7 @@ def admin_router(
     )
     handlers: ExceptionHandlersMap = {
         LoginRequired: on_login_required, SessionEnded: on_login_required, RoleRefused: on_refused, CsrfRefused: on_refused,
+        PasswordFirst: on_password_first,
     }
     return router, handlers
 

@@ -15,6 +15,10 @@ link, a log or a stored reply (the controller keeps replies for redelivery, so i
 make the password itself). After a change of a member, their cached console sessions are
 forgotten here, so their next request asks the controller: a disabled member is signed out,
 a changed role counts at once.
+
+A password a manager set is an initial one (`must_change_password`): web/admin.py's guard
+sends its owner to `/admin/settings/password` from every other page until they change it
+there; the change forgets their cached sessions too and leads to the home page.
 """
 
 from __future__ import annotations
@@ -66,10 +70,10 @@ WORDS = {
         "photo": "照片", "photo_hint": "http(s):// 网址，或相对于 hall.toml 的图片路径", "badge": "工牌号（UID）",
         "badge_hint": "读卡器读出的十六进制 UID；留空表示不使用工牌", "badge_now": "当前工牌",
         "badge_now_is": "当前工牌：{}；填写新的 UID 可更换，留空则不变", "badge_remove": "收回工牌（不再用工牌登录）",
-        "password": "密码", "password2": "再次输入密码", "password_hint": f"{PASSWORD_MIN} 个字符以上；交给本人后，请其在管理后台“修改密码”中尽快改掉",
+        "password": "密码", "password2": "再次输入密码", "password_hint": f"{PASSWORD_MIN} 个字符以上；这是初始密码，本人首次登录管理后台时须先改掉（窗口登录可直接使用）",
         "generate": "由系统生成一次性密码", "state": "状态", "enabled": "启用", "disabled": "已停用",
         "source": "来源", "src_hall.toml": "hall.toml", "src_console": "后台新增", "changed": "已改",
-        "has_password": "已设密码", "no_password": "未设密码", "edit": "修改", "view": "查看", "save": "保存",
+        "has_password": "已设密码", "initial_password": "初始密码（待本人修改）", "no_password": "未设密码", "edit": "修改", "view": "查看", "save": "保存",
         "create": "新增", "back": "返回人员列表", "profile": "基本信息", "set_password": "重设密码",
         "set_password_btn": "设置新密码", "disable": "停用账号", "enable": "重新启用",
         "disable_note": "停用后，该人员不能在窗口或管理后台登录，已登录的管理后台会话立即结束；已在窗口登录的，退出后不能再登录。",
@@ -78,7 +82,8 @@ WORDS = {
         "too_long": "内容过长。", "pw_length": f"密码应为 {PASSWORD_MIN} 到 {PASSWORD_MAX} 个字符。",
         "no_such": "没有这个人员。", "updated": "最后修改", "read_only": "督查账号只能查看，不能修改。",
         "none": "—", "list_failed": "暂时无法读取人员列表。", "own_title": "修改密码", "old_password": "原密码",
-        "new_password": "新密码", "own_note": "修改后，窗口叫号终端和管理后台都使用新密码。", "own_saved": "密码已修改。", "differs": "与 hall.toml 不同：",
+        "new_password": "新密码", "own_note": "修改后，窗口叫号终端和管理后台都使用新密码。",
+        "must_change": "请先修改管理员为您设置的初始密码。修改之前，管理后台的其他页面都不能使用。", "own_saved": "密码已修改。", "differs": "与 hall.toml 不同：",
         "f_name": "姓名", "f_title": "职务", "f_department": "部门", "f_role": "角色", "f_photo": "照片",
         "f_badge_uid": "工牌", "f_password": "密码", "f_disabled": "停用", "sep": "、",
     },
@@ -91,10 +96,11 @@ WORDS = {
         "badge": "Badge UID", "badge_hint": "the hex UID the reader gives; empty for no badge",
         "badge_now": "Badge now", "badge_now_is": "Badge now: {}. Type a new UID to change it; empty keeps it.",
         "badge_remove": "Take the badge away (no badge login)", "password": "Password", "password2": "Password again",
-        "password_hint": f"at least {PASSWORD_MIN} characters; ask them to change it soon under \"My password\"",
+        "password_hint": f"at least {PASSWORD_MIN} characters; an initial password: they must change it at their first console "
+                         "sign-in (a counter takes it as it is)",
         "generate": "Make a one-time password", "state": "State", "enabled": "enabled", "disabled": "disabled",
         "source": "Source", "src_hall.toml": "hall.toml", "src_console": "added here", "changed": "changed",
-        "has_password": "password set", "no_password": "no password", "edit": "Change", "view": "View",
+        "has_password": "password set", "initial_password": "initial (not changed yet)", "no_password": "no password", "edit": "Change", "view": "View",
         "save": "Save", "create": "Add", "back": "Back to the staff list", "profile": "Profile",
         "set_password": "New password", "set_password_btn": "Set the new password", "disable": "Disable the account",
         "enable": "Enable again",
@@ -106,7 +112,8 @@ WORDS = {
         "no_such": "There is no such member.", "updated": "Last changed", "read_only": "A supervisor may look, not change.",
         "none": "—", "list_failed": "The staff list cannot be read now.", "own_title": "My password",
         "old_password": "Current password", "new_password": "New password",
-        "own_note": "The new password counts at the counter and in the console.", "own_saved": "Your password was changed.", "differs": "differs from hall.toml: ",
+        "own_note": "The new password counts at the counter and in the console.",
+        "must_change": "Please change the initial password a manager set for you. Until then, no other console page opens.", "own_saved": "Your password was changed.", "differs": "differs from hall.toml: ",
         "f_name": "name", "f_title": "title", "f_department": "department", "f_role": "role", "f_photo": "photo",
         "f_badge_uid": "badge", "f_password": "password", "f_disabled": "disabled", "sep": ", ",
     },
@@ -337,9 +344,10 @@ def staff_routes(
                  error: str = "") -> Response[str]:
         sw = staff_words(lang_of(request.query_params.get("lang")))
         return page(request, "admin_staff_password.html", status, current="password", sw=sw, errors=errors or {},
-                    error=error, form={}, saved=request.query_params.get("saved") == "1", manager=True)
+                    error=error, form={}, saved=request.query_params.get("saved") == "1", manager=True,
+                    must_change=request.state.session.account.must_change_password)
 
-    @route("/settings/password", http_method=["GET", "POST"], opt={"roles": EVERY_ROLE})
+    @route("/settings/password", http_method=["GET", "POST"], opt={"roles": EVERY_ROLE, "before_own_password": True})
     async def own_password(request: Request[Any, Any, Any]) -> Response[Any]:
         """The form (GET), or the member's own new password (POST; the guard checked its CSRF token)."""
         if request.method != "POST":
@@ -354,15 +362,18 @@ def staff_routes(
             errors["old_password"] = sw["required"]
         if errors:
             return own_page(request, 400, errors=errors)
-        me = request.state.session.account.id
+        me = request.state.session.account
         try:
-            await ask(request, schemas.ADMIN_STAFF_OWN_PASSWORD, {"staff": me, "old_password": old, "new_password": new})
+            await ask(request, schemas.ADMIN_STAFF_OWN_PASSWORD, {"staff": me.id, "old_password": old, "new_password": new})
         except away:
             return own_page(request, 503, error=w["controller_away"])
         except RpcFault as fault:
             status, errors, error = refused(request, fault, ("old_password", "password"))
             return own_page(request, {"login_throttled": 429, "wrong_password": 400}.get(fault.code, status),
                             errors=errors, error=error)
+        sessions.forget_account(me.id)  # the next request asks the controller: an initial password is changed now
+        if me.must_change_password:  # the console opens at once
+            return Redirect(admin_link("/admin/", lang), status_code=303)
         return Redirect(admin_link("/admin/settings/password", lang, saved="1"), status_code=303)
 
     return [staff_list, staff_new, staff_add, staff_member, staff_update, staff_disable, staff_enable, staff_password,

@@ -349,8 +349,12 @@ def lend_acting(modules: Iterable[ControllerModule]) -> None:
 
 def account_of(tx: Tx, directory: StaffDirectory, staff_id: str) -> AdminAccount | None:
     """The console account of `staff_id` in the directory now, or None (unknown or disabled)."""
-    s = directory.active(tx.conn, staff_id)
-    return None if s is None else AdminAccount(id=s.id, name=s.name, role=s.role, department=s.department)
+    m = directory.member(tx.conn, staff_id)
+    if m is None or m.disabled:
+        return None
+    s = m.staff
+    return AdminAccount(id=s.id, name=s.name, role=s.role, department=s.department,
+                        must_change_password=m.must_change_password)
 
 
 def acting_in(tx: Tx, directory: StaffDirectory, token: str, roles: Collection[str] | None = None) -> AdminAccount:

@@ -16,6 +16,13 @@ manager changes accounts, the hall never loses its last enabled manager. A badge
 are refused at every counter and console login; a member already seated at a window
 stays until they log out there (a citizen may be in service).
 
+A password a manager sets (`admin.staff.add` with one, `admin.staff.password`) is an initial
+password: the member must change it (`must_change_password` on their console account, which
+`admin.login` and `admin.session` tell hallweb) before the console lets them do anything
+else; their own change (`admin.staff.own_password`) clears it. A counter login takes the
+set password as it is (a counter cannot change one). A password from hall.toml's secrets
+file is never an initial one.
+
 A new password is hashed (PBKDF2, `hallbus.passwords`) on the RPC server's worker thread
 (`preparers`), never in the writer's transaction. Every change is an audit line
 (`staff.add`, `staff.update`, `staff.disable`, `staff.enable`, `staff.password`; subject
@@ -37,7 +44,7 @@ from hallbus.config import LoginSection, StaffSection
 from hallbus.controller.admin import acting_in, audit, end_sessions
 from hallbus.controller.backoff import Backoff, Limits
 from hallbus.controller.module import ALL, ControllerModule, ModuleContext, Tx, TxHandler
-from hallbus.controller.staff_directory import TABLE, Member, StaffDirectory, file_value
+from hallbus.controller.staff_directory import FLAGS, TABLE, Member, StaffDirectory, file_value
 from hallbus.passwords import hash_password, verify_password
 from hallbus.rpc import Request, RpcFault
 from hallbus.schemas.admin_staff import (
@@ -81,6 +88,8 @@ STAFF_MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX {TABLE}_badge ON {TABLE}(badge_uid);
     """,
+    # 1 while the password is one a manager set (add, reset): its owner changes it at their first console sign-in
+    f"ALTER TABLE {TABLE} ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;",
 )
 
 
@@ -99,6 +108,7 @@ def account_view(m: Member) -> dict[str, Any]:
     view: dict[str, Any] = schemas.to_builtins(StaffAccount(
         id=s.id, name=s.name, title=s.title, department=s.department, role=s.role, photo=s.photo or "",
         badge=mask_badge(s.badge_uid), has_password=bool(s.password_hash), disabled=m.disabled, version=m.version,
+        must_change_password=m.must_change_password,
         source="console" if m.added else "hall.toml", changed=list(m.changed), updated_at=m.updated_at,
         updated_by=m.updated_by,
     ))
@@ -265,13 +275,13 @@ class StaffAccountsModule(ControllerModule):
     def _write(self, tx: Tx, m: Member | None, sid: str, values: dict[str, Any], actor: str) -> Member:
         """Store `values` for `sid` (a value equal to hall.toml's is stored as NULL) and count a version."""
         base = self.directory.base.get(sid)
-        cols = {k: (None if base is not None and k != "disabled" and v == file_value(base, k) else v)
+        cols = {k: (None if base is not None and k not in FLAGS and v == file_value(base, k) else v)
                 for k, v in values.items()}
         row = tx.execute(f"SELECT file_values FROM {TABLE} WHERE id = ?", (sid,)).fetchone()
         seen = json.loads(str(row[0])) if row is not None else {}
         if base is not None:  # what the files said when the console set each value (the newer change counts)
             seen = {k: v for k, v in seen.items() if cols.get(k, "") is not None}
-            seen |= {k: file_value(base, k) for k, v in cols.items() if v is not None and k != "disabled"}
+            seen |= {k: file_value(base, k) for k, v in cols.items() if v is not None and k not in FLAGS}
         version = (m.version if m is not None else 0) + 1
         if m is None or (m.version == 0 and not m.added):
             tx.execute(
@@ -307,7 +317,7 @@ class StaffAccountsModule(ControllerModule):
         self._badge_free(tx, values["badge_uid"], sid)
         if b.password:
             check_password(b.password, sid)
-            values["password_hash"] = self._hash(req, b.password)
+            values |= {"password_hash": self._hash(req, b.password), "must_change_password": 1}
         after = self._write(tx, None, sid, values, acc.id)
         audit(tx, actor=acc.id, action="staff.add", subject=f"staff-{sid}", client=b.client,
               after={**_shown(after.staff, False), "password": "set" if b.password else "none"})
@@ -369,7 +379,8 @@ class StaffAccountsModule(ControllerModule):
         acc = acting_in(tx, self.directory, b.session, CHANGES)
         m = self._current(tx, b.id.strip(), b.version)
         check_password(b.password, m.staff.id)
-        after = self._write(tx, m, m.staff.id, {"password_hash": self._hash(req, b.password)}, acc.id)
+        after = self._write(tx, m, m.staff.id, {"password_hash": self._hash(req, b.password), "must_change_password": 1},
+                            acc.id)
         audit(tx, actor=acc.id, action="staff.password", subject=f"staff-{m.staff.id}", client=b.client,
               before={"password": "set" if m.staff.password_hash else "none"}, after={"password": "new"})
         return {"member": account_view(after)}
@@ -402,7 +413,8 @@ class StaffAccountsModule(ControllerModule):
             raise fault("wrong_password", "原密码不正确。", "The current password is wrong.")
         check_password(b.new_password, acc.id)
         self.backoff.clear(tx, key)
-        after = self._write(tx, m, acc.id, {"password_hash": self._hash(req, b.new_password)}, acc.id)
+        after = self._write(tx, m, acc.id, {"password_hash": self._hash(req, b.new_password), "must_change_password": 0},
+                            acc.id)
         audit(tx, actor=acc.id, action="staff.own_password", subject=f"staff-{acc.id}", client=b.client,
               before={"password": "set"}, after={"password": "new"})
         return {"member": account_view(after)}

@@ -9,7 +9,9 @@ either NULL (hall.toml's value counts) or the console's value, which wins. The n
 counts: with each value it sets, the console keeps the files' value of that moment
 (`file_values`), and when hall.toml or the secrets file say something else later (a name
 edited there, a password set with `hallbus staff-secrets create-manager`), theirs counts
-again. A disabled member signs in nowhere.
+again. A disabled member signs in nowhere. A password a manager set in the console is an
+initial one (`must_change_password`) until its owner changes it in the console; a password
+from the files never is.
 
 Every lookup that decides who someone is (window.login by badge or by id and password,
 the console's login and sessions, the window state's name/title/photo, reports) reads
@@ -38,7 +40,8 @@ from hallbus.staff_secrets import badge_key
 TABLE = "staff_accounts"
 PROFILE = ("name", "title", "department", "role", "photo")  # columns shown on screens or deciding the console role
 SECRET = ("badge_uid", "password_hash")  # columns only the controller reads
-_COLS = ("id", "added", *PROFILE, *SECRET, "disabled", "version", "updated_at", "updated_by", "file_values")
+FLAGS = ("disabled", "must_change_password")  # columns of the console alone (hall.toml has no such field)
+_COLS = ("id", "added", *PROFILE, *SECRET, *FLAGS, "version", "updated_at", "updated_by", "file_values")
 
 
 def file_value(s: StaffSection, key: str) -> str:
@@ -60,6 +63,7 @@ class Member:
     changed: tuple[str, ...]  # the fields whose value is the console's (`password` for a new hash, `disabled`)
     updated_at: str = ""
     updated_by: str = ""
+    must_change_password: bool = False  # the console's password is a manager's: its owner changes it first
 
 
 class StaffDirectory:
@@ -102,8 +106,9 @@ class StaffDirectory:
         section = msgspec.structs.replace(start, **changes)
         changed = [k for k in PROFILE if k in changes] + (["badge_uid"] if "badge_uid" in changes else [])
         changed += (["password"] if "password_hash" in changes else []) + (["disabled"] if values["disabled"] else [])
+        must = bool(values["must_change_password"]) and "password_hash" in changes  # never a file's password
         return Member(section, bool(values["disabled"]), int(str(values["version"])), bool(values["added"]),
-                      tuple(changed), str(values["updated_at"] or ""), str(values["updated_by"] or ""))
+                      tuple(changed), str(values["updated_at"] or ""), str(values["updated_by"] or ""), must)
 
     def member(self, conn: sqlite3.Connection, sid: str) -> Member | None:
         """The member `sid` (disabled ones too), or None."""

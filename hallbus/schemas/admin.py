@@ -52,6 +52,8 @@ class AdminAccount(msgspec.Struct, kw_only=True):
     name: str
     role: StaffRole
     department: str = ""
+    # the password is one a manager set (added, reset): the console takes them to change it before anything else
+    must_change_password: bool = False
 
 
 class AdminSessionReply(msgspec.Struct, kw_only=True):

@@ -45,6 +45,7 @@ class StaffAccount(msgspec.Struct, kw_only=True):
     changed: list[str]  # fields whose value is the console's, not hall.toml's (`password`, `disabled` too)
     updated_at: str  # "" when never changed in the console
     updated_by: str
+    must_change_password: bool = False  # the password is one a manager set: its owner has not changed it yet
 
 
 class AdminStaffListReply(msgspec.Struct, kw_only=True):

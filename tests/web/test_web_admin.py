@@ -129,7 +129,7 @@ def test_login_home_logout_and_the_cookie(hall: WebHall) -> None:
     assert "即将推出" not in home.text and 'href="/admin/audit"' in home.text  # every module is built now
     assert "script-src 'self'" in home.headers["content-security-policy"] and "<script" not in home.text
     assert b.http.get("/admin/api/session").json()["account"] == {
-        "id": "s001", "name": "李明", "role": "manager", "department": "",
+        "id": "s001", "name": "李明", "role": "manager", "department": "", "must_change_password": False,
     }
     en = b.http.get("/admin/?lang=en")
     assert "Hall manager" in en.text and "coming" not in en.text

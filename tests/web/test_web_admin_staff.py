@@ -227,3 +227,45 @@ def test_every_member_changes_their_own_password(hall: WebHall) -> None:
     assert "密码已修改" in me.http.get(done.headers["location"]).text
     assert counter_login(hall, "1", staff="s003", password="hall003")[0] == "login_failed"
     assert counter_login(hall, "2", staff="s003", password=PASSWORD)[0] == "ok"
+
+
+def test_a_password_a_manager_set_is_changed_first_then_the_console_opens(hall: WebHall) -> None:
+    """An initial password: every console page but its own sends its owner to change it; then all open at once."""
+    boss = manager(hall)
+    added = post_form(boss, "/admin/settings/staff/new", {"id": "s101", "name": "周新", "role": "supervisor",
+                                                          "password": PASSWORD, "password2": PASSWORD})
+    assert added.status_code == 303
+    assert "初始密码（待本人修改）" in boss.http.get("/admin/settings/staff").text
+    me = Browser(hall.web)
+    assert me.login("s101", PASSWORD).status_code == 303
+    for path in ("/admin/", "/admin/me", "/admin/monitor", "/admin/settings/staff", "/admin/no-such-page"):
+        sent = me.http.get(path)
+        assert (sent.status_code, sent.headers.get("location")) == (303, "/admin/settings/password"), path
+    api = me.http.get("/admin/api/monitor")
+    assert api.status_code == 403 and api.json()["error"]["code"] == "password_first"
+    assert api.json()["error"]["message"] == "请先修改管理员为您设置的初始密码。修改之前，管理后台的其他页面都不能使用。"
+    assert me.http.get("/admin/api/session").json()["account"]["must_change_password"] is True
+    page = me.http.get("/admin/settings/password")
+    assert page.status_code == 200 and 'id="must-change"' in page.text and "请先修改管理员为您设置的初始密码" in page.text
+    assert 'id="nav-monitor"' not in page.text and 'id="nav-password"' in page.text, "the nav leads nowhere else"
+    english = me.http.get("/admin/settings/password?lang=en").text
+    assert "Please change the initial password a manager set for you." in english
+    assert counter_login(hall, "1", staff="s101", password=PASSWORD)[0] == "ok", "a counter takes it unchanged"
+    done = post_form(me, "/admin/settings/password", {"old_password": PASSWORD, "password": "Mine-2026-x",
+                                                      "password2": "Mine-2026-x"})
+    assert (done.status_code, done.headers["location"]) == (303, "/admin/")
+    assert me.http.get("/admin/").status_code == 200, "at once, not after hallweb's cache forgets the session"
+    assert me.http.get("/admin/api/monitor").status_code == 200
+    assert 'id="must-change"' not in me.http.get("/admin/settings/password").text
+    # a manager's reset of a member signed in now: their next request is sent to change it
+    s003 = Browser(hall.web)
+    assert s003.login("s003", "hall003").status_code == 303 and s003.http.get("/admin/me").status_code == 200
+    reset = post_form(boss, "/admin/settings/staff/s003/password", {"version": version_of(boss, "s003"),
+                                                                    "password": PASSWORD, "password2": PASSWORD},
+                      page="/admin/settings/staff/s003")
+    assert reset.status_code == 303
+    assert s003.http.get("/admin/me").headers.get("location") == "/admin/settings/password"
+    out = post_form(s003, "/admin/logout", {}, page="/admin/settings/password")
+    assert out.status_code == 303 and out.headers["location"].startswith("/admin/login"), "sign-out works too"
+    audit = boss.http.get("/admin/audit").text
+    assert PASSWORD not in audit and "Mine-2026-x" not in audit

@@ -1,4 +1,5 @@
-"""Staff accounts in real headless Chromium: a manager adds a member who then signs in at a counter, then disables them.
+"""Staff accounts in real headless Chromium: a manager adds a member who signs in at a counter and, changing the
+initial password first, in the console; then the manager disables them.
 
 The counter is a real bus client of role `counter` (as the counter kiosk is); the console
 is hallweb in its own process; the controller runs in this process. Screenshots
@@ -32,6 +33,7 @@ pytestmark = [
 ]
 
 PASSWORD = "Kaimen-2026"
+OWN_PASSWORD = "Zhou-own-2026"  # the one the new member chooses at their first sign-in
 
 
 @pytest.fixture
@@ -83,13 +85,34 @@ def test_a_manager_adds_a_member_who_signs_in_at_a_counter_until_disabled(
     wait_text(d, "实时监控", "周新")  # the retained window state, as every screen gets it
     counter.call("window.logout", {"window": "1"}, timeout=10)
 
+    # the new member's first console sign-in: the manager's password is an initial one, changed before anything else
+    d.find_element(By.ID, "logout").click()
+    wait_text(d, "您已退出登录")
+    sign_in(d, hall.web, "s101", PASSWORD)
+    wait_text(d, "请先修改管理员为您设置的初始密码", "原密码", "新密码")
+    assert d.current_url == f"{hall.web}/admin/settings/password" and fits_width(d)
+    shot(d, "staff-accounts-first-sign-in")
+    d.get(f"{hall.web}/admin/me")  # any other page leads back here
+    wait_text(d, "请先修改管理员为您设置的初始密码")
+    assert d.current_url == f"{hall.web}/admin/settings/password"
+    fill(d, {"old_password": PASSWORD, "password": OWN_PASSWORD, "password2": OWN_PASSWORD})
+    d.find_element(By.ID, "own-save").click()
+    wait_text(d, "欢迎使用大厅管理后台", "周新")
+    assert d.current_url == f"{hall.web}/admin/" and "请先修改" not in page_text(d)
+    d.find_element(By.ID, "nav-me").click()
+    wait_text(d, "本人数据")
+    d.find_element(By.ID, "logout").click()
+    wait_text(d, "您已退出登录")
+    sign_in(d, hall.web, "s001", "hall001")
+    wait_text(d, "欢迎使用大厅管理后台", "李明")
+
     # disabled: the next counter login is refused
     d.get(f"{hall.web}/admin/settings/staff/s101")
     wait_text(d, "周新（s101）")
     d.find_element(By.ID, "staff-disable").click()
     wait_text(d, "已保存", "已停用", "重新启用")
     with pytest.raises(RpcFault) as refused:
-        counter.call("window.login", {"window": "1", "staff": "s101", "password": PASSWORD}, timeout=10)
+        counter.call("window.login", {"window": "1", "staff": "s101", "password": OWN_PASSWORD}, timeout=10)
     assert refused.value.code == "login_failed"
     # a hall.toml member's title changed: the list says what differs from hall.toml
     d.get(f"{hall.web}/admin/settings/staff/s005")

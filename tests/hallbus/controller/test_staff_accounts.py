@@ -248,16 +248,27 @@ def test_the_staff_report_names_console_members(config: HallConfig, clock: Manua
         c.close()
 
 
+def controller_of(cfg: HallConfig, clock: ManualClock, tmp_path: Path) -> Controller:
+    """A controller over the store in `tmp_path/data` (built again to read changed files)."""
+    return build_controller(cfg, tmp_path / "data", clock=clock, hall_key=b"k" * 32,
+                            publisher=RecordingPublisher(), factories=[admin_module, staff_accounts_module],
+                            refresh_async=False)
+
+
+def secrets_with(config: HallConfig, tmp_path: Path, sid: str, password: str) -> HallConfig:
+    """`config` with a copy of its secrets file giving `sid` a newer hash (as `hallbus staff-secrets` writes)."""
+    text = config.resolve(config.privacy.staff_secrets_file or "").read_text(encoding="utf-8")
+    old_hash = text[text.index(f'id = "{sid}"'):].split("password_hash = ", 1)[1].split("\n", 1)[0]
+    mine = tmp_path / "staff-secrets.toml"
+    mine.write_text(text.replace(old_hash, json.dumps(hash_password(password))), encoding="utf-8")
+    return msgspec.structs.replace(config, privacy=msgspec.structs.replace(config.privacy, staff_secrets_file=str(mine)))
+
+
 def test_a_later_change_in_the_files_wins_over_an_older_one_in_the_console(
     config: HallConfig, clock: ManualClock, tmp_path: Path
 ) -> None:
     """`hallbus staff-secrets create-manager` (a new hash in the secrets file) or an edit of hall.toml is newer."""
-    def controller(cfg: HallConfig) -> Controller:
-        return build_controller(cfg, tmp_path / "data", clock=clock, hall_key=b"k" * 32,
-                                publisher=RecordingPublisher(), factories=[admin_module, staff_accounts_module],
-                                refresh_async=False)
-
-    first = controller(config)
+    first = controller_of(config, clock, tmp_path)
     try:
         boss = login(first, "s001", "hall001")[0]
         staff_rpc(first, "password", boss, id="s004", version=0, password=NEW_PASSWORD)
@@ -265,15 +276,9 @@ def test_a_later_change_in_the_files_wins_over_an_older_one_in_the_console(
     finally:
         first.close()
     # the secrets file gets a new hash for s004, hall.toml a new name for s006 (not a new title)
-    secrets_file = config.resolve(config.privacy.staff_secrets_file or "")
-    text = secrets_file.read_text(encoding="utf-8")
-    s004 = text.index('id = "s004"')
-    old_hash = text[s004:].split("password_hash = ", 1)[1].split("\n", 1)[0]
-    mine = tmp_path / "staff-secrets.toml"
-    mine.write_text(text.replace(old_hash, json.dumps(hash_password("reset-by-cli-1"))), encoding="utf-8")
+    newer = secrets_with(config, tmp_path, "s004", "reset-by-cli-1")
     staff = [msgspec.structs.replace(s, name="杨石") if s.id == "s006" else s for s in config.staff]
-    privacy = msgspec.structs.replace(config.privacy, staff_secrets_file=str(mine))
-    later = controller(msgspec.structs.replace(config, staff=staff, privacy=privacy))
+    later = controller_of(msgspec.structs.replace(newer, staff=staff), clock, tmp_path)
     try:
         later.publish_all()
         assert counter_login(later, "1", staff="s004", password=NEW_PASSWORD) == "login_failed"
@@ -302,3 +307,63 @@ def test_a_member_changes_their_own_password_with_the_old_one(ctl: Controller) -
     actions = [a for a, *_ in audit_lines(ctl)]
     assert actions == ["staff.own_password"] + ["staff.own_password_failed"] * 3
     assert NEW_PASSWORD not in repr(audit_lines(ctl))
+
+
+def must_change(ctl: Controller, token: str) -> bool:
+    """What `admin.session` tells hallweb of the session's account."""
+    return bool(rpc(ctl, "admin.session", {"session": token})["account"]["must_change_password"])
+
+
+def test_a_password_a_manager_set_must_be_changed_by_its_owner(ctl: Controller, manager: str) -> None:
+    """Added with a password, or reset by a manager: an initial password, until the owner's own change."""
+    staff_rpc(ctl, "add", manager, id="s101", name="周新", password=NEW_PASSWORD)
+    token, data = login(ctl, "s101", NEW_PASSWORD)
+    assert data["account"]["must_change_password"] is True, "admin.login tells it"
+    assert must_change(ctl, token) is True, "admin.session tells it"
+    assert listed(ctl, manager)["s101"]["must_change_password"] is True, "the list shows it"
+    assert counter_login(ctl, "1", staff="s101", password=NEW_PASSWORD) == "ok", "a counter takes the set password"
+    staff_rpc(ctl, "own_password", token, staff="s101", old_password=NEW_PASSWORD, new_password="Mine-2026-x")
+    assert must_change(ctl, token) is False, "the owner's own change clears it, in the same session"
+    assert login(ctl, "s101", "Mine-2026-x")[1]["account"]["must_change_password"] is False
+    # a manager's reset of a hall.toml member marks them; their session learns it at its next request
+    s004, data = login(ctl, "s004", "hall004")
+    assert data["account"]["must_change_password"] is False, "hall.toml's (the secrets file's) password is theirs"
+    version = listed(ctl, manager)["s004"]["version"]
+    staff_rpc(ctl, "password", manager, id="s004", version=version, password=NEW_PASSWORD)
+    assert must_change(ctl, s004) is True
+    assert listed(ctl, manager)["s004"]["must_change_password"] is True
+    staff_rpc(ctl, "own_password", s004, staff="s004", old_password=NEW_PASSWORD, new_password="Mine-2026-y")
+    assert must_change(ctl, s004) is False
+    # a member added without a password (a badge only) has nothing to change; the audit keeps its lines
+    staff_rpc(ctl, "add", manager, id="s102", name="吴平", badge_uid="04aabbccddee02")
+    assert listed(ctl, manager)["s102"]["must_change_password"] is False
+    assert [a for a, *_ in audit_lines(ctl)] == [
+        "staff.add", "staff.own_password", "staff.password", "staff.own_password", "staff.add"]
+    assert "must_change" not in repr(audit_lines(ctl)) and NEW_PASSWORD not in repr(audit_lines(ctl))
+
+
+def test_hall_toml_members_are_never_marked(ctl: Controller, manager: str) -> None:
+    """Every hall.toml member signs in with the secrets file's password as their own, changed or not."""
+    for sid in ("s001", "s002", "s003"):
+        token, data = login(ctl, sid, f"hall{sid[1:]}")
+        assert data["account"]["must_change_password"] is False and must_change(ctl, token) is False
+    version = listed(ctl, manager)["s003"]["version"]
+    staff_rpc(ctl, "update", manager, id="s003", version=version, title="副科长")  # a profile change marks nothing
+    assert must_change(ctl, login(ctl, "s003", "hall003")[0]) is False
+
+
+def test_a_newer_password_in_the_secrets_file_is_not_an_initial_one(
+    config: HallConfig, clock: ManualClock, tmp_path: Path
+) -> None:
+    """A manager's reset, then `hallbus staff-secrets` writes a newer hash: the file's password is the member's own."""
+    first = controller_of(config, clock, tmp_path)
+    try:
+        staff_rpc(first, "password", login(first, "s001", "hall001")[0], id="s004", version=0, password=NEW_PASSWORD)
+        assert login(first, "s004", NEW_PASSWORD)[1]["account"]["must_change_password"] is True
+    finally:
+        first.close()
+    later = controller_of(secrets_with(config, tmp_path, "s004", "reset-by-cli-1"), clock, tmp_path)
+    try:
+        assert login(later, "s004", "reset-by-cli-1")[1]["account"]["must_change_password"] is False
+    finally:
+        later.close()
