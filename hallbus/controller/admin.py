@@ -377,4 +377,5 @@ def end_sessions(tx: Tx, staff_id: str) -> int:
 
 def admin_module(ctx: ModuleContext) -> AdminModule:
     """The module factory (`hallbus.controller.app.feature_module_factories`)."""
-    return AdminModule(ctx.config, ctx.staff, ctx.settings)
+    settings = ctx.settings if isinstance(ctx.settings, HallSettings) else None  # the console changes only these
+    return AdminModule(ctx.config, ctx.staff, settings)

@@ -38,17 +38,15 @@ from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from hallbus import schemas
 from hallbus.config import HallConfig
 from hallbus.controller.clock import Clock, HallTime
 from hallbus.controller.staff_directory import StaffDirectory
+from hallbus.records.workdays import WorkCalendar
 from hallbus.rpc import Request
 from hallbus.topics import Topics
-
-if TYPE_CHECKING:
-    from hallbus.controller.settings import HallSettings
 
 ALL = "*"
 """The refresh key meaning "publish all your retained state" (start-up, after a reconnect)."""
@@ -250,6 +248,16 @@ RatedLookup = Callable[[Tx, Sequence[str]], set[str]]
 """Ticket ids -> those whose latest finished handling has a rating."""
 
 
+class SettingsApi(Protocol):
+    """What other modules read of the settings a manager changes without a restart (`HallSettings` in
+    `hallbus.controller.settings`, itself a module: this keeps the two files out of each other's imports)."""
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The hall's working-day calendar, its holidays and make-up days as the newest settings say."""
+        ...
+
+
 @dataclass(frozen=True)
 class ModuleContext:
     """What a module factory gets from the composition root."""
@@ -261,7 +269,7 @@ class ModuleContext:
     clock: Clock
     queue: QueueApi
     staff: StaffDirectory  # the hall's staff now: hall.toml under the console's accounts (read in a transaction)
-    settings: HallSettings | None = None  # the settings a manager changes without a restart (None: hall.toml's alone)
+    settings: SettingsApi | None = None  # the settings a manager changes without a restart (None: hall.toml's alone)
 
 
 ModuleFactory = Callable[[ModuleContext], ControllerModule]
