@@ -170,6 +170,23 @@ def serving(h: WebHall) -> Iterator[WebHall]:
         assert "Traceback" not in errors, errors
 
 
+OPEN: list[httpx.Client] = []
+
+
+def client(base: str, **kw: Any) -> httpx.Client:
+    """An httpx client closed after the test (`close_clients`), in whichever test module made it."""
+    c = httpx.Client(base_url=base, timeout=15, **kw)
+    OPEN.append(c)
+    return c
+
+
+@pytest.fixture(autouse=True)
+def close_clients() -> Iterator[None]:
+    yield
+    while OPEN:
+        OPEN.pop().close()
+
+
 @pytest.fixture
 def hall_text() -> Callable[[str], str]:
     """What a test module changes in the test hall's config text (nothing here; a module may override it)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from hallbus.brokerurl import parse_broker_url
 from hallbus.client import BusClient
 from hallbus.config import load_config
 from hallbus.rpc import RpcClient
-from tests.web.conftest import WebHall, wait_until
+from tests.web.conftest import WebHall, client, wait_until
 from web.app import create_app
 
 LOGIN = "[login]\nstaff_free_attempts = 3\nnode_free_attempts = 6\nbackoff_s = 30\nmax_backoff_s = 120\nforget_after_s = 600\n"
@@ -40,21 +40,6 @@ def hall_text() -> Callable[[str], str]:
     return with_roles
 
 
-OPEN: list[httpx.Client] = []
-
-
-def client(base: str, **kw: Any) -> httpx.Client:
-    """An httpx client closed after the test (`close_clients`)."""
-    c = httpx.Client(base_url=base, timeout=15, **kw)
-    OPEN.append(c)
-    return c
-
-
-@pytest.fixture(autouse=True)
-def close_clients() -> Iterator[None]:
-    yield
-    while OPEN:
-        OPEN.pop().close()
 
 
 class Browser:

@@ -30,12 +30,9 @@ from tests.web.conftest import REPO, WebHall, wait_until
 from tests.web.test_web_admin import (
     Browser,
     admin_routes,
-    close_clients,
     serve_and_rate,
 )
 from tests.web.test_web_admin_reports import with_checker
-
-__all__ = ["close_clients"]  # the autouse fixture that closes this module's clients
 
 PEOPLE = [make_person(random.Random(n)) for n in (31, 32, 33)]
 XSS_HANDLER = "<b>粗</b><script>alert(1)</script>王"

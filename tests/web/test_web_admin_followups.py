@@ -16,9 +16,7 @@ import pytest
 
 from hallbus.controller.store import db_path
 from tests.web.conftest import WebHall, wait_until
-from tests.web.test_web_admin import Browser, close_clients, serve_and_rate, with_roles
-
-__all__ = ["close_clients"]  # the autouse fixture that closes this module's clients
+from tests.web.test_web_admin import Browser, serve_and_rate, with_roles
 
 
 @pytest.fixture

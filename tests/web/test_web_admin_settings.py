@@ -9,9 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.web.conftest import WebHall, wait_until
-from tests.web.test_web_admin import Browser, close_clients, with_roles
-
-__all__ = ["close_clients"]
+from tests.web.test_web_admin import Browser, with_roles
 
 
 @pytest.fixture

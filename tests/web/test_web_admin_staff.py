@@ -23,9 +23,7 @@ from hallbus.localbroker import LocalBroker, free_port
 from hallbus.rpc import RpcClient, RpcFault, RpcServer, SimpleDispatcher
 from tests.web.conftest import WebHall, wait_until
 from tests.web.test_web_acl import node_bus
-from tests.web.test_web_admin import XSS_NAME, Browser, close_clients, with_roles
-
-__all__ = ["close_clients"]  # the autouse fixture closing the test's clients
+from tests.web.test_web_admin import XSS_NAME, Browser, with_roles
 
 PASSWORD = "Kaimen-2026"
 
