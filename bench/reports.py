@@ -1,6 +1,7 @@
 """Reports over one year of a busy hall (SPEC 14: a year, 1,000,000 tickets, 100,000 ratings, in ≤ 1 s).
 
     .venv/bin/python bench/reports.py [--tickets 1000000] [--ratings 100000] [--cases 20000] [--runs 11]
+                                      [--xlsx-runs 3] [--web-runs 5] [--no-web] [--quick]
 
 A real store (`open_store`: every module's migrations, the tables the controller writes) in a
 temporary folder, filled in bulk with a year of the sample hall ending today: tickets over
@@ -13,7 +14,16 @@ transaction once a day), today stays live.
 
 Timed, `--runs` times each on one read-only connection, as `report.query`'s worker and the
 command line run it: every report kind over the whole year and over the last month (p50,
-p99, max), and writing each year's report, and all six in one workbook, to XLSX.
+p99, max). Then the XLSX export of each kind over the year and over the month (`hallbus.reports.xlsx`,
+as hallweb writes it; `--xlsx-runs` times each), and all six of the year in one workbook.
+
+Then the web path (`--no-web` skips it), as a manager's browser goes: a private Mosquitto, the
+controller (`hallbus serve`) on this store and `hallweb serve` as their own processes, a console
+session signed in through the login form, and `--web-runs` times each, every kind over the year and
+the month: `GET /admin/reports?kind=&from=&to=` (the page: the report and the charts' two, asked
+of the controller over the bus page by page, rendered) and `GET /admin/reports/{kind}.xlsx?...`.
+
+`--quick`: a tenth of the hall (100,000 tickets, 10,000 ratings, 2,000 cases), 5 runs, 3 web runs.
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import emit, summary_ms  # noqa: E402
+from bench._console import Console, as_console_hall  # noqa: E402
 from hallbus.config import load_config  # noqa: E402
 from hallbus.controller.app import open_store  # noqa: E402
 from hallbus.controller.clock import HallTime  # noqa: E402
@@ -45,6 +56,8 @@ from hallbus.reports.daybook import archive_day  # noqa: E402
 from hallbus.reports.engine import KINDS, ReportEngine  # noqa: E402
 from hallbus.reports.xlsx import write_xlsx  # noqa: E402
 from hallbus.sample import all_day_text  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
 
 DAYS = 365
 KEY = b"k" * 32
@@ -171,17 +184,86 @@ def fill(data: Path, cfg: Any, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def timed(runs: int, work: Any) -> tuple[dict[str, float], Any]:
+    """`work()` `runs` times: p50/p99/mean/max in ms and the last result."""
+    times, got = [], None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        got = work()
+        times.append(time.perf_counter() - t0)
+    return {**summary_ms(times), "max_ms": round(max(times) * 1000, 3)}, got
+
+
+def xlsx_times(base: Path, reports: dict[str, dict[str, Any]], cfg: Any, runs: int, result: dict[str, Any]) -> None:
+    """Each kind's report written to XLSX, over the year and the month, and the year's six in one workbook."""
+    for name, by_kind in reports.items():
+        for kind, rep in by_kind.items():
+            out = base / f"{name}-{kind}.xlsx"
+            s, _ = timed(runs, lambda rep=rep, out=out: write_xlsx(out, [rep], cfg.hall.name))
+            size = out.stat().st_size
+            result[f"xlsx.{name}.{kind}"] = {"p50_ms": s["p50_ms"], "max_ms": s["max_ms"], "kb": round(size / 1024, 1)}
+            print(f"xlsx  {name:5} {kind:9} p50 {s['p50_ms']:8.1f} ms  max {s['max_ms']:8.1f} ms  "
+                  f"({len(rep.rows)} rows, {size / 1024:.0f} KB)", file=sys.stderr)
+    s, _ = timed(1, lambda: write_xlsx(base / "all.xlsx", list(reports["year"].values()), cfg.hall.name))
+    result["xlsx.year.all_ms"] = s["p50_ms"]
+    print(f"xlsx  year  all six   {s['p50_ms']:8.1f} ms", file=sys.stderr)
+
+
+def web_times(base: Path, data: Path, ranges: dict[str, tuple[str, str]], runs: int, result: dict[str, Any]) -> None:
+    """The console's report page and XLSX URL through the real hallweb, controller and bus, signed in."""
+    console = Console(base / "web", base / "hall.toml", data)
+    (base / "web").mkdir(exist_ok=True)
+    try:
+        t0 = time.perf_counter()
+        console.start()
+        print(f"web: broker, controller and hallweb up, signed in, in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        for name, (first, last) in ranges.items():
+            for kind in KINDS:
+                def page(kind: str = kind, first: str = first, last: str = last) -> Any:
+                    r = console.get("/admin/reports", kind=kind, **{"from": first, "to": last})
+                    if r.status_code != 200 or 'id="chart-data"' not in r.text:
+                        raise RuntimeError(f"page {kind} {first}..{last}: {r.status_code} {r.text[:300]}")
+                    return r
+
+                def xlsx(kind: str = kind, first: str = first, last: str = last) -> Any:
+                    r = console.get(f"/admin/reports/{kind}.xlsx", **{"from": first, "to": last})
+                    if r.status_code != 200 or not r.content.startswith(b"PK"):
+                        raise RuntimeError(f"xlsx {kind} {first}..{last}: {r.status_code} {r.text[:300]}")
+                    return r
+
+                sp, got = timed(runs, page)
+                sx, _ = timed(runs, xlsx)
+                result[f"web.{name}.{kind}"] = {"page_p50_ms": sp["p50_ms"], "page_p99_ms": sp["p99_ms"],
+                                                "xlsx_p50_ms": sx["p50_ms"], "xlsx_p99_ms": sx["p99_ms"],
+                                                "page_kb": round(len(got.content) / 1024, 1)}
+                print(f"web   {name:5} {kind:9} page p50 {sp['p50_ms']:8.1f} p99 {sp['p99_ms']:8.1f} ms   "
+                      f"xlsx p50 {sx['p50_ms']:8.1f} p99 {sx['p99_ms']:8.1f} ms", file=sys.stderr)
+    finally:
+        console.stop()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--tickets", type=int, default=1_000_000)
-    ap.add_argument("--ratings", type=int, default=100_000)
-    ap.add_argument("--cases", type=int, default=20_000)
-    ap.add_argument("--runs", type=int, default=11)
+    ap.add_argument("--tickets", type=int, default=None, help="default 1,000,000 (--quick 100,000)")
+    ap.add_argument("--ratings", type=int, default=None, help="default 100,000 (--quick 10,000)")
+    ap.add_argument("--cases", type=int, default=None, help="default 20,000 (--quick 2,000)")
+    ap.add_argument("--runs", type=int, default=None, help="engine runs per kind and range (default 11, --quick 5)")
+    ap.add_argument("--xlsx-runs", type=int, default=3)
+    ap.add_argument("--web-runs", type=int, default=None, help="web runs per kind and range (default 5, --quick 3)")
+    ap.add_argument("--no-web", action="store_true", help="skip the web path (no broker, controller, hallweb)")
+    ap.add_argument("--quick", action="store_true", help="a tenth of the hall, fewer runs")
     ap.add_argument("--keep", type=Path, default=None, help="make the store here and keep it (else a temporary folder)")
     args = ap.parse_args()
+    tenth = 10 if args.quick else 1
+    args.tickets = args.tickets or 1_000_000 // tenth
+    args.ratings = args.ratings or 100_000 // tenth
+    args.cases = args.cases or 20_000 // tenth
+    args.runs = args.runs or (5 if args.quick else 11)
+    args.web_runs = args.web_runs or (3 if args.quick else 5)
     with tempfile.TemporaryDirectory() as tmp:
         base = args.keep or Path(tmp)
-        text = all_day_text(base, (Path(__file__).resolve().parent.parent / "assets/hall.example.toml").read_text())
+        text = all_day_text(base, (REPO / "assets/hall.example.toml").read_text())
+        text = as_console_hall(text, REPO / "assets/staff-secrets.example.toml")
         (base / "hall.toml").write_text(text, encoding="utf-8")
         cfg = load_config(base / "hall.toml")
         data = base / "data"
@@ -192,29 +274,21 @@ def main() -> int:
         ranges = {"year": (made["first_day"], made["today"]),
                   "month": ((today - dt.timedelta(days=29)).isoformat(), made["today"])}
         result: dict[str, Any] = {"bench": "reports", **made, "loadavg": os.getloadavg()[0]}
+        reports: dict[str, dict[str, Any]] = {}
         with closing(open_readonly(data)) as conn:
             engine = ReportEngine(conn, cfg)
-            reports = {}
             for name, (first, last) in ranges.items():
+                reports[name] = {}
                 for kind in KINDS:
-                    times = []
-                    for _ in range(args.runs):
-                        t0 = time.perf_counter()
-                        rep = engine.build(kind, first, last, dt.datetime.now(HallTime.of(cfg).tz))
-                        times.append(time.perf_counter() - t0)
-                    if name == "year":
-                        reports[kind] = rep
-                    s = summary_ms(times)
-                    result[f"{name}.{kind}"] = {**s, "max_ms": round(max(times) * 1000, 3), "rows": len(rep.rows)}
+                    s, rep = timed(args.runs, lambda kind=kind, first=first, last=last: engine.build(
+                        kind, first, last, dt.datetime.now(HallTime.of(cfg).tz)))
+                    reports[name][kind] = rep
+                    result[f"{name}.{kind}"] = {**s, "rows": len(rep.rows)}
                     print(f"{name:5} {kind:9} p50 {s['p50_ms']:8.1f} ms  p99 {s['p99_ms']:8.1f} ms  "
                           f"({len(rep.rows)} rows)", file=sys.stderr)
-            for kind, rep in reports.items():
-                t0 = time.perf_counter()
-                write_xlsx(base / f"{kind}.xlsx", [rep], cfg.hall.name)
-                result[f"xlsx.year.{kind}_ms"] = round((time.perf_counter() - t0) * 1000, 1)
-            t0 = time.perf_counter()
-            write_xlsx(base / "all.xlsx", list(reports.values()), cfg.hall.name)
-            result["xlsx.year.all_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        xlsx_times(base, reports, cfg, args.xlsx_runs, result)
+        if not args.no_web:
+            web_times(base, data, ranges, args.web_runs, result)
     emit(result)
     return 0
 

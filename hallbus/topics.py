@@ -49,6 +49,8 @@ CATALOGUE: tuple[TopicSpec, ...] = (
               "the last 10 calls, newest first"),
     TopicSpec("stats_today", "stats/today", True, 1, "StatsToday",
               "today's figures"),
+    TopicSpec("hall_notice", "hall/notice", True, 1, "HallNotice",
+              "the hall's notice on the screens (a manager's text, else hall.toml's), plain text"),
     TopicSpec("calls", "calls", False, 1, "Call", "event: a ticket called to a window"),
     TopicSpec("alerts", "alerts", False, 1, "Alert", "event: deadline, device and queue alerts"),
 )
@@ -139,6 +141,11 @@ class Topics:
     def stats_today(self) -> str:
         """Retained figures of the day."""
         return f"{self.root}stats/today"
+
+    @property
+    def hall_notice(self) -> str:
+        """Retained notice of the hall."""
+        return f"{self.root}hall/notice"
 
     @property
     def calls(self) -> str:

@@ -50,7 +50,11 @@ from hallbus.privacy import load_key_file
 from hallbus.rpc import RpcClient, RpcFault
 from hallbus.schemas.admin import NOTE_MAX, AdminAccount, AuditEntry
 from hallbus.schemas.rating import LEVELS, REASONS
-from web.admin_reports import report_routes
+from web.admin_cases import case_routes
+from web.admin_own import own_routes
+from web.admin_reports import SessionEnded, report_routes
+from web.admin_settings import settings_routes
+from web.admin_staff import StaffNames, staff_routes
 from web.admin_words import ACTIONS, FOLLOWUP_STATES, MODULES, ROLES, admin_words, monitor_words
 from web.admin_words import (
     admin_link as admin_link,  # its home was here: kept importable from web.admin
@@ -161,6 +165,11 @@ class SessionCache:
     def forget(self, token: str) -> None:
         self._sessions.pop(token, None)
 
+    def forget_account(self, staff_id: str) -> None:
+        """Forget every cached session of `staff_id` (their account changed): their next request asks the controller."""
+        for token in [t for t, s in self._sessions.items() if s.account.id == staff_id]:
+            self._sessions.pop(token, None)
+
 
 class Csrf:
     """The console's CSRF tokens: HMAC of the secret key over the session's token (or the login nonce)."""
@@ -255,6 +264,7 @@ def admin_router(
     """The console's routes under `/admin`, and the exception handlers the app must install for them."""
     sessions = SessionCache(rpc, presence)
     csrf = Csrf(key)
+    names = StaffNames(config)  # hall.toml's and the console's (web/admin_staff.py)
 
     def page(request: Request[Any, Any, Any], template: str, status: int = 200, **context: Any) -> Response[str]:
         lang = lang_of(request.query_params.get("lang"))
@@ -394,15 +404,16 @@ def admin_router(
         lang = lang_of(q.get("lang"))
         w = admin_words(lang)
         en = int(lang == "en")
+        await names.refresh(ask, request, ControllerAway)
         choices = [
             ("state", w["fu_state"], [(k, names[en]) for k, names in FOLLOWUP_STATES.items()]),
             ("window", w["fu_window"], [(x.id, x.id) for x in config.windows]),
-            ("staff", w["fu_staff"], [(s.id, f"{s.name} ({s.id})" if en else f"{s.name}（{s.id}）") for s in config.staff]),
+            ("staff", w["fu_staff"], [(sid, f"{name} ({sid})" if en else f"{name}（{sid}）") for sid, name in names.names.items()]),
             ("reason", w["fu_reasons"], [(k, names[en]) for k, names in REASONS.items()]),
         ]
         ctx: dict[str, Any] = {"current": "followups", "filters": filters, "page_max": FOLLOWUPS_SHOWN, "choices": choices, "states": FOLLOWUP_STATES, "reasons": REASONS,
                                "levels": LEVELS,
-                               "staff_names": {s.id: s.name for s in config.staff}}
+                               "staff_names": names.names}
         try:
             reply = await ask(request, schemas.ADMIN_FOLLOWUPS,
                               {"limit": FOLLOWUPS_SHOWN, **{k: v for k, v in filters.items() if v}})
@@ -416,7 +427,7 @@ def admin_router(
                       form: dict[str, str] | None = None) -> Response[str]:
         return page(request, "admin_followup.html", status, current="followups", f=f, error=error, form=form or {},
                     reasons=REASONS, levels=LEVELS,
-                    states=FOLLOWUP_STATES, staff_names={s.id: s.name for s in config.staff},
+                    states=FOLLOWUP_STATES, staff_names=names.names,
                     moved=request.query_params.get("moved") == "1")
 
     async def load_followup(request: Request[Any, Any, Any], fid: int) -> tuple[Any, Response[str] | None]:
@@ -462,8 +473,10 @@ def admin_router(
     async def unknown(rest: FromPath[str]) -> Response[Any]:
         raise HTTPException(status_code=404)
 
-    def on_login_required(request: Request[Any, Any, Any], exc: LoginRequired) -> Response[Any]:
+    def on_login_required(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
         lang = lang_of(request.query_params.get("lang"))
+        if isinstance(exc, SessionEnded):  # the controller ended it: the cache must not keep it alive
+            sessions.forget(request.cookies.get(SESSION_COOKIE) or "")
         if _wants_json(request.url.path):
             w_zh, w_en = admin_words("zh_CN")["login_required"], admin_words("en")["login_required"]
             return Response({"error": {"code": "login_required", "message": w_zh, "message_en": w_en}},
@@ -487,12 +500,15 @@ def admin_router(
         route_handlers=[
             login_form, login_submit, logout, home, api_session, audit_page, monitor_page, monitor_json, monitor_events,
             followups_page, followup_detail, followup_move, *report_routes(config, rpc, presence, page, admin_words),
+            *case_routes(ask, page, ControllerAway, admin_words), *own_routes(config, rpc, presence, page, admin_words),
+            *settings_routes(config, ask, page, ControllerAway),
+            *staff_routes(ask, page, sessions, ControllerAway, names),
             unknown,
         ],
         guards=[make_guard(sessions, csrf)],
     )
     handlers: ExceptionHandlersMap = {
-        LoginRequired: on_login_required, RoleRefused: on_refused, CsrfRefused: on_refused,
+        LoginRequired: on_login_required, SessionEnded: on_login_required, RoleRefused: on_refused, CsrfRefused: on_refused,
     }
     return router, handlers
 

@@ -4,10 +4,14 @@ The controller makes every report (`report.query`, the web node only; docs/repor
 hallweb asks for it page by page (`hallbus.reports.module.fetch_report`, on a worker thread:
 it blocks) and shows it as a table, a printable page (`?print=1`, no navigation; the
 stylesheet's print rules hide it on any page) or an `.xlsx` download
-(`GET /admin/reports/{kind}.xlsx?from=YYYY-MM-DD&to=YYYY-MM-DD`, `hallbus.reports.xlsx`).
+(`GET /admin/reports/{kind}.xlsx?from=YYYY-MM-DD&to=YYYY-MM-DD`, `hallbus.reports.xlsx`). Above the table,
+two charts of the same range (`web.report_charts`): daily counts and satisfaction by window; the
+reports they come from are asked for beside the page's own, at the same time.
 A bad kind or range answers 400 with the sentence in the reader's language before the
 controller is asked; the controller away answers 503 saying so. Managers and supervisors
-only (the guard's default): a `staff` session gets 403.
+only (the guard's default): a `staff` session gets 403, and the controller, which gets the
+session with every `report.query`, would give it nothing but its own figures anyway
+(the staff's own page, `web.admin_own`).
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from litestar import MediaType, Request, Response, get
+from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 
 from hallbus.config import HallConfig
@@ -30,6 +35,7 @@ from hallbus.rpc import RpcClient, RpcFault
 from web.admin_words import admin_link
 from web.presence import ControllerPresence
 from web.public import lang_of
+from web.report_charts import chart_data, kinds_for
 
 KINDS = tuple(KIND_NAMES)  # daily, services, windows, staff, ratings, followups
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -111,20 +117,36 @@ class Fetcher:
         self.rpc = rpc
         self.presence = presence
 
-    async def fetch(self, ask: Ask) -> Report:
+    async def fetch(self, ask: Ask, session: str) -> Report:
+        """The report for the console session `session` (the controller checks whose figures it may see)."""
         if self.presence.away:
             raise ReportAway()
         try:
             return await asyncio.to_thread(fetch_report, self.rpc, ask.kind, ask.date_from, ask.date_to,
-                                           timeout=FETCH_TIMEOUT_S)
+                                           session=session, timeout=FETCH_TIMEOUT_S)
         except RpcFault as fault:
             if fault.code in AWAY_CODES:
                 raise ReportAway() from fault
+            if fault.code == "session_invalid":  # ended at the controller (disabled, signed out elsewhere, expired)
+                raise SessionEnded() from fault
             raise
+
+    async def fetch_with_charts(self, ask: Ask, session: str) -> tuple[Report, Report, Report]:
+        """The asked report and the charts' two (`kinds_for`), each asked for once and all at the same time."""
+        daily, by_window = kinds_for(ask.kind)
+        wanted = list(dict.fromkeys((ask.kind, daily, by_window)))
+        got = dict(zip(wanted, await asyncio.gather(*(self.fetch(replace(ask, kind=k), session) for k in wanted)), strict=True))
+        return got[ask.kind], got[daily], got[by_window]
 
 
 class ReportAway(Exception):
     """The controller cannot make the report now (away, or no answer in time)."""
+
+
+class SessionEnded(HTTPException):
+    """The controller says the console session has ended: the console sends the browser to its login page."""
+
+    status_code = 401
 
 
 def report_routes(
@@ -142,7 +164,8 @@ def report_routes(
         printable = request.query_params.get("print") == "1"
         kinds = [(k, KIND_NAMES[k][1] if lang == "en" else KIND_NAMES[k][0]) for k in KINDS]
         ctx: dict[str, Any] = {"current": "reports", "ask": ask, "kinds": kinds, "printable": printable,
-                               "title": dict(kinds).get(ask.kind, ""), "report": None, "error": ask.say(lang)}
+                               "title": dict(kinds).get(ask.kind, ""), "report": None, "charts": None,
+                               "error": ask.say(lang)}
         span = {"from": ask.date_from, "to": ask.date_to}
         ctx["xlsx_href"] = admin_link(f"/admin/reports/{ask.kind}.xlsx", "zh_CN", **span)
         ctx["print_href"] = admin_link("/admin/reports", lang, kind=ask.kind, **span, print="1")
@@ -151,12 +174,14 @@ def report_routes(
         if ask.error:
             return page(request, template, 400, **ctx)
         try:
-            report = await fetcher.fetch(ask)
+            report, daily, by_window = await fetcher.fetch_with_charts(ask, request.state.session.token)
         except ReportAway:
             return page(request, template, 503, **{**ctx, "error": words(lang)["report_away"]})
         except RpcFault as fault:
             return page(request, template, 400, **{**ctx, "error": fault.message_en if lang == "en" else fault.message})
-        return page(request, template, **{**ctx, "report": table(report, lang)})
+        charts = chart_data(daily, by_window, lang, words(lang), printable,
+                            {w.id: w.name_en for w in config.windows if w.name_en})
+        return page(request, template, **{**ctx, "report": table(report, lang), "charts": charts})
 
     @get("/reports/{name:str}")
     async def reports_xlsx(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Any]:
@@ -167,7 +192,7 @@ def report_routes(
         if ask.error is not None:
             return text_reply(ask.error, 400)
         try:
-            report = await fetcher.fetch(ask)
+            report = await fetcher.fetch(ask, request.state.session.token)
         except ReportAway:
             return text_reply((words("zh_CN")["report_away"], words("en")["report_away"]), 503)
         except RpcFault as fault:

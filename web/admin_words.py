@@ -19,11 +19,14 @@ class Module:
 
 MODULES = (
     Module("monitor", "监控", "Monitor", "/admin/monitor", ("manager", "supervisor")),
-    Module("settings", "设置", "Settings", None, ("manager", "supervisor")),
+    Module("settings", "设置", "Settings", "/admin/settings", ("manager", "supervisor")),
     Module("followups", "好差评", "Ratings follow-up", "/admin/followups", ("manager", "supervisor")),
-    Module("cases", "办件", "Cases", None, ("manager", "supervisor")),
+    Module("cases", "办件", "Cases", "/admin/cases", ("manager", "supervisor")),
     Module("reports", "报表", "Reports", "/admin/reports", ("manager", "supervisor")),
     Module("audit", "审计", "Audit log", "/admin/audit", ("manager", "supervisor")),
+    Module("me", "本人数据", "My figures", "/admin/me", ("manager", "supervisor", "staff")),
+    Module("staff", "人员账号", "Staff accounts", "/admin/settings/staff", ("manager", "supervisor")),
+    Module("password", "修改密码", "My password", "/admin/settings/password", ("manager", "supervisor", "staff")),
 )
 
 ROLES = {
@@ -37,6 +40,14 @@ ACTIONS = {
     "login_failed": ("登录失败", "failed sign-in"),
     "logout": ("退出", "signed out"),
     "followup.move": ("整改任务状态变更", "moved a follow-up"),
+    "setting.set": ("修改设置", "changed a setting"),
+    "staff.add": ("新增人员", "added a staff member"),
+    "staff.update": ("修改人员信息", "changed a staff member"),
+    "staff.disable": ("停用人员账号", "disabled a staff member"),
+    "staff.enable": ("启用人员账号", "enabled a staff member"),
+    "staff.password": ("重设人员密码", "set a staff member's password"),
+    "staff.own_password": ("修改本人密码", "changed their own password"),
+    "staff.own_password_failed": ("修改本人密码：原密码错误", "own password change: wrong current password"),
 }
 
 # follow-up state -> (zh, en), in the order of the filter
@@ -58,7 +69,7 @@ _WORDS = {
         "home": "首页", "coming": "即将推出", "signed_in_as": "当前账号", "role": "角色", "session_ends": "登录有效至",
         "welcome": "欢迎使用大厅管理后台", "modules": "功能",
         "coming_note": "标记“即将推出”的功能正在开发，尚不可用。",
-        "staff_note": "工作人员账号只能查看本人的数据；更多个人统计（办件量、平均办理时长等）将随报表功能提供。",
+        "staff_note": "工作人员账号只能查看本人的数据：办结量、平均办理时长、评价和整改见“本人数据”。",
         "own_today": "今日本人评价", "own_ratings": "评价数", "own_satisfaction": "满意率", "own_bad": "差评",
         "own_unknown": "今日数据暂不可用（连不上大厅服务器）。",
         "audit_title": "审计日志", "audit_note": "所有通过管理后台进行的操作（含登录与失败的登录）都记录在此，任何人无法修改或删除。",
@@ -78,9 +89,12 @@ _WORDS = {
         "reports_title": "报表", "report_kind": "报表类型", "date_from": "开始日期", "date_to": "结束日期",
         "show": "查询", "export_xlsx": "导出 XLSX", "printable": "打印版", "range": "统计期间", "made_at": "生成时间",
         "total": "合计", "no_rows": "该期间没有数据。", "back": "返回报表",
-        "reports_note": "日期为大厅营业日，起止日期都包含在内，最长 5 年。图表将在后续版本提供。",
+        "reports_note": "日期为大厅营业日，起止日期都包含在内，最长 5 年。图表的数据也列在图下的表中。",
         "report_away": "暂时连不上大厅服务器，无法生成报表，请稍后再试。",
         "report_not_xlsx": "报表下载地址应为 /admin/reports/类型.xlsx?from=YYYY-MM-DD&to=YYYY-MM-DD。",
+        "chart_daily": "每日接待量", "chart_windows": "各窗口满意率", "chart_pct": "满意率（%）", "chart_hall": "全厅",
+        "chart_no_ratings": "无评价", "chart_ratings": "评价数", "chart_figures": "图表数据", "chart_date": "日期",
+        "chart_window": "窗口",
     },
     "en": {
         "console": "Hall console", "other_lang": "中文", "login_title": "Sign in to the hall console",
@@ -92,7 +106,7 @@ _WORDS = {
         "bye": "You have signed out.", "home": "Home", "coming": "coming", "signed_in_as": "Signed in as",
         "role": "Role", "session_ends": "Session ends", "welcome": "Welcome to the hall console", "modules": "Modules",
         "coming_note": "Modules marked \"coming\" are being built and cannot be used yet.",
-        "staff_note": "A staff account sees its own figures only; more of them (served, average handling) come with the reports.",
+        "staff_note": "A staff account sees its own figures only: served, average handling, ratings and follow-ups are under \"My figures\".",
         "own_today": "My ratings today", "own_ratings": "Ratings", "own_satisfaction": "Satisfaction",
         "own_bad": "Bad ratings", "own_unknown": "Today's figures are not available (the hall server cannot be reached).",
         "audit_title": "Audit log",
@@ -114,9 +128,12 @@ _WORDS = {
         "reports_title": "Reports", "report_kind": "Report", "date_from": "From", "date_to": "To", "show": "Show",
         "export_xlsx": "Export XLSX", "printable": "Printable", "range": "Range", "made_at": "Made at",
         "total": "Total", "no_rows": "Nothing in this range.", "back": "Back to reports",
-        "reports_note": "Dates are hall days, both included, at most 5 years. Charts come in a later version.",
+        "reports_note": "Dates are hall days, both included, at most 5 years. Each chart's figures are also in the table under it.",
         "report_away": "The hall server cannot be reached, so the report cannot be made now. Please try again later.",
         "report_not_xlsx": "A report's download is /admin/reports/KIND.xlsx?from=YYYY-MM-DD&to=YYYY-MM-DD.",
+        "chart_daily": "Daily counts", "chart_windows": "Satisfaction by window", "chart_pct": "Satisfaction (%)",
+        "chart_hall": "Hall", "chart_no_ratings": "no ratings", "chart_ratings": "Ratings",
+        "chart_figures": "Chart figures", "chart_date": "Date", "chart_window": "Window",
     },
 }
 

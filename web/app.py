@@ -55,6 +55,7 @@ from web.public import (
 from web.sse import event_stream
 from web.throttle import ClientKeys, FailureThrottle, client_address
 from web.tickets import PING_S, BusDown, Public, TicketBook
+from web.vendor import Vendor, find_vendor, vendor_route
 
 log = logging.getLogger(__name__)
 
@@ -175,13 +176,17 @@ class WebApp(SecurityHeaders):
         self.monitor.close_streams()
 
 
-def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient, secret_key: bytes | None = None) -> WebApp:
+def create_app(
+    config: HallConfig, bus: BusClient, rpc: RpcClient, secret_key: bytes | None = None, vendor: Vendor | None = None
+) -> WebApp:
     """The whole web service over a bus client that `on_startup` starts and `on_shutdown` stops.
 
     `secret_key` (the console's sessions and CSRF, the phones' keys for the case look-up's count) is read
-    from `[web] secret_key_file` when not given.
+    from `[web] secret_key_file` when not given; `vendor` (the browser libraries in node_modules/) is
+    found by `find_vendor` when not given (VendorMissing when they are not installed).
     """
     key = secret_key if secret_key is not None else load_secret_key(config)  # one secret: sessions, CSRF, phones' keys
+    vendor = vendor if vendor is not None else find_vendor()
     presence = ControllerPresence(bus)
     book = TicketBook(bus, rpc, config, presence)
     monitor: Monitor | None = None
@@ -196,6 +201,7 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient, secret_key: b
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined
     )
+    env.globals["vendor_url"] = vendor.url  # `{{ vendor_url("echarts.min.js") }}`: a library from node_modules/
 
     def page(template: str, status: int = 200, *, large: bool = False, **context: Any) -> Response[str]:
         lang = context["lang"]
@@ -445,6 +451,7 @@ def create_app(config: HallConfig, bus: BusClient, rpc: RpcClient, secret_key: b
         route_handlers=[
             healthz, ticket_json, ticket_events, ticket_cancel, ticket_page, ticket_page_cancel, queue_board, home,
             ratings, ticket_page_rate, cases_query, cases_page, cases_page_query, board_events,
+            vendor_route(vendor),
             create_static_files_router(path="/static", directories=[STATIC], send_as_attachment=False),
             console,
         ],

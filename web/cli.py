@@ -21,6 +21,7 @@ from hallbus.config import ConfigError, load_config, split_listen
 from hallbus.rpc import RpcClient
 from web.admin import load_secret_key
 from web.app import WebApp, create_app
+from web.vendor import VendorMissing, find_vendor
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         broker = broker_from_config(cfg, args.broker)
         node_key = node_key_from_config(cfg)
         secret_key = load_secret_key(cfg)  # the console's sessions and CSRF: made on first start when missing
-    except (ConfigError, ValueError, OSError) as err:
+        vendor = find_vendor()  # the browser libraries of package.json, installed by `./hall setup` (npm ci)
+    except (ConfigError, ValueError, OSError, VendorMissing) as err:
         print(f"hallweb: {err}", file=sys.stderr)
         return 2
     bus = BusClient(hall=cfg.hall.id, node=args.node, role="web", broker=broker)
-    app = create_app(cfg, bus, RpcClient(bus, node_key), secret_key)
+    app = create_app(cfg, bus, RpcClient(bus, node_key), secret_key, vendor)
     log.info("hallweb on http://%s:%d (phones reach it as %s), broker %s", host, port, cfg.web.base_url, broker.url)
     server = WebServer(
         uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=True, lifespan="on",

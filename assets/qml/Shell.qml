@@ -36,6 +36,7 @@ Window {
         color: theme.bar
 
         Text {
+            textFormat: Text.PlainText
             id: hallName
             objectName: "hall_name"
             anchors { left: parent.left; leftMargin: theme.pad; verticalCenter: parent.verticalCenter; right: switches.left; rightMargin: theme.gap }
@@ -54,6 +55,7 @@ Window {
             Column {
                 anchors.verticalCenter: parent.verticalCenter
                 Text {
+                    textFormat: Text.PlainText
                     objectName: "clock"
                     anchors.right: parent.right
                     text: root.shell.clock
@@ -62,6 +64,7 @@ Window {
                     font.bold: true
                 }
                 Text {
+                    textFormat: Text.PlainText
                     anchors.right: parent.right
                     text: root.shell.date
                     color: "#dbe6f5"
@@ -97,6 +100,7 @@ Window {
         border.color: "#b35c00"
         border.width: theme.border
         Text {
+            textFormat: Text.PlainText
             id: bannerText
             objectName: "banner_offline_text"
             anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter; margins: theme.pad }
@@ -148,6 +152,7 @@ Window {
                 width: parent.width - theme.pad * 2
                 spacing: theme.gap
                 Text {
+                    textFormat: Text.PlainText
                     width: parent.width
                     text: root.s.idle_title
                     font.pixelSize: theme.title
@@ -157,6 +162,7 @@ Window {
                     wrapMode: Text.WordWrap
                 }
                 Text {
+                    textFormat: Text.PlainText
                     objectName: "idle_seconds"
                     width: parent.width
                     text: root.s.idle_body.arg(root.shell.idleLeft)

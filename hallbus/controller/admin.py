@@ -7,12 +7,18 @@ Failed logins back off per staff id and per client address exactly as counter lo
 (`hallbus.controller.backoff`, table `admin_login_failures`, the `[login]` limits).
 
 A session is a random token hallweb made; the controller stores only its SHA-256 with
-the staff id and its end (`SESSION_S` after the login), and the role is read from the
-hall's staff at every request, so a changed role or a removed member counts at once.
+the staff id and its end (`SESSION_S` after the login), and the account is read from the
+hall's effective staff directory (`hallbus.controller.staff_directory`: hall.toml under the
+console's accounts) in the transaction of every request, so a changed role, a disabled or
+a removed member counts at once (disabling also ends the member's sessions, `end_sessions`).
 `acting(tx, token, roles)` is how every later console method finds who acts and refuses
 anyone else: settings, follow-ups and reports call it first. The follow-up methods
 (`admin.followups`, `admin.followup`, `admin.followup.move`) are in
-`hallbus.controller.admin_followups`.
+`hallbus.controller.admin_followups`, the cases' (`admin.cases`) in
+`hallbus.controller.admin_cases`, the settings methods (`admin.settings`,
+`admin.settings.set`) in `hallbus.controller.admin_settings`. `report.query`
+(`hallbus.reports.module`) is checked against the acting session too: `lend_acting` hands it
+this module's `acting`.
 
 The audit log (`audit_log`) is append-only: `audit(tx, ...)` adds a line; triggers in the
 store refuse every UPDATE and DELETE, and no RPC method writes it but by appending.
@@ -29,15 +35,19 @@ import json
 import logging
 import math
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from hallbus import schemas
-from hallbus.config import HallConfig, StaffSection
+from hallbus.config import HallConfig
 from hallbus.controller import errors
+from hallbus.controller.admin_cases import CaseDesk
 from hallbus.controller.admin_followups import FollowupDesk
+from hallbus.controller.admin_settings import SettingsDesk
 from hallbus.controller.backoff import Backoff, Limits
 from hallbus.controller.module import ControllerModule, ModuleContext, Tx, TxHandler
+from hallbus.controller.settings import HallSettings
+from hallbus.controller.staff_directory import StaffDirectory
 from hallbus.passwords import verify_password
 from hallbus.rpc import Request, RpcFault
 from hallbus.schemas.admin import (
@@ -173,11 +183,13 @@ class AdminModule(ControllerModule):
     name = "admin"
     migrations = ADMIN_MIGRATIONS
 
-    def __init__(self, config: HallConfig) -> None:
+    def __init__(
+        self, config: HallConfig, directory: StaffDirectory | None = None, settings: HallSettings | None = None
+    ) -> None:
         self.config = config
         # The one process that may know the hashes (the composition root already merged them;
         # merging again is a no-op then, and makes a module built alone in a tool right too).
-        self.staff: dict[str, StaffSection] = {s.id: s for s in with_staff_secrets(config).staff}
+        self.directory = directory or StaffDirectory(with_staff_secrets(config))
         rules = config.login
         self.backoff = Backoff("admin_login_failures", forget_s=rules.forget_after_s)
         self.staff_limits = Limits(rules.staff_free_attempts, rules.backoff_s, rules.max_backoff_s)
@@ -185,6 +197,8 @@ class AdminModule(ControllerModule):
         self._waits: dict[str, float] = {}  # the hashing thread's hint, as in login_throttle
         self._now = 0.0
         self.followups = FollowupDesk(config, self.acting, audit)
+        self.cases = CaseDesk(config, self.acting)
+        self.settings = SettingsDesk(settings, self.acting, audit) if settings is not None else None
 
     def handlers(self) -> Mapping[str, TxHandler]:
         return {
@@ -193,6 +207,8 @@ class AdminModule(ControllerModule):
             "admin.logout": self._logout,
             "admin.audit": self._audit,
             **self.followups.handlers(),
+            **self.cases.handlers(),
+            **(self.settings.handlers() if self.settings is not None else {}),
         }
 
     def preparers(self) -> Mapping[str, Callable[[Request], None]]:
@@ -201,38 +217,28 @@ class AdminModule(ControllerModule):
 
     # --- accounts and sessions -----------------------------------------------------------
 
-    def account(self, staff_id: str) -> AdminAccount | None:
-        """The console account of a staff id of the hall, or None."""
-        s = self.staff.get(staff_id)
-        return None if s is None else AdminAccount(id=s.id, name=s.name, role=s.role, department=s.department)
+    def account(self, tx: Tx, staff_id: str) -> AdminAccount | None:
+        """The console account of a staff id of the hall who may sign in now, or None."""
+        return account_of(tx, self.directory, staff_id)
 
     def acting(self, tx: Tx, token: str, roles: Collection[str] | None = None) -> AdminAccount:
         """The account a session's token acts for, if it may act in one of `roles` (None: any role).
 
         Raises `session_invalid` for a token of no live session, `forbidden` for a role not allowed.
         """
-        row = tx.execute(
-            "SELECT staff, expires_ts FROM admin_sessions WHERE token_hash = ?", (token_hash(token),)
-        ).fetchone()
-        acc = self.account(str(row[0])) if row is not None and float(row[1]) > tx.now_ts else None
-        if acc is None:
-            raise session_invalid()
-        if roles is not None and acc.role not in roles:
-            raise role_forbidden(acc.role)
-        return acc
+        return acting_in(tx, self.directory, token, roles)
 
     def _keys(self, b: AdminLoginReq) -> tuple[str | None, str]:
         sid = b.staff.strip()
-        return (f"staff:{sid}" if sid in self.staff else None), client_key(b.client)
+        return (f"staff:{sid}" if self.directory.known(sid) else None), client_key(b.client)
 
     def _prepare_login(self, req: Request) -> None:
         b: AdminLoginReq = req.body
         staff_key, client = self._keys(b)
         if any(self._waits.get(k, 0.0) > self._now for k in (staff_key, client) if k is not None):
             return
-        member = self.staff.get(b.staff.strip())
-        ok = bool(member and member.password_hash and verify_password(b.password, member.password_hash))
-        req.prepared = {"password_ok": ok}
+        stored = self.directory.hash_hint(b.staff)
+        req.prepared = {"password_ok": bool(stored and verify_password(b.password, stored)), "hash": stored}
 
     def _check_wait(self, tx: Tx, staff_key: str | None, client: str) -> None:
         self._now = max(self._now, tx.now_ts)
@@ -265,7 +271,10 @@ class AdminModule(ControllerModule):
             for key in (staff_key, client):
                 self._waits.pop(key or "", None)  # the next attempt is hashed; the writer hashes nothing
             raise RpcFault("login_throttled", "登录暂停刚刚结束，请再试一次。", "The pause has just ended; please try again.")
-        acc = self.account(b.staff.strip())
+        if req.prepared is not None and req.prepared.get("hash") != self.directory.hash_of(tx.conn, b.staff):
+            raise RpcFault("login_retry", "该工号的密码刚刚被更改，请再输入一次。",
+                           "The password of this staff id has just been changed; please enter it once more.")
+        acc = self.account(tx, b.staff.strip())
         if not checked or acc is None:
             tx.keep_on_fault(lambda t: self._failed(t, b, staff_key, client))
             raise login_failed()
@@ -297,7 +306,7 @@ class AdminModule(ControllerModule):
         if row is None:
             return {"ended": True}
         tx.execute("DELETE FROM admin_sessions WHERE token_hash = ?", (th,))
-        acc = self.account(str(row[0]))
+        acc = self.account(tx, str(row[0]))
         audit(tx, actor=str(row[0]), action="logout", before={"role": acc.role if acc else None}, client=b.client)
         return {"ended": True}
 
@@ -327,6 +336,41 @@ class AdminModule(ControllerModule):
             self._waits.pop(key, None)
 
 
+def lend_acting(modules: Iterable[ControllerModule]) -> None:
+    """Give the admin module's `acting` to the other modules that check a console session (`takes_acting`)."""
+    mods = list(modules)
+    admin = next((m for m in mods if isinstance(m, AdminModule)), None)
+    if admin is None:
+        return
+    for m in mods:
+        if getattr(m, "takes_acting", False):
+            m.acting = admin.acting  # type: ignore[attr-defined]
+
+
+def account_of(tx: Tx, directory: StaffDirectory, staff_id: str) -> AdminAccount | None:
+    """The console account of `staff_id` in the directory now, or None (unknown or disabled)."""
+    s = directory.active(tx.conn, staff_id)
+    return None if s is None else AdminAccount(id=s.id, name=s.name, role=s.role, department=s.department)
+
+
+def acting_in(tx: Tx, directory: StaffDirectory, token: str, roles: Collection[str] | None = None) -> AdminAccount:
+    """The account a session's token acts for (see `AdminModule.acting`); for modules beside this one."""
+    row = tx.execute(
+        "SELECT staff, expires_ts FROM admin_sessions WHERE token_hash = ?", (token_hash(token),)
+    ).fetchone()
+    acc = account_of(tx, directory, str(row[0])) if row is not None and float(row[1]) > tx.now_ts else None
+    if acc is None:
+        raise session_invalid()
+    if roles is not None and acc.role not in roles:
+        raise role_forbidden(acc.role)
+    return acc
+
+
+def end_sessions(tx: Tx, staff_id: str) -> int:
+    """End every console session of `staff_id` (a disabled member); how many there were."""
+    return tx.execute("DELETE FROM admin_sessions WHERE staff = ?", (staff_id,)).rowcount
+
+
 def admin_module(ctx: ModuleContext) -> AdminModule:
     """The module factory (`hallbus.controller.app.feature_module_factories`)."""
-    return AdminModule(ctx.config)
+    return AdminModule(ctx.config, ctx.staff, ctx.settings)

@@ -19,7 +19,7 @@ from hallbus.admission import CLAIMED, Admission
 from hallbus.brokerurl import BrokerAddress
 from hallbus.client import BusClient
 from hallbus.config import ConfigError, HallConfig
-from hallbus.controller.admin import AdminModule, admin_module
+from hallbus.controller.admin import AdminModule, admin_module, lend_acting
 from hallbus.controller.clock import Clock, system_clock
 from hallbus.controller.controller import Controller, Publisher
 from hallbus.controller.login_throttle import LoginThrottle
@@ -27,6 +27,9 @@ from hallbus.controller.module import ModuleContext, ModuleFactory
 from hallbus.controller.queue import QueueModule
 from hallbus.controller.retained_guard import RetainedGuard
 from hallbus.controller.sdnotify import SdNotifier
+from hallbus.controller.settings import HallSettings
+from hallbus.controller.staff_accounts import StaffAccountsModule, staff_accounts_module
+from hallbus.controller.staff_directory import StaffDirectory
 from hallbus.controller.store import Store, db_path
 from hallbus.nodeauth import NodeGuard, load_node_keys
 from hallbus.notify.dispatch import NotifyDispatcher
@@ -48,8 +51,8 @@ STATS_INTERVAL_S = 1.0  # stats/today at most once a second
 
 def feature_module_factories() -> list[ModuleFactory]:
     """The modules beside the queue engine: the records' cases, appointments, guide and ratings; notify; reports;
-    admin."""
-    return [*records.controller_modules(), NotifyModule, ReportsModule, admin_module]
+    admin; the console's staff accounts."""
+    return [*records.controller_modules(), NotifyModule, ReportsModule, admin_module, staff_accounts_module]
 
 
 def open_store(data_dir: Path | str, *, busy_timeout_s: float = 30.0) -> Store:
@@ -62,7 +65,8 @@ def open_store(data_dir: Path | str, *, busy_timeout_s: float = 30.0) -> Store:
     try:
         core = [(QueueModule.name, QueueModule.migrations), (LoginThrottle.name, LoginThrottle.migrations)]
         later = [(NotifyModule.name, NotifyModule.migrations), (ReportsModule.name, ReportsModule.migrations),
-                 (AdminModule.name, AdminModule.migrations)]
+                 (AdminModule.name, AdminModule.migrations), (StaffAccountsModule.name, StaffAccountsModule.migrations),
+                 (HallSettings.name, HallSettings.migrations)]
         for name, migrations in [*core, *records.migrations(), *later]:
             store.migrate(name, migrations)
     except BaseException:
@@ -99,12 +103,16 @@ def build_controller(
     key = hall_key if hall_key is not None else hall_key_for(config)
     store = Store(db_path(data))
     try:
-        queue = QueueModule(config)
+        directory = StaffDirectory(config)  # who staff are now: hall.toml's under the console's accounts
+        settings = HallSettings(config, directory)  # what managers change without a restart, over hall.toml
+        queue = QueueModule(config, settings, directory)
         ctx = ModuleContext(
-            config=config, topics=Topics(config.hall.id), hall_key=key, data_dir=data, clock=clock, queue=queue
+            config=config, topics=Topics(config.hall.id), hall_key=key, data_dir=data, clock=clock, queue=queue,
+            staff=directory, settings=settings,
         )
         chosen = feature_module_factories() if factories is None else factories
-        modules = [queue, queue.logins, *(f(ctx) for f in chosen)]
+        modules = [queue, queue.logins, *(f(ctx) for f in chosen), settings]
+        lend_acting(modules)  # report.query checks the console session as admin.* do
         return Controller(
             config=config,
             store=store,

@@ -19,6 +19,7 @@ from hallbus.cli_common import Context
 from hallbus.controller.clock import HallTime, system_clock
 from hallbus.controller.module import Tx
 from hallbus.controller.queue import QueueModule
+from hallbus.controller.staff_directory import effective_staff
 from hallbus.controller.store import StoreError, open_readonly
 from hallbus.controller.ticket_ids import ticket_key
 from hallbus.records import modules as records
@@ -192,7 +193,7 @@ def cmd_windows(args: argparse.Namespace, ctx: Context) -> int:
             str(r[0]): r
             for r in conn.execute("SELECT id, status, staff, pause_reason, since, ticket_id FROM windows")
         }
-    staff = {s.id: s for s in ctx.config.staff}
+        staff = {s.id: s for s in effective_staff(conn, ctx.config)}
     for win in ctx.config.windows:
         r = rows.get(win.id)
         status = str(r[1]) if r else "closed"

@@ -24,6 +24,15 @@ def service_closed(name: str, name_en: str, hours: list[str]) -> RpcFault:
     )
 
 
+def closed_today(name: str, name_en: str) -> RpcFault:
+    """A manager closed the service for today (it opens again tomorrow, or when the manager reopens it)."""
+    return RpcFault(
+        "service_closed",
+        f"“{name}”今天暂停取号，请明天再来，或咨询服务台。",
+        f"{name_en or name} takes no tickets today. Please come back tomorrow or ask at the information desk.",
+    )
+
+
 def daily_cap_reached(name: str, name_en: str, cap: int) -> RpcFault:
     """The day's tickets of a service are all given out."""
     return RpcFault(
@@ -126,6 +135,15 @@ def login_failed() -> RpcFault:
         "login_failed",
         "工号或密码不正确（或工牌未登记），请重新输入或联系管理员。",
         "Wrong staff id or password (or the badge is not registered). Please try again or ask the manager.",
+    )
+
+
+def password_changed() -> RpcFault:
+    """The password was changed in the console while this login was being checked: nothing counted, try again."""
+    return RpcFault(
+        "login_retry",
+        "该工号的密码刚刚被更改，请再输入一次。",
+        "The password of this staff id has just been changed; please enter it once more.",
     )
 
 

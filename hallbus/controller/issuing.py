@@ -1,6 +1,7 @@
 """Issuing tickets (取号) by the rules of SPEC 4.1: numbering per service per day, hours, caps, slots, real name.
 
-Caps and time-slot quotas limit walk-in tickets; appointments and the green channel are
+Caps and time-slot quotas limit walk-in tickets (the values in effect: a manager changes
+them, or closes a service for the day, without a restart; `hallbus.controller.settings`); appointments and the green channel are
 never turned away by them, only by the three-digit number space. Neither is the caller's
 to choose: `check_channel` holds a `ticket.issue` to the proof the controller can check.
 """
@@ -61,11 +62,14 @@ class Issuer:
 
         `phone` is not stored here: the `issued` event hands it to the notify module.
         """
-        svc = self.layout.service(service)
+        settings = self.views.settings.at(tx) if self.views.settings is not None else None
+        svc = (settings.layout if settings is not None else self.layout).service(service)  # caps, slots in effect
         now = tx.now
+        day = tx.today
+        if settings is not None and settings.closed_today(svc.code, day):
+            raise errors.closed_today(svc.name, svc.name_en)
         if not in_hours(now, svc.hours):
             raise errors.service_closed(svc.name, svc.name_en, svc.hours)
-        day = tx.today
         numbers = (day, f"{svc.code}000", f"{svc.code}999")  # the service's numbers today, in order
         last = tx.execute("SELECT MAX(number) FROM tickets WHERE day = ? AND number BETWEEN ? AND ?", numbers)
         last_number = last.fetchone()[0]

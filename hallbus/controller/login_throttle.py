@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
@@ -86,13 +87,15 @@ class LoginThrottle(ControllerModule):
     name = "staff_login"
     migrations = LOGIN_MIGRATIONS
 
-    def __init__(self, config: HallConfig) -> None:
+    def __init__(self, config: HallConfig, known: Callable[[str], bool] | None = None) -> None:
         self.config = config
         self.rules: LoginSection = config.login
         self.backoff = Backoff("login_failures", forget_s=self.rules.forget_after_s)
         self.node_limits = Limits(self.rules.node_free_attempts, self.rules.backoff_s, self.rules.max_backoff_s)
         self.staff_limits = Limits(self.rules.staff_free_attempts, self.rules.backoff_s, self.rules.max_backoff_s)
-        self._staff_ids: AbstractSet[str] = {s.id for s in config.staff}
+        staff_ids: AbstractSet[str] = {s.id for s in config.staff}
+        # whether a staff id gets its own key: hall.toml's, and the console's (the staff directory's)
+        self._known: Callable[[str], bool] = known or staff_ids.__contains__
         # A hint for the worker thread that hashes passwords, so a refusal costs no PBKDF2:
         # each key's wait as last written or seen, and the latest transaction's time. The
         # store stays the authority: `check` decides in the transaction.
@@ -103,7 +106,7 @@ class LoginThrottle(ControllerModule):
         """The keys of a login at `window` from `node` (the signed or reply-topic node id, if configured)."""
         node_key = f"node:{node}" if node and self.config.node(node) is not None else f"window:{window}"
         sid = (staff or "").strip()
-        return LoginKeys(node=node_key, staff=f"staff:{sid}" if password and sid in self._staff_ids else None)
+        return LoginKeys(node=node_key, staff=f"staff:{sid}" if password and self._known(sid) else None)
 
     def check(self, tx: Tx, keys: LoginKeys) -> None:
         """Refuse (RpcFault `login_throttled`) while either key waits; the refusal is not counted."""

@@ -38,13 +38,17 @@ from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from hallbus import schemas
 from hallbus.config import HallConfig
 from hallbus.controller.clock import Clock, HallTime
+from hallbus.controller.staff_directory import StaffDirectory
 from hallbus.rpc import Request
 from hallbus.topics import Topics
+
+if TYPE_CHECKING:
+    from hallbus.controller.settings import HallSettings
 
 ALL = "*"
 """The refresh key meaning "publish all your retained state" (start-up, after a reconnect)."""
@@ -256,6 +260,8 @@ class ModuleContext:
     data_dir: Path
     clock: Clock
     queue: QueueApi
+    staff: StaffDirectory  # the hall's staff now: hall.toml under the console's accounts (read in a transaction)
+    settings: HallSettings | None = None  # the settings a manager changes without a restart (None: hall.toml's alone)
 
 
 ModuleFactory = Callable[[ModuleContext], ControllerModule]

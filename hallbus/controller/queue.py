@@ -3,7 +3,8 @@
 The parts, one job each:
 - `queue_schema`: the tables, their migrations, typed rows and shared reads;
 - `ticket_ids`: what a ticket id is made of;
-- `queue_layout`: the hall config's services, windows and staff, checked at start;
+- `queue_layout`: the hall config's services, windows and staff, checked at start (and again
+  for each change of the settings, `hallbus.controller.settings`, which give the one in effect);
 - `issuing`: the rules a new ticket passes (hours, caps, slots, real name);
 - `windows`: the window state machine (the counter actions);
 - `login_throttle`: back-off after failed staff logins (a module of its own: its table, its tick);
@@ -31,6 +32,8 @@ from hallbus.controller.queue_layout import QueueLayout
 from hallbus.controller.queue_rpc import QueueRpc
 from hallbus.controller.queue_schema import QUEUE_MIGRATIONS
 from hallbus.controller.queue_views import QueueViews
+from hallbus.controller.settings import HallSettings
+from hallbus.controller.staff_directory import StaffDirectory
 from hallbus.controller.windows import Windows
 from hallbus.rpc import Request
 
@@ -43,14 +46,16 @@ class QueueModule(ControllerModule):
     name = "queue"
     migrations = QUEUE_MIGRATIONS
 
-    def __init__(self, config: HallConfig) -> None:
+    def __init__(
+        self, config: HallConfig, settings: HallSettings | None = None, directory: StaffDirectory | None = None
+    ) -> None:
         self.config = config
-        self.layout = QueueLayout(config)
+        self.layout = QueueLayout(config, directory)
         self.services = self.layout.services
-        self.views = QueueViews(self.layout)
+        self.views = QueueViews(self.layout, settings)
         self.issuer = Issuer(self.views)
         self.windows = Windows(self.views)
-        self.logins = LoginThrottle(config)  # its own module (table, tick); build_controller lists it
+        self.logins = LoginThrottle(config, self.layout.directory.known)  # its own module; build_controller lists it
         self.rpc = QueueRpc(self.issuer, self.windows, self.views, self.logins)
         # What other modules use (hallbus.controller.module.QueueApi), straight from its part.
         self.issue = self.issuer.issue

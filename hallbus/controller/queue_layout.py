@@ -1,23 +1,24 @@
-"""The queue's reading of the hall config: services, windows, staff and badges, checked once at start-up."""
+"""The queue's reading of the hall config: services and windows, checked once at start-up; the staff directory."""
 
 from __future__ import annotations
 
-from hallbus.config import ConfigError, HallConfig, ServiceSection, StaffSection, WindowSection
+from hallbus.config import ConfigError, HallConfig, ServiceSection, WindowSection
 from hallbus.controller import errors
 from hallbus.controller.clock import parse_hhmm
 from hallbus.controller.rules import parse_ratio
-from hallbus.staff_secrets import badge_key
+from hallbus.controller.staff_directory import StaffDirectory
 
 
 class QueueLayout:
     """Which services, windows and staff the hall has, and which windows serve which service."""
 
-    def __init__(self, config: HallConfig) -> None:
+    def __init__(self, config: HallConfig, directory: StaffDirectory | None = None) -> None:
         self.config = config
         self.services: dict[str, ServiceSection] = {s.code: s for s in config.services}
         self.windows: dict[str, WindowSection] = {w.id: w for w in config.windows}
-        self.staff: dict[str, StaffSection] = {s.id: s for s in config.staff}
-        self.badges: dict[str, StaffSection] = {badge_key(s.badge_uid): s for s in config.staff if s.badge_uid}
+        # who staff are now, read in the transaction (console changes count); one per controller, shared by the
+        # layouts the settings make (its password hints are state)
+        self.directory = directory or StaffDirectory(config)
         self.windows_of: dict[str, list[str]] = {code: [] for code in self.services}
         for i, w in enumerate(config.windows):
             try:

@@ -136,17 +136,16 @@ class QueueRpc:
     def _prepare_login(self, req: Request) -> None:
         b: schemas.WindowLoginReq = req.body
         if b.staff and b.password is not None and not b.badge_uid and not self.logins.waiting(self._login_keys(req)):
-            req.prepared = {"password_ok": self.windows.password_ok(b.staff, b.password)}
+            req.prepared = self.windows.password_check(b.staff, b.password)
 
     def _login(self, req: Request, tx: Tx) -> Mapping[str, Any]:
         b: schemas.WindowLoginReq = req.body
         self.views.layout.window(b.window)
         keys = self._login_keys(req)
         self.logins.check(tx, keys)  # before the password counts at all (a waiting key's was not even hashed)
-        checked = (req.prepared or {}).get("password_ok")
         try:
             self.windows.login(
-                tx, b.window, staff=b.staff, password=b.password, badge_uid=b.badge_uid, password_ok=checked
+                tx, b.window, staff=b.staff, password=b.password, badge_uid=b.badge_uid, checked=req.prepared
             )
         except RpcFault as fault:
             if fault.code == "login_failed":

@@ -20,6 +20,7 @@ from hallbus.controller.module import ALL, Tx
 from hallbus.controller.queue_layout import QueueLayout
 from hallbus.controller.queue_schema import TicketRow
 from hallbus.controller.rules import RuleState, look_ahead
+from hallbus.controller.settings import HallSettings
 
 NEXT_NUMBERS = 5  # on a window's display: who comes next
 RECENT_CALLS = 10  # on `calls/recent`
@@ -38,9 +39,14 @@ def without_id(ticket: schemas.Ticket) -> schemas.Ticket:
 class QueueViews:
     """Projections of the queue's tables onto the bus's payloads."""
 
-    def __init__(self, layout: QueueLayout) -> None:
-        self.layout = layout
+    def __init__(self, layout: QueueLayout, settings: HallSettings | None = None) -> None:
+        self.layout = layout  # hall.toml's; `layout_at(tx)` is the one in effect
         self.config = layout.config
+        self.settings = settings
+
+    def layout_at(self, tx: Tx) -> QueueLayout:
+        """The layout in effect for this transaction: hall.toml's with the managers' changes (caps, slots, windows)."""
+        return self.layout if self.settings is None else self.settings.at(tx).layout
 
     # --- marks ---------------------------------------------------------------------------
 
@@ -48,7 +54,7 @@ class QueueViews:
         """A service's queue changed: the queue, the stats and every window serving it."""
         tx.mark("queue")
         tx.mark("stats")
-        for wid in self.layout.windows_of.get(service, ()):
+        for wid in self.layout_at(tx).windows_of.get(service, ()):
             tx.mark(f"window:{wid}")
 
     def touch_window(self, tx: Tx, wid: str) -> None:
@@ -64,7 +70,7 @@ class QueueViews:
         With `batch` (many tickets in one request) the places and per-service figures are
         computed once for the batch instead of once per ticket (same results).
         """
-        svc = self.layout.services.get(r.service)
+        svc = self.layout_at(tx).services.get(r.service)
         est = 0
         windows_open = -1
         ahead = 0
@@ -135,7 +141,7 @@ class QueueViews:
         ).fetchone()
         if row[1]:
             return float(row[0])
-        svc = self.layout.services.get(service)
+        svc = self.layout_at(tx).services.get(service)
         return float(svc.avg_service_s if svc else 300)
 
     def open_windows(self, tx: Tx) -> dict[str, int]:
@@ -143,7 +149,7 @@ class QueueViews:
         open_ids = {
             str(r[0]) for r in tx.execute("SELECT id FROM windows WHERE status IN ('idle', 'serving')")
         }
-        return {code: sum(1 for w in wins if w in open_ids) for code, wins in self.layout.windows_of.items()}
+        return {code: sum(1 for w in wins if w in open_ids) for code, wins in self.layout_at(tx).windows_of.items()}
 
     def _open_for(self, tx: Tx, r: TicketRow) -> int:
         """How many open windows can call this waiting ticket (its target window alone, when it has one)."""
@@ -153,7 +159,7 @@ class QueueViews:
         return self._open_count(tx, r.service)
 
     def _open_count(self, tx: Tx, service: str) -> int:
-        wins = self.layout.windows_of.get(service, [])
+        wins = self.layout_at(tx).windows_of.get(service, [])
         if not wins:
             return 0
         marks = ", ".join("?" * len(wins))
@@ -171,7 +177,7 @@ class QueueViews:
 
     def window_state(self, tx: Tx, window: str) -> schemas.WindowState:
         """The retained state of one window."""
-        win = self.layout.window(window)
+        win = self.layout_at(tx).window(window)
         w = tables.window_row(tx, window)
         ticket = None
         if w.ticket_id:
@@ -179,7 +185,8 @@ class QueueViews:
             ticket = without_id(self.ticket(tx, row)) if row else None
         staff = None
         if w.staff:
-            st = self.layout.staff.get(w.staff)
+            m = self.layout.directory.member(tx.conn, w.staff)
+            st = m.staff if m else None
             staff = schemas.StaffCard(
                 id=w.staff,
                 name=st.name if st else w.staff,
@@ -225,6 +232,7 @@ class QueueViews:
             for r in rows if r[2] is not None
         }
         open_count = self.open_windows(tx)
+        settings = self.settings.at(tx) if self.settings is not None else None
         services = []
         for svc in self.config.services:
             n = waiting.get(svc.code, 0)
@@ -237,6 +245,7 @@ class QueueViews:
                     est_wait_s=self._estimate(tx, svc.code, n, open_count.get(svc.code, 0)),
                     windows_open=open_count.get(svc.code, 0),
                     oldest_issued_at=oldest.get(svc.code),
+                    closed_today=settings is not None and settings.closed_today(svc.code, tx.today),
                 )
             )
         return schemas.QueueState(services=services, total_waiting=sum(waiting.values()), ts=tx.now_iso)

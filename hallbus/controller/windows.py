@@ -23,7 +23,6 @@ from hallbus.controller.queue_schema import TicketRow, WindowRow
 from hallbus.controller.queue_views import QueueViews
 from hallbus.controller.rules import RuleState, pick
 from hallbus.passwords import verify_password
-from hallbus.staff_secrets import badge_key
 
 
 class Windows:
@@ -66,10 +65,14 @@ class Windows:
 
     # --- staff at the window -------------------------------------------------------------
 
-    def password_ok(self, staff: str, password: str) -> bool:
-        """Whether `password` is the staff member's (slow on purpose: PBKDF2)."""
-        cand = self.layout.staff.get(staff.strip())
-        return bool(cand and cand.password_hash and verify_password(password, cand.password_hash))
+    def password_check(self, staff: str, password: str) -> dict[str, object]:
+        """Whether `password` is the staff member's, and the hash it was checked against (slow on purpose: PBKDF2).
+
+        Runs off the writer (a login's preparer): the hash is the directory's hint; `login` takes
+        the result only when the transaction reads the same hash.
+        """
+        stored = self.layout.directory.hash_hint(staff)
+        return {"password_ok": bool(stored and verify_password(password, stored)), "hash": stored}
 
     def login(
         self,
@@ -79,21 +82,26 @@ class Windows:
         staff: str | None = None,
         password: str | None = None,
         badge_uid: str | None = None,
-        password_ok: bool | None = None,
+        checked: dict[str, object] | None = None,
     ) -> None:
         """A staff member sits down: badge UID, or staff id + password (a `staff` alone is read as a badge).
 
-        `password_ok` is the result of `password_ok()` when it was checked beforehand.
+        `checked` is what `password_check()` found beforehand. A disabled member is refused as
+        an unknown one (`login_failed`).
         """
         self.layout.window(wid)
+        directory = self.layout.directory
         member: StaffSection | None = None
         if badge_uid or (staff and password is None):
-            member = self.layout.badges.get(badge_key(badge_uid or staff or ""))
+            member = directory.by_badge(tx.conn, badge_uid or staff or "")
         elif staff and password is not None:
-            if password_ok is None:
-                password_ok = self.password_ok(staff, password)
-            if password_ok:
-                member = self.layout.staff.get(staff.strip())
+            current = directory.hash_of(tx.conn, staff)
+            if checked is None:  # nobody checked it beforehand (an engine test, a tool)
+                checked = {"password_ok": bool(current and verify_password(password, current)), "hash": current}
+            if checked.get("hash") != current:
+                raise errors.password_changed()
+            if checked.get("password_ok"):
+                member = directory.active(tx.conn, staff)
         if member is None:
             raise errors.login_failed()
         w = self._row(tx, wid)
@@ -143,7 +151,7 @@ class Windows:
 
     def call_next(self, tx: Tx, wid: str) -> TicketRow:
         """Call the next ticket by the window's rule (error `queue_empty` when nobody waits)."""
-        win = self.layout.window(wid)
+        win = self.views.layout_at(tx).window(wid)  # its services and rule in effect
         w = self._logged_in(tx, wid)
         if w.status == "paused":
             raise errors.window_paused(wid)
@@ -191,7 +199,7 @@ class Windows:
 
     def recall(self, tx: Tx, wid: str) -> None:
         """Call the current ticket again (at most `[queue] recall_limit` times)."""
-        win = self.layout.window(wid)
+        win = self.views.layout_at(tx).window(wid)  # its services and rule in effect
         w = self._logged_in(tx, wid)
         row = self._current(tx, w)
         limit = self.config.queue.recall_limit
@@ -257,7 +265,7 @@ class Windows:
 
     def call_back(self, tx: Tx, wid: str, number: str) -> None:
         """Call back (回呼) a ticket held at this window."""
-        win = self.layout.window(wid)
+        win = self.views.layout_at(tx).window(wid)  # its services and rule in effect
         w = self._logged_in(tx, wid)
         if w.status == "paused":
             raise errors.window_paused(wid)
@@ -316,7 +324,7 @@ class Windows:
         if (to_service is None) == (to_window is None):
             raise errors.transfer_target_required()
         if to_service is not None:
-            self.layout.service(to_service)
+            self.views.layout_at(tx).service(to_service)
         if to_window is not None:
             self.layout.window(to_window)
             if to_window == wid:

@@ -65,6 +65,9 @@ WEB_METHODS = (
     "ticket.status", "ticket.statuses", "ticket.cancel", "rating.submit", "case.query", "report.query",
     "admin.login", "admin.session", "admin.logout", "admin.audit",
     "admin.followups", "admin.followup", "admin.followup.move",
+    "admin.cases", "admin.settings", "admin.settings.set",
+    "admin.staff.list", "admin.staff.add", "admin.staff.update", "admin.staff.disable", "admin.staff.enable",
+    "admin.staff.password", "admin.staff.own_password",
 )
 # The RPC methods each role may call (a role absent here calls none).
 ROLE_METHODS = {
@@ -181,17 +184,17 @@ def _reads(*names: str) -> Callable[[Topics, str], list[str]]:
 
 # What each role's screen follows (kiosk/<role>/role.py), beside the controller's presence.
 ROLE_READS: dict[str, Callable[[Topics, str], list[str]]] = {
-    "terminal": _reads("queue_state", "calls_recent", "stats_today", "window_state_all"),
+    "terminal": _reads("queue_state", "calls_recent", "stats_today", "window_state_all", "hall_notice"),
     "counter": _reads("window_state", "queue_state", "stats_today", "calls_recent", "calls"),
     "tablet": _reads("window_state"),
     "window": _reads("window_state", "queue_state", "calls", "calls_recent"),
     "hall": _reads("window_state_all", "queue_state", "calls", "calls_recent", "stats_today", "alerts",
-                   "node_status_all", "node_devices_all"),
+                   "node_status_all", "node_devices_all", "hall_notice"),
     # hallweb: the queue and the windows to follow the tickets its phone pages show (web/); the
     # manager console's live monitor adds the day's figures, the alerts and every node's presence
     # and device health (web/monitor.py)
     "web": _reads("window_state_all", "queue_state", "calls", "calls_recent", "stats_today", "alerts",
-                  "node_status_all", "node_devices_all"),
+                  "node_status_all", "node_devices_all", "hall_notice"),
 }
 
 

@@ -5,7 +5,8 @@
 `hallweb` names, and per case number with a growing wait, kept in the store:
 `hallbus.records.lookups`), or by the receipt QR text. Deadline warnings (7/5/3 working days left, overdue)
 go out on `alerts` once per level, escalating from the handler to the department to
-the leadership.
+the leadership; each is kept in `rec_case_escalations` (level, when, days left, to whom),
+the escalation history the console shows (`hallbus.controller.admin_cases`).
 """
 
 from __future__ import annotations
@@ -75,6 +76,18 @@ CREATE INDEX IF NOT EXISTS rec_cases_finished ON rec_cases(finished_ts);
     THROTTLE_MIGRATION,
     # 3: its counts under the column name of the hall's one back-off (hallbus.controller.backoff)
     THROTTLE_RENAME_MIGRATION,
+    # 4: each deadline warning level a case passed, when (the console's escalation history, 黄牌/红牌)
+    """
+CREATE TABLE rec_case_escalations (
+    case_no   TEXT NOT NULL,
+    level     TEXT NOT NULL,
+    at_ts     REAL NOT NULL,
+    due_ts    REAL NOT NULL,
+    days_left INTEGER NOT NULL,
+    sent_to   TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX rec_case_escalations_case ON rec_case_escalations(case_no, at_ts);
+""",
 )
 
 OPEN_STATUSES = schemas.CASE_OPEN_STATUSES
@@ -244,7 +257,8 @@ class CasesModule(ControllerModule):
     def __init__(self, ctx: ModuleContext, calendar: WorkCalendar | None = None) -> None:
         self.ctx = ctx
         self.clock = HallTime.of(ctx.config)
-        self.calendar = calendar or WorkCalendar.from_config(ctx.config.calendar)
+        # The hall's one calendar, which takes a manager's holidays and make-up days at once (SPEC 12.2).
+        self.calendar = calendar or (ctx.settings.calendar if ctx.settings else WorkCalendar.from_config(ctx.config.calendar))
         self.book = CaseBook(self.calendar, self.clock)
         self.throttle = LookupThrottle.of(ctx.config)
         self._last_scan = 0.0
@@ -355,7 +369,13 @@ class CasesModule(ControllerModule):
             left = self.calendar.days_left(now, due)
             tx.execute("UPDATE rec_cases SET warned = ? WHERE case_no = ?", (level, case_no))
             assert level != "none"
-            tx.emit(tx.topics.alerts, self._alert(level, case_no, item, handler, department, due, left))
+            alert = self._alert(level, case_no, item, handler, department, due, left)
+            tx.execute(
+                "INSERT INTO rec_case_escalations(case_no, level, at_ts, due_ts, days_left, sent_to) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (case_no, level, tx.now_ts, due_ts, left, json.dumps(alert.to, ensure_ascii=False)),
+            )
+            tx.emit(tx.topics.alerts, alert)
             count += 1
         if count:
             tx.mark("stats")

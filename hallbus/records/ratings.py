@@ -169,7 +169,8 @@ class RatingsModule(ControllerModule):
     def __init__(self, ctx: ModuleContext, calendar: WorkCalendar | None = None) -> None:
         self.ctx = ctx
         self.clock = HallTime.of(ctx.config)
-        self.calendar = calendar or WorkCalendar.from_config(ctx.config.calendar)
+        # The hall's one calendar, which takes a manager's holidays and make-up days at once (SPEC 12.2).
+        self.calendar = calendar or (ctx.settings.calendar if ctx.settings else WorkCalendar.from_config(ctx.config.calendar))
         self._last_scan = 0.0
         self.throttle = LookupThrottle.of(ctx.config)
         ctx.queue.know_ratings(self.rated_tickets)
@@ -234,7 +235,7 @@ class RatingsModule(ControllerModule):
             h = self._card_handling(b.id_card.id_hash, b.handling_id, tx)
         else:
             raise _proof_required()
-        if b.staff and not self._same_staff(b.staff, h.staff):
+        if b.staff and not self._same_staff(tx, b.staff, h.staff):
             raise _fault(
                 "staff_mismatch",
                 "评价的工作人员与办理人员不一致，本次评价未记录。",
@@ -262,9 +263,10 @@ class RatingsModule(ControllerModule):
         tx.mark("stats")
         return answer
 
-    def _same_staff(self, named: str, staff: str) -> bool:
+    def _same_staff(self, tx: Tx, named: str, staff: str) -> bool:
         """Whether a client's `staff` names the one who handled it (by id or name, any spacing or case)."""
-        member = self.ctx.config.staff_member(staff) if staff else None
+        found = self.ctx.staff.member(tx.conn, staff) if staff else None
+        member = found.staff if found is not None else None
         known = {staff.casefold()} | ({member.name.casefold()} if member is not None else set())
         return named.strip().casefold() in known
 
@@ -407,18 +409,18 @@ class RatingsModule(ControllerModule):
             kind="rating_followup", level="notice", subject=f"followup-{fid}",
             detail=f"收到差评（{LEVELS[level][0]}：{'、'.join(REASONS[r][0] for r in reasons)}），"
                    f"已生成整改任务 {fid}，请于 {due:%Y-%m-%d %H:%M} 前核实整改。",
-            to=self._recipients("notice", window, staff),
+            to=self._recipients(tx, "notice", window, staff),
         ))
         return fid
 
-    def _recipients(self, level: str, window: str | None, staff: str) -> list[str]:
+    def _recipients(self, tx: Tx, level: str, window: str | None, staff: str) -> list[str]:
         dept = ""
         w = self.ctx.config.window(window) if window else None
         if w is not None:
             dept = w.department
         elif staff:
-            s = self.ctx.config.staff_member(staff)
-            dept = s.department if s else ""
+            s = self.ctx.staff.member(tx.conn, staff)
+            dept = s.staff.department if s else ""
         out = [f"staff:{staff}"] if staff else []
         if dept:
             out.insert(0, f"department:{dept}")
@@ -464,7 +466,7 @@ class RatingsModule(ControllerModule):
             )
             tx.emit(tx.topics.alerts, schemas.Alert(
                 kind="rating_followup", level="overdue" if new == "overdue" else "warn",
-                subject=f"followup-{fid}", detail=detail, to=self._recipients(new, window, staff or ""),
+                subject=f"followup-{fid}", detail=detail, to=self._recipients(tx, new, window, staff or ""),
             ))
             sent += 1
         if sent:

@@ -83,6 +83,22 @@ class WorkCalendar:
         """From a `[calendar]` config section (holidays, workdays)."""
         return cls(getattr(section, "holidays", ()), getattr(section, "workdays", ()))
 
+    def set_overrides(self, holidays: Iterable[str | dt.date], workdays: Iterable[str | dt.date]) -> None:
+        """Take new local holidays and make-up working days (a manager changed them): every answer after this uses them.
+
+        Raises ValueError, changing nothing, for a day named as both.
+        """
+        hol = frozenset(_parse_day(d) for d in holidays)
+        work = frozenset(_parse_day(d) for d in workdays)
+        if hol & work:
+            raise ValueError(f"[calendar] names {sorted(hol & work)[0]} both as a holiday and as a working day")
+        with self._lock:
+            if (hol, work) == (self.extra_holidays, self.extra_workdays):
+                return
+            self.extra_holidays, self.extra_workdays = hol, work
+            self._years = {}
+            self._days = {}
+
     # --- single days -------------------------------------------------------------------
 
     def knows(self, year: int) -> bool:

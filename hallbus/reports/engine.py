@@ -39,6 +39,7 @@ import numpy as np
 
 from hallbus.config import HallConfig
 from hallbus.controller.clock import HallTime
+from hallbus.controller.staff_directory import effective_staff
 from hallbus.reports.daybook import (
     COUNT_COLS,
     SUM_COLS,
@@ -223,12 +224,12 @@ RATING_COLUMNS = [
 ]
 FOLLOWUP_COLUMNS = [
     Column("followups", "整改任务", "Follow-ups"), Column("followups_on_time", "按时整改", "Closed on time"),
-    Column("followups_on_time_rate", "按时整改率", "On-time rate", "rate"),
+    Column("followups_on_time_rate", "按时整改率", "Follow-ups on-time rate", "rate"),
     Column("followups_overdue", "超期未结", "Overdue"),
 ]
 CASE_COLUMNS = [
     Column("cases_done", "办结办件", "Cases done"), Column("cases_on_time", "按时办结", "Cases on time"),
-    Column("on_time_rate", "按时办结率", "On-time rate", "rate"),
+    Column("on_time_rate", "按时办结率", "Cases on-time rate", "rate"),
 ]
 LEVEL_COLUMNS = [Column(f"l{i}", LEVELS[i][0], LEVELS[i][1]) for i in (5, 4, 3, 2, 1)]
 
@@ -242,6 +243,7 @@ class ReportEngine:
         self.clock = HallTime.of(config)
         self._tables: dict[str, bool] = {}
         self._live: dict[str, list[DayRow]] = {}  # the rows of the days not archived, per build
+        self.staff = effective_staff(conn, config)  # hall.toml's and the console's, disabled members too
 
     def build(self, kind: str, date_from: str, date_to: str, now: dt.datetime) -> Report:
         """A report of `kind` over the range; raises ReportError for a bad kind or range."""
@@ -363,7 +365,7 @@ class ReportEngine:
         if not self._table("rec_cases"):
             return
         bounds = self._bounds(days)
-        staff_of = {s.name: s.id for s in self.config.staff} | {s.id: s.id for s in self.config.staff}
+        staff_of = {s.name: s.id for s in self.staff} | {s.id: s.id for s in self.staff}
         for finished, due, handler in self.conn.execute(
             "SELECT finished_ts, due_ts, handler FROM rec_cases WHERE finished_ts >= ? AND finished_ts < ? AND open = 0",
             (bounds[0], bounds[-1]),
@@ -391,14 +393,14 @@ class ReportEngine:
         if dim == "window":
             return {w.id: w.name for w in c.windows}
         if dim == "staff":
-            return {s.id: s.name for s in c.staff}
+            return {s.id: s.name for s in self.staff}
         return {}
 
     def _order(self, dim: str, groups: dict[str, Acc]) -> list[str]:
         """The configured groups in config order (each shown, even without figures), then any others found."""
         c = self.config
         known = {"service": [s.code for s in c.services], "window": [w.id for w in c.windows],
-                 "staff": [s.id for s in c.staff]}.get(dim, [])
+                 "staff": [s.id for s in self.staff]}.get(dim, [])
         return known + sorted(k for k in groups if k not in known)
 
     # --- the follow-up list --------------------------------------------------------------

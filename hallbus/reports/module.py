@@ -6,12 +6,22 @@
   thread (`preparers`) on a read-only connection of its own, never in the writer's batch;
   the handler then only hands the finished rows (at most `REPORT_MAX_ROWS` from `offset`,
   and no more than `REPORT_MAX_BYTES` of them) to the reply; `fetch_report` asks page by page. The controller stays the only writer and is never held up by a report.
+  The later pages (`offset` > 0) of a report come from the build its first page made, kept for
+  `PAGES_KEEP_S` per caller, kind and range: one report is one snapshot however many pages it
+  takes, and a year's 7,000 follow-ups are built once, not once per page of 500.
+- Whom for: the request names the console session it serves (`session`), checked in the
+  handler against the acting account (`AdminModule.acting`, lent by `lend_acting`):
+  managers and supervisors get any report; a `staff` account only its own row of the
+  `staff` report and the follow-ups about itself, never a colleague's figures, whatever
+  hallweb asks.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping
 from contextlib import closing
 from typing import Any
 
@@ -23,6 +33,7 @@ from hallbus.controller.store import open_readonly
 from hallbus.reports.daybook import REPORTS_MIGRATIONS, archive_day
 from hallbus.reports.engine import Column, Report, ReportEngine, ReportError
 from hallbus.rpc import Request, RpcClient, RpcFault
+from hallbus.schemas.admin import AdminAccount
 from hallbus.schemas.requests import REPORT_MAX_ROWS
 
 log = logging.getLogger(__name__)
@@ -31,6 +42,8 @@ log = logging.getLogger(__name__)
 # far below the broker's 128 KiB message limit, which would end the controller's own connection.
 # 500 follow-ups with 200-character comments would be ~400 KB.
 REPORT_MAX_BYTES = 64 * 1024
+PAGES_KEEP_S = 60.0  # a report's later pages come from its first page's build this long
+PAGES_KEPT = 8  # builds kept at most (the newest)
 
 
 def _forbidden(node: str | None) -> RpcFault:
@@ -40,14 +53,29 @@ def _forbidden(node: str | None) -> RpcFault:
     )
 
 
+READS_ALL = ("manager", "supervisor")  # every report; `staff`: only its own (OWN_KINDS)
+OWN_KINDS = ("staff", "followups")
+
+
+def _not_own(kind: str) -> RpcFault:
+    return RpcFault(
+        "forbidden", f"工作人员账号只能查看本人的数据，不能查看“{kind[:40]}”报表。",
+        f"A staff account sees only its own figures, not the “{kind[:40]}” report.",
+    )
+
+
 class ReportsModule(ControllerModule):
     """`report_days` (the archive of each hall day's figures) and `report.query`."""
 
     name = "reports"
     migrations = REPORTS_MIGRATIONS
+    takes_acting = True  # `lend_acting` gives it the admin module's session check
 
     def __init__(self, ctx: ModuleContext) -> None:
         self.ctx = ctx
+        self._built: dict[tuple[str, str, str, str], tuple[float, Report]] = {}  # for the later pages
+        self._lock = threading.Lock()  # preparers may run on more than one worker thread
+        self.acting: Callable[[Tx, str, Collection[str] | None], AdminAccount] | None = None
 
     def close_day(self, tx: Tx, day: str) -> None:
         """Archive the figures of the day just closed, per service, window and staff member."""
@@ -73,12 +101,24 @@ class ReportsModule(ControllerModule):
         if not self._allowed(req):
             req.prepared = {"fault": _forbidden(req.caller)}
             return
+        key = (req.caller or "", b.kind, b.date_from, b.date_to)
+        if b.offset > 0:
+            with self._lock:
+                kept = self._built.get(key)
+            if kept is not None and time.monotonic() - kept[0] < PAGES_KEEP_S:
+                req.prepared = {"report": kept[1]}
+                return
         try:
             with closing(open_readonly(self.ctx.data_dir)) as conn:
                 report = ReportEngine(conn, self.ctx.config).build(b.kind, b.date_from, b.date_to, self.ctx.clock())
         except ReportError as err:
             req.prepared = {"fault": err}
             return
+        with self._lock:
+            self._built.pop(key, None)
+            self._built[key] = (time.monotonic(), report)
+            while len(self._built) > PAGES_KEPT:
+                del self._built[next(iter(self._built))]  # the oldest
         req.prepared = {"report": report}
 
     def query(self, req: Request, tx: Tx) -> Mapping[str, Any]:
@@ -87,6 +127,11 @@ class ReportsModule(ControllerModule):
         assert isinstance(b, schemas.ReportQueryReq)
         if not self._allowed(req):
             raise _forbidden(req.caller)
+        if self.acting is None:  # a controller without the console's module knows no sessions
+            raise RpcFault("forbidden", "此大厅服务器未启用管理后台。", "This hall controller has no console sessions.")
+        acc = self.acting(tx, b.session, None)
+        if acc.role not in READS_ALL and b.kind not in OWN_KINDS:
+            raise _not_own(b.kind)
         got = req.prepared or {}
         if "fault" in got:
             raise got["fault"]
@@ -98,7 +143,19 @@ class ReportsModule(ControllerModule):
                 "bad_request", f"offset 不能为负，limit 应在 1 到 {REPORT_MAX_ROWS} 之间。",
                 f"offset must not be negative and limit must be 1 to {REPORT_MAX_ROWS}.",
             )
+        if acc.role not in READS_ALL:
+            report = own_only(report, acc.id, tx)
         return report_reply(report, b.offset, b.limit)
+
+
+def own_only(report: Report, staff_id: str, tx: Tx) -> Report:
+    """The part of a `staff` or `followups` report about one staff member: their row, their follow-ups."""
+    if report.kind == "staff":
+        rows = [r for r in report.rows if r and r[0] == staff_id]
+        return Report(report.kind, report.date_from, report.date_to, report.columns, rows, None, report.made_at)
+    mine = {int(i) for (i,) in tx.execute("SELECT id FROM rec_followups WHERE staff = ?", (staff_id,))}
+    rows = [r for r in report.rows if r and r[0] in mine]
+    return Report(report.kind, report.date_from, report.date_to, report.columns, rows, None, report.made_at)
 
 
 def report_reply(report: Report, offset: int = 0, limit: int = REPORT_MAX_ROWS) -> dict[str, Any]:
@@ -125,12 +182,15 @@ def report_of_reply(data: schemas.ReportReply, rows: list[list[Any]]) -> Report:
     return Report(data.kind, data.date_from, data.date_to, columns, rows, data.total, data.made_at)
 
 
-def fetch_report(rpc: RpcClient, kind: str, date_from: str, date_to: str, *, timeout: float = 30.0) -> Report:
-    """A whole report over the bus (the web service's way): `report.query` page by page; raises RpcFault."""
+def fetch_report(
+    rpc: RpcClient, kind: str, date_from: str, date_to: str, *, session: str, client: str = "", timeout: float = 30.0
+) -> Report:
+    """A whole report over the bus for a console session (the web service's way): `report.query` page by page;
+    raises RpcFault."""
     rows: list[list[Any]] = []
     while True:
-        got = rpc.call_typed(schemas.REPORT_QUERY, {"kind": kind, "from": date_from, "to": date_to,
-                                                    "offset": len(rows)}, timeout=timeout)
+        got = rpc.call_typed(schemas.REPORT_QUERY, {"kind": kind, "from": date_from, "to": date_to, "session": session,
+                                                    "client": client, "offset": len(rows)}, timeout=timeout)
         rows += got.rows
         if not got.rows or len(rows) >= got.total_rows:
             return report_of_reply(got, rows)

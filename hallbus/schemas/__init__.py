@@ -56,6 +56,9 @@ from hallbus.schemas.methods import (
     ADMIN_AUDIT as ADMIN_AUDIT,
 )
 from hallbus.schemas.methods import (
+    ADMIN_CASES as ADMIN_CASES,
+)
+from hallbus.schemas.methods import (
     ADMIN_FOLLOWUP as ADMIN_FOLLOWUP,
 )
 from hallbus.schemas.methods import (
@@ -72,6 +75,33 @@ from hallbus.schemas.methods import (
 )
 from hallbus.schemas.methods import (
     ADMIN_SESSION as ADMIN_SESSION,
+)
+from hallbus.schemas.methods import (
+    ADMIN_SETTING_SET as ADMIN_SETTING_SET,
+)
+from hallbus.schemas.methods import (
+    ADMIN_SETTINGS as ADMIN_SETTINGS,
+)
+from hallbus.schemas.methods import (
+    ADMIN_STAFF_ADD as ADMIN_STAFF_ADD,
+)
+from hallbus.schemas.methods import (
+    ADMIN_STAFF_DISABLE as ADMIN_STAFF_DISABLE,
+)
+from hallbus.schemas.methods import (
+    ADMIN_STAFF_ENABLE as ADMIN_STAFF_ENABLE,
+)
+from hallbus.schemas.methods import (
+    ADMIN_STAFF_LIST as ADMIN_STAFF_LIST,
+)
+from hallbus.schemas.methods import (
+    ADMIN_STAFF_OWN_PASSWORD as ADMIN_STAFF_OWN_PASSWORD,
+)
+from hallbus.schemas.methods import (
+    ADMIN_STAFF_PASSWORD as ADMIN_STAFF_PASSWORD,
+)
+from hallbus.schemas.methods import (
+    ADMIN_STAFF_UPDATE as ADMIN_STAFF_UPDATE,
 )
 from hallbus.schemas.methods import (
     APPOINTMENT_CHECKIN as APPOINTMENT_CHECKIN,
@@ -357,4 +387,10 @@ from hallbus.schemas.requests import (
 )
 from hallbus.schemas.requests import (
     WindowTransferReq as WindowTransferReq,
+)
+from hallbus.schemas.settings import (
+    HallNotice as HallNotice,
+)
+from hallbus.schemas.settings import (
+    Setting as Setting,
 )

@@ -181,3 +181,64 @@ class AdminFollowupReply(msgspec.Struct, kw_only=True):
     """`admin.followup`, `admin.followup.move`: the task as it is now."""
 
     followup: Followup
+
+
+# --- cases (办件, SPEC 12.2): overdue and due-soon cases with 黄牌/红牌 and their escalations ---
+
+CASES_PAGE_MAX = 200  # cases in one `admin.cases` reply at most, and no more than 64 KiB of them (the broker's limit is 128 KiB)
+CARDS = ("red", "yellow")  # 红牌: overdue; 黄牌: a warning level (7/5/3 working days left) passed
+
+
+class AdminCasesReq(RpcRequest, kw_only=True):
+    """`admin.cases`: open cases overdue or within 7 working days of their deadline, most urgent first.
+
+    Optionally of one department, of one handler, or with one card (`red`, `yellow`).
+    """
+
+    session: str
+    client: str = ""
+    department: str | None = None
+    handler: str | None = None
+    card: str | None = None
+    limit: int = 100
+
+
+class CaseEscalation(msgspec.Struct, kw_only=True):
+    """One warning level a case passed: `notice` (7), `warn` (5), `urgent` (3 working days left) or `overdue`."""
+
+    level: str
+    at: str  # when the controller saw it pass and sent the alert (ISO-8601, hall time)
+    days_left: int  # working days left then (negative: overdue)
+    to: list[str]  # whom the alert went to (`handler:...`, `department:...`, `leadership`)
+
+
+class AdminCase(msgspec.Struct, kw_only=True):
+    """A case as the console's case list shows it; the applicant masked (张*), never a name or an ID number."""
+
+    case_no: str
+    item: str
+    applicant_masked: str
+    status: str
+    department: str
+    handler: str
+    accepted_at: str | None
+    due_at: str | None
+    days_left: int | None  # working days (negative: overdue by so many)
+    warning: str  # notice, warn, urgent, overdue
+    card: str  # red (overdue) or yellow (a warning level passed)
+    escalations: list[CaseEscalation]  # oldest first
+
+
+class AdminCasesReply(msgspec.Struct, kw_only=True):
+    """`admin.cases`: the cases sent, how many match; red/yellow of the department and handler chosen; the choices.
+
+    `red` and `yellow` count the cards whatever the card filter; `departments` and `handlers`
+    are those of every listed case (the filters' choices).
+    """
+
+    cases: list[AdminCase]
+    total: int
+    red: int
+    yellow: int
+    departments: list[str]
+    handlers: list[str]

@@ -14,9 +14,11 @@ from typing import Any, Generic, TypeVar
 import msgspec
 
 from hallbus.schemas import admin as a
+from hallbus.schemas import admin_staff as st
 from hallbus.schemas import payloads as p
 from hallbus.schemas import replies as r
 from hallbus.schemas import requests as q
+from hallbus.schemas import settings as hs
 
 R = TypeVar("R", bound=msgspec.Struct)
 
@@ -82,7 +84,7 @@ _ON_TICKET = (*_AT, "no_current_ticket")  # actions on the ticket being served
 
 WINDOW_LOGIN = _rpc(
     "window.login", q.WindowLoginReq, r.WindowReply, "staff login", "unknown_window", "login_failed", "staff_busy",
-    "window_busy", "login_throttled",
+    "window_busy", "login_throttled", "login_retry",
 )
 WINDOW_LOGOUT = _rpc("window.logout", q.WindowReq, r.WindowReply, "staff logout", *_AT, "window_busy")
 WINDOW_CALL_NEXT = _rpc(
@@ -115,14 +117,15 @@ RATING_SUBMIT = _rpc(
 )
 STATS_TODAY = _rpc("stats.today", q.StatsTodayReq, r.StatsReply, "today's figures")
 REPORT_QUERY = _rpc(
-    "report.query", q.ReportQueryReq, r.ReportReply, "a report over a day range (web service only)",
-    "bad_kind", "bad_range", "forbidden",
+    "report.query", q.ReportQueryReq, r.ReportReply,
+    "a report over a day range (web service only; a console session's: staff only their own)",
+    "bad_kind", "bad_range", "forbidden", "session_invalid",
 )
 # The manager console (SPEC 12.2), `web` node only: sessions and the audit log (hallbus.controller.admin).
 _SESSION = ("session_invalid",)  # every admin method but login: a live session's token
 ADMIN_LOGIN = _rpc(
     "admin.login", a.AdminLoginReq, a.AdminSessionReply, "console login (staff id + password)", "login_failed",
-    "login_throttled", "forbidden",
+    "login_throttled", "forbidden", "login_retry",
 )
 ADMIN_SESSION = _rpc("admin.session", a.AdminSessionReq, a.AdminSessionReply, "who a console session is", *_SESSION)
 ADMIN_LOGOUT = _rpc("admin.logout", a.AdminSessionReq, a.AdminLogoutReply, "end a console session")
@@ -143,6 +146,57 @@ ADMIN_FOLLOWUP_MOVE = _rpc(
     "move a follow-up to its next state with a note and the callback (supervisor, manager)",
     *_SESSION, "forbidden", "followup_not_found", "bad_state", "bad_transition", "note_required", "followup_moved",
     "bad_callback",
+)
+ADMIN_CASES = _rpc(
+    "admin.cases", a.AdminCasesReq, a.AdminCasesReply,
+    "overdue and due-soon cases with 黄牌/红牌 and their escalations (supervisor, manager)", *_SESSION, "forbidden",
+    "bad_card",
+)
+
+ADMIN_SETTINGS = _rpc(
+    "admin.settings", hs.AdminSettingsReq, hs.AdminSettingsReply,
+    "every hall setting with its hall.toml default (supervisor, manager)", *_SESSION, "forbidden",
+)
+ADMIN_SETTING_SET = _rpc(
+    "admin.settings.set", hs.AdminSettingSetReq, hs.AdminSettingsReply,
+    "change one hall setting at the version the manager saw (manager)",
+    *_SESSION, "forbidden", "conflict", "unknown_setting", "bad_value", "cap_below_issued", "bad_slots",
+    "window_without_service", "unknown_service", "bad_rule", "bad_date", "notice_too_long",
+)
+
+# Staff accounts in the console (hallbus.controller.staff_accounts): managers change, supervisors read.
+_STAFF_CHANGE = (*_SESSION, "forbidden", "staff_not_found", "conflict")
+ADMIN_STAFF_LIST = _rpc(
+    "admin.staff.list", st.AdminStaffListReq, st.AdminStaffListReply, "the staff accounts (supervisor, manager)",
+    *_SESSION, "forbidden",
+)
+ADMIN_STAFF_ADD = _rpc(
+    "admin.staff.add", st.AdminStaffAddReq, st.AdminStaffReply, "add a staff member (manager)",
+    *_SESSION, "forbidden", "bad_id", "staff_exists", "bad_name", "bad_title", "bad_department", "bad_photo", "bad_badge",
+    "badge_in_use", "bad_password",
+)
+ADMIN_STAFF_UPDATE = _rpc(
+    "admin.staff.update", st.AdminStaffUpdateReq, st.AdminStaffReply,
+    "change a member's name, title, department, role, photo or badge (manager)",
+    *_STAFF_CHANGE, "bad_name", "bad_title", "bad_department", "bad_photo", "bad_badge", "badge_in_use", "own_account",
+)
+ADMIN_STAFF_DISABLE = _rpc(
+    "admin.staff.disable", st.AdminStaffDisableReq, st.AdminStaffReply,
+    "disable a member: no counter or console login, their console sessions end (manager)",
+    *_STAFF_CHANGE, "own_account",
+)
+ADMIN_STAFF_ENABLE = _rpc(
+    "admin.staff.enable", st.AdminStaffDisableReq, st.AdminStaffReply, "enable a disabled member again (manager)",
+    *_STAFF_CHANGE,
+)
+ADMIN_STAFF_OWN_PASSWORD = _rpc(
+    "admin.staff.own_password", st.AdminOwnPasswordReq, st.AdminStaffReply,
+    "a member sets their own new password, the old one first (every role)",
+    *_SESSION, "wrong_password", "bad_password", "login_throttled", "login_retry",
+)
+ADMIN_STAFF_PASSWORD = _rpc(
+    "admin.staff.password", st.AdminStaffPasswordReq, st.AdminStaffReply, "set a member's new password (manager)",
+    *_STAFF_CHANGE, "bad_password",
 )
 
 # method -> (request type, purpose, reply type): the shape the RPC server and tools read.
@@ -176,6 +230,7 @@ PAYLOADS: dict[str, type[msgspec.Struct]] = {
     "StatsToday": p.StatsToday,
     "Call": p.Call,
     "Alert": p.Alert,
+    "HallNotice": hs.HallNotice,
 }
 
 # Nested types documented alongside the payloads.
@@ -198,5 +253,9 @@ NESTED: dict[str, type[msgspec.Struct]] = {
     "NotifyTaken": r.NotifyTaken,
     "ReportColumn": r.ReportColumn,
     "AdminAccount": a.AdminAccount,
+    "StaffAccount": st.StaffAccount,
     "AuditEntry": a.AuditEntry,
+    "AdminCase": a.AdminCase,
+    "CaseEscalation": a.CaseEscalation,
+    "Setting": hs.Setting,
 }

@@ -182,6 +182,7 @@ class ServiceQueue(msgspec.Struct, kw_only=True):
     windows_open: int
     name_en: str = ""
     oldest_issued_at: str | None = None  # when the longest-waiting ticket was taken (null: nobody waits); additive
+    closed_today: bool = False  # a manager closed it for today in the console: no tickets today; additive
 
 
 class QueueState(Payload, kw_only=True):

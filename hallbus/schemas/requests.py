@@ -149,10 +149,16 @@ REPORT_MAX_ROWS = 500  # rows in one `report.query` reply (a reply stays well un
 
 
 class ReportQueryReq(RpcRequest, kw_only=True):
-    """`report.query`: a report over a day range (SPEC 12.2; the web service only), `limit` rows from `offset`."""
+    """`report.query`: a report over a day range (SPEC 12.2; the web service only), `limit` rows from `offset`.
+
+    `session`: the console session it is for (as in `admin.*`); managers and supervisors get
+    every report, a `staff` account only the `staff` report's row and the follow-ups about itself.
+    """
 
     kind: str
     date_from: str = msgspec.field(name="from")
     date_to: str = msgspec.field(name="to")
     offset: int = 0
     limit: int = REPORT_MAX_ROWS
+    session: str = ""
+    client: str = ""

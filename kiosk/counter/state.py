@@ -17,6 +17,7 @@ from typing import Any
 from hallbus import schemas, wording
 from hallbus.config import HallConfig
 from kiosk.common.faults import fault_text
+from kiosk.common.hallsettings import window_serving
 from kiosk.common.i18n import Catalogue, Text, both
 from kiosk.common.port import Port
 from kiosk.common.rating import satisfaction
@@ -209,6 +210,7 @@ class CounterState(Sectioned):
             return  # a late retained copy of something the reply already told us
         was_logged_in = self.logged_in
         self.state = state
+        self.win = window_serving(self.win, state.services)  # what it serves now (a manager may change it)
         self._follow_rating(state.rating_request)
         if self.dialog.name == "call_back" and not state.held:
             self.dialog = Dialog()

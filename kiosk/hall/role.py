@@ -51,7 +51,8 @@ def build(ctx: RoleContext) -> RoleParts:
         .add(t.calls_recent, schemas.CallsRecent, state.on_calls_recent, "recent calls")
         .add(t.queue_state, schemas.QueueState, state.on_queue_state, "queue state")
         .add(t.stats_today, schemas.StatsToday, state.on_stats, "stats")
-        .add(t.window_state_all, schemas.WindowState, state.on_window_state, "window state"),
+        .add(t.window_state_all, schemas.WindowState, state.on_window_state, "window state")
+        .add(t.hall_notice, schemas.HallNotice, ctx.shell.on_notice, "hall notice"),
         state.on_connection,
     )
 

@@ -9,9 +9,10 @@ from typing import Any
 from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
 
 from hallbus.config import HallConfig
-from hallbus.schemas import now
+from hallbus.schemas import HallNotice, now
 from kiosk.common.i18n import LANGUAGES, Catalogue
 from kiosk.common.idle import IdleTimer
+from kiosk.common.notice import NoticeState
 from kiosk.qt.compat import emit
 
 _WEEKDAYS_ZH = "一二三四五六日"
@@ -33,6 +34,7 @@ class ShellViewModel(QObject):
     clockChanged = Signal()
     idleChanged = Signal()
     resetRequested = Signal()
+    noticeChanged = Signal()
 
     def __init__(
         self,
@@ -59,6 +61,7 @@ class ShellViewModel(QObject):
         self._clock = ""
         self._date = ""
         self._idle_left = 0
+        self.notices = NoticeState(cfg.hall)
         self.idle = IdleTimer(cfg.kiosk.idle_s, cfg.kiosk.countdown_s)
         self.has_session: Callable[[], bool] = lambda: False
         self._timer = QTimer(self)
@@ -92,6 +95,7 @@ class ShellViewModel(QObject):
         self._strings = self.cat.table(lang)
         self._update_clock()
         emit(self.languageChanged)
+        emit(self.noticeChanged)
 
     language = Property(str, _get_language, _set_language, notify=languageChanged)
 
@@ -167,11 +171,14 @@ class ShellViewModel(QObject):
     hallName = Property(str, _get_hall_name, notify=languageChanged)
 
     def _get_notice(self) -> str:
-        if self._language == "en" and self.cfg.hall.notice_en:
-            return self.cfg.hall.notice_en
-        return self.cfg.hall.notice
+        return self.notices.text(self._language)
 
-    notice = Property(str, _get_notice, notify=languageChanged)
+    notice = Property(str, _get_notice, notify=noticeChanged)
+
+    def on_notice(self, notice: HallNotice) -> None:
+        """The controller's retained notice (a manager changed it, or it came on connecting), on the GUI thread."""
+        if self.notices.on_notice(notice):
+            emit(self.noticeChanged)
 
     def _get_role(self) -> str:
         return self._role

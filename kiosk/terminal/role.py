@@ -35,7 +35,10 @@ def build(ctx: RoleContext) -> RoleParts:
             owner.on_code = ctx.gui.wrap(state.on_qr)
 
     ctx.follow(
-        Routes().add(ctx.bus.topics.queue_state, schemas.QueueState, state.on_queue_state, "queue state"),
+        Routes()
+        .add(ctx.bus.topics.queue_state, schemas.QueueState, state.on_queue_state, "queue state")
+        .add(ctx.bus.topics.hall_notice, schemas.HallNotice, ctx.shell.on_notice, "hall notice")
+        .add(ctx.bus.topics.window_state_all, schemas.WindowState, state.on_window_state, "window state"),
         state.on_connection,
     )
     outbox.start()

@@ -19,8 +19,9 @@ from typing import Any, TypeVar
 from devices.idcard import CardData
 from hallbus.config import HallConfig
 from hallbus.rpc import RpcFault
-from hallbus.schemas import QueueState, Rpc, ServiceQueue, to_builtins
+from hallbus.schemas import QueueState, Rpc, ServiceQueue, WindowState, to_builtins
 from kiosk.common.faults import fault_text
+from kiosk.common.hallsettings import config_serving
 from kiosk.common.i18n import Catalogue, Text, both
 from kiosk.common.person import NOBODY, Person, person_from_card
 from kiosk.common.port import Port, R
@@ -201,6 +202,13 @@ class TerminalState(Sectioned):
         """Retained `queue/state` arrived: waiting counts and estimated waits per service."""
         self.queue = {s.code: s for s in state.services}
         self._changed("services")
+
+    def on_window_state(self, state: WindowState) -> None:
+        """A window's retained state: the services it serves now (a manager may change them without a restart)."""
+        cfg = config_serving(self.cfg, state.window, state.services)
+        if cfg is not self.cfg:
+            self.cfg = cfg
+            self._changed("services")
 
     def on_connection(self, up: bool) -> None:
         """The broker connection went up or down."""

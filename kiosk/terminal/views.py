@@ -56,8 +56,9 @@ def service_groups(
                 "realName": svc.real_name,
                 "waiting": q.waiting if q else -1,
                 "windowsOpen": q.windows_open if q else -1,
-                "waitText": wording.service_wait(q.waiting, q.est_wait_s, q.windows_open)
-                if q
+                "closedToday": bool(q and q.closed_today),  # greyed: a touch is answered "no tickets today"
+                "waitText": cat.text("service_closed_today") if q and q.closed_today
+                else wording.service_wait(q.waiting, q.est_wait_s, q.windows_open) if q
                 else cat.text("wait_unknown"),
                 "hours": "  ".join(svc.hours),
             }

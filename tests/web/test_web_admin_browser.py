@@ -93,9 +93,9 @@ def test_login_home_audit_logout_in_chromium(hall: WebHall, office: webdriver.Ch
     shot(d, "login-failed")
     d.find_element(By.ID, "password").send_keys("hall001")
     d.find_element(By.ID, "sign-in").click()
-    wait_text(d, "欢迎使用大厅管理后台", "李明（s001，大厅管理）", "审计", "即将推出")
+    wait_text(d, "欢迎使用大厅管理后台", "李明（s001，大厅管理）", "审计", "人员账号", "设置")
     assert d.current_url.endswith("/admin/") and fits_width(d)
-    assert d.find_element(By.ID, "nav-settings").get_attribute("aria-disabled") == "true"
+    assert d.find_element(By.ID, "nav-settings").get_attribute("href").endswith("/admin/settings")
     shot(d, "home")
     d.find_element(By.ID, "nav-audit").click()
     wait_text(d, "审计日志", "登录失败", "s001")

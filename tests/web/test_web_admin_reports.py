@@ -6,19 +6,24 @@ cell by cell against the same `report.query` figures asked of the controller by 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
+import secrets
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
+from hallbus.reports.engine import Report
 from hallbus.reports.module import fetch_report
 from hallbus.reports.xlsx import FIRST_ROW
+from hallbus.rpc import RpcClient
 from tests.web.conftest import WebHall, wait_until
 from tests.web.test_web_admin import Browser, admin_routes, serve_and_rate, with_roles
 from web.admin_reports import this_month
+from web.vendor import find_vendor
 
 CHECKER = '[[nodes]]\nid = "web-check"\nrole = "web"\n\n[[nodes]]\nid = "web"\nrole = "web"'
 
@@ -35,6 +40,14 @@ def hall_text() -> Callable[[str], str]:
     return with_checker
 
 
+def manager_report(rpc: RpcClient, kind: str, first: str, last: str) -> Report:
+    """The controller's report as a manager's console session gets it (s001; report.query checks the session)."""
+    token = secrets.token_urlsafe(32)
+    rpc.call("admin.login", {"staff": "s001", "password": "hall001",
+                             "session_hash": hashlib.sha256(token.encode()).hexdigest()}, timeout=10)
+    return fetch_report(rpc, kind, first, last, session=token)
+
+
 def signed_in(hall: WebHall, staff: str) -> Browser:
     b = Browser(hall.web)
     assert b.login(staff, "hall" + staff[-3:]).status_code == 303
@@ -47,7 +60,7 @@ def test_the_xlsx_download_is_the_controllers_report_cell_by_cell(hall: WebHall)
     serve_and_rate(hall, "2", "s002", 4)
     first, today = this_month(hall.config)
     ref_rpc = hall.rpc("web-check", "web")
-    wait_until(lambda: fetch_report(ref_rpc, "windows", today, today).total is not None, 20, "the report")
+    wait_until(lambda: manager_report(ref_rpc, "windows", today, today).total is not None, 20, "the report")
     b = signed_in(hall, "s001")
     for kind in ("windows", "daily", "followups"):
         r = b.http.get(f"/admin/reports/{kind}.xlsx", params={"from": first, "to": today})
@@ -55,7 +68,7 @@ def test_the_xlsx_download_is_the_controllers_report_cell_by_cell(hall: WebHall)
         assert r.headers["content-type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         disposition = r.headers["content-disposition"]
         assert disposition == f'attachment; filename="{hall.config.hall.id}-{kind}-{first}-{today}.xlsx"'
-        ref = fetch_report(ref_rpc, kind, first, today)
+        ref = manager_report(ref_rpc, kind, first, today)
         ws = load_workbook(io.BytesIO(r.content)).active
         assert ws is not None
         assert ws.cell(2, 2).value == f"{first} 至 {today}"
@@ -67,7 +80,7 @@ def test_the_xlsx_download_is_the_controllers_report_cell_by_cell(hall: WebHall)
             got = [ws.cell(FIRST_ROW + i, j + 1).value for j in range(len(ref.columns))]
             assert got == [None if v == "" else v for v in row], (kind, i, got, row)  # "" is an empty cell
         assert ws.cell(FIRST_ROW + len(expected), 1).value is None, "nothing after the last row"
-    windows = fetch_report(ref_rpc, "windows", first, today)
+    windows = manager_report(ref_rpc, "windows", first, today)
     keys = [c.key for c in windows.columns]
     by_window = {row[0]: row for row in windows.rows}
     assert by_window["3"][keys.index("ratings")] == 2 and by_window["3"][keys.index("bad_ratings")] == 1
@@ -78,6 +91,7 @@ def test_the_page_shows_the_table_with_its_total_in_either_language(hall: WebHal
     serve_and_rate(hall, "3", "s003", 5)
     first, today = this_month(hall.config)
     b = signed_in(hall, "s002")  # a supervisor reads reports too
+    vendor_url = find_vendor().url("echarts.min.js")
     home = b.http.get("/admin/").text
     assert 'href="/admin/reports"' in home and 'id="nav-reports"' in home
     page = b.http.get("/admin/reports")
@@ -92,7 +106,11 @@ def test_the_page_shows_the_table_with_its_total_in_either_language(hall: WebHal
     printable = b.http.get("/admin/reports", params={"kind": "windows", "from": today, "to": today, "print": "1"})
     assert printable.status_code == 200 and 'id="report"' in printable.text
     assert "nav-reports" not in printable.text and "<nav" not in printable.text and "退出登录" not in printable.text
-    assert "<script" not in printable.text and "<script" not in page.text
+    for html in (printable.text, page.text):  # the charts' scripts: files of this server, data as JSON; nothing inline
+        scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+        assert sorted(a for a, _ in scripts) == sorted([' type="application/json" id="chart-data"',
+                                                        f' src="{vendor_url}"', ' src="/static/admin-reports.js"'])
+        assert all(body == "" for a, body in scripts if "src=" in a)
 
 
 def test_who_may_see_reports(hall: WebHall) -> None:
@@ -147,6 +165,23 @@ def test_controller_away_the_reports_say_so(hall: WebHall) -> None:
     assert page.status_code == 503 and "暂时连不上大厅服务器，无法生成报表" in page.text
     r = b.http.get(f"/admin/reports/daily.xlsx?from={today}&to={today}")
     assert r.status_code == 503 and "暂时连不上大厅服务器" in r.text and "cannot be reached" in r.text
+
+
+def test_a_session_the_controller_ended_is_sent_to_the_login_page(hall: WebHall) -> None:
+    """hallweb keeps a live session in its cache; when the controller has ended it meanwhile (signed out from
+    another page, its 8 hours over), the report asked for it is refused and the browser goes to the login page."""
+    _first, today = this_month(hall.config)
+    b = signed_in(hall, "s001")
+    assert b.http.get("/admin/reports").status_code == 200  # the session is in hallweb's cache now
+    token = b.http.cookies.get("hall_admin")
+    assert token
+    hall.rpc("web-other", "web").call("admin.logout", {"session": token}, timeout=10)  # ended at the controller only
+    for path in ("/admin/reports", f"/admin/reports/daily.xlsx?from={today}&to={today}"):
+        b.http.cookies.set("hall_admin", token)
+        r = b.http.get(path)
+        assert r.status_code == 303 and r.headers["location"] == "/admin/login", (path, r.status_code, r.text[:200])
+    b.http.cookies.set("hall_admin", token)
+    assert b.http.get("/admin/").status_code == 303, "hallweb's cache forgot it: the home page asks the controller"
 
 
 def test_garbage_in_any_parameter_is_a_4xx_never_a_5xx(hall: WebHall) -> None:

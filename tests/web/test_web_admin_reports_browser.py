@@ -12,12 +12,11 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from hallbus.reports.module import fetch_report
 from tests.web.conftest import WebHall
 from tests.web.test_web_admin import serve_and_rate
 from tests.web.test_web_admin_browser import fits_width, office, shot, sign_in, wait_for  # noqa: F401 (office: a fixture)
 from tests.web.test_web_admin_browser import pytestmark as browser_marks
-from tests.web.test_web_admin_reports import with_checker
+from tests.web.test_web_admin_reports import manager_report, with_checker
 from tests.web.test_web_browser import console_errors, wait_text
 from web.admin_reports import this_month
 
@@ -44,7 +43,7 @@ def test_the_reports_page_shows_the_table_in_chromium(hall: WebHall, office: web
     Select(d.find_element(By.ID, "kind")).select_by_value("windows")
     d.find_element(By.ID, "show").click()
     wait_for(d, lambda: "kind=windows" in d.current_url, "the windows report asked for")
-    ref = fetch_report(hall.rpc("web-check", "web"), "windows", first, today)
+    ref = manager_report(hall.rpc("web-check", "web"), "windows", first, today)
     rows = d.find_elements(By.CSS_SELECTOR, "#report tbody tr")
     assert len(rows) == len(ref.rows)
     heads = [th.text for th in d.find_elements(By.CSS_SELECTOR, "#report thead th")]

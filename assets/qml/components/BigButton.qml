@@ -25,6 +25,7 @@ Rectangle {
         width: parent.width - theme.pad
         spacing: 4
         Text {
+            textFormat: Text.PlainText
             id: label
             width: parent.width
             text: button.text
@@ -35,6 +36,7 @@ Rectangle {
             wrapMode: Text.WordWrap
         }
         Text {
+            textFormat: Text.PlainText
             id: subLabel
             width: parent.width
             visible: button.sub !== ""

@@ -29,6 +29,7 @@ Column {
                     border.width: theme.border
                     border.color: theme.line
                     Text {  // a word on a key (清空) shrinks to fit inside it rather than spill out
+                        textFormat: Text.PlainText
                         anchors.centerIn: parent
                         width: parent.width - theme.border * 2 - 4
                         text: modelData === "back" ? pad.backText : modelData === "clear" ? pad.clearText : modelData

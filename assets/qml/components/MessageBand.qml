@@ -13,6 +13,7 @@ Rectangle {
     border.width: theme.border
     border.color: error ? theme.accent : theme.primary
     Text {
+        textFormat: Text.PlainText
         id: label
         anchors.verticalCenter: parent.verticalCenter
         anchors.left: parent.left

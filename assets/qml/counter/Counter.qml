@@ -53,6 +53,7 @@ Item {
         border.color: "#b35c00"
         border.width: theme.border
         Text {
+            textFormat: Text.PlainText
             id: offlineText
             anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter; margins: theme.pad }
             text: "⚠ " + root.s.counter_offline
@@ -77,6 +78,7 @@ Item {
                 width: parent.width * 0.38
                 spacing: theme.gap
                 Text {
+                    textFormat: Text.PlainText
                     objectName: "counter_window_name"
                     text: root.tr(root.vm.window.name)
                     font.pixelSize: theme.huge * 0.8
@@ -86,6 +88,7 @@ Item {
                     fontSizeMode: Text.HorizontalFit
                 }
                 Text {
+                    textFormat: Text.PlainText
                     visible: !loginItem.saying
                     text: root.s.counter_login_title
                     font.pixelSize: theme.title
@@ -124,6 +127,7 @@ Item {
                                 color: "#f2c94c"
                             }
                             Text {
+                                textFormat: Text.PlainText
                                 anchors { right: parent.right; rightMargin: parent.width * 0.1; verticalCenter: parent.verticalCenter }
                                 text: root.s.counter_staff_id
                                 font.pixelSize: theme.body
@@ -132,6 +136,7 @@ Item {
                             }
                         }
                         Text {
+                            textFormat: Text.PlainText
                             objectName: "counter_badge_hint"
                             width: parent.width
                             text: root.s.counter_login_badge
@@ -149,6 +154,7 @@ Item {
                 width: parent.width * 0.56  // ten keys of at least 15 mm on a 1280-wide counter
                 spacing: theme.gap
                 Text {
+                    textFormat: Text.PlainText
                     text: root.s.counter_login_or
                     font.pixelSize: theme.large
                     color: theme.muted
@@ -171,12 +177,14 @@ Item {
                         border.width: root.vm.login.focus === modelData.name ? theme.border * 2 : theme.border
                         border.color: root.vm.login.focus === modelData.name ? theme.primary : theme.line
                         Text {
+                            textFormat: Text.PlainText
                             anchors { left: parent.left; leftMargin: theme.gap; verticalCenter: parent.verticalCenter }
                             text: modelData.label
                             font.pixelSize: theme.body
                             color: theme.muted
                         }
                         Text {
+                            textFormat: Text.PlainText
                             objectName: "login_value_" + modelData.name
                             anchors { right: parent.right; rightMargin: theme.gap; verticalCenter: parent.verticalCenter }
                             text: root.vm.login[modelData.name]
@@ -235,6 +243,7 @@ Item {
                     anchors { left: parent.left; leftMargin: theme.pad; verticalCenter: parent.verticalCenter }
                     spacing: theme.pad
                     Text {
+                        textFormat: Text.PlainText
                         objectName: "counter_window_name"
                         anchors.verticalCenter: parent.verticalCenter
                         text: root.tr(root.vm.window.name)
@@ -243,6 +252,7 @@ Item {
                         color: theme.primary
                     }
                     Text {
+                        textFormat: Text.PlainText
                         objectName: "counter_staff"
                         anchors.verticalCenter: parent.verticalCenter
                         // name, title (English where the rank is known) and id, in the language's punctuation
@@ -260,6 +270,7 @@ Item {
                         radius: height / 2
                         color: root.vm.window.status === "paused" ? theme.warn : (root.vm.window.status === "serving" ? theme.ok : theme.primary)
                         Text {
+                            textFormat: Text.PlainText
                             id: statusText
                             objectName: "counter_status"
                             anchors.centerIn: parent
@@ -292,6 +303,7 @@ Item {
                 border.color: root.vm.ticket.present && root.vm.ticket.priority ? theme.accent : theme.line
                 border.width: theme.border * (root.vm.ticket.present && root.vm.ticket.priority ? 2 : 1)
                 Text {
+                    textFormat: Text.PlainText
                     id: currentLabel
                     anchors { left: parent.left; top: parent.top; margins: theme.gap }
                     text: root.s.counter_current
@@ -305,6 +317,7 @@ Item {
                         anchors.centerIn: parent
                         spacing: theme.gap
                         Text {
+                            textFormat: Text.PlainText
                             objectName: "counter_no_ticket"
                             anchors.horizontalCenter: parent.horizontalCenter
                             text: root.vm.window.status === "paused" ? root.s.counter_paused_hint : root.s.counter_no_ticket
@@ -313,6 +326,7 @@ Item {
                             color: theme.muted
                         }
                         Text {
+                            textFormat: Text.PlainText
                             anchors.horizontalCenter: parent.horizontalCenter
                             text: root.vm.window.status === "paused" ? "" : root.s.counter_no_ticket_hint
                             font.pixelSize: theme.body
@@ -325,6 +339,7 @@ Item {
                     anchors { left: parent.left; right: parent.right; top: currentLabel.bottom; bottom: parent.bottom; leftMargin: theme.pad; rightMargin: theme.pad }
                     spacing: theme.pad
                     Text {
+                        textFormat: Text.PlainText
                         objectName: "counter_ticket_number"
                         anchors.verticalCenter: parent.verticalCenter
                         text: root.vm.ticket.number || ""
@@ -338,6 +353,7 @@ Item {
                         Row {
                             spacing: theme.gap
                             Text {
+                                textFormat: Text.PlainText
                                 objectName: "counter_ticket_service"
                                 text: root.tr(root.vm.ticket.serviceName)
                                 font.pixelSize: theme.title
@@ -353,6 +369,7 @@ Item {
                                 radius: theme.radius * 0.5
                                 color: theme.accent
                                 Text {
+                                    textFormat: Text.PlainText
                                     id: channelText
                                     anchors.centerIn: parent
                                     text: root.tr(root.vm.ticket.channelText)
@@ -363,6 +380,7 @@ Item {
                             }
                         }
                         Text {
+                            textFormat: Text.PlainText
                             objectName: "counter_ticket_name"
                             visible: root.vm.ticket.realName === true
                             text: root.s.counter_applicant + "：" + (root.vm.ticket.name || "")
@@ -370,12 +388,14 @@ Item {
                             color: theme.text
                         }
                         Text {
+                            textFormat: Text.PlainText
                             objectName: "counter_ticket_waited"
                             text: root.tr(root.vm.ticket.waitedText) + "    " + root.s.counter_called_at + " " + (root.vm.ticket.calledAt || "")
                             font.pixelSize: theme.body
                             color: theme.muted
                         }
                         Text {
+                            textFormat: Text.PlainText
                             visible: (root.vm.ticket.attempt || 0) > 1
                             text: root.tr(root.vm.ticket.attemptText)
                             font.pixelSize: theme.body
@@ -437,6 +457,7 @@ Item {
                             objectName: "waiting_" + modelData.code
                             width: parent.width
                             Text {
+                                textFormat: Text.PlainText
                                 width: parent.width * 0.55
                                 text: modelData.code + " " + root.tr(modelData.name)
                                 font.pixelSize: theme.body
@@ -444,6 +465,7 @@ Item {
                                 elide: Text.ElideRight
                             }
                             Text {
+                                textFormat: Text.PlainText
                                 objectName: "waiting_count_" + modelData.code
                                 width: parent.width * 0.2
                                 text: modelData.waiting < 0 ? "—" : root.s.counter_people.arg(modelData.waiting)
@@ -453,6 +475,7 @@ Item {
                                 horizontalAlignment: Text.AlignRight
                             }
                             Text {
+                                textFormat: Text.PlainText
                                 objectName: "waiting_text_" + modelData.code
                                 width: parent.width * 0.25
                                 anchors.verticalCenter: parent.verticalCenter
@@ -470,6 +493,7 @@ Item {
                     id: nextPanel
                     title: root.s.counter_next_title
                     Text {
+                        textFormat: Text.PlainText
                         objectName: "counter_next"
                         width: parent.width
                         text: root.vm.window.next.length ? root.vm.window.next.join("  ") : root.s.counter_none
@@ -483,6 +507,7 @@ Item {
                     id: heldPanel
                     title: root.s.counter_held_title
                     Text {
+                        textFormat: Text.PlainText
                         objectName: "counter_held"
                         width: parent.width
                         text: root.vm.window.held.length ? root.vm.window.held.map(function(h) { return h.number }).join("  ") : root.s.counter_none
@@ -517,6 +542,7 @@ Item {
                                 width: (figureGrid.width - figureGrid.columnSpacing) / 2
                                 spacing: theme.gap * 0.5
                                 Text {
+                                    textFormat: Text.PlainText
                                     width: parent.width - figureValue.width - parent.spacing
                                     anchors.verticalCenter: parent.verticalCenter
                                     text: root.s[modelData.key]
@@ -525,6 +551,7 @@ Item {
                                     wrapMode: Text.WordWrap
                                 }
                                 Text {
+                                    textFormat: Text.PlainText
                                     id: figureValue
                                     objectName: "figure_" + modelData.name
                                     anchors.verticalCenter: parent.verticalCenter
@@ -557,6 +584,7 @@ Item {
                         anchors { left: parent.left; right: parent.right; top: parent.top; margins: theme.pad }
                         spacing: theme.gap
                         Text {
+                            textFormat: Text.PlainText
                             objectName: "counter_dialog_title"
                             text: root.vm.dialog.name === "transfer" ? root.s.counter_transfer_title
                                 : root.vm.dialog.name === "call_back" ? root.s.counter_callback_title
@@ -674,6 +702,7 @@ Item {
         border.color: theme.line
         border.width: 1
         Text {
+            textFormat: Text.PlainText
             id: titleText
             anchors { left: parent.left; top: parent.top; margins: theme.gap }
             text: parent.title

@@ -71,6 +71,7 @@ Rectangle {
         height: 90 * root.u
         color: "#0b3f80"
         Text {
+            textFormat: Text.PlainText
             anchors { left: parent.left; leftMargin: 30 * root.u; verticalCenter: parent.verticalCenter }
             text: root.ready ? root.shell.hallName : ""
             color: root.ink
@@ -81,12 +82,14 @@ Rectangle {
             anchors { right: parent.right; rightMargin: 30 * root.u; verticalCenter: parent.verticalCenter }
             spacing: 24 * root.u
             Text {
+                textFormat: Text.PlainText
                 anchors.verticalCenter: parent.verticalCenter
                 text: root.ready ? root.shell.date : ""
                 color: root.dim
                 font.pixelSize: 30 * root.u
             }
             Text {
+                textFormat: Text.PlainText
                 anchors.verticalCenter: parent.verticalCenter
                 text: root.ready ? root.shell.clock : ""
                 color: root.ink
@@ -105,6 +108,7 @@ Rectangle {
         height: 84 * root.u
         color: "#8e0000"
         Text {
+            textFormat: Text.PlainText
             anchors.fill: parent
             anchors.margins: 8 * root.u
             horizontalAlignment: Text.AlignHCenter
@@ -130,13 +134,14 @@ Rectangle {
             anchors { left: parent.left; top: parent.top; bottom: parent.bottom }
             width: noticeLabelText.implicitWidth + 40 * root.u
             color: "#c62828"
-            Text { id: noticeLabelText; anchors.centerIn: parent; text: root.s.hall_notice; color: "white"; font.pixelSize: 32 * root.u; font.bold: true }
+            Text { textFormat: Text.PlainText; id: noticeLabelText; anchors.centerIn: parent; text: root.s.hall_notice; color: "white"; font.pixelSize: 32 * root.u; font.bold: true }
         }
         Item {
             id: track
             anchors { left: noticeLabel.right; right: parent.right; top: parent.top; bottom: parent.bottom; leftMargin: 20 * root.u }
             clip: true
             Text {
+                textFormat: Text.PlainText
                 id: noticeText
                 objectName: "hall_notice"
                 anchors.verticalCenter: parent.verticalCenter
@@ -191,6 +196,7 @@ Rectangle {
             border.width: 10 * root.u
             border.color: "#8a1010"
             Text {
+                textFormat: Text.PlainText
                 anchors { left: parent.left; top: parent.top; margins: 16 * root.u }
                 text: root.s.hall_calling
                 color: "#ffcdd2"
@@ -203,6 +209,7 @@ Rectangle {
                 width: parent.width * 0.92
                 visible: root.ready && root.calls.has
                 Text {
+                    textFormat: Text.PlainText
                     objectName: "hall_newest_ticket"
                     width: parent.width
                     height: newest.height * 0.46
@@ -216,6 +223,7 @@ Rectangle {
                     minimumPixelSize: 40
                 }
                 Text {
+                    textFormat: Text.PlainText
                     objectName: "hall_newest_window"
                     width: parent.width
                     height: newest.height * 0.22
@@ -229,6 +237,7 @@ Rectangle {
                     minimumPixelSize: 24
                 }
                 Text {
+                    textFormat: Text.PlainText
                     width: parent.width
                     horizontalAlignment: Text.AlignHCenter
                     visible: text !== ""
@@ -238,6 +247,7 @@ Rectangle {
                 }
             }
             Text {
+                textFormat: Text.PlainText
                 anchors.centerIn: parent
                 visible: root.ready && !root.calls.has
                 text: root.s.hall_no_calls
@@ -250,6 +260,7 @@ Rectangle {
             radius: 18 * root.u
             color: root.panel
             Text {
+                textFormat: Text.PlainText
                 id: recentTitle
                 anchors { left: parent.left; top: parent.top; margins: 16 * root.u }
                 text: root.s.hall_recent
@@ -286,6 +297,7 @@ Rectangle {
                         width: (recentGrid.width - recentGrid.columnSpacing * (recentGrid.columns - 1)) / recentGrid.columns
                         height: recentGrid.cellH
                         Text {
+                            textFormat: Text.PlainText
                             id: rt
                             objectName: "hall_recent_ticket_" + index
                             anchors { left: parent.left; verticalCenter: parent.verticalCenter }
@@ -294,6 +306,7 @@ Rectangle {
                             font: recentTicketFont.font
                         }
                         Text {
+                            textFormat: Text.PlainText
                             anchors { left: rt.right; leftMargin: 12 * root.u; right: parent.right; verticalCenter: parent.verticalCenter }
                             text: "→ " + root.tr(entry.windowName)
                             color: root.dim
@@ -318,6 +331,7 @@ Rectangle {
             radius: 18 * root.u
             color: root.panel
             Text {
+                textFormat: Text.PlainText
                 id: gridTitle
                 anchors { left: parent.left; top: parent.top; margins: 12 * root.u }
                 text: root.s.hall_windows
@@ -327,6 +341,7 @@ Rectangle {
             }
             // a big hall names how many windows it leaves out, and which page of the open ones shows
             Text {
+                textFormat: Text.PlainText
                 objectName: "hall_grid_note"
                 anchors { left: gridTitle.right; right: parent.right; baseline: gridTitle.baseline; leftMargin: 24 * root.u; rightMargin: 16 * root.u }
                 visible: root.bigHall
@@ -373,6 +388,7 @@ Rectangle {
                 readonly property real cellW: (width - gap * (cols - 1)) / cols
                 readonly property real cellH: (height - gap * (rows - 1)) / rows
                 Text {
+                    textFormat: Text.PlainText
                     objectName: "hall_no_windows_open"
                     anchors.centerIn: parent
                     visible: root.ready && gridArea.shown.length === 0
@@ -408,6 +424,7 @@ Rectangle {
                             color: "#e8eef7"
                         }
                         Text {
+                            textFormat: Text.PlainText
                             id: wname
                             objectName: "hall_window_name_" + entry.id
                             anchors { left: parent.left; top: parent.top; margins: parent.pad }
@@ -423,6 +440,7 @@ Rectangle {
                             minimumPixelSize: 8
                         }
                         Text {
+                            textFormat: Text.PlainText
                             objectName: "hall_window_ticket_" + entry.id
                             anchors { right: parent.right; bottom: parent.bottom; margins: parent.pad }
                             width: parent.flat ? parent.width - idLabel.width - 4 * parent.pad : parent.width - 2 * parent.pad
@@ -450,6 +468,7 @@ Rectangle {
             radius: 18 * root.u
             color: root.panel
             Text {
+                textFormat: Text.PlainText
                 id: waitTitle
                 anchors { left: parent.left; top: parent.top; margins: 12 * root.u }
                 text: root.s.hall_waiting + (waitCol.pages > 1 ? "   " + root.s.hall_page.arg(waitCol.page + 1).arg(waitCol.pages) : "")
@@ -480,6 +499,7 @@ Rectangle {
                         // the name takes what the count and the wait leave, and shrinks to stay whole
                         // (English names run long) rather than lose its end
                         Text {
+                            textFormat: Text.PlainText
                             objectName: "hall_wait_name_" + entry.code
                             anchors { left: parent.left; right: waitCount.left; rightMargin: 10 * root.u; verticalCenter: parent.verticalCenter }
                             text: entry.code + " " + root.tr(entry.name)
@@ -489,6 +509,7 @@ Rectangle {
                             minimumPixelSize: 10
                         }
                         Text {
+                            textFormat: Text.PlainText
                             id: waitCount
                             objectName: "hall_wait_count_" + entry.code
                             anchors { right: waitWords.left; rightMargin: 12 * root.u; verticalCenter: parent.verticalCenter }
@@ -500,6 +521,7 @@ Rectangle {
                             font.bold: true
                         }
                         Text {
+                            textFormat: Text.PlainText
                             id: waitWords
                             objectName: "hall_wait_text_" + entry.code
                             anchors { right: parent.right; verticalCenter: parent.verticalCenter }
@@ -522,6 +544,7 @@ Rectangle {
             radius: 18 * root.u
             color: root.panel
             Text {
+                textFormat: Text.PlainText
                 id: statsTitle
                 anchors { left: parent.left; top: parent.top; margins: 12 * root.u }
                 text: root.s.hall_today
@@ -548,6 +571,7 @@ Rectangle {
                         readonly property var entry: figures.items[index] || ({})
                         width: figures.width / 5
                         Text {
+                            textFormat: Text.PlainText
                             objectName: "hall_figure_" + entry.name
                             width: parent.width
                             horizontalAlignment: Text.AlignHCenter
@@ -559,6 +583,7 @@ Rectangle {
                             minimumPixelSize: 12
                         }
                         Text {
+                            textFormat: Text.PlainText
                             width: parent.width
                             horizontalAlignment: Text.AlignHCenter
                             text: root.s[entry.key]
@@ -568,6 +593,7 @@ Rectangle {
                             minimumPixelSize: 10
                         }
                         Text {
+                            textFormat: Text.PlainText
                             objectName: "hall_figure_note_" + entry.name
                             width: parent.width
                             horizontalAlignment: Text.AlignHCenter
@@ -587,6 +613,7 @@ Rectangle {
                 visible: !root.bigHall  // a big hall's grid needs the room more than the chart
                 anchors { left: parent.left; right: parent.right; top: figures.bottom; bottom: parent.bottom; margins: 12 * root.u }
                 Text {
+                    textFormat: Text.PlainText
                     id: chartTitle
                     text: root.s.hall_chart
                     color: root.dim
@@ -609,6 +636,7 @@ Rectangle {
                                 color: index === bars.c.now ? root.amber : "#4f83cc"
                             }
                             Text {
+                                textFormat: Text.PlainText
                                 anchors { top: parent.bottom; horizontalCenter: parent.left }
                                 text: bars.c.labels[index]
                                 color: root.dim

@@ -61,6 +61,7 @@ Item {
                             anchors { horizontalCenter: parent.horizontalCenter; top: parent.top; topMargin: parent.height * 0.14 }
                             color: "#9fb3cc"
                             Text {
+                                textFormat: Text.PlainText
                                 anchors.centerIn: parent
                                 text: root.vm.idle.initial
                                 font.pixelSize: parent.width * 0.5
@@ -80,6 +81,7 @@ Item {
                     spacing: theme.gap
                     width: root.width * 0.5
                     Text {
+                        textFormat: Text.PlainText
                         objectName: "tablet_window_name"
                         text: root.tr(root.vm.idle.windowName)
                         font.pixelSize: theme.title * 1.4
@@ -87,6 +89,7 @@ Item {
                         color: theme.primary
                     }
                     Text {
+                        textFormat: Text.PlainText
                         objectName: "tablet_staff_name"
                         visible: root.vm.idle.staff
                         text: root.vm.idle.staffName
@@ -95,12 +98,14 @@ Item {
                         color: theme.text
                     }
                     Text {
+                        textFormat: Text.PlainText
                         visible: root.vm.idle.staff && root.tr(root.vm.idle.staffTitle) !== ""
                         text: root.tr(root.vm.idle.staffTitle)
                         font.pixelSize: theme.large
                         color: theme.muted
                     }
                     Text {
+                        textFormat: Text.PlainText
                         objectName: "tablet_staff_id"
                         visible: root.vm.idle.staff
                         text: root.s.tablet_staff_no.arg(root.vm.idle.staffId)
@@ -113,12 +118,14 @@ Item {
                         Repeater {
                             model: 5
                             Text {
+                                textFormat: Text.PlainText
                                 text: "★"
                                 font.pixelSize: theme.title
                                 color: index < root.vm.idle.stars ? "#f2a900" : "#c9d1dc"
                             }
                         }
                         Text {
+                            textFormat: Text.PlainText
                             objectName: "tablet_stars"
                             anchors.verticalCenter: parent.verticalCenter
                             text: "  " + root.vm.idle.starsText
@@ -127,6 +134,7 @@ Item {
                         }
                     }
                     Text {
+                        textFormat: Text.PlainText
                         visible: !root.vm.idle.paused
                         width: parent.width
                         text: root.s.tablet_idle_hint
@@ -149,6 +157,7 @@ Item {
                     anchors.centerIn: parent
                     spacing: theme.gap * 0.3
                     Text {
+                        textFormat: Text.PlainText
                         anchors.horizontalCenter: parent.horizontalCenter
                         objectName: "tablet_state_word"
                         text: root.tr(root.vm.idle.statusText)
@@ -157,6 +166,7 @@ Item {
                         color: "white"
                     }
                     Text {
+                        textFormat: Text.PlainText
                         anchors.horizontalCenter: parent.horizontalCenter
                         visible: text !== ""
                         text: root.vm.idle.pauseReason !== "" ? root.vm.idle.pauseReason : root.tr(root.vm.idle.hint)
@@ -178,6 +188,7 @@ Item {
                 anchors.margins: theme.pad
                 spacing: theme.pad
                 Text {
+                    textFormat: Text.PlainText
                     objectName: "tablet_faces_title"
                     width: parent.width
                     text: root.s.tablet_faces_title
@@ -188,6 +199,7 @@ Item {
                     wrapMode: Text.WordWrap
                 }
                 Text {
+                    textFormat: Text.PlainText
                     width: parent.width
                     visible: root.vm.rating.ticket !== ""
                     text: root.s.tablet_faces_ticket.arg(root.vm.rating.ticket)
@@ -218,6 +230,7 @@ Item {
                                 anchors { horizontalCenter: parent.horizontalCenter; top: parent.top; topMargin: parent.height * 0.1 }
                             }
                             Text {
+                                textFormat: Text.PlainText
                                 anchors { left: parent.left; right: parent.right; top: face.bottom; topMargin: theme.gap; margins: theme.gap * 0.5 }
                                 text: root.tr(modelData.text)
                                 font.pixelSize: theme.large
@@ -244,6 +257,7 @@ Item {
                 anchors.margins: theme.pad
                 spacing: theme.gap
                 Text {
+                    textFormat: Text.PlainText
                     width: parent.width
                     text: root.s.tablet_reasons_title
                     font.pixelSize: theme.title
@@ -268,6 +282,7 @@ Item {
                             border.color: on ? theme.primary : theme.line
                             border.width: theme.border
                             Text {
+                                textFormat: Text.PlainText
                                 anchors.fill: parent
                                 anchors.margins: theme.gap * 0.5
                                 text: (parent.on ? "✓ " : "") + root.tr(modelData.text)
@@ -290,6 +305,7 @@ Item {
                     border.color: comment.activeFocus || root.vm.rating.commentNeeded ? theme.primary : theme.line
                     border.width: theme.border
                     Text {
+                        textFormat: Text.PlainText
                         anchors { left: parent.left; leftMargin: theme.gap; verticalCenter: parent.verticalCenter }
                         visible: comment.text === ""
                         text: root.s.rating_comment_hint
@@ -345,6 +361,7 @@ Item {
                 spacing: theme.pad
                 width: parent.width * 0.8
                 Text {
+                    textFormat: Text.PlainText
                     width: parent.width
                     text: root.s.tablet_thanks
                     font.pixelSize: theme.huge * 0.6
@@ -354,6 +371,7 @@ Item {
                     wrapMode: Text.WordWrap
                 }
                 Text {
+                    textFormat: Text.PlainText
                     width: parent.width
                     objectName: "tablet_thanks_text"
                     text: root.tr(root.vm.rating.thanks)

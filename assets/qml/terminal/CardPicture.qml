@@ -27,6 +27,7 @@ Item {
         }
     }
     Text {
+        textFormat: Text.PlainText
         anchors { bottom: parent.bottom; horizontalCenter: parent.horizontalCenter; bottomMargin: 6 }
         text: "▼ ▼ ▼"
         color: theme.primary

@@ -28,6 +28,7 @@ Rectangle {
             width: parent.width
             height: Math.max(itemName.implicitHeight + (officialNote.visible ? officialNote.implicitHeight : 0), chip.height)
             Text {
+                textFormat: Text.PlainText
                 id: itemName
                 anchors { left: parent.left; right: chip.left; rightMargin: theme.gap; top: parent.top }
                 text: card.c.item
@@ -38,6 +39,7 @@ Rectangle {
             }
             // the records name the matter in Chinese only: in English it is labelled as the official name
             Text {
+                textFormat: Text.PlainText
                 id: officialNote
                 objectName: "case_official_" + card.c.caseNo
                 anchors { left: parent.left; right: chip.left; rightMargin: theme.gap; top: itemName.bottom }
@@ -55,15 +57,17 @@ Rectangle {
                 width: chipText.implicitWidth + theme.pad
                 radius: height / 2
                 color: card.statusColor
-                Text { id: chipText; anchors.centerIn: parent; text: card.term.tr(card.c.statusText); color: "white"; font.pixelSize: theme.body; font.bold: true }
+                Text { textFormat: Text.PlainText; id: chipText; anchors.centerIn: parent; text: card.term.tr(card.c.statusText); color: "white"; font.pixelSize: theme.body; font.bold: true }
             }
         }
         Text {
+            textFormat: Text.PlainText
             text: card.s.cases_case_no + "  " + card.c.caseNo + "    " + card.c.applicant + (card.c.acceptedAt ? "    " + card.s.cases_accepted.arg(card.c.acceptedAt) : "")
             font.pixelSize: theme.body
             color: theme.muted
         }
         Text {
+            textFormat: Text.PlainText
             objectName: "case_deadline_" + card.c.caseNo
             width: parent.width
             text: card.term.tr(card.c.deadlineText)
@@ -107,9 +111,9 @@ Rectangle {
                     Column {
                         id: stepCol
                         anchors { top: dot.bottom; topMargin: 4; left: parent.left; right: parent.right }
-                        Text { width: parent.width; text: card.term.tr(modelData.node); font.pixelSize: theme.body; font.bold: true; color: theme.text; horizontalAlignment: Text.AlignHCenter; elide: Text.ElideRight }
-                        Text { width: parent.width; text: modelData.at; font.pixelSize: theme.small; color: theme.muted; horizontalAlignment: Text.AlignHCenter; elide: Text.ElideRight }
-                        Text { width: parent.width; visible: modelData.opinion !== ""; text: modelData.opinion; font.pixelSize: theme.small; color: theme.muted; horizontalAlignment: Text.AlignHCenter; wrapMode: Text.WordWrap; maximumLineCount: 2; elide: Text.ElideRight }
+                        Text { textFormat: Text.PlainText; width: parent.width; text: card.term.tr(modelData.node); font.pixelSize: theme.body; font.bold: true; color: theme.text; horizontalAlignment: Text.AlignHCenter; elide: Text.ElideRight }
+                        Text { textFormat: Text.PlainText; width: parent.width; text: modelData.at; font.pixelSize: theme.small; color: theme.muted; horizontalAlignment: Text.AlignHCenter; elide: Text.ElideRight }
+                        Text { textFormat: Text.PlainText; width: parent.width; visible: modelData.opinion !== ""; text: modelData.opinion; font.pixelSize: theme.small; color: theme.muted; horizontalAlignment: Text.AlignHCenter; wrapMode: Text.WordWrap; maximumLineCount: 2; elide: Text.ElideRight }
                     }
                 }
             }
@@ -118,6 +122,7 @@ Rectangle {
             width: parent.width
             spacing: theme.gap
             Text {
+                textFormat: Text.PlainText
                 anchors.verticalCenter: parent.verticalCenter
                 width: parent.width - (pickup.visible ? pickup.width + theme.gap : 0)
                 objectName: "case_collect_" + card.c.caseNo

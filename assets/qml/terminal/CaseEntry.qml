@@ -28,7 +28,7 @@ Item {
             Column {
                 width: fields.width
                 spacing: 4
-                Text { text: entry.s[modelData.label]; font.pixelSize: theme.small; color: theme.muted }
+                Text { textFormat: Text.PlainText; text: entry.s[modelData.label]; font.pixelSize: theme.small; color: theme.muted }
                 Rectangle {
                     objectName: "field_" + modelData.name
                     width: parent.width
@@ -38,6 +38,7 @@ Item {
                     border.width: entry.flow.field === modelData.name ? theme.border + 2 : theme.border
                     border.color: entry.flow.field === modelData.name ? theme.primary : theme.line
                     Text {
+                        textFormat: Text.PlainText
                         anchors { left: parent.left; leftMargin: theme.gap; verticalCenter: parent.verticalCenter; right: parent.right; rightMargin: theme.gap }
                         text: modelData.value + (entry.flow.field === modelData.name ? "▏" : "")
                         font.pixelSize: theme.title

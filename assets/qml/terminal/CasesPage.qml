@@ -14,7 +14,7 @@ Item {
         anchors.fill: parent
         visible: page.flow.step === "method"
         spacing: theme.pad
-        Text { text: page.s.cases_method_title; font.pixelSize: theme.title; font.bold: true; color: theme.text }
+        Text { textFormat: Text.PlainText; text: page.s.cases_method_title; font.pixelSize: theme.title; font.bold: true; color: theme.text }
         MessageBand { objectName: "cases_error"; theme: page.theme; width: parent.width; text: page.term.tr(page.flow.error) }
         Row {
             spacing: theme.pad
@@ -37,6 +37,7 @@ Item {
                         width: parent.width - theme.pad * 2
                         spacing: theme.gap
                         Text {
+                            textFormat: Text.PlainText
                             anchors.horizontalCenter: parent.horizontalCenter
                             text: modelData.glyph
                             font.pixelSize: theme.huge * 0.6
@@ -44,6 +45,7 @@ Item {
                             color: modelData.key === "number" ? "white" : theme.primary
                         }
                         Text {
+                            textFormat: Text.PlainText
                             width: parent.width
                             text: page.s[modelData.title]
                             font.pixelSize: theme.title
@@ -53,6 +55,7 @@ Item {
                             wrapMode: Text.WordWrap
                         }
                         Text {
+                            textFormat: Text.PlainText
                             width: parent.width
                             text: page.s[modelData.body]
                             font.pixelSize: theme.body
@@ -84,6 +87,7 @@ Item {
     }
 
     Text {
+        textFormat: Text.PlainText
         anchors.centerIn: parent
         visible: page.flow.step === "loading"
         text: page.s.loading
@@ -96,6 +100,7 @@ Item {
         anchors.fill: parent
         visible: page.flow.step === "list"
         Text {
+            textFormat: Text.PlainText
             id: listTitle
             objectName: "cases_count"
             text: page.s.cases_list_title.arg(page.flow.items.length)

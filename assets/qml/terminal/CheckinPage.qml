@@ -19,6 +19,7 @@ Item {
         visible: page.flow.step !== "done"
         spacing: theme.pad
         Text {
+            textFormat: Text.PlainText
             width: parent.width
             text: page.flow.step === "loading" ? page.s.loading : page.s.checkin_wait_title
             font.pixelSize: theme.title
@@ -39,10 +40,11 @@ Item {
                 color: theme.surface
                 border.color: theme.primary
                 border.width: theme.border + 1
-                Text { anchors.centerIn: parent; text: "码"; font.pixelSize: parent.width * 0.5; font.bold: true; color: theme.primary }
+                Text { textFormat: Text.PlainText; anchors.centerIn: parent; text: "码"; font.pixelSize: parent.width * 0.5; font.bold: true; color: theme.primary }
             }
         }
         Text {
+            textFormat: Text.PlainText
             width: parent.width
             text: page.s.checkin_wait_body
             font.pixelSize: theme.large

@@ -30,6 +30,7 @@ Item {
                 border.width: theme.border + 1
                 // the hint wraps (and shrinks if it must) rather than cutting off the example it exists to show
                 Text {
+                    textFormat: Text.PlainText
                     objectName: "guide_query_text"
                     anchors { fill: parent; leftMargin: theme.gap; rightMargin: theme.gap; topMargin: 4; bottomMargin: 4 }
                     text: page.flow.query !== "" ? page.flow.query + "▏" : page.s.guide_search_hint
@@ -74,6 +75,7 @@ Item {
                         border.color: theme.line
                         border.width: theme.border
                         Text {
+                            textFormat: Text.PlainText
                             id: catText
                             anchors.centerIn: parent
                             text: modelData === "" ? page.s.guide_all : modelData
@@ -94,6 +96,7 @@ Item {
                     radius: height / 2
                     color: theme.primary
                     Text {
+                        textFormat: Text.PlainText
                         anchors.centerIn: parent
                         text: cats.atXEnd ? "‹" : "›"
                         font.pixelSize: theme.title
@@ -110,6 +113,7 @@ Item {
         Item {
             anchors { left: left.right; leftMargin: theme.pad; right: parent.right; top: parent.top; bottom: parent.bottom }
             Text {
+                textFormat: Text.PlainText
                 id: count
                 objectName: "guide_count"
                 text: page.flow.loading ? page.s.loading : page.s.guide_results.arg(page.flow.items.length)
@@ -141,8 +145,9 @@ Item {
                     Column {
                         id: itemCol
                         anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter; margins: theme.gap }
-                        Text { width: parent.width; text: modelData.name; font.pixelSize: theme.large; font.bold: true; color: theme.text; wrapMode: Text.WordWrap }
+                        Text { textFormat: Text.PlainText; width: parent.width; text: modelData.name; font.pixelSize: theme.large; font.bold: true; color: theme.text; wrapMode: Text.WordWrap }
                         Text {
+                            textFormat: Text.PlainText
                             width: parent.width
                             text: modelData.department + (modelData.oneTrip ? "  ·  " + page.s.guide_one_trip : "")
                             font.pixelSize: theme.small
@@ -175,8 +180,9 @@ Item {
         Column {
             id: detailHead
             anchors { left: parent.left; right: printButton.left; rightMargin: theme.gap; top: parent.top }
-            Text { objectName: "guide_title"; width: parent.width; text: parent.parent.it.name || ""; font.pixelSize: theme.title; font.bold: true; color: theme.text; wrapMode: Text.WordWrap }
+            Text { textFormat: Text.PlainText; objectName: "guide_title"; width: parent.width; text: parent.parent.it.name || ""; font.pixelSize: theme.title; font.bold: true; color: theme.text; wrapMode: Text.WordWrap }
             Text {
+                textFormat: Text.PlainText
                 width: parent.width
                 text: (parent.parent.it.department || "") + (parent.parent.it.oneTrip ? "   ·   " + page.s.guide_one_trip : "")
                 font.pixelSize: theme.body; color: theme.primary; wrapMode: Text.WordWrap

@@ -9,9 +9,9 @@ Column {
     width: parent ? parent.width : 400
     spacing: 4
     Rectangle { width: parent.width; height: 2; color: sec.theme.line }
-    Text { text: sec.title; font.pixelSize: sec.theme.large; font.bold: true; color: sec.theme.primary }
+    Text { textFormat: Text.PlainText; text: sec.title; font.pixelSize: sec.theme.large; font.bold: true; color: sec.theme.primary }
     Repeater {
         model: sec.lines
-        Text { width: sec.width; text: modelData; font.pixelSize: sec.theme.body; color: sec.theme.text; wrapMode: Text.WordWrap }
+        Text { textFormat: Text.PlainText; width: sec.width; text: modelData; font.pixelSize: sec.theme.body; color: sec.theme.text; wrapMode: Text.WordWrap }
     }
 }

@@ -24,6 +24,7 @@ Item {
         anchors { left: parent.left; right: parent.right; top: parent.top }
         spacing: theme.gap * 0.5
         Text {
+            textFormat: Text.PlainText
             objectName: "home_hint"
             width: parent.width
             text: home.offline ? home.s.home_hint_offline : home.s.home_hint
@@ -34,6 +35,7 @@ Item {
             wrapMode: Text.WordWrap
         }
         Text {
+            textFormat: Text.PlainText
             objectName: "home_person"
             width: parent.width
             visible: home.term.vm.person.present
@@ -77,6 +79,7 @@ Item {
                     color: parent.available ? "#ffffff" : "#c4cad2"
                     opacity: 0.95
                     Text {
+                        textFormat: Text.PlainText
                         anchors.centerIn: parent
                         text: modelData.glyph
                         font.pixelSize: parent.width * 0.55
@@ -85,6 +88,7 @@ Item {
                     }
                 }
                 Text {
+                    textFormat: Text.PlainText
                     id: tileTitle
                     objectName: "tile_title_" + modelData.key
                     anchors { left: parent.left; right: parent.right; top: disc.bottom; topMargin: theme.gap * 0.6; margins: theme.gap * 0.5 }
@@ -99,6 +103,7 @@ Item {
                     verticalAlignment: Text.AlignVCenter
                 }
                 Text {
+                    textFormat: Text.PlainText
                     objectName: "tile_sub_" + modelData.key
                     anchors { left: parent.left; right: parent.right; top: tileTitle.bottom; topMargin: theme.gap * 0.6; margins: theme.pad * 0.5 }
                     height: grid.subH
@@ -140,6 +145,7 @@ Item {
             color: theme.accent
             radius: theme.radius * 0.5
             Text {
+                textFormat: Text.PlainText
                 id: labelText
                 anchors.centerIn: parent
                 text: home.s.notice_label
@@ -149,7 +155,9 @@ Item {
             }
         }
         Text {
+            textFormat: Text.PlainText
             id: noticeText
+            objectName: "notice_text"
             anchors { left: noticeLabel.right; right: parent.right; verticalCenter: parent.verticalCenter; leftMargin: theme.gap; rightMargin: theme.gap }
             text: home.term.shell.notice
             font.pixelSize: theme.body

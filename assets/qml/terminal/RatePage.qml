@@ -12,8 +12,8 @@ Item {
     Item {
         anchors.fill: parent
         visible: page.flow.step === "case"
-        Text { id: caseTitle; text: page.s.rate_case_title; font.pixelSize: theme.title; font.bold: true; color: theme.text }
-        Text { id: caseBody; anchors.top: caseTitle.bottom; text: page.s.rate_case_body; font.pixelSize: theme.body; color: theme.muted }
+        Text { textFormat: Text.PlainText; id: caseTitle; text: page.s.rate_case_title; font.pixelSize: theme.title; font.bold: true; color: theme.text }
+        Text { textFormat: Text.PlainText; id: caseBody; anchors.top: caseTitle.bottom; text: page.s.rate_case_body; font.pixelSize: theme.body; color: theme.muted }
         CaseEntry {
             anchors { top: caseBody.bottom; topMargin: theme.pad; left: parent.left; right: parent.right; bottom: parent.bottom }
             term: page.term
@@ -30,7 +30,7 @@ Item {
     Item {
         anchors.fill: parent
         visible: page.flow.step === "pick"
-        Text { id: pickTitle; width: parent.width; text: page.s.rate_pick_title; font.pixelSize: theme.title; font.bold: true; color: theme.text; wrapMode: Text.WordWrap }
+        Text { textFormat: Text.PlainText; id: pickTitle; width: parent.width; text: page.s.rate_pick_title; font.pixelSize: theme.title; font.bold: true; color: theme.text; wrapMode: Text.WordWrap }
         MessageBand {
             id: notYet
             objectName: "rate_not_yet"
@@ -59,8 +59,9 @@ Item {
                     id: pickCol
                     anchors { left: parent.left; right: pickGo.left; verticalCenter: parent.verticalCenter; leftMargin: theme.pad; rightMargin: theme.gap }
                     spacing: 4
-                    Text { width: parent.width; text: modelData.item; font.pixelSize: theme.large; font.bold: true; color: theme.text; wrapMode: Text.WordWrap }
+                    Text { textFormat: Text.PlainText; width: parent.width; text: modelData.item; font.pixelSize: theme.large; font.bold: true; color: theme.text; wrapMode: Text.WordWrap }
                     Text {
+                        textFormat: Text.PlainText
                         width: parent.width
                         text: page.s.cases_case_no + " " + modelData.caseNo + "    " + page.term.tr(modelData.statusText)
                               + (modelData.finishedAt ? "    " + page.s.rate_pick_finished.arg(modelData.finishedAt) : "")
@@ -70,6 +71,7 @@ Item {
                     }
                 }
                 Text {
+                    textFormat: Text.PlainText
                     id: pickGo
                     anchors { right: parent.right; rightMargin: theme.pad; verticalCenter: parent.verticalCenter }
                     text: page.s.rate_pick_go
@@ -88,8 +90,8 @@ Item {
         width: parent.width
         visible: page.flow.step === "level"
         spacing: theme.pad
-        Text { width: parent.width; text: page.s.rate_level_title; font.pixelSize: theme.title; font.bold: true; color: theme.text; horizontalAlignment: Text.AlignHCenter }
-        Text { width: parent.width; text: (page.flow.chosen.item || "") + "  " + (page.flow.chosen.caseNo || ""); font.pixelSize: theme.large; color: theme.muted; horizontalAlignment: Text.AlignHCenter }
+        Text { textFormat: Text.PlainText; width: parent.width; text: page.s.rate_level_title; font.pixelSize: theme.title; font.bold: true; color: theme.text; horizontalAlignment: Text.AlignHCenter }
+        Text { textFormat: Text.PlainText; width: parent.width; text: (page.flow.chosen.item || "") + "  " + (page.flow.chosen.caseNo || ""); font.pixelSize: theme.large; color: theme.muted; horizontalAlignment: Text.AlignHCenter }
         Grid {
             anchors.horizontalCenter: parent.horizontalCenter
             columns: 5  // one row in large print too: a second row made every card shorter
@@ -108,7 +110,7 @@ Item {
                         anchors.centerIn: parent
                         spacing: theme.gap * 0.5
                         RatingFace { anchors.horizontalCenter: parent.horizontalCenter; level: modelData.level; width: theme.large * 2.2; height: width }
-                        Text { anchors.horizontalCenter: parent.horizontalCenter; text: page.term.tr(modelData.text); font.pixelSize: theme.large; font.bold: true; color: theme.text }
+                        Text { textFormat: Text.PlainText; anchors.horizontalCenter: parent.horizontalCenter; text: page.term.tr(modelData.text); font.pixelSize: theme.large; font.bold: true; color: theme.text }
                     }
                     MouseArea { id: levelArea; anchors.fill: parent; onClicked: page.term.vm.rateLevel(modelData.level) }
                 }
@@ -120,6 +122,7 @@ Item {
         anchors.fill: parent
         visible: page.flow.step === "reasons"
         Text {
+            textFormat: Text.PlainText
             id: reasonsTitle
             anchors { left: parent.left; right: sendButton.left; rightMargin: theme.gap; verticalCenter: sendButton.verticalCenter }
             text: page.s.rate_reasons_title
@@ -164,6 +167,7 @@ Item {
                     border.color: theme.line
                     border.width: theme.border
                     Text {
+                        textFormat: Text.PlainText
                         anchors.centerIn: parent
                         width: parent.width - theme.gap
                         text: (parent.on ? "✓ " : "") + page.term.tr(modelData.text)
@@ -187,6 +191,7 @@ Item {
             border.color: commentInput.activeFocus || page.flow.commentNeeded ? theme.primary : theme.line
             border.width: page.flow.commentNeeded ? theme.border * 2 : theme.border
             Text {
+                textFormat: Text.PlainText
                 anchors { left: parent.left; right: parent.right; margins: theme.gap; verticalCenter: parent.verticalCenter }
                 visible: commentInput.text === ""
                 text: page.s.rating_comment_hint
@@ -213,8 +218,8 @@ Item {
         width: parent.width * 0.7
         visible: page.flow.step === "thanks"
         spacing: theme.pad
-        Text { objectName: "rate_thanks"; width: parent.width; text: page.s.rate_thanks_title; font.pixelSize: theme.title; font.bold: true; color: theme.ok; horizontalAlignment: Text.AlignHCenter }
-        Text { width: parent.width; objectName: "rate_thanks_text"; text: page.term.tr(page.flow.thanks); font.pixelSize: theme.large; color: theme.text; horizontalAlignment: Text.AlignHCenter; wrapMode: Text.WordWrap }
+        Text { textFormat: Text.PlainText; objectName: "rate_thanks"; width: parent.width; text: page.s.rate_thanks_title; font.pixelSize: theme.title; font.bold: true; color: theme.ok; horizontalAlignment: Text.AlignHCenter }
+        Text { textFormat: Text.PlainText; width: parent.width; objectName: "rate_thanks_text"; text: page.term.tr(page.flow.thanks); font.pixelSize: theme.large; color: theme.text; horizontalAlignment: Text.AlignHCenter; wrapMode: Text.WordWrap }
         BigButton { anchors.horizontalCenter: parent.horizontalCenter; theme: page.theme; primary: true; width: theme.touch * 4; text: page.s.ticket_done_button; onClicked: page.term.vm.reset() }
     }
 }

@@ -33,6 +33,7 @@ Rectangle {
     radius: theme.radius * 0.5
     color: theme.primary
     Text {
+        textFormat: Text.PlainText
         id: hintText
         anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter; margins: theme.gap }
         text: "▼  " + hint.text

@@ -40,6 +40,7 @@ Item {
                     onClicked: root.vm.back()
                 }
                 Text {
+                    textFormat: Text.PlainText
                     objectName: "screen_title"
                     anchors { left: backButton.right; leftMargin: theme.pad; right: headerRight.left; rightMargin: theme.gap; verticalCenter: parent.verticalCenter }
                     text: root.s[root.titles[root.vm.screen] || "home"] || ""
@@ -63,6 +64,7 @@ Item {
                         border.color: root.vm.person.expired ? theme.accent : theme.primary
                         border.width: theme.border
                         Text {
+                            textFormat: Text.PlainText
                             id: personText
                             objectName: "person_name"
                             anchors.centerIn: parent

@@ -29,6 +29,7 @@ Item {
         anchors.fill: parent
         visible: page.flow.step === "choose"
         Text {
+            textFormat: Text.PlainText
             id: chooseTitle
             text: page.s.ticket_choose
             font.pixelSize: theme.title
@@ -50,6 +51,8 @@ Item {
                     width: grid.cellW
                     height: grid.cellH
                     radius: theme.radius
+                    // a service a manager closed for today stays in its place, greyed (a touch says why)
+                    opacity: modelData.svc.closedToday ? 0.5 : 1
                     color: svcArea.pressed ? "#dbe7f6" : theme.surface
                     border.color: theme.line
                     border.width: theme.border
@@ -59,8 +62,9 @@ Item {
                         width: Math.min(parent.height * 0.6, theme.touch * 1.1)
                         height: width
                         radius: theme.radius * 0.6
-                        color: theme.primary
+                        color: modelData.svc.closedToday ? theme.muted : theme.primary
                         Text {
+                            textFormat: Text.PlainText
                             anchors.centerIn: parent
                             text: modelData.svc.code
                             color: "white"
@@ -83,6 +87,7 @@ Item {
                             spacing: theme.gap * 0.6
                             visible: deptLine.visible || realLine.visible
                             Text {
+                                textFormat: Text.PlainText
                                 id: deptLine
                                 width: Math.min(implicitWidth, topLine.width - (realLine.visible ? realLine.implicitWidth + topLine.spacing : 0))
                                 visible: !theme.elderly && page.term.shell.language !== "en"  // large print: fewer lines per card
@@ -93,6 +98,7 @@ Item {
                                 color: theme.muted
                             }
                             Text {
+                                textFormat: Text.PlainText
                                 id: realLine
                                 objectName: "real_name_" + modelData.svc.code
                                 visible: modelData.svc.realName
@@ -103,6 +109,7 @@ Item {
                             }
                         }
                         Text {
+                            textFormat: Text.PlainText
                             objectName: "service_name_" + modelData.svc.code
                             width: parent.width
                             height: Math.min(Math.ceil(theme.large * 1.5) * 2,
@@ -118,13 +125,14 @@ Item {
                             maximumLineCount: 2
                         }
                         Text {
+                            textFormat: Text.PlainText
                             id: waitLine
                             objectName: "waiting_" + modelData.svc.code
                             width: parent.width
                             text: modelData.svc.waiting < 0 ? page.s.ticket_no_queue
                                 : page.s.ticket_waiting.arg(modelData.svc.waiting) + " · " + page.term.tr(modelData.svc.waitText)
                             font.pixelSize: theme.body
-                            color: theme.primary
+                            color: modelData.svc.closedToday ? theme.warn : theme.primary
                             // "0 waiting · No window open" is about a card's width in English: the line
                             // shrinks a little to fit rather than lose its end (the name above keeps its room)
                             fontSizeMode: Text.HorizontalFit
@@ -147,7 +155,7 @@ Item {
             spacing: theme.pad
             height: visible ? theme.touch : 0
             BigButton { objectName: "page_prev"; theme: page.theme; text: "‹"; active: page.pageNo > 0; onClicked: page.pageNo-- }
-            Text { anchors.verticalCenter: parent.verticalCenter; text: (page.pageNo + 1) + " / " + page.pages; font.pixelSize: theme.large; color: theme.text }
+            Text { textFormat: Text.PlainText; anchors.verticalCenter: parent.verticalCenter; text: (page.pageNo + 1) + " / " + page.pages; font.pixelSize: theme.large; color: theme.text }
             BigButton { objectName: "page_next"; theme: page.theme; text: "›"; active: page.pageNo < page.pages - 1; onClicked: page.pageNo++ }
         }
     }
@@ -159,6 +167,7 @@ Item {
         visible: page.flow.step === "card"
         spacing: theme.pad
         Text {
+            textFormat: Text.PlainText
             width: parent.width
             text: page.s.ticket_card_title
             font.pixelSize: theme.title
@@ -168,6 +177,7 @@ Item {
         }
         CardPicture { theme: page.theme; anchors.horizontalCenter: parent.horizontalCenter }
         Text {
+            textFormat: Text.PlainText
             width: parent.width
             text: page.s.ticket_card_body.arg(page.term.tr(page.flow.serviceName))
             font.pixelSize: theme.large
@@ -185,6 +195,7 @@ Item {
         visible: page.flow.step === "confirm" || page.flow.step === "issuing"
         spacing: theme.pad
         Text {
+            textFormat: Text.PlainText
             text: page.s.ticket_confirm_title
             font.pixelSize: theme.title
             font.bold: true
@@ -194,10 +205,10 @@ Item {
             columns: 2
             columnSpacing: theme.pad
             rowSpacing: theme.gap
-            Text { text: page.s.ticket_confirm_service; font.pixelSize: theme.large; color: theme.muted }
-            Text { objectName: "confirm_service"; text: page.term.tr(page.flow.serviceName); font.pixelSize: theme.large; font.bold: true; color: theme.text }
-            Text { visible: page.term.vm.person.present; text: page.s.ticket_confirm_person; font.pixelSize: theme.large; color: theme.muted }
-            Text { objectName: "confirm_person"; visible: page.term.vm.person.present; text: page.term.vm.person.name + "  " + page.term.vm.person.id; font.pixelSize: theme.large; font.bold: true; color: theme.text }
+            Text { textFormat: Text.PlainText; text: page.s.ticket_confirm_service; font.pixelSize: theme.large; color: theme.muted }
+            Text { textFormat: Text.PlainText; objectName: "confirm_service"; text: page.term.tr(page.flow.serviceName); font.pixelSize: theme.large; font.bold: true; color: theme.text }
+            Text { textFormat: Text.PlainText; visible: page.term.vm.person.present; text: page.s.ticket_confirm_person; font.pixelSize: theme.large; color: theme.muted }
+            Text { textFormat: Text.PlainText; objectName: "confirm_person"; visible: page.term.vm.person.present; text: page.term.vm.person.name + "  " + page.term.vm.person.id; font.pixelSize: theme.large; font.bold: true; color: theme.text }
         }
         MessageBand { objectName: "ticket_error"; theme: page.theme; width: parent.width; text: page.term.tr(page.flow.error) }
         BigButton {
@@ -223,6 +234,7 @@ Item {
             width: parent.width * 0.54
             spacing: theme.gap
             Text {
+                textFormat: Text.PlainText
                 id: phoneTitle
                 objectName: "phone_title"
                 width: parent.width
@@ -233,6 +245,7 @@ Item {
                 wrapMode: Text.WordWrap
             }
             Text {
+                textFormat: Text.PlainText
                 // what the number is for; in large print, or beside an error, it shrinks to the room left
                 width: parent.width
                 height: Math.min(implicitHeight, phoneStep.height - phoneButtons.height - phoneTitle.height
@@ -253,6 +266,7 @@ Item {
                 border.color: theme.primary
                 border.width: theme.border * 2
                 Text {
+                    textFormat: Text.PlainText
                     anchors { left: parent.left; leftMargin: theme.pad; verticalCenter: parent.verticalCenter }
                     visible: phoneDigits.text === ""
                     text: page.s.phone_field
@@ -260,6 +274,7 @@ Item {
                     color: theme.muted
                 }
                 Text {
+                    textFormat: Text.PlainText
                     id: phoneDigits
                     objectName: "phone_digits"
                     anchors { left: parent.left; leftMargin: theme.pad; verticalCenter: parent.verticalCenter }

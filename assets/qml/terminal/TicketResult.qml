@@ -30,6 +30,7 @@ Rectangle {
         // A ticket the printer could not print is taken all the same, but "成功" in green over a red
         // failure box would contradict it: the title says the number is yours and the paper is not.
         Text {
+            textFormat: Text.PlainText
             id: ticketTitle
             objectName: "ticket_title"
             width: parent.width
@@ -40,12 +41,14 @@ Rectangle {
             wrapMode: Text.WordWrap
         }
         Text {
+            textFormat: Text.PlainText
             id: numberLabel
             text: result.s.ticket_number
             font.pixelSize: theme.body
             color: theme.muted
         }
         Text {
+            textFormat: Text.PlainText
             objectName: "ticket_number"
             text: result.ticket.number || ""
             // a line of text is about 1.45 times its pixel size high in the hall's fonts
@@ -54,6 +57,7 @@ Rectangle {
             color: Qt.darker(theme.primary, 1.2)  // the hall's blue is 6.99:1 on white; a number needs 7:1 (issue 16 item 7)
         }
         Text {
+            textFormat: Text.PlainText
             id: service
             objectName: "ticket_service"
             width: parent.width
@@ -65,6 +69,7 @@ Rectangle {
         }
         // 绿色通道: a priority ticket says so in words, not by colour alone
         Text {
+            textFormat: Text.PlainText
             id: channelNote
             objectName: "ticket_channel_note"
             width: parent.width
@@ -76,6 +81,7 @@ Rectangle {
             wrapMode: Text.WordWrap
         }
         Text {
+            textFormat: Text.PlainText
             id: ahead
             objectName: "ticket_ahead"
             width: parent.width
@@ -86,6 +92,7 @@ Rectangle {
             wrapMode: Text.WordWrap
         }
         Text {
+            textFormat: Text.PlainText
             id: windowsLine
             width: parent.width
             visible: result.term.tr(result.ticket.windows) !== ""
@@ -97,6 +104,7 @@ Rectangle {
             elide: Text.ElideRight
         }
         Text {
+            textFormat: Text.PlainText
             id: issued
             objectName: "ticket_issued"
             text: result.s.ticket_issued_at.arg((result.ticket.issuedDate || "") + " " + (result.ticket.issuedAt || ""))
@@ -117,6 +125,7 @@ Rectangle {
             size: Math.max(160, Math.min(right.width * 0.6, result.height - theme.pad * 2 - hint.height - note.height - done.height - right.spacing * 3))
         }
         Text {
+            textFormat: Text.PlainText
             id: hint
             objectName: "ticket_hint"
             width: parent.width

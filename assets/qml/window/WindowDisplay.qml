@@ -69,6 +69,7 @@ Rectangle {
             anchors { left: parent.left; right: parent.right; top: parent.top }
             height: parent.height * 0.22
             Text {
+                textFormat: Text.PlainText
                 objectName: "display_window_name"
                 anchors { left: parent.left; top: parent.top; bottom: parent.bottom; right: staffCol.left; rightMargin: 20 }
                 text: root.ready ? root.tr(root.vm.window.name) : ""
@@ -85,6 +86,7 @@ Rectangle {
                 width: parent.width * 0.36
                 spacing: 6
                 Text {
+                    textFormat: Text.PlainText
                     objectName: "display_staff"
                     width: parent.width
                     horizontalAlignment: Text.AlignRight
@@ -96,6 +98,7 @@ Rectangle {
                     minimumPixelSize: 24
                 }
                 Text {
+                    textFormat: Text.PlainText
                     width: parent.width
                     horizontalAlignment: Text.AlignRight
                     visible: text !== ""
@@ -121,6 +124,7 @@ Rectangle {
                 width: parent.width * 0.94
                 visible: root.hasTicket
                 Text {
+                    textFormat: Text.PlainText
                     width: parent.width
                     horizontalAlignment: Text.AlignHCenter
                     text: root.s.display_please
@@ -129,6 +133,7 @@ Rectangle {
                     font.bold: true
                 }
                 Text {
+                    textFormat: Text.PlainText
                     objectName: "display_ticket"
                     width: parent.width
                     height: ticketBox.height * 0.6
@@ -142,6 +147,7 @@ Rectangle {
                     font.bold: true
                 }
                 Text {
+                    textFormat: Text.PlainText
                     width: parent.width
                     horizontalAlignment: Text.AlignHCenter
                     text: root.ready ? root.s.display_come.arg(root.tr(root.vm.call.serviceName)) : ""
@@ -158,6 +164,7 @@ Rectangle {
                 visible: !root.hasTicket
                 spacing: 10
                 Text {
+                    textFormat: Text.PlainText
                     objectName: "display_status"
                     width: parent.width
                     horizontalAlignment: Text.AlignHCenter
@@ -169,6 +176,7 @@ Rectangle {
                     font.bold: true
                 }
                 Text {
+                    textFormat: Text.PlainText
                     objectName: "display_pause_reason"
                     width: parent.width
                     horizontalAlignment: Text.AlignHCenter
@@ -180,6 +188,7 @@ Rectangle {
                     minimumPixelSize: 24
                 }
                 Text {
+                    textFormat: Text.PlainText
                     objectName: "display_hint"
                     width: parent.width
                     horizontalAlignment: Text.AlignHCenter
@@ -199,6 +208,7 @@ Rectangle {
             spacing: 30 * full.u
             visible: root.ready && root.vm.window.next.length > 0
             Text {
+                textFormat: Text.PlainText
                 anchors.verticalCenter: parent.verticalCenter
                 text: root.s.display_next
                 color: root.dim
@@ -206,6 +216,7 @@ Rectangle {
                 font.bold: true
             }
             Text {
+                textFormat: Text.PlainText
                 objectName: "display_next"
                 anchors.verticalCenter: parent.verticalCenter
                 text: root.ready ? root.vm.window.next.join("   ") : ""
@@ -224,6 +235,7 @@ Rectangle {
         anchors.margins: height * 0.06
         spacing: width * 0.02
         Text {
+            textFormat: Text.PlainText
             objectName: "strip_window_name"
             width: parent.width * 0.3
             height: parent.height
@@ -243,6 +255,7 @@ Rectangle {
             border.color: "#2d5da8"
             border.width: 3
             Text {
+                textFormat: Text.PlainText
                 objectName: "strip_ticket"
                 anchors.fill: parent
                 anchors.margins: parent.height * 0.06
@@ -261,6 +274,7 @@ Rectangle {
             width: parent.width * 0.3
             height: parent.height
             Text {
+                textFormat: Text.PlainText
                 width: parent.width
                 height: parent.height * 0.5
                 text: !root.ready ? "" : root.hasTicket ? root.s.display_come.arg(root.tr(root.vm.call.serviceName))
@@ -273,6 +287,7 @@ Rectangle {
                 verticalAlignment: Text.AlignVCenter
             }
             Text {
+                textFormat: Text.PlainText
                 width: parent.width
                 height: parent.height * 0.5
                 objectName: "strip_next"
@@ -297,6 +312,7 @@ Rectangle {
         height: root.strip ? parent.height : parent.height * 0.16
         color: "#8e0000"
         Text {
+            textFormat: Text.PlainText
             id: offlineText
             anchors.fill: parent
             anchors.margins: parent.height * 0.08

@@ -194,8 +194,8 @@ def test_the_audit_log_is_append_only(ctl: Controller) -> None:
         conn.execute("DELETE FROM audit_log")
     assert conn.execute("SELECT actor FROM audit_log").fetchall() == [("s001",)]
     admin_methods = sorted(m for m in ctl.handlers if m.startswith("admin."))
-    assert admin_methods == ["admin.audit", "admin.followup", "admin.followup.move", "admin.followups", "admin.login",
-                             "admin.logout", "admin.session"]
+    assert admin_methods == ["admin.audit", "admin.cases", "admin.followup", "admin.followup.move", "admin.followups",
+                             "admin.login", "admin.logout", "admin.session", "admin.settings", "admin.settings.set"]
     assert "audit_log" not in str(ctl.handlers.keys()), "no method is named for writing the log"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from pathlib import Path
@@ -25,6 +26,7 @@ def test_controller_checks_signed_node_ids(broker: LocalBroker, tmp_path: Path) 
         f'key_file = "{tmp_path / "hall.key"}"',
         f'key_file = "{tmp_path / "hall.key"}"\nnode_keys_file = "{tmp_path / "node-keys.json"}"',
     )
+    text = text.replace('id = "s001"\nname = "李明"', 'id = "s001"\nname = "李明"\nrole = "manager"')
     _path, cfg = open_all_day(tmp_path, text=text)
     assert cfg.privacy.node_keys_file
     app = HallController(cfg, data_dir=tmp_path / "data", broker=parse_broker_url(broker.url), tick_s=0.2)
@@ -60,8 +62,12 @@ def test_controller_checks_signed_node_ids(broker: LocalBroker, tmp_path: Path) 
         assert state["ticket"]["number"] == "A001"
         # Reports are the web service's alone, signed (a terminal's key, or a claimed web name, will not do).
         day = terminal.call("stats.today")["stats"]["date"]
-        body = {"kind": "daily", "from": day, "to": day}
-        assert rpc("web", keys["web"]).call("report.query", body)["rows"][0][2] == 1  # tickets
+        web = rpc("web", keys["web"])
+        token = secrets.token_urlsafe(32)  # a manager's console session: report.query checks it too
+        web.call("admin.login", {"staff": "s001", "password": "hall001",
+                                 "session_hash": hashlib.sha256(token.encode()).hexdigest()})
+        body = {"kind": "daily", "from": day, "to": day, "session": token}
+        assert web.call("report.query", body)["rows"][0][2] == 1  # tickets
         for client in (terminal, rpc("web", None)):
             with pytest.raises(RpcFault) as err:
                 client.call("report.query", body)

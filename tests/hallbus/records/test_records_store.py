@@ -22,6 +22,8 @@ from hallbus.controller.clock import ManualClock
 from hallbus.controller.controller import Controller
 from hallbus.controller.login_throttle import LoginThrottle
 from hallbus.controller.queue_schema import QUEUE_MIGRATIONS
+from hallbus.controller.settings import HallSettings
+from hallbus.controller.staff_accounts import StaffAccountsModule
 from hallbus.controller.store import CORE_MIGRATIONS, Store, StoreError, db_path
 from hallbus.notify.module import NOTIFY_MIGRATIONS, NotifyModule
 from hallbus.records.cases import CASES_MIGRATIONS
@@ -65,7 +67,8 @@ def _every_migration() -> list[tuple[str, int]]:
     modules = [
         ("core", CORE_MIGRATIONS), ("queue", QUEUE_MIGRATIONS), (LoginThrottle.name, LoginThrottle.migrations),
         *records_migrations(), (NotifyModule.name, NOTIFY_MIGRATIONS), (ReportsModule.name, REPORTS_MIGRATIONS),
-        (AdminModule.name, AdminModule.migrations),
+        (AdminModule.name, AdminModule.migrations), (StaffAccountsModule.name, StaffAccountsModule.migrations),
+        (HallSettings.name, HallSettings.migrations),
     ]
     return [(name, n) for name, scripts in modules for n in range(1, len(scripts) + 1)]
 

@@ -248,16 +248,20 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     assert stats.ratings_by_window["1"].ratings == 2 and stats.served_by_window["1"].served == 2
     assert c.ok(counter, schemas.WINDOW_LOGOUT, {"window": "1"}).window.status == "closed"
 
-    # the managers' reports: the web service only, built on the RPC server's worker thread
+    # the managers' reports: the web service only, for a console session, built on the RPC server's worker thread
     web = hall.client("web", "web")
     day = stats.date
-    rep = c.ok(web, schemas.REPORT_QUERY, {"kind": "daily", "from": day, "to": day})
+    seen = "r" * 43
+    c.ok(web, schemas.ADMIN_LOGIN, {"staff": "s001", "password": "hall001",
+                                    "session_hash": hashlib.sha256(seen.encode()).hexdigest()})
+    rep = c.ok(web, schemas.REPORT_QUERY, {"kind": "daily", "from": day, "to": day, "session": seen})
     assert (rep.kind, rep.date_from, rep.date_to, rep.total_rows, rep.offset) == ("daily", day, day, 1, 0)
     row = dict(zip([col.key for col in rep.columns], rep.rows[0], strict=True))
     assert (row["date"], row["ratings"], row["cases_done"]) == (day, 3, 1) and rep.total is not None
-    c.fails(web, "report.query", {"kind": "daily", "from": day, "to": "2020-01-01"}, "bad_range")
-    c.fails(web, "report.query", {"kind": "yearly", "from": day, "to": day}, "bad_kind")
-    c.fails(term, "report.query", {"kind": "daily", "from": day, "to": day}, "forbidden")
+    c.fails(web, "report.query", {"kind": "daily", "from": day, "to": "2020-01-01", "session": seen}, "bad_range")
+    c.fails(web, "report.query", {"kind": "yearly", "from": day, "to": day, "session": seen}, "bad_kind")
+    c.fails(term, "report.query", {"kind": "daily", "from": day, "to": day, "session": seen}, "forbidden")
+    c.fails(web, "report.query", {"kind": "daily", "from": day, "to": day}, "session_invalid")
     # the manager console (hallweb's node): a login, who it is, the audit log, the logout
     token = "t" * 43
     c.fails(web, "admin.login", {"staff": "s001", "password": "nope", "session_hash": "a" * 64}, "login_failed")
@@ -300,6 +304,42 @@ def test_every_method_replies_exactly_its_type(hall: Hall) -> None:
     assert [f.reasons for f in by_reason] == [["efficiency"]]
     c.fails(web, "admin.followups", {"session": again, "state": "done"}, "bad_state")
     c.fails(web, "admin.followups", {"session": "nope"}, "session_invalid")
+    # cases near their deadline (黄牌) with the escalation the controller's deadline pass recorded
+    for _ in range(200):
+        near = c.ok(web, schemas.ADMIN_CASES, {"session": again})
+        if near.cases and near.cases[0].escalations:
+            break
+        threading.Event().wait(0.05)
+    assert [(x.case_no, x.card, x.escalations[0].level) for x in near.cases] == [("ZW2026030300001", "yellow", "urgent")]
+    assert near.departments == ["县市场监督管理局"] and near.yellow == 1
+    c.fails(web, "admin.cases", {"session": again, "card": "blue"}, "bad_card")
+    # the hall settings without a restart: read, change one at the version seen, a stale version refused
+    seen = c.ok(web, schemas.ADMIN_SETTINGS, {"session": again})
+    assert next(x for x in seen.settings if x.key == "hall.notice_en").version == 0
+    change = {"session": again, "key": "hall.notice_en", "value": "Open today.", "version": 0}
+    changed = c.ok(web, schemas.ADMIN_SETTING_SET, change)
+    assert next(x for x in changed.settings if x.key == "hall.notice_en").changed_by == "s001"
+    c.fails(web, "admin.settings.set", change, "conflict")
+    # staff accounts in the console: listed, added, changed, a new password, disabled, enabled; stale edits refused
+    people = c.ok(web, schemas.ADMIN_STAFF_LIST, {"session": again}).staff
+    assert people[0].id == "s001" and people[0].source == "hall.toml" and people[0].badge.startswith("…")
+    new = {"session": again, "id": "s201", "name": "周新", "title": "科员", "department": "综合窗口",
+           "photo": "https://intranet.example/s201.png", "badge_uid": "04aa0201", "password": "Kaimen-2026"}
+    added = c.ok(web, schemas.ADMIN_STAFF_ADD, new).member
+    assert (added.source, added.version, added.has_password, added.updated_by) == ("console", 1, True, "s001")
+    c.fails(web, "admin.staff.add", new, "staff_exists")
+    c.fails(web, "admin.staff.add", {**new, "id": "s202", "badge_uid": "04aa0201"}, "badge_in_use")
+    changed = c.ok(web, schemas.ADMIN_STAFF_UPDATE, {"session": again, "id": "s201", "version": 1, "title": "副科长"})
+    assert changed.member.title == "副科长" and changed.member.version == 2
+    c.fails(web, "admin.staff.update", {"session": again, "id": "s201", "version": 1, "title": "x"}, "conflict")
+    c.ok(web, schemas.ADMIN_STAFF_PASSWORD, {"session": again, "id": "s201", "version": 2, "password": "Another-2026"})
+    assert c.ok(web, schemas.ADMIN_STAFF_DISABLE, {"session": again, "id": "s201", "version": 3}).member.disabled
+    assert not c.ok(web, schemas.ADMIN_STAFF_ENABLE, {"session": again, "id": "s201", "version": 4}).member.disabled
+    c.fails(web, "admin.staff.disable", {"session": again, "id": "s001", "version": 0}, "own_account")
+    c.fails(web, "admin.staff.enable", {"session": again, "id": "nobody", "version": 0}, "staff_not_found")
+    own = {"session": again, "staff": "s001", "old_password": "hall001", "new_password": "Boss-pass-2026"}
+    c.fails(web, "admin.staff.own_password", {**own, "old_password": "nope"}, "wrong_password")
+    assert c.ok(web, schemas.ADMIN_STAFF_OWN_PASSWORD, own).member.id == "s001"
 
     # the envelope's own refusals
     c.fails(term, "no.such_method", {}, "unknown_method")

@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gzip
+import hashlib
 import json
+import secrets
 import sqlite3
 import subprocess
 import sys
@@ -24,19 +26,38 @@ import numpy as np
 import openpyxl
 import pytest
 
-from hallbus.config import HallConfig
+from hallbus.config import HallConfig, parse_config
 from hallbus.controller.app import build_controller, feature_module_factories
 from hallbus.controller.clock import ManualClock
 from hallbus.controller.controller import Controller
 from hallbus.controller.store import open_readonly
 from hallbus.reports.engine import KINDS, MAX_DAYS, Report, ReportEngine, ReportError, p90
 from hallbus.rpc import RpcFault
-from tests.hallbus.controller.helpers import T0, call, id_card, issue, login, request, window_call
+from tests.hallbus.controller.helpers import (
+    T0,
+    call,
+    id_card,
+    issue,
+    login,
+    make_config,
+    request,
+    window_call,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 DUMPS = REPO / "tests" / "hallbus" / "records" / "data"
 DAY = "2026-03-03"
 NEXT = T0.replace(day=4, hour=3, minute=0, second=1)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> HallConfig:
+    """The all-day test hall with s001 a manager (the reports are asked for a manager's console session)."""
+    make_config(tmp_path)
+    path = tmp_path / "hall.toml"
+    text = path.read_text(encoding="utf-8").replace('id = "s001"\nname = "李明"', 'id = "s001"\nname = "李明"\nrole = "manager"')
+    path.write_text(text, encoding="utf-8")
+    return parse_config(text, path)
 
 
 @pytest.fixture
@@ -224,9 +245,22 @@ def test_the_longest_range_is_taken(ctl: Controller, config: HallConfig) -> None
         ReportEngine(ctl.store.conn, config).build("daily", first.isoformat(), (last + dt.timedelta(days=1)).isoformat(), T0)
 
 
+def manager_session(ctl: Controller) -> str:
+    """A console session of s001, a manager in this module's hall (report.query checks the acting session)."""
+    token = secrets.token_urlsafe(32)
+    req = request("admin.login", {"staff": "s001", "password": "hall001",
+                                  "session_hash": hashlib.sha256(token.encode()).hexdigest()}, caller="web")
+    work = ctl.slow_work(req)
+    assert work is not None
+    work()  # the password is checked off the writer, as the RPC server does
+    assert ctl.handle_batch([req])[0].ok
+    ctl.after_replies()
+    return token
+
+
 def query(ctl: Controller, body: dict[str, Any], caller: str = "web") -> dict[str, Any]:
-    """`report.query` as the RPC server runs it: the slow work on another thread, then the batch."""
-    req = request("report.query", body, caller=caller)
+    """`report.query` as the RPC server runs it for a manager's session: the slow work on another thread, then the batch."""
+    req = request("report.query", {"session": manager_session(ctl), **body}, caller=caller)
     work = ctl.slow_work(req)
     assert work is not None
     worker = threading.Thread(target=work)
@@ -243,7 +277,8 @@ def test_report_query_is_built_beside_a_busy_writer_and_only_for_the_web_service
     ctl: Controller, clock: ManualClock
 ) -> None:
     a_day(ctl, clock)
-    req = request("report.query", {"kind": "windows", "from": DAY, "to": DAY}, caller="web")
+    req = request("report.query", {"kind": "windows", "from": DAY, "to": DAY, "session": manager_session(ctl)},
+                  caller="web")
     work = ctl.slow_work(req)
     assert work is not None
     # the writer holds an open write transaction meanwhile: the report does not wait for it

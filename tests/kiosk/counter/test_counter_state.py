@@ -109,3 +109,14 @@ def test_the_counter_shows_a_rate_only_from_enough_ratings_and_waits_in_the_shar
     waits = {q["code"]: q["waitText"]["zh_CN"] for q in c.view("queue")}
     assert waits[a] == wording.service_wait(0, 0, 1)["zh_CN"] == "无需等待"
     assert waits[b] == "约9分钟"
+
+
+def test_the_counter_shows_the_services_its_window_serves_now() -> None:
+    """A manager changed window 1's services in the console (SPEC 12.2): its retained state says so, and the counter's
+    queue box follows it instead of its own hall.toml."""
+    c = CounterState(CFG, CAT, NoPort(), window="1")
+    assert [q["code"] for q in c.view("queue")] == CFG.window("1").services
+    c.on_window_state(wstate("1", services=["E"], ts=TS))
+    assert [q["code"] for q in c.view("queue")] == ["E"]
+    c.on_window_state(wstate("1", services=[], ts="2026-03-03T09:00:01.000+08:00"))  # an old controller says none
+    assert [q["code"] for q in c.view("queue")] == ["E"]

@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QRectF
+from PySide6.QtQml import QQmlExpression, qmlContext
 
 from hallbus import schemas
+from hallbus.controller.module import ALL
+from hallbus.controller.settings import HallSettings
 from tests.kiosk.helpers import find, item, text_of
 from tests.kiosk.rolefixtures import RecordingPlayer, RoleHall, issue, login, state_of
 
@@ -158,3 +161,23 @@ def test_a_sixty_window_hall_shows_its_open_windows_large_a_page_at_a_time(
     a = name.mapRectToScene(QRectF(0, 0, name.width(), name.height()))
     b = ticket.mapRectToScene(QRectF(0, 0, ticket.width(), ticket.height()))
     assert a.right() + 8 <= b.left(), "the window's number and its ticket run together"
+
+
+def test_the_notice_follows_the_controller_as_plain_text(role_hall: RoleHall, start_kiosk: Any, qtbot: Any) -> None:
+    """A manager's notice (here written as the console's method writes it) reaches the hall screen's ticker at once,
+    and markup in it is shown as the characters typed."""
+    hall = start_kiosk("hall", "hall-1", size=(1920, 1080))
+    ticker = item(qtbot, hall.window, "hall_notice")
+    qtbot.waitUntil(lambda: text_of(ticker) == role_hall.config.hall.notice, timeout=5000)
+    value, failed = QQmlExpression(qmlContext(ticker), ticker, "textFormat === Text.PlainText").evaluate()
+    assert value is True and not failed
+    ctl = role_hall.controller.controller
+    settings = next(m for m in ctl.modules if isinstance(m, HallSettings))
+    markup = "<i>今天</i>16:00<br>停止取号"
+
+    def change(tx: Any) -> None:
+        settings.write(tx, "hall.notice", markup, "s001")
+        tx.mark(ALL)
+
+    ctl.run_tx(change)
+    qtbot.waitUntil(lambda: text_of(ticker) == markup, timeout=5000)
