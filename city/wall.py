@@ -20,6 +20,7 @@ import gzip
 import hashlib
 import hmac
 import json
+import logging
 import threading
 import time
 from pathlib import Path
@@ -28,15 +29,17 @@ from typing import Any
 import jinja2
 import psycopg
 from litestar import Request, Response, get, post
-from litestar.enums import MediaType, RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.enums import MediaType
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from city import read, wall_read
 from city.config import CityConfig
 from city.ingest import Ingest
-from hallbus.vendor import CACHE, Vendor, find_vendor
+from hallbus.vendor import CACHE, Vendor, VendorMissing, find_vendor
+
+log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -71,8 +74,9 @@ def cookie_ok(token: str, value: str) -> bool:
 class _Static:
     """The wall's own files (a version from their content) and the vendor libraries (gzip kept in memory)."""
 
-    def __init__(self, vendor: Vendor) -> None:
-        self.vendor = vendor
+    def __init__(self, vendor: Vendor | VendorMissing) -> None:
+        self.missing = vendor if isinstance(vendor, VendorMissing) else None
+        self.vendor = vendor if isinstance(vendor, Vendor) else Vendor({}, {})
         self.own = {p.name: p for p in STATIC.iterdir() if p.is_file()}
         self.version = {n: hashlib.sha256(p.read_bytes()).hexdigest()[:12] for n, p in self.own.items()}
         self._gz: dict[str, bytes] = {}
@@ -92,8 +96,19 @@ class _Static:
 
 def wall_routes(cfg: CityConfig, pool: ConnectionPool[Any], ingest: Ingest | None, token: str | None,
                 vendor: Vendor | None = None) -> list[Any]:
-    """The wall's route handlers, for `city.api.create_app`. Raises VendorMissing when ECharts is not installed."""
-    static = _Static(vendor or find_vendor(who="hallcity"))
+    """The wall's route handlers, for `city.api.create_app`.
+
+    Without ECharts installed as package-lock.json pins it, ingest and the API go on (the city's
+    figures matter more than its pictures): the error is logged at start and the wall's pages
+    answer 503 saying what to run.
+    """
+    found: Vendor | VendorMissing
+    try:
+        found = vendor or find_vendor(who="hallcity")
+    except VendorMissing as err:
+        log.error("the wall /city/ cannot be shown: %s", err)
+        found = err
+    static = _Static(found)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined)
     env.globals["static_url"] = static.url
@@ -130,6 +145,8 @@ def wall_routes(cfg: CityConfig, pool: ConnectionPool[Any], ingest: Ingest | Non
 
     def shell(request: Request[Any, Any, Any], template: str, **extra: Any) -> Response[Any]:
         lang = lang_of(request)
+        if static.missing is not None:
+            return page("missing.html", 503, lang=lang, why=static.missing.message_en if lang == "en" else static.missing.message)
         other = "zh" if lang == "en" else "en"
         boot = {"lang": lang, "thresholds": thresholds, "districts": districts, **extra}
         return page(template, lang=lang, other=other, boot=json.dumps(boot, ensure_ascii=False).replace("</", "<\\/"),
@@ -148,16 +165,17 @@ def wall_routes(cfg: CityConfig, pool: ConnectionPool[Any], ingest: Ingest | Non
             return to_login(request)
         entry = entries.get(hall)
         if entry is None:
-            return page("missing.html", 404, lang=lang_of(request))
+            return page("missing.html", 404, lang=lang_of(request), why=None)
         return shell(request, "hall.html", hall=entry.id, name=entry.name)
 
     @get("/city/login", sync_to_thread=False, include_in_schema=False)
     def login_form(request: Request[Any, Any, Any]) -> Response[Any]:
         return page("login.html", lang=lang_of(request), wrong=False)
 
-    @post("/city/login", sync_to_thread=False, include_in_schema=False, status_code=303)
-    def login(request: Request[Any, Any, Any],
-              data: dict[str, str] = Body(media_type=RequestEncodingType.URL_ENCODED)) -> Response[Any]:  # noqa: B008
+    @post("/city/login", include_in_schema=False, status_code=303)
+    async def login(request: Request[Any, Any, Any]) -> Response[Any]:
+        form = await request.form()
+        data = {k: str(form.get(k, "")) for k in ("lang", "token")}
         lang = "en" if data.get("lang") == "en" else "zh"
         if token is None:
             return Redirect(f"/city/?lang={lang}", status_code=303, headers=PAGE_HEADERS)

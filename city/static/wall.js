@@ -164,10 +164,10 @@
       return low ? x - y : y - x;  // the worst first
     });
   }
-  function header() {
+  function header() {  // once: paint() only moves the sorted mark (a click or a key press is never lost)
     var tr = el("tr");
     COLS.forEach(function (c) {
-      var th_ = el("th", c[0] === sortKey ? "sorted" : "", c[1]);
+      var th_ = el("th", null, c[1]);
       th_.setAttribute("data-key", c[0]);
       th_.setAttribute("role", "button");
       th_.tabIndex = 0;
@@ -175,8 +175,7 @@
       th_.addEventListener("keydown", function (e) { if (e.key === "Enter") { sortKey = c[0]; paint(); } });
       tr.appendChild(th_);
     });
-    var thead = document.querySelector("#ranking thead");
-    thead.replaceChildren(tr);
+    document.querySelector("#ranking thead").replaceChildren(tr);
   }
   function row(h, i) {
     var tr = el("tr", "card-" + (h.card || "none") + (h.online ? "" : " offline"));
@@ -205,7 +204,9 @@
     return tr;
   }
   function paint() {
-    header();
+    document.querySelectorAll("#ranking th").forEach(function (h) {
+      h.classList.toggle("sorted", h.getAttribute("data-key") === sortKey);
+    });
     var body = document.querySelector("#ranking tbody");
     var list = ordered();
     body.replaceChildren.apply(body, list.map(row));
@@ -267,6 +268,7 @@
       history.replaceState(null, "", u);
       loadWall(); loadTrends();
     });
+    header();
     dayChart = chart("chart-day");
     monthChart = chart("chart-month");
     loadWall(); loadTrends();

@@ -16,22 +16,24 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from litestar.testing import TestClient
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from city.api import create_app
 from city.pgtest import LocalPostgres
 from city.sim import Publisher, SimHall
 from hallbus.localbroker import LocalBroker, end_process, free_port
-from hallbus.vendor import CACHE
-from tests.city.conftest import CITY_BROKER_CONF, city_toml, wait_for
+from hallbus.vendor import CACHE, NODE_MODULES_ENV
+from tests.city.conftest import CITY_BROKER_CONF, City, city_toml, wait_for
 from tests.web.test_web_admin_browser import chromium
 from tests.web.test_web_browser import CHROMIUM, DRIVER, console_errors, page_text, wait_text
 
@@ -64,7 +66,15 @@ class Wall:
         info.wait_for_publish(5)
 
     def row(self, hall: str) -> str:
-        return str(self.driver.find_element(By.CSS_SELECTOR, f'#ranking tr[data-hall="{hall}"]').text)
+        """The row's text, read in one script (the ranking is drawn again every few seconds)."""
+        return str(self.driver.execute_script(
+            "const r = document.querySelector(`#ranking tr[data-hall='${arguments[0]}']`); return r ? r.innerText : ''", hall))
+
+    def attr(self, hall: str, name: str) -> str | None:
+        got = self.driver.execute_script(
+            "const r = document.querySelector(`#ranking tr[data-hall='${arguments[0]}']`); return r && r.getAttribute(arguments[1])",
+            hall, name)
+        return None if got is None else str(got)
 
 
 @pytest.fixture(scope="module")
@@ -122,12 +132,14 @@ def shot(driver: webdriver.Chrome, name: str) -> None:
     driver.save_screenshot(str(SCREENS / f"{name}.png"))
 
 
+# Read in one script: the ranking is drawn again every few seconds (an element found may be gone a moment later).
 def rows(driver: webdriver.Chrome) -> list[str]:
-    return [str(r.get_attribute("data-hall")) for r in driver.find_elements(By.CSS_SELECTOR, "#ranking tbody tr")]
+    return list(driver.execute_script("return [...document.querySelectorAll('#ranking tbody tr')].map(r => r.dataset.hall)"))
 
 
 def cells(driver: webdriver.Chrome, key: str) -> list[str]:
-    return [str(c.text) for c in driver.find_elements(By.CSS_SELECTOR, f'#ranking tbody td[data-key="{key}"]')]
+    return list(driver.execute_script(
+        "return [...document.querySelectorAll(`#ranking tbody td[data-key='${arguments[0]}']`)].map(c => c.textContent)", key))
 
 
 def other_hosts(driver: webdriver.Chrome, url: str) -> list[str]:
@@ -173,6 +185,12 @@ def test_the_wall_ranks_every_hall_and_sorts_by_a_column(wall: Wall) -> None:
     assert waiting == sorted(waiting, reverse=True)
     WebDriverWait(d, 15).until(lambda _: d.find_element(By.ID, "chart-day").get_attribute("data-drawn"))
     assert "城市政务服务指挥中心" in page_text(d) and "最长等候" in page_text(d)
+    Select(d.find_element(By.ID, "district")).select_by_value("东区")  # city_toml: every other hall is 东区
+    east = sorted(HALLS[1::2])
+    WebDriverWait(d, 15).until(lambda _: sorted(rows(d)) == east)
+    assert d.current_url.endswith("?district=%E4%B8%9C%E5%8C%BA")
+    Select(d.find_element(By.ID, "district")).select_by_value("")
+    WebDriverWait(d, 15).until(lambda _: len(rows(d)) == len(HALLS))
 
 
 def test_a_red_card_appears_live_when_a_halls_wait_passes_the_threshold(wall: Wall) -> None:
@@ -183,7 +201,7 @@ def test_a_red_card_appears_live_when_a_halls_wait_passes_the_threshold(wall: Wa
     hall.waiting[0] = max(hall.waiting[0], 3)
     hall.oldest[0] = now - dt.timedelta(minutes=45)  # past wait_red_s = 20 min
     wall.publish(hall.queue(now), hall.alert(now, "queue_threshold", "urgent", "A 类事项等候超过 45 分钟"))
-    WebDriverWait(d, 15).until(lambda _: d.find_element(By.CSS_SELECTOR, 'tr[data-hall="w-nanan"]').get_attribute("data-card") == "red")
+    WebDriverWait(d, 15).until(lambda _: wall.attr("w-nanan", "data-card") == "red")
     assert "最长等候 45 分钟 ≥ 20 分钟" in wall.row("w-nanan")
     wait_text(d, "A 类事项等候超过 45 分钟")
     assert d.execute_script("return window.__same_page") == before, "no reload"
@@ -194,10 +212,9 @@ def test_a_silent_hall_shows_offline_with_since_when_never_as_nobody_waiting(wal
     hall = wall.sims["w-beibei"]
     wall.publish((hall.bridge_topic, b"0", True))
     WebDriverWait(d, 15).until(lambda _: "离线 自" in wall.row("w-beibei"))
-    row = d.find_element(By.CSS_SELECTOR, 'tr[data-hall="w-beibei"]')
-    assert row.get_attribute("data-card") == "red"
-    assert not row.find_elements(By.CSS_SELECTOR, 'td[data-key="waiting"]'), "no figure of a silent hall"
-    since = row.find_element(By.CSS_SELECTOR, "td.offline-cell").text
+    assert wall.attr("w-beibei", "data-card") == "red"
+    assert len(cells(d, "waiting")) == len(HALLS) - 1, "no figure of a silent hall"
+    since = str(d.execute_script("return document.querySelector(`tr[data-hall='w-beibei'] td.offline-cell`).textContent"))
     assert since.startswith("离线 自 ") and since[-5:-3].isdigit() and since[-3] == ":", since
     d.find_element(By.CSS_SELECTOR, 'th[data-key="card"]').click()
     WebDriverWait(d, 5).until(lambda _: set(rows(d)[:2]) == {"w-beibei", "w-nanan"})  # red cards first
@@ -220,7 +237,7 @@ def test_a_click_opens_one_hall_and_english_is_a_click_away(wall: Wall) -> None:
     d = wall.driver
     d.get(f"{wall.url}/city/")
     WebDriverWait(d, 15).until(lambda _: len(rows(d)) == len(HALLS))
-    d.find_element(By.CSS_SELECTOR, 'tr[data-hall="w-nanan"] td.name a').click()
+    d.execute_script("document.querySelector(`tr[data-hall='w-nanan'] td.name a`).click()")  # drawn again every 3 s
     WebDriverWait(d, 15).until(lambda _: d.find_element(By.ID, "windows").get_attribute("data-rows") == "6")
     assert d.current_url.startswith(f"{wall.url}/city/halls/w-nanan")
     assert d.find_element(By.ID, "services").get_attribute("data-rows") == "4"
@@ -234,3 +251,17 @@ def test_a_click_opens_one_hall_and_english_is_a_click_away(wall: Wall) -> None:
     wait_text(d, "City command centre", "Served today")
     assert not other_hosts(d, wall.url)
     assert not console_errors(d)
+
+
+def test_without_the_chart_library_the_wall_says_what_to_run_and_the_api_goes_on(
+        make_city: Callable[..., City], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `git pull` without `./hall setup` on the city's server: the wall explains, ingest and the API carry on."""
+    city = make_city(["v-one"])
+    monkeypatch.setenv(NODE_MODULES_ENV, str(tmp_path / "node_modules"))
+    with TestClient(create_app(city.cfg, city.pool)) as client:
+        page = client.get("/city/")
+        assert page.status_code == 503
+        assert "hallcity 找不到网页图表库 echarts" in page.text and "./hall setup" in page.text
+        assert "hallcity cannot find the browser library echarts" in client.get("/city/?lang=en").text
+        assert client.get("/city/static/vendor/echarts.min.js").status_code == 404
+        assert [h["hall"] for h in client.get("/api/v1/halls").json()] == ["v-one"]
