@@ -99,7 +99,8 @@ def wall(pg: LocalPostgres, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         pub = Publisher(broker.url, "sim-wall")
         now = dt.datetime.now(dt.UTC).astimezone() - dt.timedelta(seconds=60)  # the tests' messages come later
         sims = {h: SimHall(h, random.Random(i)) for i, h in enumerate(HALLS)}
-        messages = [m for s in sims.values() for m in s.initial(now)]
+        messages = [m for i, (h, live) in enumerate(sims.items()) for m in history(h, i, now, live)]
+        messages += [m for s in sims.values() for m in s.initial(now)]
         for n in range(40):  # some people waiting, some served and rated
             messages += [m for s in sims.values() for m in s.step(now + dt.timedelta(seconds=n))]
         info = pub.send(messages)
@@ -118,6 +119,34 @@ def wall(pg: LocalPostgres, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             pub.close()
         end_process(proc)
         broker.stop()
+
+
+def history(hall: str, seed: int, now: dt.datetime, live: SimHall) -> list[tuple[str, bytes, bool]]:
+    """Earlier today every 5 minutes (a morning peak) and this month's days, older than the live figures.
+
+    The live hall goes on from the day's count served.
+    """
+    rng = random.Random(100 + seed)
+    past = SimHall(hall, rng)
+    out = []
+    for day in range(1, now.day):
+        past.served = rng.randint(150, 600)
+        past.ratings = past.served // 2
+        past.good = int(past.ratings * rng.uniform(0.88, 1.0))
+        out.append(past.stats(now.replace(day=day, hour=17)))
+    past.served = past.ratings = past.good = 0
+    start = max(now.replace(hour=0, minute=0, second=0, microsecond=0), now - dt.timedelta(hours=9))
+    t = start
+    while t < now - dt.timedelta(minutes=5):
+        peak = max(0.0, 1 - abs(t.hour + t.minute / 60 - 10) / 4)  # busiest about ten in the morning
+        waiting = int(rng.uniform(2, 8) + 30 * peak * past.load)
+        past.waiting = [waiting // 4 + (i < waiting % 4) for i in range(4)]
+        past.oldest = [t - dt.timedelta(seconds=60 * w) if w else None for w in past.waiting]
+        past.served += rng.randint(3, 12)
+        out += [past.queue(t), past.stats(t)]
+        t += dt.timedelta(minutes=5)
+    live.served = past.served
+    return out
 
 
 def _healthy(url: str) -> bool:
