@@ -198,6 +198,9 @@ def test_the_wall_is_closed_without_its_cookie_and_never_shows_the_token(wall: W
         assert c.get("/city/static/vendor/echarts.min.js", headers={"If-None-Match": js.headers["etag"]}).status_code == 304
         for bad in ("/city/static/vendor/package.json", "/city/static/..%2Fwall.py", "/city/halls/nowhere"):
             assert c.get(bad).status_code == 404, bad
+        for _n in range(10):  # ten wrong tokens in a minute: then even the right one waits
+            assert c.post("/city/login", data={"token": "guess"}).status_code == 403
+        assert c.post("/city/login", data={"token": TOKEN}).status_code == 429
 
 
 def test_the_wall_ranks_every_hall_and_sorts_by_a_column(wall: Wall) -> None:
