@@ -191,7 +191,9 @@ def test_the_wall_is_closed_without_its_cookie_and_never_shows_the_token(wall: W
         page = c.get("/city/")
         assert page.status_code == 200 and TOKEN not in page.text
         assert "script-src 'self'" in page.headers["content-security-policy"] and "<script>" not in page.text
-        assert c.get("/city/data/halls").status_code == 200
+        got = c.get("/city/data/halls", headers={"Accept-Encoding": "gzip"})
+        assert got.status_code == 200 and got.headers["content-encoding"] == "gzip"
+        assert {h["hall"] for h in got.json()["halls"]} == set(HALLS)
         js = c.get("/city/static/vendor/echarts.min.js?v=6.1.0", headers={"Accept-Encoding": "gzip"})
         assert js.status_code == 200 and js.headers["cache-control"] == CACHE
         assert js.headers["content-encoding"] == "gzip" and len(js.content) > 500_000
