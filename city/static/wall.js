@@ -84,7 +84,7 @@
   function fetchJson(url) {
     return fetch(url, { credentials: "same-origin", cache: "no-store" }).then(function (r) {
       if (r.status === 401) { location.href = "/city/login?lang=" + boot.lang; throw new Error("signed out"); }
-      if (!r.ok) { throw new Error("HTTP " + r.status); }
+      if (!r.ok) { var e = new Error("HTTP " + r.status); e.status = r.status; throw e; }
       return r.json();
     });
   }
@@ -93,6 +93,9 @@
     var b = byId("delayed");
     b.hidden = !on && !unreachable;
     b.textContent = unreachable ? W.unreachable + (lastGood ? lastGood.toLocaleTimeString() : "—") : W.delayed;
+  }
+  function failed(e) {  // 503: the server is there, its database is not (the figures shown are delayed)
+    if (e.message !== "signed out") { delayed(e.status === 503, e.status !== 503); }
   }
   function chart(id) {
     var node = byId(id);
@@ -231,7 +234,7 @@
       paint();
       alertItems(d.alerts, function (id) { return names[id] || id; });
       delayed(d.delayed, false);
-    }).catch(function (e) { if (e.message !== "signed out") { delayed(false, true); } });
+    }).catch(failed);
   }
   var dayChart, monthChart;
   function loadTrends() {
@@ -322,7 +325,7 @@
         [W.served, h.days.map(function (d) { return d.served; })],
         [W.satisfaction, h.days.map(function (d) { return d.satisfaction; })]);
       delayed(false, false);
-    }).catch(function (e) { if (e.message !== "signed out") { delayed(false, true); } });
+    }).catch(failed);
   }
   function startHall() {
     byId("back").textContent = W.back;

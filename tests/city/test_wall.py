@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import psycopg
 import pytest
 from litestar.testing import TestClient
 from selenium import webdriver
@@ -299,3 +300,23 @@ def test_without_the_chart_library_the_wall_says_what_to_run_and_the_api_goes_on
         assert "hallcity cannot find the browser library echarts" in client.get("/city/?lang=en").text
         assert client.get("/city/static/vendor/echarts.min.js").status_code == 404
         assert [h["hall"] for h in client.get("/api/v1/halls").json()] == ["v-one"]
+
+
+def test_with_the_database_away_the_wall_keeps_its_figures_and_says_they_are_delayed(wall: Wall, pg: LocalPostgres) -> None:
+    d = wall.driver
+    d.get(f"{wall.url}/city/")
+    WebDriverWait(d, 15).until(lambda _: len(rows(d)) == len(HALLS))
+
+    def connections(allowed: bool) -> None:
+        with psycopg.connect(pg.url, autocommit=True) as admin:
+            admin.execute(f"ALTER DATABASE city_wall ALLOW_CONNECTIONS {str(allowed).lower()}")
+            if not allowed:
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'city_wall'")
+
+    connections(False)
+    try:
+        wait_text(d, "数据延迟")
+        assert len(rows(d)) == len(HALLS), "the last figures stay, under the banner"
+    finally:
+        connections(True)
+    WebDriverWait(d, 20).until(lambda _: not d.find_element(By.ID, "delayed").is_displayed())
