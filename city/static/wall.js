@@ -80,7 +80,7 @@
     if (key === "offline") { text = h.offline_since ? W.offlineSince + clock(h.offline_since) : W.never; }
     return text;
   }
-  function reasons(h) { return h.reasons.map(function (k) { return reason(h, k); }).join("；"); }
+  function reasons(h) { return h.reasons.map(function (k) { return reason(h, k); }).join(en ? "; " : "；"); }
   function fetchJson(url) {
     return fetch(url, { credentials: "same-origin", cache: "no-store" }).then(function (r) {
       if (r.status === 401) { location.href = "/city/login?lang=" + boot.lang; throw new Error("signed out"); }
@@ -254,7 +254,7 @@
     byId("h-day").textContent = W.day;
     byId("h-month").textContent = W.month;
     byId("legend").textContent = W.sortHint + " " + [
-      W.red + "/" + W.yellow + "：",
+      W.red + "/" + W.yellow + (en ? ":" : "："),
       W.longest + " ≥ " + mins(th.wait_red_s) + " / " + mins(th.wait_yellow_s),
       W.satToday + " < " + pct(th.satisfaction_red) + " / " + pct(th.satisfaction_yellow),
       W.overdue + " ≥ " + th.overdue_red + " / " + th.overdue_yellow,

@@ -284,6 +284,7 @@ def test_a_click_opens_one_hall_and_english_is_a_click_away(wall: Wall) -> None:
     d.find_element(By.ID, "back").click()
     WebDriverWait(d, 15).until(lambda _: len(rows(d)) == len(HALLS))
     wait_text(d, "City command centre", "Served today")
+    shot(d, "city-wall-en")
     assert not other_hosts(d, wall.url)
     assert not console_errors(d)
 
