@@ -321,3 +321,22 @@ def test_with_the_database_away_the_wall_keeps_its_figures_and_says_they_are_del
     finally:
         connections(True)
     WebDriverWait(d, 20).until(lambda _: not d.find_element(By.ID, "delayed").is_displayed())
+
+
+def test_odd_requests_to_the_wall_get_4xx_never_5xx(wall: Wall) -> None:
+    signed_in = {"hallcity_wall": str(wall.driver.get_cookie("hallcity_wall")["value"])}  # the wall's (logins are throttled)
+    with httpx.Client(base_url=wall.url, timeout=10, cookies=signed_in) as c:
+        assert c.get("/city/data/halls").status_code == 200
+        odd = ["%00", "%0A%0D", "'; DROP TABLE city_hall; --", "东区" * 500, "../../etc/passwd", "%ZZ", "<script>"]
+        for v in odd:
+            for path in (f"/city/?district={v}", f"/city/data/halls?district={v}", f"/city/data/trends?district={v}",
+                         f"/city/halls/{v}", f"/city/data/halls/{v}", f"/city/static/{v}", f"/city/static/vendor/{v}",
+                         f"/city/?lang={v}"):
+                r = c.get(path)
+                assert r.status_code < 500, (path, r.status_code, r.text[:200])
+        for body, kind in ((b"token=%ZZ&lang=\x00", "application/x-www-form-urlencoded"), (b'{"token": 1}', "application/json"),
+                           (b"--x\r\n", "multipart/form-data; boundary=x"), (b"\xff" * 100_000, "application/octet-stream")):
+            r = c.post("/city/login", content=body, headers={"Content-Type": kind})
+            assert r.status_code < 500, (body[:20], kind, r.status_code)
+        page = c.get("/city/halls/<script>")
+        assert page.status_code == 404 and "<script>" not in page.text
