@@ -264,6 +264,10 @@ def test_a_silent_hall_shows_offline_with_since_when_never_as_nobody_waiting(wal
     shot(d, "city-wall-laptop")
     d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
     d.set_window_size(1920, 1080)
+    d.get(f"{wall.url}/city/halls/w-beibei")  # its own page: offline since when, and what it last said
+    wait_text(d, "离线 自", "离线前最后数据", str(wall.sims["w-beibei"].served))
+    assert d.find_element(By.ID, "status").get_attribute("data-online") == "false"
+    d.get(f"{wall.url}/city/")
     wall.publish((hall.bridge_topic, b"1", True))
     WebDriverWait(d, 15).until(lambda _: "离线" not in wall.row("w-beibei"))
 
