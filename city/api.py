@@ -21,6 +21,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from city import read
 from city.config import CityConfig
 from city.ingest import Ingest
+from city.wall import wall_routes
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ def create_app(cfg: CityConfig, pool: ConnectionPool[Any], ingest: Ingest | None
         return _error(500, "internal_error", "服务出错,请稍后再试。", "Something went wrong; please try again later.")
 
     return Litestar(
-        route_handlers=[halls, hall, healthz],
+        route_handlers=[halls, hall, healthz, *wall_routes(cfg, pool, ingest, token)],  # the wall /city/ (city/wall.py)
         exception_handlers={NotFoundException: on_http_error, HTTPException: on_http_error, Exception: on_crash},
         openapi_config=None,
         debug=False,

@@ -2,8 +2,8 @@
 
 A private PostgreSQL (city/pgtest.py), a city Mosquitto, two `hallcity serve` instances sharing
 one subscription group, and the simulator playing N halls (50 by default). Prints the API's
-address and token, checks that every hall has arrived, and runs until Ctrl-C (or `--seconds`).
-The wall `/city/` is not built yet: the address printed is the JSON API's.
+address and token and the wall's, checks that every hall has arrived, and runs until Ctrl-C (or
+`--seconds`).
 """
 
 from __future__ import annotations
@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"  token:  {token}\n"
                   f"  try:    curl -H 'Authorization: Bearer {token}' {api}\n"
                   f"  health: http://127.0.0.1:{ports[0]}/healthz\n"
-                  f"  the wall /city/ is not built yet. Ctrl-C stops everything.", flush=True)
+                  f"  wall:   http://127.0.0.1:{ports[0]}/city/   (asks for the token once)\n"
+                  f"  Ctrl-C stops everything.", flush=True)
             try:
                 if args.seconds:
                     time.sleep(args.seconds)

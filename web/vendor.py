@@ -1,25 +1,13 @@
 """Browser libraries from the npm registry, served by hallweb itself (SPEC 12: no CDN, no copies in the repo).
 
-`package.json` at the repository's root names each library at an exact version and
-`package-lock.json` pins it with its hash; `./hall setup`, `test`, `demo` and `install` run
-`npm ci` into `node_modules/` (git-ignored) when it is missing or older than the lock. hallweb
-serves the few files listed in `LIBRARIES` from there, each under `/static/vendor/{name}`; pages
-ask for `vendor_url(name)`, which carries the installed version (`?v=6.1.0`), so the answer can be
-kept by browsers for a year (`Cache-Control: public, max-age=31536000, immutable`) and an upgrade
-is still fetched at once.
-
-`find_vendor` runs at start-up: a library missing, or installed at another version than the lock
-pins (a `git pull` without `./hall setup`), stops hallweb with a sentence in Chinese and English
-saying what to run. `HALLWEB_NODE_MODULES` names another `node_modules/` folder (a hall whose
-project is installed elsewhere; the tests' missing folder).
+Finding them in node_modules/ at the version package-lock.json pins (and refusing to start
+otherwise) is `hallbus.vendor`, shared with the city's wall; here is hallweb's route: each file of
+`LIBRARIES` under `/static/vendor/{name}`, asked for by pages as `vendor_url(name)` (the version in
+the query), kept by browsers for a year (`Cache-Control: public, max-age=31536000, immutable`).
 """
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, get
@@ -28,88 +16,18 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import File
 
-REPO = Path(__file__).resolve().parent.parent
-NODE_MODULES_ENV = "HALLWEB_NODE_MODULES"
-CACHE = "public, max-age=31536000, immutable"  # the URL changes with the version (`?v=`)
+from hallbus.vendor import (
+    CACHE,
+    LIBRARIES,
+    NODE_MODULES_ENV,
+    Vendor,
+    VendorMissing,
+    find_vendor,
+    node_modules_dir,
+)
 
-# served name -> (npm package, file inside it). The city wall (issue 20) adds its own here.
-LIBRARIES: dict[str, tuple[str, str]] = {
-    "echarts.min.js": ("echarts", "dist/echarts.min.js"),
-}
-
-
-class VendorMissing(Exception):
-    """A browser library is not installed as `package-lock.json` pins it; `message` (zh_CN) and `message_en`."""
-
-    def __init__(self, message: str, message_en: str) -> None:
-        super().__init__(f"{message}\n{message_en}")
-        self.message = message
-        self.message_en = message_en
-
-
-@dataclass(frozen=True)
-class Vendor:
-    """The installed libraries: served name -> file on disk, and name -> installed version."""
-
-    files: dict[str, Path]
-    versions: dict[str, str]
-
-    def url(self, name: str) -> str:
-        """The path a page loads `name` from, with the version in the query (kept a year by browsers)."""
-        return f"/static/vendor/{name}?v={self.versions[name]}"
-
-    def etag(self, name: str) -> str:
-        """The file's entity tag: its version and size (a browser that asks again with it gets 304)."""
-        return f"{self.versions[name]}-{self.files[name].stat().st_size:x}"
-
-
-def node_modules_dir() -> Path:
-    """`HALLWEB_NODE_MODULES`, else `node_modules/` beside `package.json` at the repository's root."""
-    given = os.environ.get(NODE_MODULES_ENV)
-    return Path(given) if given else REPO / "node_modules"
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _pinned(node_modules: Path) -> dict[str, str]:
-    """package -> version as `package-lock.json` beside `node_modules/` pins it ({} without a lock there)."""
-    packages = _read_json(node_modules.parent / "package-lock.json").get("packages", {})
-    return {k.removeprefix("node_modules/"): str(v.get("version", "")) for k, v in packages.items()
-            if k.startswith("node_modules/") and isinstance(v, dict)}
-
-
-def find_vendor(node_modules: Path | None = None) -> Vendor:
-    """Every library of `LIBRARIES` in `node_modules` at the pinned version; raises VendorMissing saying what to run."""
-    where = node_modules or node_modules_dir()
-    pinned = _pinned(where)
-    files: dict[str, Path] = {}
-    versions: dict[str, str] = {}
-    for name, (package, inner) in LIBRARIES.items():
-        path = where / package / inner
-        installed = str(_read_json(where / package / "package.json").get("version", ""))
-        if not path.is_file() or not installed:
-            raise VendorMissing(
-                f"hallweb 找不到网页图表库 {package}（应在 {path}）。请在项目目录运行 ./hall setup"
-                f"（或 npm ci）安装 package.json 中固定版本的网页库后再启动。",
-                f"hallweb cannot find the browser library {package} (expected at {path}). Run ./hall setup "
-                f"(or npm ci) in the project's folder to install the pinned libraries of package.json, then start again.",
-            )
-        want = pinned.get(package)
-        if want and want != installed:
-            raise VendorMissing(
-                f"网页库 {package} 的已安装版本 {installed} 与 package-lock.json 固定的 {want} 不一致。"
-                f"请在项目目录运行 ./hall setup（或 npm ci）后再启动。",
-                f"The browser library {package} is installed at {installed} but package-lock.json pins {want}. "
-                f"Run ./hall setup (or npm ci) in the project's folder, then start again.",
-            )
-        files[name], versions[name] = path, installed
-    return Vendor(files, versions)
+__all__ = ["CACHE", "LIBRARIES", "NODE_MODULES_ENV", "Vendor", "VendorMissing", "find_vendor", "node_modules_dir",
+           "vendor_route"]
 
 
 def vendor_route(vendor: Vendor) -> Any:
