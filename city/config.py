@@ -5,13 +5,16 @@
     [web]         listen, the API's bearer token (file)
     [thresholds]  when a hall gets a yellow or a red card
     [[halls]]     id, name, district, kind (city / county / township)
+    timezone      (at the top) the halls' time zone: where "today" and "this month" begin
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
@@ -97,7 +100,12 @@ class CityConfig(Strict, kw_only=True):
     web: CityWebSection = msgspec.field(default_factory=CityWebSection)
     thresholds: ThresholdsSection = msgspec.field(default_factory=ThresholdsSection)
     halls: list[HallEntry] = msgspec.field(default_factory=list)
+    timezone: str = "Asia/Shanghai"  # the halls' days: "served today" is of the halls' today, not this server's
     path: str = ""
+
+    def today(self, now: dt.datetime | None = None) -> dt.date:
+        """The halls' date now (`timezone`)."""
+        return (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(self.timezone)).date()
 
     def resolve(self, p: str) -> Path:
         """A path of the config, relative to the config file's folder."""
@@ -131,6 +139,10 @@ def _semantic_errors(cfg: CityConfig) -> list[tuple[list[str | int], str]]:
         errs.append((["web", "listen"], str(err)))
     if not cfg.broker.group or "/" in cfg.broker.group or "+" in cfg.broker.group or "#" in cfg.broker.group:
         errs.append((["broker", "group"], "must be a plain name (no '/', '+' or '#')"))
+    try:
+        ZoneInfo(cfg.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errs.append((["timezone"], f"{cfg.timezone!r} is not a time zone name (e.g. \"Asia/Shanghai\")"))
     t = cfg.thresholds
     for key, yellow, red, worse_high in (
         ("wait_red_s", t.wait_yellow_s, t.wait_red_s, True),

@@ -17,7 +17,7 @@ from city.config import CityConfig, HallEntry, ThresholdsSection
 
 _HALLS_SQL = """
 SELECT hall, last_seen, waiting, oldest_issued_at, served_today, satisfaction_today, on_time_rate,
-       overdue_cases, followups_open, bridge_up, bridge_at, devices_faulty, nodes_offline, controller_down
+       overdue_cases, followups_open, bridge_up, bridge_at, devices_faulty, nodes_offline, controller_down, stats_date
 FROM city_hall h
 """
 
@@ -37,7 +37,7 @@ def _iso(t: dt.datetime | None) -> str | None:
 
 
 def hall_object(entry: HallEntry, row: tuple[Any, ...] | None, th: ThresholdsSection, now: dt.datetime,
-                month: float | None = None) -> dict[str, Any]:
+                month: float | None = None, today: str | None = None) -> dict[str, Any]:
     """The SPEC 13 object of one hall (plus `kind`, `satisfaction_month`, `card`, `reasons`, `offline_since`, `last_known`)."""
     out: dict[str, Any] = {"hall": entry.id, "name": entry.name, "district": entry.district, "kind": entry.kind,
                            "satisfaction_month": round(month, 4) if month is not None else None}
@@ -46,7 +46,10 @@ def hall_object(entry: HallEntry, row: tuple[Any, ...] | None, th: ThresholdsSec
                     "last_known": None, "card": "red", "reasons": ["never_heard"]})
         return out
     (_h, last_seen, waiting, oldest, served, satisfaction, on_time, overdue, followups, bridge_up, bridge_at,
-     faulty, nodes_off, controller_down) = row
+     faulty, nodes_off, controller_down, stats_date) = row
+    if today is not None and stats_date and stats_date < today:
+        # its figures are of a day gone by (no message since its midnight): nobody served yet today, no rating
+        served, satisfaction = 0, None
     longest = max(0, int((now - oldest).total_seconds())) if oldest is not None and waiting else 0
     figures = {"waiting": waiting, "longest_wait_s": longest if waiting is not None else None,
                "served_today": served, "satisfaction_today": satisfaction, "on_time_rate": on_time,
@@ -96,8 +99,9 @@ def halls(conn: psycopg.Connection[Any], cfg: CityConfig, *, district: str | Non
     """Every hall of city.toml (or of one district), red first, then yellow, then by people waiting."""
     now = dt.datetime.now(dt.UTC)
     rows = {r[0]: r for r in conn.execute(_HALLS_SQL)}
-    month = dict(conn.execute(_MONTH_SQL, (_month_start(),)).fetchall())
-    out = [hall_object(e, rows.get(e.id), cfg.thresholds, now, month.get(e.id)) for e in cfg.halls
+    today = cfg.today(now)
+    month = dict(conn.execute(_MONTH_SQL, (today.replace(day=1).isoformat(),)).fetchall())
+    out = [hall_object(e, rows.get(e.id), cfg.thresholds, now, month.get(e.id), today.isoformat()) for e in cfg.halls
            if district is None or e.district == district]
     rank = {"red": 0, "yellow": 1, None: 2}
     out.sort(key=lambda h: (rank[h["card"]], -(h["waiting"] or 0), h["hall"]))
@@ -108,9 +112,10 @@ def hall_detail(conn: psycopg.Connection[Any], cfg: CityConfig, entry: HallEntry
     """One hall: its object, plus its windows, services, nodes, recent alerts and today's figures by minute."""
     now = dt.datetime.now(dt.UTC)
     row = conn.execute(_HALLS_SQL + " WHERE h.hall = %s", (entry.id,)).fetchone()
+    today = cfg.today(now)
     month = dict(conn.execute(_MONTH_SQL.replace("GROUP BY", "AND hall = %s GROUP BY"),
-                              (_month_start(), entry.id)).fetchall())
-    out = hall_object(entry, row, cfg.thresholds, now, month.get(entry.id))
+                              (today.replace(day=1).isoformat(), entry.id)).fetchall())
+    out = hall_object(entry, row, cfg.thresholds, now, month.get(entry.id), today.isoformat())
     parts = conn.execute("SELECT kind, key, payload FROM city_part WHERE hall = %s ORDER BY kind, key",
                          (entry.id,)).fetchall()
     out["windows"] = [{k: p.get(k) for k in ("window", "name", "status", "since", "services")}
@@ -138,7 +143,3 @@ def hall_detail(conn: psycopg.Connection[Any], cfg: CityConfig, entry: HallEntry
                        " WHERE hall = %s ORDER BY day DESC LIMIT 31", (entry.id,))][::-1]
     return out
 
-
-def _month_start() -> str:
-    """The first day of this month, as the halls write their days (YYYY-MM-DD; this server's date)."""
-    return dt.date.today().replace(day=1).isoformat()

@@ -227,7 +227,7 @@ def wall_routes(cfg: CityConfig, pool: ConnectionPool[Any], ingest: Ingest | Non
         if kept is None or time.monotonic() - at > TRENDS_KEPT_S:
             try:
                 with pool.connection(timeout=5) as conn:
-                    kept = wall_read.trends(conn, hall_ids(district))
+                    kept = wall_read.trends(conn, hall_ids(district), cfg.timezone)
             except (psycopg.OperationalError, PoolTimeout):
                 return db_down()
             trends_kept[key] = (time.monotonic(), kept)

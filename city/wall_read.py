@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 
@@ -39,12 +40,12 @@ def alerts(conn: psycopg.Connection[Any], halls: list[str], limit: int = 40) -> 
             for h, ts, kind, level, subject in conn.execute(_ALERTS_SQL, (halls, limit))]
 
 
-def trends(conn: psycopg.Connection[Any], halls: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Today by 10 minutes (people waiting, served, the longest wait) and this month by day."""
-    midnight = dt.datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+def trends(conn: psycopg.Connection[Any], halls: list[str], zone: str = "Asia/Shanghai") -> dict[str, list[dict[str, Any]]]:
+    """Today by 10 minutes (people waiting, served, the longest wait) and this month by day, the halls' (`zone`)."""
+    midnight = dt.datetime.now(ZoneInfo(zone)).replace(hour=0, minute=0, second=0, microsecond=0)
     day = [{"t": b.isoformat(), "waiting": w, "served": s, "longest_wait_s": lw}
            for b, w, s, lw in conn.execute(_DAY_SQL, (midnight, halls, midnight))]
-    first = dt.date.today().replace(day=1).isoformat()
+    first = midnight.date().replace(day=1).isoformat()
     month = [{"day": d, "served": s, "satisfaction": round(sat, 4) if sat is not None else None, "overdue": od}
              for d, s, sat, od in conn.execute(_MONTH_SQL, (halls, first))]
     return {"day": day, "month": month}

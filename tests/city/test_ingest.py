@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from city import read
 from city.sim import Publisher
@@ -95,4 +96,33 @@ def test_days_are_kept_and_this_months_satisfaction_is_weighted_by_ratings(
     assert [x["day"] for x in d["days"]] == [x[0].isoformat() for x in days]
     assert d["satisfaction_month"] == h["satisfaction_month"]
     assert ing.health()["refused"] == 0
+    pub.close()
+
+
+def test_a_halls_figures_of_a_day_gone_by_are_not_todays(make_city: Callable[..., City], city_broker: LocalBroker) -> None:
+    """A hall that sent nothing since its midnight served nobody yet today: never yesterday's count as today's."""
+    city = make_city(["y-late", "y-early"])
+    ing = city.ingest()
+    zone = ZoneInfo(city.cfg.timezone)
+    today = city.cfg.today()
+    last_night = dt.datetime.combine(today, dt.time(0, 0), zone) - dt.timedelta(minutes=1)
+    this_morning = dt.datetime.now(zone) - dt.timedelta(seconds=30)
+    pub = Publisher(city_broker.url, "sim-day")
+    late, early = Topics("y-late"), Topics("y-early")
+
+    def stats(day: dt.date, ts: dt.datetime) -> bytes:
+        return schemas.encode(schemas.StatsToday(served=795, ratings=40, satisfaction_rate=0.93, date=day.isoformat(),
+                                                 ts=ts.isoformat()))
+
+    pub.send([(late.stats_today, stats(today - dt.timedelta(days=1), last_night), True),
+              (early.stats_today, stats(today, this_morning), True),
+              (late.queue_state, _queue([0], this_morning), True),
+              (early.queue_state, _queue([0], this_morning), True)]).wait_for_publish(5)  # type: ignore[union-attr]
+    wait_for(lambda: ing.stored >= 4, 10, "four messages stored")
+    halls = _halls(city)
+    y, t = halls["y-late"], halls["y-early"]
+    assert (y["online"], y["served_today"], y["satisfaction_today"]) == (True, 0, None), y
+    assert (t["served_today"], t["satisfaction_today"]) == (795, 0.93)
+    with city.pool.connection() as conn:
+        assert read.hall_detail(conn, city.cfg, city.cfg.halls[0])["served_today"] == 0
     pub.close()
