@@ -46,6 +46,9 @@ def wait_until(check: Any, timeout: float, what: str) -> Any:
         threading.Event().wait(0.05)
 
 
+CONNECT_S = 20  # a node's first connection to the test broker (it takes milliseconds)
+
+
 @dataclass
 class WebHall:
     """The running parts of a test hall with its web service."""
@@ -116,7 +119,16 @@ class WebHall:
 
     def rpc(self, node: str, role: str) -> RpcClient:
         bus = BusClient(hall=self.config.hall.id, node=node, role=role, broker=parse_broker_url(self.broker.url))
-        assert bus.start(wait=10), f"{node} could not connect"
+        if not bus.start(wait=CONNECT_S):
+            # Seen twice, near the end of a whole run only (never alone): say all that can be seen.
+            alive = self.broker.proc is not None and self.broker.proc.poll() is None
+            bus.stop()
+            raise AssertionError(
+                f"{node} could not connect to {self.broker.url} within {CONNECT_S} s: last error {bus.last_error!r}; "
+                f"broker running: {alive}; threads here: {threading.active_count()}; "
+                f"open files here: {len(os.listdir('/proc/self/fd'))}; broker log: "
+                + self.broker.log_path.read_text(errors="replace")[-1000:]
+            )
         self.buses.append(bus)
         return RpcClient(bus)
 
