@@ -114,12 +114,14 @@ class RpcClient:
         self._pending: dict[str, concurrent.futures.Future[dict[str, Any]]] = {}
         self._lock = threading.Lock()
         # One thread expires every pending call at its deadline (a Timer per call costs a thread).
+        # It runs while deadlines are left and ends with the last one: a thread that never ended
+        # would keep this client, its bus and the bus's sockets alive for the life of the process
+        # (a test run that made hundreds of clients ran out of file descriptors).
         self._deadlines: list[tuple[float, str, str, float]] = []
         self._deadline_cond = threading.Condition(self._lock)
         self._reaper_wakes_at = math.inf  # when the reaper's current wait ends
+        self._reaping = False  # a deadline thread runs (set and cleared under the lock)
         self.reaper_rounds = 0  # how often the deadline thread woke up (a health figure)
-        self._reaper = threading.Thread(target=self._reap, name="rpc-deadlines", daemon=True)
-        self._reaper.start()
         bus.subscribe(self.reply_topic, self._on_reply)
 
     def call_async(
@@ -146,9 +148,11 @@ class RpcClient:
         deadline = time.monotonic() + timeout
         with self._lock:
             self._pending[rid] = fut
-            idle = not self._deadlines
             heapq.heappush(self._deadlines, (deadline, rid, method, timeout))
-            if idle or deadline < self._reaper_wakes_at:
+            if not self._reaping:
+                self._reaping = True
+                threading.Thread(target=self._reap, name="rpc-deadlines", daemon=True).start()
+            elif deadline < self._reaper_wakes_at:
                 self._deadline_cond.notify()
         info = self.bus.publish(self.bus.topics.rpc(method), payload, qos=1, properties=props)
         if info.rc == MQTTErrorCode.MQTT_ERR_PAYLOAD_SIZE:  # bigger than the broker takes: never sent
@@ -198,8 +202,9 @@ class RpcClient:
         while True:
             expired: list[tuple[concurrent.futures.Future[dict[str, Any]], str, float]] = []
             with self._lock:
-                while not self._deadlines:
-                    self._deadline_cond.wait()
+                if not self._deadlines:
+                    self._reaping = False  # the next call starts another
+                    return
                 self.reaper_rounds += 1
                 now = time.monotonic()
                 while self._deadlines and self._deadlines[0][0] <= now:
