@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hallbus.localbroker import free_port, parent_death_hook
+from hallbus.localbroker import end_process, free_port, parent_death_hook
 
 PG_BINDIRS = ("/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin")
 
@@ -118,14 +118,8 @@ class LocalPostgres:
     def stop(self, timeout: float = 15.0) -> None:
         """Stop the server by its PID (SIGINT: PostgreSQL's fast shutdown), SIGKILL if it hangs."""
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        if proc is not None:
+            end_process(proc, timeout, signal.SIGINT)
 
     def kill(self) -> None:
         """Kill the server abruptly, as a crash would (immediate shutdown: SIGQUIT)."""

@@ -39,11 +39,13 @@ def parent_death_hook() -> Callable[[], None] | None:
     return die_with_parent if threading.current_thread() is threading.main_thread() else None
 
 
-def end_process(proc: subprocess.Popen[bytes], grace_s: float = 10.0) -> None:
-    """Stop a child we started, by its PID: SIGTERM, and SIGKILL if it has not ended after `grace_s`."""
+def end_process(
+    proc: subprocess.Popen[bytes], grace_s: float = 10.0, sig: signal.Signals = signal.SIGTERM
+) -> None:
+    """Stop a child we started, by its PID: `sig` (SIGTERM), and SIGKILL if it has not ended after `grace_s`."""
     if proc.poll() is not None:
         return
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     try:
         proc.wait(grace_s)
     except subprocess.TimeoutExpired:
