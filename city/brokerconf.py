@@ -119,8 +119,12 @@ def _hallcity_password(cfg: CityConfig) -> tuple[str, Path | None]:
 
 def build(cfg: CityConfig, out_dir: Path, *, listen: str = "0.0.0.0", port: int | None = None,
           bridge_port: int | None = None, persistence_dir: str = "/var/lib/mosquitto/", run_as: str | None = None,
-          sim: bool = False) -> CityBrokerFiles:
-    """The files for `cfg`; passwords already in `out_dir/credentials` are kept."""
+          sim: bool = False, tls_cert: str | None = None, tls_key: str | None = None) -> CityBrokerFiles:
+    """The files for `cfg`; passwords already in `out_dir/credentials` are kept.
+
+    With `tls_cert` and `tls_key` the halls' listener speaks TLS only (the halls' bridges cross
+    networks; each trusts the city's CA with `hallbus broker-config --city-ca`).
+    """
     if not cfg.broker.username:
         raise ConfigError(cfg.path, "broker.username",
                           "城市代理需要 hallcity 的用户名: 请在 [broker] 中设 username (如 \"hallcity\")。"
@@ -183,6 +187,7 @@ def build(cfg: CityConfig, out_dir: Path, *, listen: str = "0.0.0.0", port: int 
         "use_username_as_clientid true",
         f"password_file {base / 'passwd-halls'}",
         f"acl_file {base / 'acl-halls'}",
+        *([f"certfile {tls_cert}", f"keyfile {tls_key}", "tls_version tlsv1.2"] if tls_cert and tls_key else []),
     ]
     return CityBrokerFiles(
         conf="\n".join(conf) + "\n", passwd_hallcity="\n".join(hc_pw_lines) + "\n", acl_hallcity="\n".join(hc_acl),

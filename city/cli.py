@@ -3,7 +3,7 @@
     hallcity serve [--config city.toml] [--listen HOST:PORT] [--instance NAME] [--verbose]
     hallcity migrate [--config city.toml]
     hallcity broker-config [--config city.toml] --out DIR [--listen ADDR] [--port N] [--bridge-port N]
-                           [--persistence-dir DIR] [--run-as USER] [--sim]
+                           [--persistence-dir DIR] [--run-as USER] [--tls-cert PEM --tls-key PEM] [--sim]
 
 Run two or more on different machines (or ports) with the same config: they share the bus's
 load through the shared subscription group `[broker] group`. `--instance` names the instance's
@@ -47,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     bc.add_argument("--bridge-port", type=int, default=None, help="the halls' bridges' listener (default [broker] bridge_port)")
     bc.add_argument("--persistence-dir", default="/var/lib/mosquitto/")
     bc.add_argument("--run-as", default=None, help="the user Mosquitto runs as (default: its own)")
+    bc.add_argument("--tls-cert", default=None, help="certificate (chain) of the halls' listener: TLS only there")
+    bc.add_argument("--tls-key", default=None, help="its private key")
     bc.add_argument("--sim", action="store_true", help="add the simulator's login hallsim (tests and demos only)")
     for p in (serve, mig, bc):
         p.add_argument("--config", default=None, help="city.toml (default: assets/city.example.toml)")
@@ -98,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
 def write_broker_config(cfg: CityConfig, args: argparse.Namespace) -> int:
     """`hallcity broker-config`: write the files and say what each hall's operator gets."""
     files = brokerconf.build(cfg, args.out, listen=args.listen, port=args.port, bridge_port=args.bridge_port,
-                             persistence_dir=args.persistence_dir, run_as=args.run_as, sim=args.sim)
+                             persistence_dir=args.persistence_dir, run_as=args.run_as, sim=args.sim,
+                             tls_cert=args.tls_cert, tls_key=args.tls_key)
     written = brokerconf.write(files, args.out, broker_gid=broker_group(args.run_as))  # no such user: LookupError
     print(f"wrote {len(written)} files to {args.out}: mosquitto.conf (mosquitto -c this file), passwd-* and acl-*;\n"
           f"  credentials/hall-ID.json for {len(cfg.halls)} halls: give each to its hall's operator, who runs\n"

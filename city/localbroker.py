@@ -20,7 +20,9 @@ HALLCITY_USER = "hallcity"
 class CityBroker(LocalBroker):
     """One Mosquitto started from the generated config (two listeners, logins, ACLs), stopped by its PID."""
 
-    def __init__(self, workdir: Path, halls: list[str] | tuple[str, ...] = ()) -> None:
+    def __init__(self, workdir: Path, halls: list[str] | tuple[str, ...] = (),
+                 tls: tuple[Path, Path] | None = None) -> None:
+        """`tls`: (certificate, key) for the halls' listener."""
         workdir = Path(workdir)
         (workdir / "persist").mkdir(parents=True, exist_ok=True)
         port, self.bridge_port = free_port(), free_port()
@@ -35,7 +37,8 @@ class CityBroker(LocalBroker):
         self.conf_dir = workdir / "conf"
         files = brokerconf.build(parse_city_config(toml.read_text(encoding="utf-8"), toml), self.conf_dir,
                                  listen="127.0.0.1", persistence_dir=f"{workdir / 'persist'}/",
-                                 run_as=getpass.getuser(), sim=True)
+                                 run_as=getpass.getuser(), sim=True, tls_cert=str(tls[0]) if tls else None,
+                                 tls_key=str(tls[1]) if tls else None)
         brokerconf.write(files, self.conf_dir)
         super().__init__(workdir, port, conf_file=self.conf_dir / "mosquitto.conf")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 import stat
 import subprocess
 import sys
@@ -33,6 +34,7 @@ from hallbus.topics import Topics
 from tests.city.conftest import City, wait_for
 from tests.hallbus.deploy.test_city_bridge import bridged_hall, hall_controller
 from tests.hallbus.helpers import Inbox
+from tests.web.nginx import make_certificate
 
 HALLS = ["bc-north", "bc-south"]
 
@@ -100,10 +102,10 @@ def city_setup(pg: LocalPostgres, tmp_path: Path) -> Iterator[tuple[CityBroker, 
         broker.stop()
 
 
-def _hall_broker(tmp: Path, hall: str, city: CityBroker) -> tuple[LocalBroker, BusClient]:
+def _hall_broker(tmp: Path, hall: str, city: CityBroker, ca: Path | None = None) -> tuple[LocalBroker, BusClient]:
     """A real hall: `hallbus broker-config --city ... --city-user ... --city-password ...`, its Mosquitto and controller."""
     cred = city.credentials(f"hall-{hall}")
-    broker, out = bridged_hall(tmp, hall, int(cred["bridge_port"]), (cred["username"], cred["password"]))
+    broker, out = bridged_hall(tmp, hall, int(cred["bridge_port"]), (cred["username"], cred["password"]), ca)
     return broker, hall_controller(broker, out, hall)
 
 
@@ -231,6 +233,34 @@ def test_a_halls_login_cannot_take_over_another_halls_bridge_or_a_hallcity_insta
     finally:
         ctl.stop()
         hall_broker.stop()
+
+
+def test_a_hall_bridges_over_tls_when_the_halls_listener_has_a_certificate(pg: LocalPostgres, tmp_path: Path) -> None:
+    cert, key = make_certificate(tmp_path)
+    broker = CityBroker(tmp_path / "city-broker", ["bc-tls"], tls=(cert, key))
+    broker.start()
+    city = City(pg, broker, tmp_path, ["bc-tls"])
+    hall_broker, ctl = None, None
+    try:
+        city.ingest()
+        with socket.create_connection(("127.0.0.1", broker.bridge_port), timeout=5) as s:
+            s.sendall(bytes([0x10, 12, 0, 4]) + b"MQTT" + bytes([4, 2, 0, 30, 0, 0]))  # a plain MQTT 3.1.1 CONNECT
+            try:
+                answer = s.recv(16)
+            except ConnectionResetError:
+                answer = b""
+            assert answer == b"", "the halls' listener answered MQTT without TLS"
+        hall_broker, ctl = _hall_broker(tmp_path, "bc-tls", broker, ca=cert)
+        ctl.publish_state(ctl.topics.stats_today, _stats(21))
+        wait_for(lambda: _halls(city)["bc-tls"]["served_today"] == 21, 20, "figures over TLS",
+                 lambda: (tmp_path / "bc-tls" / "mosquitto.log").read_text())
+    finally:
+        if ctl:
+            ctl.stop()
+        if hall_broker:
+            hall_broker.stop()
+        city.close()
+        broker.stop()
 
 
 def test_a_rerun_keeps_every_password_and_adds_a_new_halls_login(tmp_path: Path) -> None:

@@ -19,8 +19,9 @@ from hallbus.rpc import RpcClient, RpcServer, SimpleDispatcher
 from tests.hallbus.helpers import Inbox, Reconnects
 
 
-def bridged_hall(tmp: Path, hall_id: str, city_port: int, login: tuple[str, str] | None = None) -> tuple[LocalBroker, Path]:
-    """A hall's Mosquitto from `hallbus broker-config --city` (with `--city-user`/`--city-password`: `login`), started."""
+def bridged_hall(tmp: Path, hall_id: str, city_port: int, login: tuple[str, str] | None = None,
+                 ca: Path | None = None) -> tuple[LocalBroker, Path]:
+    """A hall's Mosquitto from `hallbus broker-config --city` (`login`: `--city-user`/`--city-password`; `ca`: `--city-ca`), started."""
     cfg = tmp / f"{hall_id}.toml"
     cfg.write_text(DEFAULT_CONFIG.read_text(encoding="utf-8").replace('id = "demo-county"', f'id = "{hall_id}"'),
                    encoding="utf-8")
@@ -31,7 +32,8 @@ def bridged_hall(tmp: Path, hall_id: str, city_port: int, login: tuple[str, str]
         [sys.executable, "-m", "hallbus", "broker-config", "--config", str(cfg), "--out", str(out),
          "--listen", "127.0.0.1", "--port", str(port), "--run-as", getpass.getuser(),
          "--persistence-dir", f"{out}/persist/", "--city", f"127.0.0.1:{city_port}",
-         *(["--city-user", login[0], "--city-password", login[1]] if login else [])],
+         *(["--city-user", login[0], "--city-password", login[1]] if login else []),
+         *(["--city-ca", str(ca)] if ca else [])],
         capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 0, done.stderr
