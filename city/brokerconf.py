@@ -195,12 +195,14 @@ def build(cfg: CityConfig, out_dir: Path, *, listen: str = "0.0.0.0", port: int 
         hallcity_password_file=hc_file, hallcity_password=hc_pw, emqx_acl=emqx_acl(cfg, hc_user))
 
 
-def write(files: CityBrokerFiles, out_dir: Path, *, broker_gid: int | None = None) -> list[Path]:
+def write(files: CityBrokerFiles, out_dir: Path, *, broker_gid: int | None = None,
+          hallcity_gid: int | None = None) -> list[Path]:
     """Write the files under `out_dir` as the hall's broker-config does; return what was written.
 
     With `broker_gid` (the group Mosquitto runs as) the folder, the password files and the ACLs
     belong to that group (0750/0640); the credentials and hallcity's password file stay their
-    owner's alone (0600).
+    owner's alone (0600); a new hallcity password file is 0640 of `hallcity_gid`'s group when given
+    (as `[web] token_file`: root's, readable by the user hallcity runs as).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     if broker_gid is not None:
@@ -215,5 +217,6 @@ def write(files: CityBrokerFiles, out_dir: Path, *, broker_gid: int | None = Non
         text = json.dumps(cred, ensure_ascii=False, indent=2) + "\n"
         written.append(put_file(out_dir / "credentials" / f"{login}.json", text, 0o600))
     if files.hallcity_password_file is not None:
-        written.append(put_file(files.hallcity_password_file, files.hallcity_password + "\n", 0o600))
+        written.append(put_file(files.hallcity_password_file, files.hallcity_password + "\n",
+                                0o600 if hallcity_gid is None else 0o640, hallcity_gid))
     return written

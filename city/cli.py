@@ -3,7 +3,8 @@
     hallcity serve [--config city.toml] [--listen HOST:PORT] [--instance NAME] [--verbose]
     hallcity migrate [--config city.toml]
     hallcity broker-config [--config city.toml] --out DIR [--listen ADDR] [--port N] [--bridge-port N]
-                           [--persistence-dir DIR] [--run-as USER] [--tls-cert PEM --tls-key PEM] [--sim]
+                           [--persistence-dir DIR] [--run-as USER] [--tls-cert PEM --tls-key PEM]
+                           [--password-group GROUP] [--sim]
 
 Run two or more on different machines (or ports) with the same config: they share the bus's
 load through the shared subscription group `[broker] group`. `--instance` names the instance's
@@ -14,6 +15,7 @@ the messages its last session had not acknowledged.
 from __future__ import annotations
 
 import argparse
+import grp
 import logging
 import socket
 import sys
@@ -49,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     bc.add_argument("--run-as", default=None, help="the user Mosquitto runs as (default: its own)")
     bc.add_argument("--tls-cert", default=None, help="certificate (chain) of the halls' listener: TLS only there")
     bc.add_argument("--tls-key", default=None, help="its private key")
+    bc.add_argument("--password-group", default=None,
+                    help="a new [broker] password_file is 0640 of this group (the one hallcity runs in, e.g. hallcity)")
     bc.add_argument("--sim", action="store_true", help="add the simulator's login hallsim (tests and demos only)")
     for p in (serve, mig, bc):
         p.add_argument("--config", default=None, help="city.toml (default: assets/city.example.toml)")
@@ -102,7 +106,14 @@ def write_broker_config(cfg: CityConfig, args: argparse.Namespace) -> int:
     files = brokerconf.build(cfg, args.out, listen=args.listen, port=args.port, bridge_port=args.bridge_port,
                              persistence_dir=args.persistence_dir, run_as=args.run_as, sim=args.sim,
                              tls_cert=args.tls_cert, tls_key=args.tls_key)
-    written = brokerconf.write(files, args.out, broker_gid=broker_group(args.run_as))  # no such user: LookupError
+    hallcity_gid = None
+    if args.password_group:
+        try:
+            hallcity_gid = grp.getgrnam(args.password_group).gr_gid
+        except KeyError:
+            raise LookupError(f"没有名为 {args.password_group} 的用户组。 There is no group {args.password_group}.") from None
+    # no such user or group: LookupError, reported by main
+    written = brokerconf.write(files, args.out, broker_gid=broker_group(args.run_as), hallcity_gid=hallcity_gid)
     print(f"wrote {len(written)} files to {args.out}: mosquitto.conf (mosquitto -c this file), passwd-* and acl-*;\n"
           f"  credentials/hall-ID.json for {len(cfg.halls)} halls: give each to its hall's operator, who runs\n"
           "  hallbus broker-config ... --city HOST:PORT --city-user USERNAME --city-password PASSWORD", file=sys.stderr)

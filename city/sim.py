@@ -233,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     """Play N halls against a broker until interrupted (or `--duration` seconds)."""
     p = argparse.ArgumentParser(prog="python -m city.sim", description="Simulated halls for the city broker.")
     p.add_argument("--halls", type=int, default=50)
-    p.add_argument("--broker", default="mqtt://127.0.0.1:1883")
+    p.add_argument("--broker", default="mqtt://127.0.0.1:1883",
+                   help="mqtt://[USER:PASS@]HOST:PORT: on the broker `hallcity broker-config --sim` writes, hallsim's login")
     p.add_argument("--rate", type=float, default=2.0, help="steps per hall per second (default 2)")
     p.add_argument("--duration", type=float, default=0, help="seconds to run (0: until interrupted)")
     p.add_argument("--drop-every", type=float, default=60, help="every N s a random hall's bridge drops for a while (0: never)")
