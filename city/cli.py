@@ -70,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "broker-config":
             return write_broker_config(cfg, args)
         cfg.broker_password()  # a password file that cannot be read stops the start here
+        if args.command == "serve" and (args.instance or "").startswith("hall-"):
+            raise ValueError(f"--instance {args.instance!r}: hall-... 是各大厅桥接的客户端标识,请换一个名字。"
+                             " hall-... are the client ids of the halls' bridges: choose another name")
     except (ConfigError, ValueError, LookupError) as err:
         print(f"hallcity: {err}", file=sys.stderr)
         return 2

@@ -294,3 +294,11 @@ def test_a_rerun_keeps_every_password_and_adds_a_new_halls_login(tmp_path: Path)
     done = subprocess.run([sys.executable, "-m", "city.cli", "broker-config", "--config", str(toml), "--out", str(out)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "broker.username" in done.stderr
+
+
+def test_an_instance_named_like_a_halls_bridge_is_refused(tmp_path: Path) -> None:
+    toml = tmp_path / "city.toml"
+    toml.write_text('[db]\nurl = "postgresql://x@127.0.0.1/x"\n', encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "city.cli", "serve", "--config", str(toml), "--instance", "hall-x"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "hall-... are the client ids of the halls' bridges" in done.stderr
