@@ -1,7 +1,8 @@
 """The city broker a city really runs (`hallcity broker-config`), on free loopback ports: for tests, the demo and the benchmark.
 
-Its logins: `hallcity` (password in `hallcity_password_file`), one per hall named at start
-(`hall_login`), and the simulator's `hallsim` (`url` carries it, for `city.sim.Publisher`).
+Its logins: `hallcity` (password in `hallcity_password_file`; `hallcity_url`), one per hall named
+at start (`credentials("hall-{id}")`, on `bridge_port`), and the simulator's `hallsim` (`url`
+carries it, for `city.sim.Publisher`: it writes every hall's topics and reads nothing).
 """
 
 from __future__ import annotations
@@ -54,9 +55,10 @@ class CityBroker(LocalBroker):
         return f"mqtt://{sim['username']}:{sim['password']}@{self.host}:{self.port}"
 
     @property
-    def plain_url(self) -> str:
-        """The broker as an mqtt:// URL without a login."""
-        return f"mqtt://{self.host}:{self.port}"
+    def hallcity_url(self) -> str:
+        """The broker as an mqtt:// URL with hallcity's login (it reads every hall and hallcity/v1/#)."""
+        password = self.hallcity_password_file.read_text(encoding="utf-8").strip()
+        return f"mqtt://{HALLCITY_USER}:{password}@{self.host}:{self.port}"
 
     def toml_lines(self) -> str:
         """The `[broker]` keys of a city.toml logging in as `hallcity` here."""

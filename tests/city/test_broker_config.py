@@ -28,6 +28,7 @@ from city.localbroker import CityBroker
 from city.pgtest import LocalPostgres
 from city.sim import Publisher
 from hallbus import schemas
+from hallbus.brokerurl import parse_broker_url
 from hallbus.client import BusClient
 from hallbus.localbroker import LocalBroker
 from hallbus.topics import Topics
@@ -110,7 +111,8 @@ def _hall_broker(tmp: Path, hall: str, city: CityBroker, ca: Path | None = None)
 
 
 def _hallcity_probe(broker: CityBroker, client_id: str) -> Probe:
-    return Probe(broker.port, "hallcity", broker.hallcity_password_file.read_text().strip(), client_id)
+    b = parse_broker_url(broker.hallcity_url)
+    return Probe(b.port, b.username, b.password, client_id)
 
 
 def test_a_halls_figures_come_through_its_bridge_login_and_its_will_when_the_link_dies(
