@@ -8,7 +8,9 @@ client id is its username. `hallcity` reads every hall and writes only under `ha
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
+import signal
 import socket
 import stat
 import subprocess
@@ -304,3 +306,39 @@ def test_an_instance_named_like_a_halls_bridge_is_refused(tmp_path: Path) -> Non
     done = subprocess.run([sys.executable, "-m", "city.cli", "serve", "--config", str(toml), "--instance", "hall-x"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "hall-... are the client ids of the halls' bridges" in done.stderr
+
+
+def test_a_new_hall_added_and_the_broker_reloaded_gets_in_and_the_others_keep_theirs(tmp_path: Path) -> None:
+    broker = CityBroker(tmp_path / "city-broker", ["rl-old"])
+    broker.start()
+    try:
+        old = broker.credentials("hall-rl-old")
+        before = Probe(broker.bridge_port, old["username"], old["password"], "x")
+        assert before.refused is None
+        # the city adds a hall to city.toml and runs broker-config again into the same folder, then SIGHUP
+        toml = tmp_path / "city-broker" / "broker-city.toml"
+        toml.write_text(toml.read_text(encoding="utf-8") + '\n[[halls]]\nid = "rl-new"\nname = "rl-new"\n',
+                        encoding="utf-8")
+        done = subprocess.run([sys.executable, "-m", "city.cli", "broker-config", "--config", str(toml),
+                               "--out", str(broker.conf_dir), "--listen", "127.0.0.1", "--port", str(broker.port),
+                               "--bridge-port", str(broker.bridge_port), "--run-as", getpass.getuser(),
+                               "--persistence-dir", f"{tmp_path / 'city-broker' / 'persist'}/", "--sim"],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert broker.credentials("hall-rl-old") == old
+        assert broker.proc is not None
+        broker.proc.send_signal(signal.SIGHUP)
+        new = broker.credentials("hall-rl-new")
+
+        def new_hall_gets_in() -> bool:
+            p = Probe(broker.bridge_port, new["username"], new["password"], "y")
+            p.close()
+            return p.refused is None
+
+        wait_for(new_hall_gets_in, 10, "the new hall's login after the reload")
+        again = Probe(broker.bridge_port, old["username"], old["password"], "z")
+        assert again.refused is None, "re-running broke an existing hall's login"
+        for p in (before, again):
+            p.close()
+    finally:
+        broker.stop()
