@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,7 +107,7 @@ def _hallcity_password(cfg: CityConfig) -> tuple[str, Path | None]:
         if path.exists():
             pw = cfg.broker_password()
             if not pw:
-                raise ConfigError(cfg.path, "broker.password_file", f"{path} is empty")
+                raise ConfigError(cfg.path, "broker.password_file", f"{path} 是空的。 {path} is empty")
             return pw, None
         return secrets.token_urlsafe(18), path
     if b.password:
@@ -130,8 +131,12 @@ def build(cfg: CityConfig, out_dir: Path, *, listen: str = "0.0.0.0", port: int 
                           "城市代理需要 hallcity 的用户名: 请在 [broker] 中设 username (如 \"hallcity\")。"
                           " hallcity needs a login at the city broker: set [broker] username (e.g. \"hallcity\")")
     hc_user = cfg.broker.username
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", hc_user):  # it goes into the password file and the ACL as it is
+        raise ConfigError(cfg.path, "broker.username", f"{hc_user!r}: 只能用字母、数字和 _ . - 。"
+                          " Use letters, digits and _ . - only")
     if hc_user == SIM_LOGIN or hc_user.startswith("hall-"):
-        raise ConfigError(cfg.path, "broker.username", f"{hc_user!r} is a name of the halls' or the simulator's logins")
+        raise ConfigError(cfg.path, "broker.username", f"{hc_user!r}: 这是各大厅或模拟器的登录名。"
+                          " This is a name of the halls' or the simulator's logins")
     hc_pw, hc_file = _hallcity_password(cfg)
     base = out_dir.resolve()
     creds: dict[str, dict[str, str]] = {}

@@ -293,11 +293,13 @@ def test_a_rerun_keeps_every_password_and_adds_a_new_halls_login(tmp_path: Path)
     assert second["username"] == "hall-r-two" and second["password"] != first["password"]
     acl = (out / "acl-halls").read_text()
     assert "user hall-r-two\ntopic write hall/v1/r-two/#\n" in acl
-    # no username: no config, and the reason is named
-    toml.write_text('[db]\nurl = "postgresql://x@127.0.0.1/x"\n', encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "city.cli", "broker-config", "--config", str(toml), "--out", str(out)],
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2 and "broker.username" in done.stderr
+    # no username, or one that would write its own ACL lines: no config, and the reason is named
+    for broker in ("", '[broker]\nusername = "x\\ntopic readwrite #"\npassword = "p"\n'):
+        toml.write_text(broker + '[db]\nurl = "postgresql://x@127.0.0.1/x"\n', encoding="utf-8")
+        done = subprocess.run([sys.executable, "-m", "city.cli", "broker-config", "--config", str(toml), "--out",
+                               str(tmp_path / "refused")], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2 and "broker.username" in done.stderr, done.stderr
+        assert not (tmp_path / "refused").exists()
 
 
 def test_an_instance_named_like_a_halls_bridge_is_refused(tmp_path: Path) -> None:
