@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/city_ingest.py [--halls 500] [--messages 100000] [--requests 300]
 
-A private PostgreSQL (city/pgtest.py) and a city Mosquitto on free ports; `hallcity serve`
+A private PostgreSQL (city/pgtest.py) and a city Mosquitto on free ports (the config, logins and
+ACL `hallcity broker-config` writes; the simulator publishes as `hallsim`); `hallcity serve`
 runs as real processes (one, then two sharing `$share/hallcity/...`). Each ingest phase: the
 instances subscribe, are stopped (their MQTT sessions stay at the broker), the simulator's
 messages for N halls (city/sim.py: queue, figures, devices, windows, alerts; QoS 1 as a
@@ -32,11 +33,11 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import emit, summary_ms  # noqa: E402
+from city.localbroker import CityBroker  # noqa: E402
 from city.pgtest import LocalPostgres  # noqa: E402
 from city.sim import Publisher, SimHall, hall_ids, stream, write_config  # noqa: E402
 from hallbus.localbroker import LocalBroker, end_process, free_port  # noqa: E402
 
-CITY_BROKER_CONF = "max_inflight_messages 0\nmax_queued_messages 2000000\nmax_queued_bytes 0\n"
 TOKEN = "bench-token"
 
 
@@ -121,14 +122,14 @@ def main() -> int:
     ap.add_argument("--requests", type=int, default=300)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="city-bench-") as tmp, LocalPostgres() as pg:
-        broker = LocalBroker(Path(tmp) / "broker", extra_conf=CITY_BROKER_CONF)
+        broker = CityBroker(Path(tmp) / "broker")
         broker.start()
         try:
             db = pg.create_database("citybench")
             cfg = Path(tmp) / "city.toml"
             (Path(tmp) / "token").write_text(TOKEN)
             ids = hall_ids(args.halls)
-            write_config(cfg, ids, db, broker.url, token_file=str(Path(tmp) / "token"))
+            write_config(cfg, ids, db, broker.url, token_file=str(Path(tmp) / "token"), broker_login=broker.toml_lines())
             rng = random.Random(7)
             halls = [SimHall(h, random.Random(rng.random())) for h in ids]
             now = dt.datetime.now(dt.UTC).astimezone()

@@ -26,11 +26,12 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import emit, summary_ms  # noqa: E402
-from bench.city_ingest import CITY_BROKER_CONF, TOKEN, health, serve, wait  # noqa: E402
+from bench.city_ingest import TOKEN, health, serve, wait  # noqa: E402
 from city import wall_read  # noqa: E402
+from city.localbroker import CityBroker  # noqa: E402
 from city.pgtest import LocalPostgres  # noqa: E402
 from city.sim import hall_ids, write_config  # noqa: E402
-from hallbus.localbroker import LocalBroker, end_process, free_port  # noqa: E402
+from hallbus.localbroker import end_process, free_port  # noqa: E402
 
 FILL = ("""
 INSERT INTO city_minute (hall, minute, waiting, longest_wait_s, served, satisfaction)
@@ -63,7 +64,7 @@ def main() -> int:
     args = ap.parse_args()
     ids = hall_ids(args.halls)
     with tempfile.TemporaryDirectory(prefix="city-wall-bench-") as tmp, LocalPostgres() as pg:
-        broker = LocalBroker(Path(tmp) / "broker", extra_conf=CITY_BROKER_CONF)
+        broker = CityBroker(Path(tmp) / "broker")
         broker.start()
         port = free_port()
         procs: list[subprocess.Popen[bytes]] = []
@@ -71,7 +72,7 @@ def main() -> int:
             db = pg.create_database("citywall")
             cfg = Path(tmp) / "city.toml"
             (Path(tmp) / "token").write_text(TOKEN)
-            write_config(cfg, ids, db, broker.url, token_file=str(Path(tmp) / "token"))
+            write_config(cfg, ids, db, broker.url, token_file=str(Path(tmp) / "token"), broker_login=broker.toml_lines())
             procs.append(serve(cfg, "wall-bench", port))
             wait(lambda: health(port).get("ingest", {}).get("subscribed"), 60, "hallcity subscribed")
             sim = subprocess.Popen([sys.executable, "-m", "city.sim", "--halls", str(args.halls), "--broker",

@@ -41,6 +41,10 @@ class CityBrokerSection(Strict, kw_only=True):
     port: int = 1883
     username: str | None = None
     password: str | None = None
+    password_file: str | None = None  # hallcity's password in a file (0600; prefer it to `password`): `hallcity broker-config` creates it
+    # The port the halls' bridges log in on, on the Mosquitto `hallcity broker-config` writes: a listener of
+    # their own, where a login's username is its client id (docs/city.md, "The city broker").
+    bridge_port: int = 1884
     tls: bool = False
     ca_file: str | None = None
     keepalive: int = 15
@@ -112,14 +116,24 @@ class CityConfig(Strict, kw_only=True):
         q = Path(p)
         return q if q.is_absolute() else Path(self.path).resolve().parent / q
 
+    def secret_file(self, key: str, p: str) -> str | None:
+        """The first line of the secret file `p` named by `key` (stripped); None when it is empty."""
+        try:
+            return self.resolve(p).read_text(encoding="utf-8").strip() or None
+        except OSError as err:
+            raise ConfigError(self.path, key, f"cannot be read: {err}") from err
+
     def api_token(self) -> str | None:
         """The API's bearer token: `[web] token_file`, `[web] token` or HALLCITY_TOKEN; None when none is set."""
         if self.web.token_file:
-            try:
-                return self.resolve(self.web.token_file).read_text(encoding="utf-8").strip() or None
-            except OSError as err:
-                raise ConfigError(self.path, "web.token_file", f"cannot be read: {err}") from err
+            return self.secret_file("web.token_file", self.web.token_file)
         return self.web.token or os.environ.get("HALLCITY_TOKEN") or None
+
+    def broker_password(self) -> str | None:
+        """hallcity's password at the city broker: `[broker] password_file`, else `[broker] password`."""
+        if self.broker.password_file:
+            return self.secret_file("broker.password_file", self.broker.password_file)
+        return self.broker.password
 
 
 def _semantic_errors(cfg: CityConfig) -> list[tuple[list[str | int], str]]:

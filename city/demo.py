@@ -1,6 +1,7 @@
 """The city on one machine: `./hall demo --city` (or `python -m city.demo`).
 
-A private PostgreSQL (city/pgtest.py), a city Mosquitto, two `hallcity serve` instances sharing
+A private PostgreSQL (city/pgtest.py), a city Mosquitto (the config `hallcity broker-config` writes,
+with its logins and ACL; the simulator logs in as `hallsim`), two `hallcity serve` instances sharing
 one subscription group, and the simulator playing N halls (50 by default). Prints the API's
 address and token and the wall's, checks that every hall has arrived, and runs until Ctrl-C (or
 `--seconds`).
@@ -18,11 +19,10 @@ from pathlib import Path
 
 import httpx
 
+from city.localbroker import CityBroker
 from city.pgtest import LocalPostgres
 from city.sim import hall_ids, write_config
-from hallbus.localbroker import LocalBroker, end_process, free_port
-
-CITY_BROKER_CONF = "max_inflight_messages 0\nmax_queued_messages 1000000\n"
+from hallbus.localbroker import end_process, free_port
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,14 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     exe = Path(sys.executable).with_name("hallcity")
     procs: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory(prefix="hallcity-demo-") as tmp, LocalPostgres() as pg:
-        broker = LocalBroker(Path(tmp) / "broker", extra_conf=CITY_BROKER_CONF)
+        broker = CityBroker(Path(tmp) / "broker")
         broker.start()
         try:
             db = pg.create_database("hallcity")
             token = secrets.token_urlsafe(16)
             (Path(tmp) / "token").write_text(token, encoding="utf-8")
             cfg = Path(tmp) / "city.toml"
-            write_config(cfg, hall_ids(args.halls), db, broker.url, token_file=str(Path(tmp) / "token"))
+            write_config(cfg, hall_ids(args.halls), db, broker.url, token_file=str(Path(tmp) / "token"),
+                         broker_login=broker.toml_lines())
             ports = [free_port(), free_port()]
             procs += [subprocess.Popen([str(exe), "serve", "--config", str(cfg), "--listen", f"127.0.0.1:{p}",
                                         "--instance", f"demo-{i}"], stdin=subprocess.DEVNULL)

@@ -77,7 +77,7 @@ class Ingest:
         self._sweep: threading.Timer | None = None
         b = cfg.broker
         self.client_id = instance or f"hallcity-{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
-        login = Login(b.host, b.port, self.client_id, b.username, b.password, b.tls, b.ca_file, b.keepalive,
+        login = Login(b.host, b.port, self.client_id, b.username, cfg.broker_password(), b.tls, b.ca_file, b.keepalive,
                       b.session_expiry_s)
         self.sub = Subscriber(login, self._on_message, self._on_connect, self._on_disconnect, self._on_suback)
 

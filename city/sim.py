@@ -171,12 +171,16 @@ def stream(halls: list[SimHall], start: dt.datetime, step_s: float = 1.0) -> Ite
 
 
 def write_config(path: Path, ids: list[str], db_url: str, broker: str, listen: str = "127.0.0.1:8090",
-                 token_file: str | None = None, seed: int = 1) -> None:
-    """A city.toml listing the simulated halls (names and districts as the simulator makes them)."""
+                 token_file: str | None = None, seed: int = 1, broker_login: str = "") -> None:
+    """A city.toml listing the simulated halls (names and districts as the simulator makes them).
+
+    `broker_login`: `[broker]` lines of hallcity's login (`CityBroker.toml_lines`); the login in
+    `broker`'s URL (the simulator's) is never written.
+    """
     b = parse_broker_url(broker)
     rng = random.Random(seed)
     lines = ["# Written by `python -m city.sim --write-config`: the simulated halls.", "[broker]",
-             f'host = "{b.host}"', f"port = {b.port}", "", "[db]", f'url = "{db_url}"', "", "[web]",
+             f'host = "{b.host}"', f"port = {b.port}", broker_login, "[db]", f'url = "{db_url}"', "", "[web]",
              f'listen = "{listen}"']
     if token_file:
         lines.append(f'token_file = "{token_file}"')
@@ -229,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     """Play N halls against a broker until interrupted (or `--duration` seconds)."""
     p = argparse.ArgumentParser(prog="python -m city.sim", description="Simulated halls for the city broker.")
     p.add_argument("--halls", type=int, default=50)
-    p.add_argument("--broker", default="mqtt://127.0.0.1:1883")
+    p.add_argument("--broker", default="mqtt://127.0.0.1:1883",
+                   help="mqtt://[USER:PASS@]HOST:PORT: on the broker `hallcity broker-config --sim` writes, hallsim's login")
     p.add_argument("--rate", type=float, default=2.0, help="steps per hall per second (default 2)")
     p.add_argument("--duration", type=float, default=0, help="seconds to run (0: until interrupted)")
     p.add_argument("--drop-every", type=float, default=60, help="every N s a random hall's bridge drops for a while (0: never)")

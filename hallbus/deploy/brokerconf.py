@@ -388,6 +388,20 @@ def bridge_config(cfg: HallConfig, city: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def put_file(path: Path, text: str, mode: int, group: int | None = None) -> Path:
+    """Write `text` to `path` whole (through a temporary file) with `mode`, owned by `group` when given."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    if group is not None:
+        os.chown(tmp, -1, group)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+    return path
+
+
 def write(files: BrokerFiles, out_dir: Path, *, broker_gid: int | None = None) -> list[Path]:
     """Write the files under `out_dir` (secrets mode 0600); return what was written.
 
@@ -398,19 +412,10 @@ def write(files: BrokerFiles, out_dir: Path, *, broker_gid: int | None = None) -
     Credentials and node keys stay root's alone.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
+    written: list[Path] = []
 
     def put(path: Path, text: str, mode: int, *, broker_reads: bool = False) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        if broker_reads and broker_gid is not None:
-            os.chown(tmp, -1, broker_gid)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-        written.append(path)
+        written.append(put_file(path, text, mode, broker_gid if broker_reads else None))
 
     if broker_gid is not None:
         os.chown(out_dir, -1, broker_gid)

@@ -32,6 +32,20 @@ def add_arguments(parser: argparse.ArgumentParser, _name: str) -> None:
     parser.set_defaults(func=run)
 
 
+def broker_group(run_as: str | None) -> int | None:
+    """The group of `run_as` when root writes what the broker, running as that user, must read; else None.
+
+    Raise LookupError (its text for a person) when there is no such user.
+    """
+    if not run_as or os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(run_as).pw_gid
+    except KeyError:
+        raise LookupError(f"没有名为 {run_as} 的用户，请先安装 Mosquitto 或改正 --run-as。 / "
+                          f"There is no user {run_as}: install Mosquitto first, or correct --run-as.") from None
+
+
 def run(args: argparse.Namespace, ctx: object) -> int:
     """Write the files and say what was written."""
     cfg = ctx.config  # type: ignore[attr-defined]
@@ -54,14 +68,11 @@ def run(args: argparse.Namespace, ctx: object) -> int:
             print(f"hallbus broker-config: 警告: Mosquitto 以自己的用户运行, 可能读不到插件 ({unreadable} 对其他用户不可读)。"
                   f" Warning: Mosquitto runs as its own user and may not read the plugin: {unreadable} is not"
                   " readable by others.", file=sys.stderr)
-    broker_gid = None
-    if args.run_as and os.geteuid() == 0:  # root writes what the broker, running as --run-as, must read
-        try:
-            broker_gid = pwd.getpwnam(args.run_as).pw_gid
-        except KeyError:
-            print(f"hallbus: 没有名为 {args.run_as} 的用户，请先安装 Mosquitto 或改正 --run-as。 / "
-                  f"There is no user {args.run_as}: install Mosquitto first, or correct --run-as.", file=sys.stderr)
-            return 2
+    try:
+        broker_gid = broker_group(args.run_as)
+    except LookupError as err:
+        print(f"hallbus: {err}", file=sys.stderr)
+        return 2
     written = brokerconf.write(files, args.out, broker_gid=broker_gid)
     if ctx.json:  # type: ignore[attr-defined]
         print(json.dumps({"written": [str(p) for p in written], "nodes": sorted(files.credentials)}))

@@ -13,10 +13,8 @@ import pytest
 from city.config import CityConfig, parse_city_config
 from city.db import migrate, open_pool
 from city.ingest import Ingest
+from city.localbroker import CityBroker
 from city.pgtest import LocalPostgres
-from hallbus.localbroker import LocalBroker
-
-CITY_BROKER_CONF = "max_inflight_messages 0\nmax_queued_messages 1000000\n"
 
 
 @pytest.fixture(scope="session")
@@ -30,9 +28,13 @@ def pg() -> Iterator[LocalPostgres]:
 
 
 @pytest.fixture
-def city_broker(tmp_path: Path) -> Iterator[LocalBroker]:
-    """A city broker of the test's own (~20 ms to start): no retained state or kept session of another test."""
-    broker = LocalBroker(tmp_path / "city-broker", extra_conf=CITY_BROKER_CONF)
+def city_broker(tmp_path: Path) -> Iterator[CityBroker]:
+    """A city broker of the test's own: the config `hallcity broker-config` writes, with its logins and ACL.
+
+    No retained state or kept session of another test. `url` logs in as the simulator (it may
+    write every hall's topics); the city.toml of `City` logs in as hallcity.
+    """
+    broker = CityBroker(tmp_path / "city-broker")
     broker.start()
     try:
         yield broker
@@ -41,9 +43,9 @@ def city_broker(tmp_path: Path) -> Iterator[LocalBroker]:
 
 
 def city_toml(db_url: str, port: int, halls: list[str], *, group: str, extra: str = "", broker_extra: str = "",
-              db_extra: str = "") -> str:
-    """A city.toml for tests."""
-    lines = ["[broker]", 'host = "127.0.0.1"', f"port = {port}", f'group = "{group}"', broker_extra, "",
+              db_extra: str = "", login: str = "") -> str:
+    """A city.toml for tests (`login`: the `[broker]` keys of hallcity's login, `CityBroker.toml_lines`)."""
+    lines = ["[broker]", 'host = "127.0.0.1"', f"port = {port}", f'group = "{group}"', login, broker_extra, "",
              "[db]", f'url = "{db_url}"', "batch_ms = 20", db_extra, "", extra]
     for i, h in enumerate(halls):
         lines += ["[[halls]]", f'id = "{h}"', f'name = "{h} 政务服务中心"', f'district = "{"东区" if i % 2 else "西区"}"', ""]
@@ -53,13 +55,14 @@ def city_toml(db_url: str, port: int, halls: list[str], *, group: str, extra: st
 class City:
     """One test's city: its database, config, and the ingest instances it started."""
 
-    def __init__(self, pg: LocalPostgres, broker: LocalBroker, tmp: Path, halls: list[str], extra: str = "",
+    def __init__(self, pg: LocalPostgres, broker: CityBroker, tmp: Path, halls: list[str], extra: str = "",
                  broker_extra: str = "", db_extra: str = "") -> None:
         n = uuid.uuid4().hex[:10]  # unique: this module may be imported twice (as conftest and by name)
         self.db_url = pg.create_database(f"city_t{n}")
         self.path = tmp / "city.toml"
         self.path.write_text(city_toml(self.db_url, broker.port, halls, group=f"g{n}", extra=extra,
-                                       broker_extra=broker_extra, db_extra=db_extra), encoding="utf-8")
+                                       broker_extra=broker_extra, db_extra=db_extra,
+                                       login=broker.toml_lines()), encoding="utf-8")
         self.cfg: CityConfig = parse_city_config(self.path.read_text(encoding="utf-8"), self.path)
         self.pool = open_pool(self.db_url, 4, name=f"test-{n}")
         with self.pool.connection() as conn:
@@ -96,7 +99,7 @@ def wait_for(cond: Callable[[], Any], timeout: float, what: str, show: Callable[
 
 
 @pytest.fixture
-def make_city(pg: LocalPostgres, city_broker: LocalBroker, tmp_path: Path) -> Iterator[Callable[..., City]]:
+def make_city(pg: LocalPostgres, city_broker: CityBroker, tmp_path: Path) -> Iterator[Callable[..., City]]:
     made: list[City] = []
 
     def make(halls: list[str], extra: str = "", broker_extra: str = "") -> City:

@@ -30,11 +30,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from city.api import create_app
+from city.localbroker import CityBroker
 from city.pgtest import LocalPostgres
 from city.sim import Publisher, SimHall
-from hallbus.localbroker import LocalBroker, end_process, free_port
+from hallbus.localbroker import end_process, free_port
 from hallbus.vendor import CACHE, NODE_MODULES_ENV
-from tests.city.conftest import CITY_BROKER_CONF, City, city_toml, wait_for
+from tests.city.conftest import City, city_toml, wait_for
 from tests.web.test_web_admin_browser import chromium
 from tests.web.test_web_browser import CHROMIUM, DRIVER, console_errors, page_text, wait_text
 
@@ -81,12 +82,12 @@ class Wall:
 @pytest.fixture(scope="module")
 def wall(pg: LocalPostgres, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wall]:
     tmp = tmp_path_factory.mktemp("wall")
-    broker = LocalBroker(tmp / "city-broker", extra_conf=CITY_BROKER_CONF)
+    broker = CityBroker(tmp / "city-broker")
     broker.start()
     db_url = pg.create_database("city_wall")
     (tmp / "token").write_text(TOKEN, encoding="utf-8")
     cfg = tmp / "city.toml"
-    cfg.write_text(city_toml(db_url, broker.port, HALLS, group="wall",
+    cfg.write_text(city_toml(db_url, broker.port, HALLS, group="wall", login=broker.toml_lines(),
                              extra=f'[web]\ntoken_file = "{tmp / "token"}"\n\n{THRESHOLDS}'), encoding="utf-8")
     port = free_port()
     exe = Path(sys.executable).with_name("hallcity")

@@ -19,7 +19,9 @@ from hallbus.rpc import RpcClient, RpcServer, SimpleDispatcher
 from tests.hallbus.helpers import Inbox, Reconnects
 
 
-def _hall(tmp: Path, hall_id: str, city_port: int) -> tuple[LocalBroker, Path]:
+def bridged_hall(tmp: Path, hall_id: str, city_port: int, login: tuple[str, str] | None = None,
+                 ca: Path | None = None) -> tuple[LocalBroker, Path]:
+    """A hall's Mosquitto from `hallbus broker-config --city` (`login`: `--city-user`/`--city-password`; `ca`: `--city-ca`), started."""
     cfg = tmp / f"{hall_id}.toml"
     cfg.write_text(DEFAULT_CONFIG.read_text(encoding="utf-8").replace('id = "demo-county"', f'id = "{hall_id}"'),
                    encoding="utf-8")
@@ -29,7 +31,9 @@ def _hall(tmp: Path, hall_id: str, city_port: int) -> tuple[LocalBroker, Path]:
     done = subprocess.run(
         [sys.executable, "-m", "hallbus", "broker-config", "--config", str(cfg), "--out", str(out),
          "--listen", "127.0.0.1", "--port", str(port), "--run-as", getpass.getuser(),
-         "--persistence-dir", f"{out}/persist/", "--city", f"127.0.0.1:{city_port}"],
+         "--persistence-dir", f"{out}/persist/", "--city", f"127.0.0.1:{city_port}",
+         *(["--city-user", login[0], "--city-password", login[1]] if login else []),
+         *(["--city-ca", str(ca)] if ca else [])],
         capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 0, done.stderr
@@ -38,7 +42,8 @@ def _hall(tmp: Path, hall_id: str, city_port: int) -> tuple[LocalBroker, Path]:
     return broker, out
 
 
-def _controller(broker: LocalBroker, out: Path, hall_id: str) -> BusClient:
+def hall_controller(broker: LocalBroker, out: Path, hall_id: str) -> BusClient:
+    """The hall's controller logged in to its broker."""
     c = json.loads((out / "credentials" / "controller.json").read_text())
     bus = BusClient(hall=hall_id, node="controller", role="controller",
                     broker=BrokerAddress("127.0.0.1", broker.port, c["username"], c["password"]))
@@ -70,7 +75,7 @@ class BridgeState:
 def test_city_sees_two_halls_and_a_hall_carries_on_without_the_city(tmp_path: Path) -> None:
     city = LocalBroker(tmp_path / "city")
     city.start()
-    halls = [_hall(tmp_path, hid, city.port) for hid in ("north-county", "south-county")]
+    halls = [bridged_hall(tmp_path, hid, city.port) for hid in ("north-county", "south-county")]
     buses: list[BusClient] = []
     try:
         watcher = BusClient(hall="city-watch", node="city-screen", role="hall",
@@ -82,7 +87,7 @@ def test_city_sees_two_halls_and_a_hall_carries_on_without_the_city(tmp_path: Pa
         assert watcher.subscribe("hall/v1/+/alerts", inbox).wait(5)
         assert watcher.subscribe("hall/v1/+/bridge/+/connected", inbox).wait(5)  # the city's sign of each hall's link
         assert watcher.subscribe("hall/v1/+/rpc/#", inbox).wait(5)  # must never arrive: commands stay in the hall
-        ctls = [_controller(b, out, hid) for (b, out), hid in zip(halls, ("north-county", "south-county"), strict=True)]
+        ctls = [hall_controller(b, out, hid) for (b, out), hid in zip(halls, ("north-county", "south-county"), strict=True)]
         buses += ctls
         bridges = [BridgeState(ctl) for ctl in ctls]
         for bridge in bridges:
