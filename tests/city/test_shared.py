@@ -33,10 +33,10 @@ def test_two_instances_share_the_messages_and_store_each_alert_once(
     pub.close()
 
 
-def test_a_stopped_instances_share_waits_for_its_next_session_and_nothing_is_lost(
+def test_a_stopped_instances_session_is_adopted_and_given_back_when_it_returns(
         make_city: Callable[..., City], city_broker: LocalBroker) -> None:
     halls = ["y-1", "y-2"]
-    city = make_city(halls)  # [broker] session_expiry_s = 600 (the default)
+    city = make_city(halls)  # [broker] session_expiry_s = 600, adopt_after_s = 1.5 (the defaults)
     a, b = city.ingest("inst-c"), city.ingest("inst-d")
     pub = Publisher(city_broker.url, "sim-shared-2")
     now = dt.datetime.now(dt.UTC).astimezone()
@@ -46,18 +46,28 @@ def test_a_stopped_instances_share_waits_for_its_next_session_and_nothing_is_los
                                                                 ts=now.isoformat())), False)
                 for n in range(100) for h in halls]
 
+    def count() -> int:
+        return int(city.query("SELECT count(*)::int FROM city_alert")[0][0])
+
     pub.send(burst("first")).wait_for_publish(10)  # type: ignore[union-attr]
-    wait_for(lambda: a.stored + b.stored >= 200, 10, "first burst stored")
+    wait_for(lambda: count() == 200, 10, "first burst stored")
     city.instances.remove(a)
-    a.stop()  # a clean stop: what it took is stored and acknowledged first
-    before = b.stored
+    a.stop()  # a clean stop: what it took is stored and acknowledged first; its Will says "offline"
     pub.send(burst("second")).wait_for_publish(10)  # type: ignore[union-attr]
-    # Mosquitto keeps dealing to a's session while it is away (it expires after SESSION_EXPIRY_S):
-    # b takes its own turns at once, a's share waits for a's next session.
-    wait_for(lambda: b.stored - before >= 100, 10, "b takes its share")
-    a2 = city.ingest("inst-c")
-    wait_for(lambda: city.query("SELECT count(*)::int FROM city_alert") == [(400,)], 10, "every alert stored")
-    assert a2.stored + b.stored - before == 200
+    # Mosquitto keeps dealing a's session its share; b adopts that session and stores it, without a's restart
+    wait_for(lambda: count() == 400, 15, "every alert stored by b alone", count)
+    assert b.health()["adopted"] == ["inst-c"]
+    a2 = city.ingest("inst-c")  # a back under its name: it takes its session over, b lets it go
+    wait_for(lambda: b.health()["adopted"] == [], 10, "b let a's session go")
+    wait_for(lambda: b.peers.states.get("inst-c") == "online", 5, "a's notice says online",
+             lambda: b.peers.states)  # not our adopted connection's Will: no adoption again
+    before_a, before_b = a2.stored, b.stored
+    pub.send(burst("third")).wait_for_publish(10)  # type: ignore[union-attr]
+    wait_for(lambda: count() == 600, 10, "the third burst stored", count)
+    assert a2.stored > before_a and b.stored > before_b, (a2.stored - before_a, b.stored - before_b)
+    assert b.adoptions == 1 and a2.adopted == {}
+    assert city.query("SELECT count(DISTINCT (hall, subject))::int FROM city_alert") == [(600,)]
+    assert b.peers.states.get("inst-c") == "online" and b.adoptions == 1  # no ping-pong
     pub.close()
 
 
