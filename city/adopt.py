@@ -46,14 +46,16 @@ def notice(state: str, by: str | None = None) -> bytes:
     return json.dumps({"state": state, "by": by} if by else {"state": state}).encode()
 
 
-def read_notice(payload: bytes) -> str | None:
-    """The state a notice says; None for an empty payload (a cleared notice) or one this version cannot read."""
+def read_notice(payload: bytes) -> tuple[str, str | None] | None:
+    """(state, by whom adopted) of a notice; None for an empty payload (a cleared notice) or one this version cannot read."""
     try:
         doc = json.loads(payload) if payload else None
     except ValueError:
         return None
-    state = doc.get("state") if isinstance(doc, dict) else None
-    return state if state in (ONLINE, ADOPTED, OFFLINE) else None
+    if not isinstance(doc, dict) or doc.get("state") not in (ONLINE, ADOPTED, OFFLINE):
+        return None
+    by = doc.get("by")
+    return str(doc["state"]), by if isinstance(by, str) else None
 
 
 def adopter_of(dead: str, live: set[str]) -> str | None:
@@ -72,7 +74,7 @@ class Peers:
         self.grace_s = grace_s
         self.adopt = adopt  # called (on a timer thread) with the name this instance should adopt
         self.can_adopt = can_adopt  # our own connection is up (our view of the others is current)
-        self.states: dict[str, str] = {}
+        self.states: dict[str, tuple[str, str | None]] = {}  # name -> (state, adopted by)
         self._lock = threading.Lock()
         self._timers: dict[str, threading.Timer] = {}
         self._stopped = False
@@ -88,19 +90,21 @@ class Peers:
                 self.states.pop(name, None)
             else:
                 self.states[name] = state
-        if state == OFFLINE:
+        if state is not None and state[0] == OFFLINE:
             self.check_later(name)
 
     def live(self) -> set[str]:
         """The instances whose own connection is up, this one included."""
         with self._lock:
-            return {n for n, s in self.states.items() if s == ONLINE} | {self.me}
+            return {n for n, (s, _by) in self.states.items() if s == ONLINE} | {self.me}
 
     def lost(self, name: str) -> None:
         """Our connection holding `name`'s session broke (not taken over): unless it is back, it is offline again."""
         with self._lock:
-            if self.states.get(name) != ONLINE:
-                self.states[name] = OFFLINE
+            state, by = self.states.get(name, (OFFLINE, None))
+            if state == ONLINE or (state == ADOPTED and by != self.me):
+                return  # back under its name, or another instance took it (different views): let it be
+            self.states[name] = (OFFLINE, None)
         self.check_later(name)
 
     def check_later(self, name: str) -> None:
@@ -121,13 +125,18 @@ class Peers:
     def _check(self, name: str) -> None:
         with self._lock:
             self._timers.pop(name, None)
-            if self._stopped or self.states.get(name) != OFFLINE:
+            if self._stopped or self.states.get(name, ("", None))[0] != OFFLINE:
                 return
         chosen = adopter_of(name, self.live())
         if chosen == self.me and self.can_adopt():
             self.adopt(name)
         else:
             log.debug("instance %s is offline; %s adopts it", name, chosen)
+
+    def pending(self) -> list[str]:
+        """The peers whose check after the grace is still to come."""
+        with self._lock:
+            return sorted(self._timers)
 
     def stop(self) -> None:
         """No more adoptions (the instance stops)."""

@@ -1,0 +1,55 @@
+"""Session adoption (city/adopt.py): who adopts a stopped peer, the notices, and two adopters with different views."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from city.adopt import ADOPTED, OFFLINE, ONLINE, adopter_of, notice, read_notice
+from city.sim import Publisher
+from hallbus import schemas
+from hallbus.localbroker import LocalBroker
+from hallbus.topics import Topics
+from tests.city.conftest import City, wait_for
+
+
+def test_exactly_one_live_instance_adopts_each_stopped_one() -> None:
+    live = {"hc-b", "hc-d", "hc-e"}
+    assert adopter_of("hc-a", live) == "hc-b"
+    assert adopter_of("hc-c", live) == "hc-d"
+    assert adopter_of("hc-f", live) == "hc-b"  # wraps round
+    assert adopter_of("hc-d", live) == "hc-e"  # a stale "online" of the dead one itself is never its adopter
+    assert adopter_of("hc-a", set()) is None
+    # every live instance, computing from the same notices, names the same adopter
+    assert len({adopter_of("hc-c", live | {me}) for me in live}) == 1
+
+
+def test_notices_read_back_and_anything_else_is_ignored() -> None:
+    assert read_notice(notice(ONLINE)) == (ONLINE, None)
+    assert read_notice(notice(ADOPTED, "hc-b")) == (ADOPTED, "hc-b")
+    assert read_notice(notice(OFFLINE)) == (OFFLINE, None)
+    for junk in (b"", b"1", b"not json", b'{"state": "dancing"}', b"[]"):
+        assert read_notice(junk) is None
+
+
+def test_two_adopters_with_different_views_do_not_fight(make_city: Callable[..., City], city_broker: LocalBroker) -> None:
+    halls = ["w-1", "w-2"]
+    city = make_city(halls, broker_extra="adopt_after_s = 1.0\n")
+    a, b, c = city.ingest("inst-a"), city.ingest("inst-b"), city.ingest("inst-c")
+    city.instances.remove(a)
+    a.stop()
+    wait_for(lambda: b.adopted, 10, "inst-b (next after inst-a) adopts it")
+    assert c.adopted == {}
+    c._adopt("inst-a")  # as if inst-c had seen other notices: it connects under inst-a's name too
+    wait_for(lambda: c.adopted and not b.adopted, 10, "the later adopter holds the session, the earlier lets go",
+             lambda: (b.health(), c.health()))
+    wait_for(lambda: b.peers.states.get("inst-a") == (ADOPTED, "inst-c") and not b.peers.pending(), 10,
+             "inst-b sees who holds it now and makes no second attempt", lambda: (b.peers.states, b.peers.pending()))
+    pub = Publisher(city_broker.url, "sim-views")
+    now = dt.datetime.now(dt.UTC).astimezone().isoformat()
+    pub.send([(Topics(h).alerts, schemas.encode(schemas.Alert(kind="device", level="warn", subject=f"v {n}", ts=now)),
+               False) for n in range(300) for h in halls]).wait_for_publish(10)  # type: ignore[union-attr]
+    wait_for(lambda: city.query("SELECT count(*)::int FROM city_alert") == [(600,)], 15, "every alert stored",
+             lambda: city.query("SELECT count(*)::int FROM city_alert"))
+    assert (b.adoptions, c.adoptions, b.adopted, list(c.adopted)) == (1, 1, {}, ["inst-a"])
+    pub.close()
