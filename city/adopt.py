@@ -69,11 +69,13 @@ def adopter_of(dead: str, live: set[str]) -> str | None:
 class Peers:
     """What this instance knows of the others' notices, and the decision to adopt a stopped one."""
 
-    def __init__(self, me: str, grace_s: float, adopt: Callable[[str], None], can_adopt: Callable[[], bool]) -> None:
+    def __init__(self, me: str, grace_s: float, adopt: Callable[[str], None], can_adopt: Callable[[], bool],
+                 announce: Callable[[], None]) -> None:
         self.me = me
         self.grace_s = grace_s
         self.adopt = adopt  # called (on a timer thread) with the name this instance should adopt
         self.can_adopt = can_adopt  # our own connection is up (our view of the others is current)
+        self.announce = announce  # publish our own "online" again
         self.states: dict[str, tuple[str, str | None]] = {}  # name -> (state, adopted by)
         self._lock = threading.Lock()
         self._timers: dict[str, threading.Timer] = {}
@@ -82,9 +84,15 @@ class Peers:
     def seen(self, topic: str, payload: bytes) -> None:
         """A notice on `hallcity/v1/instance/+` (the reader thread)."""
         name = topic[len(PRESENCE_PREFIX):]
-        if not name or name == self.me:
-            return
         state = read_notice(payload)
+        if name == self.me:
+            if state is None or state[0] != ONLINE:
+                # a Will of our name's that came after our "online" (an adopter's, published at our
+                # takeover by a broker that follows MQTT 5 3.1.4 to the letter): we are here
+                self.announce()
+            return
+        if not name:
+            return
         with self._lock:
             if state is None:
                 self.states.pop(name, None)

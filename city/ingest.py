@@ -93,7 +93,8 @@ class Ingest:
         self.adoptions = 0  # adopted connections opened since the start
         self._next_conn = 1
         grace = b.adopt_after_s if b.session_expiry_s else 0.0  # no kept session: nothing to adopt
-        self.peers = Peers(self.client_id, grace, self._adopt, lambda: self.bus_up and not self._stop.is_set())
+        self.peers = Peers(self.client_id, grace, self._adopt, lambda: self.bus_up and not self._stop.is_set(),
+                           lambda: self.sub.publish(presence_topic(self.client_id), notice(ONLINE)))
 
     # --- the bus -------------------------------------------------------------------------------
 

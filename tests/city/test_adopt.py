@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from city.adopt import ADOPTED, OFFLINE, ONLINE, adopter_of, notice, read_notice
+from city.adopt import ADOPTED, OFFLINE, ONLINE, adopter_of, notice, presence_topic, read_notice
 from city.sim import Publisher
 from hallbus import schemas
 from hallbus.localbroker import LocalBroker
@@ -52,4 +52,19 @@ def test_two_adopters_with_different_views_do_not_fight(make_city: Callable[...,
     wait_for(lambda: city.query("SELECT count(*)::int FROM city_alert") == [(600,)], 15, "every alert stored",
              lambda: city.query("SELECT count(*)::int FROM city_alert"))
     assert (b.adoptions, c.adoptions, b.adopted, list(c.adopted)) == (1, 1, {}, ["inst-a"])
+    pub.close()
+
+
+def test_a_live_instance_answers_a_stray_offline_notice_of_its_name(make_city: Callable[..., City],
+                                                                     city_broker: LocalBroker) -> None:
+    city = make_city(["s-1"])
+    b, c = city.ingest("inst-b"), city.ingest("inst-c")
+    wait_for(lambda: c.peers.states.get("inst-b") == (ONLINE, None), 5, "inst-c reads inst-b's notice")
+    pub = Publisher(city_broker.url, "stray-will")
+    # what a broker may publish late: an adopter's Will of inst-b's name, after inst-b's own "online"
+    pub.client.publish(presence_topic("inst-b"), notice(OFFLINE), qos=1, retain=True).wait_for_publish(5)
+    wait_for(lambda: c.peers.pending() == ["inst-b"], 5, "inst-c reads it and waits the grace")
+    wait_for(lambda: c.peers.states.get("inst-b") == (ONLINE, None) and not c.peers.pending(), 10,
+             "inst-b says online again and inst-c's check finds it so", lambda: (c.peers.states, c.peers.pending()))
+    assert (b.adoptions, c.adoptions, b.adopted, c.adopted) == (0, 0, {}, {})
     pub.close()

@@ -123,6 +123,7 @@ def test_a_killed_instances_session_is_adopted_at_once_and_given_back_at_its_res
         assert city.query("SELECT count(DISTINCT (hall, subject))::int FROM city_alert") == [(6000,)]
         b = pair.health("inst-b")
         assert b["adopted"] == ["inst-a"] and b["adoptions"] == 1, b
+        assert httpx.get(f"http://127.0.0.1:{pair.ports['inst-b']}/healthz", timeout=2).json()["adopted"] == ["inst-a"]
 
         pair.procs["inst-a"] = pair.start("inst-a")  # back under its name: it takes its session over
         wait_for(lambda: pair.health("inst-a").get("subscribed") and pair.health("inst-b").get("adopted") == [], 20,
