@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
+
+import pytest
 
 from city.adopt import ADOPTED, OFFLINE, ONLINE, adopter_of, notice, presence_topic, read_notice
 from city.sim import Publisher
@@ -68,3 +71,19 @@ def test_a_live_instance_answers_a_stray_offline_notice_of_its_name(make_city: C
              "inst-b says online again and inst-c's check finds it so", lambda: (c.peers.states, c.peers.pending()))
     assert (b.adoptions, c.adoptions, b.adopted, c.adopted) == (0, 0, {}, {})
     pub.close()
+
+
+def test_an_expired_session_is_not_adopted_and_its_notice_is_cleared(make_city: Callable[..., City],
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="city.ingest")
+    # the session expires (1 s) before the grace ends (3 s): an instance retired for good
+    city = make_city(["e-1"], broker_extra="session_expiry_s = 1\nadopt_after_s = 3\n")
+    a, b = city.ingest("inst-a"), city.ingest("inst-b")
+    wait_for(lambda: b.peers.states.get("inst-a") == (ONLINE, None), 5, "inst-b reads inst-a's notice")
+    city.instances.remove(a)
+    a.stop()
+    wait_for(lambda: b.adoptions == 1 and "inst-a" not in b.peers.states, 15,
+             "inst-b tries, finds no session, and clears the notice", lambda: (b.health(), b.peers.states))
+    assert b.adopted == {} and not b.peers.pending()
+    assert "instance inst-a is offline and its session has expired: nothing to adopt" in caplog.text
+    assert "adopted its session" not in caplog.text
