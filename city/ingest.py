@@ -311,6 +311,7 @@ class Ingest:
         with self.lock:
             buffered = self.held
             oldest = self._pending_since or self._batch_since
+            adopted = sorted(self.adopted)
         lag = round(time.monotonic() - oldest, 1) if oldest is not None else 0.0
         return {
             "bus": "connected" if self.bus_up else "disconnected",
@@ -323,6 +324,6 @@ class Ingest:
             "refused": self.parser.refused_total,
             "dropped": self.dropped,
             "instance": self.client_id,
-            "adopted": sorted(self.adopted),
+            "adopted": adopted,
             "adoptions": self.adoptions,
         }
