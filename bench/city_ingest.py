@@ -69,10 +69,12 @@ def ingest_phase(cfg: Path, broker: LocalBroker, instances: int, messages: list[
                  tag: str) -> dict[str, Any]:
     """Instances subscribe, stop, the messages are queued for them, they start and drain: the rate."""
     # a group of the phase's own: the sessions of an earlier phase's instances stay (session_expiry_s)
-    # and would be dealt a share of this phase's messages
+    # and would be dealt a share of this phase's messages; no adoption (adopt_after_s = 0): the phase
+    # stops its instances to queue the flood for their sessions, and one instance adopting the
+    # other's session would start draining it before the clock starts
     phase_cfg = cfg.with_name(f"city-{tag}.toml")
-    phase_cfg.write_text(cfg.read_text(encoding="utf-8").replace("[broker]\n", f'[broker]\ngroup = "bench-{tag}"\n', 1),
-                         encoding="utf-8")
+    phase_cfg.write_text(cfg.read_text(encoding="utf-8").replace(
+        "[broker]\n", f'[broker]\ngroup = "bench-{tag}"\nadopt_after_s = 0\n', 1), encoding="utf-8")
     cfg = phase_cfg
     names = [f"bench-{tag}-{i}" for i in range(instances)]
     ports = [free_port() for _ in names]

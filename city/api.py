@@ -85,7 +85,7 @@ def create_app(cfg: CityConfig, pool: ConnectionPool[Any], ingest: Ingest | None
         body: dict[str, Any] = {"ok": db == "ok", "db": db}
         if ingest is not None:
             h = ingest.health()
-            body.update({"bus": h["bus"], "ingest": h})
+            body.update({"bus": h["bus"], "adopted": h["adopted"], "ingest": h})  # stopped peers' sessions it holds
             if db == "ok" and h["db"] == "delayed":
                 db = "delayed"
             if h["buffered"] and h["lag_s"] > 5:

@@ -51,9 +51,11 @@ class CityBrokerSection(Strict, kw_only=True):
     group: str = "hallcity"  # the shared-subscription group: every instance of one city uses the same
     # How long the broker keeps a stopped instance's session (its share of messages and those it had
     # not acknowledged) for its next start: nothing is lost, but Mosquitto keeps dealing that share to
-    # it meanwhile. 0: a stopped instance leaves the group at once and the others take all the load
-    # (what was in flight to it is lost on Mosquitto; EMQX deals it again to the others). docs/city.md
+    # it meanwhile, so a live instance adopts it (adopt_after_s). 0: a stopped instance leaves the group
+    # at once (what was in flight to it is lost on Mosquitto; EMQX deals it again to the others). docs/city.md
     session_expiry_s: int = 600
+    # A peer offline this long: one live instance adopts its session until it is back (city/adopt.py); 0: never
+    adopt_after_s: float = 1.5
 
 
 class DbSection(Strict, kw_only=True):
@@ -151,6 +153,8 @@ def _semantic_errors(cfg: CityConfig) -> list[tuple[list[str | int], str]]:
         split_listen(cfg.web.listen)
     except ValueError as err:
         errs.append((["web", "listen"], str(err)))
+    if cfg.broker.adopt_after_s < 0:
+        errs.append((["broker", "adopt_after_s"], "must be 0 (never adopt) or more"))
     if not cfg.broker.group or "/" in cfg.broker.group or "+" in cfg.broker.group or "#" in cfg.broker.group:
         errs.append((["broker", "group"], "must be a plain name (no '/', '+' or '#')"))
     try:

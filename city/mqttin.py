@@ -3,10 +3,12 @@
 Why not paho: paho reads each packet's header a byte at a time and builds a message object, a
 properties object and a callback dispatch for every message; at 20,000 messages a second that
 was half of what an instance spent (bench/city_ingest.py, profiled with py-spy). This client does
-only what ingest needs: CONNECT (session expiry, receive maximum, login), SUBSCRIBE and
-UNSUBSCRIBE with a subscription identifier, PUBLISH in (QoS 0 and 1), PUBACK out (batched, sent
-by whoever calls `ack`), PINGREQ, DISCONNECT; TCP_NODELAY (SPEC 3), optional TLS, reconnect
-with back-off. QoS 2 is never asked for (ingest subscribes with QoS 1), so none arrives.
+only what ingest needs: CONNECT (session expiry, receive maximum, login, a retained Will),
+SUBSCRIBE and UNSUBSCRIBE with a subscription identifier, PUBLISH in (QoS 0 and 1) and out (the
+instance's presence notice, QoS 1), PUBACK out (batched, sent by whoever calls `ack`), PINGREQ,
+DISCONNECT (plain, with the Will, or ending the session); TCP_NODELAY (SPEC 3), optional TLS,
+reconnect with back-off (or, for an adopted session, none). QoS 2 is never asked for (ingest
+subscribes with QoS 1), so none arrives.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ PUBLISH, CONNACK, PUBACK, SUBACK, UNSUBACK, PINGRESP, DISCONNECT = 3, 2, 4, 9, 1
 _PUBACK = struct.Struct(">BBH")
 PINGREQ = b"\xc0\x00"
 DISCONNECT_PACKET = b"\xe0\x00"
+DISCONNECT_WITH_WILL = b"\xe0\x01\x04"  # reason 0x04: the broker publishes the Will (a clean stop says "offline" too)
+DISCONNECT_ENDING_SESSION = b"\xe0\x07\x00\x05\x11\x00\x00\x00\x00"  # reason 0, session expiry 0: the session ends
+SESSION_TAKEN_OVER = 0x8E  # DISCONNECT reason: another connection took this client id's session
 READ_CHUNK = 256 * 1024
 MAX_PACKET = 512 * 1024  # 4x a hall broker's own limit (hallbus.config.BROKER_MESSAGE_LIMIT, 128 KiB)
 
@@ -37,6 +42,10 @@ OnMessage = Callable[[str, bytes, int, int, bool, tuple[int, ...]], None]
 
 class MqttError(Exception):
     """The broker refused us, or the connection broke."""
+
+
+class TakenOver(MqttError):
+    """The broker ended the connection because another one connected with our client id (reason 0x8E)."""
 
 
 def _varint(n: int) -> bytes:
@@ -111,6 +120,9 @@ class Login:
     ca_file: str | None = None
     keepalive: int = 15
     session_expiry_s: int = 0
+    will_topic: str | None = None  # the broker publishes `will_payload` there (QoS 1, retained) when the connection dies
+    will_payload: bytes = b""
+    reconnect: bool = True  # False: one connection only (an adopted session is never fought for)
 
 
 class Subscriber:
@@ -130,6 +142,8 @@ class Subscriber:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pending = bytearray()
+        self.session_present = False  # CONNACK's flag: the broker had kept a session under this client id
+        self.taken_over = False  # the last connection was ended by another taking this client id (0x8E)
         self.generation = 0  # one more at each connection: packet ids of an older one must not be acknowledged
 
     # --- sending (any thread) ------------------------------------------------------------------
@@ -164,6 +178,11 @@ class Subscriber:
         self._send(_packet(0x82, body))
         return mid
 
+    def publish(self, topic: str, payload: bytes, *, retain: bool = True) -> None:
+        """PUBLISH at QoS 1 (the broker's PUBACK is not waited for: a notice is published again at each connect)."""
+        body = _utf8(topic) + struct.pack(">H", self._next_mid()) + b"\x00" + payload
+        self._send(_packet(0x32 | int(retain), body))
+
     def unsubscribe(self, filters: Sequence[str]) -> None:
         """UNSUBSCRIBE (the UNSUBACK is not waited for)."""
         mid = self._next_mid()
@@ -176,17 +195,20 @@ class Subscriber:
         self._thread = threading.Thread(target=self._run, name=f"mqtt-{self.login.client_id}", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """DISCONNECT (the session stays for `session_expiry_s`) and end the thread."""
+    def stop(self, packet: bytes = DISCONNECT_PACKET) -> None:
+        """DISCONNECT (the session stays for `session_expiry_s`) and end the thread.
+
+        `DISCONNECT_WITH_WILL` has the broker publish the Will; `DISCONNECT_ENDING_SESSION` ends the session.
+        """
         self._stop.set()
-        self._send(DISCONNECT_PACKET)
+        self._send(packet)
         with self._send_lock:
             sock, self._sock = self._sock, None
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)  # wakes the reader's select() at once
             sock.close()
-        if self._thread is not None:
+        if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(5)
 
     def _run(self) -> None:
@@ -195,17 +217,22 @@ class Subscriber:
             try:
                 sock = self._connect()
             except (OSError, MqttError) as err:
+                if not self.login.reconnect:
+                    self.on_disconnect(str(err) or type(err).__name__)
+                    return
                 log.warning("city broker %s:%d: %s; trying again in %.1f s", self.login.host, self.login.port, err, delay)
                 self._stop.wait(delay)
                 delay = min(delay * 2, 1.0)  # SPEC 10: back within 2 s of a broker restart
                 continue
             delay = 0.2
+            self.taken_over = False
             try:
                 self.on_connect(self)
                 self._read(sock)
                 reason = "closed by the broker"
             except (OSError, MqttError, ValueError) as err:
                 reason = str(err) or type(err).__name__
+                self.taken_over = isinstance(err, TakenOver)
             with self._send_lock:
                 if self._sock is sock:
                     self._sock = None
@@ -215,6 +242,8 @@ class Subscriber:
                 pass
             if not self._stop.is_set():
                 self.on_disconnect(reason)
+                if not self.login.reconnect:
+                    return
                 self._stop.wait(0.2)
 
     def _connect(self) -> socket.socket:
@@ -227,6 +256,9 @@ class Subscriber:
             sock = ctx.wrap_socket(raw, server_hostname=lg.host)
         flags = 0x00 if lg.session_expiry_s else 0x02  # clean start only when no session is kept
         payload = _utf8(lg.client_id)
+        if lg.will_topic:
+            flags |= 0x04 | 0x08 | 0x20  # a Will, QoS 1, retained
+            payload += b"\x00" + _utf8(lg.will_topic) + struct.pack(">H", len(lg.will_payload)) + lg.will_payload
         if lg.username:
             flags |= 0x80
             payload += _utf8(lg.username)
@@ -251,6 +283,7 @@ class Subscriber:
         reason = buf[1 + n + 1]
         if reason >= 0x80:
             raise MqttError(f"the broker refused the connection (reason {reason:#x})")
+        self.session_present = bool(buf[1 + n] & 1)
         sock.settimeout(None)
         with self._send_lock:
             self._sock = sock
@@ -313,6 +346,8 @@ class Subscriber:
                 self.on_suback(mid, bytes(buf[start + 2 + k + plen:stop]))
             elif kind == DISCONNECT:
                 reason = buf[start] if length else 0
+                if reason == SESSION_TAKEN_OVER:
+                    raise TakenOver("another connection took this session over (reason 0x8e)")
                 raise MqttError(f"the broker ended the connection (reason {reason:#x})")
             # PINGRESP, UNSUBACK, PUBACK: nothing to do
             pos = stop

@@ -38,6 +38,7 @@ def test_the_example_loads() -> None:
     (GOOD.replace('host = "127.0.0.1"', 'hots = "127.0.0.1"'), 2, "broker.hots", "unknown key"),
     (GOOD + '\n[thresholds]\nwait_yellow_s = 600\nwait_red_s = 300\n', 15, "thresholds.wait_red_s", "red"),
     (GOOD + '\n[web]\nlisten = "everywhere"\n', 14, "web.listen", "HOST:PORT"),
+    (GOOD.replace('host = "127.0.0.1"', 'adopt_after_s = -1'), 2, "broker.adopt_after_s", "never adopt"),
     (GOOD.replace('[db]\nurl = "postgresql://hallcity@127.0.0.1:5432/hallcity"\n', ""), None, "db", "required"),
 ])
 def test_a_mistake_names_file_line_and_key(text: str, line: int | None, key: str, words: str) -> None:
