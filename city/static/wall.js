@@ -309,14 +309,14 @@
       ["halls", "red", "yellow", "offline", "waiting"].forEach(function (k) { b.setAttribute("data-" + k, String(d[k])); });
       var top = el("span", "dname");
       top.appendChild(el("span", null, d.district));
-      if (d.offline) { top.appendChild(el("span", "doff", W.offline + " " + count(d.offline))); }
+      if (d.offline) { top.appendChild(el("span", "mark offline", count(d.offline))); }  // grey: offline, as in the city's
       b.appendChild(top);
       var line = el("span", "dline");
       line.appendChild(el("span", "mark red" + (d.red ? "" : " zero"), count(d.red)));
       line.appendChild(el("span", "mark yellow" + (d.yellow ? "" : " zero"), count(d.yellow)));
       line.appendChild(el("span", "dwait", count(d.waiting) + W.people));
       b.appendChild(line);
-      b.title = d.district + ": " + d.halls + " " + W.halls;
+      b.title = d.district + ": " + d.halls + " " + W.halls + ", " + d.offline + " " + W.offline;
       b.addEventListener("click", function () { choose(d.district === district ? "" : d.district); });
       return b;
     }));
@@ -397,7 +397,7 @@
       W.faulty + " ≥ " + th.devices_faulty_red + " / " + th.devices_faulty_yellow,
       W.offline + " → " + W.red
     ].join("  ");
-    byId("legend").title = W.sortHint;
+    byId("legend").title = byId("legend").textContent + " " + W.sortHint;
     var sel = byId("district");
     sel.appendChild(new Option(W.all, ""));
     boot.districts.forEach(function (d) { sel.appendChild(new Option(d, d, false, d === district)); });
