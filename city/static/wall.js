@@ -151,8 +151,8 @@
   // ---- the wall: /city/ ----
   // 500 halls on a screen nobody scrolls: the band (every hall counted, city-wide and per district) stays;
   // the ranking is cut in pages. On the wall (1600 px wide or more, or ?turn=N) a page is as many rows as
-  // the panel holds and the pages turn by themselves every N s (?turn=0: never), paused while a pointer
-  // is over the ranking or for 30 s after a touch; on a laptop a page is 50 rows, scrolled and turned by
+  // the panel holds and the pages turn by themselves every N s (?turn=0: never), held while a pointer
+  // moves over the ranking or is touched (30 s after the last move or touch); on a laptop a page is 50 rows, scrolled and turned by
   // hand (the buttons, ←/→, PageUp/PageDown). Each page shown says so with a `wall:page` event.
   var COLS = [
     ["card", W.card, null], ["hall", W.hall, null], ["waiting", W.waiting, num], ["longest_wait_s", W.longest, mins],
@@ -172,7 +172,8 @@
   var fit = turnS > 0 || params.get("fit") === "1";  // a page is what the panel holds (no scrolling)
   var BY_HAND = 50;
   var page = 0, breaks = [0], heights = null;
-  var hovered = false, touchedUntil = 0, timer = null, etag = null;
+  var heldUntil = 0, holdTimer = null, timer = null, etag = null;
+  var HOLD_MS = 30000;
   function nameOf(id) { return boot.halls[id] ? boot.halls[id][0] : id; }
   function count(n) { return Number(n).toLocaleString(en ? "en-GB" : "zh-CN"); }
 
@@ -282,10 +283,10 @@
     bar.classList.remove("running");
     bar.parentNode.hidden = !turnS;
     if (!turnS || breaks.length < 2) { byId("page-state").textContent = ""; return; }
-    var touched = touchedUntil > Date.now();
-    byId("page-state").textContent = hovered || touched ? W.paused : W.turning.replace("{n}", turnS);
-    byId("ranking").setAttribute("data-paused", String(hovered || touched));
-    if (hovered || touched) { return; }
+    var held = heldUntil > Date.now();
+    byId("page-state").textContent = held ? W.paused : W.turning.replace("{n}", turnS);
+    byId("ranking").setAttribute("data-paused", String(held));
+    if (held) { return; }
     void bar.offsetWidth;  // the bar starts again from empty
     bar.style.animationDuration = turnS + "s";
     bar.classList.add("running");
@@ -412,13 +413,20 @@
       if (e.key === "ArrowLeft" || e.key === "PageUp") { e.preventDefault(); turn(-1, "hand"); }
     });
     var panel = byId("ranking-panel");
-    panel.addEventListener("mouseenter", function () { hovered = true; schedule(); });
-    panel.addEventListener("mouseleave", function () { hovered = false; schedule(); });
-    panel.addEventListener("touchstart", function () {
-      touchedUntil = Date.now() + 30000;
+    // A pointer moving over the ranking, or a touch, holds the page for HOLD_MS after the last move; a
+    // mouse leaving lets it go at once. A mouse left resting over the wall does not hold it for ever.
+    function hold() {
+      if (heldUntil - Date.now() > HOLD_MS - 1000) { return; }  // held already (a move every few ms)
+      heldUntil = Date.now() + HOLD_MS;
       schedule();
-      setTimeout(schedule, 30050);
-    }, { passive: true });
+      clearTimeout(holdTimer);
+      holdTimer = setTimeout(schedule, HOLD_MS + 50);
+    }
+    panel.addEventListener("pointermove", hold);
+    panel.addEventListener("pointerdown", hold);
+    panel.addEventListener("pointerleave", function (e) {
+      if (e.pointerType === "mouse") { heldUntil = 0; clearTimeout(holdTimer); schedule(); }
+    });
     window.addEventListener("resize", function () { heights = null; if (halls.length) { paint("data"); } });
     header();
     dayChart = chart("chart-day");

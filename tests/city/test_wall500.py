@@ -178,7 +178,7 @@ def test_red_halls_come_first_and_every_hall_is_on_one_page(city500: City500) ->
     assert fits == [True, True], "a page is what the panel holds; nothing cut, nothing to scroll"
 
 
-def test_the_pages_turn_by_themselves_and_wait_under_the_pointer(city500: City500) -> None:
+def test_the_pages_turn_by_themselves_and_wait_under_the_pointer_or_a_touch(city500: City500) -> None:
     d = city500.driver
     city500.open("?turn=2")
     turns = next_turns(d, 2, 10)
@@ -192,6 +192,15 @@ def test_the_pages_turn_by_themselves_and_wait_under_the_pointer(city500: City50
     assert next_turns(d, 1, 5) == [], "no page turns while the pointer is over the ranking"
     ActionChains(d).move_to_element(d.find_element(By.ID, "band-city")).perform()
     assert [t["page"] for t in next_turns(d, 1, 6)] == [4]
+    x, y = d.execute_script("const r = document.getElementById('ranking').getBoundingClientRect(); return [r.right - 60, r.y + 120]")  # a figure, not a link
+    d.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 1})
+    try:
+        d.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+        d.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        WebDriverWait(d, 5).until(lambda _: d.find_element(By.ID, "ranking").get_attribute("data-paused") == "true")
+        assert next_turns(d, 1, 5) == [], "a touch holds the page (30 s after it)"
+    finally:
+        d.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})
 
 
 def test_a_hall_turning_red_moves_to_the_first_page_live(city500: City500) -> None:
