@@ -23,6 +23,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from city.pgtest import LocalPostgres
@@ -159,6 +160,13 @@ def test_the_band_counts_every_hall_city_wide_and_per_district(city500: City500)
     text = d.find_element(By.ID, "band-city").text
     assert f"{want['red']} 红牌" in text and f"{want['yellow']} 黄牌" in text and f"{want['offline']} 离线" in text
     assert f"{want['waiting']:,}" in text.replace("\u202f", ",")
+    d.find_element(By.CSS_SELECTOR, '#band-districts .district[data-district="渝北区"]').click()  # a district's tile
+    yubei = [h["hall"] for h in halls if h["district"] == "渝北区"]
+    WebDriverWait(d, 10).until(lambda _: d.find_element(By.ID, "ranking").get_attribute("data-rows") == str(len(yubei)))
+    shown = d.execute_script("return [...document.querySelectorAll('#ranking tbody tr')].map(r => r.dataset.hall)")
+    assert shown and set(shown) <= set(yubei) and d.current_url.endswith("?district=%E6%B8%9D%E5%8C%97%E5%8C%BA")
+    assert band(d)["city"] == want, "the band counts the whole city whatever the ranking shows"
+    assert "chosen" in str(d.find_element(By.CSS_SELECTOR, '.district[data-district="渝北区"]').get_attribute("class"))
 
 
 def test_red_halls_come_first_and_every_hall_is_on_one_page(city500: City500) -> None:
@@ -255,6 +263,10 @@ def test_screens_at_1920_and_1366(city500: City500) -> None:
         d.find_element(By.ID, "page-next").click()
         WebDriverWait(d, 5).until(lambda _: t.get_attribute("data-page") == "2")
         assert d.find_element(By.ID, "page-no").text == f"第 2/{-(-N // 50)} 页"
+        ActionChains(d).send_keys(Keys.ARROW_RIGHT).perform()  # by hand with the keyboard too
+        WebDriverWait(d, 5).until(lambda _: t.get_attribute("data-page") == "3")
+        ActionChains(d).send_keys(Keys.PAGE_UP).perform()
+        WebDriverWait(d, 5).until(lambda _: t.get_attribute("data-page") == "2")
         city500.open("?lang=en")
         WebDriverWait(d, 15).until(lambda _: "Page 1 of" in page_text(d))
         WebDriverWait(d, 15).until(lambda _: d.find_element(By.ID, "chart-month").get_attribute("data-drawn"))
