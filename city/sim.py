@@ -115,7 +115,7 @@ class SimHall:
         return (self.t.stats_today, self._enc(schemas.StatsToday(
             visitors=self.issued, tickets_issued=self.issued, served=self.served, ratings=self.ratings,
             satisfaction_rate=rate, overdue_cases=self.overdue, followups_open=self.followups,
-            on_time_rate=1.0 if not self.overdue else round(1 - self.overdue / max(1, self.served), 4),
+            on_time_rate=1.0 if not self.overdue else max(0.0, round(1 - self.overdue / max(1, self.served), 4)),
             date=now.date().isoformat(), ts=now.isoformat())), True)
 
     def step(self, now: dt.datetime) -> list[Message]:

@@ -36,6 +36,7 @@ from litestar.response import Redirect
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from city import read, wall_read
+from city import wall_data as wall_data_
 from city.config import CityConfig
 from city.ingest import Ingest
 from hallbus.vendor import CACHE, Vendor, VendorMissing, find_vendor
@@ -120,6 +121,8 @@ def wall_routes(cfg: CityConfig, pool: ConnectionPool[Any], ingest: Ingest | Non
     thresholds = {k: getattr(th, k) for k in type(th).__struct_fields__}
     fails: dict[str, list[float]] = {}
     trends_kept: dict[str, tuple[float, dict[str, Any]]] = {}  # district -> (when, trends): one read for every wall
+    ranking_kept = wall_data_.Kept()  # the ranking's figures, a second for every wall
+    names = {h.id: [h.name, h.district] for h in cfg.halls}
 
     def allowed(request: Request[Any, Any, Any]) -> bool:
         return token is None or cookie_ok(token, request.cookies.get(COOKIE, ""))
@@ -159,7 +162,7 @@ def wall_routes(cfg: CityConfig, pool: ConnectionPool[Any], ingest: Ingest | Non
         if static.missing is not None:
             return page("missing.html", 503, lang=lang, why=static.missing.message_en if lang == "en" else static.missing.message)
         other = "zh" if lang == "en" else "en"
-        boot = {"lang": lang, "thresholds": thresholds, "districts": districts, **extra}
+        boot = {"lang": lang, "thresholds": thresholds, "districts": districts, "halls": names, **extra}
         return page(template, lang=lang, other=other, boot=json.dumps(boot, ensure_ascii=False).replace("</", "<\\/"),
                     locked=token is not None, **extra)
 
@@ -208,15 +211,26 @@ def wall_routes(cfg: CityConfig, pool: ConnectionPool[Any], ingest: Ingest | Non
     def wall_data(request: Request[Any, Any, Any], district: FromQuery[str | None] = None) -> Response[Any]:
         if not allowed(request):
             return denied()
-        health = ingest.health() if ingest is not None else None
-        try:
+        district = district or None
+
+        def make() -> dict[str, Any]:
+            health = ingest.health() if ingest is not None else None
             with pool.connection(timeout=5) as conn:
-                halls = read.halls(conn, cfg, district=district or None)
+                every = read.halls(conn, cfg)
                 alerts = wall_read.alerts(conn, hall_ids(district))
+            delayed = health is not None and (health["db"] == "delayed" or (health["buffered"] and health["lag_s"] > 5))
+            return wall_data_.body(every, districts, district, alerts, delayed, cfg.thresholds)
+
+        try:  # a district not of city.toml is answered (no hall) but not kept: odd addresses fill no memory
+            got = ranking_kept.get(district or "", make) if district in (None, *districts) else wall_data_.answer(make())
         except (psycopg.OperationalError, PoolTimeout):
             return db_down()
-        delayed = health is not None and (health["db"] == "delayed" or (health["buffered"] and health["lag_s"] > 5))
-        return figures(request, {"halls": halls, "alerts": alerts, "delayed": delayed, "now": time.time()})
+        headers = {**PAGE_HEADERS, "ETag": got.etag, "Vary": "Accept-Encoding"}
+        if request.headers.get("if-none-match", "").strip().removeprefix("W/") == got.etag:
+            return Response(b"", status_code=304, headers=headers)
+        if "gzip" not in request.headers.get("accept-encoding", ""):
+            return Response(got.raw, media_type=MediaType.JSON, headers=headers)
+        return Response(got.gz, media_type=MediaType.JSON, headers={**headers, "Content-Encoding": "gzip"})
 
     @get("/city/data/trends", sync_to_thread=True, include_in_schema=False)
     def trend_data(request: Request[Any, Any, Any], district: FromQuery[str | None] = None) -> Response[Any]:
@@ -230,7 +244,8 @@ def wall_routes(cfg: CityConfig, pool: ConnectionPool[Any], ingest: Ingest | Non
                     kept = wall_read.trends(conn, hall_ids(district), cfg.timezone)
             except (psycopg.OperationalError, PoolTimeout):
                 return db_down()
-            trends_kept[key] = (time.monotonic(), kept)
+            if key in ("", *districts):  # odd addresses fill no memory
+                trends_kept[key] = (time.monotonic(), kept)
         return figures(request, kept)
 
     @get("/city/data/halls/{hall:str}", sync_to_thread=True, include_in_schema=False)
