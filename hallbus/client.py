@@ -191,7 +191,7 @@ class BusClient:
         return self._connected.is_set()
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Publish `offline`, disconnect cleanly (no will) and stop the network thread."""
+        """Publish `offline`, disconnect cleanly (no will), stop the network thread and close its sockets."""
         if not self._started:
             return
         self._stopping = True
@@ -206,6 +206,10 @@ class BusClient:
                 log.warning("could not publish offline status: %s", err)
         self._mqtt.disconnect()
         self._mqtt.loop_stop()
+        # paho's `loop_start` opens a pair of loopback sockets (to wake its thread) that `loop_stop`
+        # leaves open until the client is garbage: a stopped bus held two sockets until a full
+        # collection freed its cycle of callbacks (a test run held hundreds). `start` opens new ones.
+        self._mqtt._reset_sockets()
         self._connected.clear()
         self._started = False
 
