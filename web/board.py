@@ -34,6 +34,8 @@ from web.sse import Known
 
 log = logging.getLogger(__name__)
 
+COALESCE_S = 0.005  # a call sends the queue's state and the latest calls within ~1 ms: one update for both
+
 
 class Board:
     """The last `queue/state` and `calls/recent` this process received."""
@@ -101,7 +103,7 @@ class Board:
         loop = self._loop
         if loop is not None and self._watchers and not self._pending:
             self._pending = True  # a burst (the queue and the calls of one call) is one update
-            loop.call_soon_threadsafe(self._update_all)
+            loop.call_soon_threadsafe(loop.call_later, COALESCE_S, self._update_all)
 
     def _update_all(self) -> None:
         self._pending = False  # before reading the state: a change from now on schedules another update
