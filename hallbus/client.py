@@ -27,7 +27,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from hallbus import __version__, schemas
 from hallbus.brokerurl import BrokerAddress
-from hallbus.paho_private import HookedClient, ReadHook
+from hallbus.paho_private import HookedClient, ReadHook, close_sockets
 from hallbus.topics import Topics, check_id
 
 log = logging.getLogger(__name__)
@@ -205,11 +205,7 @@ class BusClient:
             except (RuntimeError, ValueError) as err:
                 log.warning("could not publish offline status: %s", err)
         self._mqtt.disconnect()
-        self._mqtt.loop_stop()
-        # paho's `loop_start` opens a pair of loopback sockets (to wake its thread) that `loop_stop`
-        # leaves open until the client is garbage: a stopped bus held two sockets until a full
-        # collection freed its cycle of callbacks (a test run held hundreds). `start` opens new ones.
-        self._mqtt._reset_sockets()
+        close_sockets(self._mqtt)  # `loop_stop` alone left two sockets open until a full garbage collection
         self._connected.clear()
         self._started = False
 
