@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import resource
 import signal
 import string
 import subprocess
@@ -17,7 +19,7 @@ import msgspec
 
 from hallbus.brokerurl import parse_broker_url
 from hallbus.client import BusClient
-from hallbus.localbroker import LocalBroker
+from hallbus.localbroker import LocalBroker, free_port
 from hallbus.passwords import hash_password
 
 REPO = Path(__file__).resolve().parent.parent
@@ -132,6 +134,76 @@ def wait_web_up(web: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) 
             pass
         time.sleep(0.1)
     raise RuntimeError(f"hallweb not up within {timeout:g} s")
+
+
+def start_web(hall: BenchHall, tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """`hallweb serve` of `hall` as its own process on a free port (its log in `tmp`/web.log), once it is up."""
+    port = free_port()
+    with open(tmp / "web.log", "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "web", "serve", "--config", str(hall.config), "--broker", hall.broker.url,
+             "--listen", f"127.0.0.1:{port}"], cwd=REPO, stdout=log, stderr=log,
+        )
+    wait_web_up(f"http://127.0.0.1:{port}", proc)
+    return proc, port
+
+
+class StreamPage:
+    """One phone's event stream (plain asyncio sockets, HTTP/1.0, no chunking).
+
+    `at` stamps each event named `event` with CLOCK_MONOTONIC and `data` keeps its JSON line;
+    `changed` is set at every event after the first, `first` at the first.
+    """
+
+    def __init__(self, host: str, port: int, path: str, event: str) -> None:
+        self.host, self.port, self.path, self.event = host, port, path, b"event: " + event.encode()
+        self.at: list[float] = []
+        self.data: list[bytes] = []
+        self.changed = asyncio.Event()
+        self.first = asyncio.Event()
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def run(self) -> None:
+        reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        self.writer.write(f"GET {self.path} HTTP/1.0\r\nHost: {self.host}\r\nAccept: text/event-stream\r\n\r\n".encode())
+        await self.writer.drain()
+        mine = False
+        while line := await reader.readline():
+            if line.startswith(self.event):
+                self.at.append(time.monotonic())
+                mine = True
+                (self.changed if self.first.is_set() else self.first).set()
+            elif mine and line.startswith(b"data: "):
+                self.data.append(line[6:].strip())
+                mine = False
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def allow_open_files(pages: int) -> None:
+    """Raise this process's open-file limit for `pages` streams (and their server's side, if it shares it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, pages * 2 + 1000)), hard))
+
+
+async def open_pages(pages: list[StreamPage]) -> list[asyncio.Task[None]]:
+    """Open `pages` 100 at a time (as a hall's phones would not all at once), each up to its first event."""
+    tasks: list[asyncio.Task[None]] = []
+    for i in range(0, len(pages), 100):
+        batch = pages[i:i + 100]
+        tasks += [asyncio.create_task(p.run()) for p in batch]
+        await asyncio.wait_for(asyncio.gather(*(p.first.wait() for p in batch)), 120)
+    return tasks
+
+
+async def close_pages(pages: list[StreamPage], tasks: list[asyncio.Task[None]]) -> None:
+    for p in pages:
+        p.close()
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def now_ms() -> float:

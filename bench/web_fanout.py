@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,43 +29,15 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import emit, summary_ms  # noqa: E402
-from bench._hall import REPO, BenchHall, wait_web_up  # noqa: E402
+from bench._hall import BenchHall, StreamPage, allow_open_files, close_pages, open_pages, start_web  # noqa: E402
 from hallbus import schemas  # noqa: E402
-from hallbus.localbroker import end_process, free_port  # noqa: E402
+from hallbus.localbroker import end_process  # noqa: E402
 from hallbus.rpc import RpcClient  # noqa: E402
 
 
-class Page:
-    """One phone's event stream; `events` counts `ticket` events, `at` stamps each with CLOCK_MONOTONIC."""
-
-    def __init__(self, host: str, port: int, ticket_id: str) -> None:
-        self.host, self.port, self.path = host, port, f"/api/v1/tickets/{ticket_id}/events"
-        self.at: list[float] = []
-        self.changed = asyncio.Event()
-        self.first = asyncio.Event()
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def run(self) -> None:
-        reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        self.writer.write(f"GET {self.path} HTTP/1.0\r\nHost: {self.host}\r\nAccept: text/event-stream\r\n\r\n".encode())
-        await self.writer.drain()
-        while line := await reader.readline():
-            if line.startswith(b"event: ticket"):
-                self.at.append(time.monotonic())
-                (self.changed if self.first.is_set() else self.first).set()
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-
-
 async def measure(port: int, ids: list[str], pages: int, calls: int, counter: RpcClient, web: psutil.Process) -> dict:
-    opened = [Page("127.0.0.1", port, ids[i % len(ids)]) for i in range(pages)]
-    tasks = []
-    for i in range(0, pages, 100):  # open them 100 at a time, as a hall's phones would not all at once
-        batch = opened[i:i + 100]
-        tasks += [asyncio.create_task(p.run()) for p in batch]
-        await asyncio.wait_for(asyncio.gather(*(p.first.wait() for p in batch)), 120)
+    opened = [StreamPage("127.0.0.1", port, f"/api/v1/tickets/{ids[i % len(ids)]}/events", "ticket") for i in range(pages)]
+    tasks = await open_pages(opened)
     rss_mb = web.memory_info().rss / 2**20
     latencies: list[float] = []
     loop = asyncio.get_running_loop()
@@ -89,11 +59,7 @@ async def measure(port: int, ids: list[str], pages: int, calls: int, counter: Rp
         await asyncio.wait_for(asyncio.gather(*(p.changed.wait() for p in mine)), 120)
     cpu_s, client_cpu_s = sum(web.cpu_times()[:2]) - cpu0, time.process_time() - mine0
     wall_s = time.monotonic() - wall0
-    for p in opened:
-        p.close()
-    for t in tasks:
-        t.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await close_pages(opened, tasks)
     return {"latencies": latencies, "rss_mb": rss_mb, "cpu_s": cpu_s, "client_cpu_s": client_cpu_s, "wall_s": wall_s}
 
 
@@ -112,18 +78,11 @@ def main() -> None:
     ap.add_argument("--tickets", type=int, default=999)
     ap.add_argument("--calls", type=int, default=3)
     args = ap.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, args.pages * 2 + 1000)), hard))
+    allow_open_files(args.pages)
     with tempfile.TemporaryDirectory(prefix="web-fanout-") as tmp, BenchHall(Path(tmp)) as hall:
-        port = free_port()
+        proc, port = start_web(hall, Path(tmp))
         web_url = f"http://127.0.0.1:{port}"
-        with open(Path(tmp) / "web.log", "ab") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "web", "serve", "--config", str(hall.config), "--broker", hall.broker.url,
-                 "--listen", f"127.0.0.1:{port}"], cwd=REPO, stdout=log, stderr=log,
-            )
         try:
-            wait_web_up(web_url, proc)
             terminal = RpcClient(hall.bus("bench-terminal"))
             futures = [terminal.call_async("ticket.issue", {"service": "A"}, timeout=60) for _ in range(args.tickets)]
             ids = [schemas.TICKET_ISSUE.decode(f.result(70)).ticket.ticket_id for f in futures]

@@ -29,6 +29,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from hallbus import schemas
 from hallbus.brokerurl import parse_broker_url
+from hallbus.paho_private import close_sockets
 from hallbus.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -224,9 +225,10 @@ class Publisher:
         return info
 
     def close(self) -> None:
-        """Wait for what is in flight, then disconnect."""
+        """Wait for what is in flight, then disconnect and close the client's sockets (paho's wake-up pair too)."""
         self.client.loop_stop()
         self.client.disconnect()
+        close_sockets(self.client)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from hallbus import __version__, schemas
 from hallbus.brokerurl import BrokerAddress
-from hallbus.paho_private import HookedClient, ReadHook
+from hallbus.paho_private import HookedClient, ReadHook, close_sockets
 from hallbus.topics import Topics, check_id
 
 log = logging.getLogger(__name__)
@@ -191,7 +191,7 @@ class BusClient:
         return self._connected.is_set()
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Publish `offline`, disconnect cleanly (no will) and stop the network thread."""
+        """Publish `offline`, disconnect cleanly (no will), stop the network thread and close its sockets."""
         if not self._started:
             return
         self._stopping = True
@@ -205,7 +205,7 @@ class BusClient:
             except (RuntimeError, ValueError) as err:
                 log.warning("could not publish offline status: %s", err)
         self._mqtt.disconnect()
-        self._mqtt.loop_stop()
+        close_sockets(self._mqtt)  # `loop_stop` alone left two sockets open until a full garbage collection
         self._connected.clear()
         self._started = False
 

@@ -20,6 +20,12 @@ rest, each with a system call of its own. `HookedClient._sock_recv` (paho's priv
 socket read) serves them from one read of up to 64 KiB, and `loop_read` handles what
 was read ahead before it returns (the network loop's select() cannot see it).
 
+And closing: paho's `loop_start` (and a first `loop`) opens a pair of loopback sockets to wake
+its network loop, and nothing public closes them: `loop_stop` and `disconnect` leave them open
+until the client is garbage, and a client sits in a cycle of its callbacks, so until a full
+collection (a test run held hundreds). `close_sockets` stops the loop and closes them with
+paho's private `_reset_sockets`; `BusClient.stop` and the tests' hand-driven clients use it.
+
 Everything else the bus client does goes through paho's public API (`on_message`,
 `publish`, `Properties`, ...). The self-check below runs at import: with any other
 paho version it stops with a sentence saying what is needed, instead of failing
@@ -64,6 +70,12 @@ def _self_check() -> None:
             f"(hallbus needs paho-mqtt {TESTED}.x (tested with 2.2.0), found {version}: "
             f"hallbus/paho_private.py hooks into paho's network loop. Run ./hall setup "
             f"(pyproject.toml pins paho-mqtt>={TESTED},<2.3).)"
+        )
+    if not callable(getattr(mqtt.Client, "_reset_sockets", None)):
+        raise ImportError(
+            f"paho-mqtt {version} 与大厅总线不兼容，请运行 ./hall setup 安装经过测试的版本。 "
+            f"(paho-mqtt {version}: Client._reset_sockets is gone, so a stopped bus could not close "
+            "its sockets (hallbus/paho_private.py, close_sockets).)"
         )
     loop = getattr(mqtt.Client, "_loop", None)
     calls_loop_read = "loop_read" in getattr(getattr(loop, "__code__", None), "co_names", ())
@@ -168,6 +180,15 @@ def _readable(sock: Any) -> bool:
         return bool(select.select([sock], [], [], 0)[0])
     except (OSError, ValueError, TypeError):  # closed under us: the loop notices on its own
         return False
+
+
+def close_sockets(client: mqtt.Client) -> None:
+    """Stop `client`'s network thread, if one runs, and close its sockets, the wake-up pair included.
+
+    A later `loop_start` (or `loop`) opens new ones.
+    """
+    client.loop_stop()
+    client._reset_sockets()
 
 
 class HookedClient(mqtt.Client):

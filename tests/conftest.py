@@ -20,6 +20,7 @@ for _var in ("HALL_MQTT_USERNAME", "HALL_MQTT_PASSWORD", "HALL_CONFIG", "HALL_NO
 from devices.pcsc.privatepcscd import SOCKET_ENV  # noqa: E402
 from hallbus.localbroker import LocalBroker  # noqa: E402
 from tests.hallbus.notify.gateway import Gateway  # noqa: E402
+from tests.open_files import open_files_stay_bounded, pytest_sessionstart  # noqa: E402, F401
 
 # libpcsclite reads PCSCLITE_CSOCK_NAME once per process, on first use: whichever test touches
 # PC/SC first binds the whole session to that socket. Point it at the session's private pcscd

@@ -52,7 +52,6 @@ from web.public import (
     window_words,
     words,
 )
-from web.sse import event_stream
 from web.throttle import ClientKeys, FailureThrottle, client_address
 from web.tickets import PING_S, BusDown, Public, TicketBook
 from web.vendor import Vendor, find_vendor, vendor_route
@@ -285,7 +284,7 @@ def create_app(
     @get("/healthz", media_type=MediaType.JSON)
     async def healthz() -> dict[str, Any]:
         return {"ok": True, "bus": "up" if bus.connected else "down", "controller": "away" if presence.away else "up",
-                "followed": book.followed}
+                "followed": book.followed, "board_streams": board.streams, "encoded": dict(sse.encoded)}
 
     @get("/api/v1/tickets/{ticket_id:str}", media_type=MediaType.JSON)
     async def ticket_json(ticket_id: FromPath[str]) -> Response[Any]:
@@ -405,7 +404,7 @@ def create_app(
 
     @get("/api/v1/board/events")
     async def board_events(lang: FromQuery[str | None] = None) -> Stream:
-        return event_stream(board.follow(lang_of(lang), PING_S), "board")
+        return sse.response(board.follow(lang_of(lang)))  # each change encoded once per language
 
     @get("/", include_in_schema=False)
     async def home() -> Redirect:
@@ -438,13 +437,14 @@ def create_app(
         return Response(body, status_code=HTTP_500_INTERNAL_SERVER_ERROR, media_type=MediaType.JSON)
 
     async def on_startup() -> None:
-        board.attach(asyncio.get_running_loop())
+        await board.start(PING_S)
         monitor.attach(asyncio.get_running_loop())
         bus.start(wait=None)
         await book.start()
 
     async def on_shutdown() -> None:
         await book.stop()
+        await board.stop()
         bus.stop()
 
     app = Litestar(

@@ -6,6 +6,12 @@ open now is said by their opening hours (`[[services]] hours`, the rule `ticket.
 and then by their open windows; while the controller is away (`web.presence`) the board keeps
 the last state and says so. A bus client has one
 handler per topic: the board owns `queue/state` and tells the ticket book of each change.
+
+Open `/q` pages follow `/api/v1/board/events`. The view depends on the language only (large
+print is the page's style), so at each change the board is built and encoded once per
+language that has open pages, and the same bytes go to every one of them (`web.sse`): a
+hall with a thousand phones on `/q` pays one view and one encoding per change, not a
+thousand. Threads: bus handlers only schedule the update on the web server's loop.
 """
 
 from __future__ import annotations
@@ -21,10 +27,14 @@ from hallbus import schemas, wording
 from hallbus.client import BusClient
 from hallbus.config import HallConfig
 from hallbus.controller.clock import HallTime, in_hours
+from web import sse
 from web.presence import ControllerPresence
 from web.public import words
+from web.sse import Known
 
 log = logging.getLogger(__name__)
+
+COALESCE_S = 0.005  # a call sends the queue's state and the latest calls within ~1 ms: one update for both
 
 
 class Board:
@@ -42,7 +52,11 @@ class Board:
         self.calls: schemas.CallsRecent | None = None
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._watchers: set[asyncio.Queue[bool]] = set()  # False in a queue: the stream ends
+        self._watchers: dict[str, set[asyncio.Queue[bytes | None]]] = {}  # by language; None in a queue: the stream ends
+        self._sent: dict[str, Known] = {}  # by language: the view last given to the open pages, and its event
+        self._pending = False  # an update is scheduled on the loop
+        self._closing = False
+        self._pinger: asyncio.Task[None] | None = None
         bus.subscribe(bus.topics.queue_state, self._on_queue)
         bus.subscribe(bus.topics.calls_recent, self._on_calls)
         presence.add_listener(lambda _away: self._changed())
@@ -70,48 +84,96 @@ class Board:
 
     # --- live pages (the server's loop) --------------------------------------------------------
 
-    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Tell open board pages of changes on `loop` from now on."""
-        self._loop = loop
+    async def start(self, ping_s: float) -> None:
+        """Tell open board pages of changes from now on, and ping them every `ping_s` (on the server's loop).
+
+        The ping is also the moment a service opens or closes by its hours: the views are built again then.
+        """
+        self._loop = asyncio.get_running_loop()
+        self._pinger = asyncio.create_task(self._pings(ping_s), name="board-pings")
+
+    async def stop(self) -> None:
+        """Stop pinging."""
+        if self._pinger is not None:
+            self._pinger.cancel()
+            await asyncio.gather(self._pinger, return_exceptions=True)
 
     def _changed(self) -> None:
+        """The queue, the calls or the controller's presence changed (any thread): one update on the loop."""
         loop = self._loop
-        if loop is not None and self._watchers:
-            loop.call_soon_threadsafe(self._wake, True)
+        if loop is not None and self._watchers and not self._pending:
+            self._pending = True  # a burst (the queue and the calls of one call) is one update
+            loop.call_soon_threadsafe(loop.call_later, COALESCE_S, self._update_all)
 
-    def _wake(self, more: bool) -> None:
-        for queue in list(self._watchers):
-            if queue.empty():  # one pending wake-up is enough: the page reads the newest board
-                queue.put_nowait(more)
+    def _update_all(self) -> None:
+        self._pending = False  # before reading the state: a change from now on schedules another update
+        for lang in list(self._watchers):
+            self._update(lang)
+
+    def _update(self, lang: str) -> Known:
+        """The board's view in `lang` now; when it changed, encoded once and given to every open page in `lang`."""
+        view = self.view(lang)
+        known = self._sent.get(lang)
+        if known is None or known.view != view:
+            known = self._sent[lang] = Known(view, sse.frame("board", view))
+            for queue in self._watchers.get(lang, ()):
+                self._put(queue, known.frame)
+        return known
+
+    def _put(self, queue: asyncio.Queue[bytes | None], event: bytes | None) -> None:
+        if self._closing:
+            return
+        if queue.full():  # a page behind: it needs the newest board only
+            queue.get_nowait()
+        queue.put_nowait(event)
+
+    async def _pings(self, ping_s: float) -> None:
+        while True:
+            await asyncio.sleep(ping_s)
+            for lang in list(self._watchers):
+                before = self._sent.get(lang)
+                if self._update(lang) is before:  # unchanged: a ping into every idle stream
+                    for queue in self._watchers.get(lang, ()):
+                        if queue.empty():
+                            self._put(queue, sse.PING)
 
     def close_streams(self) -> None:
         """End every board stream (any thread): the server is stopping."""
         loop = self._loop
         if loop is not None:
-            loop.call_soon_threadsafe(self._wake, False)
+            loop.call_soon_threadsafe(self._close_all)
 
-    async def follow(self, lang: str, ping_s: float) -> AsyncIterator[dict[str, Any] | None]:
-        """The board's view now and after every change; None at every `ping_s` without one."""
-        queue: asyncio.Queue[bool] = asyncio.Queue(maxsize=1)
-        self._watchers.add(queue)
+    def _close_all(self) -> None:
+        for queues in self._watchers.values():
+            for queue in queues:
+                self._put(queue, None)
+        self._closing = True
+
+    @property
+    def streams(self) -> int:
+        """How many board streams are open now."""
+        return sum(len(queues) for queues in self._watchers.values())
+
+    async def follow(self, lang: str) -> AsyncIterator[bytes]:
+        """The board's event stream in `lang`: its `board` event now and at every change, `sse.PING` when idle.
+
+        Every open page in one language gets the same bytes, encoded once per change.
+        """
+        if self._closing:
+            return
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=1)
+        first = self._update(lang)  # before joining: the other pages get a change found here, this one its first
+        self._watchers.setdefault(lang, set()).add(queue)
         try:
-            sent = self.view(lang)
-            yield sent
-            while True:
-                try:
-                    more = await asyncio.wait_for(queue.get(), ping_s)
-                except TimeoutError:  # also the moment a service opens or closes by its hours
-                    more = True
-                if not more:
-                    return
-                view = self.view(lang)
-                if view != sent:
-                    sent = view
-                    yield view
-                else:
-                    yield None
+            yield first.frame
+            while (event := await queue.get()) is not None:
+                yield event
         finally:
-            self._watchers.discard(queue)
+            watchers = self._watchers.get(lang)
+            if watchers is not None:
+                watchers.discard(queue)
+                if not watchers:
+                    del self._watchers[lang]
 
     def view(self, lang: str, now: dt.datetime | None = None) -> dict[str, Any]:
         """What `/q` shows: services open now with their waiting and wait, the latest calls."""

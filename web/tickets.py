@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from typing import Any, NamedTuple
+from typing import Any
 
 from hallbus import schemas
 from hallbus.client import BusClient
@@ -33,6 +33,7 @@ from hallbus.rpc import RpcClient, RpcFault
 from web import sse
 from web.presence import ControllerPresence
 from web.public import ACTIVE, is_ticket_id, public_ticket
+from web.sse import Known
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +42,6 @@ COALESCE_S = 0.005  # a call sends its event, the window's state and the queue's
 PING_S = 15.0  # an SSE comment at least this often (SPEC 12.1), so proxies keep the stream open
 
 Public = dict[str, Any]
-
-
-class Known(NamedTuple):
-    """A ticket's last public view and its event, encoded once for every page that follows it."""
-
-    view: Public
-    frame: bytes
 
 
 class BusDown(Exception):

@@ -17,6 +17,7 @@ import sqlite3
 import ssl
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ class Hall(WebHall):
 
     def counts(self) -> dict[str, int]:
         """The controller's stored failure counts, by key."""
-        with sqlite3.connect(self.config_path.parent / "data" / "hall.db") as db:
+        with closing(sqlite3.connect(self.config_path.parent / "data" / "hall.db")) as db, db:
             return {str(k): int(n) for k, n in db.execute("SELECT key, failures FROM rec_lookup_throttle")}
 
 

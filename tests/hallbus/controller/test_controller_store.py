@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,7 @@ def test_an_older_store_is_upgraded_keeping_tickets_their_order_and_stored_repli
         issue(old, "E")
         issue(old, "E")
         old.close()
-    with sqlite3.connect(db_path(data)) as conn:
+    with closing(sqlite3.connect(db_path(data))) as conn, conn:
         conn.executescript(store_mod.CORE_MIGRATIONS[0].replace("rpc_replies", "rpc_replies_v1") + """
             INSERT INTO rpc_replies_v1 SELECT request_id, method, reply, at_ts FROM rpc_replies;
             DROP TABLE rpc_replies;

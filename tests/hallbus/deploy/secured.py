@@ -22,6 +22,7 @@ from hallbus.client import BusClient
 from hallbus.config import HallConfig
 from hallbus.controller.app import HallController
 from hallbus.localbroker import LocalBroker, free_port
+from hallbus.paho_private import close_sockets
 from hallbus.rpc import RpcClient
 from hallbus.sample import all_day_text, open_all_day
 from tests.hallbus.helpers import without_broker_limits
@@ -131,7 +132,7 @@ class Probe:
 
     def close(self) -> None:
         self.c.disconnect()
-        self.c.loop_stop()
+        close_sockets(self.c)
 
 
 class Publisher:
@@ -172,7 +173,7 @@ class Publisher:
 
     def close(self) -> None:
         self.c.disconnect()
-        self.c.loop_stop()
+        close_sockets(self.c)
 
 
 def as_node(broker: LocalBroker, out: Path, node: str) -> Probe:

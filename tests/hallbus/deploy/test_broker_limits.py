@@ -24,6 +24,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from hallbus.client import BusClient
 from hallbus.deploy.brokerconf import MAX_PACKET_SIZE, MESSAGE_SIZE_LIMIT
 from hallbus.localbroker import LocalBroker
+from hallbus.paho_private import close_sockets
 from hallbus.rpc import RpcClient, RpcFault
 from hallbus.sample import all_day_text, open_all_day
 from tests.hallbus.deploy.secured import (
@@ -151,6 +152,8 @@ def test_a_tablet_login_reconnecting_as_controller_kicks_nobody_but_itself(secur
                 c.disconnect()
             except OSError:
                 storm["refused"] += 1
+            finally:
+                close_sockets(c)
             time.sleep(1 / 15)
 
     attacker = threading.Thread(target=reconnect_as_controller, daemon=True)

@@ -23,6 +23,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hallbus.localbroker import LocalBroker
+from hallbus.paho_private import close_sockets
 from hallbus.sample import all_day_text, open_all_day
 from tests.hallbus.deploy.secured import creds, secured_broker
 from tests.hallbus.helpers import with_broker_limits
@@ -65,10 +66,11 @@ class Session:
         self.answered = True
 
     def close(self) -> None:
-        """Say DISCONNECT if let in, and let paho close its socket (a refused one: on the broker's close)."""
+        """Say DISCONNECT if let in, let paho close its socket (a refused one: on the broker's close), close the rest."""
         if self.accepted:
             self.c.disconnect()
         self.c.loop(0.05)
+        close_sockets(self.c)  # paho's wake-up pair, which `loop` opened
 
 
 def logs_in(broker: LocalBroker, node: str, password: str | None = None) -> bool:

@@ -12,6 +12,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,7 @@ class NotifyHall(SignedHall):
 
     def rows(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         """A query on the hall database, read-only beside the running controller."""
-        with sqlite3.connect(f"file:{db_path(self.data)}?mode=ro", uri=True, isolation_level=None) as conn:
+        with closing(sqlite3.connect(f"file:{db_path(self.data)}?mode=ro", uri=True, isolation_level=None)) as conn, conn:
             return conn.execute(sql, args).fetchall()
 
     def until_rows(self, sql: str, want: Any, timeout: float = 10.0) -> None:

@@ -12,6 +12,7 @@ import random
 import sqlite3
 import threading
 import uuid
+from contextlib import closing
 from typing import Any
 
 import pytest
@@ -66,7 +67,7 @@ def bad(**kw: Any) -> dict[str, Any]:
 
 
 def db_count(hall: Hall, sql: str, *params: Any) -> int:
-    with sqlite3.connect(hall.data_dir / "hall.db") as db:
+    with closing(sqlite3.connect(hall.data_dir / "hall.db")) as db, db:
         return int(db.execute(sql, params).fetchone()[0])
 
 
@@ -168,7 +169,7 @@ def test_an_id_card_proves_the_window_handling_of_the_ticket_it_took(hall: Hall)
     assert outcome(term, bad(id_card=card(P))) == "already_rated"
     assert outcome(term, bad(ticket_id=mine["ticket_id"])) == "already_rated"
     # the window's tablet stopped asking: the handling was rated at the terminal
-    with sqlite3.connect(hall.data_dir / "hall.db") as db:
+    with closing(sqlite3.connect(hall.data_dir / "hall.db")) as db, db:
         assert db.execute("SELECT rating_request FROM windows WHERE id = '1'").fetchone()[0] is None
 
 

@@ -9,6 +9,7 @@ import random
 import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ def run_file(config: HallConfig, path: Path, encoding: str | None = None) -> Any
 
 
 def rows(config: HallConfig, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(config.resolve(config.hall.data_dir) / "hall.db") as db:
+    with closing(sqlite3.connect(config.resolve(config.hall.data_dir) / "hall.db")) as db, db:
         return db.execute(sql, params).fetchall()
 
 
@@ -126,7 +127,7 @@ def test_json_import_with_both_kinds_and_reimport_updates(config: HallConfig, tm
     assert report.cases_added == 12 and report.appointments_added == 4
     assert [(e["record"], e["code"]) for e in report.errors] == [(17, "bad_code")]
     # the platform exports again later: the same cases are updated, the warning history kept
-    with sqlite3.connect(config.resolve(config.hall.data_dir) / "hall.db") as db:
+    with closing(sqlite3.connect(config.resolve(config.hall.data_dir) / "hall.db")) as db, db:
         db.execute("UPDATE rec_cases SET warned = 'notice'")
     cases[0]["status"] = "done"
     cases[0]["finished_at"] = T0.isoformat()
@@ -146,7 +147,7 @@ def test_a_reimport_keeps_what_the_hall_did_and_rearms_warnings_on_a_later_deadl
     path = tmp_path / "again.json"
     path.write_text(json.dumps({"cases": [case], "appointments": [appt]}, ensure_ascii=False), encoding="utf-8")
     assert run_file(config, path).errors == []
-    with sqlite3.connect(config.resolve(config.hall.data_dir) / "hall.db") as db:
+    with closing(sqlite3.connect(config.resolve(config.hall.data_dir) / "hall.db")) as db, db:
         db.execute("UPDATE rec_cases SET warned = 'warn'")
         db.execute("UPDATE rec_appointments SET status = 'checked_in'")  # the hall checked it in
     case["promised_days"] = "10"  # the deadline moved later: warnings start over
@@ -271,7 +272,7 @@ def test_cli_import_overdue_and_ratings(config: HallConfig, tmp_path: Path, caps
     assert all(r["warning"] == "overdue" and r["days_left"] < 0 for r in listed)
 
     # follow-ups: made by a bad rating in the store, moved by the CLI
-    with sqlite3.connect(Path(data) / "hall.db") as db:
+    with closing(sqlite3.connect(Path(data) / "hall.db")) as db, db:
         db.execute(
             "INSERT INTO rec_followups(rating_id, state, level, reasons, window, staff, opened_ts, due_ts, history, updated_ts) "
             "VALUES ('r1', 'open', 1, '[\"attitude\"]', '1', 's001', 0, 1, '[]', 0)"

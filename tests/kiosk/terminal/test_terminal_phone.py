@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ def hall(broker: LocalBroker, sims: Sims, gateway: Gateway, tmp_path: Path) -> I
 
 
 def phones(hall: Hall) -> list[str]:
-    with sqlite3.connect(f"file:{db_path(hall.data_dir)}?mode=ro", uri=True) as conn:
+    with closing(sqlite3.connect(f"file:{db_path(hall.data_dir)}?mode=ro", uri=True)) as conn, conn:
         return [str(r[0]) for r in conn.execute("SELECT phone FROM notify_phones ORDER BY rowid")]
 
 
