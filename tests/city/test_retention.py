@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -317,3 +320,12 @@ def test_batches_writing_while_partitions_are_made_lose_nothing(pool: Connection
     assert not errors, errors
     assert set(where(pool)) == written
     assert q(pool, "SELECT count(*) FROM city_minute_default") == [(0,)]
+
+
+def test_hallcity_migrate_makes_the_partitions(make_city: Callable[..., City]) -> None:
+    city = make_city(["c-one"])
+    exe = Path(sys.executable).with_name("hallcity")
+    done = subprocess.run([str(exe), "migrate", "--config", str(city.path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "city_minute: partitions made" in done.stderr
+    assert p(day_of(dt.datetime.now(UTC))) in names(city.pool)
