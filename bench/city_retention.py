@@ -55,6 +55,17 @@ def write_day(pool: object, halls: list[str], day: dt.datetime, minutes: int) ->
     return time.perf_counter() - t0
 
 
+def old_schema(pool: object) -> None:
+    """Migrations 1-3 only: the schema a city upgrades from (city_minute a plain table)."""
+    keep = db.MIGRATIONS
+    db.MIGRATIONS = keep[:3]
+    try:
+        with pool.connection() as conn:  # type: ignore[attr-defined]
+            migrate(conn)
+    finally:
+        db.MIGRATIONS = keep
+
+
 def batch_cost(pools: dict[str, object], halls: list[str], rounds: int) -> dict[str, float]:
     """Median ms of one ingest batch (every hall's queue, figures and last-heard) per schema, A/B interleaved."""
     times: dict[str, list[float]] = {k: [] for k in pools}
@@ -100,18 +111,12 @@ def main() -> int:
     now = dt.datetime.now(dt.UTC)
     today = day_of(now)
     result: dict[str, object] = {"bench": "city_retention", "halls": args.halls, "minutes": args.minutes}
-    keep = db.MIGRATIONS
     with LocalPostgres() as pg:
         pool = open_pool(pg.create_database("city_retention"), 2, name="bench-retention")
         try:
             plain = open_pool(pg.create_database("city_plain"), 2, name="bench-plain")
             try:
-                db.MIGRATIONS = keep[:3]
-                try:
-                    with plain.connection() as conn:
-                        migrate(conn)
-                finally:
-                    db.MIGRATIONS = keep
+                old_schema(plain)
                 with pool.connection() as conn:
                     migrate(conn)
                     maintain(conn, 35)
@@ -122,12 +127,7 @@ def main() -> int:
                 plain.close()
             pool.close()
             pool = open_pool(pg.create_database("city_upgrade"), 2, name="bench-retention")
-            db.MIGRATIONS = keep[:3]
-            try:
-                with pool.connection() as conn:
-                    migrate(conn)
-            finally:
-                db.MIGRATIONS = keep
+            old_schema(pool)
             write_day(pool, halls, today - DAY, args.minutes)
             t0 = time.perf_counter()
             with pool.connection() as conn:
