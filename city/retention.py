@@ -225,5 +225,8 @@ class Maintainer:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self.run_once()
+            try:
+                self.run_once()
+            except Exception:  # a bug here must not end the hourly runs: the default partition takes the minutes
+                log.exception("city_minute maintenance failed; retried in %d s", self.period_s)
             self._stop.wait(self.period_s)
