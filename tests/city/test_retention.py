@@ -22,6 +22,7 @@ from city.pgtest import LocalPostgres
 from city.retention import DAY, day_of, maintain
 from city.sim import Publisher
 from hallbus import schemas
+from hallbus.config import ConfigError
 from hallbus.localbroker import LocalBroker
 from hallbus.topics import Topics
 from tests.city.conftest import City, wait_for
@@ -330,3 +331,12 @@ def test_hallcity_migrate_makes_the_partitions(make_city: Callable[..., City]) -
     assert done.returncode == 0, done.stderr
     assert "city_minute: partitions made" in done.stderr
     assert p(day_of(dt.datetime.now(UTC))) in names(city.pool)
+
+
+def test_keep_minutes_days_below_two_is_refused_naming_the_key(tmp_path: Path) -> None:
+    text = '[db]\nurl = "postgresql://u@127.0.0.1:5432/c"\nkeep_minutes_days = 1\n'
+    with pytest.raises(ConfigError) as err:
+        parse_city_config(text, tmp_path / "city.toml")
+    assert "city.toml:3: db.keep_minutes_days" in str(err.value)
+    assert parse_city_config(text.replace("= 1", "= 62"), tmp_path / "city.toml").db.keep_minutes_days == 62
+    assert parse_city_config(text.replace("keep_minutes_days = 1\n", ""), tmp_path / "c.toml").db.keep_minutes_days == 35
