@@ -1,7 +1,7 @@
 """`hallcity serve`: one city command-centre instance (ingest + JSON API) on uvicorn until SIGTERM or SIGINT.
 
     hallcity serve [--config city.toml] [--listen HOST:PORT] [--instance NAME] [--verbose]
-    hallcity migrate [--config city.toml]
+    hallcity migrate [--config city.toml]     (also makes city_minute's partitions and drops the old days)
     hallcity broker-config [--config city.toml] --out DIR [--listen ADDR] [--port N] [--bridge-port N]
                            [--persistence-dir DIR] [--run-as USER] [--tls-cert PEM --tls-key PEM]
                            [--password-group GROUP] [--sim]
@@ -30,6 +30,7 @@ from city.api import create_app
 from city.config import CityConfig, load_city_config
 from city.db import migrate, open_pool
 from city.ingest import Ingest
+from city.retention import Maintainer
 from hallbus.config import ConfigError, split_listen
 from hallbus.deploy.cli import broker_group
 
@@ -89,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         if applied:
             log.info("database migrated: %s", applied)
         if args.command == "migrate":
-            return 0
+            # city_minute's partitions too, at once (serve's ingest does it at start and hourly)
+            return 0 if Maintainer(pool, cfg.db.keep_minutes_days).run_once() is not None else 1
         ingest = Ingest(cfg, pool, instance=args.instance or f"hallcity-{socket.gethostname()}-{port}")
         app = create_app(cfg, pool, ingest, token)
         if token is None:

@@ -65,6 +65,7 @@ class DbSection(Strict, kw_only=True):
     pool_max: int = 8
     batch_ms: int = 50  # how long ingest gathers messages into one transaction
     buffer_max: int = 200_000  # messages held (unacknowledged) while PostgreSQL is away; past it they are dropped and counted
+    keep_minutes_days: int = 35  # city_minute's days kept (dropped whole after); city_day is kept for ever. docs/city.md
 
 
 class CityWebSection(Strict, kw_only=True):
@@ -173,6 +174,8 @@ def _semantic_errors(cfg: CityConfig) -> list[tuple[list[str | int], str]]:
     for key, value in (("pool_max", cfg.db.pool_max), ("batch_ms", cfg.db.batch_ms), ("buffer_max", cfg.db.buffer_max)):
         if value < 1:
             errs.append((["db", key], "must be 1 or more"))
+    if cfg.db.keep_minutes_days < 2:
+        errs.append((["db", "keep_minutes_days"], "must be 2 or more (the hall's page shows the last 24 hours by minute)"))
     return errs
 
 

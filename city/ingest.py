@@ -39,6 +39,7 @@ from city.config import CityConfig
 from city.db import Batch, write_batch
 from city.mqttin import DISCONNECT_ENDING_SESSION, DISCONNECT_WITH_WILL, Login, Subscriber
 from city.parse import Parser
+from city.retention import Maintainer
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class Ingest:
         self._stop = threading.Event()
         self._writer: threading.Thread | None = None
         self._sweep: threading.Timer | None = None
+        self.retention = Maintainer(pool, cfg.db.keep_minutes_days)  # city_minute's partitions (city/retention.py)
         b = cfg.broker
         self.client_id = instance or f"hallcity-{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         login = Login(b.host, b.port, self.client_id, b.username, cfg.broker_password(), b.tls, b.ca_file, b.keepalive,
@@ -103,6 +105,7 @@ class Ingest:
         self.sub.start()
         self._writer = threading.Thread(target=self._write_loop, name="hallcity-writer", daemon=True)
         self._writer.start()
+        self.retention.start()
 
     def stop(self) -> None:
         """Store and acknowledge what is taken, then disconnect (the session stays for its expiry)."""
@@ -111,6 +114,7 @@ class Ingest:
             self._writer.join(10)
         if self._sweep is not None:
             self._sweep.cancel()
+        self.retention.stop()
         self.peers.stop()
         with self.lock:
             adopted = [self.conns[i] for i in self.adopted.values()]

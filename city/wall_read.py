@@ -40,9 +40,14 @@ def alerts(conn: psycopg.Connection[Any], halls: list[str], limit: int = 40) -> 
             for h, ts, kind, level, subject in conn.execute(_ALERTS_SQL, (halls, limit))]
 
 
-def trends(conn: psycopg.Connection[Any], halls: list[str], zone: str = "Asia/Shanghai") -> dict[str, list[dict[str, Any]]]:
-    """Today by 10 minutes (people waiting, served, the longest wait) and this month by day, the halls' (`zone`)."""
-    midnight = dt.datetime.now(ZoneInfo(zone)).replace(hour=0, minute=0, second=0, microsecond=0)
+def trends(conn: psycopg.Connection[Any], halls: list[str], zone: str = "Asia/Shanghai",
+           now: dt.datetime | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Today by 10 minutes (people waiting, served, the longest wait) and this month by day, the halls' (`zone`).
+
+    `now` (default: now) is for tests: the day that began at the halls' last midnight before it.
+    """
+    midnight = (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(zone)).replace(hour=0, minute=0, second=0,
+                                                                                      microsecond=0)
     day = [{"t": b.isoformat(), "waiting": w, "served": s, "longest_wait_s": lw}
            for b, w, s, lw in conn.execute(_DAY_SQL, (midnight, halls, midnight))]
     first = midnight.date().replace(day=1).isoformat()
