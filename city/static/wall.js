@@ -29,7 +29,7 @@
     faulty: ["故障设备", "Faulty devices"], nodesOff: ["离线终端", "Nodes offline"],
     sortHint: ["点击列名排序。", "Click a column to sort."], min: [" 分钟", " min"], back: ["← 全部大厅", "← All halls"],
     figures: ["当前", "Now"], windows: ["窗口", "Windows"], services: ["事项", "Services"],
-    today: ["今日（每分钟）", "Today by minute"], days: ["最近 31 天", "The last 31 days"], window: ["窗口", "Window"],
+    today: ["最近 24 小时（每分钟）", "The last 24 hours by minute"], days: ["最近 31 天", "The last 31 days"], window: ["窗口", "Window"],
     status: ["状态", "Status"], ticket: ["票号", "Ticket"], staff: ["工作人员", "Staff"], since: ["起始", "Since"],
     service: ["事项", "Service"], estWait: ["预计等候", "Estimated wait"], open: ["开放窗口", "Windows open"],
     lastKnown: ["离线前最后数据：", "Last known before it went silent: "], noAlerts: ["暂无告警。", "No alerts."],
