@@ -330,4 +330,5 @@ class Ingest:
             "instance": self.client_id,
             "adopted": adopted,
             "adoptions": self.adoptions,
+            "retention": self.retention.health(),
         }

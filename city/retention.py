@@ -187,6 +187,7 @@ class Maintainer:
         self.period_s = period_s
         self.runs = 0
         self.last: Maintenance | None = None
+        self.last_at: dt.datetime | None = None  # when the last run that worked ended
         self.last_error = ""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -214,7 +215,7 @@ class Maintainer:
             self.last_error = str(err).strip()[:200]
             return None
         self.runs += 1
-        self.last, self.last_error = done, ""
+        self.last, self.last_at, self.last_error = done, dt.datetime.now(dt.UTC), ""
         if done.changed() or done.skipped:
             log.info("city_minute: partitions made %s, dropped %s (older than %d days)%s%s%s",
                      done.created or "none", done.dropped or "none", self.keep_days,
@@ -222,6 +223,11 @@ class Maintainer:
                      f"; {done.deleted} rows past the retention deleted from it" if done.deleted else "",
                      f"; {done.skipped} busy, dropped next time" if done.skipped else "")
         return done
+
+    def health(self) -> dict[str, Any]:
+        """What /healthz says of the maintenance: runs that worked, when the last one ended, the error since."""
+        return {"runs": self.runs, "last_at": self.last_at.isoformat(timespec="seconds") if self.last_at else None,
+                "error": self.last_error, "keep_minutes_days": self.keep_days}
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -264,6 +264,9 @@ def test_ingest_maintains_at_start_and_a_message_of_a_day_without_partition_is_s
     wait_for(lambda: ing.retention.runs >= 1, 10, "the first maintenance")
     today = day_of(dt.datetime.now(UTC))
     assert p(today) in (ing.retention.last.created if ing.retention.last else [])
+    said = ing.health()["retention"]  # what /healthz says of it
+    assert said["runs"] >= 1 and said["error"] == "" and said["keep_minutes_days"] == 35
+    assert dt.datetime.fromisoformat(said["last_at"]) > dt.datetime.now(UTC) - dt.timedelta(minutes=1)
     ten_days_ago = dt.datetime.now(UTC) - 10 * DAY
     topics = Topics("r-one")
     queue = schemas.encode(schemas.QueueState(services=[], total_waiting=4, ts=ten_days_ago.isoformat()))
