@@ -60,7 +60,10 @@ def test_a_flooding_terminal_leaves_the_counters_requests_answered(
                 attacker.wait(5)
         sent = json.loads(out_text.decode().strip().splitlines()[-1])
         assert failed == [], f"{len(failed)} of {calls} counter requests failed under the flood: {failed[:5]}"
-        assert calls >= 40
+        # Several calls were made while the flood went on, each answered within its timeout (a starved
+        # counter's times out, above). How many fit in the window is a latency, which bench/hostile.py
+        # measures: it counted 22-35 when other test runs shared the two cores, ~100 on a quiet machine.
+        assert calls >= 10, calls
         # The flood really was at full speed, and shed (its budget takes ~20 a second per source).
         assert sent["flood_sent"] > 5000 and sent["spoof_sent"] > 1000, (sent, err_text.decode()[-2000:])
         assert ctl.rpc.shed > 5000
