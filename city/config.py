@@ -21,8 +21,7 @@ import msgspec
 from hallbus.config import (
     ConfigError,
     Strict,
-    decode_toml,
-    first_error,
+    decode_checked,
     read_config_text,
     split_listen,
 )
@@ -181,10 +180,7 @@ def _semantic_errors(cfg: CityConfig) -> list[tuple[list[str | int], str]]:
 
 def parse_city_config(text: str, path: Path | str = "<city.toml>") -> CityConfig:
     """Parse and validate city.toml text; raise ConfigError naming file, key and line."""
-    cfg = decode_toml(text, path, CityConfig)
-    errs = _semantic_errors(cfg)
-    if errs:
-        raise first_error(text, path, errs)
+    cfg = decode_checked(text, path, CityConfig, _semantic_errors)
     cfg.path = str(path)
     return cfg
 

@@ -85,10 +85,8 @@ class Ingest:
         self.retention = Maintainer(pool, cfg.db.keep_minutes_days)  # city_minute's partitions (city/retention.py)
         b = cfg.broker
         self.client_id = instance or f"hallcity-{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
-        login = Login(b.host, b.port, self.client_id, b.username, cfg.broker_password(), b.tls, b.ca_file, b.keepalive,
-                      b.session_expiry_s, will_topic=presence_topic(self.client_id), will_payload=notice(OFFLINE))
-        self.sub = Subscriber(login, partial(self._on_message, 0), self._on_connect, self._on_disconnect,
-                              self._on_suback)
+        self.sub = Subscriber(self._login(self.client_id), partial(self._on_message, 0), self._on_connect,
+                              self._on_disconnect, self._on_suback)
         # connection 0 is our own; the others hold stopped peers' sessions (adopted: their name -> connection)
         self.conns: dict[int, Subscriber] = {0: self.sub}
         self.adopted: dict[str, int] = {}
@@ -258,16 +256,20 @@ class Ingest:
 
     # --- adopted sessions (city/adopt.py) --------------------------------------------------------
 
+    def _login(self, client_id: str, *, reconnect: bool = True) -> Login:
+        """hallcity's login under `client_id` (our own, or an adopted peer's), with that session's "offline" as its Will."""
+        b = self.cfg.broker
+        return Login(b.host, b.port, client_id, b.username, self.cfg.broker_password(), b.tls, b.ca_file, b.keepalive,
+                     b.session_expiry_s, will_topic=presence_topic(client_id), will_payload=notice(OFFLINE),
+                     reconnect=reconnect)
+
     def _adopt(self, name: str) -> None:
         """Connect with a stopped peer's client id and clean start 0: its session, and its share, are ours until it is back."""
-        b = self.cfg.broker
         with self.lock:
             if name in self.adopted or self._stop.is_set():
                 return
             conn, self._next_conn = self._next_conn, self._next_conn + 1
-            login = Login(b.host, b.port, name, b.username, self.cfg.broker_password(), b.tls, b.ca_file, b.keepalive, b.session_expiry_s,
-                          will_topic=presence_topic(name), will_payload=notice(OFFLINE), reconnect=False)
-            sub = Subscriber(login, partial(self._on_message, conn), self._on_adopted_connect,
+            sub = Subscriber(self._login(name, reconnect=False), partial(self._on_message, conn), self._on_adopted_connect,
                              lambda reason: self._on_adopted_end(name, conn, reason), lambda _m, _c: None)
             self.conns[conn] = sub
             self.adopted[name] = conn

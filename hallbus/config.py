@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -568,12 +569,19 @@ def first_error(text: str, path: Path | str, errs: list[tuple[list[str | int], s
     return ConfigError(path, _key_text(parts), detail + extra, locate(text, parts))
 
 
-def parse_config(text: str, path: Path | str = "<config>") -> HallConfig:
-    """Parse and validate config text; raise ConfigError naming key and line."""
-    cfg = decode_toml(text, path, HallConfig)
-    errs = _validate_semantics(cfg)
+def decode_checked(text: str, path: Path | str, kind: type[T],
+                   check: Callable[[T], list[tuple[list[str | int], str]]]) -> T:
+    """TOML text as the typed `kind`, then `check`ed (key path, detail); raise ConfigError naming file, key and line."""
+    value = decode_toml(text, path, kind)
+    errs = check(value)
     if errs:
         raise first_error(text, path, errs)
+    return value
+
+
+def parse_config(text: str, path: Path | str = "<config>") -> HallConfig:
+    """Parse and validate config text; raise ConfigError naming key and line."""
+    cfg = decode_checked(text, path, HallConfig, _validate_semantics)
     cfg.path = str(path)
     return cfg
 

@@ -33,8 +33,7 @@ from hallbus.config import (
     HallConfig,
     StaffSection,
     Strict,
-    decode_toml,
-    first_error,
+    decode_checked,
     locate,
     parse_config,
     read_config_text,
@@ -86,10 +85,7 @@ def read_staff_secrets(cfg: HallConfig, path: Path | str) -> StaffSecretsFile:
     """The secrets file at `path`, checked against the staff of `cfg`; ConfigError naming file, line and key."""
     p = Path(path)
     text = read_config_text(p, "file not found (the staff secrets file lives on the hall server, for the controller)")
-    secrets = decode_toml(text, p, StaffSecretsFile)
-    errs = _check(cfg, secrets)
-    if errs:
-        raise first_error(text, p, errs)
+    secrets = decode_checked(text, p, StaffSecretsFile, lambda s: _check(cfg, s))
     if p.stat().st_mode & 0o007 and not p.resolve().is_relative_to(SAMPLES):
         log.warning("%s: readable by every user of this machine: chmod 640 it, owner root, group hallkit", p)
     return secrets
