@@ -27,6 +27,17 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 
 PUBLISH, CONNACK, PUBACK, SUBACK, UNSUBACK, PINGRESP, DISCONNECT = 3, 2, 4, 9, 11, 13, 14
+# The CONNACK reasons an operator meets, in words (MQTT 5, 3.2.2.2), for the log.
+CONNACK_REFUSALS = {
+    0x84: "the broker does not speak MQTT 5",
+    0x85: "client id not accepted",
+    0x86: "bad user name or password: check city.toml [broker] username and password_file",
+    0x87: "not authorized (Mosquitto's answer to a wrong password too): check city.toml [broker] username and"
+          " password_file",
+    0x88: "server unavailable",
+    0x89: "server busy",
+    0x8A: "banned",
+}
 _PUBACK = struct.Struct(">BBH")
 PINGREQ = b"\xc0\x00"
 DISCONNECT_PACKET = b"\xe0\x00"
@@ -282,7 +293,8 @@ class Subscriber:
             raise MqttError("no CONNACK")
         reason = buf[1 + n + 1]
         if reason >= 0x80:
-            raise MqttError(f"the broker refused the connection (reason {reason:#x})")
+            what = CONNACK_REFUSALS.get(reason, "")
+            raise MqttError(f"the broker refused the connection (reason {reason:#x}{': ' + what if what else ''})")
         self.session_present = bool(buf[1 + n] & 1)
         sock.settimeout(None)
         with self._send_lock:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import queue
 import struct
 
+from city.localbroker import CityBroker
 from city.mqttin import Login, Subscriber, _packet, _sub_ids, _utf8, _varint
 
 
@@ -38,3 +40,18 @@ def test_packets_cut_at_every_byte_come_out_whole_and_in_order() -> None:
 def test_subscription_ids_are_found_among_other_properties() -> None:
     props = b"\x01\x01" + b"\x03" + _utf8("application/json") + b"\x0b\x81\x01" + b"\x0b\x02"
     assert _sub_ids(props) == (129, 2)
+
+
+def test_a_wrong_password_is_said_in_words(city_broker: CityBroker) -> None:
+    """The generated broker refuses hallcity with a wrong password; the reason (the log's, too) says what to check."""
+    reasons: queue.Queue[str] = queue.Queue()
+    sub = Subscriber(Login("127.0.0.1", city_broker.port, "t-wrong", "hallcity", "not-the-password", reconnect=False),
+                     lambda *m: None, lambda _s: None, reasons.put, lambda _m, _c: None)
+    sub.start()
+    try:
+        reason = reasons.get(timeout=10)
+    finally:
+        sub.stop()
+    # Mosquitto answers a wrong password with 0x87 (not authorized), other brokers with 0x86
+    assert ("0x87: not authorized" in reason or "0x86: bad user name or password" in reason) \
+        and "[broker] username and password_file" in reason, reason
