@@ -562,20 +562,15 @@ def decode_toml(text: str, path: Path | str, kind: type[T]) -> T:
         raise ConfigError(path, _key_text(parts), detail, locate(text, parts)) from err
 
 
-def first_error(text: str, path: Path | str, errs: list[tuple[list[str | int], str]]) -> ConfigError:
-    """The first of `errs` (key path, detail) as a ConfigError naming its line, counting the others."""
-    parts, detail = errs[0]
-    extra = f" (and {len(errs) - 1} more problem(s))" if len(errs) > 1 else ""
-    return ConfigError(path, _key_text(parts), detail + extra, locate(text, parts))
-
-
 def decode_checked(text: str, path: Path | str, kind: type[T],
                    check: Callable[[T], list[tuple[list[str | int], str]]]) -> T:
-    """TOML text as the typed `kind`, then `check`ed (key path, detail); raise ConfigError naming file, key and line."""
+    """TOML text as the typed `kind`, then `check`ed (key path, detail): ConfigError naming the first problem's line."""
     value = decode_toml(text, path, kind)
     errs = check(value)
     if errs:
-        raise first_error(text, path, errs)
+        parts, detail = errs[0]
+        extra = f" (and {len(errs) - 1} more problem(s))" if len(errs) > 1 else ""
+        raise ConfigError(path, _key_text(parts), detail + extra, locate(text, parts))
     return value
 
 
